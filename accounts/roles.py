@@ -1,0 +1,35 @@
+"""The two staff roles and the permissions each carries.
+
+The groups themselves are created by a data migration; their permissions are re-synced
+after every `migrate`, so models added by later migrations are covered without another
+data migration.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+VERIFIER = "Verifier"
+PROGRAM_ADMIN = "Program admin"
+
+PROGRAM_APPS = ("accounts", "contributions", "engagements", "community_levels")
+# Beyond viewing, what a verifier may change: decisions on contributions and sign-ups.
+VERIFIER_CHANGES = ("change_contribution", "change_signup")
+
+
+def role_permissions(role: str):
+    program = Q(content_type__app_label__in=PROGRAM_APPS)
+    if role == VERIFIER:
+        return Permission.objects.filter(program & (Q(codename__startswith="view_") | Q(codename__in=VERIFIER_CHANGES)))
+    if role == PROGRAM_ADMIN:
+        return Permission.objects.filter(
+            program
+            | Q(content_type__app_label="django_celery_beat")
+            | Q(content_type__app_label="auth", codename="view_group")
+        )
+    raise ValueError(role)
+
+
+def roles_sync_permissions(**kwargs) -> None:
+    for role in (VERIFIER, PROGRAM_ADMIN):
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(role_permissions(role))

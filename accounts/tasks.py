@@ -1,0 +1,36 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import Notification
+
+EMAIL_MAX_RETRIES = 5
+
+
+@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True)
+def notification_send_email(self, notification_id: int) -> bool:
+    """Email one notification; retried with exponential backoff, never sent twice."""
+    try:
+        return services.notification_send_email(notification_id=notification_id)
+    except Exception as exc:
+        give_up = self.request.retries >= EMAIL_MAX_RETRIES
+        services.notification_record_email_failure(notification_id=notification_id, give_up=give_up)
+        if give_up:
+            return False
+        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 1800)) from exc
+
+
+@shared_task(acks_late=True)
+def notification_outbox_sweep() -> int:
+    """Re-enqueue emails still pending after a minute (the broker was down, a worker died)."""
+    cutoff = timezone.now() - timedelta(minutes=1)
+    pending = list(
+        Notification.objects.filter(email_state=Notification.EmailState.PENDING, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for notification_id in pending:
+        notification_send_email.delay(notification_id)
+    return len(pending)

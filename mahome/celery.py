@@ -1,0 +1,22 @@
+"""The Celery application: Redis in production, kombu's filesystem transport locally."""
+
+import os
+from pathlib import Path
+
+from celery import Celery
+from celery.signals import worker_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mahome.settings.local")
+
+app = Celery("mahome")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _create_filesystem_broker_folders(**kwargs) -> None:
+    """kombu's filesystem transport needs its folders before the first poll."""
+    options = app.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)

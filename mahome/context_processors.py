@@ -1,0 +1,13 @@
+from django.utils.functional import SimpleLazyObject
+
+
+def site(request) -> dict:
+    """The header's unread-notification count, computed only if a template asks for it."""
+
+    def unread_count() -> int:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return 0
+        return user.notifications.filter(read_at__isnull=True).count()
+
+    return {"unread_notifications": SimpleLazyObject(unread_count)}

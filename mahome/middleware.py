@@ -1,0 +1,34 @@
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that is briefly away (a PostgreSQL restart) gives a friendly 503, not a 500.
+
+    CONN_HEALTH_CHECKS then replaces the dead connection on the next request, so the web
+    process heals without a restart.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.warning("Database unavailable while serving %s: %s", request.path, exception)
+        from django.db import connections
+
+        for conn in connections.all(initialized_only=True):
+            conn.close_if_unusable_or_obsolete()
+        body = render_to_string("503.html")
+        response = HttpResponse(body, status=503)
+        response["Retry-After"] = "10"
+        return response

@@ -1,0 +1,48 @@
+import orjson
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from mahome import health
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Machine-readable health: 200 when database and broker answer, 503 otherwise."""
+    database = health.check_database()
+    broker = health.check_broker()
+    worker, worker_last_seen = health.check_worker() if database == health.OK else (health.STALE, None)
+    healthy = database == health.OK and broker == health.OK
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "database": database,
+        "broker": broker,
+        "worker": worker,
+        "worker_last_seen": worker_last_seen,
+    }
+    return HttpResponse(orjson.dumps(body), status=200 if healthy else 503, content_type="application/json")
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The member's control tower; each app contributes its panel through its selectors."""
+    context: dict = {}
+    return render(request, "dashboard.html", context)
+
+
+def error_403(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def error_404(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    # Deliberately no context processors: the database may be the thing that failed.
+    from django.template.loader import get_template
+
+    return HttpResponse(get_template("500.html").render({}), status=500)

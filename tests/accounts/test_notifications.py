@@ -1,0 +1,87 @@
+import pytest
+from django.core import mail
+
+from accounts import services
+from accounts.models import Notification
+from accounts.tasks import notification_outbox_sweep
+from tests.factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_notification_email_is_sent_after_commit_exactly_once(member, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = services.notification_create(user=member, kind="test", title="Your points were verified")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [member.email]
+    assert "Your points were verified" in mail.outbox[0].subject
+    notification.refresh_from_db()
+    assert notification.email_state == Notification.EmailState.SENT
+    # A second send (retry, sweep) finds it already sent.
+    assert services.notification_send_email(notification_id=notification.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_nothing_is_emailed_if_the_transaction_rolls_back(member, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.notification_create(user=member, kind="test", title="Hello")
+    assert len(callbacks) == 1
+    assert mail.outbox == []
+
+
+def test_a_failed_email_keeps_the_in_app_copy_and_stays_pending(member, monkeypatch, settings):
+    settings.CELERY_TASK_EAGER_PROPAGATES = False
+    notification = services.notification_create(user=member, kind="test", title="Hello")
+
+    def broken_send_mail(**kwargs):
+        raise ConnectionRefusedError("SMTP is down")
+
+    monkeypatch.setattr(services, "send_mail", broken_send_mail)
+    with pytest.raises(ConnectionRefusedError):
+        services.notification_send_email(notification_id=notification.pk)
+    notification.refresh_from_db()
+    assert notification.email_state == Notification.EmailState.PENDING
+    assert Notification.objects.filter(user=member).count() == 1
+
+
+def test_outbox_sweep_sends_what_the_broker_missed(member, monkeypatch):
+    notification = services.notification_create(user=member, kind="test", title="Hello")
+    Notification.objects.filter(pk=notification.pk).update(created_at=notification.created_at.replace(year=2020))
+    assert mail.outbox == []  # on_commit never ran in this test transaction
+    assert notification_outbox_sweep() == 1
+    assert len(mail.outbox) == 1
+    assert notification_outbox_sweep() == 0
+
+
+def test_dedupe_key_creates_a_notification_once(member):
+    first = services.notification_create(user=member, kind="reminder", title="60 days left", dedupe_key="r-2021-60")
+    second = services.notification_create(user=member, kind="reminder", title="60 days left", dedupe_key="r-2021-60")
+    assert first is not None
+    assert second is None
+    assert Notification.objects.filter(user=member).count() == 1
+
+
+def test_notification_list_shows_only_my_notifications_and_marks_them_read(client, member, other_member):
+    mine = NotificationFactory(user=member, title="Mine")
+    NotificationFactory(user=other_member, title="Someone else's")
+    client.force_login(member)
+    html = client.get("/notifications/").content.decode()
+    assert "Mine" in html
+    assert "Someone else" not in html
+    response = client.post("/notifications/read/", {"notification": [mine.pk]})
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert mine.is_read
+
+
+def test_marking_another_members_notification_read_changes_nothing(client, member, other_member):
+    theirs = NotificationFactory(user=other_member)
+    client.force_login(member)
+    client.post("/notifications/read/", {"notification": [theirs.pk]})
+    theirs.refresh_from_db()
+    assert not theirs.is_read
+
+
+def test_mark_read_requires_post(client, member):
+    client.force_login(member)
+    assert client.get("/notifications/read/").status_code == 405

@@ -1,0 +1,1 @@
+"""Real loopback identity providers for browser SSO tests (see README.md)."""
