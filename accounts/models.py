@@ -88,3 +88,22 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class MACertification(models.Model):
+    """A person's certification as a Master Anaplanner: when they qualified and their number.
+
+    The qualification date decides the pro-rated target of their first program year.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="certification")
+    certificate_number = models.CharField(_("certificate number"), max_length=64, unique=True)
+    qualified_on = models.DateField(_("qualified on"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("MA certification")
+        ordering = ["-qualified_on"]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_number} ({self.user})"

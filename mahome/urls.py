@@ -13,6 +13,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("contributions/", include("contributions.urls")),
+    path("engagements/", include("engagements.urls")),
+    path("community/", include("community_levels.urls")),
     path("admin/", admin.site.urls),
 ]
 

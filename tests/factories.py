@@ -6,7 +6,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth.models import Group
 
-from accounts.models import Notification, User
+from accounts.models import MACertification, Notification, User
 from contributions.models import ActivityType, Contribution, ProgramYear
 
 TEST_PASSWORD = "correct-horse-battery-staple"
@@ -43,6 +43,15 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     kind = "test"
     title = factory.Sequence(lambda n: f"Notification {n}")
     body = "Something happened."
+
+
+class MACertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MACertification
+
+    user = factory.SubFactory(UserFactory)
+    certificate_number = factory.Sequence(lambda n: f"MA-{n:05d}")
+    qualified_on = date(2019, 6, 1)
 
 
 class ProgramYearFactory(factory.django.DjangoModelFactory):
