@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.forms import EmailStepForm, ProfileForm, sso_required_message
-from accounts.models import Notification, SSOConnection
+from accounts.models import Notification, SSOConnection, User
 
 
 def _sso_login_url(connection: SSOConnection) -> str:
@@ -87,7 +87,7 @@ class PasswordResetView(allauth_views.PasswordResetView):
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        form = ProfileForm(request.POST, instance=selectors.user_by_email(email=request.user.email))
+        form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk))  # leaves request.user as is
         if form.is_valid():
             services.profile_update(user=request.user, changes=form.changes())
             messages.success(request, _("Your profile is saved."))
