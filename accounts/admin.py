@@ -1,19 +1,51 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportMixin
+from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.models import Notification, User
+from accounts import services
+from accounts.models import MACertification, Notification, Organization, OrganizationDomain, SSOConnection, User
+from accounts.resources import NewlyCertifiedResource
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
-    list_filter = ["is_staff", "is_active", "groups"]
-    search_fields = ["email", "first_name", "last_name", "preferred_name"]
+    list_display = ["email", "first_name", "last_name", "organization", "is_staff", "is_active", "last_login"]
+    list_filter = ["is_staff", "is_active", "groups", "company_type", "organization"]
+    list_select_related = ["organization"]
+    search_fields = ["email", "first_name", "last_name", "preferred_name", "employer"]
+    history_list_display = ["employer", "job_title", "email"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Name"), {"fields": ("first_name", "last_name", "preferred_name")}),
+        (
+            _("Profile"),
+            {
+                "fields": (
+                    "organization",
+                    "employer",
+                    "company_type",
+                    "job_title",
+                    "country",
+                    "time_zone",
+                    "phone",
+                    "linkedin_url",
+                    "bio",
+                    "interests",
+                )
+            },
+        ),
+        (
+            _("Email preferences"),
+            {"fields": ("email_account", "email_maintenance", "email_engagement", "email_community")},
+        ),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
@@ -28,3 +60,133 @@ class NotificationAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     readonly_fields = ["created_at", "emailed_at", "email_attempts"]
+
+
+class OrganizationDomainForm(forms.ModelForm):
+    class Meta:
+        model = OrganizationDomain
+        fields = ["domain"]
+
+    def clean_domain(self) -> str:
+        return self.cleaned_data["domain"].strip().lower().lstrip("@")
+
+
+class OrganizationDomainInline(admin.TabularInline):
+    model = OrganizationDomain
+    form = OrganizationDomainForm
+    extra = 1
+
+
+class SSOConnectionInline(admin.TabularInline):
+    model = SSOConnection
+    fields = ["kind", "slug", "button_label"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "fallback_policy", "contact_name", "contact_email"]
+    list_filter = ["fallback_policy"]
+    search_fields = ["name", "domains__domain"]
+    inlines = [OrganizationDomainInline, SSOConnectionInline]
+
+
+@admin.register(SSOConnection)
+class SSOConnectionAdmin(admin.ModelAdmin):
+    list_display = ["organization", "kind", "slug", "social_app"]
+    list_filter = ["kind"]
+    list_select_related = ["organization", "social_app"]
+    fieldsets = (
+        (None, {"fields": ("organization", "kind", "slug", "button_label")}),
+        (_("OpenID Connect"), {"fields": ("server_url", "client_id", "client_secret")}),
+        (_("SAML 2.0"), {"fields": ("idp_entity_id", "idp_metadata_url", "saml_attribute_mapping")}),
+    )
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.sso_connection_sync(connection=obj)
+
+
+class ProvisionForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    certificate_number = forms.CharField(label=_("Certificate number"), max_length=64)
+    qualified_on = forms.DateField(label=_("Qualified on"), widget=forms.DateInput(attrs={"type": "date"}))
+    organization = forms.ModelChoiceField(
+        label=_("Organization"),
+        queryset=Organization.objects.all(),
+        required=False,
+        help_text=_("Leave empty to use the organization that owns the email's domain, if any."),
+    )
+
+
+@admin.register(MACertification)
+class MACertificationAdmin(ImportMixin, admin.ModelAdmin):
+    list_display = ["certificate_number", "user", "qualified_on", "created_at"]
+    search_fields = ["certificate_number", "user__email", "user__last_name"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    date_hierarchy = "qualified_on"
+    resource_classes = [NewlyCertifiedResource]
+    import_template_name = "admin/accounts/macertification/import.html"
+    change_list_template = "admin/accounts/macertification/change_list.html"
+
+    def get_skip_admin_log(self) -> bool:
+        # Rows create users through member_provision; the history tables record them.
+        return True
+
+    def get_urls(self):
+        return [
+            path(
+                "provision/",
+                self.admin_site.admin_view(self.provision_view),
+                name="accounts_macertification_provision",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_import_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.add_macertification") and request.user.has_perm("accounts.add_user")
+
+    def import_action(self, request, **kwargs):
+        """The preview lists every bad row; the good rows can still be confirmed (bad ones are skipped)."""
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        result = context.get("result")
+        if (
+            result is not None
+            and not result.has_errors()
+            and result.has_validation_errors()
+            and len(result.valid_rows()) > 0
+            and "confirm_form" not in context
+        ):
+            context["confirm_form"] = self.create_confirm_form(request, import_form=context["form"])
+            context["valid_row_count"] = len(result.valid_rows())
+        return response
+
+    def provision_view(self, request):
+        if not self.has_import_permission(request):
+            return redirect("admin:index")
+        form = ProvisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                user = services.member_provision(**form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("%(user)s was added and invited by email.") % {"user": user})
+                return redirect(reverse("admin:accounts_macertification_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Add a newly certified MA"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/macertification/provision.html", context)

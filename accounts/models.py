@@ -1,9 +1,41 @@
+import zoneinfo
+
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from accounts.managers import UserManager
+
+# Notification areas: a notification kind is "<area>.<event>" and members choose emails per area.
+NOTIFICATION_AREAS = ("account", "maintenance", "engagement", "community")
+
+TIME_ZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class CompanyType(models.TextChoices):
+    PARTNER = "partner", _("Partner")
+    CUSTOMER = "customer", _("Customer")
+    ANAPLAN = "anaplan", _("Anaplan")
+    INDEPENDENT = "independent", _("Independent")
+
+
+class InterestTopic(models.TextChoices):
+    MODEL_BUILDING = "model-building", _("Model building and reviews")
+    MENTORING = "mentoring", _("Mentoring new Master Anaplanners")
+    SPEAKING = "speaking", _("Speaking at events and webinars")
+    WRITING = "writing", _("Writing articles and guides")
+    COMMUNITY = "community", _("Answering community questions")
+    PRODUCT = "product", _("Product feedback and betas")
+    EXAMS = "exams", _("Certification exams and assessments")
 
 
 class User(AbstractUser):
@@ -15,6 +47,40 @@ class User(AbstractUser):
     username = None
     email = models.EmailField(_("email address"), unique=True)
     preferred_name = models.CharField(_("preferred name"), max_length=150, blank=True)
+    # Work and contact information the member keeps current ("update your work and contact information").
+    employer = models.CharField(_("employer"), max_length=200, blank=True)
+    company_type = models.CharField(_("company type"), max_length=16, choices=CompanyType.choices, blank=True)
+    job_title = models.CharField(_("job title"), max_length=200, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    phone = models.CharField(
+        _("phone"),
+        max_length=32,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^\+?[0-9 ().-]{6,31}$",
+                _("Enter a phone number with digits, spaces and an optional leading +, e.g. +44 20 7946 0000."),
+            )
+        ],
+    )
+    linkedin_url = models.URLField(_("LinkedIn profile"), max_length=300, blank=True)
+    bio = models.TextField(_("short bio"), max_length=1000, blank=True)
+    interests = models.JSONField(_("engagement interests"), default=list, blank=True)
+    email_account = models.BooleanField(_("account and security emails"), default=True)
+    email_maintenance = models.BooleanField(_("certification maintenance emails"), default=True)
+    email_engagement = models.BooleanField(_("engagement opportunity emails"), default=True)
+    email_community = models.BooleanField(_("community level emails"), default=True)
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -36,6 +102,140 @@ class User(AbstractUser):
     def display_name(self) -> str:
         """What we call the member in the interface: preferred name, first name, or email."""
         return self.preferred_name or self.first_name or self.email.split("@")[0]
+
+    def wants_email(self, kind: str) -> bool:
+        """Whether the member wants an email for a notification of `kind` ("<area>.<event>").
+
+        Kinds outside the four areas (and the invitation, which creates the account) are always sent.
+        """
+        if kind == "account.invitation":
+            return True
+        area = kind.split(".", 1)[0]
+        if area not in NOTIFICATION_AREAS:
+            return True
+        return bool(getattr(self, f"email_{area}"))
+
+    def get_interests_display(self) -> list[str]:
+        labels = dict(InterestTopic.choices)
+        return [str(labels[i]) for i in self.interests if i in labels]
+
+
+class Organization(models.Model):
+    """An employer whose people may sign in through their own identity provider.
+
+    Its policy decides whether members with one of its email domains may also use a
+    local password (set through the normal reset flow) or must use single sign-on.
+    """
+
+    class FallbackPolicy(models.TextChoices):
+        FALLBACK_ALLOWED = "fallback_allowed", _("Fallback allowed: members may also set a local password")
+        SSO_REQUIRED = "sso_required", _("SSO required: no local password")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    fallback_policy = models.CharField(
+        _("fallback policy"), max_length=20, choices=FallbackPolicy.choices, default=FallbackPolicy.FALLBACK_ALLOWED
+    )
+    contact_name = models.CharField(
+        _("contact name"), max_length=200, blank=True, help_text=_("Who members call when single sign-on fails.")
+    )
+    contact_email = models.EmailField(_("contact email"), blank=True)
+
+    class Meta:
+        verbose_name = _("organization")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(fallback_policy="sso_required") | ~models.Q(contact_name=""),
+                name="organization_sso_required_has_contact",
+                violation_error_message=_("An organization that requires SSO must name a contact."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def sso_required(self) -> bool:
+        return self.fallback_policy == self.FallbackPolicy.SSO_REQUIRED
+
+
+class OrganizationDomain(models.Model):
+    """An email domain (e.g. "example.com") whose addresses belong to the organization."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(
+        _("email domain"),
+        max_length=253,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$",
+                _("Enter a lowercase domain such as example.com, without @."),
+            )
+        ],
+    )
+
+    class Meta:
+        verbose_name = _("email domain")
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class SSOConnection(models.Model):
+    """One identity provider of an organization; kept in sync with an allauth SocialApp."""
+
+    class Kind(models.TextChoices):
+        SAML = "saml", _("SAML 2.0")
+        OIDC = "openid_connect", _("OpenID Connect")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sso_connections")
+    kind = models.CharField(_("protocol"), max_length=20, choices=Kind.choices)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=60,
+        unique=True,
+        help_text=_("Used in the sign-in URLs, e.g. /accounts/saml/<slug>/acs/ or /accounts/oidc/<slug>/login/."),
+    )
+    button_label = models.CharField(
+        _("button label"), max_length=40, blank=True, help_text=_('Defaults to "Sign in with <organization>".')
+    )
+    # OpenID Connect
+    server_url = models.URLField(_("OIDC issuer URL"), blank=True)
+    client_id = models.CharField(_("OIDC client ID"), max_length=191, blank=True)
+    client_secret = models.CharField(_("OIDC client secret"), max_length=191, blank=True)
+    # SAML 2.0
+    idp_entity_id = models.CharField(_("SAML IdP entity ID"), max_length=200, blank=True)
+    idp_metadata_url = models.URLField(_("SAML IdP metadata URL"), blank=True)
+    saml_attribute_mapping = models.JSONField(
+        _("SAML attribute mapping"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Maps allauth fields to the IdP\'s attribute names, e.g. {"email": "email", "first_name": "firstName"}. '
+            "Empty: the standard URN/OID names."
+        ),
+    )
+    social_app = models.OneToOneField(
+        "socialaccount.SocialApp", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("SSO connection")
+        ordering = ["organization__name", "slug"]
+
+    def __str__(self) -> str:
+        return f"{self.organization} ({self.get_kind_display()})"
+
+    @property
+    def label(self) -> str:
+        return self.button_label or _("Sign in with %(organization)s") % {"organization": self.organization.name}
+
+    @property
+    def provider_id(self) -> str:
+        """What allauth stores in SocialAccount.provider for logins through this connection."""
+        return self.idp_entity_id if self.kind == self.Kind.SAML else self.slug
 
 
 class Notification(models.Model):

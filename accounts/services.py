@@ -1,14 +1,21 @@
 """Every write of the accounts app."""
 
 import logging
+from datetime import date
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
-from accounts.models import Notification, User
+from accounts import selectors
+from accounts.models import MACertification, Notification, Organization, SSOConnection, User
 
 logger = logging.getLogger(__name__)
 
@@ -138,3 +145,220 @@ def user_create(
 
         user.groups.set(Group.objects.filter(name__in=groups))
     return user
+
+
+@transaction.atomic
+def member_provision(
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    certificate_number: str,
+    qualified_on: date,
+    organization: Organization | None = None,
+    employer: str = "",
+) -> User:
+    """Give a newly certified MA an account, their certification record and an invitation.
+
+    "All Certified Master Anaplanners are immediately added upon becoming certified." The
+    organization defaults to the one owning the email's domain. Raises ValidationError (nothing
+    saved) when the email already has an account or the certificate number is taken.
+    """
+    email = User.objects.normalize_email((email or "").strip()).lower()
+    certificate_number = (certificate_number or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not email:
+        errors["email"] = [_("An email address is required.")]
+    elif selectors.user_by_email(email=email) is not None:
+        errors["email"] = [_("%(email)s already has an account.") % {"email": email}]
+    if not certificate_number:
+        errors["certificate_number"] = [_("A certificate number is required.")]
+    elif MACertification.objects.filter(certificate_number=certificate_number).exists():
+        errors["certificate_number"] = [
+            _("Certificate number %(number)s belongs to another member.") % {"number": certificate_number}
+        ]
+    if qualified_on is None:
+        errors["qualified_on"] = [_("A qualification date is required.")]
+    elif qualified_on > timezone.localdate():
+        errors["qualified_on"] = [_("The qualification date cannot be in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    organization = organization or selectors.organization_for_email(email=email)
+    user = user_create(email=email, first_name=(first_name or "").strip(), last_name=(last_name or "").strip())
+    user.organization = organization
+    user.employer = (employer or "").strip() or (organization.name if organization else "")
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["organization", "employer"])
+    _email_address_record(user=user)
+    certification = MACertification(user=user, certificate_number=certificate_number, qualified_on=qualified_on)
+    certification.full_clean()
+    certification.save()
+    member_invite(user=user)
+    return user
+
+
+def _email_address_record(*, user: User) -> None:
+    """allauth's record of the address: the program's certification record vouches for it."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"primary": True, "verified": True})
+
+
+def member_set_password_path(*, user: User) -> str:
+    """A one-time link to choose a password (allauth's reset-from-key URL; expires with the token)."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+
+    return reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+    )
+
+
+def member_invite(*, user: User) -> Notification | None:
+    """Send the invitation: a sign-in link, a set-password link where a password is allowed, the SSO button."""
+    organization = user.organization
+    sign_in_path = f"{reverse('account_login')}?{urlencode({'email': user.email})}"
+    lines = [
+        _("Welcome to MA Home, %(name)s.") % {"name": user.display_name},
+        _("Your account is ready: it keeps your certification, your contributions and your opportunities together."),
+    ]
+    certification = getattr(user, "certification", None)
+    if certification is not None:
+        lines.append(
+            _("Certificate %(number)s, qualified on %(date)s.")
+            % {"number": certification.certificate_number, "date": certification.qualified_on.isoformat()}
+        )
+    url = sign_in_path
+    connections = list(organization.sso_connections.all()) if organization else []
+    if organization is None or not organization.sso_required:
+        url = member_set_password_path(user=user)
+        days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+        lines.append(
+            _(
+                "Choose your password with the link below (valid for %(days)s days; afterwards use "
+                '"Forgot your password?" on the sign-in page).'
+            )
+            % {"days": days}
+        )
+    if connections:
+        lines.append(
+            _(
+                "You can also sign in with your organization's single sign-on: "
+                'enter %(email)s on %(link)s and choose "%(button)s".'
+            )
+            % {"email": user.email, "link": f"{settings.SITE_URL}{sign_in_path}", "button": connections[0].label}
+        )
+    elif organization is not None and organization.sso_required:
+        lines.append(
+            _("%(organization)s signs you in with single sign-on; contact %(contact)s if it does not work.")
+            % {"organization": organization.name, "contact": organization_contact_text(organization=organization)}
+        )
+    return notification_create(
+        user=user,
+        kind="account.invitation",
+        title=_("You have been added to MA Home"),
+        body="\n\n".join(lines),
+        url=url,
+        dedupe_key="invitation",
+    )
+
+
+def organization_contact_text(*, organization: Organization) -> str:
+    if organization.contact_email:
+        return f"{organization.contact_name} <{organization.contact_email}>"
+    return organization.contact_name
+
+
+@transaction.atomic
+def sso_connection_sync(*, connection: SSOConnection) -> SSOConnection:
+    """Save the connection and write the allauth SocialApp that serves its sign-in URLs."""
+    from allauth.socialaccount.models import SocialApp
+
+    connection.full_clean()
+    if connection.kind == SSOConnection.Kind.OIDC:
+        missing = [f for f in ("server_url", "client_id", "client_secret") if not getattr(connection, f)]
+        fields: dict[str, Any] = {
+            "provider": "openid_connect",
+            "provider_id": connection.slug,
+            "client_id": connection.client_id,
+            "secret": connection.client_secret,
+            "settings": {"server_url": connection.server_url},
+        }
+    else:
+        missing = [f for f in ("idp_entity_id", "idp_metadata_url") if not getattr(connection, f)]
+        saml_settings: dict[str, Any] = {
+            "idp": {"entity_id": connection.idp_entity_id, "metadata_url": connection.idp_metadata_url},
+            "advanced": {"want_assertion_signed": True, "want_message_signed": True, "strict": True},
+        }
+        if connection.saml_attribute_mapping:
+            saml_settings["attribute_mapping"] = connection.saml_attribute_mapping
+        fields = {
+            "provider": "saml",
+            "provider_id": connection.idp_entity_id,
+            "client_id": connection.slug,
+            "secret": "",
+            "settings": saml_settings,
+        }
+    if missing:
+        labels = {f: SSOConnection._meta.get_field(f).verbose_name for f in missing}
+        raise ValidationError(
+            {f: _("%(field)s is required for this protocol.") % {"field": label} for f, label in labels.items()}
+        )
+    fields["name"] = str(connection.organization.name)[:40]
+    app = connection.social_app or SocialApp()
+    for name, value in fields.items():
+        setattr(app, name, value)
+    app.full_clean()
+    app.save()
+    connection.social_app = app
+    connection.save()
+    return connection
+
+
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "employer",
+    "company_type",
+    "job_title",
+    "country",
+    "time_zone",
+    "phone",
+    "linkedin_url",
+    "bio",
+    "interests",
+    "email_account",
+    "email_maintenance",
+    "email_engagement",
+    "email_community",
+)
+
+
+@transaction.atomic
+def profile_update(*, user: User, changes: dict[str, Any]) -> User:
+    """Apply the member's own profile edits; django-simple-history keeps every version."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"not profile fields: {sorted(unknown)}")
+    user = User.objects.select_for_update(of=("self",), no_key=True).get(pk=user.pk)
+    changed = [name for name, value in changes.items() if getattr(user, name) != value]
+    if not changed:
+        return user
+    for name in changed:
+        setattr(user, name, changes[name])
+    user.full_clean(exclude=["password"])
+    user._change_reason = "profile edited by the member"
+    user.save(update_fields=changed)
+    return user
+
+
+def sessions_end_all(*, request, user: User) -> int:
+    """Sign the member out on every device and browser, this one included; returns how many ended."""
+    from allauth.usersessions.internal.flows.sessions import end_sessions
+    from allauth.usersessions.models import UserSession
+
+    sessions = list(UserSession.objects.filter(user_id=user.pk))
+    end_sessions(request, sessions)
+    return len(sessions)

@@ -1,16 +1,22 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as accounts_views
 from mahome import views
 
 admin.site.site_header = "MA Home — program administration"
 admin.site.site_title = "MA Home admin"
 admin.site.index_title = "Program administration"
+# The admin signs in through allauth (rate limits, MFA); StaffMFARequiredMiddleware requires TOTP.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", accounts_views.SignInView.as_view(), name="account_login"),
+    path("accounts/password/reset/", accounts_views.PasswordResetView.as_view(), name="account_reset_password"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("contributions/", include("contributions.urls")),

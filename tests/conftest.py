@@ -150,6 +150,7 @@ def sign_in(page, user, *, password: str | None = None) -> None:
 
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(user.email)
+    page.get_by_role("button", name="Continue").click()  # email first, then the password step
     page.get_by_label("Password").fill(password or TEST_PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_load_state()

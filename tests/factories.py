@@ -90,3 +90,35 @@ class ContributionFactory(factory.django.DjangoModelFactory):
     quantity = Decimal(1)
     state = Contribution.State.SUBMITTED
     claimed_points = factory.LazyAttribute(lambda o: o.activity_type.points)
+
+
+# --- accounts: organizations and single sign-on ----------------------------------------------
+
+from accounts.models import Organization, OrganizationDomain, SSOConnection  # noqa: E402
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+        django_get_or_create = ("name",)
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Organization {n}")
+    fallback_policy = Organization.FallbackPolicy.FALLBACK_ALLOWED
+    contact_name = factory.LazyAttribute(
+        lambda o: "Priya Raman" if o.fallback_policy == Organization.FallbackPolicy.SSO_REQUIRED else ""
+    )
+    contact_email = factory.LazyAttribute(lambda o: "it-help@contoso.example" if o.contact_name else "")
+
+    @factory.post_generation
+    def domains(self, create, extracted, **kwargs):
+        if create and extracted:
+            for domain in extracted:
+                OrganizationDomain.objects.get_or_create(domain=domain, defaults={"organization": self})
+
+
+def sso_connection_create(*, organization, kind: str, slug: str, **fields) -> SSOConnection:
+    """An SSO connection saved through the service, so its allauth SocialApp exists."""
+    from accounts.services import sso_connection_sync
+
+    return sso_connection_sync(connection=SSOConnection(organization=organization, kind=kind, slug=slug, **fields))

@@ -1,0 +1,72 @@
+from allauth.account.forms import LoginForm
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts import selectors
+from accounts.models import TIME_ZONE_CHOICES, InterestTopic, Organization, User
+from accounts.services import PROFILE_FIELDS, organization_contact_text
+
+
+class EmailStepForm(forms.Form):
+    """Step one of signing in: the email decides which ways of signing in are offered."""
+
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+
+
+def sso_required_message(organization: Organization) -> str:
+    return _(
+        '%(organization)s requires single sign-on: use the "Sign in with %(organization)s" button. '
+        "If it does not work, contact %(contact)s."
+    ) % {"organization": organization.name, "contact": organization_contact_text(organization=organization)}
+
+
+class SignInForm(LoginForm):
+    """allauth's login form (rate limits, MFA stage) that refuses passwords where the organization requires SSO."""
+
+    def clean(self):
+        login = (self.data.get("login") or "").strip()
+        organization = selectors.organization_for_email(email=login)
+        if organization is not None and organization.sso_required:
+            raise forms.ValidationError(sso_required_message(organization))
+        return super().clean()
+
+
+class ProfileForm(forms.ModelForm):
+    linkedin_url = forms.URLField(
+        label=_("LinkedIn profile"),
+        required=False,
+        max_length=300,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://www.linkedin.com/in/your-name"}),
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+    interests = forms.MultipleChoiceField(
+        label=_("Engagement interests"),
+        choices=InterestTopic.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The program team uses these to invite you to opportunities that fit."),
+    )
+
+    class Meta:
+        model = User
+        fields = PROFILE_FIELDS
+        widgets = {
+            "bio": forms.Textarea(attrs={"rows": 4, "maxlength": 1000}),
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        }
+        help_texts = {
+            "preferred_name": _("What we call you in MA Home, if not your first name."),
+            "bio": _("Up to 1000 characters, shown to the program team."),
+        }
+
+    def clean_linkedin_url(self) -> str:
+        url = self.cleaned_data["linkedin_url"].strip()
+        if url and "linkedin.com/" not in url.lower():
+            raise forms.ValidationError(_("Enter the address of your LinkedIn profile (it contains linkedin.com/)."))
+        return url
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

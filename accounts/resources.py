@@ -1,0 +1,144 @@
+"""Import of newly certified MAs (CSV or XLSX) through django-import-export.
+
+Each good row goes through `member_provision` (account, certification, invitation) in its own
+savepoint; a bad row is reported with its row number and every reason, and is never half-saved.
+A row whose email already has an account with the same certificate is skipped, so importing the
+same file twice changes nothing.
+"""
+
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from import_export import fields, resources
+
+from accounts import selectors
+from accounts.models import MACertification, Organization, User
+from accounts.services import member_provision
+
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
+
+
+def _parse_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    if not text:
+        raise ValueError(_("A qualification date is required."))
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time
+        except ValueError:
+            continue
+    raise ValueError(_("“%(value)s” is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31.") % {"value": text})
+
+
+class NewlyCertifiedResource(resources.ModelResource):
+    email = fields.Field(attribute="email", column_name="email")
+    first_name = fields.Field(attribute="first_name", column_name="first_name")
+    last_name = fields.Field(attribute="last_name", column_name="last_name")
+    certificate_number = fields.Field(attribute="import_certificate_number", column_name="certificate_number")
+    qualified_on = fields.Field(attribute="import_qualified_on", column_name="qualified_on")
+    organization = fields.Field(attribute="import_organization", column_name="organization")
+
+    class Meta:
+        model = User
+        fields = ("email", "first_name", "last_name", "certificate_number", "qualified_on", "organization")
+        import_id_fields = ("email",)
+        use_transactions = True
+        skip_unchanged = True
+        report_skipped = True
+        skip_diff = True
+        clean_model_instances = False
+
+    def before_import(self, dataset, **kwargs) -> None:
+        self._emails_seen: dict[str, int] = {}
+        self._certificates_seen: dict[str, int] = {}
+        self._already_provisioned: set[str] = set()
+        self._organizations = {o.name.lower(): o for o in Organization.objects.all()}
+        missing = {"email", "certificate_number", "qualified_on"} - set(dataset.headers or [])
+        if missing:
+            raise ValidationError(_("The file has no column %(columns)s.") % {"columns": ", ".join(sorted(missing))})
+
+    def before_import_row(self, row, **kwargs) -> None:
+        """Validate the whole row before anything is written; every reason is reported at once."""
+        number = kwargs.get("row_number")
+        errors: dict[str, list[str]] = {}
+        email = User.objects.normalize_email(str(row.get("email") or "").strip()).lower()
+        row["email"] = email
+        certificate_number = str(row.get("certificate_number") or "").strip()
+        row["certificate_number"] = certificate_number
+        if not email:
+            errors.setdefault("email", []).append(_("The email is missing."))
+        elif "@" not in email:
+            errors.setdefault("email", []).append(_("“%(email)s” is not an email address.") % {"email": email})
+        elif email in self._emails_seen:
+            errors.setdefault("email", []).append(
+                _("Duplicate: %(email)s is already in row %(row)s of this file.")
+                % {"email": email, "row": self._emails_seen[email]}
+            )
+        else:
+            self._emails_seen[email] = number
+        try:
+            row["qualified_on"] = _parse_date(row.get("qualified_on"))
+        except ValueError as exc:
+            errors.setdefault("qualified_on", []).append(str(exc))
+        if not certificate_number:
+            errors.setdefault("certificate_number", []).append(_("The certificate number is missing."))
+        elif certificate_number in self._certificates_seen:
+            errors.setdefault("certificate_number", []).append(
+                _("Duplicate: certificate %(number)s is already in row %(row)s of this file.")
+                % {"number": certificate_number, "row": self._certificates_seen[certificate_number]}
+            )
+        else:
+            self._certificates_seen[certificate_number] = number
+        organization_name = str(row.get("organization") or "").strip()
+        if organization_name and organization_name.lower() not in self._organizations:
+            errors.setdefault("organization", []).append(
+                _("There is no organization named “%(name)s”.") % {"name": organization_name}
+            )
+        if not errors and email:
+            self._check_against_existing(email, certificate_number, errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _check_against_existing(self, email: str, certificate_number: str, errors: dict) -> None:
+        existing = selectors.user_by_email(email=email)
+        holder = MACertification.objects.filter(certificate_number=certificate_number).select_related("user").first()
+        if existing is not None:
+            if holder is not None and holder.user_id == existing.pk:
+                self._already_provisioned.add(email)
+                return
+            errors.setdefault("email", []).append(
+                _("%(email)s already has an account with a different certificate.") % {"email": email}
+            )
+        elif holder is not None:
+            errors.setdefault("certificate_number", []).append(
+                _("Certificate %(number)s belongs to another member (%(email)s).")
+                % {"number": certificate_number, "email": holder.user.email}
+            )
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        # Values are validated in before_import_row; set them without widget conversion.
+        if field.attribute and field.column_name in row:
+            setattr(instance, field.attribute, row[field.column_name])
+
+    def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
+        return row["email"] in self._already_provisioned
+
+    def save_instance(self, instance, is_create, row, **kwargs) -> None:
+        organization_name = str(row.get("organization") or "").strip().lower()
+        user = member_provision(
+            email=row["email"],
+            first_name=str(row.get("first_name") or ""),
+            last_name=str(row.get("last_name") or ""),
+            certificate_number=row["certificate_number"],
+            qualified_on=row["qualified_on"],
+            organization=self._organizations.get(organization_name) if organization_name else None,
+        )
+        instance.pk = user.pk
+
+    def save_m2m(self, instance, row, **kwargs) -> None:
+        return None
