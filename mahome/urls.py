@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from contributions import views as contribution_views
 from mahome import views
 
 admin.site.site_header = "MA Home — program administration"
@@ -14,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("contributions/", include("contributions.urls")),
+    path("verify/<str:code>/", contribution_views.certificate_verify, name="certificate_verify"),
     path("engagements/", include("engagements.urls")),
     path("community/", include("community_levels.urls")),
     path("admin/", admin.site.urls),
