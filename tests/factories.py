@@ -90,3 +90,16 @@ class ContributionFactory(factory.django.DjangoModelFactory):
     quantity = Decimal(1)
     state = Contribution.State.SUBMITTED
     claimed_points = factory.LazyAttribute(lambda o: o.activity_type.points)
+
+
+# --- Certification maintenance (contributions) ---------------------------------------------
+
+
+class TechnicalRequirementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contributions.TechnicalRequirement"
+
+    program_year = factory.SubFactory(ProgramYearFactory)
+    kind = "credential"
+    name = factory.Sequence(lambda n: f"Certified Solution Architect {n}")
+    due_on = factory.LazyAttribute(lambda o: date(o.program_year.year, 12, 31))
