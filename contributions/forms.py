@@ -1,5 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from contributions import selectors
@@ -8,6 +10,26 @@ from contributions.models import ActivityType
 
 
 class ActivityTypeChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            # Say why a type is not offered (its year closed), not just "not a valid choice".
+            known = ActivityType.objects.select_related("program_year").filter(pk=value).first() if value else None
+            if known is not None and not selectors.submissions_open(
+                program_year=known.program_year, today=timezone.localdate()
+            ):
+                raise ValidationError(
+                    _(
+                        "The %(year)s program year closed on %(deadline)s: new submissions for it are no longer "
+                        "accepted. If you have a good reason, contact the program team; only they can open a "
+                        "grace period."
+                    )
+                    % {"year": known.program_year.year, "deadline": date_format(known.program_year.deadline)},
+                    code="closed",
+                ) from None
+            raise
+
     def label_from_instance(self, obj: ActivityType) -> str:
         cap = _(", capped at %(cap)s a year") % {"cap": obj.annual_cap} if obj.annual_cap else ""
         return f"{obj.program_year.year} · {obj.name} — {obj.points} {obj.get_unit_display()}{cap}"
