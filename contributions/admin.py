@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -148,18 +149,7 @@ class MemberWithItemsFilter(admin.SimpleListFilter):
 
 @admin.register(Contribution)
 class ContributionAdmin(SimpleHistoryAdmin):
-    list_display = [
-        "title",
-        "member",
-        "activity_type",
-        "occurred_on",
-        "state",
-        "claimed_points",
-        "awarded_points",
-        "submitted_at",
-        "evidence",
-        "decide_link",
-    ]
+    list_display = ["title", "decide_link", "member", "type_name", "claimed_points", "evidence", "waiting"]
     list_filter = [
         QueueStateFilter,
         "program_year",
@@ -197,6 +187,14 @@ class ContributionAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    @admin.display(description=_("Waiting"), ordering="submitted_at")
+    def waiting(self, obj: Contribution) -> str:
+        return timesince(obj.submitted_at, depth=1) if obj.submitted_at else "—"
+
+    @admin.display(description=_("Type"), ordering="activity_type__name")
+    def type_name(self, obj: Contribution) -> str:
+        return obj.activity_type.name
+
     @admin.display(description=_("Evidence"))
     def evidence(self, obj: Contribution) -> str:
         links = []
@@ -213,7 +211,7 @@ class ContributionAdmin(SimpleHistoryAdmin):
     @admin.display(description=_("Decision"))
     def decide_link(self, obj: Contribution) -> str:
         if obj.state not in (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO):
-            return "—"
+            return obj.get_state_display()
         return format_html(
             '<a class="button" href="{}">{}</a>',
             reverse("admin:contributions_contribution_decide", args=[obj.pk]),

@@ -18,8 +18,8 @@
       data: {
         labels: data.labels,
         datasets: [
-          { label: data.names.verified, data: data.verified, borderColor: "#146c2e", backgroundColor: "rgba(20,108,46,.15)", fill: true, tension: 0.2 },
-          { label: data.names.total, data: data.total, borderColor: "#7fb38f", borderDash: [6, 4], fill: false, tension: 0.2 },
+          { label: data.names.verified, data: data.verified, borderColor: "#146c2e", backgroundColor: "rgba(20,108,46,.15)", fill: true, tension: 0 },
+          { label: data.names.total, data: data.total, borderColor: "#7fb38f", borderDash: [6, 4], fill: false, tension: 0 },
           { label: data.names.pace, data: data.pace, borderColor: "#1b2430", borderWidth: 1.5, pointRadius: 0, fill: false },
           { label: data.names.target, data: target, borderColor: "#b3261e", borderWidth: 1, borderDash: [2, 3], pointRadius: 0, fill: false }
         ]
