@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import MACertification, User
 from contributions import rules, selectors
-from contributions.models import Certificate, Contribution, ProgramYear, ReviewOutcome
+from contributions.models import Contribution, ProgramYear, ReviewOutcome
 
 # The bar's geometry is in a 0..100 viewBox; the SVG stretches it to the card's width.
 BAR_WIDTH = 100
@@ -33,7 +33,7 @@ def build(*, user: User, today: date) -> dict:
         "next_program_year": next_program_year,
         "standing": None,
         "lapsed": None,
-        "certificate": Certificate.objects.filter(member=user).order_by("-year").first(),
+        "certificate": selectors.latest_certificate(user=user),
         "recent": [],
         "needs_info": None,
         "drafts": 0,

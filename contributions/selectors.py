@@ -433,28 +433,6 @@ def latest_certificate(*, user: User) -> Certificate | None:
     return Certificate.objects.filter(member=user).order_by("-year").first()
 
 
-__all__ = [
-    "MemberYear",
-    "RequirementState",
-    "TypeTotal",
-    "activity_types_open_for_submission",
-    "catalogue_years",
-    "certificate_by_code",
-    "contribution_get",
-    "contribution_history",
-    "contribution_list",
-    "dashboard_for",
-    "eligible_members",
-    "member_year_for",
-    "member_years",
-    "program_year_current",
-    "program_year_report",
-    "queue_stats",
-    "submissions_open",
-    "verification_queue",
-]
-
-
 def member_contribution_years(*, user: User, current: ProgramYear | None) -> list[ProgramYear]:
     """Years the member has contributions in, plus the current one, newest first."""
     years = ProgramYear.objects.filter(Q(contributions__member=user) | Q(pk=current.pk if current else -1)).distinct()
