@@ -1,12 +1,89 @@
-from django.contrib import admin
+"""Staff screens: program years and their rules, the verification queue, the report, the review."""
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from contributions.models import ActivityType, Contribution, ProgramYear
+from contributions import admin_views, services
+from contributions.models import (
+    ActivityType,
+    Certificate,
+    Contribution,
+    OptOut,
+    ProgramYear,
+    RequirementStatus,
+    ReviewOutcome,
+    TargetOverride,
+    TechnicalRequirement,
+)
+from contributions.resources import RequirementStatusResource
+
+
+class TechnicalRequirementInline(admin.TabularInline):
+    model = TechnicalRequirement
+    extra = 0
+    fields = ["kind", "name", "due_on", "description"]
 
 
 @admin.register(ProgramYear)
 class ProgramYearAdmin(SimpleHistoryAdmin):
-    list_display = ["year", "target_points", "prorating_method", "opens_on", "deadline", "published_at"]
+    list_display = [
+        "year",
+        "target_points",
+        "prorating_method",
+        "opens_on",
+        "deadline",
+        "grace_until",
+        "published_at",
+        "report_link",
+    ]
+    inlines = [TechnicalRequirementInline]
+    actions = ["publish", "year_end_review"]
+    fieldsets = (
+        (None, {"fields": ("year", "target_points", "prorating_method")}),
+        (_("Key dates"), {"fields": ("opens_on", "deadline", "grace_until", "final_review_on", "notification_on")}),
+        (_("Publication"), {"fields": ("published_at",)}),
+    )
+
+    @admin.display(description=_("Report"))
+    def report_link(self, obj: ProgramYear) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:contributions_programyear_report", args=[obj.pk]), _("Report")
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/report/",
+                self.admin_site.admin_view(admin_views.program_year_report),
+                name="contributions_programyear_report",
+            ),
+            path(
+                "<int:pk>/review/",
+                self.admin_site.admin_view(admin_views.program_year_review),
+                name="contributions_programyear_review",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description=_("Publish the selected program years"), permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[ProgramYear]) -> None:
+        for program_year in queryset:
+            services.program_year_publish(program_year=program_year, by=request.user)
+        self.message_user(request, _("Published: members can now see these years' rules."), messages.SUCCESS)
+
+    @admin.action(description=_("Year-end review (shows a dry run first)"), permissions=["change"])
+    def year_end_review(self, request: HttpRequest, queryset: QuerySet[ProgramYear]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Review one program year at a time."), messages.WARNING)
+            return None
+        return admin_views.program_year_review(request, pk=queryset.get().pk)
 
 
 @admin.register(ActivityType)
@@ -14,12 +91,246 @@ class ActivityTypeAdmin(SimpleHistoryAdmin):
     list_display = ["name", "program_year", "category", "points", "unit", "annual_cap", "tracking", "is_active"]
     list_filter = ["program_year", "category", "tracking", "is_active"]
     search_fields = ["name", "code"]
+    list_select_related = ["program_year"]
+
+
+class QueueStateFilter(admin.SimpleListFilter):
+    """The queue by default: submitted items; any other state on demand."""
+
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("all", _("All")), *Contribution.State.choices]
+
+    def choices(self, changelist):
+        value = self.value() or Contribution.State.SUBMITTED
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or Contribution.State.SUBMITTED
+        if value == "all":
+            return queryset
+        return queryset.filter(state=value)
+
+
+class ActivityTypeYearFilter(admin.RelatedFieldListFilter):
+    def field_choices(self, field, request, model_admin):
+        return [
+            (t.pk, str(t))
+            for t in ActivityType.objects.select_related("program_year").order_by("-program_year__year", "name")
+        ]
+
+
+class MemberWithItemsFilter(admin.SimpleListFilter):
+    """Members who have something waiting for a decision (bounded, unlike a list of every user)."""
+
+    title = _("member")
+    parameter_name = "member"
+
+    def lookups(self, request, model_admin):
+        waiting = (
+            Contribution.objects.filter(state__in=[Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO])
+            .values_list("member_id", "member__email")
+            .distinct()
+            .order_by("member__email")[:200]
+        )
+        return [(str(pk), email) for pk, email in waiting]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(member_id=value) if value and value.isdigit() else queryset
 
 
 @admin.register(Contribution)
 class ContributionAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "member", "activity_type", "state", "claimed_points", "awarded_points", "submitted_at"]
-    list_filter = ["state", "program_year", "source"]
-    search_fields = ["title", "member__email"]
+    list_display = ["title", "decide_link", "member", "type_name", "claimed_points", "evidence", "waiting"]
+    list_filter = [
+        QueueStateFilter,
+        "program_year",
+        ("activity_type", ActivityTypeYearFilter),
+        MemberWithItemsFilter,
+        "source",
+    ]
+    search_fields = ["title", "member__email", "member__first_name", "member__last_name"]
     list_select_related = ["member", "activity_type", "activity_type__program_year"]
+    ordering = ["submitted_at", "pk"]
     raw_id_fields = ["member", "decided_by"]
+    actions = ["verify_at_claimed", "ask_for_information", "reject", "reverse"]
+    change_form_template = "contributions/admin/contribution_change_form.html"
+    readonly_fields = [
+        "member",
+        "program_year",
+        "activity_type",
+        "title",
+        "description",
+        "occurred_on",
+        "quantity",
+        "evidence",
+        "state",
+        "claimed_points",
+        "awarded_points",
+        "decision_note",
+        "decided_by",
+        "decided_at",
+        "source",
+        "source_key",
+        "submitted_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description=_("Waiting"), ordering="submitted_at")
+    def waiting(self, obj: Contribution) -> str:
+        return timesince(obj.submitted_at, depth=1) if obj.submitted_at else "—"
+
+    @admin.display(description=_("Type"), ordering="activity_type__name")
+    def type_name(self, obj: Contribution) -> str:
+        return obj.activity_type.name
+
+    @admin.display(description=_("Evidence"))
+    def evidence(self, obj: Contribution) -> str:
+        links = []
+        if obj.evidence_url:
+            links.append((obj.evidence_url, _("Link")))
+        if obj.evidence_file:
+            links.append((reverse("contributions:evidence", args=[obj.pk]), _("File")))
+        if not links:
+            return "—"
+        return format_html_join(
+            " · ", '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', ((u, str(t)) for u, t in links)
+        )
+
+    @admin.display(description=_("Decision"))
+    def decide_link(self, obj: Contribution) -> str:
+        if obj.state not in (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO):
+            return obj.get_state_display()
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("admin:contributions_contribution_decide", args=[obj.pk]),
+            _("Decide"),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/decide/",
+                self.admin_site.admin_view(admin_views.contribution_decide),
+                name="contributions_contribution_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description=_("Verify at the claimed points"), permissions=["change"])
+    def verify_at_claimed(self, request: HttpRequest, queryset: QuerySet[Contribution]) -> None:
+        done, skipped = services.contributions_verify_bulk(
+            contribution_ids=list(queryset.values_list("pk", flat=True)), verifier=request.user
+        )
+        self.message_user(request, _("%(n)s contributions verified.") % {"n": done}, messages.SUCCESS)
+        for reason in skipped:
+            self.message_user(request, reason, messages.WARNING)
+
+    @admin.action(description=_("Ask for more information…"), permissions=["change"])
+    def ask_for_information(self, request, queryset):
+        return admin_views.bulk_decision_with_message(self, request, queryset, decision="needs_info")
+
+    @admin.action(description=_("Reject…"), permissions=["change"])
+    def reject(self, request, queryset):
+        return admin_views.bulk_decision_with_message(self, request, queryset, decision="reject")
+
+    @admin.action(description=_("Reverse verified points…"), permissions=["change"])
+    def reverse(self, request, queryset):
+        return admin_views.bulk_decision_with_message(self, request, queryset, decision="reverse")
+
+
+@admin.register(TechnicalRequirement)
+class TechnicalRequirementAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "program_year", "kind", "due_on"]
+    list_filter = ["program_year", "kind"]
+
+
+@admin.register(RequirementStatus)
+class RequirementStatusAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+    resource_classes = [RequirementStatusResource]
+    list_display = ["member", "requirement", "met_on", "note", "updated_at"]
+    list_filter = ["requirement__program_year", "requirement"]
+    search_fields = ["member__email", "requirement__name"]
+    list_select_related = ["member", "requirement", "requirement__program_year"]
+    raw_id_fields = ["member"]
+
+    def save_model(self, request, obj, form, change):
+        saved = services.requirement_status_set(
+            requirement=obj.requirement, member=obj.member, met_on=obj.met_on, note=obj.note, by=request.user
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(TargetOverride)
+class TargetOverrideAdmin(SimpleHistoryAdmin):
+    list_display = ["member", "program_year", "target_points", "reason", "set_by"]
+    list_filter = ["program_year"]
+    search_fields = ["member__email"]
+    raw_id_fields = ["member"]
+    fields = ["member", "program_year", "target_points", "reason"]
+
+    def save_model(self, request, obj, form, change):
+        saved = services.target_override_set(
+            member=obj.member,
+            program_year=obj.program_year,
+            target_points=obj.target_points,
+            reason=obj.reason,
+            set_by=request.user,
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(OptOut)
+class OptOutAdmin(SimpleHistoryAdmin):
+    list_display = ["member", "program_year", "reason", "created_at"]
+    list_filter = ["program_year"]
+    search_fields = ["member__email"]
+    readonly_fields = ["member", "program_year", "reason", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ReviewOutcome)
+class ReviewOutcomeAdmin(admin.ModelAdmin):
+    list_display = ["member", "program_year", "outcome", "target_points", "verified_points", "reviewed_at"]
+    list_filter = ["program_year", "outcome"]
+    search_fields = ["member__email"]
+    list_select_related = ["member", "program_year"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ["number", "member", "year", "valid_until", "issued_at", "verify_link"]
+    list_filter = ["year"]
+    search_fields = ["number", "member__email"]
+    list_select_related = ["member"]
+
+    @admin.display(description=_("Public check"))
+    def verify_link(self, obj: Certificate) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("certificate_verify", args=[obj.verification_code]), _("Open")
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,3 +1,6 @@
+import secrets
+from pathlib import PurePath
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -87,6 +90,12 @@ class ActivityType(models.Model):
         return f"{self.name} ({self.program_year})"
 
 
+def evidence_upload_to(instance: "Contribution", filename: str) -> str:
+    """A random name under a private folder: nobody can guess another member's file."""
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"evidence/{secrets.token_urlsafe(24)}{suffix}"
+
+
 class Contribution(models.Model):
     """Something a member did that earns points in a program year."""
 
@@ -111,7 +120,7 @@ class Contribution(models.Model):
     occurred_on = models.DateField(_("date"))
     quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2, default=1)
     evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
-    evidence_file = models.FileField(_("evidence file"), upload_to="evidence/%Y/%m/", blank=True)
+    evidence_file = models.FileField(_("evidence file"), upload_to=evidence_upload_to, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
     claimed_points = models.PositiveIntegerField(_("claimed points"), default=0)
     awarded_points = models.PositiveIntegerField(_("awarded points"), null=True, blank=True)
@@ -152,3 +161,151 @@ class Contribution(models.Model):
         if self.state == self.State.VERIFIED:
             return self.awarded_points if self.awarded_points is not None else self.claimed_points
         return 0
+
+
+class TechnicalRequirement(models.Model):
+    """A credential to hold or a mandatory training to complete, by its own due date."""
+
+    class Kind(models.TextChoices):
+        CREDENTIAL = "credential", _("Credential")
+        TRAINING = "training", _("Mandatory training")
+
+    program_year = models.ForeignKey(ProgramYear, on_delete=models.CASCADE, related_name="requirements")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    due_on = models.DateField(_("due on"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["program_year", "due_on", "name"]
+        verbose_name = _("technical requirement")
+        constraints = [
+            models.UniqueConstraint(fields=["program_year", "name"], name="requirement_name_unique_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.program_year})"
+
+
+class RequirementStatus(models.Model):
+    """Whether one member met one technical requirement, and when; recorded by staff."""
+
+    requirement = models.ForeignKey(TechnicalRequirement, on_delete=models.CASCADE, related_name="statuses")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="requirement_statuses")
+    met_on = models.DateField(_("met on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["requirement", "member"]
+        verbose_name = _("member's technical requirement")
+        verbose_name_plural = _("members' technical requirements")
+        constraints = [
+            models.UniqueConstraint(fields=["requirement", "member"], name="requirementstatus_once_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} — {self.requirement.name}"
+
+    @property
+    def is_met(self) -> bool:
+        return self.met_on is not None
+
+
+class TargetOverride(models.Model):
+    """An admin's decision that a member owes a different target this year (leave, special case)."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="target_overrides")
+    program_year = models.ForeignKey(ProgramYear, on_delete=models.CASCADE, related_name="target_overrides")
+    target_points = models.PositiveIntegerField(_("target points"))
+    reason = models.CharField(_("reason"), max_length=300)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("target override")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "program_year"], name="targetoverride_once_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.target_points} ({self.program_year})"
+
+
+class OptOut(models.Model):
+    """A member's choice not to maintain their certification this year; undone by deleting it."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="opt_outs")
+    program_year = models.ForeignKey(ProgramYear, on_delete=models.CASCADE, related_name="opt_outs")
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("opt-out")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "program_year"], name="optout_once_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} ({self.program_year})"
+
+
+class ReviewOutcome(models.Model):
+    """What the year-end review decided for one member, with the numbers it decided on."""
+
+    class Outcome(models.TextChoices):
+        RECERTIFIED = "recertified", _("Recertified")
+        LAPSED = "lapsed", _("Lapsed")
+        OPTED_OUT = "opted_out", _("Opted out")
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_outcomes")
+    program_year = models.ForeignKey(ProgramYear, on_delete=models.PROTECT, related_name="review_outcomes")
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    target_points = models.PositiveIntegerField(_("target"))
+    verified_points = models.PositiveIntegerField(_("verified"))
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["program_year", "member"]
+        verbose_name = _("year-end review outcome")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "program_year"], name="reviewoutcome_once_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.get_outcome_display()} ({self.program_year})"
+
+
+def certificate_code() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class Certificate(models.Model):
+    """Next year's certificate, issued by the year-end review; anyone can check it by its code."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates")
+    program_year = models.ForeignKey(
+        ProgramYear, on_delete=models.PROTECT, related_name="certificates", help_text=_("The year reviewed.")
+    )
+    year = models.PositiveSmallIntegerField(_("certified for year"))
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    verification_code = models.CharField(_("verification code"), max_length=64, unique=True, default=certificate_code)
+    valid_until = models.DateField(_("valid until"))
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year", "number"]
+        verbose_name = _("certificate")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "year"], name="certificate_once_per_member_year"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

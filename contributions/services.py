@@ -3,14 +3,33 @@
 Other apps (engagements, community_levels) credit points only through these functions.
 """
 
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.models import User
-from contributions.models import ActivityType, Contribution, ProgramYear
+from accounts.services import notification_create
+from contributions import rules
+from contributions.evidence import evidence_check
+from contributions.models import (
+    ActivityType,
+    Certificate,
+    Contribution,
+    OptOut,
+    ProgramYear,
+    RequirementStatus,
+    ReviewOutcome,
+    TargetOverride,
+    TechnicalRequirement,
+)
 
 
 class ContributionError(Exception):
@@ -75,3 +94,658 @@ def contribution_credit_automatic(
             raise
         return existing, False
     return contribution, True
+
+
+# --- Member submissions -----------------------------------------------------------------------
+
+EDITABLE_STATES = (Contribution.State.DRAFT, Contribution.State.NEEDS_INFO)
+WITHDRAWABLE_STATES = (Contribution.State.DRAFT, Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
+DECISIONS = ("verify", "reject", "needs_info")
+
+
+def _submission_window_check(*, program_year: ProgramYear, today: date) -> None:
+    if today < program_year.deadline:
+        return
+    if program_year.grace_until is not None and today <= program_year.grace_until:
+        return
+    raise ContributionError(
+        _(
+            "The %(year)s program year closed on %(deadline)s: new submissions for it are no longer accepted. "
+            "If you have a good reason, contact the program team; only they can open a grace period."
+        )
+        % {"year": program_year.year, "deadline": date_format(program_year.deadline)}
+    )
+
+
+def _date_check(*, activity_type: ActivityType, occurred_on: date, today: date) -> None:
+    program_year = activity_type.program_year
+    if occurred_on > today:
+        raise ContributionError(_("The date cannot be in the future."))
+    if not (program_year.opens_on <= occurred_on < program_year.deadline):
+        raise ContributionError(
+            _(
+                "A contribution counts toward the program year its date falls in: %(date)s is outside the "
+                "%(year)s year (%(start)s – %(end)s). Pick an activity type of the right year."
+            )
+            % {
+                "date": date_format(occurred_on),
+                "year": program_year.year,
+                "start": date_format(program_year.opens_on),
+                "end": date_format(program_year.deadline),
+            }
+        )
+
+
+def _evidence_check_for_submit(contribution: Contribution) -> None:
+    if contribution.activity_type.evidence_required and not (contribution.evidence_url or contribution.evidence_file):
+        raise ContributionError(
+            _("“%(type)s” needs evidence: add a link or a file before submitting.")
+            % {"type": contribution.activity_type.name}
+        )
+
+
+def _save(contribution: Contribution, *, actor: User | None, reason: str = "") -> None:
+    contribution._history_user = actor  # simple-history records who made the change
+    if reason:
+        contribution._change_reason = reason
+    try:
+        contribution.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise ContributionError(" ".join(error.messages)) from error
+    contribution.save()
+
+
+@transaction.atomic
+def contribution_create(
+    *,
+    member: User,
+    activity_type: ActivityType,
+    title: str,
+    occurred_on: date,
+    quantity: Decimal | int = 1,
+    description: str = "",
+    evidence_url: str = "",
+    evidence_file: UploadedFile | None = None,
+    submit: bool = False,
+    today: date | None = None,
+) -> Contribution:
+    """A member's new contribution (a draft, or submitted at once); points come from the type."""
+    today = today or timezone.localdate()
+    if activity_type.tracking != ActivityType.Tracking.MANUAL or not activity_type.is_active:
+        raise ContributionError(
+            _("“%(type)s” is credited automatically or no longer offered; it cannot be submitted by hand.")
+            % {"type": activity_type.name}
+        )
+    _submission_window_check(program_year=activity_type.program_year, today=today)
+    _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
+    if evidence_file is not None:
+        try:
+            evidence_check(evidence_file)
+        except ValidationError as error:
+            raise ContributionError(" ".join(error.messages)) from error
+    contribution = Contribution(
+        member=member,
+        program_year=activity_type.program_year,
+        activity_type=activity_type,
+        title=title,
+        description=description,
+        occurred_on=occurred_on,
+        quantity=quantity,
+        evidence_url=evidence_url,
+        state=Contribution.State.DRAFT,
+        claimed_points=points_for(activity_type=activity_type, quantity=quantity),
+        source=Contribution.Source.MANUAL,
+    )
+    if evidence_file is not None:
+        contribution.evidence_file = evidence_file
+    if submit:
+        _evidence_check_for_submit(contribution)
+        contribution.state = Contribution.State.SUBMITTED
+        contribution.submitted_at = timezone.now()
+    _save(contribution, actor=member)
+    return contribution
+
+
+@transaction.atomic
+def contribution_update(
+    *,
+    contribution: Contribution,
+    member: User,
+    activity_type: ActivityType,
+    title: str,
+    occurred_on: date,
+    quantity: Decimal | int,
+    description: str = "",
+    evidence_url: str = "",
+    evidence_file: UploadedFile | None = None,
+    today: date | None = None,
+) -> Contribution:
+    """Change a draft, or answer a verifier's question on an item that needs more information."""
+    today = today or timezone.localdate()
+    contribution = _lock_own(contribution_id=contribution.pk, member=member)
+    if contribution.state not in EDITABLE_STATES:
+        raise ContributionError(_("Only drafts and items that need more information can be changed."))
+    if activity_type.tracking != ActivityType.Tracking.MANUAL or not activity_type.is_active:
+        raise ContributionError(_("“%(type)s” cannot be submitted by hand.") % {"type": activity_type.name})
+    _submission_window_check(program_year=activity_type.program_year, today=today)
+    _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
+    if evidence_file is not None:
+        try:
+            evidence_check(evidence_file)
+        except ValidationError as error:
+            raise ContributionError(" ".join(error.messages)) from error
+        contribution.evidence_file = evidence_file
+    contribution.activity_type = activity_type
+    contribution.program_year = activity_type.program_year
+    contribution.title = title
+    contribution.description = description
+    contribution.occurred_on = occurred_on
+    contribution.quantity = quantity
+    contribution.evidence_url = evidence_url
+    contribution.claimed_points = points_for(activity_type=activity_type, quantity=quantity)
+    _save(contribution, actor=member)
+    return contribution
+
+
+def _lock_own(*, contribution_id: int, member: User) -> Contribution:
+    contribution = (
+        Contribution.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("activity_type", "program_year")
+        .filter(pk=contribution_id, member=member)
+        .first()
+    )
+    if contribution is None:
+        raise Contribution.DoesNotExist
+    return contribution
+
+
+@transaction.atomic
+def contribution_submit(*, contribution: Contribution, member: User, today: date | None = None) -> Contribution:
+    """Send a draft (or an answered question) to the verifiers."""
+    today = today or timezone.localdate()
+    contribution = _lock_own(contribution_id=contribution.pk, member=member)
+    if contribution.state not in EDITABLE_STATES:
+        raise ContributionError(_("This contribution has already been submitted."))
+    _submission_window_check(program_year=contribution.program_year, today=today)
+    _evidence_check_for_submit(contribution)
+    contribution.state = Contribution.State.SUBMITTED
+    contribution.submitted_at = timezone.now()
+    _save(contribution, actor=member)
+    return contribution
+
+
+@transaction.atomic
+def contribution_withdraw(*, contribution: Contribution, member: User) -> Contribution:
+    """The member takes back an item before a verifier decided on it."""
+    contribution = _lock_own(contribution_id=contribution.pk, member=member)
+    if contribution.state not in WITHDRAWABLE_STATES:
+        raise ContributionError(_("A decided contribution cannot be withdrawn."))
+    contribution.state = Contribution.State.WITHDRAWN
+    _save(contribution, actor=member)
+    return contribution
+
+
+# --- Verification -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contribution_decide(
+    *,
+    contribution_id: int,
+    verifier: User,
+    decision: str,
+    awarded_points: int | None = None,
+    note: str = "",
+) -> Contribution:
+    """A verifier's decision: verify (at the claimed or other points), reject, or ask for more information.
+
+    The row is locked first, so of two verifiers deciding at once the second finds the item
+    already decided and is refused: one decision, one history entry.
+    """
+    if decision not in DECISIONS:
+        raise ValueError(decision)
+    contribution = (
+        Contribution.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("member", "activity_type", "program_year")
+        .filter(pk=contribution_id)
+        .first()
+    )
+    if contribution is None:
+        raise ContributionError(_("This contribution no longer exists."))
+    allowed = (
+        (Contribution.State.SUBMITTED,)
+        if decision == "needs_info"
+        else (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
+    )
+    if contribution.state not in allowed:
+        raise ContributionError(
+            _("“%(title)s” is %(state)s: someone already decided on it.")
+            % {"title": contribution.title, "state": contribution.get_state_display().lower()}
+        )
+    note = note.strip()
+    if decision in ("needs_info", "reject") and not note:
+        raise ContributionError(_("Tell the member why: a message is required."))
+    if decision == "verify":
+        points = contribution.claimed_points if awarded_points is None else awarded_points
+        if points < 0:
+            raise ContributionError(_("Awarded points cannot be negative."))
+        if points != contribution.claimed_points and not note:
+            raise ContributionError(_("Explain to the member why the awarded points differ from the claimed points."))
+        contribution.state = Contribution.State.VERIFIED
+        contribution.awarded_points = points
+    elif decision == "reject":
+        contribution.state = Contribution.State.REJECTED
+        contribution.awarded_points = 0
+    else:
+        contribution.state = Contribution.State.NEEDS_INFO
+    contribution.decision_note = note
+    contribution.decided_by = verifier
+    contribution.decided_at = timezone.now()
+    _save(contribution, actor=verifier, reason=decision)
+    _notify_decision(contribution)
+    return contribution
+
+
+def _notify_decision(contribution: Contribution) -> None:
+    url = reverse("contributions:detail", args=[contribution.pk])
+    if contribution.state == Contribution.State.VERIFIED:
+        title = _("Verified: %(title)s (%(points)s points)") % {
+            "title": contribution.title,
+            "points": contribution.awarded_points,
+        }
+    elif contribution.state == Contribution.State.REJECTED:
+        title = _("Not accepted: %(title)s") % {"title": contribution.title}
+    else:
+        title = _("More information needed: %(title)s") % {"title": contribution.title}
+    notification_create(
+        user=contribution.member,
+        kind="maintenance.decision",
+        title=title,
+        body=contribution.decision_note,
+        url=url,
+    )
+
+
+def contributions_verify_bulk(*, contribution_ids: list[int], verifier: User) -> tuple[int, list[str]]:
+    """Verify each item at its claimed points; items decided meanwhile are skipped and named."""
+    done, skipped = 0, []
+    for contribution_id in contribution_ids:
+        try:
+            contribution_decide(contribution_id=contribution_id, verifier=verifier, decision="verify")
+            done += 1
+        except ContributionError as error:
+            skipped.append(str(error))
+    return done, skipped
+
+
+@transaction.atomic
+def contribution_reverse(*, contribution_id: int, staff: User, note: str) -> Contribution:
+    """Staff take back the points of a verified item (e.g. an auto-tracked credit given in error)."""
+    contribution = (
+        Contribution.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("member", "activity_type")
+        .filter(pk=contribution_id)
+        .first()
+    )
+    if contribution is None or contribution.state != Contribution.State.VERIFIED:
+        raise ContributionError(_("Only verified contributions can be reversed."))
+    if not note.strip():
+        raise ContributionError(_("Tell the member why: a message is required."))
+    contribution.state = Contribution.State.REJECTED
+    contribution.awarded_points = 0
+    contribution.decision_note = note.strip()
+    contribution.decided_by = staff
+    contribution.decided_at = timezone.now()
+    _save(contribution, actor=staff, reason="reverse")
+    _notify_decision(contribution)
+    return contribution
+
+
+# --- Program years, targets, requirements, opt-outs -----------------------------------------------
+
+
+@transaction.atomic
+def program_year_publish(*, program_year: ProgramYear, by: User | None = None) -> ProgramYear:
+    """Make a year's rules visible to members; from now on every change is in its history."""
+    if program_year.published_at is None:
+        program_year.published_at = timezone.now()
+        program_year._history_user = by
+        program_year.full_clean()
+        program_year.save()
+    return program_year
+
+
+@transaction.atomic
+def target_override_set(
+    *, member: User, program_year: ProgramYear, target_points: int, reason: str, set_by: User | None
+) -> TargetOverride:
+    """Give a member a different target this year; the reason is shown on their dashboard."""
+    if not reason.strip():
+        raise ContributionError(_("An override needs a reason."))
+    override = TargetOverride.objects.filter(member=member, program_year=program_year).first() or TargetOverride(
+        member=member, program_year=program_year
+    )
+    override.target_points = target_points
+    override.reason = reason.strip()
+    override.set_by = set_by
+    override._history_user = set_by
+    override.full_clean(validate_unique=False, validate_constraints=False)
+    override.save()
+    return override
+
+
+@transaction.atomic
+def requirement_status_set(
+    *, requirement: TechnicalRequirement, member: User, met_on: date | None, note: str = "", by: User | None = None
+) -> RequirementStatus:
+    """Record whether a member met a technical requirement (and when)."""
+    status = RequirementStatus.objects.filter(requirement=requirement, member=member).first() or RequirementStatus(
+        requirement=requirement, member=member
+    )
+    status.met_on = met_on
+    status.note = note
+    status._history_user = by
+    status.full_clean(validate_unique=False, validate_constraints=False)
+    status.save()
+    return status
+
+
+def _opt_out_window_check(*, program_year: ProgramYear, today: date) -> None:
+    if today >= program_year.deadline:
+        raise ContributionError(
+            _("The %(year)s deadline has passed; opting out or back in is no longer possible.")
+            % {"year": program_year.year}
+        )
+    if ReviewOutcome.objects.filter(program_year=program_year).exists():
+        raise ContributionError(_("The year-end review has already run for %(year)s.") % {"year": program_year.year})
+
+
+@transaction.atomic
+def opt_out_create(*, member: User, program_year: ProgramYear, reason: str = "", today: date | None = None) -> OptOut:
+    """The member stops maintaining this year: no more reminders; the certificate stays until it expires."""
+    _opt_out_window_check(program_year=program_year, today=today or timezone.localdate())
+    opt_out = OptOut(member=member, program_year=program_year, reason=reason[:300])
+    opt_out._history_user = member
+    opt_out.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            opt_out.save()
+    except IntegrityError:
+        return OptOut.objects.get(member=member, program_year=program_year)
+    return opt_out
+
+
+@transaction.atomic
+def opt_out_undo(*, member: User, program_year: ProgramYear, today: date | None = None) -> bool:
+    """Undo the opt-out before the deadline; returns False if there was none."""
+    _opt_out_window_check(program_year=program_year, today=today or timezone.localdate())
+    opt_out = OptOut.objects.filter(member=member, program_year=program_year).first()
+    if opt_out is None:
+        return False
+    opt_out._history_user = member
+    opt_out.delete()
+    return True
+
+
+# --- Year-end review ------------------------------------------------------------------------------
+
+
+@dataclass
+class ReviewEntry:
+    member: User
+    target: int
+    verified: int
+    outcome: str
+    reasons: list[str]
+    certificate_number: str = ""
+
+
+@dataclass
+class ReviewReport:
+    program_year: ProgramYear
+    dry_run: bool
+    entries: list[ReviewEntry] = field(default_factory=list)
+    created_outcomes: int = 0
+    created_certificates: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(ReviewOutcome.Outcome.values, 0)
+        for entry in self.entries:
+            counts[entry.outcome] += 1
+        return counts
+
+    def as_json(self) -> dict:
+        return {
+            "year": self.program_year.year,
+            "dry_run": self.dry_run,
+            "counts": self.counts,
+            "members": [
+                {
+                    "email": e.member.email,
+                    "target": e.target,
+                    "verified": e.verified,
+                    "outcome": e.outcome,
+                    "reasons": e.reasons,
+                    "certificate": e.certificate_number,
+                }
+                for e in self.entries
+            ],
+        }
+
+
+def _review_decision(standing) -> tuple[str, list[str]]:
+    if standing.opt_out is not None:
+        return ReviewOutcome.Outcome.OPTED_OUT, [
+            _("Opted out on %(date)s.") % {"date": date_format(timezone.localdate(standing.opt_out.created_at))}
+        ]
+    reasons = []
+    if standing.verified < standing.target_points:
+        reasons.append(
+            _("%(verified)s verified points of %(target)s (%(missing)s missing).")
+            % {
+                "verified": standing.verified,
+                "target": standing.target_points,
+                "missing": standing.target_points - standing.verified,
+            }
+        )
+    for requirement in standing.requirements_pending:
+        reasons.append(_("Technical requirement not met: %(name)s.") % {"name": requirement.requirement.name})
+    if reasons:
+        return ReviewOutcome.Outcome.LAPSED, reasons
+    return ReviewOutcome.Outcome.RECERTIFIED, [
+        _("%(verified)s verified points of %(target)s and every technical requirement met.")
+        % {"verified": standing.verified, "target": standing.target_points}
+    ]
+
+
+def certificate_number(*, year: int, member_id: int) -> str:
+    return f"MA-{year}-{member_id:06d}"
+
+
+def year_end_review(
+    *, program_year: ProgramYear, dry_run: bool = True, today: date | None = None, by: User | None = None
+) -> ReviewReport:
+    """Decide every member's outcome; the final run records it and issues next year's certificates.
+
+    Outcomes and certificates are unique per member and year and inserted with ON CONFLICT DO
+    NOTHING, so a second run (or two admins at once) changes nothing. A member already reviewed
+    keeps the recorded outcome.
+    """
+    from contributions import selectors
+
+    today = today or timezone.localdate()
+    if not dry_run and selectors.submissions_open(program_year=program_year, today=today):
+        raise ContributionError(
+            _("The %(year)s year is still open for submissions (deadline or grace period); review it afterwards.")
+            % {"year": program_year.year}
+        )
+    members = list(selectors.eligible_members(program_year=program_year))
+    standings = selectors.member_years(program_year=program_year, members=members, today=program_year.deadline)
+    next_year = program_year.year + 1
+    following = ProgramYear.objects.filter(year=next_year).first()
+    valid_until = following.deadline if following else date(next_year + 1, 1, 1)
+    existing_certificates = dict(
+        Certificate.objects.filter(year=next_year, member__in=members).values_list("member_id", "number")
+    )
+    report = ReviewReport(program_year=program_year, dry_run=dry_run)
+    outcomes, certificates = [], []
+    for standing in standings:
+        if standing.outcome is not None:
+            outcome, reasons = standing.outcome.outcome, list(standing.outcome.reasons)
+            target, verified = standing.outcome.target_points, standing.outcome.verified_points
+        else:
+            outcome, reasons = _review_decision(standing)
+            target, verified = standing.target_points, standing.verified
+            outcomes.append(
+                ReviewOutcome(
+                    member=standing.member,
+                    program_year=program_year,
+                    outcome=outcome,
+                    target_points=target,
+                    verified_points=verified,
+                    reasons=reasons,
+                )
+            )
+        number = existing_certificates.get(standing.member.pk, "")
+        if outcome == ReviewOutcome.Outcome.RECERTIFIED and not number:
+            number = certificate_number(year=next_year, member_id=standing.member.pk)
+            certificates.append(
+                Certificate(
+                    member=standing.member,
+                    program_year=program_year,
+                    year=next_year,
+                    number=number,
+                    valid_until=valid_until,
+                )
+            )
+        report.entries.append(
+            ReviewEntry(
+                member=standing.member,
+                target=target,
+                verified=verified,
+                outcome=outcome,
+                reasons=reasons,
+                certificate_number=number if not dry_run or standing.outcome is not None else "",
+            )
+        )
+    if dry_run:
+        return report
+    with transaction.atomic():
+        report.created_outcomes = len(ReviewOutcome.objects.bulk_create(outcomes, ignore_conflicts=True))
+        report.created_certificates = len(Certificate.objects.bulk_create(certificates, ignore_conflicts=True))
+    review_notifications_send(program_year=program_year, today=today)
+    return report
+
+
+def review_notifications_send(*, program_year: ProgramYear, today: date | None = None) -> int:
+    """Tell each reviewed member their outcome, on (or after) the year's notification date; once each."""
+    today = today or timezone.localdate()
+    if program_year.notification_on is not None and today < program_year.notification_on:
+        return 0
+    sent = 0
+    outcomes = ReviewOutcome.objects.filter(program_year=program_year).select_related("member")
+    certificates = dict(
+        Certificate.objects.filter(program_year=program_year).values_list("member_id", "verification_code")
+    )
+    for outcome in outcomes:
+        if outcome.outcome == ReviewOutcome.Outcome.RECERTIFIED:
+            title = _("You are recertified for %(year)s") % {"year": program_year.year + 1}
+            code = certificates.get(outcome.member_id)
+            url = reverse("certificate_verify", args=[code]) if code else reverse("dashboard")
+        elif outcome.outcome == ReviewOutcome.Outcome.LAPSED:
+            title = _("Your certification was not renewed for %(year)s") % {"year": program_year.year + 1}
+            url = reverse("dashboard")
+        else:
+            title = _("Your %(year)s opt-out is recorded") % {"year": program_year.year}
+            url = reverse("dashboard")
+        created = notification_create(
+            user=outcome.member,
+            kind="maintenance.review",
+            title=title,
+            body="\n".join(outcome.reasons),
+            url=url,
+            dedupe_key=f"maintenance-{program_year.year}-review",
+        )
+        sent += created is not None
+    return sent
+
+
+# --- Reminders ----------------------------------------------------------------------------------
+
+REMINDER_DAYS = (60, 30, 7)
+
+
+def _members_to_remind(*, program_year: ProgramYear, today: date) -> list:
+    from contributions import selectors
+
+    members = list(selectors.eligible_members(program_year=program_year))
+    standings = selectors.member_years(program_year=program_year, members=members, today=today)
+    return [s for s in standings if s.status in (rules.ON_TRACK, rules.AT_RISK)]
+
+
+def _status_body(standing) -> str:
+    return _(
+        "Target %(target)s points: %(verified)s verified, %(pending)s waiting for verification. "
+        "Status: %(status)s. Deadline: %(deadline)s (%(days)s days)."
+    ) % {
+        "target": standing.target_points,
+        "verified": standing.verified,
+        "pending": standing.pending,
+        "status": standing.status_label,
+        "deadline": date_format(standing.program_year.deadline),
+        "days": standing.days_to_deadline,
+    }
+
+
+def maintenance_deadline_reminders_send(*, today: date | None = None) -> int:
+    """Reminders 60, 30 and 7 days before the deadline to members not yet met (each sent once).
+
+    A member gets the reminder of the nearest threshold already reached, so a job that missed
+    a day still sends it, and a second run sends nothing.
+    """
+    from contributions import selectors
+
+    today = today or timezone.localdate()
+    program_year = selectors.program_year_current(today=today)
+    if program_year is None:
+        return 0
+    days_left = (program_year.deadline - today).days
+    due = [days for days in REMINDER_DAYS if 0 < days_left <= days]
+    if not due:
+        return 0
+    threshold = min(due)
+    sent = 0
+    for standing in _members_to_remind(program_year=program_year, today=today):
+        created = notification_create(
+            user=standing.member,
+            kind="maintenance.reminder",
+            title=_("%(days)s days left to keep your certification") % {"days": days_left},
+            body=_status_body(standing),
+            url=reverse("dashboard"),
+            dedupe_key=f"maintenance-{program_year.year}-reminder-{threshold}d",
+        )
+        sent += created is not None
+    return sent
+
+
+def maintenance_monthly_status_send(*, today: date | None = None) -> int:
+    """The monthly status email to members not yet met (once per member and month)."""
+    from contributions import selectors
+
+    today = today or timezone.localdate()
+    program_year = selectors.program_year_current(today=today)
+    if program_year is None or today >= program_year.deadline:
+        return 0
+    sent = 0
+    for standing in _members_to_remind(program_year=program_year, today=today):
+        created = notification_create(
+            user=standing.member,
+            kind="maintenance.status",
+            title=_("Your certification status for %(month)s") % {"month": date_format(today, "F Y")},
+            body=_status_body(standing),
+            url=reverse("dashboard"),
+            dedupe_key=f"maintenance-{program_year.year}-status-{today:%Y-%m}",
+        )
+        sent += created is not None
+    return sent

@@ -1,3 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from contributions import views
+
+app_name = "contributions"
+
+urlpatterns = [
+    path("", views.contribution_list, name="list"),
+    path("new/", views.contribution_new, name="new"),
+    path("catalogue/", views.catalogue, name="catalogue"),
+    path("opt-out/", views.opt_out, name="opt_out"),
+    path("opt-out/undo/", views.opt_out_undo, name="opt_out_undo"),
+    path("<int:pk>/", views.contribution_detail, name="detail"),
+    path("<int:pk>/edit/", views.contribution_edit, name="edit"),
+    path("<int:pk>/submit/", views.contribution_submit, name="submit"),
+    path("<int:pk>/withdraw/", views.contribution_withdraw, name="withdraw"),
+    path("<int:pk>/evidence/", views.contribution_evidence, name="evidence"),
+]

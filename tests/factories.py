@@ -122,3 +122,14 @@ def sso_connection_create(*, organization, kind: str, slug: str, **fields) -> SS
     from accounts.services import sso_connection_sync
 
     return sso_connection_sync(connection=SSOConnection(organization=organization, kind=kind, slug=slug, **fields))
+# --- Certification maintenance (contributions) ---------------------------------------------
+
+
+class TechnicalRequirementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contributions.TechnicalRequirement"
+
+    program_year = factory.SubFactory(ProgramYearFactory)
+    kind = "credential"
+    name = factory.Sequence(lambda n: f"Certified Solution Architect {n}")
+    due_on = factory.LazyAttribute(lambda o: date(o.program_year.year, 12, 31))

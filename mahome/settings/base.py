@@ -228,6 +228,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.notification_outbox_sweep",
         "schedule": crontab(minute="*/5"),
     },
+    "maintenance-deadline-reminders": {
+        "task": "contributions.tasks.maintenance_deadline_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "maintenance-monthly-status": {
+        "task": "contributions.tasks.maintenance_monthly_status",
+        "schedule": crontab(day_of_month="1", hour=8, minute=30),
+    },
+    "maintenance-review-notifications": {
+        "task": "contributions.tasks.review_notifications",
+        "schedule": crontab(hour=9, minute=0),
+    },
 }
 # The worker counts as alive when its heartbeat is younger than this (seconds).
 MAHOME_WORKER_STALE_AFTER = env.int("MAHOME_WORKER_STALE_AFTER", default=180)

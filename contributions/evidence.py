@@ -1,0 +1,86 @@
+"""What an evidence file may be: its size and its real type, read from its first bytes."""
+
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class EvidenceKind:
+    label: str
+    content_type: str
+    extensions: tuple[str, ...]
+    inline: bool  # safe to show in the browser (images); everything else downloads
+
+
+KINDS = {
+    "pdf": EvidenceKind("PDF", "application/pdf", (".pdf",), False),
+    "png": EvidenceKind("PNG", "image/png", (".png",), True),
+    "jpeg": EvidenceKind("JPEG", "image/jpeg", (".jpg", ".jpeg"), True),
+    "gif": EvidenceKind("GIF", "image/gif", (".gif",), True),
+    "webp": EvidenceKind("WebP", "image/webp", (".webp",), True),
+    "docx": EvidenceKind(
+        "Word", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",), False
+    ),
+    "xlsx": EvidenceKind(
+        "Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",), False
+    ),
+    "pptx": EvidenceKind(
+        "PowerPoint", "application/vnd.openxmlformats-officedocument.presentationml.presentation", (".pptx",), False
+    ),
+}
+ACCEPTED = ", ".join(kind.label for kind in KINDS.values())
+
+
+def sniff(head: bytes, name: str) -> str | None:
+    """The kind whose signature the first bytes carry (Office files are ZIPs: the extension picks which)."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head.startswith(b"PK\x03\x04"):
+        suffix = PurePath(name).suffix.lower()
+        return {".docx": "docx", ".xlsx": "xlsx", ".pptx": "pptx"}.get(suffix)
+    return None
+
+
+def evidence_check(file: UploadedFile) -> EvidenceKind:
+    """Refuse a file that is too large or whose content is not an accepted type, saying which."""
+    if file.size > MAX_EVIDENCE_BYTES:
+        raise ValidationError(
+            _("“%(name)s” is %(size)s; evidence files can be at most %(max)s. Share a link to a larger file instead.")
+            % {"name": file.name, "size": filesizeformat(file.size), "max": filesizeformat(MAX_EVIDENCE_BYTES)},
+            code="too_large",
+        )
+    position = file.tell() if hasattr(file, "tell") else 0
+    file.seek(0)
+    head = file.read(16)
+    file.seek(position)
+    kind = sniff(head, file.name or "")
+    if kind is None:
+        raise ValidationError(
+            _(
+                "“%(name)s” is not a file type we accept (%(accepted)s). "
+                "The check reads the file's content, not its name."
+            )
+            % {"name": file.name, "accepted": ACCEPTED},
+            code="bad_type",
+        )
+    return KINDS[kind]
+
+
+def kind_of_stored(*, head: bytes, name: str) -> EvidenceKind | None:
+    found = sniff(head, name)
+    return KINDS[found] if found else None

@@ -1,0 +1,94 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from contributions import selectors
+from contributions.evidence import ACCEPTED, MAX_EVIDENCE_BYTES, evidence_check
+from contributions.models import ActivityType
+
+
+class ActivityTypeChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            # Say why a type is not offered (its year closed), not just "not a valid choice".
+            known = ActivityType.objects.select_related("program_year").filter(pk=value).first() if value else None
+            if known is not None and not selectors.submissions_open(
+                program_year=known.program_year, today=timezone.localdate()
+            ):
+                raise ValidationError(
+                    _(
+                        "The %(year)s program year closed on %(deadline)s: new submissions for it are no longer "
+                        "accepted. If you have a good reason, contact the program team; only they can open a "
+                        "grace period."
+                    )
+                    % {"year": known.program_year.year, "deadline": date_format(known.program_year.deadline)},
+                    code="closed",
+                ) from None
+            raise
+
+    def label_from_instance(self, obj: ActivityType) -> str:
+        cap = _(", capped at %(cap)s a year") % {"cap": obj.annual_cap} if obj.annual_cap else ""
+        return f"{obj.program_year.year} · {obj.name} — {obj.points} {obj.get_unit_display()}{cap}"
+
+
+class ContributionForm(forms.Form):
+    """What the member tells us; the points are computed from the type, never typed."""
+
+    activity_type = ActivityTypeChoiceField(
+        label=_("Activity type"),
+        queryset=ActivityType.objects.none(),
+        empty_label=_("Choose what you did"),
+        help_text=_("The catalogue lists what counts and what evidence each type needs."),
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What you did, for whom, and the outcome."),
+    )
+    occurred_on = forms.DateField(
+        label=_("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The contribution counts toward the program year this date falls in."),
+    )
+    quantity = forms.DecimalField(
+        label=_("Quantity"),
+        min_value=0.25,
+        max_digits=8,
+        decimal_places=2,
+        initial=1,
+        help_text=_("Items, hours or sessions, as the type's unit says."),
+    )
+    evidence_url = forms.URLField(label=_("Evidence link"), required=False, max_length=500, assume_scheme="https")
+    evidence_file = forms.FileField(
+        label=_("Evidence file"),
+        required=False,
+        help_text=_("%(types)s, at most %(size)s MB.") % {"types": ACCEPTED, "size": MAX_EVIDENCE_BYTES // 2**20},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["activity_type"].queryset = selectors.activity_types_open_for_submission()
+
+    def clean_evidence_file(self):
+        file = self.cleaned_data.get("evidence_file")
+        if file:
+            try:
+                evidence_check(file)
+            except ValidationError as error:
+                raise forms.ValidationError(error.messages) from error
+        return file
+
+
+class OptOutForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why are you opting out? (optional)"),
+        required=False,
+        max_length=300,
+        widget=forms.TextInput(),
+    )

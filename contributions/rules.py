@@ -1,0 +1,123 @@
+"""The program's arithmetic: pro-rated targets, the pace line, caps and a member's status.
+
+Pure functions of plain values, so the dashboard, the report, the reminders and the
+year-end review all decide the same way, and the tests can check them row by row.
+"""
+
+import calendar
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+MONTHLY = "monthly"
+DAILY = "daily"
+
+# A member's status in a program year (the spec's table).
+MET = "met"
+ON_TRACK = "on_track"
+AT_RISK = "at_risk"
+OPTED_OUT = "opted_out"
+LAPSED = "lapsed"
+RECERTIFIED = "recertified"
+
+STATUS_LABELS = {
+    MET: gettext_lazy("Met"),
+    ON_TRACK: gettext_lazy("On track"),
+    AT_RISK: gettext_lazy("At risk"),
+    OPTED_OUT: gettext_lazy("Opted out"),
+    LAPSED: gettext_lazy("Lapsed"),
+    RECERTIFIED: gettext_lazy("Recertified"),
+}
+STATUS_PILLS = {
+    MET: "pill-ok",
+    RECERTIFIED: "pill-ok",
+    ON_TRACK: "pill-info",
+    AT_RISK: "pill-warn",
+    LAPSED: "pill-danger",
+    OPTED_OUT: "pill-muted",
+}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS[status])
+
+
+@dataclass(frozen=True)
+class Target:
+    points: int
+    formula: str  # how the number was produced, shown to the member as is
+    full: bool  # the member owes the full target
+
+
+def prorated_target(*, base: int, method: str, qualified_on: date | None, opens_on: date, deadline: date) -> Target:
+    """The target a member owes: full if they qualified before the year began, else their share.
+
+    Monthly: ceil(base × (13 − month) / 12). Daily: ceil(base × days_remaining / days_in_year),
+    counting the qualification day.
+    """
+    if qualified_on is None or qualified_on < opens_on:
+        formula = _("%(base)s points: you were certified before the program year began.") % {"base": base}
+        return Target(base, formula, True)
+    if method == DAILY:
+        days_in_year = (deadline - opens_on).days
+        days_remaining = max(0, (deadline - qualified_on).days)
+        points = math.ceil(base * days_remaining / days_in_year)
+        formula = _(
+            "ceil(%(base)s × %(days)s days remaining ÷ %(total)s days in the year) = %(points)s points "
+            "(you qualified on %(date)s)."
+        ) % {"base": base, "days": days_remaining, "total": days_in_year, "points": points, "date": qualified_on}
+        return Target(points, formula, False)
+    months_remaining = 13 - qualified_on.month
+    points = math.ceil(base * months_remaining / 12)
+    formula = _(
+        "ceil(%(base)s × %(months)s months remaining ÷ 12) = %(points)s points (you qualified in %(month)s %(year)s)."
+    ) % {
+        "base": base,
+        "months": months_remaining,
+        "points": points,
+        "month": _(calendar.month_name[qualified_on.month]),
+        "year": qualified_on.year,
+    }
+    return Target(points, formula, False)
+
+
+def elapsed_share(*, today: date, start: date, deadline: date) -> float:
+    """How much of the member's year has passed (0..1); the pace line sits at target × share."""
+    total = (deadline - start).days
+    if total <= 0 or today >= deadline:
+        return 1.0
+    if today <= start:
+        return 0.0
+    return (today - start).days / total
+
+
+def capped(total: int, cap: int | None) -> tuple[int, int]:
+    """(counted, excess) of a type's points for a member's year under its annual cap."""
+    if cap is None or total <= cap:
+        return total, 0
+    return cap, total - cap
+
+
+def status_for(
+    *,
+    target: int,
+    verified: int,
+    pending: int,
+    requirements_met: bool,
+    share: float,
+    opted_out: bool,
+    outcome: str | None,
+) -> str:
+    """The spec's status rules, in order: review outcome, opt-out, met, on track, at risk."""
+    if outcome is not None:
+        return {"recertified": RECERTIFIED, "lapsed": LAPSED, "opted_out": OPTED_OUT}[outcome]
+    if opted_out:
+        return OPTED_OUT
+    if verified >= target and requirements_met:
+        return MET
+    if verified + pending >= target * share:
+        return ON_TRACK
+    return AT_RISK

@@ -1,0 +1,450 @@
+"""Every non-trivial read of certification maintenance.
+
+`member_years` computes, for many members at once and in a fixed number of queries, what
+the dashboard shows for one: target (and why), capped verified and pending points, status.
+The dashboard, the admin report, the reminders and the year-end review all read it.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from accounts.models import MACertification, User
+from contributions import rules
+from contributions.models import (
+    ActivityType,
+    Certificate,
+    Contribution,
+    OptOut,
+    ProgramYear,
+    RequirementStatus,
+    ReviewOutcome,
+    TargetOverride,
+    TechnicalRequirement,
+)
+
+PENDING_STATES = (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
+
+
+@dataclass
+class TypeTotal:
+    activity_type: ActivityType
+    verified_raw: int = 0
+    pending_raw: int = 0
+    verified: int = 0
+    excess: int = 0
+    pending: int = 0
+
+
+@dataclass
+class RequirementState:
+    requirement: TechnicalRequirement
+    met_on: date | None
+    overdue: bool
+
+    @property
+    def is_met(self) -> bool:
+        return self.met_on is not None
+
+
+@dataclass
+class MemberYear:
+    """One member's standing in one program year."""
+
+    member: User
+    program_year: ProgramYear
+    qualified_on: date | None
+    target: rules.Target
+    override: TargetOverride | None
+    verified: int
+    pending: int
+    excess: int
+    type_totals: list[TypeTotal]
+    requirements: list[RequirementState]
+    opt_out: OptOut | None
+    outcome: ReviewOutcome | None
+    share: float
+    status: str
+    today: date
+    monthly: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def target_points(self) -> int:
+        return self.override.target_points if self.override else self.target.points
+
+    @property
+    def target_explanation(self) -> str:
+        if self.override:
+            return self.override.reason
+        return self.target.formula
+
+    @property
+    def requirements_met(self) -> bool:
+        return all(r.is_met for r in self.requirements)
+
+    @property
+    def requirements_pending(self) -> list[RequirementState]:
+        return [r for r in self.requirements if not r.is_met]
+
+    @property
+    def pace_points(self) -> int:
+        return round(self.target_points * self.share)
+
+    @property
+    def missing_points(self) -> int:
+        return max(0, self.target_points - self.verified)
+
+    @property
+    def status_label(self) -> str:
+        return rules.status_label(self.status)
+
+    @property
+    def status_pill(self) -> str:
+        return rules.STATUS_PILLS[self.status]
+
+    @property
+    def days_to_deadline(self) -> int:
+        return (self.program_year.deadline - self.today).days
+
+    @property
+    def deadline_passed(self) -> bool:
+        return self.today >= self.program_year.deadline
+
+    @property
+    def can_submit(self) -> bool:
+        return submissions_open(program_year=self.program_year, today=self.today)
+
+    @property
+    def can_change_opt_out(self) -> bool:
+        return self.outcome is None and not self.deadline_passed
+
+    @property
+    def start(self) -> date:
+        py = self.program_year
+        return max(py.opens_on, self.qualified_on) if self.qualified_on else py.opens_on
+
+
+def submissions_open(*, program_year: ProgramYear, today: date) -> bool:
+    """Open until the deadline (exclusive), or through the grace period an admin opened."""
+    if today < program_year.deadline:
+        return True
+    return program_year.grace_until is not None and today <= program_year.grace_until
+
+
+def _today(today: date | None) -> date:
+    return today or timezone.localdate()
+
+
+# --- Program years and the catalogue ---------------------------------------------------
+
+
+def program_year_current(*, today: date | None = None) -> ProgramYear | None:
+    """The year running today; between years, the one that just ended (awaiting review)."""
+    today = _today(today)
+    years = list(ProgramYear.objects.filter(opens_on__lte=today).order_by("-opens_on")[:1])
+    return years[0] if years else None
+
+
+def program_year_get(*, year: int) -> ProgramYear | None:
+    return ProgramYear.objects.filter(year=year).first()
+
+
+def catalogue_years(*, today: date | None = None) -> list[ProgramYear]:
+    """This year's catalogue and, once published, next year's, each with its types and requirements."""
+    today = _today(today)
+    current = program_year_current(today=today)
+    upcoming = Q(opens_on__gt=today, published_at__isnull=False)
+    years = ProgramYear.objects.filter(upcoming | Q(pk=current.pk)) if current else ProgramYear.objects.filter(upcoming)
+    return list(years.order_by("year").prefetch_related("requirements", _active_types_prefetch())[:2])
+
+
+def _active_types_prefetch() -> Prefetch:
+    return Prefetch(
+        "activity_types",
+        queryset=ActivityType.objects.filter(is_active=True).order_by("category", "-points", "name"),
+        to_attr="catalogue",
+    )
+
+
+def activity_types_open_for_submission(*, today: date | None = None) -> QuerySet[ActivityType]:
+    """Types a member may submit today: manual tracking, active, in a year still taking submissions."""
+    today = _today(today)
+    open_years = Q(program_year__opens_on__lte=today) & (
+        Q(program_year__deadline__gt=today) | Q(program_year__grace_until__gte=today)
+    )
+    return (
+        ActivityType.objects.filter(open_years, is_active=True, tracking=ActivityType.Tracking.MANUAL)
+        .select_related("program_year")
+        .order_by("-program_year__year", "category", "name")
+    )
+
+
+# --- Contributions ------------------------------------------------------------------------
+
+
+def contribution_list(*, user: User, program_year: ProgramYear | None = None) -> QuerySet[Contribution]:
+    queryset = Contribution.objects.filter(member=user).select_related("activity_type", "program_year")
+    if program_year is not None:
+        queryset = queryset.filter(program_year=program_year)
+    return queryset.order_by("-occurred_on", "-pk")
+
+
+def contribution_get(*, user: User, pk: int) -> Contribution | None:
+    """The member's own contribution, or None (another member's answers 404)."""
+    return (
+        Contribution.objects.select_related("activity_type", "program_year", "decided_by")
+        .filter(member=user, pk=pk)
+        .first()
+    )
+
+
+def contribution_history(*, contribution: Contribution) -> list:
+    """Changes of state and points, oldest first, with who made them."""
+    records = list(contribution.history.select_related("history_user").order_by("history_date", "history_id"))
+    changes = []
+    previous = None
+    for record in records:
+        if previous is None or (record.state, record.claimed_points, record.awarded_points) != (
+            previous.state,
+            previous.claimed_points,
+            previous.awarded_points,
+        ):
+            changes.append(record)
+        previous = record
+    return changes
+
+
+def verification_queue(*, program_year: ProgramYear | None = None) -> QuerySet[Contribution]:
+    """Submitted items, oldest first (what verifiers work through)."""
+    queryset = Contribution.objects.filter(state=Contribution.State.SUBMITTED)
+    if program_year is not None:
+        queryset = queryset.filter(program_year=program_year)
+    return queryset.select_related("member", "activity_type").order_by("submitted_at", "pk")
+
+
+def certificate_by_code(*, code: str) -> Certificate | None:
+    return Certificate.objects.select_related("member").filter(verification_code=code).first()
+
+
+# --- Standing of members in a year ----------------------------------------------------------
+
+
+def eligible_members(*, program_year: ProgramYear) -> QuerySet[User]:
+    """MAs who hold a certificate in this year: qualified before its deadline and not lapsed since.
+
+    A member whose certification lapsed (or who opted out) in an earlier year is no longer an MA,
+    unless they qualified again after that year.
+    """
+    earlier_exit = ReviewOutcome.objects.filter(
+        member=OuterRef("pk"),
+        program_year__year__lt=program_year.year,
+        outcome__in=[ReviewOutcome.Outcome.LAPSED, ReviewOutcome.Outcome.OPTED_OUT],
+        program_year__deadline__gt=OuterRef("certification__qualified_on"),
+    )
+    return (
+        User.objects.filter(is_active=True, certification__qualified_on__lt=program_year.deadline)
+        .exclude(Exists(earlier_exit))
+        .select_related("certification")
+        .order_by("last_name", "first_name", "email")
+    )
+
+
+def member_years(
+    *, program_year: ProgramYear, members: list[User], today: date | None = None, by_month: bool = False
+) -> list[MemberYear]:
+    """Standing of each member in the year, in a fixed number of queries whatever their history."""
+    today = _today(today)
+    member_ids = [m.pk for m in members]
+    types = {t.pk: t for t in ActivityType.objects.filter(program_year=program_year)}
+    requirements = list(TechnicalRequirement.objects.filter(program_year=program_year).order_by("due_on", "name"))
+    statuses = {
+        (s.member_id, s.requirement_id): s.met_on
+        for s in RequirementStatus.objects.filter(requirement__program_year=program_year, member_id__in=member_ids)
+    }
+    overrides = {
+        o.member_id: o for o in TargetOverride.objects.filter(program_year=program_year, member_id__in=member_ids)
+    }
+    opt_outs = {o.member_id: o for o in OptOut.objects.filter(program_year=program_year, member_id__in=member_ids)}
+    outcomes = {
+        o.member_id: o for o in ReviewOutcome.objects.filter(program_year=program_year, member_id__in=member_ids)
+    }
+    grouping = ["member_id", "activity_type_id", "state"] + (["month"] if by_month else [])
+    rows = (
+        Contribution.objects.filter(program_year=program_year, member_id__in=member_ids)
+        .exclude(state__in=[Contribution.State.DRAFT, Contribution.State.WITHDRAWN, Contribution.State.REJECTED])
+        .annotate(month=TruncMonth("occurred_on"))
+        .values(*grouping)
+        .annotate(
+            claimed=Sum("claimed_points"),
+            awarded=Sum(Coalesce("awarded_points", F("claimed_points"))),
+        )
+        .order_by(*grouping)
+    )
+    raw: dict[int, dict[int, TypeTotal]] = defaultdict(dict)
+    monthly: dict[int, list] = defaultdict(list)
+    for row in rows:
+        activity_type = types.get(row["activity_type_id"])
+        if activity_type is None:
+            continue
+        total = raw[row["member_id"]].setdefault(activity_type.pk, TypeTotal(activity_type))
+        if row["state"] == Contribution.State.VERIFIED:
+            total.verified_raw += row["awarded"] or 0
+        else:
+            total.pending_raw += row["claimed"] or 0
+        if by_month:
+            monthly[row["member_id"]].append(row)
+
+    results = []
+    for member in members:
+        certification = _certification_of(member)
+        qualified_on = certification.qualified_on if certification else None
+        target = rules.prorated_target(
+            base=program_year.target_points,
+            method=program_year.prorating_method,
+            qualified_on=qualified_on,
+            opens_on=program_year.opens_on,
+            deadline=program_year.deadline,
+        )
+        type_totals = sorted(raw[member.pk].values(), key=lambda t: (t.activity_type.category, t.activity_type.name))
+        for total in type_totals:
+            total.verified, total.excess = rules.capped(total.verified_raw, total.activity_type.annual_cap)
+            headroom = (
+                None if total.activity_type.annual_cap is None else total.activity_type.annual_cap - total.verified
+            )
+            total.pending = total.pending_raw if headroom is None else min(total.pending_raw, headroom)
+        requirement_states = [
+            RequirementState(
+                requirement=r,
+                met_on=statuses.get((member.pk, r.pk)),
+                overdue=statuses.get((member.pk, r.pk)) is None and today > r.due_on,
+            )
+            for r in requirements
+        ]
+        start = max(program_year.opens_on, qualified_on) if qualified_on else program_year.opens_on
+        share = rules.elapsed_share(today=today, start=start, deadline=program_year.deadline)
+        override = overrides.get(member.pk)
+        target_points = override.target_points if override else target.points
+        verified = sum(t.verified for t in type_totals)
+        pending = sum(t.pending for t in type_totals)
+        outcome = outcomes.get(member.pk)
+        status = rules.status_for(
+            target=target_points,
+            verified=verified,
+            pending=pending,
+            requirements_met=all(r.is_met for r in requirement_states),
+            share=share,
+            opted_out=member.pk in opt_outs,
+            outcome=outcome.outcome if outcome else None,
+        )
+        results.append(
+            MemberYear(
+                member=member,
+                program_year=program_year,
+                qualified_on=qualified_on,
+                target=target,
+                override=override,
+                verified=verified,
+                pending=pending,
+                excess=sum(t.excess for t in type_totals),
+                type_totals=type_totals,
+                requirements=requirement_states,
+                opt_out=opt_outs.get(member.pk),
+                outcome=outcome,
+                share=share,
+                status=status,
+                today=today,
+                monthly={"rows": monthly[member.pk]} if by_month else {},
+            )
+        )
+    return results
+
+
+def _certification_of(member: User) -> MACertification | None:
+    try:
+        return member.certification
+    except MACertification.DoesNotExist:
+        return None
+
+
+def member_year_for(*, user: User, program_year: ProgramYear, today: date | None = None) -> MemberYear:
+    return member_years(program_year=program_year, members=[user], today=today)[0]
+
+
+def program_year_report(
+    *, program_year: ProgramYear, today: date | None = None, status: str = "", opted_out: str = "", search: str = ""
+) -> list[MemberYear]:
+    """One row per member of the year for the admin report, filtered by status, opt-out and name."""
+    members = eligible_members(program_year=program_year)
+    if search:
+        members = members.filter(
+            Q(email__icontains=search) | Q(first_name__icontains=search) | Q(last_name__icontains=search)
+        )
+    rows = member_years(program_year=program_year, members=list(members), today=today)
+    if status:
+        rows = [r for r in rows if r.status == status]
+    if opted_out in ("yes", "no"):
+        rows = [r for r in rows if (r.opt_out is not None) == (opted_out == "yes")]
+    return rows
+
+
+def queue_stats(*, program_year: ProgramYear | None = None) -> dict:
+    """Size of the verification queue and age in days of its oldest item."""
+    queue = verification_queue(program_year=program_year)
+    oldest = queue.values_list("submitted_at", flat=True).first()
+    size = queue.count()
+    age_days = (timezone.now() - oldest).days if oldest else None
+    return {"size": size, "oldest_days": age_days}
+
+
+# --- The member dashboard -----------------------------------------------------------------------
+
+RECENT_CONTRIBUTIONS = 8
+
+
+def dashboard_for(*, user: User, today: date | None = None) -> dict:
+    """Everything the maintenance part of `/` shows, in a fixed number of queries.
+
+    Keys: certification, program_year, next_program_year, standing (MemberYear or None),
+    lapsed (ReviewOutcome that ended the certification, or None), certificate, recent,
+    needs_info (a contribution waiting for the member's answer, or None), drafts (count),
+    chart (data for Chart.js), bar (SVG geometry of the progress bar), next_step.
+    """
+    from contributions import dashboard
+
+    return dashboard.build(user=user, today=_today(today))
+
+
+def year_contribution_counts(*, user: User, program_year: ProgramYear) -> dict[str, int]:
+    """Number of the member's contributions per state in a year (one query)."""
+    counts = (
+        Contribution.objects.filter(member=user, program_year=program_year)
+        .values("state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["state"]: row["n"] for row in counts}
+
+
+def latest_certificate(*, user: User) -> Certificate | None:
+    return Certificate.objects.filter(member=user).order_by("-year").first()
+
+
+def member_contribution_years(*, user: User, current: ProgramYear | None) -> list[ProgramYear]:
+    """Years the member has contributions in, plus the current one, newest first."""
+    years = ProgramYear.objects.filter(Q(contributions__member=user) | Q(pk=current.pk if current else -1)).distinct()
+    return list(years.order_by("-year"))
+
+
+def reviewed_program_year_ids(*, within_days: int = 90) -> list[int]:
+    """Program years reviewed recently: their outcome notifications may still be due (sent once each)."""
+    since = timezone.now() - timedelta(days=within_days)
+    return list(
+        ReviewOutcome.objects.filter(reviewed_at__gte=since)
+        .values_list("program_year_id", flat=True)
+        .distinct()
+        .order_by("program_year_id")
+    )

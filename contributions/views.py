@@ -1,0 +1,247 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from contributions import selectors, services
+from contributions.evidence import kind_of_stored
+from contributions.forms import ContributionForm, OptOutForm
+from contributions.models import Contribution
+
+
+def _own_or_404(request: HttpRequest, pk: int) -> Contribution:
+    contribution = selectors.contribution_get(user=request.user, pk=pk)
+    if contribution is None:
+        raise Http404
+    return contribution
+
+
+@login_required
+def contribution_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    current = selectors.program_year_current(today=today)
+    year = request.GET.get("year", "")
+    program_year = selectors.program_year_get(year=int(year)) if year.isdigit() else current
+    state = request.GET.get("state", "")
+    contributions = selectors.contribution_list(user=request.user, program_year=program_year)
+    if state in Contribution.State.values:
+        contributions = contributions.filter(state=state)
+    standing = (
+        selectors.member_year_for(user=request.user, program_year=program_year, today=today) if program_year else None
+    )
+    page = Paginator(contributions, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "contributions/list.html",
+        {
+            "page": page,
+            "program_year": program_year,
+            "years": selectors.member_contribution_years(user=request.user, current=current),
+            "state": state,
+            "states": Contribution.State.choices,
+            "standing": standing,
+        },
+    )
+
+
+def _form_kwargs(form: ContributionForm) -> dict:
+    data = form.cleaned_data
+    return {
+        "activity_type": data["activity_type"],
+        "title": data["title"],
+        "description": data["description"],
+        "occurred_on": data["occurred_on"],
+        "quantity": data["quantity"],
+        "evidence_url": data["evidence_url"],
+        "evidence_file": data["evidence_file"] or None,
+    }
+
+
+@login_required
+def contribution_new(request: HttpRequest) -> HttpResponse:
+    form = ContributionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        submit = request.POST.get("action") != "draft"
+        try:
+            contribution = services.contribution_create(member=request.user, submit=submit, **_form_kwargs(form))
+        except services.ContributionError as error:
+            form.add_error(None, str(error))
+        else:
+            if submit:
+                messages.success(
+                    request,
+                    _("“%(title)s” was submitted for verification (%(points)s points claimed).")
+                    % {"title": contribution.title, "points": contribution.claimed_points},
+                )
+            else:
+                messages.success(request, _("Draft saved. Submit it when it is ready."))
+            return redirect("contributions:detail", pk=contribution.pk)
+    return render(request, "contributions/form.html", {"form": form, "contribution": None})
+
+
+@login_required
+def contribution_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contribution = _own_or_404(request, pk)
+    if contribution.state not in services.EDITABLE_STATES:
+        messages.info(request, _("Only drafts and items that need more information can be changed."))
+        return redirect("contributions:detail", pk=pk)
+    initial = {
+        "activity_type": contribution.activity_type_id,
+        "title": contribution.title,
+        "description": contribution.description,
+        "occurred_on": contribution.occurred_on,
+        "quantity": contribution.quantity,
+        "evidence_url": contribution.evidence_url,
+    }
+    form = ContributionForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contribution = services.contribution_update(
+                contribution=contribution, member=request.user, **_form_kwargs(form)
+            )
+            if request.POST.get("action") != "draft":
+                contribution = services.contribution_submit(contribution=contribution, member=request.user)
+        except services.ContributionError as error:
+            form.add_error(None, str(error))
+        else:
+            if contribution.state == Contribution.State.SUBMITTED:
+                messages.success(request, _("Submitted for verification."))
+            else:
+                messages.success(request, _("Changes saved."))
+            return redirect("contributions:detail", pk=pk)
+    return render(request, "contributions/form.html", {"form": form, "contribution": contribution})
+
+
+@login_required
+def contribution_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contribution = _own_or_404(request, pk)
+    return render(
+        request,
+        "contributions/detail.html",
+        {
+            "contribution": contribution,
+            "history": selectors.contribution_history(contribution=contribution),
+            "editable": contribution.state in services.EDITABLE_STATES,
+            "withdrawable": contribution.state in services.WITHDRAWABLE_STATES,
+        },
+    )
+
+
+@login_required
+@require_POST
+def contribution_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    contribution = _own_or_404(request, pk)
+    try:
+        services.contribution_submit(contribution=contribution, member=request.user)
+    except services.ContributionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Submitted for verification."))
+    return redirect("contributions:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def contribution_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    contribution = _own_or_404(request, pk)
+    try:
+        services.contribution_withdraw(contribution=contribution, member=request.user)
+    except services.ContributionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Contribution withdrawn."))
+    return redirect("contributions:detail", pk=pk)
+
+
+@login_required
+@require_GET
+def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    """The evidence file, to its owner and to staff only; images inline, everything else downloads."""
+    if request.user.is_staff:
+        contribution = Contribution.objects.filter(pk=pk).first()
+    else:
+        contribution = selectors.contribution_get(user=request.user, pk=pk)
+    if contribution is None or not contribution.evidence_file:
+        raise Http404
+    try:
+        handle = contribution.evidence_file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    head = handle.read(16)
+    handle.seek(0)
+    kind = kind_of_stored(head=head, name=contribution.evidence_file.name)
+    filename = f"evidence-{contribution.pk}{kind.extensions[0] if kind else ''}"
+    response = FileResponse(
+        handle,
+        as_attachment=not (kind and kind.inline),
+        filename=filename,
+        content_type=kind.content_type if kind else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def catalogue(request: HttpRequest) -> HttpResponse:
+    return render(request, "contributions/catalogue.html", {"years": selectors.catalogue_years()})
+
+
+@login_required
+@require_POST
+def opt_out(request: HttpRequest) -> HttpResponse:
+    program_year = selectors.program_year_current()
+    form = OptOutForm(request.POST)
+    if program_year is None or not form.is_valid():
+        messages.error(request, _("There is no program year to opt out of."))
+        return redirect("dashboard")
+    try:
+        services.opt_out_create(member=request.user, program_year=program_year, reason=form.cleaned_data["reason"])
+    except services.ContributionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("You opted out of %(year)s. You will get no more reminders; you can undo this until the deadline.")
+            % {"year": program_year.year},
+        )
+    return redirect("dashboard")
+
+
+@login_required
+@require_POST
+def opt_out_undo(request: HttpRequest) -> HttpResponse:
+    program_year = selectors.program_year_current()
+    if program_year is None:
+        return redirect("dashboard")
+    try:
+        undone = services.opt_out_undo(member=request.user, program_year=program_year)
+    except services.ContributionError as error:
+        messages.error(request, str(error))
+    else:
+        if undone:
+            messages.success(request, _("Welcome back: your opt-out is undone."))
+    return redirect("dashboard")
+
+
+@require_GET
+def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: name, year and validity of a certificate, nothing else."""
+    certificate = selectors.certificate_by_code(code=code)
+    if certificate is None:
+        return render(request, "contributions/verify_unknown.html", status=404)
+    today = timezone.localdate()
+    return render(
+        request,
+        "contributions/verify.html",
+        {
+            "certificate": certificate,
+            "name": certificate.member.get_full_name() or certificate.member.display_name,
+            "valid": today < certificate.valid_until,
+        },
+    )
