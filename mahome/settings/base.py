@@ -224,6 +224,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.notification_outbox_sweep",
         "schedule": crontab(minute="*/5"),
     },
+    "engagements-offers-expire": {
+        "task": "engagements.tasks.offers_expire",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 # The worker counts as alive when its heartbeat is younger than this (seconds).
 MAHOME_WORKER_STALE_AFTER = env.int("MAHOME_WORKER_STALE_AFTER", default=180)
