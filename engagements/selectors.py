@@ -34,7 +34,11 @@ def _member_state(member: User) -> Subquery:
 def opportunity_list(*, member: User) -> QuerySet[Opportunity]:
     """Published opportunities for the browse page, with slots left and the member's own state."""
     queryset = Opportunity.objects.filter(state=Opportunity.State.PUBLISHED).select_related("activity_type")
-    return _with_slots(queryset).annotate(member_state=_member_state(member))
+    return (
+        _with_slots(queryset)
+        .annotate(member_state=_member_state(member))
+        .order_by(F("starts_at").asc(nulls_last=True), "title", "pk")
+    )
 
 
 def opportunity_for_member(*, slug: str) -> Opportunity:
