@@ -295,7 +295,7 @@ def offers_expire(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def signup_schedule(*, signup_id: int, actor: User, next_steps: str, scheduled_for: datetime) -> SignUp:
+def signup_schedule(*, signup_id: int, actor: User | None, next_steps: str, scheduled_for: datetime) -> SignUp:
     """Staff agreed the next steps and a date with the member."""
     signup = _locked_signup(signup_id)
     if signup.state not in (SignUp.State.CONFIRMED, SignUp.State.SCHEDULED):
@@ -385,7 +385,7 @@ def opportunity_set_state(*, opportunity_id: int, actor: User, state: str) -> Op
 
 
 @transaction.atomic
-def opportunity_cancel(*, opportunity_id: int, actor: User, reason: str = "") -> int:
+def opportunity_cancel(*, opportunity_id: int, actor: User | None, reason: str = "") -> int:
     """Cancel the opportunity and tell everyone with a live sign-up. Returns how many were told."""
     opportunity = _lock_opportunity(opportunity_id)
     if opportunity.state == Opportunity.State.CANCELLED:
