@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.models import User
 from engagements.models import Opportunity, SignUp, Suggestion
@@ -34,9 +48,14 @@ def _member_state(member: User) -> Subquery:
 def opportunity_list(*, member: User) -> QuerySet[Opportunity]:
     """Published opportunities for the browse page, with slots left and the member's own state."""
     queryset = Opportunity.objects.filter(state=Opportunity.State.PUBLISHED).select_related("activity_type")
+    now = timezone.now()
     return (
         _with_slots(queryset)
-        .annotate(member_state=_member_state(member))
+        .annotate(
+            member_state=_member_state(member),
+            signups_closed=ExpressionWrapper(Q(signup_closes_at__lte=now), output_field=BooleanField()),
+            signups_not_open=ExpressionWrapper(Q(signup_opens_at__gt=now), output_field=BooleanField()),
+        )
         .order_by(F("starts_at").asc(nulls_last=True), "title", "pk")
     )
 
