@@ -133,3 +133,57 @@ class TechnicalRequirementFactory(factory.django.DjangoModelFactory):
     kind = "credential"
     name = factory.Sequence(lambda n: f"Certified Solution Architect {n}")
     due_on = factory.LazyAttribute(lambda o: date(o.program_year.year, 12, 31))
+# --- engagements ------------------------------------------------------------------------------
+from datetime import timedelta  # noqa: E402
+
+from django.utils import timezone  # noqa: E402
+
+from engagements.models import Opportunity, SignUp, Suggestion  # noqa: E402
+
+
+class EngagementActivityTypeFactory(ActivityTypeFactory):
+    program_year = factory.SubFactory(ProgramYearFactory, year=2026)
+    code = factory.Sequence(lambda n: f"engagement-{n}")
+    name = factory.Sequence(lambda n: f"Engagement activity {n}")
+    points = 40
+    tracking = ActivityType.Tracking.ENGAGEMENT
+    evidence_required = False
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Opportunity
+
+    title = factory.Sequence(lambda n: f"Opportunity {n}")
+    slug = factory.Sequence(lambda n: f"opportunity-{n}")
+    category = Opportunity.Category.BLOG
+    activity_type = factory.SubFactory(EngagementActivityTypeFactory)
+    summary = "Write a post for the community blog."
+    description = "A post of 800 to 1,500 words about a model you built."
+    participation = "Send a draft, review it with an editor, publish it."
+    crediting = "Credited when the post is published."
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+    location = ""
+    capacity = 10
+    waitlist_enabled = True
+    state = Opportunity.State.PUBLISHED
+
+
+class SignUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SignUp
+
+    opportunity = factory.SubFactory(OpportunityFactory)
+    member = factory.SubFactory(UserFactory)
+    state = SignUp.State.CONFIRMED
+
+
+class SuggestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Suggestion
+
+    member = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"Suggested activity {n}")
+    description = "Run a lunch-and-learn on ALM for a customer team."
+    proposed_category = ActivityType.Category.ENABLEMENT
+    why_it_matters = "It grows the enablement record."

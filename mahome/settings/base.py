@@ -240,6 +240,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contributions.tasks.review_notifications",
         "schedule": crontab(hour=9, minute=0),
     },
+    "engagements-offers-expire": {
+        "task": "engagements.tasks.offers_expire",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 # The worker counts as alive when its heartbeat is younger than this (seconds).
 MAHOME_WORKER_STALE_AFTER = env.int("MAHOME_WORKER_STALE_AFTER", default=180)

@@ -1,0 +1,361 @@
+"""Staff screens: opportunities, follow-up of sign-ups, suggestions.
+
+Every state change goes through engagements.services (actions, some with an intermediate form).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from engagements import services
+from engagements.forms import (
+    AcceptAsActivityTypeForm,
+    AcceptAsOpportunityForm,
+    CancelForm,
+    DeclineForm,
+    ScheduleForm,
+)
+from engagements.models import Opportunity, SignUp, Suggestion
+
+
+def _action_form(modeladmin, request, queryset, *, form_class, title: str, action: str, initial=None):
+    """Show the intermediate form of an action; return (form, None) when posted valid, else (None, response)."""
+    if "apply" in request.POST:
+        form = form_class(request.POST)
+        if form.is_valid():
+            return form, None
+    else:
+        form = form_class(initial=initial)
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "queryset": queryset,
+        "form": form,
+        "action": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return None, TemplateResponse(request, "admin/engagements/action_form.html", context)
+
+
+def _run(modeladmin, request, items, call, done: str) -> None:
+    """Apply a service to each item; report successes and each refusal with its reason."""
+    count = 0
+    for item in items:
+        try:
+            call(item)
+        except services.EngagementError as error:
+            modeladmin.message_user(request, f"{item}: {error}", messages.WARNING)
+        except ValidationError as error:
+            modeladmin.message_user(request, f"{item}: {' '.join(error.messages)}", messages.ERROR)
+        else:
+            count += 1
+    if count:
+        modeladmin.message_user(request, done % {"count": count}, messages.SUCCESS)
+
+
+class OpportunityAdminForm(forms.ModelForm):
+    class Meta:
+        model = Opportunity
+        fields = [
+            "title",
+            "slug",
+            "category",
+            "activity_type",
+            "points",
+            "summary",
+            "description",
+            "participation",
+            "crediting",
+            "starts_at",
+            "ends_at",
+            "location",
+            "capacity",
+            "signup_opens_at",
+            "signup_closes_at",
+            "waitlist_enabled",
+            "offer_hours",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and "capacity" in cleaned:
+            probe = Opportunity(pk=self.instance.pk, capacity=cleaned["capacity"])
+            problem = services.opportunity_capacity_problem(opportunity=probe)
+            if problem:
+                self.add_error("capacity", problem)
+        return cleaned
+
+
+class SignUpInline(admin.TabularInline):
+    model = SignUp
+    extra = 0
+    can_delete = False
+    fields = ["member", "state", "created_at", "offer_expires_at", "scheduled_for", "end_reason"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("member")
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(SimpleHistoryAdmin):
+    form = OpportunityAdminForm
+    list_display = ["title", "category", "state", "starts_at", "capacity", "waitlist_enabled", "activity_type"]
+    list_filter = ["state", "category", "waitlist_enabled"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    list_select_related = ["activity_type__program_year"]
+    readonly_fields = ["state", "cancellation_reason", "created_at", "updated_at"]
+    inlines = [SignUpInline]
+    actions = ["publish", "close", "cancel"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "category", "state", "cancellation_reason"]}),
+        (_("Credit"), {"fields": ["activity_type", "points"]}),
+        (_("Description"), {"fields": ["summary", "description", "participation", "crediting"]}),
+        (_("When and where"), {"fields": ["starts_at", "ends_at", "location"]}),
+        (
+            _("Slots and sign-ups"),
+            {"fields": ["capacity", "signup_opens_at", "signup_closes_at", "waitlist_enabled", "offer_hours"]},
+        ),
+        (_("Record"), {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "capacity" in form.changed_data:
+            offered = services.opportunity_fill_free_slots(opportunity_id=obj.pk)
+            if offered:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(n)d freed slot was offered to the waitlist.", "%(n)d freed slots were offered.", len(offered)
+                    )
+                    % {"n": len(offered)},
+                )
+
+    @admin.action(description=_("Publish selected opportunities"), permissions=["change"])
+    def publish(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda o: services.opportunity_set_state(
+                opportunity_id=o.pk, actor=request.user, state=Opportunity.State.PUBLISHED
+            ),
+            _("%(count)d published."),
+        )
+
+    @admin.action(description=_("Close sign-ups of selected opportunities"), permissions=["change"])
+    def close(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda o: services.opportunity_set_state(
+                opportunity_id=o.pk, actor=request.user, state=Opportunity.State.CLOSED
+            ),
+            _("%(count)d closed."),
+        )
+
+    @admin.action(description=_("Cancel selected opportunities (notifies everyone signed up)"), permissions=["change"])
+    def cancel(self, request, queryset):
+        form, response = _action_form(
+            self, request, queryset, form_class=CancelForm, title=_("Cancel opportunities"), action="cancel"
+        )
+        if response:
+            return response
+        told = 0
+        for opportunity in queryset:
+            told += services.opportunity_cancel(
+                opportunity_id=opportunity.pk, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        self.message_user(request, _("Cancelled; %(n)d members were notified.") % {"n": told}, messages.SUCCESS)
+        return None
+
+
+@admin.register(SignUp)
+class SignUpAdmin(SimpleHistoryAdmin):
+    list_display = ["member", "opportunity", "state", "created_at", "offer_expires_at", "scheduled_for"]
+    list_filter = ["state", "opportunity"]
+    search_fields = ["member__email", "member__last_name", "opportunity__title"]
+    list_select_related = ["member", "opportunity"]
+    readonly_fields = [
+        "opportunity",
+        "member",
+        "state",
+        "created_at",
+        "offered_at",
+        "offer_expires_at",
+        "confirmed_at",
+        "next_steps",
+        "scheduled_for",
+        "completed_at",
+        "ended_at",
+        "end_reason",
+        "updated_at",
+    ]
+    actions = ["schedule", "complete", "mark_no_show", "withdraw"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Schedule: set next steps and a date"), permissions=["change"])
+    def schedule(self, request, queryset):
+        form, response = _action_form(
+            self, request, queryset, form_class=ScheduleForm, title=_("Schedule sign-ups"), action="schedule"
+        )
+        if response:
+            return response
+        _run(
+            self,
+            request,
+            queryset,
+            lambda s: services.signup_schedule(signup_id=s.pk, actor=request.user, **form.cleaned_data),
+            _("%(count)d scheduled."),
+        )
+        return None
+
+    @admin.action(description=_("Mark completed (credits the points once)"), permissions=["change"])
+    def complete(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda s: services.signup_complete(signup_id=s.pk, actor=request.user),
+            _("%(count)d completed."),
+        )
+
+    @admin.action(description=_("Mark no-show"), permissions=["change"])
+    def mark_no_show(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda s: services.signup_mark_no_show(signup_id=s.pk, actor=request.user),
+            _("%(count)d marked as no-show."),
+        )
+
+    @admin.action(description=_("Withdraw (staff)"), permissions=["change"])
+    def withdraw(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda s: services.signup_withdraw_by_staff(signup_id=s.pk, actor=request.user),
+            _("%(count)d withdrawn."),
+        )
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "member", "proposed_category", "state", "points", "created_at"]
+    list_filter = ["state", "proposed_category"]
+    search_fields = ["title", "member__email"]
+    list_select_related = ["member"]
+    readonly_fields = [
+        "member",
+        "title",
+        "description",
+        "proposed_category",
+        "why_it_matters",
+        "state",
+        "decision_reason",
+        "decided_by",
+        "decided_at",
+        "points",
+        "created_activity_type",
+        "created_opportunity",
+        "created_at",
+    ]
+    actions = ["accept_as_activity_type", "accept_as_opportunity", "decline"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def _one(self, request, queryset) -> Suggestion | None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one suggestion to accept."), messages.WARNING)
+            return None
+        return queryset.get()
+
+    @admin.action(description=_("Accept: add an activity type to the catalogue"), permissions=["change"])
+    def accept_as_activity_type(self, request, queryset):
+        suggestion = self._one(request, queryset)
+        if suggestion is None:
+            return None
+        form, response = _action_form(
+            self,
+            request,
+            queryset,
+            form_class=AcceptAsActivityTypeForm,
+            title=_("Accept as an activity type"),
+            action="accept_as_activity_type",
+            initial={"category": suggestion.proposed_category},
+        )
+        if response:
+            return response
+        _run(
+            self,
+            request,
+            [suggestion],
+            lambda s: services.suggestion_accept_as_activity_type(
+                suggestion_id=s.pk, actor=request.user, **form.cleaned_data
+            ),
+            _("Accepted; the activity type was added."),
+        )
+        return None
+
+    @admin.action(description=_("Accept: create a draft opportunity"), permissions=["change"])
+    def accept_as_opportunity(self, request, queryset):
+        suggestion = self._one(request, queryset)
+        if suggestion is None:
+            return None
+        form, response = _action_form(
+            self,
+            request,
+            queryset,
+            form_class=AcceptAsOpportunityForm,
+            title=_("Accept as an opportunity"),
+            action="accept_as_opportunity",
+        )
+        if response:
+            return response
+        _run(
+            self,
+            request,
+            [suggestion],
+            lambda s: services.suggestion_accept_as_opportunity(
+                suggestion_id=s.pk, actor=request.user, **form.cleaned_data
+            ),
+            _("Accepted; a draft opportunity was created for you to complete and publish."),
+        )
+        return None
+
+    @admin.action(description=_("Decline with a reason"), permissions=["change"])
+    def decline(self, request, queryset):
+        form, response = _action_form(
+            self, request, queryset, form_class=DeclineForm, title=_("Decline suggestions"), action="decline"
+        )
+        if response:
+            return response
+        _run(
+            self,
+            request,
+            queryset,
+            lambda s: services.suggestion_decline(suggestion_id=s.pk, actor=request.user, **form.cleaned_data),
+            _("%(count)d declined."),
+        )
+        return None

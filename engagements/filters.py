@@ -1,0 +1,41 @@
+"""The filters of the browse page (django-filter): category, open slots, date."""
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from engagements.models import Opportunity
+
+
+class OpportunityFilter(django_filters.FilterSet):
+    category = django_filters.ChoiceFilter(
+        choices=Opportunity.Category.choices, empty_label=_("All categories"), label=_("Category")
+    )
+    open_slots = django_filters.BooleanFilter(
+        method="filter_open_slots",
+        label=_("Only with open slots"),
+        widget=forms.CheckboxInput,
+    )
+    date_from = django_filters.DateFilter(
+        method="filter_date_from", label=_("Taking place from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = django_filters.DateFilter(
+        method="filter_date_to", label=_("until"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = Opportunity
+        fields = ["category"]
+
+    def filter_open_slots(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(Q(capacity__isnull=True) | Q(slots_left__gt=0))
+
+    def filter_date_from(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        # Ongoing opportunities have no date: they are available whatever the range.
+        return queryset.filter(Q(starts_at__isnull=True) | Q(starts_at__date__gte=value))
+
+    def filter_date_to(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(Q(starts_at__isnull=True) | Q(starts_at__date__lte=value))

@@ -1,0 +1,138 @@
+"""Every non-trivial read of the engagements app, with its joins and counts done in SQL."""
+
+from __future__ import annotations
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.models import User
+from engagements.models import Opportunity, SignUp, Suggestion
+
+MEMBER_VISIBLE_STATES = (Opportunity.State.PUBLISHED, Opportunity.State.CLOSED, Opportunity.State.CANCELLED)
+
+
+def _with_slots(queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    """Annotate `slots_held`, `slots_left` (None when unlimited) and `waitlist_length`."""
+    return queryset.annotate(
+        slots_held=Count("signups", filter=Q(signups__state__in=SignUp.SLOT_STATES)),
+        waitlist_length=Count("signups", filter=Q(signups__state=SignUp.State.WAITLISTED)),
+    ).annotate(
+        slots_left=Case(
+            When(capacity__isnull=True, then=Value(None)),
+            default=F("capacity") - F("slots_held"),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def _member_state(member: User) -> Subquery:
+    live = SignUp.objects.filter(opportunity=OuterRef("pk"), member=member, state__in=SignUp.LIVE_STATES)
+    return Subquery(live.values("state")[:1])
+
+
+def opportunity_list(*, member: User) -> QuerySet[Opportunity]:
+    """Published opportunities for the browse page, with slots left and the member's own state."""
+    queryset = Opportunity.objects.filter(state=Opportunity.State.PUBLISHED).select_related("activity_type")
+    now = timezone.now()
+    return (
+        _with_slots(queryset)
+        .annotate(
+            member_state=_member_state(member),
+            signups_closed=ExpressionWrapper(Q(signup_closes_at__lte=now), output_field=BooleanField()),
+            signups_not_open=ExpressionWrapper(Q(signup_opens_at__gt=now), output_field=BooleanField()),
+        )
+        .order_by(F("starts_at").asc(nulls_last=True), "title", "pk")
+    )
+
+
+def opportunity_for_member(*, slug: str) -> Opportunity:
+    """One opportunity a member may look at (drafts are staff's business: 404)."""
+    queryset = Opportunity.objects.filter(state__in=MEMBER_VISIBLE_STATES).select_related("activity_type__program_year")
+    return get_object_or_404(_with_slots(queryset), slug=slug)
+
+
+def _with_waitlist_position(queryset: QuerySet[SignUp]) -> QuerySet[SignUp]:
+    """Annotate `waitlist_position`: 1 + waitlisted sign-ups of the same opportunity served earlier."""
+    ahead = (
+        SignUp.objects.filter(opportunity=OuterRef("opportunity"), state=SignUp.State.WAITLISTED, pk__lt=OuterRef("pk"))
+        .order_by()
+        .values("opportunity")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(
+        waitlist_position=Case(
+            When(
+                state=SignUp.State.WAITLISTED,
+                then=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)) + 1,
+            ),
+            default=Value(None),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def signup_current_for_member(*, opportunity: Opportunity, member: User) -> SignUp | None:
+    """The member's live sign-up for the opportunity, else their most recent one (or None)."""
+    queryset = _with_waitlist_position(SignUp.objects.filter(opportunity=opportunity, member=member))
+    live_first = Case(When(state__in=SignUp.LIVE_STATES, then=Value(0)), default=Value(1))
+    signup = queryset.order_by(live_first, "-pk").first()
+    if signup is not None:
+        signup.opportunity = opportunity
+    return signup
+
+
+def signup_for_member(*, signup_id: int, member: User) -> SignUp:
+    """A sign-up of this member (404 for anyone else's)."""
+    queryset = _with_waitlist_position(SignUp.objects.filter(member=member).select_related("opportunity", "member"))
+    return get_object_or_404(queryset, pk=signup_id)
+
+
+def signups_for_member(*, member: User) -> QuerySet[SignUp]:
+    """All of the member's sign-ups, live ones first, newest first."""
+    live_first = Case(When(state__in=SignUp.LIVE_STATES, then=Value(0)), default=Value(1))
+    queryset = SignUp.objects.filter(member=member).select_related("opportunity")
+    return _with_waitlist_position(queryset).order_by(live_first, "-pk")
+
+
+def upcoming_for_member(*, user: User) -> list[SignUp]:
+    """The member's sign-ups holding a slot (confirmed, offered, scheduled), soonest first.
+
+    For the dashboard card `templates/engagements/_dashboard_card.html` (context: `upcoming`).
+    """
+    queryset = (
+        SignUp.objects.filter(
+            member=user, state__in=(SignUp.State.CONFIRMED, SignUp.State.OFFERED, SignUp.State.SCHEDULED)
+        )
+        .select_related("opportunity")
+        .annotate(when=Coalesce("scheduled_for", "opportunity__starts_at"))
+        .order_by(F("when").asc(nulls_last=True), "pk")
+    )
+    return list(queryset[:10])
+
+
+def waitlist_positions(*, opportunity: Opportunity) -> list[tuple[int, int]]:
+    """(sign-up id, position) of everyone waiting, in order: what staff and the tests look at."""
+    ids = SignUp.objects.filter(opportunity=opportunity, state=SignUp.State.WAITLISTED).order_by("pk")
+    return [(pk, position) for position, pk in enumerate(ids.values_list("pk", flat=True), start=1)]
+
+
+def suggestions_for_member(*, member: User) -> QuerySet[Suggestion]:
+    return Suggestion.objects.filter(member=member).select_related(
+        "created_opportunity", "created_activity_type__program_year"
+    )
