@@ -75,3 +75,100 @@ def contribution_credit_automatic(
             raise
         return existing, False
     return contribution, True
+
+
+# --- Auto-tracked community contributions (used by community_levels) ---
+
+
+def contributions_sync_community(
+    *,
+    program_year: ProgramYear,
+    counts: list[tuple[int, str, int]],
+    occurred_on: date,
+) -> int:
+    """Keep one auto-tracked, verified contribution per MA, community activity type and year.
+
+    `counts` holds `(user_id, activity type code, count of that activity in the year)`. Each
+    row becomes (or updates) the contribution keyed `community:{year}:{code}:{user_id}`, so a
+    member's forum replies are counted once however often the recompute runs; points are the
+    type's points for the count, capped at the type's annual cap. Set-based: one multi-row
+    `INSERT ... ON CONFLICT (source_key) DO UPDATE` per 500 rows, and one history insert for
+    the rows that actually changed. Returns how many contributions were created or changed.
+    """
+    from django.db import connection
+
+    types = {
+        activity_type.code: activity_type
+        for activity_type in ActivityType.objects.filter(
+            program_year=program_year, tracking=ActivityType.Tracking.COMMUNITY, is_active=True
+        )
+    }
+    now = timezone.now()
+    rows = []
+    for user_id, code, quantity in counts:
+        activity_type = types.get(code)
+        if activity_type is None or quantity <= 0:
+            continue
+        points = points_for(activity_type=activity_type, quantity=quantity)
+        if activity_type.annual_cap is not None:
+            points = min(points, activity_type.annual_cap)
+        rows.append(
+            (
+                user_id,
+                program_year.pk,
+                activity_type.pk,
+                f"{activity_type.name}: {quantity} in the community ({program_year.year})"[:200],
+                "Counted automatically from community activity.",
+                occurred_on,
+                Decimal(quantity),
+                "",
+                "",
+                Contribution.State.VERIFIED,
+                points,
+                points,
+                "Credited automatically from community activity.",
+                now,
+                Contribution.Source.COMMUNITY,
+                f"community:{program_year.year}:{code}:{user_id}",
+                now,
+                now,
+                now,
+            )
+        )
+    if not rows:
+        return 0
+    table = Contribution._meta.db_table
+    columns = (
+        "member_id, program_year_id, activity_type_id, title, description, occurred_on, quantity, evidence_url, "
+        "evidence_file, state, claimed_points, awarded_points, decision_note, decided_at, source, source_key, "
+        "created_at, submitted_at, updated_at"
+    )
+    history = Contribution.history.model
+    tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
+    changed_ids: list[int] = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            placeholders = ", ".join(["(" + ", ".join(["%s"] * 19) + ")"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {placeholders} "
+                f"ON CONFLICT (source_key) WHERE NOT (source_key = '') DO UPDATE SET "
+                f"quantity = excluded.quantity, claimed_points = excluded.claimed_points, "
+                f"awarded_points = excluded.awarded_points, title = excluded.title, "
+                f"occurred_on = excluded.occurred_on, updated_at = excluded.updated_at "
+                f"WHERE {table}.quantity <> excluded.quantity "
+                f"OR {table}.awarded_points IS DISTINCT FROM excluded.awarded_points "
+                f"RETURNING id",
+                [value for row in chunk for value in row],
+            )
+            changed_ids.extend(row[0] for row in cursor.fetchall())
+        for start in range(0, len(changed_ids), 1000):
+            ids = changed_ids[start : start + 1000]
+            cursor.execute(
+                f"INSERT INTO {history._meta.db_table} ({', '.join(tracked)}, history_date, history_change_reason, "
+                f"history_type, history_user_id) SELECT {', '.join(tracked)}, %s, %s, "
+                f"CASE WHEN created_at = updated_at THEN '+' ELSE '~' END, NULL FROM {table} "
+                f"WHERE id IN ({', '.join(['%s'] * len(ids))})",
+                [now, "Community recompute", *ids],
+            )
+    return len(changed_ids)
