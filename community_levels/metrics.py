@@ -48,9 +48,21 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("member_days", PASSIVE, _("Days as a member"), "%(count)d more day as a member", "%(count)d more days as a member"),
+    Metric(
+        "member_days",
+        PASSIVE,
+        _("Days as a member"),
+        "%(count)d more day as a member",
+        "%(count)d more days as a member",
+    ),
     Metric("days_visited", PASSIVE, _("Days visited"), "%(count)d more day visiting", "%(count)d more days visiting"),
-    Metric("reading_minutes", PASSIVE, _("Minutes reading"), "%(count)d more minute reading", "%(count)d more minutes reading"),
+    Metric(
+        "reading_minutes",
+        PASSIVE,
+        _("Minutes reading"),
+        "%(count)d more minute reading",
+        "%(count)d more minutes reading",
+    ),
     Metric("pages_read", PASSIVE, _("Pages read"), "%(count)d more page read", "%(count)d more pages read"),
     Metric("posts", ACTIVE, _("Posts (new topics)"), "%(count)d more post", "%(count)d more posts", True),
     Metric("replies", ACTIVE, _("Replies"), "%(count)d more reply", "%(count)d more replies", True),

@@ -95,8 +95,16 @@ class CommunityMember(models.Model):
     recomputing = models.BooleanField(default=False)
     computed_level = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords(excluded_fields=[*(m.column for m in METRICS), "needs_recompute", "recomputing",
-                                                 "computed_level", "passive_score", "active_score"])
+    history = HistoricalRecords(
+        excluded_fields=[
+            *(m.column for m in METRICS),
+            "needs_recompute",
+            "recomputing",
+            "computed_level",
+            "passive_score",
+            "active_score",
+        ]
+    )
 
     # Running metrics, refreshed from the daily aggregates by the recompute.
     m_member_days = models.PositiveIntegerField(default=0)
@@ -232,8 +240,12 @@ class CommunitySource(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.DISCOURSE)
     base_url = models.URLField(_("base URL"))
     api_username = models.CharField(_("API username"), max_length=100, default="system")
-    api_key = models.CharField(_("API key"), max_length=200, blank=True, help_text=_("Or leave empty and set the environment variable below."))
-    api_key_env = models.CharField(_("API key environment variable"), max_length=100, default="DISCOURSE_API_KEY", blank=True)
+    api_key = models.CharField(
+        _("API key"), max_length=200, blank=True, help_text=_("Or leave empty and set the environment variable below.")
+    )
+    api_key_env = models.CharField(
+        _("API key environment variable"), max_length=100, default="DISCOURSE_API_KEY", blank=True
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
     watermark = models.DateTimeField(_("fetched up to"), null=True, blank=True)
     cursor = models.JSONField(default=dict, blank=True)
@@ -264,7 +276,9 @@ class BossProgramWindow(models.Model):
         ordering = ["opens_on"]
         verbose_name = _("Boss program window")
         constraints = [
-            models.CheckConstraint(condition=Q(closes_on__gte=models.F("opens_on")), name="bosswindow_closes_after_open")
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")), name="bosswindow_closes_after_open"
+            )
         ]
 
     def __str__(self) -> str:

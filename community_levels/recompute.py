@@ -7,6 +7,9 @@ from the ladder, record the changes with `INSERT ... SELECT` and apply them. Onl
 notifications loop, and only over the members whose level changed and who have an MA account.
 """
 
+# SQL here is built from table and column names fixed in this module; every value is a parameter.
+# ruff: noqa: S608
+
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -89,9 +92,7 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
             # One recompute at a time; ingestion keeps running beside it.
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('community_levels.recompute'))")
     rules = load_rules()
-    run = RecomputeRun.objects.create(
-        started_at=now, full=full, reason=reason[:200], is_rule_change=is_rule_change
-    )
+    run = RecomputeRun.objects.create(started_at=now, full=full, reason=reason[:200], is_rule_change=is_rule_change)
     result = RecomputeResult(run_id=run.pk)
     with connection.cursor() as cursor:
         scope = "" if full else " WHERE needs_recompute"
@@ -234,4 +235,3 @@ def levels_preview(*, rules: Rules) -> dict[int, int]:
 
 def epoch_day_to_date(day: int) -> date:
     return datetime.fromtimestamp(day * 86400, tz=UTC).date()
-

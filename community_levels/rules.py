@@ -142,7 +142,10 @@ def criteria_text(level: LevelRule) -> str:
     score_name = _("Active score") if level.tier == ACTIVE else _("Passive score")
     parts = [_("%(score)s of at least %(minimum)s") % {"score": score_name, "minimum": _number(level.min_score)}]
     for code, minimum in level.requirements:
-        parts.append(_("at least %(minimum)d %(metric)s") % {"minimum": minimum, "metric": str(METRIC_BY_CODE[code].label).lower()})
+        parts.append(
+            _("at least %(minimum)d %(metric)s")
+            % {"minimum": minimum, "metric": str(METRIC_BY_CODE[code].label).lower()}
+        )
     if level.tier == ACTIVE:
         parts.append(_("at least one contribution"))
     else:

@@ -56,9 +56,7 @@ def activity_ingest_file(
     return result
 
 
-def activity_ingest_records(
-    *, items: Iterable[ParsedLine], source: str, recompute: bool = True
-) -> IngestResult:
+def activity_ingest_records(*, items: Iterable[ParsedLine], source: str, recompute: bool = True) -> IngestResult:
     result = ingest_stream(items, source=source)
     if recompute and result.imported:
         _enqueue_recompute(reason=_("New community activity"))
@@ -87,7 +85,9 @@ def drop_folder_ingest(*, folder: Path | None = None) -> list[tuple[str, IngestR
     folder.mkdir(parents=True, exist_ok=True)
     processed.mkdir(exist_ok=True)
     done = []
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".jsonl", ".ndjson", ".csv")):
+    for path in sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".jsonl", ".ndjson", ".csv")
+    ):
         result = activity_ingest_file(path=path, source=FILE_SOURCE)
         target = processed / path.name
         if target.exists():
@@ -131,7 +131,9 @@ def rules_changed(*, changed_by: User | None, what: str) -> None:
     """A ladder or weight changed: everyone is recomputed, and lowered levels say why."""
     who = changed_by.email if changed_by else _("an admin")
     _enqueue_recompute(
-        full=True, reason=_("Level rules changed by %(who)s (%(what)s)") % {"who": who, "what": what}, is_rule_change=True
+        full=True,
+        reason=_("Level rules changed by %(who)s (%(what)s)") % {"who": who, "what": what},
+        is_rule_change=True,
     )
 
 
@@ -190,9 +192,12 @@ def boss_windows_ensure(*, today: date | None = None, months_ahead: int = 12) ->
             closes = _month_end(year, month)
             if closes < today or (opens - today).days > months_ahead * 31:
                 continue
-            _, was_created = BossProgramWindow.objects.get_or_create(
+            _window, was_created = BossProgramWindow.objects.get_or_create(
                 opens_on=opens,
-                defaults={"closes_on": closes, "name": _("Boss program, %(month)s") % {"month": opens.strftime("%B %Y")}},
+                defaults={
+                    "closes_on": closes,
+                    "name": _("Boss program, %(month)s") % {"month": opens.strftime("%B %Y")},
+                },
             )
             created += was_created
     return created
@@ -229,9 +234,11 @@ def boss_application_decide(
 ) -> BossApplication:
     from accounts.services import notification_create
 
-    application = BossApplication.objects.select_for_update(of=("self",), no_key=True).select_related(
-        "member__user", "window"
-    ).get(pk=application.pk)
+    application = (
+        BossApplication.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("member__user", "window")
+        .get(pk=application.pk)
+    )
     if application.state != BossApplication.State.SUBMITTED:
         raise CommunityError(_("This application was already decided."))
     application.state = BossApplication.State.ACCEPTED if accept else BossApplication.State.DECLINED
@@ -269,7 +276,7 @@ def source_sync(*, source_id: int) -> IngestResult:
     error = ""
     try:
         result = activity_ingest_records(items=connector.events(since=source.watermark), source=source.slug)
-    except Exception as exc:  # noqa: BLE001 - the status in the admin says what failed; the next run retries
+    except Exception as exc:
         logger.exception("Community source %s failed", source.slug)
         error = f"{type(exc).__name__}: {exc}"
     updates = {

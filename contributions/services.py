@@ -151,7 +151,7 @@ def contributions_sync_community(
             chunk = rows[start : start + 500]
             placeholders = ", ".join(["(" + ", ".join(["%s"] * 19) + ")"] * len(chunk))
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {placeholders} "
+                f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608 - names from the model, values as parameters
                 f"ON CONFLICT (source_key) WHERE NOT (source_key = '') DO UPDATE SET "
                 f"quantity = excluded.quantity, claimed_points = excluded.claimed_points, "
                 f"awarded_points = excluded.awarded_points, title = excluded.title, "
@@ -165,7 +165,7 @@ def contributions_sync_community(
         for start in range(0, len(changed_ids), 1000):
             ids = changed_ids[start : start + 1000]
             cursor.execute(
-                f"INSERT INTO {history._meta.db_table} ({', '.join(tracked)}, history_date, history_change_reason, "
+                f"INSERT INTO {history._meta.db_table} ({', '.join(tracked)}, history_date, history_change_reason, "  # noqa: S608
                 f"history_type, history_user_id) SELECT {', '.join(tracked)}, %s, %s, "
                 f"CASE WHEN created_at = updated_at THEN '+' ELSE '~' END, NULL FROM {table} "
                 f"WHERE id IN ({', '.join(['%s'] * len(ids))})",
