@@ -332,6 +332,9 @@ def _write_batch_copy(batch: list[Record], *, source: str) -> int:
             "day integer, quantity integer, minutes integer, target text, is_self_like boolean"
             ") ON COMMIT DELETE ROWS"
         )
+        # Empty even when the batch runs inside an outer transaction (seed_demo, tests), where
+        # ON COMMIT has not fired yet.
+        cursor.execute("TRUNCATE community_activity_staging")
         cursor.cursor.copy_expert(
             "COPY community_activity_staging (event_id, member_ext, email, username, kind, occurred_at, day, "
             "quantity, minutes, target, is_self_like) "
