@@ -145,30 +145,37 @@ def contributions_sync_community(
     )
     history = Contribution.history.model
     tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
-    changed_ids: list[int] = []
+    created_ids: list[int] = []
+    updated_ids: list[int] = []
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(rows), 500):
             chunk = rows[start : start + 500]
+            existing = set(
+                Contribution.objects.filter(source_key__in=[row[15] for row in chunk]).values_list(
+                    "source_key", flat=True
+                )
+            )
             placeholders = ", ".join(["(" + ", ".join(["%s"] * 19) + ")"] * len(chunk))
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608 - names from the model, values as parameters
+                f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608 - names from the model
                 f"ON CONFLICT (source_key) WHERE NOT (source_key = '') DO UPDATE SET "
                 f"quantity = excluded.quantity, claimed_points = excluded.claimed_points, "
                 f"awarded_points = excluded.awarded_points, title = excluded.title, "
                 f"occurred_on = excluded.occurred_on, updated_at = excluded.updated_at "
                 f"WHERE {table}.quantity <> excluded.quantity "
                 f"OR {table}.awarded_points IS DISTINCT FROM excluded.awarded_points "
-                f"RETURNING id",
+                f"RETURNING id, source_key",
                 [value for row in chunk for value in row],
             )
-            changed_ids.extend(row[0] for row in cursor.fetchall())
-        for start in range(0, len(changed_ids), 1000):
-            ids = changed_ids[start : start + 1000]
-            cursor.execute(
-                f"INSERT INTO {history._meta.db_table} ({', '.join(tracked)}, history_date, history_change_reason, "  # noqa: S608
-                f"history_type, history_user_id) SELECT {', '.join(tracked)}, %s, %s, "
-                f"CASE WHEN created_at = updated_at THEN '+' ELSE '~' END, NULL FROM {table} "
-                f"WHERE id IN ({', '.join(['%s'] * len(ids))})",
-                [now, "Community recompute", *ids],
-            )
-    return len(changed_ids)
+            for pk, source_key in cursor.fetchall():
+                (updated_ids if source_key in existing else created_ids).append(pk)
+        for history_type, ids_of_type in (("+", created_ids), ("~", updated_ids)):
+            for start in range(0, len(ids_of_type), 1000):
+                ids = ids_of_type[start : start + 1000]
+                cursor.execute(
+                    f"INSERT INTO {history._meta.db_table} ({', '.join(tracked)}, history_date, "  # noqa: S608
+                    f"history_change_reason, history_type, history_user_id) SELECT {', '.join(tracked)}, %s, %s, "
+                    f"%s, NULL FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})",
+                    [now, "Community recompute", history_type, *ids],
+                )
+    return len(created_ids) + len(updated_ids)

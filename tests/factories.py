@@ -90,3 +90,36 @@ class ContributionFactory(factory.django.DjangoModelFactory):
     quantity = Decimal(1)
     state = Contribution.State.SUBMITTED
     claimed_points = factory.LazyAttribute(lambda o: o.activity_type.points)
+
+
+# --- community_levels ----------------------------------------------------------------------------
+
+from community_levels.models import BossProgramWindow, CommunityMember, CommunitySource  # noqa: E402
+
+
+class CommunityMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CommunityMember
+
+    external_id = factory.Sequence(lambda n: f"cm-{n}")
+    username = factory.Sequence(lambda n: f"forum-user-{n}")
+
+
+class BossProgramWindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BossProgramWindow
+        django_get_or_create = ("opens_on",)
+
+    name = factory.LazyAttribute(lambda o: f"Boss program {o.opens_on:%B %Y}")
+    opens_on = date(2026, 2, 1)
+    closes_on = date(2026, 2, 28)
+
+
+class CommunitySourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CommunitySource
+
+    name = "Community forum"
+    slug = factory.Sequence(lambda n: f"forum-{n}")
+    base_url = "http://127.0.0.1:9"
+    api_key = "test-key"

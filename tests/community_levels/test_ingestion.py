@@ -17,7 +17,12 @@ pytestmark = pytest.mark.django_db
 def totals() -> dict:
     aggregate = DailyActivity.objects.aggregate(q=Sum("quantity"), m=Sum("minutes"), e=Sum("events"))
     per_kind = dict(DailyActivity.objects.values_list("kind").annotate(Sum("quantity")).order_by())
-    return {"events": ActivityEvent.objects.count(), "members": CommunityMember.objects.count(), **aggregate, **per_kind}
+    return {
+        "events": ActivityEvent.objects.count(),
+        "members": CommunityMember.objects.count(),
+        **aggregate,
+        **per_kind,
+    }
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["copy", "portable"])
