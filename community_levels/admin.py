@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -315,6 +316,7 @@ class CommunitySourceAdmin(admin.ModelAdmin):
         "watermark",
     ]
     actions = [sync_sources]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = [
         "watermark",
         "last_run_at",
