@@ -5,6 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
+from django.forms import PasswordInput
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -317,6 +318,12 @@ class CommunitySourceAdmin(admin.ModelAdmin):
     ]
     actions = [sync_sources]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "api_key":
+            kwargs["widget"] = PasswordInput(render_value=True)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     readonly_fields = [
         "watermark",
         "last_run_at",

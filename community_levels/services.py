@@ -114,13 +114,22 @@ def member_set_excluded(*, member: CommunityMember, excluded: bool) -> Community
 
 @transaction.atomic
 def members_link_accounts() -> int:
-    """Link community members to MA accounts with the same email (for accounts created later)."""
-    linked = 0
-    for member in CommunityMember.objects.filter(user__isnull=True).exclude(email="").only("id", "email"):
-        user = User.objects.filter(email__iexact=member.email).only("id").first()
-        if user is not None:
-            CommunityMember.objects.filter(pk=member.pk).update(user=user, needs_recompute=True)
-            linked += 1
+    """Link community members to MA accounts with the same email (for accounts created later).
+
+    One set-based UPDATE; linked members are recomputed so their contributions follow.
+    """
+    from django.db import connection
+
+    member, user = CommunityMember._meta.db_table, User._meta.db_table
+    match = f"SELECT u.id FROM {user} u WHERE LOWER(u.email) = {member}.email"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {member} SET user_id = ({match}), needs_recompute = TRUE "  # noqa: S608 - model table names
+            f"WHERE user_id IS NULL AND email <> '' AND EXISTS ({match})"
+        )
+        linked = cursor.rowcount
+    if linked:
+        _enqueue_recompute(reason=_("Linked to an MA account"))
     return linked
 
 

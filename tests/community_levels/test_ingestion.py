@@ -227,3 +227,16 @@ def test_drop_folder_files_are_ingested_and_moved_to_processed(tmp_path, setting
     again = services.drop_folder_ingest()
     assert again[0][1].imported == 0
     assert len(list((tmp_path / "drop" / "processed").iterdir())) == 3
+
+
+def test_members_are_linked_when_their_ma_account_is_created_later(tmp_path):
+    ingest_stream(
+        parse_file(write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply", email="late@example.com")])),
+        source="file",
+    )
+    CommunityMember.objects.update(needs_recompute=False)
+    user = UserFactory(email="Late@example.com")
+    assert services.members_link_accounts() == 1
+    member = CommunityMember.objects.get()
+    assert member.user == user and member.needs_recompute
+    assert services.members_link_accounts() == 0
