@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from community_levels import views
+
+app_name = "community_levels"
+
+urlpatterns = [
+    path("levels/", views.levels, name="levels"),
+    path("me/", views.me, name="me"),
+    path("boss/", views.boss, name="boss"),
+]

@@ -122,6 +122,8 @@ def sso_connection_create(*, organization, kind: str, slug: str, **fields) -> SS
     from accounts.services import sso_connection_sync
 
     return sso_connection_sync(connection=SSOConnection(organization=organization, kind=kind, slug=slug, **fields))
+
+
 # --- Certification maintenance (contributions) ---------------------------------------------
 
 
@@ -133,6 +135,8 @@ class TechnicalRequirementFactory(factory.django.DjangoModelFactory):
     kind = "credential"
     name = factory.Sequence(lambda n: f"Certified Solution Architect {n}")
     due_on = factory.LazyAttribute(lambda o: date(o.program_year.year, 12, 31))
+
+
 # --- engagements ------------------------------------------------------------------------------
 from datetime import timedelta  # noqa: E402
 
@@ -187,3 +191,36 @@ class SuggestionFactory(factory.django.DjangoModelFactory):
     description = "Run a lunch-and-learn on ALM for a customer team."
     proposed_category = ActivityType.Category.ENABLEMENT
     why_it_matters = "It grows the enablement record."
+
+
+# --- community_levels ----------------------------------------------------------------------------
+
+from community_levels.models import BossProgramWindow, CommunityMember, CommunitySource  # noqa: E402
+
+
+class CommunityMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CommunityMember
+
+    external_id = factory.Sequence(lambda n: f"cm-{n}")
+    username = factory.Sequence(lambda n: f"forum-user-{n}")
+
+
+class BossProgramWindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BossProgramWindow
+        django_get_or_create = ("opens_on",)
+
+    name = factory.LazyAttribute(lambda o: f"Boss program {o.opens_on:%B %Y}")
+    opens_on = date(2026, 2, 1)
+    closes_on = date(2026, 2, 28)
+
+
+class CommunitySourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CommunitySource
+
+    name = "Community forum"
+    slug = factory.Sequence(lambda n: f"forum-{n}")
+    base_url = "http://127.0.0.1:9"
+    api_key = "test-key"

@@ -244,7 +244,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagements.tasks.offers_expire",
         "schedule": crontab(minute="*/5"),
     },
+    "community-drop-folder": {"task": "community_levels.tasks.drop_folder_ingest_task", "schedule": 300.0},
+    "community-sources-sync": {
+        "task": "community_levels.tasks.sources_sync_all_task",
+        "schedule": crontab(minute="*/30"),
+    },
+    "community-link-accounts": {
+        "task": "community_levels.tasks.members_link_accounts_task",
+        "schedule": crontab(minute=15, hour="*/6"),
+    },
+    "community-boss-windows": {
+        "task": "community_levels.tasks.boss_windows_ensure_task",
+        "schedule": crontab(minute=5, hour=3),
+    },
 }
+# --- Community levels ----------------------------------------------------------------
+# Files dropped here (JSON Lines or CSV) are ingested by beat and moved to processed/.
+COMMUNITY_DROP_FOLDER = Path(env("COMMUNITY_DROP_FOLDER", default=str(VAR_DIR / "community-drop")))
+# Months in which the Boss program takes applications (one window per month, whole month).
+COMMUNITY_BOSS_WINDOW_MONTHS = tuple(env.list("COMMUNITY_BOSS_WINDOW_MONTHS", cast=int, default=[2, 7]))
+COMMUNITY_CONNECTOR_MAX_ATTEMPTS = env.int("COMMUNITY_CONNECTOR_MAX_ATTEMPTS", default=5)
+COMMUNITY_CONNECTOR_BACKOFF_SECONDS = env.float("COMMUNITY_CONNECTOR_BACKOFF_SECONDS", default=2.0)
+
 # The worker counts as alive when its heartbeat is younger than this (seconds).
 MAHOME_WORKER_STALE_AFTER = env.int("MAHOME_WORKER_STALE_AFTER", default=180)
 

@@ -1,0 +1,421 @@
+import uuid
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db import models
+from django.forms import PasswordInput
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from simple_history.admin import SimpleHistoryAdmin
+
+from community_levels import services
+from community_levels.forms import ActivityImportForm
+from community_levels.models import (
+    ActivityEvent,
+    BossApplication,
+    BossProgramWindow,
+    CommunityMember,
+    CommunitySource,
+    Level,
+    LevelChange,
+    LevelRequirement,
+    RecomputeRun,
+    ScoringWeight,
+)
+from community_levels.recompute import levels_preview
+from community_levels.rules import LevelRule, Rules, load_rules
+
+
+class LevelRequirementInline(admin.TabularInline):
+    model = LevelRequirement
+    extra = 0
+
+
+class RulesChangeAdmin(SimpleHistoryAdmin):
+    """Levels and weights: every save is kept in history and triggers a full recompute."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        services.rules_changed(changed_by=request.user, what=str(obj))
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        services.rules_changed(changed_by=request.user, what=_("deleted %(obj)s") % {"obj": obj})
+
+
+@admin.register(Level)
+class LevelAdmin(RulesChangeAdmin):
+    list_display = ["rank", "name", "tier", "min_score", "boss_program_eligible"]
+    list_display_links = ["name"]
+    list_filter = ["tier"]
+    inlines = [LevelRequirementInline]
+    change_list_template = "admin/community_levels/level/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("preview/", self.admin_site.admin_view(self.preview_view), name="community_levels_level_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """Edit thresholds and weights, see how many members land on each level, then save."""
+        if not request.user.has_perm("community_levels.change_level"):
+            messages.error(request, _("You may not change the level rules."))
+            return HttpResponseRedirect(reverse("admin:community_levels_level_changelist"))
+        current = load_rules()
+        levels = list(Level.objects.prefetch_related("requirements").order_by("rank"))
+        weights = list(ScoringWeight.objects.order_by("metric"))
+        errors: list[str] = []
+        edited_levels, edited_requirements, edited_weights = {}, {}, {}
+        if request.method == "POST":
+            edited_levels, edited_requirements, edited_weights, errors = _read_rules_form(request, levels, weights)
+        proposed = _rules_with(current, levels, edited_levels, edited_requirements, edited_weights)
+        if request.method == "POST" and not errors and request.POST.get("action") == "save":
+            changed = services.rules_save(
+                changed_by=request.user,
+                level_scores=edited_levels,
+                requirement_minimums=edited_requirements,
+                weights=edited_weights,
+            )
+            messages.success(
+                request,
+                _("%(n)d rules saved; a full recompute is running.") % {"n": changed}
+                if changed
+                else _("Nothing changed."),
+            )
+            return HttpResponseRedirect(reverse("admin:community_levels_level_changelist"))
+        now_counts = levels_preview(rules=current)
+        new_counts = levels_preview(rules=proposed) if request.method == "POST" and not errors else now_counts
+        rows = []
+        for level in levels:
+            rows.append(
+                {
+                    "level": level,
+                    "min_score": edited_levels.get(level.pk, level.min_score),
+                    "requirements": [(r, edited_requirements.get(r.pk, r.minimum)) for r in level.requirements.all()],
+                    "now": now_counts.get(level.pk, 0),
+                    "new": new_counts.get(level.pk, 0),
+                    "delta": new_counts.get(level.pk, 0) - now_counts.get(level.pk, 0),
+                }
+            )
+        weight_rows = [{"weight": w, "value": edited_weights.get(w.pk, (w.weight, w.daily_cap))} for w in weights]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Preview level rules"),
+            "opts": self.model._meta,
+            "rows": rows,
+            "weight_rows": weight_rows,
+            "errors": errors,
+            "previewed": request.method == "POST" and not errors,
+        }
+        return render(request, "admin/community_levels/level/preview.html", context)
+
+
+def _read_rules_form(request, levels, weights):
+    errors: list[str] = []
+    edited_levels, edited_requirements, edited_weights = {}, {}, {}
+
+    def number(name: str, label: str, *, integer: bool = False, optional: bool = False):
+        raw = request.POST.get(name, "").strip()
+        if optional and raw == "":
+            return None
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            errors.append(_("%(label)s: enter a number.") % {"label": label})
+            return None
+        if value < 0 or (integer and value != value.to_integral_value()):
+            errors.append(
+                _("%(label)s: enter a positive whole number.") % {"label": label}
+                if integer
+                else _("%(label)s: must not be negative.") % {"label": label}
+            )
+            return None
+        return int(value) if integer else value
+
+    for level in levels:
+        value = number(f"level-{level.pk}", level.name)
+        if value is not None:
+            edited_levels[level.pk] = value
+        for requirement in level.requirements.all():
+            value = number(f"req-{requirement.pk}", str(requirement), integer=True)
+            if value is not None:
+                edited_requirements[requirement.pk] = value
+    for weight in weights:
+        value = number(f"weight-{weight.pk}", weight.get_metric_display())
+        cap = number(
+            f"cap-{weight.pk}",
+            _("%(metric)s daily cap") % {"metric": weight.get_metric_display()},
+            integer=True,
+            optional=True,
+        )
+        if value is not None:
+            edited_weights[weight.pk] = (value, cap)
+    return edited_levels, edited_requirements, edited_weights, errors
+
+
+def _rules_with(current: Rules, levels, edited_levels, edited_requirements, edited_weights) -> Rules:
+    weights = dict(current.weights)
+    caps = dict(current.caps)
+    for weight in ScoringWeight.objects.filter(pk__in=list(edited_weights)):
+        weights[weight.metric], caps[weight.metric] = edited_weights[weight.pk]
+    rules_levels = tuple(
+        LevelRule(
+            id=level.pk,
+            name=level.name,
+            tier=level.tier,
+            rank=level.rank,
+            min_score=edited_levels.get(level.pk, level.min_score),
+            requirements=tuple((r.metric, edited_requirements.get(r.pk, r.minimum)) for r in level.requirements.all()),
+            boss_program_eligible=level.boss_program_eligible,
+        )
+        for level in levels
+    )
+    return Rules(weights=weights, caps=caps, levels=rules_levels)
+
+
+@admin.register(ScoringWeight)
+class ScoringWeightAdmin(RulesChangeAdmin):
+    list_display = ["metric", "weight", "daily_cap"]
+
+
+@admin.action(description=gettext_lazy("Exclude their events from the score"))
+def exclude_members(modeladmin, request, queryset) -> None:
+    for member in queryset:
+        services.member_set_excluded(member=member, excluded=True)
+    messages.success(request, _("%(n)d members excluded; their levels are being recomputed.") % {"n": queryset.count()})
+
+
+@admin.action(description=gettext_lazy("Count their events again"))
+def include_members(modeladmin, request, queryset) -> None:
+    for member in queryset:
+        services.member_set_excluded(member=member, excluded=False)
+    messages.success(request, _("%(n)d members included again.") % {"n": queryset.count()})
+
+
+@admin.register(CommunityMember)
+class CommunityMemberAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "external_id", "email", "user", "level", "passive_score", "active_score", "is_excluded"]
+    list_filter = ["level", "is_excluded"]
+    search_fields = ["external_id", "username", "email", "user__email"]
+    list_select_related = ["level", "user"]
+    raw_id_fields = ["user"]
+    actions = [exclude_members, include_members]
+    readonly_fields = [
+        "level",
+        "level_changed_at",
+        "passive_score",
+        "active_score",
+        "is_excluded",
+        *(f.name for f in CommunityMember._meta.fields if f.name.startswith("m_")),
+    ]
+    exclude = ["needs_recompute", "recomputing", "computed_level"]
+
+
+def _import_dir() -> Path:
+    folder = Path(settings.MEDIA_ROOT) / "community-imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@admin.register(ActivityEvent)
+class ActivityEventAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "source", "member", "kind", "occurred_at", "quantity", "minutes", "is_self_like"]
+    list_filter = ["kind", "source", "is_self_like"]
+    search_fields = ["event_id", "member__external_id", "member__email"]
+    list_select_related = ["member"]
+    raw_id_fields = ["member"]
+    change_list_template = "admin/community_levels/activityevent/change_list.html"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="community_levels_activityevent_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a file, see its counts and bad lines (nothing written), then confirm the import."""
+        if not request.user.has_perm("community_levels.view_activityevent") or not request.user.is_staff:
+            return HttpResponseRedirect(reverse("admin:index"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import community activity"),
+            "opts": self.model._meta,
+        }
+        form = ActivityImportForm()
+        if request.method == "POST" and request.POST.get("token"):
+            token = request.POST["token"]
+            matches = list(_import_dir().glob(f"{uuid.UUID(token)}.*")) if _is_uuid(token) else []
+            if not matches:
+                messages.error(request, _("That upload has expired; choose the file again."))
+                return HttpResponseRedirect(reverse("admin:community_levels_activityevent_import"))
+            result = services.activity_ingest_file(path=matches[0])
+            matches[0].unlink(missing_ok=True)
+            context.update({"result": result, "done": True})
+            return render(request, "admin/community_levels/activityevent/import.html", context)
+        if request.method == "POST":
+            form = ActivityImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                suffix = Path(upload.name).suffix.lower()
+                if suffix not in (".jsonl", ".ndjson", ".json", ".csv"):
+                    form.add_error("file", _("Upload a .jsonl or .csv file."))
+                else:
+                    token = str(uuid.uuid4())
+                    target = _import_dir() / f"{token}{suffix}"
+                    with target.open("wb") as handle:
+                        for chunk in upload.chunks():
+                            handle.write(chunk)
+                    preview, good = services.activity_preview_file(path=target)
+                    context.update({"preview": preview, "good": good, "token": token, "filename": upload.name})
+        context["form"] = form
+        return render(request, "admin/community_levels/activityevent/import.html", context)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@admin.action(description=gettext_lazy("Pull new activity now"))
+def sync_sources(modeladmin, request, queryset) -> None:
+    for source in queryset:
+        result = services.source_sync(source_id=source.pk)
+        messages.info(
+            request,
+            _("%(source)s: %(read)d items, %(new)d new, %(bad)d bad.")
+            % {"source": source, "read": result.read, "new": result.imported, "bad": result.bad},
+        )
+
+
+@admin.register(CommunitySource)
+class CommunitySourceAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "base_url",
+        "enabled",
+        "last_run_at",
+        "last_run_ok",
+        "last_run_items",
+        "last_run_imported",
+        "last_run_errors",
+        "watermark",
+    ]
+    actions = [sync_sources]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "api_key":
+            kwargs["widget"] = PasswordInput(render_value=True)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    readonly_fields = [
+        "watermark",
+        "last_run_at",
+        "last_run_ok",
+        "last_run_items",
+        "last_run_imported",
+        "last_run_errors",
+        "last_error",
+        "cursor",
+    ]
+
+
+@admin.register(BossProgramWindow)
+class BossProgramWindowAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "opens_on", "closes_on"]
+
+
+@admin.action(description=gettext_lazy("Accept the selected applications"))
+def accept_applications(modeladmin, request, queryset) -> None:
+    _decide(request, queryset, accept=True)
+
+
+@admin.action(description=gettext_lazy("Decline the selected applications"))
+def decline_applications(modeladmin, request, queryset) -> None:
+    _decide(request, queryset, accept=False)
+
+
+def _decide(request, queryset, *, accept: bool) -> None:
+    decided = 0
+    for application in queryset:
+        try:
+            services.boss_application_decide(
+                application=application, decided_by=request.user, accept=accept, note=application.decision_note
+            )
+            decided += 1
+        except services.CommunityError as error:
+            messages.warning(request, f"{application}: {error}")
+    messages.success(request, _("%(n)d applications decided.") % {"n": decided})
+
+
+@admin.register(BossApplication)
+class BossApplicationAdmin(SimpleHistoryAdmin):
+    list_display = ["member", "window", "level_at_application", "state", "created_at", "decided_by"]
+    list_filter = ["state", "window"]
+    list_select_related = ["member", "window", "level_at_application", "decided_by"]
+    search_fields = ["member__username", "member__email"]
+    readonly_fields = [
+        "member",
+        "window",
+        "level_at_application",
+        "statement",
+        "state",
+        "decided_by",
+        "decided_at",
+        "created_at",
+    ]
+    actions = [accept_applications, decline_applications]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(LevelChange)
+class LevelChangeAdmin(admin.ModelAdmin):
+    list_display = ["member", "from_level", "to_level", "changed_at", "reason"]
+    list_filter = ["to_level"]
+    list_select_related = ["member", "from_level", "to_level"]
+    search_fields = ["member__username", "member__email"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RecomputeRun)
+class RecomputeRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "started_at",
+        "finished_at",
+        "full",
+        "is_rule_change",
+        "members",
+        "changed",
+        "raised",
+        "lowered",
+        "reason",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

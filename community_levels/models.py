@@ -1,0 +1,313 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from community_levels.metrics import ACTIVE, KINDS, METRIC_CHOICES, METRICS, PASSIVE
+
+
+class Tier(models.TextChoices):
+    PASSIVE = PASSIVE, _("Passive")
+    ACTIVE = ACTIVE, _("Active")
+
+
+class Level(models.Model):
+    """One rung of the ladder: a tier, a minimum score of that tier and optional minimum counts."""
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    tier = models.CharField(_("tier"), max_length=8, choices=Tier.choices)
+    rank = models.PositiveSmallIntegerField(_("rank"), unique=True, help_text=_("1 is the first level of the ladder."))
+    min_score = models.DecimalField(_("minimum score"), max_digits=12, decimal_places=2, default=0)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    boss_program_eligible = models.BooleanField(
+        _("may apply to the Boss program"), default=False, help_text=_("Community Boss and above.")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name = _("level")
+        constraints = [models.CheckConstraint(condition=Q(min_score__gte=0), name="level_min_score_not_negative")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LevelRequirement(models.Model):
+    """A minimum count of one metric that a level asks for on top of its score."""
+
+    level = models.ForeignKey(Level, on_delete=models.CASCADE, related_name="requirements")
+    metric = models.CharField(_("metric"), max_length=32, choices=METRIC_CHOICES)
+    minimum = models.PositiveIntegerField(_("at least"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["level__rank", "metric"]
+        verbose_name = _("level requirement")
+        constraints = [models.UniqueConstraint(fields=["level", "metric"], name="levelrequirement_once_per_metric")]
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.get_metric_display()} ≥ {self.minimum}"
+
+
+class ScoringWeight(models.Model):
+    """How many points one unit of a metric is worth (its tier is fixed by the metric)."""
+
+    metric = models.CharField(_("metric"), max_length=32, choices=METRIC_CHOICES, unique=True)
+    weight = models.DecimalField(_("points per unit"), max_digits=8, decimal_places=2, default=0)
+    daily_cap = models.PositiveIntegerField(
+        _("daily cap"), null=True, blank=True, help_text=_("At most this many units count per day (likes given).")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["metric"]
+        verbose_name = _("scoring weight")
+        constraints = [models.CheckConstraint(condition=Q(weight__gte=0), name="scoringweight_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.get_metric_display()}: {self.weight}"
+
+
+class CommunityMember(models.Model):
+    """A person on the community platform; linked to an MA account by email when one exists."""
+
+    external_id = models.CharField(_("community member id"), max_length=128, unique=True)
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="community_members",
+    )
+    is_excluded = models.BooleanField(
+        _("events excluded"), default=False, help_text=_("Excluded members' activity does not count.")
+    )
+    level = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    level_changed_at = models.DateTimeField(null=True, blank=True)
+    passive_score = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    active_score = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # Set by ingestion for members with new activity; recompute takes them ("dirty" members).
+    needs_recompute = models.BooleanField(default=False)
+    recomputing = models.BooleanField(default=False)
+    computed_level = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(
+        excluded_fields=[
+            *(m.column for m in METRICS),
+            "needs_recompute",
+            "recomputing",
+            "computed_level",
+            "passive_score",
+            "active_score",
+        ]
+    )
+
+    # Running metrics, refreshed from the daily aggregates by the recompute.
+    m_member_days = models.PositiveIntegerField(default=0)
+    m_days_visited = models.PositiveIntegerField(default=0)
+    m_reading_minutes = models.PositiveIntegerField(default=0)
+    m_pages_read = models.PositiveIntegerField(default=0)
+    m_posts = models.PositiveIntegerField(default=0)
+    m_replies = models.PositiveIntegerField(default=0)
+    m_articles = models.PositiveIntegerField(default=0)
+    m_comments = models.PositiveIntegerField(default=0)
+    m_ideas = models.PositiveIntegerField(default=0)
+    m_accepted_solutions = models.PositiveIntegerField(default=0)
+    m_likes_given = models.PositiveIntegerField(default=0)
+    m_likes_received = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["username", "external_id"]
+        verbose_name = _("community member")
+        indexes = [
+            models.Index(fields=["id"], name="communitymember_dirty", condition=Q(needs_recompute=True)),
+            models.Index(fields=["level"], name="communitymember_level"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username or self.external_id
+
+    def metric_values(self) -> dict[str, int]:
+        return {metric.code: getattr(self, metric.column) for metric in METRICS}
+
+    @property
+    def score(self):
+        return self.active_score if self.level_id and self.level and self.level.tier == ACTIVE else self.passive_score
+
+
+class ActivityEvent(models.Model):
+    """One line of community activity; `(source, event_id)` is unique, so replays are ignored."""
+
+    KIND_CHOICES = [(kind, kind.replace("_", " ")) for kind in KINDS]
+
+    source = models.CharField(max_length=64)
+    event_id = models.CharField(max_length=128)
+    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=KIND_CHOICES)
+    occurred_at = models.DateTimeField()
+    # Days since 1970-01-01 (UTC) of occurred_at: portable day arithmetic in SQL.
+    day = models.IntegerField()
+    quantity = models.PositiveIntegerField(default=1)
+    minutes = models.PositiveIntegerField(default=0)
+    target_member_id = models.CharField(max_length=128, blank=True)
+    is_self_like = models.BooleanField(default=False)
+    ingested_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("activity event")
+        constraints = [models.UniqueConstraint(fields=["source", "event_id"], name="activityevent_once_per_source")]
+        indexes = [models.Index(fields=["member", "occurred_at"], name="activityevent_member_time")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.event_id}"
+
+
+class DailyActivity(models.Model):
+    """Per member, day and kind: what the events added (self-likes left out), updated per batch."""
+
+    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="daily_activity")
+    day = models.IntegerField()
+    kind = models.CharField(max_length=24)
+    quantity = models.PositiveIntegerField(default=0)
+    minutes = models.PositiveIntegerField(default=0)
+    events = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily activity")
+        verbose_name_plural = _("daily activity")
+        constraints = [models.UniqueConstraint(fields=["member", "day", "kind"], name="dailyactivity_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.day} {self.kind}"
+
+
+class RecomputeRun(models.Model):
+    """One recompute: incremental (members with new activity) or full (after a rule change)."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    full = models.BooleanField(default=False)
+    reason = models.CharField(max_length=200, blank=True)
+    is_rule_change = models.BooleanField(default=False)
+    members = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    raised = models.PositiveIntegerField(default=0)
+    lowered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("recompute run")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} ({'full' if self.full else 'incremental'})"
+
+
+class LevelChange(models.Model):
+    """The level history: from, to, when and why."""
+
+    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="level_changes")
+    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="level_changes")
+    from_level = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    to_level = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, related_name="+")
+    changed_at = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name = _("level change")
+        indexes = [models.Index(fields=["member", "changed_at"], name="levelchange_member_time")]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.from_level} → {self.to_level}"
+
+    @property
+    def is_up(self) -> bool:
+        return self.from_level is None or (self.to_level is not None and self.to_level.rank > self.from_level.rank)
+
+
+class CommunitySource(models.Model):
+    """A place activity comes from: a platform API pulled on a schedule, with its watermark and status."""
+
+    class Kind(models.TextChoices):
+        DISCOURSE = "discourse", _("Discourse")
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("source key"), max_length=64, unique=True, help_text=_("Stored with each event."))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.DISCOURSE)
+    base_url = models.URLField(_("base URL"))
+    api_username = models.CharField(_("API username"), max_length=100, default="system")
+    api_key = models.CharField(
+        _("API key"), max_length=200, blank=True, help_text=_("Or leave empty and set the environment variable below.")
+    )
+    api_key_env = models.CharField(
+        _("API key environment variable"), max_length=100, default="DISCOURSE_API_KEY", blank=True
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    watermark = models.DateTimeField(_("fetched up to"), null=True, blank=True)
+    cursor = models.JSONField(default=dict, blank=True)
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    last_run_ok = models.BooleanField(_("last run succeeded"), null=True, blank=True)
+    last_run_items = models.PositiveIntegerField(_("items in last run"), default=0)
+    last_run_imported = models.PositiveIntegerField(_("new events in last run"), default=0)
+    last_run_errors = models.PositiveIntegerField(_("errors in last run"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("community source")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BossProgramWindow(models.Model):
+    """A period in which members at Community Boss or above may apply to the Boss program."""
+
+    name = models.CharField(_("name"), max_length=100)
+    opens_on = models.DateField(_("opens on"), unique=True)
+    closes_on = models.DateField(_("closes on"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["opens_on"]
+        verbose_name = _("Boss program window")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")), name="bosswindow_closes_after_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BossApplication(models.Model):
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="boss_applications")
+    window = models.ForeignKey(BossProgramWindow, on_delete=models.PROTECT, related_name="applications")
+    level_at_application = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, related_name="+")
+    statement = models.TextField(_("why you want to join"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("note to the member"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("Boss program application")
+        constraints = [models.UniqueConstraint(fields=["member", "window"], name="bossapplication_once_per_window")]
+
+    def __str__(self) -> str:
+        return f"{self.member} — {self.window}"

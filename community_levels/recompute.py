@@ -1,0 +1,237 @@
+"""Set-based recompute of metrics, scores and levels, in a constant number of SQL statements.
+
+Discourse's `directory_item.rb` refreshes every member in a handful of statements; this does the
+same: mark the scope, refresh the metrics from the daily aggregates with one
+`UPDATE ... FROM (SELECT ... GROUP BY)`, compute both scores, place everyone with one CASE built
+from the ladder, record the changes with `INSERT ... SELECT` and apply them. Only the level-up
+notifications loop, and only over the members whose level changed and who have an MA account.
+"""
+
+# SQL here is built from table and column names fixed in this module; every value is a parameter.
+# ruff: noqa: S608
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from community_levels.metrics import CONTRIBUTION_CODES, METRICS
+from community_levels.models import CommunityMember, LevelChange, RecomputeRun
+from community_levels.rules import Rules, level_case_sql, load_rules, score_sql
+
+logger = logging.getLogger(__name__)
+
+MEMBER = "community_levels_communitymember"
+DAILY = "community_levels_dailyactivity"
+LEVELCHANGE = "community_levels_levelchange"
+EPOCH = date(1970, 1, 1)
+
+
+@dataclass
+class RecomputeResult:
+    members: int = 0
+    changed: int = 0
+    raised: int = 0
+    lowered: int = 0
+    levels: dict[str, int] = field(default_factory=dict)
+    run_id: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"members": self.members, "changed": self.changed, "levels": self.levels}
+
+
+def metrics_select_sql(rules: Rules, scope_sql: str) -> tuple[str, list]:
+    """One row per member in scope with every metric, from the daily aggregates."""
+    params: list = []
+    cap = rules.caps.get("likes_given")
+    if cap is None:
+        likes_given = "d.quantity"
+    else:
+        likes_given = "CASE WHEN d.quantity > %s THEN %s ELSE d.quantity END"
+        params.extend([cap, cap])
+    not_received = "d.kind <> 'like_received'"
+
+    def total(kind: str) -> str:
+        return f"COALESCE(SUM(CASE WHEN d.kind = '{kind}' THEN d.quantity ELSE 0 END), 0)"
+
+    columns = {
+        "member_days": f"COALESCE(MAX(CASE WHEN {not_received} THEN d.day END)"
+        f" - MIN(CASE WHEN {not_received} THEN d.day END) + 1, 0)",
+        "days_visited": f"COUNT(DISTINCT CASE WHEN {not_received} THEN d.day END)",
+        "reading_minutes": "COALESCE(SUM(CASE WHEN d.kind IN ('visit', 'read') THEN d.minutes ELSE 0 END), 0)",
+        "pages_read": total("read"),
+        "posts": total("post"),
+        "replies": total("reply"),
+        "articles": total("article"),
+        "comments": total("comment"),
+        "ideas": total("idea"),
+        "accepted_solutions": total("accepted_solution"),
+        "likes_given": f"COALESCE(SUM(CASE WHEN d.kind = 'like_given' THEN {likes_given} ELSE 0 END), 0)",
+        "likes_received": total("like_received"),
+    }
+    # Only likes_given carries parameters, so their order is the order of the SELECT list.
+    ordered = [columns[metric.code] + f" AS {metric.column}" for metric in METRICS]
+    sql = (
+        f"SELECT m.id AS mid, {', '.join(ordered)} FROM {MEMBER} m "
+        f"LEFT JOIN {DAILY} d ON d.member_id = m.id AND NOT m.is_excluded "
+        f"WHERE {scope_sql} GROUP BY m.id"
+    )
+    return sql, params
+
+
+@transaction.atomic
+def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bool = False) -> RecomputeResult:
+    """Recompute the members with new activity (or everyone with `full`) and record level changes."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # One recompute at a time; ingestion keeps running beside it.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('community_levels.recompute'))")
+    rules = load_rules()
+    run = RecomputeRun.objects.create(started_at=now, full=full, reason=reason[:200], is_rule_change=is_rule_change)
+    result = RecomputeResult(run_id=run.pk)
+    with connection.cursor() as cursor:
+        scope = "" if full else " WHERE needs_recompute"
+        cursor.execute(f"UPDATE {MEMBER} SET recomputing = TRUE, needs_recompute = FALSE{scope}")
+        result.members = cursor.rowcount
+        if result.members:
+            _refresh(cursor, rules, run=run, now=now, reason=reason)
+    if result.members:
+        counts = LevelChange.objects.filter(run=run).aggregate(
+            changed=Count("pk"),
+            raised=Count("pk", filter=Q(from_level__isnull=False, to_level__rank__gt=F("from_level__rank"))),
+            lowered=Count("pk", filter=Q(from_level__isnull=False, to_level__rank__lt=F("from_level__rank"))),
+        )
+        result.changed, result.raised, result.lowered = counts["changed"], counts["raised"], counts["lowered"]
+        _notify(run=run, is_rule_change=is_rule_change)
+        _sync_contributions(today=now.date())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {MEMBER} SET level_id = computed_level_id, recomputing = FALSE, level_changed_at = "
+                f"CASE WHEN level_id IS NULL OR level_id <> computed_level_id THEN %s ELSE level_changed_at END "
+                f"WHERE recomputing",
+                [now],
+            )
+    per_level = dict(
+        CommunityMember.objects.filter(level__isnull=False).values_list("level").annotate(n=Count("pk")).order_by()
+    )
+    result.levels = {level.name: per_level.get(level.id, 0) for level in rules.levels}
+    RecomputeRun.objects.filter(pk=run.pk).update(
+        finished_at=timezone.now(),
+        members=result.members,
+        changed=result.changed,
+        raised=result.raised,
+        lowered=result.lowered,
+    )
+    return result
+
+
+def _refresh(cursor, rules: Rules, *, run: RecomputeRun, now: datetime, reason: str) -> None:
+    select_sql, select_params = metrics_select_sql(rules, "m.recomputing")
+    assignments = ", ".join(f"{metric.column} = agg.{metric.column}" for metric in METRICS)
+    cursor.execute(
+        f"UPDATE {MEMBER} SET {assignments} FROM ({select_sql}) agg WHERE {MEMBER}.id = agg.mid",
+        select_params,
+    )
+    passive_sql, passive_params = score_sql("passive", rules)
+    active_sql, active_params = score_sql("active", rules)
+    cursor.execute(
+        f"UPDATE {MEMBER} SET passive_score = {passive_sql}, active_score = {active_sql} WHERE recomputing",
+        passive_params + active_params,
+    )
+    case_sql, case_params = level_case_sql(rules, ("passive_score", []), ("active_score", []))
+    cursor.execute(f"UPDATE {MEMBER} SET computed_level_id = {case_sql} WHERE recomputing", case_params)
+    cursor.execute(
+        f"INSERT INTO {LEVELCHANGE} (member_id, run_id, from_level_id, to_level_id, changed_at, reason) "
+        f"SELECT id, %s, level_id, computed_level_id, %s, %s FROM {MEMBER} "
+        f"WHERE recomputing AND computed_level_id IS NOT NULL "
+        f"AND (level_id IS NULL OR level_id <> computed_level_id)",
+        [run.pk, now, (reason or _("New community activity"))[:200]],
+    )
+
+
+def _notify(*, run: RecomputeRun, is_rule_change: bool) -> None:
+    """Tell MAs about a level-up (once per level) and about a level lowered by a rule change."""
+    from accounts.services import notification_create
+
+    changes = (
+        LevelChange.objects.filter(run=run, member__user__isnull=False, from_level__isnull=False)
+        .select_related("member__user", "from_level", "to_level")
+        .order_by("pk")
+    )
+    for change in changes.iterator(chunk_size=500):
+        if change.to_level is None:
+            continue
+        user = change.member.user
+        if change.to_level.rank > change.from_level.rank:
+            notification_create(
+                user=user,
+                kind="community.level_up",
+                title=_("You reached %(level)s in the community") % {"level": change.to_level.name},
+                body=_("Your community activity moved you from %(from)s to %(to)s. See what the next level needs.")
+                % {"from": change.from_level.name, "to": change.to_level.name},
+                url="/community/me/",
+                dedupe_key=f"community-level-up:{change.to_level_id}",
+            )
+        elif is_rule_change:
+            notification_create(
+                user=user,
+                kind="community.level_changed",
+                title=_("The community level rules changed: you are now %(level)s") % {"level": change.to_level.name},
+                body=_(
+                    "The program team changed the level criteria. Your level moved from %(from)s to %(to)s; "
+                    "your activity itself is unchanged."
+                )
+                % {"from": change.from_level.name, "to": change.to_level.name},
+                url="/community/me/",
+                dedupe_key=f"community-level-rule:{run.pk}",
+            )
+
+
+def _epoch_day(day: date) -> int:
+    return (day - EPOCH).days
+
+
+def _sync_contributions(*, today: date) -> int:
+    """Auto-tracked contributions of the current program year for MAs among the recomputed members."""
+    from contributions.services import contributions_sync_community, program_year_for_date
+
+    program_year = program_year_for_date(day=today)
+    if program_year is None:
+        return 0
+    kind_to_code = {kind: code for code, kind in CONTRIBUTION_CODES.items()}
+    kinds = list(kind_to_code)
+    placeholders = ", ".join(["%s"] * len(kinds))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.user_id, d.kind, SUM(d.quantity) FROM {DAILY} d JOIN {MEMBER} m ON m.id = d.member_id "
+            f"WHERE m.user_id IN (SELECT user_id FROM {MEMBER} WHERE recomputing AND user_id IS NOT NULL) "
+            f"AND NOT m.is_excluded AND d.day >= %s AND d.day < %s AND d.kind IN ({placeholders}) "
+            f"GROUP BY m.user_id, d.kind",
+            [_epoch_day(program_year.opens_on), _epoch_day(program_year.deadline), *kinds],
+        )
+        counts = [(user_id, kind_to_code[kind], int(total)) for user_id, kind, total in cursor.fetchall()]
+    if not counts:
+        return 0
+    occurred_on = min(today, program_year.deadline)
+    return contributions_sync_community(program_year=program_year, counts=counts, occurred_on=occurred_on)
+
+
+def levels_preview(*, rules: Rules) -> dict[int, int]:
+    """How many members each level would hold under `rules` (not saved), from the stored metrics."""
+    passive = score_sql("passive", rules, prefix="m.")
+    active = score_sql("active", rules, prefix="m.")
+    case_sql, case_params = level_case_sql(rules, passive, active, prefix="m.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT lvl, COUNT(*) FROM (SELECT {case_sql} AS lvl FROM {MEMBER} m) placed GROUP BY lvl", case_params
+        )
+        return {level_id: count for level_id, count in cursor.fetchall() if level_id is not None}
+
+
+def epoch_day_to_date(day: int) -> date:
+    return datetime.fromtimestamp(day * 86400, tz=UTC).date()

@@ -1,0 +1,77 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from community_levels import selectors, services
+from community_levels.forms import BossApplicationForm
+from community_levels.metrics import METRICS, PASSIVE
+from community_levels.rules import load_rules
+
+
+def levels(request: HttpRequest) -> HttpResponse:
+    """The public ladder with each level's exact criteria and how scores are computed."""
+    rules = load_rules()
+    rows = selectors.ladder(rules=rules)
+    weights = [
+        {"metric": metric, "weight": rules.weights[metric.code], "cap": rules.caps[metric.code]} for metric in METRICS
+    ]
+    return render(
+        request,
+        "community_levels/levels.html",
+        {
+            "passive_rows": [row for row in rows if row.level.tier == PASSIVE],
+            "active_rows": [row for row in rows if row.level.tier != PASSIVE],
+            "passive_weights": [w for w in weights if w["metric"].tier == PASSIVE],
+            "active_weights": [w for w in weights if w["metric"].tier != PASSIVE],
+        },
+    )
+
+
+@login_required
+def me(request: HttpRequest) -> HttpResponse:
+    member = selectors.member_for_user(user=request.user)
+    if member is None:
+        return render(request, "community_levels/me_unlinked.html", {})
+    standing = selectors.member_standing(member=member)
+    return render(
+        request,
+        "community_levels/me.html",
+        {"standing": standing, "history": selectors.level_history(member=member)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def boss(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    member = selectors.member_for_user(user=request.user)
+    window = selectors.boss_window_open(today=today)
+    eligible = bool(member and member.level and member.level.boss_program_eligible)
+    applications = list(selectors.boss_applications_for(member=member)) if member else []
+    applied_now = window is not None and any(a.window_id == window.pk for a in applications)
+    form = BossApplicationForm(request.POST or None)
+    if request.method == "POST" and member is not None and form.is_valid():
+        try:
+            services.boss_application_submit(member=member, statement=form.cleaned_data["statement"], today=today)
+        except services.CommunityError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Your application was sent. The program team will get back to you."))
+            return redirect("community_levels:boss")
+    return render(
+        request,
+        "community_levels/boss.html",
+        {
+            "member": member,
+            "window": window,
+            "next_window": None if window else selectors.boss_window_next(today=today),
+            "eligible": eligible,
+            "applications": applications,
+            "applied_now": applied_now,
+            "form": form,
+        },
+    )

@@ -1,0 +1,49 @@
+"""Building canonical activity files for the community tests."""
+
+import csv
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from community_levels.ingestion import COLUMNS
+
+BASE_TIME = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def event(n: int, member: str, kind: str, *, days: int = 0, **extra) -> dict:
+    data = {
+        "event_id": f"e{n}",
+        "member_id": member,
+        "kind": kind,
+        "occurred_at": (BASE_TIME + timedelta(days=days)).isoformat(),
+    }
+    data.update(extra)
+    return data
+
+
+def write_jsonl(path: Path, events: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    return path
+
+
+def write_csv(path: Path, events: list[dict]) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for e in events:
+            writer.writerow({column: e.get(column, "") for column in COLUMNS})
+    return path
+
+
+def sample_events(members: int = 5, per_member: int = 8) -> list[dict]:
+    kinds = ["visit", "read", "reply", "post", "accepted_solution", "like_given", "like_received", "comment"]
+    events, n = [], 0
+    for m in range(members):
+        for i in range(per_member):
+            n += 1
+            kind = kinds[(m + i) % len(kinds)]
+            extra = {"minutes": 5} if kind in ("visit", "read") else {}
+            if kind.startswith("like"):
+                extra["target_member_id"] = f"m{(m + 1) % members}"
+            events.append(event(n, f"m{m}", kind, days=i, email=f"m{m}@example.org", **extra))
+    return events

@@ -1,0 +1,242 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Sum
+
+from community_levels import ingestion, services
+from community_levels.ingestion import ingest_stream, parse_file
+from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
+from tests.community_levels.helpers import event, sample_events, write_csv, write_jsonl
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def totals() -> dict:
+    aggregate = DailyActivity.objects.aggregate(q=Sum("quantity"), m=Sum("minutes"), e=Sum("events"))
+    per_kind = dict(DailyActivity.objects.values_list("kind").annotate(Sum("quantity")).order_by())
+    return {
+        "events": ActivityEvent.objects.count(),
+        "members": CommunityMember.objects.count(),
+        **aggregate,
+        **per_kind,
+    }
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["copy", "portable"])
+def test_ingesting_the_same_file_twice_imports_nothing_the_second_time(tmp_path, fast):
+    path = write_jsonl(tmp_path / "activity.jsonl", sample_events())
+    first = ingest_stream(parse_file(path), source="file", fast=fast)
+    before = totals()
+    second = ingest_stream(parse_file(path), source="file", fast=fast)
+    assert (first.read, first.imported, first.duplicates, first.bad) == (40, 40, 0, 0)
+    assert (second.read, second.imported, second.duplicates) == (40, 0, 40)
+    assert totals() == before
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["copy", "portable"])
+def test_a_file_split_in_two_halves_gives_the_same_totals(tmp_path, fast):
+    events = sample_events(members=6, per_member=9)
+    whole = write_jsonl(tmp_path / "whole.jsonl", events)
+    ingest_stream(parse_file(whole), source="file", fast=fast)
+    expected = totals()
+    ActivityEvent.objects.all().delete()
+    DailyActivity.objects.all().delete()
+    CommunityMember.objects.all().delete()
+    half = len(events) // 2
+    first = write_csv(tmp_path / "first.csv", events[:half])
+    second = write_jsonl(tmp_path / "second.jsonl", events[half:])
+    a = ingest_stream(parse_file(first), source="file", fast=fast)
+    b = ingest_stream(parse_file(second), source="file", fast=fast)
+    assert a.imported + b.imported == len(events)
+    assert totals() == expected
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["copy", "portable"])
+def test_a_run_interrupted_after_the_first_batch_and_rerun_gives_the_same_totals(tmp_path, monkeypatch, fast):
+    events = sample_events(members=8, per_member=10)
+    path = write_jsonl(tmp_path / "activity.jsonl", events)
+    ingest_stream(parse_file(path), source="file", fast=fast, batch_size=25)
+    expected = totals()
+    ActivityEvent.objects.all().delete()
+    DailyActivity.objects.all().delete()
+    CommunityMember.objects.all().delete()
+
+    real_write = ingestion.write_batch
+    calls = {"n": 0}
+
+    def dying_write(batch, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("killed")
+        return real_write(batch, **kwargs)
+
+    monkeypatch.setattr(ingestion, "write_batch", dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_stream(parse_file(path), source="file", fast=fast, batch_size=25)
+    assert ActivityEvent.objects.count() == 25  # the first batch is committed, the second rolled back
+    monkeypatch.setattr(ingestion, "write_batch", real_write)
+    rerun = ingest_stream(parse_file(path), source="file", fast=fast, batch_size=25)
+    assert rerun.imported == len(events) - 25
+    assert rerun.duplicates == 25
+    assert totals() == expected
+
+
+def test_replays_within_one_file_count_once(tmp_path):
+    events = [event(1, "m1", "reply"), event(1, "m1", "reply"), event(2, "m1", "reply", quantity=3)]
+    result = ingest_stream(parse_file(write_jsonl(tmp_path / "a.jsonl", events)), source="file")
+    assert (result.imported, result.duplicates) == (2, 1)
+    assert DailyActivity.objects.get(kind="reply").quantity == 4
+
+
+def test_every_kind_of_bad_jsonl_line_is_reported_with_its_number_and_good_lines_are_kept(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    lines = [
+        json.dumps(event(1, "m1", "reply")),  # 1 good
+        json.dumps(event(2, "m1", "dance")),  # 2 unknown kind
+        json.dumps({**event(3, "m1", "reply"), "occurred_at": "yesterday"}),  # 3 bad timestamp
+        json.dumps({**event(4, "m1", "reply"), "occurred_at": "2026-03-02T09:00:00"}),  # 4 no zone
+        json.dumps({k: v for k, v in event(5, "m1", "reply").items() if k != "event_id"}),  # 5 missing id
+        json.dumps({**event(6, "m1", "reply"), "quantity": "three"}),  # 6 wrong type
+        '{"event_id": "e7", "member_id": ',  # 7 invalid JSON
+        "",  # 8 blank: skipped, not counted
+        json.dumps([1, 2]),  # 9 not an object
+        json.dumps({**event(10, "m1", "reply"), "member_id": {"id": 1}}),  # 10 wrong type of id
+        json.dumps(event(11, "m2", "accepted_solution")),  # 11 good
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    result = ingest_stream(parse_file(path), source="file")
+    assert (result.read, result.imported, result.bad) == (10, 2, 8)
+    reasons = {error["line"]: error["reason"] for error in result.errors}
+    assert sorted(reasons) == [2, 3, 4, 5, 6, 7, 9, 10]
+    assert "unknown kind 'dance'" in reasons[2]
+    assert "bad timestamp 'yesterday'" in reasons[3]
+    assert "no time zone" in reasons[4]
+    assert reasons[5] == "missing event_id"
+    assert "quantity must be a whole number" in reasons[6]
+    assert reasons[7].startswith("invalid JSON")
+    assert reasons[9] == "expected a JSON object"
+    assert "member_id must be a string or an integer" in reasons[10]
+    assert set(ActivityEvent.objects.values_list("event_id", flat=True)) == {"e1", "e11"}
+
+
+def test_bad_csv_lines_are_reported_with_their_line_numbers(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "event_id,member_id,kind,occurred_at,quantity\n"
+        "c1,m1,reply,2026-03-02T09:00:00+00:00,2\n"
+        "c2,m1,reply,2026-03-02T09:00:00+00:00\n"  # wrong column count
+        "c3,m1,reply,2026-13-02T09:00:00+00:00,1\n"  # bad timestamp
+        "c4,m1,post,2026-03-02T09:00:00Z,-1\n"  # wrong type
+        ",m1,post,2026-03-02T09:00:00Z,1\n"  # missing id
+        "c6,m1,shout,2026-03-02T09:00:00Z,1\n"  # unknown kind
+        'c7,m2,idea,"2026-03-02T09:00:00+02:00",1\n'
+    )
+    result = ingest_stream(parse_file(path), source="file")
+    assert (result.read, result.imported, result.bad) == (7, 2, 5)
+    assert [(e["line"], e["reason"].split(" ")[0]) for e in result.errors] == [
+        (3, "expected"),
+        (4, "bad"),
+        (5, "quantity"),
+        (6, "missing"),
+        (7, "unknown"),
+    ]
+    assert result.errors[0]["reason"] == "expected 5 columns, found 4"
+
+
+def test_csv_with_a_bad_header_is_one_clear_error(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("id,who,what\n1,2,3\n")
+    result = ingest_stream(parse_file(path), source="file")
+    assert result.bad == 1
+    assert result.errors[0]["line"] == 1
+    assert "missing column(s) event_id, member_id, kind, occurred_at" in result.errors[0]["reason"]
+
+
+def test_error_list_is_capped_but_the_count_is_exact(tmp_path):
+    path = tmp_path / "many.jsonl"
+    path.write_text("not json\n" * 250)
+    result = ingest_stream(parse_file(path), source="file")
+    assert result.bad == 250
+    assert len(result.errors) == ingestion.MAX_REPORTED_ERRORS
+
+
+def test_self_likes_are_stored_but_never_counted(tmp_path):
+    events = [
+        event(1, "m1", "like_given", target_member_id="m1"),
+        event(2, "m1", "like_received", target_member_id="m1"),
+        event(3, "m1", "like_given", target_member_id="m2"),
+    ]
+    result = ingest_stream(parse_file(write_jsonl(tmp_path / "a.jsonl", events)), source="file")
+    assert result.imported == 3
+    assert ActivityEvent.objects.filter(is_self_like=True).count() == 2
+    assert list(DailyActivity.objects.values_list("kind", "quantity")) == [("like_given", 1)]
+
+
+def test_members_are_linked_to_ma_accounts_by_email(tmp_path):
+    user = UserFactory(email="ava@example.com")
+    events = [event(1, "m1", "reply", email="AVA@example.com", username="ava"), event(2, "m2", "reply")]
+    ingest_stream(parse_file(write_jsonl(tmp_path / "a.jsonl", events)), source="file")
+    assert CommunityMember.objects.get(external_id="m1").user == user
+    assert CommunityMember.objects.get(external_id="m2").user is None
+
+
+def test_ingestion_marks_only_touched_members_for_recompute(tmp_path):
+    ingest_stream(parse_file(write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply")])), source="file")
+    CommunityMember.objects.update(needs_recompute=False)
+    ingest_stream(parse_file(write_jsonl(tmp_path / "b.jsonl", [event(2, "m2", "reply")])), source="file")
+    assert list(CommunityMember.objects.filter(needs_recompute=True).values_list("external_id", flat=True)) == ["m2"]
+
+
+def test_same_event_id_from_another_source_is_a_different_event(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply")])
+    assert ingest_stream(parse_file(path), source="file").imported == 1
+    assert ingest_stream(parse_file(path), source="forum").imported == 1
+
+
+def test_ingest_activity_command_prints_one_json_object(tmp_path, django_capture_on_commit_callbacks):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(json.dumps(event(1, "m1", "reply")) + "\nnope\n" + json.dumps(event(1, "m1", "reply")) + "\n")
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("ingest_activity", str(path), "--json", stdout=out)
+    assert json.loads(out.getvalue()) == {
+        "read": 3,
+        "imported": 1,
+        "duplicates": 1,
+        "bad": 1,
+        "errors": [{"line": 2, "reason": "invalid JSON: Expecting value"}],
+    }
+    # the recompute ran after the import (Celery is eager in tests)
+    assert CommunityMember.objects.get().level is not None
+
+
+def test_drop_folder_files_are_ingested_and_moved_to_processed(tmp_path, settings):
+    settings.COMMUNITY_DROP_FOLDER = tmp_path / "drop"
+    (tmp_path / "drop").mkdir()
+    write_jsonl(tmp_path / "drop" / "a.jsonl", sample_events(members=2, per_member=3))
+    write_csv(tmp_path / "drop" / "b.csv", [event(100, "m9", "idea")])
+    done = services.drop_folder_ingest()
+    assert [(name, result.imported) for name, result in done] == [("a.jsonl", 6), ("b.csv", 1)]
+    assert sorted(p.name for p in (tmp_path / "drop" / "processed").iterdir()) == ["a.jsonl", "b.csv"]
+    assert not list((tmp_path / "drop").glob("*.jsonl"))
+    # the same file dropped again adds nothing
+    write_jsonl(tmp_path / "drop" / "a.jsonl", sample_events(members=2, per_member=3))
+    again = services.drop_folder_ingest()
+    assert again[0][1].imported == 0
+    assert len(list((tmp_path / "drop" / "processed").iterdir())) == 3
+
+
+def test_members_are_linked_when_their_ma_account_is_created_later(tmp_path):
+    ingest_stream(
+        parse_file(write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply", email="late@example.com")])),
+        source="file",
+    )
+    CommunityMember.objects.update(needs_recompute=False)
+    user = UserFactory(email="Late@example.com")
+    assert services.members_link_accounts() == 1
+    member = CommunityMember.objects.get()
+    assert member.user == user and member.needs_recompute
+    assert services.members_link_accounts() == 0
