@@ -2,25 +2,13 @@ import orjson
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template import TemplateDoesNotExist
-from django.template.loader import select_template
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from community_levels.selectors import level_for_member
 from contributions.selectors import dashboard_for
+from engagements.selectors import upcoming_for_member
 from mahome import health
-
-# Cards other apps provide for the dashboard; each is shown once its app ships the template.
-ENGAGEMENTS_CARD = "engagements/_dashboard_card.html"
-COMMUNITY_CARD = "community_levels/_dashboard_card.html"
-
-
-def _card(template_name: str) -> str | None:
-    try:
-        select_template([template_name])
-    except TemplateDoesNotExist:
-        return None
-    return template_name
 
 
 @never_cache
@@ -43,11 +31,11 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The member's control tower; each app contributes its panel through its selectors."""
+    """The member's control tower, composed from each app's selectors in a fixed number of queries."""
     context: dict = {
         "maintenance": dashboard_for(user=request.user),
-        "engagements_card": _card(ENGAGEMENTS_CARD),
-        "community_card": _card(COMMUNITY_CARD),
+        "upcoming": upcoming_for_member(user=request.user),
+        "community_standing": level_for_member(user=request.user),
     }
     return render(request, "dashboard.html", context)
 

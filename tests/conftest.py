@@ -164,3 +164,24 @@ def sign_in_fast(page, live_server, user) -> None:
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     cookie = client.cookies["sessionid"]
     page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
+
+
+# --- Staff MFA ----------------------------------------------------------------------------
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def with_mfa(user):
+    """Staff reach /admin/ only with an authenticator app: give `user` one (idempotent)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, STAFF_TOTP_SECRET)
+    return user
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    """pytest-django's superuser, with the MFA that staff need before they reach the admin."""
+    user = django_user_model.objects.create_superuser(email="admin@example.com", password="password")
+    return with_mfa(user)

@@ -6,7 +6,7 @@ from .base import DATABASES, env
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"
 DATABASES["default"] = env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/mahome")
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("MAHOME_TEST_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 DATABASES["default"]["TEST"] = {"NAME": env("MAHOME_TEST_DB_NAME", default=None)}

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from contributions import services
-from tests.conftest import screenshot, sign_in_fast
+from tests.conftest import screenshot, sign_in_fast, with_mfa
 from tests.factories import (
     ActivityTypeFactory,
     ContributionFactory,
@@ -73,7 +73,7 @@ def test_member_submits_verifier_verifies_dashboard_moves(browser, live_server, 
     verifier = UserFactory(email="vera@example.com", first_name="Vera", is_staff=True, groups=["Verifier"])
     staff = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     admin_page = staff.new_page()
-    sign_in_fast(admin_page, live_server, verifier)
+    sign_in_fast(admin_page, live_server, with_mfa(verifier))
     admin_page.goto("/admin/contributions/contribution/")
     assert admin_page.get_by_role("link", name="Keynote at the Paris user group").is_visible()
     assert admin_page.get_by_role("link", name="File").is_visible()

@@ -11,6 +11,7 @@ from community_levels.models import ActivityEvent, BossApplication, CommunityMem
 from community_levels.recompute import levels_recompute
 from community_levels.services import boss_application_submit
 from tests.community_levels.helpers import event, write_jsonl
+from tests.conftest import with_mfa
 from tests.factories import BossProgramWindowFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(StaffFactory(email="root@example.com", is_superuser=True))
+    client.force_login(with_mfa(StaffFactory(email="root@example.com", is_superuser=True)))
     return client
 
 

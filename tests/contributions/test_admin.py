@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from contributions.models import Contribution, RequirementStatus
+from tests.conftest import with_mfa
 from tests.factories import ContributionFactory, MACertificationFactory, TechnicalRequirementFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def _queue(ma, speaking):
 
 def test_queue_shows_submitted_items_oldest_first_with_evidence(client, verifier, ma, speaking):
     _queue(ma, speaking)
-    client.force_login(verifier)
+    client.force_login(with_mfa(verifier))
     response = client.get(CHANGELIST)
     html = response.content.decode()
     assert response.status_code == 200
@@ -39,7 +40,7 @@ def test_queue_shows_submitted_items_oldest_first_with_evidence(client, verifier
 
 def test_bulk_verify_at_claimed_points(client, verifier, ma, speaking):
     items = _queue(ma, speaking)
-    client.force_login(verifier)
+    client.force_login(with_mfa(verifier))
     client.post(CHANGELIST, {"action": "verify_at_claimed", "_selected_action": [c.pk for c in items]}, follow=True)
     assert set(Contribution.objects.filter(pk__in=[c.pk for c in items]).values_list("state", "awarded_points")) == {
         ("verified", 100)
@@ -48,7 +49,7 @@ def test_bulk_verify_at_claimed_points(client, verifier, ma, speaking):
 
 def test_needs_info_action_sends_the_message(client, verifier, ma, speaking):
     item = _queue(ma, speaking)[0]
-    client.force_login(verifier)
+    client.force_login(with_mfa(verifier))
     page = client.post(CHANGELIST, {"action": "ask_for_information", "_selected_action": [item.pk]})
     assert "Message to the member" in page.content.decode()
     client.post(
@@ -62,7 +63,7 @@ def test_needs_info_action_sends_the_message(client, verifier, ma, speaking):
 
 def test_decide_page_awards_other_points_with_a_note(client, verifier, ma, speaking):
     item = _queue(ma, speaking)[0]
-    client.force_login(verifier)
+    client.force_login(with_mfa(verifier))
     page = client.post(f"{CHANGELIST}{item.pk}/decide/", {"decision": "verify", "awarded_points": "60"})
     assert "Explain to the member" in page.content.decode()
     client.post(f"{CHANGELIST}{item.pk}/decide/", {"decision": "verify", "awarded_points": "60", "note": "Short talk"})
@@ -72,7 +73,7 @@ def test_decide_page_awards_other_points_with_a_note(client, verifier, ma, speak
 
 def test_verifier_cannot_edit_points_in_the_change_form(client, verifier, ma, speaking):
     item = _queue(ma, speaking)[0]
-    client.force_login(verifier)
+    client.force_login(with_mfa(verifier))
     client.post(f"{CHANGELIST}{item.pk}/change/", {"awarded_points": "999", "state": "verified"})
     item.refresh_from_db()
     assert item.state == "submitted" and item.awarded_points is None
@@ -82,7 +83,7 @@ def test_report_rows_filters_chart_and_exports(client, program_admin, ma, speaki
     MACertificationFactory(user=other_member)
     ContributionFactory(member=ma, activity_type=speaking, state="verified", awarded_points=100)
     ContributionFactory(member=ma, activity_type=speaking, submitted_at=timezone.now() - timedelta(days=3))
-    client.force_login(program_admin)
+    client.force_login(with_mfa(program_admin))
     url = f"/admin/contributions/programyear/{speaking.program_year.pk}/report/"
     response = client.get(url)
     html = response.content.decode()
@@ -100,7 +101,7 @@ def test_report_rows_filters_chart_and_exports(client, program_admin, ma, speaki
 
 def test_requirement_statuses_import(client, program_admin, ma, year_2026):
     requirement = TechnicalRequirementFactory(program_year=year_2026)
-    client.force_login(program_admin)
+    client.force_login(with_mfa(program_admin))
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     data = f"requirement_id,member_email,met_on,note\n{requirement.pk},{ma.email},2026-05-04,badge seen\n"

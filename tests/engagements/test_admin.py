@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import Notification
 from contributions.models import ActivityType, Contribution
 from engagements.models import Opportunity, SignUp, Suggestion
+from tests.conftest import with_mfa
 from tests.factories import (
     EngagementActivityTypeFactory,
     OpportunityFactory,
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client, program_admin):
-    client.force_login(program_admin)
+    client.force_login(with_mfa(program_admin))
     return client
 
 
