@@ -1,7 +1,11 @@
+import sys
+
 import orjson
 from django.contrib.auth.decorators import login_required
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import get_template
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -49,7 +53,17 @@ def error_404(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
-    # Deliberately no context processors: the database may be the thing that failed.
-    from django.template.loader import get_template
+    """The last resort. A database that is away (a restart, a failover) is a 503 "back in a moment".
 
+    Middleware that touches the session or the user can hit the database before any view runs,
+    so this handler, not only DatabaseUnavailableMiddleware, has to recognise that case.
+    """
+    # Deliberately no context processors: the database may be the thing that failed.
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        for conn in connections.all(initialized_only=True):
+            conn.close_if_unusable_or_obsolete()
+        response = HttpResponse(get_template("503.html").render({}), status=503)
+        response["Retry-After"] = "10"
+        return response
     return HttpResponse(get_template("500.html").render({}), status=500)
