@@ -6,7 +6,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 
-from accounts.models import MACertification, Organization, OrganizationDomain, SSOConnection, User
+from accounts.models import Organization, OrganizationDomain, SSOConnection, User
 from accounts.roles import PROGRAM_ADMIN, VERIFIER
 from accounts.services import member_provision, sso_connection_sync, user_create
 
@@ -22,11 +22,6 @@ DEMO_USERS = [
     ("vera.verifier@example.com", "Vera", "Lindqvist", True, VERIFIER),
     ("paul.admin@example.com", "Paul", "Moreau", True, PROGRAM_ADMIN),
 ]
-DEMO_CERTIFICATIONS = {
-    "ava.member@example.com": ("MA-2019-0042", date(2019, 6, 14)),
-    "ben.member@example.com": ("MA-2021-0117", date(2021, 7, 2)),
-}
-
 DEMO_ORGANIZATIONS = [
     # name, policy, contact name, contact email, domain, connection kind, slug
     ("Northwind Partners", Organization.FallbackPolicy.FALLBACK_ALLOWED, "", "", "northwind.example",
@@ -37,7 +32,7 @@ DEMO_ORGANIZATIONS = [
 
 DEMO_MAS = [
     # email, first, last, certificate, qualified on
-    ("nora.lind@northwind.example", "Nora", "Lind", "MA-2022-0203", date(2022, 3, 11)),
+    ("nora.lind@northwind.example", "Nora", "Lind", "MA-2026-0203", date(2026, 3, 11)),
     ("omar.haddad@northwind.example", "Omar", "Haddad", "MA-2024-0318", date(2024, 9, 20)),
     ("chloe.martin@contoso.example", "Chloé", "Martin", "MA-2023-0251", date(2023, 5, 5)),
     ("kenji.sato@contoso.example", "Kenji", "Sato", "MA-2025-0402", date(2025, 7, 1)),
@@ -80,11 +75,7 @@ def seed(*, stdout) -> None:
             groups=(group,) if group else (),
         )
         created += 1
-    for email, (number, qualified_on) in DEMO_CERTIFICATIONS.items():
-        user = User.objects.get(email=email)
-        MACertification.objects.get_or_create(
-            user=user, defaults={"certificate_number": number, "qualified_on": qualified_on}
-        )
+    # Ava's and Ben's certifications (and so their statuses) come with the maintenance demo data.
     for user in User.objects.filter(is_staff=True, email__in=[u[0] for u in DEMO_USERS]):
         if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(user, DEMO_TOTP_SECRET)

@@ -131,8 +131,8 @@ CATALOGUE = [
         "A knowledge-base article accepted by the Community team. Evidence: the link.",
     ),
     (
-        "community-reply",
-        "Community forum reply",
+        "community-replies",
+        "Community forum replies",
         E,
         2,
         ITEM,
@@ -141,8 +141,8 @@ CATALOGUE = [
         "Counted automatically from your Community activity: 2 points per reply, up to 100 points a year.",
     ),
     (
-        "community-idea",
-        "Idea Exchange idea",
+        "community-ideas",
+        "Idea Exchange ideas",
         E,
         5,
         ITEM,
@@ -237,9 +237,9 @@ CONTRIBUTIONS = {
     ("dan.optout@example.com", 2026): [("blog-post", 1, 2, "v")],
 }
 COMMUNITY_CREDITS = {
-    # Readers' low-point options: 60 replies (120 points, capped at 100) and 4 ideas.
-    ("ava.member@example.com", 2026): [("community-reply", 60), ("community-idea", 4)],
-    ("cara.met@example.com", 2021): [("community-reply", 40)],
+    # Past years only: the current year's community points come from the community app's
+    # recompute (contributions_sync_community), from the demo members' real forum activity.
+    ("cara.met@example.com", 2021): [("community-replies", 40)],
 }
 MET_REQUIREMENTS = {
     "cara.met@example.com": "all",
@@ -286,7 +286,7 @@ def seed(*, stdout) -> None:
                 activity_type=activity_type,
                 occurred_on=date(year, 9, 30),
                 title=f"{activity_type.name} × {count}",
-                source_key=f"demo:{year}:{code}:{members[email].pk}",
+                source_key=f"community:{year}:{code}:{members[email].pk}",
                 source=Contribution.Source.COMMUNITY,
                 quantity=count,
             )

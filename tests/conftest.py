@@ -185,3 +185,19 @@ def admin_user(db, django_user_model):
     """pytest-django's superuser, with the MFA that staff need before they reach the admin."""
     user = django_user_model.objects.create_superuser(email="admin@example.com", password="password")
     return with_mfa(user)
+
+
+@pytest.fixture(autouse=True)
+def default_ladder(request):
+    """The default community ladder comes from a data migration; transactional tests flush it,
+    so put it back for every test that uses the database (one EXISTS query when it is there)."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from community_levels.models import Level
+
+    if not Level.objects.exists():
+        import_module("community_levels.migrations.0002_default_ladder").create_ladder(apps, None)
