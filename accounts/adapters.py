@@ -22,6 +22,17 @@ class AccountAdapter(DefaultAccountAdapter):
         # Accounts exist because a person was certified: program admins provision them.
         return False
 
+    def send_password_reset_mail(self, user, email: str, context: dict) -> None:
+        """No reset link for a member whose organization requires SSO, whatever address they use.
+
+        The page shown is the same as for any address (it never reveals an account), so a member
+        of an "SSO required" organization cannot gain a password through a personal address.
+        """
+        organization = getattr(user, "organization", None)
+        if organization is not None and organization.sso_required:
+            return
+        super().send_password_reset_mail(user, email, context)
+
 
 class SSORefused(Exception):
     def __init__(self, reason: str, *, email: str = "", connection: SSOConnection | None = None) -> None:
@@ -31,13 +42,25 @@ class SSORefused(Exception):
         self.connection = connection
 
 
+def _is_true(value) -> bool:
+    """A claim is true only when it says so: JSON true or the string "true" (never "false", "0")."""
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return value is True
+
+
 def _asserted_email(sociallogin) -> tuple[str, bool]:
     """The email the identity provider asserted, and whether it said the email is verified."""
     addresses = list(sociallogin.email_addresses or [])
     primary = next((a for a in addresses if a.primary), addresses[0] if addresses else None)
-    if primary is not None:
-        return primary.email.strip().lower(), bool(primary.verified)
-    return "", False
+    if primary is None:
+        return "", False
+    verified = _is_true(primary.verified)
+    claims = sociallogin.account.extra_data or {}
+    if isinstance(claims, dict) and "email_verified" in claims:
+        # OpenID Connect: the provider's own claim decides, as sent.
+        verified = verified and _is_true(claims["email_verified"])
+    return primary.email.strip().lower(), verified
 
 
 def sso_login_check(sociallogin):

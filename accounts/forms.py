@@ -30,7 +30,13 @@ class SignInForm(LoginForm):
         organization = selectors.organization_for_email(email=login)
         if organization is not None and organization.sso_required:
             raise forms.ValidationError(sso_required_message(organization))
-        return super().clean()
+        cleaned = super().clean()
+        # Only once the password is right (so nothing is revealed to anyone else): a member of an
+        # "SSO required" organization signs in with SSO even from a personal address.
+        organization = getattr(self.user, "organization", None)
+        if organization is not None and organization.sso_required:
+            raise forms.ValidationError(sso_required_message(organization))
+        return cleaned
 
 
 class ProfileForm(forms.ModelForm):

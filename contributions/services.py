@@ -46,6 +46,25 @@ def program_year_for_date(*, day: date) -> ProgramYear | None:
     return ProgramYear.objects.filter(opens_on__lte=day, deadline__gt=day).order_by("-year").first()
 
 
+def _activity_type_of_the_year(*, activity_type: ActivityType, day: date) -> ActivityType:
+    """A contribution counts toward the program year its date falls in.
+
+    An engagement planned under one year's catalogue but held in the next (a January keynote
+    booked in November) is credited to the same activity type of the year it happened in,
+    when that year's catalogue has one; otherwise to the type it was planned under.
+    """
+    year = activity_type.program_year
+    if year.opens_on <= day < year.deadline:
+        return activity_type
+    same_type = (
+        ActivityType.objects.select_related("program_year")
+        .filter(code=activity_type.code, program_year__opens_on__lte=day, program_year__deadline__gt=day)
+        .order_by("-program_year__year")
+        .first()
+    )
+    return same_type or activity_type
+
+
 @transaction.atomic
 def contribution_credit_automatic(
     *,
@@ -66,6 +85,7 @@ def contribution_credit_automatic(
     """
     if not source_key:
         raise ValueError("An automatic credit needs a source_key.")
+    activity_type = _activity_type_of_the_year(activity_type=activity_type, day=occurred_on)
     claimed = points if points is not None else points_for(activity_type=activity_type, quantity=quantity)
     contribution = Contribution(
         member=member,

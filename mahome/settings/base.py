@@ -109,6 +109,10 @@ else:
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
 
+# One cache shared by every process where it matters (rate limits of sign-in, reset and MFA):
+# production defaults to a table in PostgreSQL, which keeps working while Redis is down.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -219,7 +223,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 # A web request must not hang when the broker is away: fail fast, the outbox sweep resends.
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "mahome.beat:DefaultsOnlyDatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Default schedules; django-celery-beat copies them into the database, where admins edit them.
 CELERY_BEAT_SCHEDULE = {

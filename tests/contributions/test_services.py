@@ -275,3 +275,33 @@ def test_tasks_run_through_celery(ma, year_2026):
         assert tasks.maintenance_monthly_status.delay().get() == 1
         assert tasks.maintenance_deadline_reminders.delay().get() == 1
     assert Notification.objects.filter(user=ma, kind__startswith="maintenance.").count() == 2
+
+
+def test_an_auto_credit_counts_toward_the_year_its_date_falls_in(ma, replies):
+    """Planned under 2026's catalogue, held in January 2027: credited to 2027's type of the same code."""
+    next_year = ProgramYearFactory(year=2027)
+    replies_2027 = ActivityTypeFactory(program_year=next_year, code=replies.code, points=3)
+    credited, _ = services.contribution_credit_automatic(
+        member=ma,
+        activity_type=replies,
+        occurred_on=date(2027, 1, 20),
+        title="Replies",
+        source_key="c:next-year",
+        source="community",
+    )
+    assert credited.program_year == next_year
+    assert credited.activity_type == replies_2027
+    assert credited.claimed_points == 3
+
+
+def test_an_auto_credit_keeps_its_type_when_the_next_year_has_no_such_type(ma, replies):
+    ProgramYearFactory(year=2027)
+    credited, _ = services.contribution_credit_automatic(
+        member=ma,
+        activity_type=replies,
+        occurred_on=date(2027, 1, 20),
+        title="Replies",
+        source_key="c:no-type",
+        source="community",
+    )
+    assert credited.activity_type == replies
