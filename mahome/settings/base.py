@@ -201,7 +201,9 @@ else:
         # Longer than any countdown we schedule, so an unacked task is not redelivered early.
         "visibility_timeout": 6 * 3600,
         "socket_connect_timeout": 2,
-        "socket_timeout": 5,
+        # A frozen Redis (connections accepted, never answered) holds a web request that publishes
+        # for this long; the outbox sweep sends what could not be published (tests/faults).
+        "socket_timeout": 2,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

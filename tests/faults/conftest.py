@@ -147,6 +147,17 @@ def gunicorn(env: dict, *, log: Path | None = None) -> Iterator[str]:
             output.close()
 
 
+@contextmanager
+def frozen_service() -> Iterator[str]:
+    """A port that accepts connections and never answers (a frozen Redis, a half-dead network path)."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(128)  # the kernel completes the handshakes; nobody ever reads or writes
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+
+
 def manage(env: dict, *args: str, **kwargs) -> subprocess.Popen:
     """Start `python manage.py <args>` (not waited for)."""
     return subprocess.Popen(

@@ -30,6 +30,7 @@ from tests.factories import (
 from tests.faults.conftest import (
     celery_worker,
     csrf_post,
+    frozen_service,
     gunicorn,
     process_env,
     send_task,
@@ -159,3 +160,24 @@ def test_members_keep_working_while_redis_is_down_and_their_emails_go_out_once_a
     assert len(expected) == 2
     assert sorted(sent_emails(mail_dir)) == expected, "each email exactly once"
     assert set(Notification.objects.values_list("email_state", flat=True)) == {Notification.EmailState.SENT}
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_frozen_broker_does_not_hold_member_requests(tmp_path):
+    """Redis accepts the connection and never answers: publishing gives up after the socket timeout."""
+    program_year = ProgramYearFactory(year=timezone.localdate().year)
+    opportunity = OpportunityFactory(activity_type=EngagementActivityTypeFactory(program_year=program_year))
+    ava = _member("ava@example.com", "Ava")
+    http = requests.Session()
+    http.cookies.update(session_cookie(ava))
+    with frozen_service() as broker:
+        env = process_env(database_url=test_database_url(), broker_url=broker)
+        with gunicorn(env, log=tmp_path / "web.log") as site:
+            detail = f"{site}/engagements/{opportunity.slug}/"
+            response = csrf_post(http, f"{detail}sign-up/", {}, form_page=detail, timeout=CLIENT_TIMEOUT)
+            assert response.status_code == 200 and "a slot is yours" in response.text
+            health = requests.get(f"{site}/healthz", timeout=CLIENT_TIMEOUT)
+            assert health.status_code == 503 and health.json()["broker"] == "down"
+    [notification] = Notification.objects.filter(user=ava)
+    assert notification.email_state == Notification.EmailState.PENDING, "left in the outbox for the sweep"
