@@ -49,18 +49,24 @@ def activity_ingest_file(
     *, path: Path | str, source: str = FILE_SOURCE, recompute: bool = True, batch_size: int | None = None
 ) -> IngestResult:
     """Ingest a JSON Lines or CSV file of canonical events; then recompute the members it touched."""
-    kwargs = {"batch_size": batch_size} if batch_size else {}
-    result = ingest_stream(parse_file(path), source=source, **kwargs)
-    if recompute and result.imported:
+    batch_size = batch_size or settings.COMMUNITY_INGEST_BATCH_SIZE
+    result = ingest_stream(parse_file(path), source=source, batch_size=batch_size)
+    if recompute and _recompute_due(result):
         _enqueue_recompute(reason=_("New community activity"))
     return result
 
 
 def activity_ingest_records(*, items: Iterable[ParsedLine], source: str, recompute: bool = True) -> IngestResult:
     result = ingest_stream(items, source=source)
-    if recompute and result.imported:
+    if recompute and _recompute_due(result):
         _enqueue_recompute(reason=_("New community activity"))
     return result
+
+
+def _recompute_due(result: IngestResult) -> bool:
+    """New events, or members still marked by an earlier run that died before its recompute was enqueued
+    (its re-run finds only duplicates, yet those members must still be placed)."""
+    return bool(result.imported) or CommunityMember.objects.filter(needs_recompute=True).exists()
 
 
 def activity_preview_file(*, path: Path | str) -> tuple[IngestResult, int]:

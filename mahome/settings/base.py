@@ -205,7 +205,9 @@ else:
         # Longer than any countdown we schedule, so an unacked task is not redelivered early.
         "visibility_timeout": 6 * 3600,
         "socket_connect_timeout": 2,
-        "socket_timeout": 5,
+        # A frozen Redis (connections accepted, never answered) holds a web request that publishes
+        # for this long; the outbox sweep sends what could not be published (tests/faults).
+        "socket_timeout": 2,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -265,6 +267,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Community levels ----------------------------------------------------------------
 # Files dropped here (JSON Lines or CSV) are ingested by beat and moved to processed/.
 COMMUNITY_DROP_FOLDER = Path(env("COMMUNITY_DROP_FOLDER", default=str(VAR_DIR / "community-drop")))
+# Events written per transaction when a file is ingested (smaller: less lost to a crash, more commits).
+COMMUNITY_INGEST_BATCH_SIZE = env.int("COMMUNITY_INGEST_BATCH_SIZE", default=5000)
 # Months in which the Boss program takes applications (one window per month, whole month).
 COMMUNITY_BOSS_WINDOW_MONTHS = tuple(env.list("COMMUNITY_BOSS_WINDOW_MONTHS", cast=int, default=[2, 7]))
 COMMUNITY_CONNECTOR_MAX_ATTEMPTS = env.int("COMMUNITY_CONNECTOR_MAX_ATTEMPTS", default=5)

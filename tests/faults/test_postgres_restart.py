@@ -1,6 +1,5 @@
 """PostgreSQL restarted under a running web server: a friendly 503, then healed, no web restart."""
 
-import os
 import subprocess
 import sys
 import time
@@ -8,7 +7,8 @@ import time
 import pytest
 import requests
 
-from tests.conftest import BASE_DIR, _wait_for_port, free_port
+from tests.conftest import BASE_DIR
+from tests.faults.conftest import gunicorn, process_env
 from tests.throwaway import throwaway_postgres
 
 pytestmark = pytest.mark.slow
@@ -26,18 +26,9 @@ print(session.session_key)
 """
 
 
-def _env(database_url: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    return env | {
-        "DJANGO_SETTINGS_MODULE": "mahome.settings.test",
-        "DATABASE_URL": database_url,
-        "DJANGO_CONN_MAX_AGE": "60",
-    }
-
-
 def test_requests_fail_cleanly_during_a_postgres_restart_and_succeed_after(tmp_path):
     with throwaway_postgres() as pg:
-        env = _env(pg.url)
+        env = process_env(database_url=pg.url, settings="mahome.settings.test", DJANGO_CONN_MAX_AGE="60")
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True)
         session_key = (
             subprocess.run(
@@ -52,31 +43,9 @@ def test_requests_fail_cleanly_during_a_postgres_restart_and_succeed_after(tmp_p
             .splitlines()[-1]
         )
 
-        port = free_port()
         # Persistent connections, as in production, so the restart really kills a live connection.
-        web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "mahome.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--threads",
-                "2",
-                "--env",
-                "DJANGO_SETTINGS_MODULE=mahome.settings.test",
-            ],
-            cwd=BASE_DIR,
-            env=env | {"MAHOME_TEST_CONN_MAX_AGE": "60"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            _wait_for_port(port, timeout=30)
-            url = f"http://127.0.0.1:{port}/"
+        with gunicorn(env | {"MAHOME_TEST_CONN_MAX_AGE": "60"}, log=tmp_path / "web.log") as site:
+            url = f"{site}/"
             cookies = {"sessionid": session_key}
             before = requests.get(url, cookies=cookies, timeout=10)
             assert before.status_code == 200
@@ -87,7 +56,7 @@ def test_requests_fail_cleanly_during_a_postgres_restart_and_succeed_after(tmp_p
             assert during.status_code == 503
             assert "back in a moment" in during.text
             assert "Traceback" not in during.text
-            health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+            health = requests.get(f"{site}/healthz", timeout=10)
             assert health.status_code == 503
             assert health.json()["database"] == "down"
 
@@ -101,7 +70,3 @@ def test_requests_fail_cleanly_during_a_postgres_restart_and_succeed_after(tmp_p
                 time.sleep(0.25)
             assert after is not None and after.status_code == 200
             assert "Welcome back, Rita" in after.text
-            assert web.poll() is None, "the web process must not have died"
-        finally:
-            web.terminate()
-            web.wait(timeout=15)
