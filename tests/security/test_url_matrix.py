@@ -11,11 +11,10 @@ Columns: anonymous, member, other (another member), verifier, admin (program adm
 """
 
 import pytest
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.security.world import ROLES, world_build
+from tests.security.world import ROLES, path_for
 
 pytestmark = pytest.mark.django_db
 
@@ -170,34 +169,9 @@ def test_every_project_url_has_a_row():
     assert not SAMPLED - covered, SAMPLED - covered
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Built once for the module inside a transaction that is rolled back at its end; each
-    test runs in a savepoint of it (pytest-django's `db`), so nothing leaks between tests."""
-    media = override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media")))
-    with django_db_blocker.unblock(), media, transaction.atomic():
-        yield world_build()
-        transaction.set_rollback(True)
-
-
-def _path(template: str, world) -> str:
-    return template.format(
-        notification=world.notification.pk,
-        contribution=world.contribution.pk,
-        with_file=world.contribution_with_file.pk,
-        signup=world.signup.pk,
-        offered=world.offered.pk,
-        slug=world.opportunity.slug,
-        code=world.certificate.verification_code,
-        program_year=world.program_year.pk,
-        saml=world.saml_slug,
-        oidc=world.oidc_id,
-    )
-
-
 @pytest.mark.parametrize(("name", "template", "expected"), MATRIX, ids=[f"{r[0]}|{r[1]}" for r in MATRIX])
 def test_status_for_every_role(world, name, template, expected):
-    path = _path(template, world)
+    path = path_for(template, world)
     actual = []
     for role in ROLES:
         client = Client(raise_request_exception=False, HTTP_HOST="testserver")  # browsers always send Host
@@ -210,5 +184,5 @@ def test_status_for_every_role(world, name, template, expected):
 
 
 def test_anonymous_is_sent_to_sign_in_with_next(world):
-    response = Client().get(_path("/contributions/{contribution}/", world))
+    response = Client().get(path_for("/contributions/{contribution}/", world))
     assert response["Location"] == f"/accounts/login/?next=/contributions/{world.contribution.pk}/"

@@ -66,6 +66,7 @@ def world_build() -> World:
         occurred_on=today - timedelta(days=3) if today.day > 3 else today,
         quantity=1,
         claimed_points=25,
+        evidence_url="https://example.com/alm-talk",
         state=Contribution.State.DRAFT,
     )
     with_file = Contribution.objects.create(
@@ -82,6 +83,7 @@ def world_build() -> World:
 
     opportunity = OpportunityFactory(title="Write for the community blog", slug="community-blog")
     signup = SignUpFactory(opportunity=opportunity, member=member)
+    OpportunityFactory(title="Host a lunch-and-learn", slug="lunch-and-learn")
     full = OpportunityFactory(title="Speak at the user group", slug="user-group", capacity=1)
     SignUpFactory(opportunity=full, member=other)
     from engagements.models import SignUp
@@ -126,4 +128,20 @@ def world_build() -> World:
         program_year=year,
         saml_slug=saml.slug,
         oidc_id=oidc.slug,
+    )
+
+
+def path_for(template: str, world) -> str:
+    return template.format(
+        notification=world.notification.pk,
+        contribution=world.contribution.pk,
+        with_file=world.contribution_with_file.pk,
+        signup=world.signup.pk,
+        offered=world.offered.pk,
+        slug=world.opportunity.slug,
+        spare="lunch-and-learn",
+        code=world.certificate.verification_code,
+        program_year=world.program_year.pk,
+        saml=world.saml_slug,
+        oidc=world.oidc_id,
     )
