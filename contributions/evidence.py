@@ -85,7 +85,10 @@ def evidence_check(file: UploadedFile) -> EvidenceKind:
         )
     if _carries_markup(file):
         raise ValidationError(
-            _("“%(name)s” contains web page code (HTML or script), so we cannot accept it. Export it again as %(label)s.")
+            _(
+                "“%(name)s” contains web page code (HTML or script), so we cannot accept it. "
+                "Export it again as %(label)s."
+            )
             % {"name": file.name, "label": KINDS[kind].label},
             code="active_content",
         )

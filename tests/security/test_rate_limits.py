@@ -1,8 +1,8 @@
 """Guessing is rate-limited: passwords (tests/accounts), reset requests and MFA codes."""
 
-import pytest
 import time
 
+import pytest
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core import mail

@@ -41,7 +41,10 @@ def _form(world, upload):
     }
 
 
-@pytest.mark.parametrize(("name", "content", "message"), BAD_FILES, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(BAD_FILES)])
+BAD_IDS = [f"{i}-{row[0]}" for i, row in enumerate(BAD_FILES)]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), BAD_FILES, ids=BAD_IDS)
 def test_a_bad_file_is_refused_with_a_clear_message(client, world, name, content, message):
     client.force_login(world.people["member"])
     before = Contribution.objects.count()
