@@ -23,8 +23,10 @@ DEMO_USERS = [
     ("paul.admin@example.com", "Paul", "Moreau", True, PROGRAM_ADMIN),
 ]
 DEMO_CERTIFICATIONS = {
-    "ava.member@example.com": ("MA-2019-0042", date(2019, 6, 14)),
-    "ben.member@example.com": ("MA-2021-0117", date(2021, 7, 2)),
+    # The same qualification dates as contributions/demo.py, whose 2026 story (Ava at risk of
+    # missing the target, Ben newly certified and pro-rated) depends on them.
+    "ava.member@example.com": ("MA-2024-0042", date(2024, 3, 10)),
+    "ben.member@example.com": ("MA-2026-0117", date(2026, 6, 15)),
 }
 
 DEMO_ORGANIZATIONS = [
