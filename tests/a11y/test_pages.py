@@ -17,7 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.template.loader import render_to_string
 
-from tests.conftest import screenshot, sign_in_fast, with_mfa
+from tests.conftest import SCREENSHOT_DIR, screenshot, sign_in_fast, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -52,6 +52,17 @@ def _prepare(page, problems: list[str]):
     )
 
 
+# Viewport-sized (not full-page) shots for the README: copied to docs/screenshots/ by hand.
+README_SHOTS = {
+    ("dashboard-ava", "desktop"): "dashboard",
+    ("dashboard-ava", "phone"): "dashboard-phone",
+    ("sign-in", "desktop"): "sign-in",
+    ("opportunity", "desktop"): "opportunity",
+    ("community-me", "desktop"): "community-me",
+    ("admin-queue", "desktop"): "admin-queue",
+}
+
+
 def _check(page, name: str, width: str, problems: list[str], *, axe: bool = True) -> None:
     page.wait_for_load_state("load")
     for violation in page.evaluate("window.__cspViolations || []"):
@@ -60,6 +71,8 @@ def _check(page, name: str, width: str, problems: list[str], *, axe: bool = True
         for violation in page.evaluate(AXE_RUN):
             problems.append(f"{name} [{width}]: axe: {violation}")
     screenshot(page, f"a11y-{name}-{width}")
+    if (name, width) in README_SHOTS:
+        page.screenshot(path=str(SCREENSHOT_DIR / f"readme-{README_SHOTS[name, width]}.png"))
 
 
 def _visit(page, name, path, width, problems, *, status=200):
@@ -67,6 +80,13 @@ def _visit(page, name, path, width, problems, *, status=200):
     if response is None or response.status != status:
         problems.append(f"{name} [{width}]: {path} answered {response.status if response else 'nothing'}")
     _check(page, name, width, problems)
+
+
+def _serve(body: str, csp: str):
+    """A Playwright route handler answering with `body` under the site's policy."""
+    return lambda route: route.fulfill(
+        status=200, body=body, content_type="text/html", headers={"Content-Security-Policy": csp}
+    )
 
 
 def _world():
@@ -186,12 +206,7 @@ def test_sign_in_pages_are_accessible_and_csp_clean(page, phone_page, live_serve
         # The SSO refusal page is only reached through a live identity provider (tests/browser/test_sso.py);
         # here the server-rendered page is served at a URL of the site, with the site's CSP.
         csp = browser_page.request.get("/accounts/login/").headers["content-security-policy"]
-        browser_page.route(
-            "**/sso-refused-preview/",
-            lambda route, csp=csp: route.fulfill(
-                status=200, body=refused, content_type="text/html", headers={"Content-Security-Policy": csp}
-            ),
-        )
+        browser_page.route("**/sso-refused-preview/", _serve(refused, csp))
         _visit(browser_page, "sso-refused", "/sso-refused-preview/", width, problems)
     assert not problems, "\n".join(problems)
 
@@ -199,10 +214,7 @@ def test_sign_in_pages_are_accessible_and_csp_clean(page, phone_page, live_serve
     # input, under the same policy, is reported on all three counts.
     canary = '<!doctype html><html lang="en"><title>x</title><main><p style="color:red">x</p>'
     canary += '<input type="text"><script>document.title = "ran"</script></main></html>'
-    page.route(
-        "**/csp-canary/",
-        lambda route: route.fulfill(body=canary, content_type="text/html", headers={"Content-Security-Policy": csp}),
-    )
+    page.route("**/csp-canary/", _serve(canary, csp))
     _visit(page, "canary", "/csp-canary/", "desktop", problems)
     assert page.title() == "x"
     found = "\n".join(problems)
