@@ -32,3 +32,31 @@ class StaffMFARequiredMiddleware:
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class SSOProviderUnavailableMiddleware:
+    """An identity provider whose metadata cannot be fetched gives a friendly 503, not a 500.
+
+    allauth fetches a SAML IdP's metadata URL while serving /accounts/saml/<slug>/...; when the
+    provider is down or unreachable that fetch raises an OSError (URLError, timeout).
+    """
+
+    PREFIXES = ("/accounts/saml/", "/accounts/oidc/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not (isinstance(exception, OSError) and request.path.startswith(self.PREFIXES)):
+            return None
+        import logging
+
+        from django.shortcuts import render
+
+        logging.getLogger(__name__).warning("Identity provider unreachable for %s: %s", request.path, exception)
+        response = render(request, "accounts/sso_unavailable.html", status=503)
+        response["Retry-After"] = "60"
+        return response

@@ -147,6 +147,10 @@ def record_from_mapping(data: dict, *, from_text: bool = False) -> Record:
         raise ValueError(f"bad timestamp {raw_time!r} (expected ISO 8601 with a time zone)") from None
     if occurred_at.tzinfo is None:
         raise ValueError(f"bad timestamp {raw_time!r}: no time zone")
+    try:
+        occurred_at = occurred_at.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:30+01:00 is before year 1 in UTC
+        raise ValueError(f"bad timestamp {raw_time!r}: out of range") from None
     email = _text(data.get("email"), "email", 254)
     if email and ("@" not in email or " " in email):
         raise ValueError(f"email {email!r} is not an email address")
@@ -154,7 +158,7 @@ def record_from_mapping(data: dict, *, from_text: bool = False) -> Record:
         event_id=event_id,
         member_id=member_id,
         kind=kind.strip(),
-        occurred_at=occurred_at.astimezone(UTC),
+        occurred_at=occurred_at,
         quantity=_count(data.get("quantity"), "quantity", 1, from_text=from_text),
         minutes=_count(data.get("minutes"), "minutes", 0, from_text=from_text),
         email=email.lower(),

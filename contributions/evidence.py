@@ -1,5 +1,6 @@
 """What an evidence file may be: its size and its real type, read from its first bytes."""
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -36,6 +37,10 @@ KINDS = {
     ),
 }
 ACCEPTED = ", ".join(kind.label for kind in KINDS.values())
+# Markup a browser would run if it ever rendered the file as a page: a polyglot (a valid image or
+# PDF header followed by HTML) is refused, whatever its first bytes say.
+ACTIVE_MARKUP = re.compile(rb"<\s*(script|html|body|iframe|svg|object|embed|!doctype\s+html)\b", re.IGNORECASE)
+SCAN_CHUNK = 64 * 1024
 
 
 def sniff(head: bytes, name: str) -> str | None:
@@ -78,7 +83,31 @@ def evidence_check(file: UploadedFile) -> EvidenceKind:
             % {"name": file.name, "accepted": ACCEPTED},
             code="bad_type",
         )
+    if _carries_markup(file):
+        raise ValidationError(
+            _(
+                "“%(name)s” contains web page code (HTML or script), so we cannot accept it. "
+                "Export it again as %(label)s."
+            )
+            % {"name": file.name, "label": KINDS[kind].label},
+            code="active_content",
+        )
     return KINDS[kind]
+
+
+def _carries_markup(file: UploadedFile) -> bool:
+    """Scan the whole file (at most MAX_EVIDENCE_BYTES) in overlapping chunks."""
+    position = file.tell() if hasattr(file, "tell") else 0
+    file.seek(0)
+    tail = b""
+    try:
+        while chunk := file.read(SCAN_CHUNK):
+            if ACTIVE_MARKUP.search(tail + chunk):
+                return True
+            tail = chunk[-32:]
+        return False
+    finally:
+        file.seek(position)
 
 
 def kind_of_stored(*, head: bytes, name: str) -> EvidenceKind | None:

@@ -28,4 +28,5 @@ urlpatterns = [
 
 handler403 = "mahome.views.error_403"
 handler404 = "mahome.views.error_404"
+handler429 = "mahome.views.error_429"  # read by allauth's rate limits
 handler500 = "mahome.views.error_500"

@@ -52,6 +52,13 @@ def error_404(request: HttpRequest, exception=None) -> HttpResponse:
     return render(request, "404.html", status=404)
 
 
+def error_429(request: HttpRequest, exception=None) -> HttpResponse:
+    """allauth's rate limits answer with ROOT_URLCONF.handler429: our page, not a bare one."""
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "300"
+    return response
+
+
 def error_500(request: HttpRequest) -> HttpResponse:
     """The last resort. A database that is away (a restart, a failover) is a 503 "back in a moment".
 
