@@ -87,7 +87,7 @@ def test_submission_after_the_deadline_shows_the_reason(client, ma, speaking):
         client.force_login(ma)
         response = client.post("/contributions/new/", _form(speaking))
     assert response.status_code == 200
-    assert "The 2026 program year closed on Jan. 1, 2027" in response.content.decode()
+    assert "The 2026 program year closed on 1 Jan 2027" in response.content.decode()
     assert not Contribution.objects.exists()
 
 
