@@ -49,7 +49,8 @@ def psql(*args: str, db: str = DB_NAME, capture: bool = True) -> str:
 
 
 def database_exists() -> bool:
-    return psql("-c", f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'", db="postgres") == "1"
+    query = f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'"  # noqa: S608 - our own constant
+    return psql("-c", query, db="postgres") == "1"
 
 
 def database_recreate() -> None:

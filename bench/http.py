@@ -167,8 +167,20 @@ def wrk_page(port: int, path: str, *, session: str, seconds: int, connections: i
     script = env.VAR / "wrk-session.lua"
     script.write_text(WRK_SCRIPT % {"cookie": cookie_header(session)})
     done = subprocess.run(  # noqa: S603
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "30s", "-s", str(script),
-         f"http://127.0.0.1:{port}{path}"],
+        [  # noqa: S607 - wrk from the system (scripts/bench installs it)
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}{path}",
+        ],
         check=True,
         capture_output=True,
         text=True,

@@ -13,7 +13,6 @@ ladder and the scoring weights; on top of it:
 """
 
 # SQL here is fixed text; the few values are parameters.
-# ruff: noqa: S608
 
 import time
 from collections.abc import Callable
@@ -100,8 +99,12 @@ def seed(*, log: Callable[[str], None]) -> dict[str, float]:
             "SELECT 'BENCH-' || u.id, DATE '2018-01-01' + (u.id %% 3000)::int, now(), u.id FROM accounts_user u "
             "WHERE u.email LIKE 'bench.ma%%@bench.example'",
         )
-        step("bench user index", "CREATE TEMP TABLE bench_users AS SELECT g AS n, u.id FROM generate_series(1, %s) g "
-             "JOIN accounts_user u ON u.email = 'bench.ma' || g || '@bench.example'", [MAS])
+        step(
+            "bench user index",
+            "CREATE TEMP TABLE bench_users AS SELECT g AS n, u.id FROM generate_series(1, %s) g "
+            "JOIN accounts_user u ON u.email = 'bench.ma' || g || '@bench.example'",
+            [MAS],
+        )
         step("bench user index key", "CREATE UNIQUE INDEX ON bench_users (n)")
     _seed_contributions(step)
     _seed_opportunities(step)
@@ -122,7 +125,7 @@ def seed(*, log: Callable[[str], None]) -> dict[str, float]:
     return timings
 
 
-PASSWORD_FOR_SEED = "bench-password-not-secret"  # noqa: S105
+PASSWORD_FOR_SEED = "bench-password-not-secret"
 
 
 def _seed_contributions(step) -> None:
@@ -170,7 +173,11 @@ def _seed_opportunities(step) -> None:
         "  ORDER BY py.opens_on DESC, at.id LIMIT 1) t"
     )
     step("opportunities", common, ["Bench opportunity ", "bench-opp-", 120, OPPORTUNITIES])
-    step("spread opportunities", common, ["Bench quiet opportunity ", "bench-spread-", HOT_CAPACITY, SPREAD_OPPORTUNITIES])
+    step(
+        "spread opportunities",
+        common,
+        ["Bench quiet opportunity ", "bench-spread-", HOT_CAPACITY, SPREAD_OPPORTUNITIES],
+    )
     step("hot opportunity", common, ["Bench popular opportunity ", "bench-hot-", HOT_CAPACITY, 1])
     step(
         "sign-ups",
@@ -211,7 +218,8 @@ def _seed_community(step) -> None:
         "minutes, target_member_id, is_self_like, ingested_at) "
         "SELECT 'bench-seed', 'e' || s.g, m.id, s.kind, s.at, floor(extract(epoch FROM s.at) / 86400)::int, 1, "
         "CASE WHEN s.kind IN ('visit', 'read') THEN 1 + s.g %% 10 ELSE 0 END, '', FALSE, now() "
-        "FROM (SELECT g, (%s::text[])[1 + g %% %s] AS kind, now() - make_interval(secs => (g * 7919) %% 31536000) AS at, "
+        "FROM (SELECT g, (%s::text[])[1 + g %% %s] AS kind, "
+        "  now() - make_interval(secs => (g * 7919) %% 31536000) AS at, "
         "  1 + floor(%s * power(((g * 104729) %% 1000003) / 1000003.0, 3))::int AS n "
         "  FROM generate_series(1::bigint, %s) g) s JOIN bench_members m ON m.n = s.n",
         [list(KINDS), len(KINDS), COMMUNITY_MEMBERS, EVENTS],
