@@ -360,7 +360,8 @@ def bench_mixed(args, rows, details) -> None:
             "req/s",
             "trivial page, req/s" if trivial else "",
             trivial.value if trivial else None,
-            note=f"{total['Request Count']} requests in {args.mixed_seconds} s, p95 {total['95%']} ms",
+            note=f"{total['Request Count']} requests in {args.mixed_seconds} s, p95 {total['95%']} ms; "
+            "0.5–2 s think time per member",
             ok=failures == 0,
         )
     )
