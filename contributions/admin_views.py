@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -130,6 +131,10 @@ def _program_year_or_404(request: HttpRequest, pk: int) -> ProgramYear:
     return program_year
 
 
+# The report lists every MA of the year (10,000 and more): the counts, the chart and the exports cover
+# them all, the table shows one page at a time (rendering 10,000 rows took seconds and megabytes).
+REPORT_PAGE_SIZE = 100
+
 STATUS_COLOURS = {
     rules.MET: "#146c2e",
     rules.RECERTIFIED: "#0f5a26",
@@ -166,10 +171,13 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
     }
     querystring = request.GET.copy()
     querystring.pop("export", None)
+    querystring.pop("page", None)
+    page = Paginator(rows, REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         **_admin_context(request, _("Report %(year)s") % {"year": program_year.year}),
         "program_year": program_year,
         "rows": rows,
+        "page": page,
         "counts": [(rules.STATUS_LABELS[key], value) for key, value in counts.items()],
         "chart": chart,
         "queue": selectors.queue_stats(program_year=program_year),

@@ -1,0 +1,33 @@
+"""The benchmark's table and statistics (scripts/bench), without seeding anything."""
+
+from bench.http import percentile
+from bench.report import Row, markdown, number, table
+
+
+def test_ratio_is_against_the_baseline_of_the_same_row():
+    assert Row("dashboard", 25.0, "req/s", "trivial", 100.0).ratio == 0.25
+    assert Row("overbooking", 0, "sign-ups").ratio is None
+    assert Row("odd", 3.0, "s", "zero baseline", 0.0).ratio is None
+
+
+def test_table_lines_up_and_marks_failures():
+    rows = [
+        Row("trivial page", 104.2, "req/s"),
+        Row("dashboard / throughput", 18.94, "req/s", "trivial page, req/s", 104.2),
+        Row("mixed load: ERRORS", 6, "requests", note="must be 0", ok=False),
+    ]
+    lines = table(rows).splitlines()
+    assert len(lines) == 5 and len({len(line) for line in lines}) == 1  # every column padded to its width
+    assert "0.18×" in lines[3] and "18.9" in lines[3]
+    assert "FAIL must be 0" in lines[4]
+    assert markdown(rows).splitlines()[3].startswith("| dashboard / throughput | 18.9 | req/s |")
+
+
+def test_numbers_keep_three_significant_figures_at_most():
+    assert [number(v) for v in (0, 0.974, 18.94, 104.2, 723221.4, None)] == ["0", "0.97", "18.9", "104", "723,221", "—"]
+
+
+def test_percentile_is_nearest_rank():
+    values = list(range(1, 101))
+    assert percentile(values, 99) == 99 and percentile(values, 95) == 95 and percentile(values, 100) == 100
+    assert percentile([5.0], 99) == 5.0 and percentile([], 99) == 0.0
