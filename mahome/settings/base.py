@@ -204,8 +204,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Longer than any countdown we schedule, so an unacked task is not redelivered early.
-        "visibility_timeout": 6 * 3600,
+        # Longer than any countdown (email retries: 30 min at most) and any task's time limit
+        # (30 min), so an unacked task is not redelivered early; a task lost with its worker
+        # comes back within the hour.
+        "visibility_timeout": 3600,
         "socket_connect_timeout": 2,
         # A frozen Redis (connections accepted, never answered) holds a web request that publishes
         # for this long; the outbox sweep sends what could not be published (tests/faults).
