@@ -32,3 +32,28 @@ class DatabaseUnavailableMiddleware:
         response = HttpResponse(body, status=503)
         response["Retry-After"] = "10"
         return response
+
+
+class MemberTimeZoneMiddleware:
+    """Dates and times appear in the member's own time zone (their profile), UTC otherwise."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from django.utils import timezone
+
+        user = getattr(request, "user", None)
+        name = getattr(user, "time_zone", "") if user is not None and user.is_authenticated else ""
+        timezone.deactivate()
+        if name:
+            try:
+                timezone.activate(ZoneInfo(name))
+            except (ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
