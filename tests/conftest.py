@@ -14,6 +14,7 @@ import pytest
 
 from accounts.roles import PROGRAM_ADMIN, VERIFIER
 from tests.factories import StaffFactory, UserFactory
+from tests.idp.servers import free_port
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made by
 # the test itself between browser steps are still synchronous and safe.
@@ -52,12 +53,6 @@ def verifier(db):
 @pytest.fixture
 def program_admin(db):
     return StaffFactory(email="paul@example.com", first_name="Paul", groups=[PROGRAM_ADMIN])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -99,6 +94,18 @@ def _wait_for_port(port: int, timeout: float = 10.0) -> None:
                 return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+# A production-like environment for tests that load mahome.settings.production.
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "production-like-secret-key-for-the-header-tests-0123456789abcdef",
+    "DJANGO_ALLOWED_HOSTS": "mahome.example.com,testserver",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/mahome",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp://mail.example.com:587",
+    "DEFAULT_FROM_EMAIL": "MA Home <mahome@example.com>",
+    "MAHOME_MEDIA_ROOT": "/srv/mahome/media",
+}
 
 
 # --- Browser ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from community_levels.ingestion import LineError, ParsedLine, record_from_mappin
 logger = logging.getLogger(__name__)
 
 
-class Connector:
+class Connector(ABC):
     """Pulls canonical events from a platform; `fetch_events(since)` yields plain dicts."""
 
     def __init__(self, source) -> None:
@@ -20,8 +21,9 @@ class Connector:
         self.errors = 0
         self.requests = 0
 
+    @abstractmethod
     def fetch_events(self, since: datetime | None) -> Iterator[dict]:
-        raise NotImplementedError
+        """The platform's activity since `since`, as canonical event dicts, newest cursor kept in self.cursor."""
 
     def events(self, since: datetime | None) -> Iterator[ParsedLine]:
         """The connector's events validated exactly like a file's lines (item number as the line)."""

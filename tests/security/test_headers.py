@@ -5,19 +5,11 @@ import runpy
 import pytest
 from django.test import override_settings
 
+from tests.conftest import PRODUCTION_ENV
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-PRODUCTION_ENV = {
-    "DJANGO_SECRET_KEY": "production-like-secret-key-for-the-header-tests-0123456789abcdef",
-    "DJANGO_ALLOWED_HOSTS": "mahome.example.com,testserver",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/mahome",
-    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-    "EMAIL_URL": "smtp://mail.example.com:587",
-    "DEFAULT_FROM_EMAIL": "MA Home <mahome@example.com>",
-    "MAHOME_MEDIA_ROOT": "/srv/mahome/media",
-}
 SECURITY_SETTINGS = (
     "ALLOWED_HOSTS",
     "SECURE_PROXY_SSL_HEADER",
