@@ -13,10 +13,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def create_filesystem_broker_folders(options: dict | None) -> None:
+    """kombu's filesystem transport needs its folders before anyone publishes or polls."""
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        if (options or {}).get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
 @worker_init.connect
 def _create_filesystem_broker_folders(**kwargs) -> None:
-    """kombu's filesystem transport needs its folders before the first poll."""
-    options = app.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
-        if options.get(key):
-            Path(options[key]).mkdir(parents=True, exist_ok=True)
+    create_filesystem_broker_folders(app.conf.broker_transport_options)
