@@ -33,3 +33,26 @@ def roles_sync_permissions(**kwargs) -> None:
     for role in (VERIFIER, PROGRAM_ADMIN):
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.set(role_permissions(role))
+
+
+STAFF_ROLES = (VERIFIER, PROGRAM_ADMIN)
+
+
+def user_staff_role(user) -> str:
+    """The one staff role a person holds ("" for none); superusers are outside the roles."""
+    if not user.is_staff:
+        return ""
+    names = {group.name for group in user.groups.all()}
+    for role in (PROGRAM_ADMIN, VERIFIER):
+        if role in names:
+            return role
+    return ""
+
+
+def may_assign_staff_roles(actor, target=None) -> bool:
+    """Who may give or take a staff role: a superuser, or a program admin (never on a superuser)."""
+    if actor.is_superuser:
+        return True
+    if target is not None and target.is_superuser:
+        return False
+    return actor.is_active and actor.is_staff and actor.groups.filter(name=PROGRAM_ADMIN).exists()

@@ -181,6 +181,7 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
         "counts": [(rules.STATUS_LABELS[key], value) for key, value in counts.items()],
         "chart": chart,
         "queue": selectors.queue_stats(program_year=program_year),
+        "can_review": may_run_year_end_review(request.user),
         "statuses": list(rules.STATUS_LABELS.items()),
         "status": status,
         "opted_out": opted_out,
@@ -191,13 +192,18 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
     return TemplateResponse(request, "contributions/admin/report.html", context)
 
 
+def may_run_year_end_review(user) -> bool:
+    """The year-end review (its dry run and its final run) belongs to those who may change program years."""
+    return user.has_perm("contributions.change_programyear")
+
+
 def program_year_review(request: HttpRequest, pk: int) -> HttpResponse:
     """The dry run first; the final run after an explicit confirmation."""
     program_year = _program_year_or_404(request, pk)
+    if not may_run_year_end_review(request.user):
+        raise PermissionDenied  # the dry run too: the review is the program admins' (issue 11)
     final = request.method == "POST" and request.POST.get("confirm") == "final"
     if final:
-        if not request.user.has_perm("contributions.change_programyear"):
-            raise PermissionDenied
         try:
             report = services.year_end_review(program_year=program_year, dry_run=False, by=request.user)
         except services.ContributionError as error:

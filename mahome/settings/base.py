@@ -150,6 +150,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- django-import-export ------------------------------------------------------
+# Importing needs the model's "add" permission (verifiers read and export, they do not import).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "account_login"
