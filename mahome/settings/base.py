@@ -65,7 +65,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.SessionActivityMiddleware",
     "accounts.middleware.StaffMFARequiredMiddleware",
     "accounts.middleware.SSOProviderUnavailableMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -192,6 +192,8 @@ MAHOME_SUPPORT_EMAIL = env("MAHOME_SUPPORT_EMAIL", default="ma-program@mahome.ex
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "MA Home"
 USERSESSIONS_TRACK_ACTIVITY = True
+# A member's session list ("last seen") is rewritten at most this often (accounts.middleware).
+MAHOME_SESSION_ACTIVITY_SECONDS = env.int("MAHOME_SESSION_ACTIVITY_SECONDS", default=300)
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
