@@ -53,3 +53,41 @@ def user_by_email(*, email: str) -> User | None:
 
 def profile_history(*, user: User) -> QuerySet:
     return user.history.select_related("history_user").order_by("-history_date")
+
+
+# The invitation states the MA roster shows: derived from the last sign-in and the invitation's email.
+INVITATION_SIGNED_IN = "signed_in"
+INVITATION_PENDING = "pending"
+INVITATION_QUEUED = "queued"
+INVITATION_FAILED = "failed"
+INVITATION_NONE = "none"
+
+
+def certification_roster() -> QuerySet:
+    """Every MA certification with its member, organization and invitation email state (one query)."""
+    from django.db.models import OuterRef, Subquery
+
+    from accounts.models import MACertification
+
+    invitation_email = Notification.objects.filter(user_id=OuterRef("user_id"), kind="account.invitation").order_by(
+        "-created_at"
+    )
+    return MACertification.objects.select_related("user", "user__organization").annotate(
+        invitation_email_state=Subquery(invitation_email.values("email_state")[:1])
+    )
+
+
+def invitation_state(*, last_login, invitation_email_state: str | None) -> str:
+    """One word for where a provisioned MA stands: signed in, invited, queued, failed or never invited."""
+    if last_login is not None:
+        return INVITATION_SIGNED_IN
+    if invitation_email_state == Notification.EmailState.SENT:
+        return INVITATION_PENDING
+    if invitation_email_state == Notification.EmailState.PENDING:
+        return INVITATION_QUEUED
+    if invitation_email_state == Notification.EmailState.FAILED:
+        return INVITATION_FAILED
+    if invitation_email_state is None:
+        return INVITATION_NONE
+    # SKIPPED: shown in the app only (no email); the member still has not signed in.
+    return INVITATION_PENDING
