@@ -38,6 +38,35 @@ class InterestTopic(models.TextChoices):
     EXAMS = "exams", _("Certification exams and assessments")
 
 
+class ChangesOnlyHistoricalRecords(HistoricalRecords):
+    """simple-history that keeps a version only when a tracked field changed.
+
+    Django saves the user on every sign-in (`last_login`) and allauth on every password change;
+    neither is a change of the profile, and an empty version would read "changed by you".
+    """
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if (
+            not created
+            and not kwargs.get("raw", False)
+            and not self.tracked_change(instance, using=using, update_fields=update_fields)
+        ):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
+
+    def tracked_change(self, instance, *, using, update_fields) -> bool:
+        if update_fields is not None and set(update_fields) <= set(self.excluded_fields):
+            return False
+        latest = getattr(instance, self.manager_name).using(using).order_by("-history_date", "-history_id").first()
+        if latest is None:
+            return True
+        return any(
+            getattr(latest, field.attname) != getattr(instance, field.attname)
+            for field in self.fields_included(instance)
+        )
+
+
 class User(AbstractUser):
     """A person who signs in: a certified MA, a verifier or a program admin.
 
@@ -80,7 +109,7 @@ class User(AbstractUser):
         related_name="members",
     )
 
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = ChangesOnlyHistoricalRecords(excluded_fields=["password", "last_login"])
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -89,7 +89,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk))  # leaves request.user as is
         if form.is_valid():
-            services.profile_update(user=request.user, changes=form.changes())
+            services.profile_update(user=request.user, changes=form.changes(), actor=request.user)
             messages.success(request, _("Your profile is saved."))
             return redirect("profile")
         messages.error(request, _("Please correct the fields marked below; nothing was saved."))
@@ -103,7 +103,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             "form": form,
             "certification": certification,
             "organization": request.user.organization,
-            "history": selectors.profile_history(user=request.user)[:10],
+            "history": selectors.profile_changes(user=request.user, limit=10),
         },
     )
 

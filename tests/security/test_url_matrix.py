@@ -73,6 +73,7 @@ MATRIX = [
     ("community_levels:me", "/community/me/", MEMBER_PAGE),
     ("community_levels:boss", "/community/boss/", MEMBER_PAGE),
     # --- custom admin views of the project apps ------------------------------------------
+    ("admin:accounts_macertification_changelist", "/admin/accounts/macertification/", STAFF_VIEW),  # the MA roster
     ("admin:accounts_macertification_provision", "/admin/accounts/macertification/provision/", ADMIN_ONLY_REDIRECT),
     ("admin:accounts_macertification_import", "/admin/accounts/macertification/import/", ADMIN_ONLY_403),
     ("admin:contributions_programyear_report", "/admin/contributions/programyear/{program_year}/report/", STAFF_VIEW),
