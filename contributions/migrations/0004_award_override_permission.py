@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contributions', '0002_maintenance'),
+        ('contributions', '0003_text_limits_evidence_name'),
     ]
 
     operations = [
