@@ -198,6 +198,8 @@ SOCIALACCOUNT_PROVIDERS: dict = {}
 ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm"}
 # Where a person without an account (or with a refused SSO login) is told to write.
 MAHOME_SUPPORT_EMAIL = env("MAHOME_SUPPORT_EMAIL", default="ma-program@mahome.example")
+# The most points one contribution may earn, whoever decides it and whatever override they give.
+MAHOME_MAX_POINTS_PER_CONTRIBUTION = env.int("MAHOME_MAX_POINTS_PER_CONTRIBUTION", default=500)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "MA Home"
 USERSESSIONS_TRACK_ACTIVITY = True
