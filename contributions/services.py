@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
 from accounts.services import notification_create
@@ -39,6 +40,24 @@ class ContributionError(Exception):
 def points_for(*, activity_type: ActivityType, quantity: Decimal | int) -> int:
     """Claimed points: the type's points times the quantity, rounded half up."""
     return int((Decimal(activity_type.points) * Decimal(quantity)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+UNITS_PLURAL = {
+    ActivityType.Unit.ITEM: _lazy("items"),
+    ActivityType.Unit.HOUR: _lazy("hours"),
+    ActivityType.Unit.SESSION: _lazy("sessions"),
+}
+
+
+def quantity_refusal(*, activity_type: ActivityType, quantity: Decimal | int) -> str | None:
+    """Why one claim of `quantity` is refused for this type (over its maximum per claim), or None."""
+    limit = activity_type.max_quantity_per_claim
+    if Decimal(quantity) <= limit:
+        return None
+    return _(
+        "“%(type)s” allows at most %(limit)s %(units)s per claim. For more, log separate contributions, "
+        "each with its own date."
+    ) % {"type": activity_type.name, "limit": f"{limit.normalize():f}", "units": UNITS_PLURAL[activity_type.unit]}
 
 
 def program_year_for_date(*, day: date) -> ProgramYear | None:
@@ -156,6 +175,12 @@ def _date_check(*, activity_type: ActivityType, occurred_on: date, today: date) 
         )
 
 
+def _quantity_check(*, activity_type: ActivityType, quantity: Decimal | int) -> None:
+    refusal = quantity_refusal(activity_type=activity_type, quantity=quantity)
+    if refusal:
+        raise ContributionError(refusal)
+
+
 def _evidence_check_for_submit(contribution: Contribution) -> None:
     if contribution.activity_type.evidence_required and not (contribution.evidence_url or contribution.evidence_file):
         raise ContributionError(
@@ -209,6 +234,7 @@ def contribution_create(
         )
     _submission_window_check(program_year=activity_type.program_year, today=today)
     _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
+    _quantity_check(activity_type=activity_type, quantity=quantity)
     contribution = Contribution(
         member=member,
         program_year=activity_type.program_year,
@@ -255,6 +281,7 @@ def contribution_update(
         raise ContributionError(_("“%(type)s” cannot be submitted by hand.") % {"type": activity_type.name})
     _submission_window_check(program_year=activity_type.program_year, today=today)
     _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
+    _quantity_check(activity_type=activity_type, quantity=quantity)
     if evidence_file is not None:
         _evidence_attach(contribution, evidence_file)
     contribution.activity_type = activity_type
