@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contributions', '0003_text_limits_evidence_name'),
+        ('contributions', '0004_award_override_permission'),
     ]
 
     operations = [
