@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 
@@ -10,4 +11,4 @@ def site(request) -> dict:
             return 0
         return user.notifications.filter(read_at__isnull=True).count()
 
-    return {"unread_notifications": SimpleLazyObject(unread_count)}
+    return {"unread_notifications": SimpleLazyObject(unread_count), "support_email": settings.MAHOME_SUPPORT_EMAIL}
