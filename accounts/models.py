@@ -4,7 +4,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -122,6 +123,11 @@ class User(AbstractUser):
         ordering = ["last_name", "first_name", "email"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("bio"), 1000),
+                name="user_bio_length",
+                violation_error_message=_("A short bio can be at most 1,000 characters."),
+            ),
         ]
 
     def __str__(self) -> str:

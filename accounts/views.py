@@ -139,7 +139,7 @@ def notification_detail(request: HttpRequest, notification_id: int) -> HttpRespo
 @require_POST
 def notification_mark_read(request: HttpRequest) -> HttpResponse:
     ids = request.POST.getlist("notification")
-    services.notifications_mark_read(
-        user=request.user, notification_ids=[int(i) for i in ids if i.isdigit()] if ids else None
-    )
+    # Only plain ASCII ids within a database integer: "²" passes str.isdigit() but not int().
+    wanted = [int(i) for i in ids if i.isascii() and i.isdigit() and int(i) < 2**31]
+    services.notifications_mark_read(user=request.user, notification_ids=wanted if ids else None)
     return redirect("notification_list")

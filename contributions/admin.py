@@ -144,7 +144,7 @@ class MemberWithItemsFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        return queryset.filter(member_id=value) if value and value.isdigit() else queryset
+        return queryset.filter(member_id=value) if value and value.isascii() and value.isdigit() else queryset
 
 
 @admin.register(Contribution)

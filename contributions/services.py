@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import notification_create
 from contributions import rules
-from contributions.evidence import evidence_check
+from contributions.evidence import display_name, evidence_check, stored_name
 from contributions.models import (
     ActivityType,
     Certificate,
@@ -164,6 +164,17 @@ def _evidence_check_for_submit(contribution: Contribution) -> None:
         )
 
 
+def _evidence_attach(contribution: Contribution, evidence_file: UploadedFile) -> None:
+    """Check the file's real type, keep the member's name for display, store it under the server's name."""
+    try:
+        kind = evidence_check(evidence_file)
+    except ValidationError as error:
+        raise ContributionError(" ".join(error.messages)) from error
+    contribution.evidence_name = display_name(evidence_file.name or "")
+    evidence_file.name = stored_name(kind)
+    contribution.evidence_file = evidence_file
+
+
 def _save(contribution: Contribution, *, actor: User | None, reason: str = "") -> None:
     contribution._history_user = actor  # simple-history records who made the change
     if reason:
@@ -198,11 +209,6 @@ def contribution_create(
         )
     _submission_window_check(program_year=activity_type.program_year, today=today)
     _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
-    if evidence_file is not None:
-        try:
-            evidence_check(evidence_file)
-        except ValidationError as error:
-            raise ContributionError(" ".join(error.messages)) from error
     contribution = Contribution(
         member=member,
         program_year=activity_type.program_year,
@@ -217,7 +223,7 @@ def contribution_create(
         source=Contribution.Source.MANUAL,
     )
     if evidence_file is not None:
-        contribution.evidence_file = evidence_file
+        _evidence_attach(contribution, evidence_file)
     if submit:
         _evidence_check_for_submit(contribution)
         contribution.state = Contribution.State.SUBMITTED
@@ -250,11 +256,7 @@ def contribution_update(
     _submission_window_check(program_year=activity_type.program_year, today=today)
     _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
     if evidence_file is not None:
-        try:
-            evidence_check(evidence_file)
-        except ValidationError as error:
-            raise ContributionError(" ".join(error.messages)) from error
-        contribution.evidence_file = evidence_file
+        _evidence_attach(contribution, evidence_file)
     contribution.activity_type = activity_type
     contribution.program_year = activity_type.program_year
     contribution.title = title
