@@ -1,5 +1,7 @@
 """Template filters of the account pages."""
 
+import copy
+
 from django import template
 from django.utils.translation import gettext as _
 
@@ -27,3 +29,16 @@ def device(user_agent: str) -> str:
     if browser and system:
         return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
     return browser or system or _("Unknown browser")
+
+
+@register.filter
+def without_placeholder(field):
+    """Render a bound field's widget without allauth's Title Case placeholder (the label says it)."""
+    widget = copy.copy(field.field.widget)
+    widget.attrs = {name: value for name, value in widget.attrs.items() if name != "placeholder"}
+    return field.as_widget(widget=widget)
+
+
+@register.filter
+def any_unverified(addresses) -> bool:
+    return any(not address.verified for address in addresses)
