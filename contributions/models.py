@@ -166,6 +166,12 @@ class Contribution(models.Model):
     class Meta:
         ordering = ["-occurred_on", "-pk"]
         verbose_name = _("contribution")
+        permissions = [
+            (
+                "override_award_bounds",
+                _("Award more points than the type allows for the quantity or its annual cap (with a reason)"),
+            ),
+        ]
         indexes = [
             models.Index(fields=["member", "program_year", "state"], name="contribution_member_year"),
             models.Index(fields=["state", "submitted_at"], name="contribution_queue"),
