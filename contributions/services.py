@@ -43,6 +43,24 @@ def points_for(*, activity_type: ActivityType, quantity: Decimal | int) -> int:
     return int((Decimal(activity_type.points) * Decimal(quantity)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+UNITS_PLURAL = {
+    ActivityType.Unit.ITEM: gettext_lazy("items"),
+    ActivityType.Unit.HOUR: gettext_lazy("hours"),
+    ActivityType.Unit.SESSION: gettext_lazy("sessions"),
+}
+
+
+def quantity_refusal(*, activity_type: ActivityType, quantity: Decimal | int) -> str | None:
+    """Why one claim of `quantity` is refused for this type (over its maximum per claim), or None."""
+    limit = activity_type.max_quantity_per_claim
+    if Decimal(quantity) <= limit:
+        return None
+    return _(
+        "“%(type)s” allows at most %(limit)s %(units)s per claim. For more, log separate contributions, "
+        "each with its own date."
+    ) % {"type": activity_type.name, "limit": f"{limit.normalize():f}", "units": UNITS_PLURAL[activity_type.unit]}
+
+
 def program_year_for_date(*, day: date) -> ProgramYear | None:
     """The program year a contribution dated `day` counts toward."""
     return ProgramYear.objects.filter(opens_on__lte=day, deadline__gt=day).order_by("-year").first()
@@ -158,6 +176,12 @@ def _date_check(*, activity_type: ActivityType, occurred_on: date, today: date) 
         )
 
 
+def _quantity_check(*, activity_type: ActivityType, quantity: Decimal | int) -> None:
+    refusal = quantity_refusal(activity_type=activity_type, quantity=quantity)
+    if refusal:
+        raise ContributionError(refusal)
+
+
 def _evidence_check_for_submit(contribution: Contribution) -> None:
     if contribution.activity_type.evidence_required and not (contribution.evidence_url or contribution.evidence_file):
         raise ContributionError(
@@ -211,6 +235,7 @@ def contribution_create(
         )
     _submission_window_check(program_year=activity_type.program_year, today=today)
     _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
+    _quantity_check(activity_type=activity_type, quantity=quantity)
     contribution = Contribution(
         member=member,
         program_year=activity_type.program_year,
@@ -257,6 +282,7 @@ def contribution_update(
         raise ContributionError(_("“%(type)s” cannot be submitted by hand.") % {"type": activity_type.name})
     _submission_window_check(program_year=activity_type.program_year, today=today)
     _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
+    _quantity_check(activity_type=activity_type, quantity=quantity)
     if evidence_file is not None:
         _evidence_attach(contribution, evidence_file)
     contribution.activity_type = activity_type
@@ -642,6 +668,40 @@ def program_year_publish(*, program_year: ProgramYear, by: User | None = None) -
         program_year.full_clean()
         program_year.save()
     return program_year
+
+
+@transaction.atomic
+def program_year_save(*, program_year: ProgramYear, by: User | None) -> ProgramYear:
+    """Create or change a program year's rules and dates; the history records who (`by`)."""
+    program_year._history_user = by
+    program_year.full_clean()
+    program_year.save()
+    return program_year
+
+
+@transaction.atomic
+def technical_requirement_save(*, requirement: TechnicalRequirement, by: User | None) -> TechnicalRequirement:
+    """Create or change one of a year's technical requirements; the history records who."""
+    requirement._history_user = by
+    requirement.full_clean()
+    requirement.save()
+    return requirement
+
+
+@transaction.atomic
+def technical_requirement_delete(*, requirement: TechnicalRequirement, by: User | None) -> None:
+    """Remove a requirement (its deletion is kept in the history, with who)."""
+    requirement._history_user = by
+    requirement.delete()
+
+
+@transaction.atomic
+def activity_type_save(*, activity_type: ActivityType, by: User | None) -> ActivityType:
+    """Create or change a line of a year's catalogue; the history records who (`by`)."""
+    activity_type._history_user = by
+    activity_type.full_clean()
+    activity_type.save()
+    return activity_type
 
 
 @transaction.atomic

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 
@@ -12,4 +13,4 @@ def site(request) -> dict:
 
         return notification_unread_count(user=user)
 
-    return {"unread_notifications": SimpleLazyObject(unread_count)}
+    return {"unread_notifications": SimpleLazyObject(unread_count), "support_email": settings.MAHOME_SUPPORT_EMAIL}

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from engagements import services
 from engagements.admin import OpportunityAdmin
 from engagements.models import Opportunity, SignUp
+from tests.admin_forms import admin_form_data
 from tests.conftest import with_mfa
 from tests.factories import OpportunityFactory, SignUpFactory, UserFactory
 
@@ -26,23 +27,7 @@ def admin_client(client, program_admin):
 
 
 def admin_change_data(client, opportunity: Opportunity, **changes) -> dict[str, str]:
-    """The change form as the admin renders it, with `changes` typed in (and no inline rows posted)."""
-    form = client.get(f"/admin/engagements/opportunity/{opportunity.pk}/change/").context["adminform"].form
-    data: dict[str, str] = {}
-    for name, field in form.fields.items():
-        value = form.initial.get(name)
-        if value is None or value is False:
-            continue
-        if hasattr(value, "strftime"):  # the admin's split date / time widget
-            data[f"{name}_0"] = value.strftime("%Y-%m-%d")
-            data[f"{name}_1"] = value.strftime("%H:%M:%S")
-        elif hasattr(field, "queryset"):
-            data[name] = str(getattr(value, "pk", value))
-        else:
-            data[name] = str(value)
-    data.update({k: str(v) for k, v in changes.items()})
-    data.update({"signups-TOTAL_FORMS": "0", "signups-INITIAL_FORMS": "0", "_save": "Save"})
-    return data
+    return admin_form_data(client, f"/admin/engagements/opportunity/{opportunity.pk}/change/", **changes)
 
 
 def _in_another_connection(work) -> None:
