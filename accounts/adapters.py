@@ -8,6 +8,8 @@ Every refusal ends on a page that says what happened and what to do next.
 
 import math
 import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -18,6 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -66,10 +69,46 @@ def sign_in_paused_message(*, limit: str, seconds: float) -> str:
     ) % {"wait": wait}
 
 
+def public_url(path: str) -> str:
+    """An absolute link at MA Home's public address (MAHOME_SITE_URL), never the host a request used."""
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
+
+
+@dataclass(frozen=True)
+class PublicSite:
+    """What allauth's emails call `current_site`: MA Home at its public address, never host:port."""
+
+    name: str
+    domain: str
+
+
+def public_site() -> PublicSite:
+    return PublicSite(name="MA Home", domain=urlsplit(settings.SITE_URL).netloc)
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         # Accounts exist because a person was certified: program admins provision them.
         return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        context = {
+            **context,
+            "current_site": public_site(),
+            "site_url": settings.SITE_URL,
+            "support_email": settings.MAHOME_SUPPORT_EMAIL,
+        }
+        super().send_mail(template_prefix, email, context)
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        from allauth.account.internal import flows
+
+        absolute = flows.password_reset.get_reset_password_from_key_url(self.request, key)
+        parts = urlsplit(absolute)
+        return public_url(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        return public_url(reverse("account_confirm_email", args=[emailconfirmation.key]))
 
     def _sign_in_limits(self, request, **credentials) -> list[tuple[str, str | None]]:
         """(action, key) of every limit a password attempt for these credentials counts against."""
@@ -182,6 +221,21 @@ def sso_login_check(sociallogin):
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return False
+
+    def list_providers(self, request) -> list:
+        """The single sign-on a page may offer: only the signed-in member's own organization's.
+
+        Every connection is a customer's; listing them all would offer a member other companies'
+        sign-in and tell everyone who the program's customers are. Sign-in itself (by email
+        domain) and the login flows look connections up directly, not through this list.
+        """
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.organization_id is None:
+            return []
+        app_ids = set(
+            SSOConnection.objects.filter(organization_id=user.organization_id).values_list("social_app_id", flat=True)
+        )
+        return [p for p in super().list_providers(request) if p.app is not None and p.app.pk in app_ids]
 
     def pre_social_login(self, request, sociallogin) -> None:
         try:

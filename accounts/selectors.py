@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Prefetch, Q, QuerySet, Window
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -12,6 +13,47 @@ from accounts.models import InterestTopic, Notification, Organization, Organizat
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def notification_unread_count(*, user: User) -> int:
+    """The header badge: an index-only count over (user, read_at)."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    page: Page
+    unread: int
+
+
+def notification_page(*, user: User, number: str | int | None, per_page: int = 25) -> NotificationPage:
+    """One page of the member's notifications with the total and the unread count, in one query.
+
+    The two counts are window aggregates over the member's rows computed before LIMIT/OFFSET, so the
+    page, the paginator and the header badge need no query of their own. Only a page number past the
+    end (no rows come back) costs a second query, for the last page.
+    """
+    paginator = Paginator(notification_list(user=user), per_page)
+    try:
+        wanted = max(1, int(number or 1))
+    except (TypeError, ValueError):
+        wanted = 1
+    rows = _notification_rows(user=user, offset=(wanted - 1) * per_page, limit=per_page)
+    if not rows and wanted > 1:
+        wanted = max(1, -(-notification_list(user=user).count() // per_page))
+        rows = _notification_rows(user=user, offset=(wanted - 1) * per_page, limit=per_page)
+    paginator.count = rows[0].total if rows else 0
+    unread = rows[0].unread if rows else 0
+    return NotificationPage(page=Page(rows, wanted, paginator), unread=unread)
+
+
+def _notification_rows(*, user: User, offset: int, limit: int) -> list[Notification]:
+    return list(
+        notification_list(user=user).annotate(
+            total=Window(Count("pk")),
+            unread=Window(Count("pk", filter=Q(read_at__isnull=True))),
+        )[offset : offset + limit]
+    )
 
 
 def notification_get(*, user: User, notification_id: int) -> Notification:

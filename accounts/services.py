@@ -140,6 +140,7 @@ def user_create(
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
+    _email_address_record(user=user)
     if groups:
         from django.contrib.auth.models import Group
 

@@ -4,7 +4,6 @@ from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -120,8 +119,8 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.notification_list(user=request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "accounts/notifications.html", {"page": page})
+    found = selectors.notification_page(user=request.user, number=request.GET.get("page"))
+    return render(request, "accounts/notifications.html", {"page": found.page, "unread_notifications": found.unread})
 
 
 @login_required

@@ -51,6 +51,16 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
         (_("Publication"), {"fields": ("published_at",)}),
     )
 
+    def save_model(self, request: HttpRequest, obj: ProgramYear, form, change: bool) -> None:
+        services.program_year_save(program_year=obj, by=request.user)
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """The year's technical requirements are saved through the services, with who."""
+        for requirement in formset.save(commit=False):
+            services.technical_requirement_save(requirement=requirement, by=request.user)
+        for requirement in formset.deleted_objects:
+            services.technical_requirement_delete(requirement=requirement, by=request.user)
+
     @admin.display(description=_("Report"))
     def report_link(self, obj: ProgramYear) -> str:
         return format_html(
@@ -92,6 +102,9 @@ class ActivityTypeAdmin(SimpleHistoryAdmin):
     list_filter = ["program_year", "category", "tracking", "is_active"]
     search_fields = ["name", "code"]
     list_select_related = ["program_year"]
+
+    def save_model(self, request: HttpRequest, obj: ActivityType, form, change: bool) -> None:
+        services.activity_type_save(activity_type=obj, by=request.user)
 
 
 class QueueStateFilter(admin.SimpleListFilter):

@@ -646,6 +646,40 @@ def program_year_publish(*, program_year: ProgramYear, by: User | None = None) -
 
 
 @transaction.atomic
+def program_year_save(*, program_year: ProgramYear, by: User | None) -> ProgramYear:
+    """Create or change a program year's rules and dates; the history records who (`by`)."""
+    program_year._history_user = by
+    program_year.full_clean()
+    program_year.save()
+    return program_year
+
+
+@transaction.atomic
+def technical_requirement_save(*, requirement: TechnicalRequirement, by: User | None) -> TechnicalRequirement:
+    """Create or change one of a year's technical requirements; the history records who."""
+    requirement._history_user = by
+    requirement.full_clean()
+    requirement.save()
+    return requirement
+
+
+@transaction.atomic
+def technical_requirement_delete(*, requirement: TechnicalRequirement, by: User | None) -> None:
+    """Remove a requirement (its deletion is kept in the history, with who)."""
+    requirement._history_user = by
+    requirement.delete()
+
+
+@transaction.atomic
+def activity_type_save(*, activity_type: ActivityType, by: User | None) -> ActivityType:
+    """Create or change a line of a year's catalogue; the history records who (`by`)."""
+    activity_type._history_user = by
+    activity_type.full_clean()
+    activity_type.save()
+    return activity_type
+
+
+@transaction.atomic
 def target_override_set(
     *, member: User, program_year: ProgramYear, target_points: int, reason: str, set_by: User | None
 ) -> TargetOverride:

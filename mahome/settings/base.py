@@ -65,7 +65,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.SessionActivityMiddleware",
     "accounts.middleware.StaffMFARequiredMiddleware",
     "accounts.middleware.SSOProviderUnavailableMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -203,6 +203,8 @@ MAHOME_MAX_POINTS_PER_CONTRIBUTION = env.int("MAHOME_MAX_POINTS_PER_CONTRIBUTION
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "MA Home"
 USERSESSIONS_TRACK_ACTIVITY = True
+# A member's session list ("last seen") is rewritten at most this often (accounts.middleware).
+MAHOME_SESSION_ACTIVITY_SECONDS = env.int("MAHOME_SESSION_ACTIVITY_SECONDS", default=300)
 # Where the client's address comes from (allauth 65: allauth/core/internal/httpkit.py get_client_ip):
 # the X-Forwarded-For entry appended by the n-th trusted proxy, or a header the proxy sets. Neither
 # is trusted unless configured: a client can write any X-Forwarded-For it likes.

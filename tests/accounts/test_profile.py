@@ -99,5 +99,6 @@ def test_profile_page_queries_stay_constant(client, member, django_assert_max_nu
     client.force_login(member)
     for i in range(30):
         services.profile_update(user=member, changes={"job_title": f"Title {i}"}, actor=member)
-    with django_assert_max_num_queries(12):
+    client.get("/notifications/")  # the session's first request records it; measure the steady state
+    with django_assert_max_num_queries(5):
         assert client.get("/profile/").status_code == 200
