@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contributions', '0004_award_override_permission'),
+        ('contributions', '0005_claim_limits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
