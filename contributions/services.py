@@ -18,6 +18,14 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import notification_create
 from contributions import rules
+from contributions.certificate_services import (  # noqa: F401 - certificate writes are contributions services too
+    certificate_reissue,
+    certificate_revoke,
+    certificate_set_public,
+    certificates_issue_missing,
+    renewal_certificate,
+)
+from contributions.errors import ContributionError  # the one domain error, re-exported
 from contributions.evidence import evidence_check
 from contributions.models import (
     ActivityType,
@@ -30,10 +38,6 @@ from contributions.models import (
     TargetOverride,
     TechnicalRequirement,
 )
-
-
-class ContributionError(Exception):
-    """A rule of the program refused the change; the message is for the member."""
 
 
 def points_for(*, activity_type: ActivityType, quantity: Decimal | int) -> int:
@@ -579,10 +583,6 @@ def _review_decision(standing) -> tuple[str, list[str]]:
     ]
 
 
-def certificate_number(*, year: int, member_id: int) -> str:
-    return f"MA-{year}-{member_id:06d}"
-
-
 def year_end_review(
     *, program_year: ProgramYear, dry_run: bool = True, today: date | None = None, by: User | None = None
 ) -> ReviewReport:
@@ -603,8 +603,7 @@ def year_end_review(
     members = list(selectors.eligible_members(program_year=program_year))
     standings = selectors.member_years(program_year=program_year, members=members, today=program_year.deadline)
     next_year = program_year.year + 1
-    following = ProgramYear.objects.filter(year=next_year).first()
-    valid_until = following.deadline if following else date(next_year + 1, 1, 1)
+    program_years = {p.year: p for p in ProgramYear.objects.filter(year__in=[program_year.year, next_year])}
     existing_certificates = dict(
         Certificate.objects.filter(year=next_year, member__in=members).values_list("member_id", "number")
     )
@@ -629,16 +628,11 @@ def year_end_review(
             )
         number = existing_certificates.get(standing.member.pk, "")
         if outcome == ReviewOutcome.Outcome.RECERTIFIED and not number:
-            number = certificate_number(year=next_year, member_id=standing.member.pk)
-            certificates.append(
-                Certificate(
-                    member=standing.member,
-                    program_year=program_year,
-                    year=next_year,
-                    number=number,
-                    valid_until=valid_until,
-                )
+            certificate = renewal_certificate(
+                member=standing.member, reviewed=program_year, program_years=program_years
             )
+            number = certificate.number
+            certificates.append(certificate)
         report.entries.append(
             ReviewEntry(
                 member=standing.member,
@@ -653,7 +647,10 @@ def year_end_review(
         return report
     with transaction.atomic():
         report.created_outcomes = len(ReviewOutcome.objects.bulk_create(outcomes, ignore_conflicts=True))
-        report.created_certificates = len(Certificate.objects.bulk_create(certificates, ignore_conflicts=True))
+        Certificate.objects.bulk_create(certificates, ignore_conflicts=True)
+        created = list(Certificate.objects.filter(verification_code__in=[c.verification_code for c in certificates]))
+        Certificate.history.bulk_history_create(created, default_user=by, default_change_reason="year-end review")
+        report.created_certificates = len(created)
     review_notifications_send(program_year=program_year, today=today)
     return report
 
