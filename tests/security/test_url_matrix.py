@@ -74,6 +74,7 @@ MATRIX = [
     ("community_levels:me", "/community/me/", MEMBER_PAGE),
     ("community_levels:boss", "/community/boss/", MEMBER_PAGE),
     # --- custom admin views of the project apps ------------------------------------------
+    ("admin:accounts_macertification_changelist", "/admin/accounts/macertification/", STAFF_VIEW),  # the MA roster
     ("admin:accounts_macertification_provision", "/admin/accounts/macertification/provision/", ADMIN_ONLY_REDIRECT),
     ("admin:accounts_macertification_import", "/admin/accounts/macertification/import/", ADMIN_ONLY_403),
     ("admin:contributions_programyear_report", "/admin/contributions/programyear/{program_year}/report/", STAFF_VIEW),
@@ -91,6 +92,7 @@ MATRIX = [
     ),
     ("admin:contributions_certificate_changelist", "/admin/contributions/certificate/", STAFF_VIEW),
     ("admin:contributions_certificate_export", "/admin/contributions/certificate/export/", STAFF_VIEW),
+    ("admin:contributions_contribution_correct", "/admin/contributions/contribution/{with_file}/correct/", STAFF_VIEW),
     ("admin:community_levels_level_preview", "/admin/community_levels/level/preview/", ADMIN_ONLY_REDIRECT),
     ("admin:community_levels_activityevent_import", "/admin/community_levels/activityevent/import/", STAFF_VIEW),
     # --- admin, sampled ------------------------------------------------------------------

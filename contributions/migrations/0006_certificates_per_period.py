@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contributions', '0002_maintenance'),
+        ('contributions', '0005_claim_limits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
