@@ -9,8 +9,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = ("contributions", "0005_claim_limits")
-AFTER = ("contributions", "0008_certificate_constraints")
+BEFORE = ("contributions", "0006_review_run")
+AFTER = ("contributions", "0009_certificate_constraints")
 
 
 def _migrate(target):

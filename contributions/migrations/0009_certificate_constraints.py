@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("contributions", "0007_certificates_backfill"),
+        ("contributions", "0008_certificates_backfill"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

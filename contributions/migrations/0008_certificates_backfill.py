@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0003_macertification"),
-        ("contributions", "0006_certificates_per_period"),
+        ("contributions", "0007_certificates_per_period"),
     ]
 
     operations = [
