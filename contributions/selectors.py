@@ -13,6 +13,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.models import MACertification, User
 from contributions import rules
@@ -476,8 +478,24 @@ def year_contribution_counts(*, user: User, program_year: ProgramYear) -> dict[s
     return {row["state"]: row["n"] for row in counts}
 
 
-def latest_certificate(*, user: User) -> Certificate | None:
-    return Certificate.objects.filter(member=user).order_by("-year").first()
+def current_among(certificates: list[Certificate], *, today: date) -> Certificate | None:
+    """The certificate a member's pages point at, among theirs: the one covering today (revoked
+    included, so the member sees the revocation); otherwise the latest already started."""
+    live = [c for c in certificates if c.state != Certificate.State.SUPERSEDED and c.valid_from <= today]
+    live.sort(key=lambda c: c.year, reverse=True)
+    covering = [c for c in live if today < c.valid_until]
+    return (covering or live or [None])[0]
+
+
+def certificate_current(*, member: User, today: date | None = None) -> Certificate | None:
+    """The member's current certificate (see `current_among`), in one query."""
+    live = Certificate.objects.filter(member=member).exclude(state=Certificate.State.SUPERSEDED)
+    return current_among(list(live), today=_today(today))
+
+
+def certificates_of_member(*, member: User) -> QuerySet[Certificate]:
+    """All the member's certificates, replaced ones included, newest period first."""
+    return Certificate.objects.filter(member=member).select_related("superseded_by").order_by("-year", "-issued_at")
 
 
 def member_contribution_years(*, user: User, current: ProgramYear | None) -> list[ProgramYear]:
@@ -495,3 +513,26 @@ def reviewed_program_year_ids(*, within_days: int = 90) -> list[int]:
         .distinct()
         .order_by("program_year_id")
     )
+
+
+# --- Certificates in words ------------------------------------------------------------------------
+
+
+def certificate_status_text(*, certificate: Certificate, today: date | None = None) -> str:
+    """The status as a reader should read it, with its date and, for a revocation, the reason."""
+    today = _today(today)
+    status = certificate.status_on(today)
+    if status == Certificate.Status.REVOKED:
+        return _("Revoked on %(date)s because: %(reason)s") % {
+            "date": date_format(timezone.localdate(certificate.revoked_at)),
+            "reason": certificate.revoked_reason,
+        }
+    if status == Certificate.Status.SUPERSEDED:
+        return _("Replaced on %(date)s by a corrected certificate with the same number.") % {
+            "date": date_format(timezone.localdate(certificate.superseded_at))
+        }
+    if status == Certificate.Status.EXPIRED:
+        return _("Expired on %(date)s.") % {"date": date_format(certificate.valid_until)}
+    if status == Certificate.Status.NOT_YET_VALID:
+        return _("Valid from %(date)s.") % {"date": date_format(certificate.valid_from)}
+    return _("Valid until %(date)s.") % {"date": date_format(certificate.valid_until)}
