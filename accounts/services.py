@@ -11,11 +11,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from accounts import selectors
-from accounts.models import MACertification, Notification, Organization, SSOConnection, User
+from accounts.models import NOTIFICATION_AREAS, MACertification, Notification, Organization, SSOConnection, User
+from accounts.signals import member_certified
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,77 @@ def notification_create(
     if wants_email:
         transaction.on_commit(lambda: _enqueue_notification_email(notification.pk), robust=True)
     return notification
+
+
+def _enqueue_notification_emails(notification_ids: list[int]) -> None:
+    """Hand a set-based insert's emails to Celery in batches; what the broker refuses stays in the outbox."""
+    from accounts.tasks import notification_send_emails
+
+    for start in range(0, len(notification_ids), NOTIFICATION_EMAIL_BATCH):
+        batch = notification_ids[start : start + NOTIFICATION_EMAIL_BATCH]
+        try:
+            notification_send_emails.delay(batch)
+        except Exception:  # noqa: BLE001 - the broker being down must never fail the caller
+            logger.warning("Broker unavailable; %s notifications stay in the outbox", len(batch))
+            return
+
+
+NOTIFICATION_EMAIL_BATCH = 200
+
+
+def notifications_create_many(
+    *,
+    kind: str,
+    user_ids: list[int],
+    titles: list[str],
+    bodies: list[str],
+    dedupe_keys: list[str],
+    url: str = "",
+    email: bool = True,
+) -> int:
+    """`notification_create` for many members in one statement; returns how many were created.
+
+    The i-th member gets the i-th title, body and dedupe key. A (member, key) pair that already has its
+    notification is skipped by the same unique constraint (`ON CONFLICT DO NOTHING`). Whether each
+    one is emailed is decided in SQL from the member's `is_active` and email preference for the
+    kind's area (what `User.wants_email` decides for one); the emails wait in the outbox (`pending`)
+    and are handed to Celery in batches after commit.
+    """
+    from django.db import connection
+
+    if not user_ids:
+        return 0
+    area = kind.split(".", 1)[0]
+    wants = f"u.email_{area}" if area in NOTIFICATION_AREAS and kind != "account.invitation" else "TRUE"
+    table, users = Notification._meta.db_table, User._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, kind, title, body, url, created_at, email_state, email_attempts, "  # noqa: S608
+            "dedupe_key) "
+            f"SELECT r.user_id, %s, left(r.title, 200), r.body, %s, %s, "
+            f"CASE WHEN %s AND u.is_active AND {wants} THEN %s ELSE %s END, 0, r.dedupe_key "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS r(user_id, title, body, dedupe_key) "
+            f"JOIN {users} u ON u.id = r.user_id "
+            "ON CONFLICT (user_id, dedupe_key) WHERE NOT (dedupe_key = '') DO NOTHING "
+            "RETURNING id, email_state",
+            [
+                kind,
+                url,
+                timezone.now(),
+                email,
+                Notification.EmailState.PENDING,
+                Notification.EmailState.SKIPPED,
+                user_ids,
+                titles,
+                bodies,
+                dedupe_keys,
+            ],
+        )
+        created = cursor.fetchall()
+    pending = [pk for pk, state in created if state == Notification.EmailState.PENDING]
+    if pending:
+        transaction.on_commit(lambda: _enqueue_notification_emails(pending), robust=True)
+    return len(created)
 
 
 def _user_wants_email(user: User, kind: str) -> bool:
@@ -140,6 +213,7 @@ def user_create(
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
+    _email_address_record(user=user)
     if groups:
         from django.contrib.auth.models import Group
 
@@ -193,7 +267,9 @@ def member_provision(
     certification = MACertification(user=user, certificate_number=certificate_number, qualified_on=qualified_on)
     certification.full_clean()
     certification.save()
-    member_invite(user=user)
+    # Receivers (the certificate's issuer) answer with a line for the invitation, or None.
+    responses = member_certified.send(sender=MACertification, user=user, certification=certification)
+    member_invite(user=user, extra_lines=tuple(str(line) for _receiver, line in responses if line))
     return user
 
 
@@ -215,7 +291,7 @@ def member_set_password_path(*, user: User) -> str:
     )
 
 
-def member_invite(*, user: User) -> Notification | None:
+def member_invite(*, user: User, extra_lines: tuple[str, ...] = ()) -> Notification | None:
     """Send the invitation: a sign-in link, a set-password link where a password is allowed, the SSO button."""
     organization = user.organization
     sign_in_path = f"{reverse('account_login')}?{urlencode({'email': user.email})}"
@@ -225,10 +301,8 @@ def member_invite(*, user: User) -> Notification | None:
     ]
     certification = getattr(user, "certification", None)
     if certification is not None:
-        lines.append(
-            _("Certificate %(number)s, qualified on %(date)s.")
-            % {"number": certification.certificate_number, "date": certification.qualified_on.isoformat()}
-        )
+        lines.append(_("Certified on %(date)s.") % {"date": date_format(certification.qualified_on)})
+    lines.extend(extra_lines)
     url = sign_in_path
     connections = list(organization.sso_connections.all()) if organization else []
     if organization is None or not organization.sso_required:
@@ -337,8 +411,11 @@ PROFILE_FIELDS = (
 
 
 @transaction.atomic
-def profile_update(*, user: User, changes: dict[str, Any]) -> User:
-    """Apply the member's own profile edits; django-simple-history keeps every version."""
+def profile_update(*, user: User, changes: dict[str, Any], actor: User | None) -> User:
+    """Apply profile edits (the member's own, or the program team's); history keeps who and what.
+
+    `actor` is recorded on the version (None: MA Home itself, e.g. an import).
+    """
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"not profile fields: {sorted(unknown)}")
@@ -349,7 +426,10 @@ def profile_update(*, user: User, changes: dict[str, Any]) -> User:
     for name in changed:
         setattr(user, name, changes[name])
     user.full_clean(exclude=["password"])
-    user._change_reason = "profile edited by the member"
+    user._history_user = actor
+    user._change_reason = (
+        "profile edited by the member" if actor is not None and actor.pk == user.pk else "profile edited"
+    )
     user.save(update_fields=changed)
     return user
 

@@ -113,9 +113,15 @@ def _count(value, name: str, default: int, *, from_text: bool) -> int:
     if value is None or value == "":
         return default
     if from_text and isinstance(value, str):
-        if not value.strip().isdigit():
+        whole, _dot, zeros = value.strip().partition(".")
+        if not whole.isdigit() or zeros.strip("0"):
             raise ValueError(f"{name} must be a whole number, got {value!r}")
-        value = int(value.strip())
+        value = int(whole)
+    if isinstance(value, float) and value.is_integer():
+        # pandas and spreadsheets write whole numbers of a column with gaps as floats (3.0).
+        value = int(value)
+    elif isinstance(value, float):
+        raise ValueError(f"{name} must be a whole number, got {value}")
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{name} must be a whole number, not {type(value).__name__}")
     if value < 0 or value > 1_000_000:

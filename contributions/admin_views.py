@@ -1,23 +1,31 @@
 """Admin pages beyond the generated ones: decide on one item, bulk decisions with a message,
 the program-year report (with CSV/XLSX export) and the year-end review."""
 
+import csv
+import io
+
+import openpyxl
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from import_export.formats import base_formats
 
 from contributions import rules, selectors, services
 from contributions.models import Contribution, ProgramYear
 from contributions.resources import MemberYearReportResource
+
+OVERRIDE_HELP = gettext_lazy(
+    "Only to award more than the bound above (a program admin's decision); recorded in the history."
+)
 
 
 class DecisionForm(forms.Form):
@@ -42,18 +50,34 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("Required to ask for information, to reject, or to award other points."),
     )
+    override_reason = forms.CharField(
+        label=gettext_lazy("Override reason"), required=False, max_length=200, help_text=OVERRIDE_HELP
+    )
+
+    def __init__(self, *args, may_override: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_override:
+            del self.fields["override_reason"]
 
 
 def _admin_context(request: HttpRequest, title: str) -> dict:
     return {**admin.site.each_context(request), "title": title}
 
 
-def contribution_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    contribution = get_object_or_404(Contribution.objects.select_related("member", "activity_type"), pk=pk)
+def _contribution_for_staff(request: HttpRequest, pk: int) -> Contribution:
+    contribution = get_object_or_404(
+        Contribution.objects.select_related("member", "activity_type", "activity_type__program_year"), pk=pk
+    )
     model_admin = admin.site._registry[Contribution]
     if not model_admin.has_change_permission(request, contribution):
         raise PermissionDenied
-    form = DecisionForm(request.POST or None)
+    return contribution
+
+
+def contribution_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    contribution = _contribution_for_staff(request, pk)
+    may_override = services.may_override_award_bounds(request.user)
+    form = DecisionForm(request.POST or None, may_override=may_override)
     if request.method == "POST" and form.is_valid():
         try:
             services.contribution_decide(
@@ -62,6 +86,7 @@ def contribution_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 decision=form.cleaned_data["decision"],
                 awarded_points=form.cleaned_data["awarded_points"],
                 note=form.cleaned_data["note"],
+                override_reason=form.cleaned_data.get("override_reason", ""),
             )
         except services.ContributionError as error:
             form.add_error(None, str(error))
@@ -71,50 +96,138 @@ def contribution_decide(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         **_admin_context(request, _("Decide: %(title)s") % {"title": contribution.title}),
         "contribution": contribution,
+        "limit": services.award_limit(contribution=contribution),
         "form": form,
         "opts": Contribution._meta,
     }
     return TemplateResponse(request, "contributions/admin/decide.html", context)
 
 
+class CorrectionForm(forms.Form):
+    action = forms.ChoiceField(
+        label=gettext_lazy("New decision"),
+        choices=[
+            (Contribution.State.VERIFIED, gettext_lazy("Verified, at the points below")),
+            (Contribution.State.REJECTED, gettext_lazy("Not accepted (0 points)")),
+            ("reopen", gettext_lazy("Reopen: back to the queue, to be decided again")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    awarded_points = forms.IntegerField(
+        label=gettext_lazy("Awarded points"),
+        min_value=0,
+        required=False,
+        help_text=gettext_lazy("Leave empty to award the claimed points."),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason, shown to the member"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+    override_reason = forms.CharField(
+        label=gettext_lazy("Override reason"), required=False, max_length=200, help_text=OVERRIDE_HELP
+    )
+
+    def __init__(self, *args, may_override: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_override:
+            del self.fields["override_reason"]
+
+
+def contribution_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a decision (other points, or not accepted) or reopen it, with a reason for the member."""
+    contribution = _contribution_for_staff(request, pk)
+    may_override = services.may_override_award_bounds(request.user)
+    form = CorrectionForm(request.POST or None, may_override=may_override)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["action"] == "reopen":
+                services.contribution_reopen(contribution_id=contribution.pk, staff=request.user, reason=data["reason"])
+            else:
+                services.contribution_correct(
+                    contribution_id=contribution.pk,
+                    staff=request.user,
+                    state=data["action"],
+                    awarded_points=data["awarded_points"],
+                    reason=data["reason"],
+                    override_reason=data.get("override_reason", ""),
+                )
+        except services.ContributionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("“%(title)s” corrected; the member has been told why.") % {"title": contribution.title},
+            )
+            return HttpResponseRedirect(reverse("admin:contributions_contribution_change", args=[contribution.pk]))
+    context = {
+        **_admin_context(request, _("Correct a decision: %(title)s") % {"title": contribution.title}),
+        "contribution": contribution,
+        "limit": services.award_limit(contribution=contribution),
+        "history": selectors.contribution_history(contribution=contribution),
+        "form": form,
+        "opts": Contribution._meta,
+    }
+    return TemplateResponse(request, "contributions/admin/correct.html", context)
+
+
 class MessageForm(forms.Form):
     note = forms.CharField(label=gettext_lazy("Message to the member"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
+class ReasonForm(forms.Form):
+    note = forms.CharField(label=gettext_lazy("Reason, shown to each member"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+BULK_VERBS = {
+    "verify": gettext_lazy("verified"),
+    "needs_info": gettext_lazy("sent back to the member"),
+    "reject": gettext_lazy("rejected"),
+    "reopen": gettext_lazy("reopened"),
+}
 BULK_TITLES = {
     "needs_info": gettext_lazy("Ask for more information"),
     "reject": gettext_lazy("Reject"),
-    "reverse": gettext_lazy("Reverse verified points"),
+    "reopen": gettext_lazy("Reopen decided items"),
 }
 
 
+def bulk_result_messages(model_admin, request: HttpRequest, result: services.BulkResult, *, verb: str) -> None:
+    done = len(result.done)
+    model_admin.message_user(
+        request,
+        ngettext("%(n)s contribution %(verb)s.", "%(n)s contributions %(verb)s.", done) % {"n": done, "verb": verb},
+        messages.SUCCESS,
+    )
+    for title, why in result.skipped:
+        model_admin.message_user(
+            request, _("Skipped “%(title)s”: %(why)s") % {"title": title, "why": why}, messages.WARNING
+        )
+
+
 def bulk_decision_with_message(model_admin, request: HttpRequest, queryset, *, decision: str) -> HttpResponse | None:
-    """An admin action's intermediate page: one message to every selected member, then the decisions."""
-    form = MessageForm(request.POST if "apply" in request.POST else None)
+    """An admin action's intermediate page: one message to every selected member, then the decisions.
+
+    The page lists the selected items with their state, and says which the action will skip.
+    """
+    form_class = ReasonForm if decision == "reopen" else MessageForm
+    form = form_class(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
-        done = 0
-        for contribution in queryset:
-            try:
-                if decision == "reverse":
-                    services.contribution_reverse(
-                        contribution_id=contribution.pk, staff=request.user, note=form.cleaned_data["note"]
-                    )
-                else:
-                    services.contribution_decide(
-                        contribution_id=contribution.pk,
-                        verifier=request.user,
-                        decision=decision,
-                        note=form.cleaned_data["note"],
-                    )
-                done += 1
-            except services.ContributionError as error:
-                model_admin.message_user(request, str(error), messages.WARNING)
-        model_admin.message_user(request, _("%(n)s contributions updated.") % {"n": done}, messages.SUCCESS)
+        result = services.contributions_decide_bulk(
+            contribution_ids=list(queryset.values_list("pk", flat=True)),
+            staff=request.user,
+            decision=decision,
+            note=form.cleaned_data["note"],
+        )
+        bulk_result_messages(model_admin, request, result, verb=BULK_VERBS[decision])
         return None
+    applies = services.BULK_STATES[decision]
+    contributions = list(queryset.select_related("member", "activity_type"))
     context = {
         **_admin_context(request, BULK_TITLES[decision]),
         "form": form,
-        "contributions": queryset.select_related("member", "activity_type"),
+        "contributions": [(c, c.state in applies) for c in contributions],
+        "skipped_count": sum(c.state not in applies for c in contributions),
+        "applies_to": ", ".join(str(Contribution.State(state).label).lower() for state in applies),
         "action": request.POST.get("action"),
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
         "opts": Contribution._meta,
@@ -151,18 +264,26 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
     status = request.GET.get("status", "")
     opted_out = request.GET.get("opted_out", "")
     search = request.GET.get("q", "").strip()
-    rows = selectors.program_year_report(program_year=program_year, status=status, opted_out=opted_out, search=search)
     export = request.GET.get("export", "")
     if export in ("csv", "xlsx"):
+        rows = selectors.program_year_report(
+            program_year=program_year, status=status, opted_out=opted_out, search=search
+        )
         dataset = MemberYearReportResource().export(queryset=rows)
         file_format = base_formats.CSV() if export == "csv" else base_formats.XLSX()
         response = HttpResponse(file_format.export_data(dataset), content_type=file_format.get_content_type())
         stamp = timezone.localdate().isoformat()
         response["Content-Disposition"] = f'attachment; filename="maintenance-{program_year.year}-{stamp}.{export}"'
         return response
-    counts = dict.fromkeys(rules.STATUS_LABELS, 0)
-    for row in rows:
-        counts[row.status] += 1
+    report = selectors.program_year_report_page(
+        program_year=program_year,
+        number=request.GET.get("page"),
+        per_page=REPORT_PAGE_SIZE,
+        status=status,
+        opted_out=opted_out,
+        search=search,
+    )
+    counts = {key: report.counts.get(key, 0) for key in rules.STATUS_LABELS}
     chart = {
         "title": _("Members"),
         "labels": [str(rules.STATUS_LABELS[key]) for key in counts],
@@ -172,11 +293,10 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
     querystring = request.GET.copy()
     querystring.pop("export", None)
     querystring.pop("page", None)
-    page = Paginator(rows, REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = report.page
     context = {
         **_admin_context(request, _("Report %(year)s") % {"year": program_year.year}),
         "program_year": program_year,
-        "rows": rows,
         "page": page,
         "counts": [(rules.STATUS_LABELS[key], value) for key, value in counts.items()],
         "chart": chart,
@@ -197,32 +317,135 @@ def may_run_year_end_review(user) -> bool:
     return user.has_perm("contributions.change_programyear")
 
 
+REVIEW_COLUMNS = [
+    "email",
+    "name",
+    "target",
+    "verified",
+    "pending",
+    "needs_information",
+    "outcome",
+    "would_meet_if_verified",
+    "reasons",
+    "certificate",
+]
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_safe(value):
+    """A text cell that a spreadsheet would read as a formula is prefixed with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _review_rows(report: services.ReviewReport) -> list[list]:
+    return [
+        [
+            _formula_safe(value)
+            for value in (
+                entry.member.email,
+                entry.member.get_full_name(),
+                entry.target,
+                entry.verified,
+                entry.pending,
+                entry.needs_info,
+                entry.outcome_label,
+                _("yes") if entry.would_meet else _("no"),
+                " ".join(entry.reasons),
+                entry.certificate_number,
+            )
+        ]
+        for entry in report.entries
+    ]
+
+
+def _review_export(report: services.ReviewReport, export: str) -> HttpResponse:
+    """The review as CSV (UTF-8 with a BOM, so Excel reads accents) or XLSX; no cell is a formula."""
+    rows = _review_rows(report)
+    stamp = timezone.localdate().isoformat()
+    kind = "dry-run" if report.run is None else "final"
+    filename = f"year-end-review-{report.program_year.year}-{kind}-{stamp}.{export}"
+    if export == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(REVIEW_COLUMNS)
+        writer.writerows(rows)
+        response = HttpResponse(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
+    else:
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        sheet.title = f"Review {report.program_year.year}"
+        sheet.append(REVIEW_COLUMNS)
+        for row in rows:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def program_year_review(request: HttpRequest, pk: int) -> HttpResponse:
-    """The dry run first; the final run after an explicit confirmation."""
+    """The dry run (exportable); the final run after a confirmation that says what it will produce;
+    afterwards, who ran it, when, and what it produced, and no second final run."""
     program_year = _program_year_or_404(request, pk)
-    if not may_run_year_end_review(request.user):
-        raise PermissionDenied  # the dry run too: the review is the program admins' (issue 11)
-    final = request.method == "POST" and request.POST.get("confirm") == "final"
-    if final:
+    may_run = may_run_year_end_review(request.user)
+    if not may_run:
+        raise PermissionDenied  # the dry run too: the review is the program admins' (issue 11, item 3)
+    wants_final = request.method == "POST" and request.POST.get("confirm") == "final"
+    if wants_final and not may_run:
+        raise PermissionDenied
+    if wants_final and request.POST.get("confirmed") == "yes":
         try:
             report = services.year_end_review(program_year=program_year, dry_run=False, by=request.user)
         except services.ContributionError as error:
             messages.error(request, str(error))
-            final = False
         else:
-            messages.success(
-                request,
-                _("Review recorded: %(outcomes)s outcomes and %(certificates)s certificates created.")
-                % {"outcomes": report.created_outcomes, "certificates": report.created_certificates},
-            )
-    if not final:
-        report = services.year_end_review(program_year=program_year, dry_run=True)
+            if report.already_ran:
+                messages.warning(request, _already_ran_message(report.run))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Final review recorded: %(outcomes)s outcomes and %(certificates)s certificates; "
+                        "%(notifications)s members to notify."
+                    )
+                    % {
+                        "outcomes": report.created_outcomes,
+                        "certificates": report.created_certificates,
+                        "notifications": report.run.notifications,
+                    },
+                )
+        return HttpResponseRedirect(reverse("admin:contributions_programyear_review", args=[program_year.pk]))
+    report = services.year_end_review(program_year=program_year, dry_run=True)
+    export = request.GET.get("export", "")
+    if export in ("csv", "xlsx"):
+        return _review_export(report, export)
+    submissions_open = selectors.submissions_open(program_year=program_year, today=timezone.localdate())
+    confirming = wants_final and report.run is None and not submissions_open
+    if wants_final and report.run is not None:
+        messages.warning(request, _already_ran_message(report.run))
     context = {
         **_admin_context(request, _("Year-end review %(year)s") % {"year": program_year.year}),
         "program_year": program_year,
         "report": report,
-        "counts": report.counts,
-        "can_run": not selectors.submissions_open(program_year=program_year, today=timezone.localdate()),
+        "run": report.run,
+        "confirming": confirming,
+        "submissions_open": submissions_open,
+        "can_run": may_run and report.run is None and not submissions_open,
+        "notify_later": program_year.notification_on is not None
+        and program_year.notification_on > timezone.localdate(),
         "opts": ProgramYear._meta,
     }
     return TemplateResponse(request, "contributions/admin/review.html", context)
+
+
+def _already_ran_message(run) -> str:
+    return _("The final review of %(year)s already ran on %(when)s by %(who)s; nothing changed.") % {
+        "year": run.program_year.year,
+        "when": date_format(timezone.localtime(run.ran_at), "DATETIME_FORMAT"),
+        "who": run.run_by.get_full_name() if run.run_by else _("nobody recorded"),
+    }

@@ -1,9 +1,13 @@
 import secrets
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -47,6 +51,10 @@ class ProgramYear(models.Model):
         return self.published_at is not None
 
 
+# One claim of 20 items, hours or sessions is already a lot; a type may allow more (a bootcamp).
+DEFAULT_MAX_QUANTITY_PER_CLAIM = Decimal(20)
+
+
 class ActivityType(models.Model):
     """One line of a year's catalogue: what counts, how many points, how it is tracked."""
 
@@ -74,6 +82,14 @@ class ActivityType(models.Model):
     points = models.PositiveIntegerField(_("points"))
     unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices, default=Unit.ITEM)
     annual_cap = models.PositiveIntegerField(_("annual cap per member"), null=True, blank=True)
+    max_quantity_per_claim = models.DecimalField(
+        _("maximum quantity per claim"),
+        max_digits=8,
+        decimal_places=2,
+        default=DEFAULT_MAX_QUANTITY_PER_CLAIM,
+        db_default=DEFAULT_MAX_QUANTITY_PER_CLAIM,
+        help_text=_("The most items, hours or sessions one contribution may claim; longer work is split by date."),
+    )
     evidence_required = models.BooleanField(_("evidence required"), default=True)
     tracking = models.CharField(_("tracking"), max_length=16, choices=Tracking.choices, default=Tracking.MANUAL)
     is_active = models.BooleanField(_("active"), default=True)
@@ -84,16 +100,38 @@ class ActivityType(models.Model):
         verbose_name = _("activity type")
         constraints = [
             models.UniqueConstraint(fields=["program_year", "code"], name="activitytype_code_unique_per_year"),
+            models.CheckConstraint(
+                condition=Q(max_quantity_per_claim__gt=0),
+                name="activitytype_max_quantity_positive",
+                violation_error_message=_("The maximum quantity per claim must be more than zero."),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.program_year})"
 
 
+# Free text a member writes: the form, the model and the database (a CHECK) hold the same limit.
+TITLE_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 5000
+# Extensions the server itself gives a stored evidence file, from its sniffed content type
+# (contributions.evidence.KINDS); whatever the client called the file never reaches the disk.
+STORED_EVIDENCE_SUFFIXES = (".pdf", ".png", ".jpg", ".gif", ".webp", ".docx", ".xlsx", ".pptx")
+
+
+def text_within(field: str, limit: int) -> LessThanOrEqual:
+    """The database's side of a text limit: CHAR_LENGTH(field) <= limit."""
+    return LessThanOrEqual(Length(field), limit)
+
+
 def evidence_upload_to(instance: "Contribution", filename: str) -> str:
-    """A random name under a private folder: nobody can guess another member's file."""
-    suffix = PurePath(filename).suffix.lower()[:10]
-    return f"evidence/{secrets.token_urlsafe(24)}{suffix}"
+    """A random name under a private folder: nobody can guess another member's file.
+
+    The services rename an upload after the type sniffed from its content before saving it;
+    a suffix the server did not choose is dropped here too, so no client-chosen `.html` is stored.
+    """
+    suffix = PurePath(filename).suffix.lower()
+    return f"evidence/{secrets.token_urlsafe(24)}{suffix if suffix in STORED_EVIDENCE_SUFFIXES else ''}"
 
 
 class Contribution(models.Model):
@@ -115,12 +153,20 @@ class Contribution(models.Model):
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contributions")
     program_year = models.ForeignKey(ProgramYear, on_delete=models.PROTECT, related_name="contributions")
     activity_type = models.ForeignKey(ActivityType, on_delete=models.PROTECT, related_name="contributions")
-    title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    title = models.CharField(_("title"), max_length=TITLE_MAX_LENGTH)
+    description = models.TextField(_("description"), max_length=DESCRIPTION_MAX_LENGTH, blank=True)
     occurred_on = models.DateField(_("date"))
     quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2, default=1)
     evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
     evidence_file = models.FileField(_("evidence file"), upload_to=evidence_upload_to, blank=True)
+    evidence_name = models.CharField(
+        _("evidence file name"),
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",  # set-based inserts (the community sync) name their columns and leave this out
+        help_text=_("The name the member's file had, shown to people; never used to store or serve it."),
+    )
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
     claimed_points = models.PositiveIntegerField(_("claimed points"), default=0)
     awarded_points = models.PositiveIntegerField(_("awarded points"), null=True, blank=True)
@@ -141,6 +187,12 @@ class Contribution(models.Model):
     class Meta:
         ordering = ["-occurred_on", "-pk"]
         verbose_name = _("contribution")
+        permissions = [
+            (
+                "override_award_bounds",
+                _("Award more points than the type allows for the quantity or its annual cap (with a reason)"),
+            ),
+        ]
         indexes = [
             models.Index(fields=["member", "program_year", "state"], name="contribution_member_year"),
             models.Index(fields=["state", "submitted_at"], name="contribution_queue"),
@@ -150,6 +202,11 @@ class Contribution(models.Model):
                 fields=["source_key"], condition=~Q(source_key=""), name="contribution_source_key_unique"
             ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="contribution_quantity_positive"),
+            models.CheckConstraint(
+                condition=text_within("description", DESCRIPTION_MAX_LENGTH),
+                name="contribution_description_length",
+                violation_error_message=_("A description can be at most 5,000 characters."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -284,28 +341,161 @@ class ReviewOutcome(models.Model):
 
 
 def certificate_code() -> str:
+    """The public verification code: 144 random bits, so codes cannot be guessed or enumerated."""
     return secrets.token_urlsafe(18)
 
 
-class Certificate(models.Model):
-    """Next year's certificate, issued by the year-end review; anyone can check it by its code."""
+def certificate_subject_salt() -> str:
+    """The salt of the holder's hashed email in the Open Badges credential (one per certificate)."""
+    return secrets.token_hex(16)
 
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates")
+
+class Certificate(models.Model):
+    """A member's certificate for one certified period (a program year), never deleted.
+
+    The period's first certificate is issued when the person is certified (provisioning or
+    import) and each later one by the year-end review that renews them. Expiry is not stored: a
+    certificate is expired once its `valid_until` day has come, so the status can never be stale.
+    Staff may revoke one (with a reason) or re-issue it after a correction; the re-issued one
+    keeps the number (it is the same period) and gets a new verification code, and the old one
+    is kept, marked superseded.
+    """
+
+    class Source(models.TextChoices):
+        QUALIFICATION = "qualification", _("Issued on qualification")
+        RENEWAL = "renewal", _("Renewed by the year-end review")
+        CARRIED_OVER = "carried_over", _("Certified period without a review in MA Home")
+        REISSUE = "reissue", _("Re-issued after a correction")
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        REVOKED = "revoked", _("Revoked")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    class Status(models.TextChoices):
+        """What a reader is told: `State` combined with today's date."""
+
+        VALID = "valid", _("Valid")
+        NOT_YET_VALID = "not_yet_valid", _("Not yet valid")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+        SUPERSEDED = "superseded", _("Replaced")
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="certificates")
     program_year = models.ForeignKey(
-        ProgramYear, on_delete=models.PROTECT, related_name="certificates", help_text=_("The year reviewed.")
+        ProgramYear,
+        on_delete=models.PROTECT,
+        related_name="certificates",
+        null=True,
+        blank=True,
+        help_text=_("The year whose review renewed the certificate (empty for other sources)."),
     )
     year = models.PositiveSmallIntegerField(_("certified for year"))
-    number = models.CharField(_("number"), max_length=32, unique=True)
+    number = models.CharField(_("number"), max_length=32)
     verification_code = models.CharField(_("verification code"), max_length=64, unique=True, default=certificate_code)
-    valid_until = models.DateField(_("valid until"))
+    source = models.CharField(_("issued by"), max_length=16, choices=Source.choices, default=Source.RENEWAL)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), help_text=_("The day it expires (the year's deadline)."))
     issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.ACTIVE)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_reason = models.CharField(_("reason for revocation"), max_length=300, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    superseded_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
+    superseded_by = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="supersedes"
+    )
+    correction = models.CharField(
+        _("correction"), max_length=300, blank=True, help_text=_("Why this certificate replaced an earlier one.")
+    )
+    is_public = models.BooleanField(
+        _("public"), default=True, help_text=_("The holder may hide the public page; a revocation always shows.")
+    )
+    subject_salt = models.CharField(max_length=32, default=certificate_subject_salt, editable=False)
+    history = HistoricalRecords()
 
     class Meta:
-        ordering = ["-year", "number"]
+        ordering = ["-year", "-issued_at"]
         verbose_name = _("certificate")
+        indexes = [models.Index(fields=["member", "year"], name="certificate_member_year")]
         constraints = [
-            models.UniqueConstraint(fields=["member", "year"], name="certificate_once_per_member_year"),
+            models.UniqueConstraint(
+                fields=["member", "year"],
+                condition=~Q(state="superseded"),
+                name="certificate_one_live_per_member_year",
+                violation_error_message=_("This member already has a certificate for that year."),
+            ),
+            models.UniqueConstraint(
+                fields=["number"],
+                condition=~Q(state="superseded"),
+                name="certificate_number_unique_live",
+                violation_error_message=_("Another certificate already has this number."),
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__gt=models.F("valid_from")),
+                name="certificate_valid_until_after_from",
+                violation_error_message=_("A certificate must expire after the day it becomes valid."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="revoked") | (Q(revoked_at__isnull=False) & ~Q(revoked_reason="")),
+                name="certificate_revoked_has_reason",
+                violation_error_message=_("A revoked certificate needs the date and the reason."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="superseded") | Q(superseded_at__isnull=False),
+                name="certificate_superseded_has_date",
+                violation_error_message=_("A replaced certificate needs the date it was replaced."),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    def status_on(self, day: date) -> str:
+        """Valid, not yet valid, expired, revoked or replaced on `day` (revocation wins over dates)."""
+        if self.state == self.State.REVOKED or self.revoked_at is not None:
+            return self.Status.REVOKED
+        if self.state == self.State.SUPERSEDED:
+            return self.Status.SUPERSEDED
+        if day < self.valid_from:
+            return self.Status.NOT_YET_VALID
+        if day >= self.valid_until:
+            return self.Status.EXPIRED
+        return self.Status.VALID
+
+    @property
+    def expires_on(self) -> date:
+        """The last day it is valid (`valid_until` is the first day it is not)."""
+        return self.valid_until - timedelta(days=1)
+
+
+class ReviewRun(models.Model):
+    """The final year-end review of a program year: who ran it, when, and what it produced.
+
+    One per program year: the review page shows it and offers no second final run.
+    """
+
+    program_year = models.ForeignKey(ProgramYear, on_delete=models.PROTECT, related_name="review_runs")
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ran_at = models.DateTimeField(_("ran at"))
+    outcomes = models.PositiveIntegerField(_("review outcomes recorded"))
+    certificates = models.PositiveIntegerField(_("certificates issued"))
+    notifications = models.PositiveIntegerField(_("members to notify"))
+    counts = models.JSONField(_("members by outcome"), default=dict)
+
+    class Meta:
+        verbose_name = _("year-end review run")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program_year"],
+                name="reviewrun_once_per_year",
+                violation_error_message=_("The final year-end review of this program year has already run."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_year}: {self.ran_at:%Y-%m-%d}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -14,11 +15,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts.models import User
+from accounts.models import Notification, User
 from accounts.services import notification_create
 from contributions import rules
-from contributions.evidence import evidence_check
+from contributions.certificate_services import (  # noqa: F401 - certificate writes are contributions services too
+    certificate_reissue,
+    certificate_revoke,
+    certificate_set_public,
+    certificates_issue_missing,
+    renewal_certificate,
+)
+from contributions.errors import ContributionError  # the one domain error, re-exported
+from contributions.evidence import display_name, evidence_check, stored_name
 from contributions.models import (
     ActivityType,
     Certificate,
@@ -27,18 +37,33 @@ from contributions.models import (
     ProgramYear,
     RequirementStatus,
     ReviewOutcome,
+    ReviewRun,
     TargetOverride,
     TechnicalRequirement,
 )
 
 
-class ContributionError(Exception):
-    """A rule of the program refused the change; the message is for the member."""
-
-
 def points_for(*, activity_type: ActivityType, quantity: Decimal | int) -> int:
     """Claimed points: the type's points times the quantity, rounded half up."""
     return int((Decimal(activity_type.points) * Decimal(quantity)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+UNITS_PLURAL = {
+    ActivityType.Unit.ITEM: gettext_lazy("items"),
+    ActivityType.Unit.HOUR: gettext_lazy("hours"),
+    ActivityType.Unit.SESSION: gettext_lazy("sessions"),
+}
+
+
+def quantity_refusal(*, activity_type: ActivityType, quantity: Decimal | int) -> str | None:
+    """Why one claim of `quantity` is refused for this type (over its maximum per claim), or None."""
+    limit = activity_type.max_quantity_per_claim
+    if Decimal(quantity) <= limit:
+        return None
+    return _(
+        "“%(type)s” allows at most %(limit)s %(units)s per claim. For more, log separate contributions, "
+        "each with its own date."
+    ) % {"type": activity_type.name, "limit": f"{limit.normalize():f}", "units": UNITS_PLURAL[activity_type.unit]}
 
 
 def program_year_for_date(*, day: date) -> ProgramYear | None:
@@ -156,12 +181,29 @@ def _date_check(*, activity_type: ActivityType, occurred_on: date, today: date) 
         )
 
 
+def _quantity_check(*, activity_type: ActivityType, quantity: Decimal | int) -> None:
+    refusal = quantity_refusal(activity_type=activity_type, quantity=quantity)
+    if refusal:
+        raise ContributionError(refusal)
+
+
 def _evidence_check_for_submit(contribution: Contribution) -> None:
     if contribution.activity_type.evidence_required and not (contribution.evidence_url or contribution.evidence_file):
         raise ContributionError(
             _("“%(type)s” needs evidence: add a link or a file before submitting.")
             % {"type": contribution.activity_type.name}
         )
+
+
+def _evidence_attach(contribution: Contribution, evidence_file: UploadedFile) -> None:
+    """Check the file's real type, keep the member's name for display, store it under the server's name."""
+    try:
+        kind = evidence_check(evidence_file)
+    except ValidationError as error:
+        raise ContributionError(" ".join(error.messages)) from error
+    contribution.evidence_name = display_name(evidence_file.name or "")
+    evidence_file.name = stored_name(kind)
+    contribution.evidence_file = evidence_file
 
 
 def _save(contribution: Contribution, *, actor: User | None, reason: str = "") -> None:
@@ -198,11 +240,7 @@ def contribution_create(
         )
     _submission_window_check(program_year=activity_type.program_year, today=today)
     _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
-    if evidence_file is not None:
-        try:
-            evidence_check(evidence_file)
-        except ValidationError as error:
-            raise ContributionError(" ".join(error.messages)) from error
+    _quantity_check(activity_type=activity_type, quantity=quantity)
     contribution = Contribution(
         member=member,
         program_year=activity_type.program_year,
@@ -217,7 +255,7 @@ def contribution_create(
         source=Contribution.Source.MANUAL,
     )
     if evidence_file is not None:
-        contribution.evidence_file = evidence_file
+        _evidence_attach(contribution, evidence_file)
     if submit:
         _evidence_check_for_submit(contribution)
         contribution.state = Contribution.State.SUBMITTED
@@ -249,12 +287,9 @@ def contribution_update(
         raise ContributionError(_("“%(type)s” cannot be submitted by hand.") % {"type": activity_type.name})
     _submission_window_check(program_year=activity_type.program_year, today=today)
     _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
+    _quantity_check(activity_type=activity_type, quantity=quantity)
     if evidence_file is not None:
-        try:
-            evidence_check(evidence_file)
-        except ValidationError as error:
-            raise ContributionError(" ".join(error.messages)) from error
-        contribution.evidence_file = evidence_file
+        _evidence_attach(contribution, evidence_file)
     contribution.activity_type = activity_type
     contribution.program_year = activity_type.program_year
     contribution.title = title
@@ -308,22 +343,79 @@ def contribution_withdraw(*, contribution: Contribution, member: User) -> Contri
 # --- Verification -------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def contribution_decide(
-    *,
-    contribution_id: int,
-    verifier: User,
-    decision: str,
-    awarded_points: int | None = None,
-    note: str = "",
-) -> Contribution:
-    """A verifier's decision: verify (at the claimed or other points), reject, or ask for more information.
+@dataclass(frozen=True)
+class AwardLimit:
+    """How many points one contribution may be awarded, and why.
 
-    The row is locked first, so of two verifiers deciding at once the second finds the item
-    already decided and is refused: one decision, one history entry.
+    `bound` is the type's points for the claimed quantity, lowered to the type's annual cap;
+    a program admin may go above it with a reason, never above `ceiling` (the program-wide
+    MAHOME_MAX_POINTS_PER_CONTRIBUTION).
     """
-    if decision not in DECISIONS:
-        raise ValueError(decision)
+
+    for_quantity: int
+    annual_cap: int | None
+    ceiling: int
+
+    @property
+    def bound(self) -> int:
+        limits = [self.for_quantity, self.ceiling]
+        if self.annual_cap is not None:
+            limits.append(self.annual_cap)
+        return min(limits)
+
+    def explain(self) -> str:
+        if self.annual_cap is not None and self.annual_cap < self.for_quantity and self.annual_cap <= self.ceiling:
+            return _("at most %(n)s points: the type's annual cap of %(n)s points") % {"n": self.annual_cap}
+        if self.ceiling < self.for_quantity:
+            return _("at most %(n)s points: the program's ceiling of %(n)s points per contribution") % {
+                "n": self.ceiling
+            }
+        return _("at most %(n)s points: the type's points for the claimed quantity") % {"n": self.for_quantity}
+
+
+def award_limit(*, contribution: Contribution) -> AwardLimit:
+    """The one rule for an award's size: the decide and correct pages show it, the services enforce it."""
+    return AwardLimit(
+        for_quantity=points_for(activity_type=contribution.activity_type, quantity=contribution.quantity),
+        annual_cap=contribution.activity_type.annual_cap,
+        ceiling=settings.MAHOME_MAX_POINTS_PER_CONTRIBUTION,
+    )
+
+
+def may_override_award_bounds(user: User) -> bool:
+    return user.has_perm("contributions.override_award_bounds")
+
+
+def _award_check(*, contribution: Contribution, points: int, staff: User, override_reason: str) -> str:
+    """Refuse an award outside the bounds; returns the override reason to record ('' if none was needed)."""
+    if points < 0:
+        raise ContributionError(_("Awarded points cannot be negative."))
+    limit = award_limit(contribution=contribution)
+    override_reason = override_reason.strip()
+    if points <= limit.bound:
+        return ""
+    if not may_override_award_bounds(staff):
+        raise ContributionError(
+            _("“%(title)s” can be awarded %(limit)s. Only a program admin can award more, with a reason.")
+            % {"title": contribution.title, "limit": limit.explain()}
+        )
+    if points > limit.ceiling:
+        raise ContributionError(
+            _(
+                "%(points)s points is more than the program allows for one contribution: at most %(n)s points, "
+                "even with an override."
+            )
+            % {"points": points, "n": limit.ceiling}
+        )
+    if not override_reason:
+        raise ContributionError(
+            _("%(points)s points goes beyond the bound (%(limit)s): give the reason for the override.")
+            % {"points": points, "limit": limit.explain()}
+        )
+    return override_reason
+
+
+def _lock_for_staff(contribution_id: int) -> Contribution:
     contribution = (
         Contribution.objects.select_for_update(no_key=True, of=("self",))
         .select_related("member", "activity_type", "program_year")
@@ -332,23 +424,65 @@ def contribution_decide(
     )
     if contribution is None:
         raise ContributionError(_("This contribution no longer exists."))
-    allowed = (
-        (Contribution.State.SUBMITTED,)
-        if decision == "needs_info"
-        else (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
-    )
+    return contribution
+
+
+def _change_reason(step: str, *, note: str = "", override_reason: str = "") -> str:
+    reason = step
+    if note:
+        reason += f": {note}"
+    if override_reason:
+        reason += f" [override: {override_reason}]"
+    return reason[:100]
+
+
+# Which items each decision applies to; bulk actions skip (and name) the others.
+DECISION_STATES = {
+    "verify": (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO),
+    "reject": (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO),
+    "needs_info": (Contribution.State.SUBMITTED,),
+}
+# "Verify at the claimed points" in bulk leaves items that wait on the member's answer alone.
+BULK_STATES = {
+    **DECISION_STATES,
+    "verify": (Contribution.State.SUBMITTED,),
+    "reopen": (Contribution.State.VERIFIED, Contribution.State.REJECTED),
+}
+DECIDED_STATES = (Contribution.State.VERIFIED, Contribution.State.REJECTED)
+
+
+@transaction.atomic
+def contribution_decide(
+    *,
+    contribution_id: int,
+    verifier: User,
+    decision: str,
+    awarded_points: int | None = None,
+    note: str = "",
+    override_reason: str = "",
+    states: tuple[str, ...] | None = None,
+) -> Contribution:
+    """A verifier's decision: verify (at the claimed or other points), reject, or ask for more information.
+
+    The row is locked first, so of two verifiers deciding at once the second finds the item
+    already decided and is refused: one decision, one history entry. Awards are bounded by
+    `award_limit`; `states` narrows the states the decision applies to (bulk actions).
+    """
+    if decision not in DECISIONS:
+        raise ValueError(decision)
+    contribution = _lock_for_staff(contribution_id)
+    allowed = states or DECISION_STATES[decision]
     if contribution.state not in allowed:
-        raise ContributionError(
-            _("“%(title)s” is %(state)s: someone already decided on it.")
-            % {"title": contribution.title, "state": contribution.get_state_display().lower()}
-        )
+        raise ContributionError(_state_refusal(contribution, decision=decision))
     note = note.strip()
     if decision in ("needs_info", "reject") and not note:
         raise ContributionError(_("Tell the member why: a message is required."))
+    override = ""
     if decision == "verify":
         points = contribution.claimed_points if awarded_points is None else awarded_points
-        if points < 0:
-            raise ContributionError(_("Awarded points cannot be negative."))
+        override = _award_check(
+            contribution=contribution, points=points, staff=verifier, override_reason=override_reason
+        )
         if points != contribution.claimed_points and not note:
             raise ContributionError(_("Explain to the member why the awarded points differ from the claimed points."))
         contribution.state = Contribution.State.VERIFIED
@@ -361,22 +495,128 @@ def contribution_decide(
     contribution.decision_note = note
     contribution.decided_by = verifier
     contribution.decided_at = timezone.now()
-    _save(contribution, actor=verifier, reason=decision)
+    _save(contribution, actor=verifier, reason=_change_reason(decision, override_reason=override))
     _notify_decision(contribution)
     return contribution
 
 
-def _notify_decision(contribution: Contribution) -> None:
-    url = reverse("contributions:detail", args=[contribution.pk])
-    if contribution.state == Contribution.State.VERIFIED:
-        title = _("Verified: %(title)s (%(points)s points)") % {
+DECISION_NAMES = {
+    "verify": gettext_lazy("verify at the claimed points"),
+    "reject": gettext_lazy("reject"),
+    "needs_info": gettext_lazy("ask for more information"),
+    "reopen": gettext_lazy("reopen"),
+}
+
+
+def _state_refusal(contribution: Contribution, *, decision: str) -> str:
+    state = contribution.get_state_display().lower()
+    if contribution.state in DECIDED_STATES and decision in DECISION_STATES:
+        return _("“%(title)s” is %(state)s: someone already decided on it.") % {
             "title": contribution.title,
-            "points": contribution.awarded_points,
+            "state": state,
         }
-    elif contribution.state == Contribution.State.REJECTED:
-        title = _("Not accepted: %(title)s") % {"title": contribution.title}
+    applies_to = ", ".join(str(Contribution.State(s).label).lower() for s in BULK_STATES.get(decision, ()))
+    return _("“%(title)s” is %(state)s; “%(action)s” applies only to items that are %(states)s.") % {
+        "title": contribution.title,
+        "state": state,
+        "action": DECISION_NAMES[decision],
+        "states": applies_to,
+    }
+
+
+@transaction.atomic
+def contribution_correct(
+    *,
+    contribution_id: int,
+    staff: User,
+    state: str,
+    awarded_points: int | None,
+    reason: str,
+    override_reason: str = "",
+) -> Contribution:
+    """Staff change a decision: verified at other points, or not accepted; the member is told why, once.
+
+    Nothing is final: a corrected item can be corrected again or reopened.
+    """
+    if state not in DECIDED_STATES:
+        raise ValueError(state)
+    contribution = _lock_for_staff(contribution_id)
+    if contribution.state not in DECIDED_STATES:
+        raise ContributionError(
+            _("“%(title)s” has not been decided yet (%(state)s): decide it instead of correcting it.")
+            % {"title": contribution.title, "state": contribution.get_state_display().lower()}
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ContributionError(_("Give the reason for the correction: the member will see it."))
+    override = ""
+    if state == Contribution.State.VERIFIED:
+        points = contribution.claimed_points if awarded_points is None else awarded_points
+        override = _award_check(contribution=contribution, points=points, staff=staff, override_reason=override_reason)
     else:
-        title = _("More information needed: %(title)s") % {"title": contribution.title}
+        points = 0
+    if (state, points) == (contribution.state, contribution.awarded_points):
+        raise ContributionError(
+            _("“%(title)s” is already %(state)s with %(points)s points: nothing to correct.")
+            % {"title": contribution.title, "state": contribution.get_state_display().lower(), "points": points}
+        )
+    contribution.state = state
+    contribution.awarded_points = points
+    contribution.decision_note = reason
+    contribution.decided_by = staff
+    contribution.decided_at = timezone.now()
+    _save(contribution, actor=staff, reason=_change_reason("correct", note=reason, override_reason=override))
+    _notify_decision(contribution, corrected=True)
+    return contribution
+
+
+@transaction.atomic
+def contribution_reopen(*, contribution_id: int, staff: User, reason: str) -> Contribution:
+    """Put a decided item back in the queue (pending, no points) to be decided again."""
+    contribution = _lock_for_staff(contribution_id)
+    if contribution.state not in DECIDED_STATES:
+        raise ContributionError(
+            _("“%(title)s” has not been decided (%(state)s): there is nothing to reopen.")
+            % {"title": contribution.title, "state": contribution.get_state_display().lower()}
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ContributionError(_("Give the reason for reopening: the member will see it."))
+    contribution.state = Contribution.State.SUBMITTED
+    contribution.awarded_points = None
+    contribution.decision_note = reason
+    contribution.decided_by = staff
+    contribution.decided_at = timezone.now()
+    contribution.submitted_at = contribution.submitted_at or timezone.now()
+    _save(contribution, actor=staff, reason=_change_reason("reopen", note=reason))
+    _notify_decision(contribution, corrected=True)
+    return contribution
+
+
+def contribution_reverse(*, contribution_id: int, staff: User, note: str) -> Contribution:
+    """Staff take back the points of a verified item: a correction to "not accepted" (it can be reopened)."""
+    return contribution_correct(
+        contribution_id=contribution_id, staff=staff, state=Contribution.State.REJECTED, awarded_points=0, reason=note
+    )
+
+
+def _notify_decision(contribution: Contribution, *, corrected: bool = False) -> None:
+    url = reverse("contributions:detail", args=[contribution.pk])
+    values = {"title": contribution.title, "points": contribution.awarded_points}
+    if contribution.state == Contribution.State.VERIFIED:
+        title = (
+            _("Decision corrected: %(title)s is verified at %(points)s points")
+            if corrected
+            else _("Verified: %(title)s (%(points)s points)")
+        ) % values
+    elif contribution.state == Contribution.State.REJECTED:
+        title = (
+            _("Decision corrected: %(title)s is not accepted") if corrected else _("Not accepted: %(title)s")
+        ) % values
+    elif contribution.state == Contribution.State.SUBMITTED:
+        title = _("Back in review: %(title)s") % values
+    else:
+        title = _("More information needed: %(title)s") % values
     notification_create(
         user=contribution.member,
         kind="maintenance.decision",
@@ -386,39 +626,39 @@ def _notify_decision(contribution: Contribution) -> None:
     )
 
 
-def contributions_verify_bulk(*, contribution_ids: list[int], verifier: User) -> tuple[int, list[str]]:
-    """Verify each item at its claimed points; items decided meanwhile are skipped and named."""
-    done, skipped = 0, []
+@dataclass
+class BulkResult:
+    done: list[Contribution] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (title, why)
+
+
+def contributions_decide_bulk(*, contribution_ids: list[int], staff: User, decision: str, note: str = "") -> BulkResult:
+    """Apply one decision (or a reopen) to many items, each under its own row lock.
+
+    Items in a state the decision does not apply to, or decided meanwhile, are skipped and
+    named with the reason; the others are decided.
+    """
+    if decision not in BULK_STATES:
+        raise ValueError(decision)
+    result = BulkResult()
+    titles = dict(Contribution.objects.filter(pk__in=contribution_ids).values_list("pk", "title"))
     for contribution_id in contribution_ids:
         try:
-            contribution_decide(contribution_id=contribution_id, verifier=verifier, decision="verify")
-            done += 1
+            if decision == "reopen":
+                contribution = contribution_reopen(contribution_id=contribution_id, staff=staff, reason=note)
+            else:
+                contribution = contribution_decide(
+                    contribution_id=contribution_id,
+                    verifier=staff,
+                    decision=decision,
+                    note=note,
+                    states=BULK_STATES[decision],
+                )
         except ContributionError as error:
-            skipped.append(str(error))
-    return done, skipped
-
-
-@transaction.atomic
-def contribution_reverse(*, contribution_id: int, staff: User, note: str) -> Contribution:
-    """Staff take back the points of a verified item (e.g. an auto-tracked credit given in error)."""
-    contribution = (
-        Contribution.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("member", "activity_type")
-        .filter(pk=contribution_id)
-        .first()
-    )
-    if contribution is None or contribution.state != Contribution.State.VERIFIED:
-        raise ContributionError(_("Only verified contributions can be reversed."))
-    if not note.strip():
-        raise ContributionError(_("Tell the member why: a message is required."))
-    contribution.state = Contribution.State.REJECTED
-    contribution.awarded_points = 0
-    contribution.decision_note = note.strip()
-    contribution.decided_by = staff
-    contribution.decided_at = timezone.now()
-    _save(contribution, actor=staff, reason="reverse")
-    _notify_decision(contribution)
-    return contribution
+            result.skipped.append((titles.get(contribution_id, str(contribution_id)), str(error)))
+        else:
+            result.done.append(contribution)
+    return result
 
 
 # --- Program years, targets, requirements, opt-outs -----------------------------------------------
@@ -433,6 +673,40 @@ def program_year_publish(*, program_year: ProgramYear, by: User | None = None) -
         program_year.full_clean()
         program_year.save()
     return program_year
+
+
+@transaction.atomic
+def program_year_save(*, program_year: ProgramYear, by: User | None) -> ProgramYear:
+    """Create or change a program year's rules and dates; the history records who (`by`)."""
+    program_year._history_user = by
+    program_year.full_clean()
+    program_year.save()
+    return program_year
+
+
+@transaction.atomic
+def technical_requirement_save(*, requirement: TechnicalRequirement, by: User | None) -> TechnicalRequirement:
+    """Create or change one of a year's technical requirements; the history records who."""
+    requirement._history_user = by
+    requirement.full_clean()
+    requirement.save()
+    return requirement
+
+
+@transaction.atomic
+def technical_requirement_delete(*, requirement: TechnicalRequirement, by: User | None) -> None:
+    """Remove a requirement (its deletion is kept in the history, with who)."""
+    requirement._history_user = by
+    requirement.delete()
+
+
+@transaction.atomic
+def activity_type_save(*, activity_type: ActivityType, by: User | None) -> ActivityType:
+    """Create or change a line of a year's catalogue; the history records who (`by`)."""
+    activity_type._history_user = by
+    activity_type.full_clean()
+    activity_type.save()
+    return activity_type
 
 
 @transaction.atomic
@@ -518,6 +792,17 @@ class ReviewEntry:
     outcome: str
     reasons: list[str]
     certificate_number: str = ""
+    pending: int = 0  # submitted, waiting for a verifier
+    needs_info: int = 0  # waiting on the member's answer
+    would_meet: bool = False  # short of the target, but the waiting points would cover it
+
+    @property
+    def outcome_label(self) -> str:
+        return str(ReviewOutcome.Outcome(self.outcome).label)
+
+    @property
+    def waiting(self) -> int:
+        return self.pending + self.needs_info
 
 
 @dataclass
@@ -527,6 +812,15 @@ class ReviewReport:
     entries: list[ReviewEntry] = field(default_factory=list)
     created_outcomes: int = 0
     created_certificates: int = 0
+    # What a final run would produce now (the confirmation page says so before anything is written).
+    planned_outcomes: int = 0
+    planned_certificates: int = 0
+    planned_notifications: int = 0
+    planned_emails: int = 0
+    run: ReviewRun | None = None  # the final run, once it happened
+    already_ran: bool = False  # a final run was asked for, but one had already run: nothing changed
+    outcomes_to_record: list[ReviewOutcome] = field(default_factory=list, repr=False)
+    certificates_to_issue: list[Certificate] = field(default_factory=list, repr=False)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -534,6 +828,15 @@ class ReviewReport:
         for entry in self.entries:
             counts[entry.outcome] += 1
         return counts
+
+    @property
+    def counts_in_words(self) -> list[tuple[str, int]]:
+        return [(str(ReviewOutcome.Outcome(key).label), n) for key, n in self.counts.items()]
+
+    @property
+    def notifications_on(self) -> date | None:
+        """The day outcome notifications go out (None: as soon as the final review runs)."""
+        return self.program_year.notification_on
 
     def as_json(self) -> dict:
         return {
@@ -569,6 +872,21 @@ def _review_decision(standing) -> tuple[str, list[str]]:
                 "missing": standing.target_points - standing.verified,
             }
         )
+        if standing.pending:
+            reasons.append(
+                _(
+                    "%(waiting)s points waiting (%(submitted)s submitted, %(needs_info)s needing more information)"
+                    "%(cover)s."
+                )
+                % {
+                    "waiting": standing.pending,
+                    "submitted": standing.pending - standing.needs_info,
+                    "needs_info": standing.needs_info,
+                    "cover": _(" would cover it if verified")
+                    if standing.verified + standing.pending >= standing.target_points
+                    else "",
+                }
+            )
     for requirement in standing.requirements_pending:
         reasons.append(_("Technical requirement not met: %(name)s.") % {"name": requirement.requirement.name})
     if reasons:
@@ -579,36 +897,84 @@ def _review_decision(standing) -> tuple[str, list[str]]:
     ]
 
 
-def certificate_number(*, year: int, member_id: int) -> str:
-    return f"MA-{year}-{member_id:06d}"
+def _review_dedupe_key(program_year: ProgramYear) -> str:
+    return f"maintenance-{program_year.year}-review"
 
 
 def year_end_review(
     *, program_year: ProgramYear, dry_run: bool = True, today: date | None = None, by: User | None = None
 ) -> ReviewReport:
-    """Decide every member's outcome; the final run records it and issues next year's certificates.
+    """Decide every member's outcome; the final run records it, issues next year's certificates
+    and records the run (who, when, what it produced).
 
-    Outcomes and certificates are unique per member and year and inserted with ON CONFLICT DO
-    NOTHING, so a second run (or two admins at once) changes nothing. A member already reviewed
-    keeps the recorded outcome.
+    The dry run also says what a final run would produce (outcomes, certificates, notifications).
+    The final run locks the program year's row: of two admins pressing at once, the second finds
+    the run recorded and changes nothing. Outcomes and certificates are unique per member and year
+    and inserted with ON CONFLICT DO NOTHING, so a run from the command after one from the admin
+    changes nothing either. A member already reviewed keeps the recorded outcome.
     """
+    today = today or timezone.localdate()
+    if dry_run:
+        return _review_compute(program_year=program_year, dry_run=True)
     from contributions import selectors
 
-    today = today or timezone.localdate()
-    if not dry_run and selectors.submissions_open(program_year=program_year, today=today):
+    if selectors.submissions_open(program_year=program_year, today=today):
         raise ContributionError(
             _("The %(year)s year is still open for submissions (deadline or grace period); review it afterwards.")
             % {"year": program_year.year}
         )
+    with transaction.atomic():
+        ProgramYear.objects.select_for_update(no_key=True).filter(pk=program_year.pk).first()
+        run = ReviewRun.objects.filter(program_year=program_year).select_related("run_by").first()
+        report = _review_compute(program_year=program_year, dry_run=False)
+        if run is not None:
+            report.run, report.already_ran = run, True
+        else:
+            report.created_outcomes = len(
+                ReviewOutcome.objects.bulk_create(report.outcomes_to_record, ignore_conflicts=True)
+            )
+            issued = report.certificates_to_issue
+            Certificate.objects.bulk_create(issued, ignore_conflicts=True)
+            created = list(Certificate.objects.filter(verification_code__in=[c.verification_code for c in issued]))
+            Certificate.history.bulk_history_create(created, default_user=by, default_change_reason="year-end review")
+            report.created_certificates = len(created)
+            run = ReviewRun(
+                program_year=program_year,
+                run_by=by,
+                ran_at=timezone.now(),
+                outcomes=report.created_outcomes,
+                certificates=report.created_certificates,
+                notifications=report.planned_notifications,
+                counts=report.counts,
+            )
+            run.full_clean(validate_constraints=False)
+            run.save()
+            report.run = run
+    review_notifications_send(program_year=program_year, today=today)
+    return report
+
+
+def _review_compute(*, program_year: ProgramYear, dry_run: bool) -> ReviewReport:
+    """Every member's outcome (recorded or to record) and what a final run would write."""
+    from contributions import selectors
+
     members = list(selectors.eligible_members(program_year=program_year))
     standings = selectors.member_years(program_year=program_year, members=members, today=program_year.deadline)
     next_year = program_year.year + 1
-    following = ProgramYear.objects.filter(year=next_year).first()
-    valid_until = following.deadline if following else date(next_year + 1, 1, 1)
+    program_years = {p.year: p for p in ProgramYear.objects.filter(year__in=[program_year.year, next_year])}
     existing_certificates = dict(
         Certificate.objects.filter(year=next_year, member__in=members).values_list("member_id", "number")
     )
-    report = ReviewReport(program_year=program_year, dry_run=dry_run)
+    notified = set(
+        Notification.objects.filter(dedupe_key=_review_dedupe_key(program_year), user__in=members).values_list(
+            "user_id", flat=True
+        )
+    )
+    report = ReviewReport(
+        program_year=program_year,
+        dry_run=dry_run,
+        run=ReviewRun.objects.filter(program_year=program_year).select_related("run_by").first(),
+    )
     outcomes, certificates = [], []
     for standing in standings:
         if standing.outcome is not None:
@@ -627,18 +993,17 @@ def year_end_review(
                     reasons=reasons,
                 )
             )
+        if standing.member.pk not in notified:
+            report.planned_notifications += 1
+            member = standing.member
+            report.planned_emails += member.is_active and member.wants_email("maintenance.review")
         number = existing_certificates.get(standing.member.pk, "")
         if outcome == ReviewOutcome.Outcome.RECERTIFIED and not number:
-            number = certificate_number(year=next_year, member_id=standing.member.pk)
-            certificates.append(
-                Certificate(
-                    member=standing.member,
-                    program_year=program_year,
-                    year=next_year,
-                    number=number,
-                    valid_until=valid_until,
-                )
+            certificate = renewal_certificate(
+                member=standing.member, reviewed=program_year, program_years=program_years
             )
+            number = certificate.number
+            certificates.append(certificate)
         report.entries.append(
             ReviewEntry(
                 member=standing.member,
@@ -647,14 +1012,14 @@ def year_end_review(
                 outcome=outcome,
                 reasons=reasons,
                 certificate_number=number if not dry_run or standing.outcome is not None else "",
+                pending=standing.pending - standing.needs_info,
+                needs_info=standing.needs_info,
+                would_meet=outcome == ReviewOutcome.Outcome.LAPSED
+                and standing.verified < standing.target_points <= standing.verified + standing.pending,
             )
         )
-    if dry_run:
-        return report
-    with transaction.atomic():
-        report.created_outcomes = len(ReviewOutcome.objects.bulk_create(outcomes, ignore_conflicts=True))
-        report.created_certificates = len(Certificate.objects.bulk_create(certificates, ignore_conflicts=True))
-    review_notifications_send(program_year=program_year, today=today)
+    report.planned_outcomes, report.planned_certificates = len(outcomes), len(certificates)
+    report.outcomes_to_record, report.certificates_to_issue = outcomes, certificates
     return report
 
 
@@ -685,7 +1050,7 @@ def review_notifications_send(*, program_year: ProgramYear, today: date | None =
             title=title,
             body="\n".join(outcome.reasons),
             url=url,
-            dedupe_key=f"maintenance-{program_year.year}-review",
+            dedupe_key=_review_dedupe_key(program_year),
         )
         sent += created is not None
     return sent
@@ -785,9 +1150,10 @@ def contributions_sync_community(
     `counts` holds `(user_id, activity type code, count of that activity in the year)`. Each
     row becomes (or updates) the contribution keyed `community:{year}:{code}:{user_id}`, so a
     member's forum replies are counted once however often the recompute runs; points are the
-    type's points for the count, capped at the type's annual cap. Set-based: one multi-row
-    `INSERT ... ON CONFLICT (source_key) DO UPDATE` per 500 rows, and one history insert for
-    the rows that actually changed. Returns how many contributions were created or changed.
+    type's points for the count, capped at the type's annual cap. Set-based whatever the number
+    of members: the rows travel as arrays into one `INSERT ... SELECT FROM unnest(...) ON CONFLICT
+    (source_key) DO UPDATE` and one history insert covers the rows that were created or changed.
+    Returns how many contributions were created or changed.
     """
     from django.db import connection
 
@@ -798,78 +1164,67 @@ def contributions_sync_community(
         )
     }
     now = timezone.now()
-    rows = []
+    member_ids, type_ids, titles, quantities, points, keys = [], [], [], [], [], []
     for user_id, code, quantity in counts:
         activity_type = types.get(code)
         if activity_type is None or quantity <= 0:
             continue
-        points = points_for(activity_type=activity_type, quantity=quantity)
+        awarded = points_for(activity_type=activity_type, quantity=quantity)
         if activity_type.annual_cap is not None:
-            points = min(points, activity_type.annual_cap)
-        rows.append(
-            (
-                user_id,
+            awarded = min(awarded, activity_type.annual_cap)
+        member_ids.append(user_id)
+        type_ids.append(activity_type.pk)
+        titles.append(f"{activity_type.name}: {quantity} in the community ({program_year.year})"[:200])
+        quantities.append(Decimal(quantity))
+        points.append(awarded)
+        keys.append(f"community:{program_year.year}:{code}:{user_id}")
+    if not keys:
+        return 0
+    table = Contribution._meta.db_table
+    history = Contribution.history.model
+    tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (member_id, program_year_id, activity_type_id, title, description, "  # noqa: S608
+            "occurred_on, quantity, evidence_url, evidence_file, evidence_name, state, claimed_points, "
+            "awarded_points, decision_note, decided_at, source, source_key, created_at, submitted_at, updated_at) "
+            "SELECT r.member_id, %s, r.activity_type_id, r.title, %s, %s, r.quantity, '', '', '', %s, r.points, "
+            "r.points, %s, %s, %s, r.source_key, %s, %s, %s "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::numeric[], %s::integer[], %s::text[]) "
+            "AS r(member_id, activity_type_id, title, quantity, points, source_key) "
+            f"ON CONFLICT (source_key) WHERE NOT (source_key = '') DO UPDATE SET "
+            f"quantity = excluded.quantity, claimed_points = excluded.claimed_points, "
+            f"awarded_points = excluded.awarded_points, title = excluded.title, "
+            f"occurred_on = excluded.occurred_on, updated_at = excluded.updated_at "
+            f"WHERE {table}.quantity <> excluded.quantity "
+            f"OR {table}.awarded_points IS DISTINCT FROM excluded.awarded_points "
+            "RETURNING id, (xmax = 0)",
+            [
                 program_year.pk,
-                activity_type.pk,
-                f"{activity_type.name}: {quantity} in the community ({program_year.year})"[:200],
                 "Counted automatically from community activity.",
                 occurred_on,
-                Decimal(quantity),
-                "",
-                "",
                 Contribution.State.VERIFIED,
-                points,
-                points,
                 "Credited automatically from community activity.",
                 now,
                 Contribution.Source.COMMUNITY,
-                f"community:{program_year.year}:{code}:{user_id}",
                 now,
                 now,
                 now,
-            )
+                member_ids,
+                type_ids,
+                titles,
+                quantities,
+                points,
+                keys,
+            ],
         )
-    if not rows:
-        return 0
-    table = Contribution._meta.db_table
-    columns = (
-        "member_id, program_year_id, activity_type_id, title, description, occurred_on, quantity, evidence_url, "
-        "evidence_file, state, claimed_points, awarded_points, decision_note, decided_at, source, source_key, "
-        "created_at, submitted_at, updated_at"
-    )
-    history = Contribution.history.model
-    tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
-    created_ids: list[int] = []
-    updated_ids: list[int] = []
-    with transaction.atomic(), connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            existing = set(
-                Contribution.objects.filter(source_key__in=[row[15] for row in chunk]).values_list(
-                    "source_key", flat=True
-                )
-            )
-            placeholders = ", ".join(["(" + ", ".join(["%s"] * 19) + ")"] * len(chunk))
+        written = cursor.fetchall()
+        if written:
+            created = [pk for pk, inserted in written if inserted]
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608 - names from the model
-                f"ON CONFLICT (source_key) WHERE NOT (source_key = '') DO UPDATE SET "
-                f"quantity = excluded.quantity, claimed_points = excluded.claimed_points, "
-                f"awarded_points = excluded.awarded_points, title = excluded.title, "
-                f"occurred_on = excluded.occurred_on, updated_at = excluded.updated_at "
-                f"WHERE {table}.quantity <> excluded.quantity "
-                f"OR {table}.awarded_points IS DISTINCT FROM excluded.awarded_points "
-                f"RETURNING id, source_key",
-                [value for row in chunk for value in row],
+                f"INSERT INTO {history._meta.db_table} ({', '.join(tracked)}, history_date, "  # noqa: S608
+                f"history_change_reason, history_type, history_user_id) SELECT {', '.join(tracked)}, %s, %s, "
+                f"CASE WHEN id = ANY(%s) THEN '+' ELSE '~' END, NULL FROM {table} WHERE id = ANY(%s)",
+                [now, "Community recompute", created, [pk for pk, _inserted in written]],
             )
-            for pk, source_key in cursor.fetchall():
-                (updated_ids if source_key in existing else created_ids).append(pk)
-        for history_type, ids_of_type in (("+", created_ids), ("~", updated_ids)):
-            for start in range(0, len(ids_of_type), 1000):
-                ids = ids_of_type[start : start + 1000]
-                cursor.execute(
-                    f"INSERT INTO {history._meta.db_table} ({', '.join(tracked)}, history_date, "  # noqa: S608
-                    f"history_change_reason, history_type, history_user_id) SELECT {', '.join(tracked)}, %s, %s, "
-                    f"%s, NULL FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})",
-                    [now, "Community recompute", history_type, *ids],
-                )
-    return len(created_ids) + len(updated_ids)
+    return len(written)

@@ -59,9 +59,7 @@ def test_a_program_admin_is_not_shown_superuser_groups_or_permissions(staff_clie
 def test_a_program_admin_cannot_grant_superuser_even_by_posting_the_field(staff_client, member):
     _response, form = _change_form(staff_client, member)
     data = _post_data(form)
-    data.update(
-        is_superuser="on", is_staff="on", groups=[Group.objects.get(name=PROGRAM_ADMIN).pk], staff_role=""
-    )
+    data.update(is_superuser="on", is_staff="on", groups=[Group.objects.get(name=PROGRAM_ADMIN).pk], staff_role="")
     response = staff_client.post(f"/admin/accounts/user/{member.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     member.refresh_from_db()

@@ -240,3 +240,31 @@ def test_members_are_linked_when_their_ma_account_is_created_later(tmp_path):
     member = CommunityMember.objects.get()
     assert member.user == user and member.needs_recompute
     assert services.members_link_accounts() == 0
+
+
+def test_integral_floats_are_whole_numbers_and_fractions_are_refused_with_their_line(tmp_path):
+    """pandas writes integer columns with gaps as floats: `3.0` is three, `2.5` is an error on its line."""
+    path = write_jsonl(
+        tmp_path / "floats.jsonl",
+        [
+            event(1, "m1", "read", quantity=3.0, minutes=12.0),
+            event(2, "m1", "visit", minutes=2.5),
+            event(3, "m1", "reply", quantity=1e0),
+        ],
+    )
+    result = services.activity_ingest_file(path=path, recompute=False)
+    assert (result.imported, result.bad) == (2, 1)
+    assert result.errors == [{"line": 2, "reason": "minutes must be a whole number, got 2.5"}]
+    read = ActivityEvent.objects.get(event_id="e1")
+    assert (read.quantity, read.minutes) == (3, 12)
+
+
+def test_csv_integral_floats_are_whole_numbers(tmp_path):
+    path = write_csv(
+        tmp_path / "floats.csv",
+        [event(1, "m1", "read", quantity="3.0", minutes="12.00"), event(2, "m1", "read", quantity="3.5")],
+    )
+    result = services.activity_ingest_file(path=path, recompute=False)
+    assert (result.imported, result.bad) == (1, 1)
+    assert result.errors == [{"line": 3, "reason": "quantity must be a whole number, got '3.5'"}]
+    assert ActivityEvent.objects.get(event_id="e1").quantity == 3
