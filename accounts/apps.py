@@ -9,6 +9,11 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.middleware import session_activity_on_login
         from accounts.roles import roles_sync_permissions
+
+        user_logged_in.connect(session_activity_on_login, dispatch_uid="accounts.session_activity_on_login")
 
         post_migrate.connect(roles_sync_permissions, dispatch_uid="accounts.roles_sync_permissions")

@@ -60,3 +60,64 @@ class SSOProviderUnavailableMiddleware:
         response = render(request, "accounts/sso_unavailable.html", status=503)
         response["Retry-After"] = "60"
         return response
+
+
+SESSION_ACTIVITY_KEY = "_mahome_activity"
+
+
+def session_activity_record(request, *, force: bool = False) -> None:
+    """Write allauth's UserSession row ("last seen", address, browser) unless the session says it is fresh.
+
+    The session remembers when, from which address and with which browser the row was last written;
+    the row is written again only when that is older than `MAHOME_SESSION_ACTIVITY_SECONDS` or the
+    address or browser changed (so allauth's `session_client_changed` signal still fires at once).
+    """
+    import time
+
+    from allauth.account.adapter import get_adapter
+    from allauth.usersessions.models import UserSession
+    from django.conf import settings
+
+    client = [get_adapter().get_client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:200]]
+    now = int(time.time())
+    seen = request.session.get(SESSION_ACTIVITY_KEY)
+    if not force and seen and seen[1:] == client and now - seen[0] < settings.MAHOME_SESSION_ACTIVITY_SECONDS:
+        return
+    UserSession.objects.create_from_request(request)
+    request.session[SESSION_ACTIVITY_KEY] = [now, *client]
+
+
+def session_activity_on_login(sender, request, user, **kwargs) -> None:
+    """A new session is recorded while it is being saved anyway, so its first page writes nothing."""
+    from allauth.usersessions import app_settings
+    from django.core.exceptions import PermissionDenied
+
+    if app_settings.TRACK_ACTIVITY and request is not None and hasattr(request, "session"):
+        try:
+            session_activity_record(request, force=True)
+        except PermissionDenied:
+            return  # no client address (a request built in code): the first page records the session
+
+
+class SessionActivityMiddleware:
+    """allauth's session list, recorded at most every few minutes (see `session_activity_record`).
+
+    Replaces allauth's `UserSessionsMiddleware`, which reads and rewrites the member's UserSession
+    row (three queries) on every request.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from allauth.usersessions import app_settings
+
+        if (
+            app_settings.TRACK_ACTIVITY
+            and hasattr(request, "session")
+            and request.session.session_key
+            and hasattr(request, "user")
+            and request.user.is_authenticated
+        ):
+            session_activity_record(request)
+        return self.get_response(request)

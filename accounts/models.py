@@ -4,7 +4,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -36,6 +37,35 @@ class InterestTopic(models.TextChoices):
     COMMUNITY = "community", _("Answering community questions")
     PRODUCT = "product", _("Product feedback and betas")
     EXAMS = "exams", _("Certification exams and assessments")
+
+
+class ChangesOnlyHistoricalRecords(HistoricalRecords):
+    """simple-history that keeps a version only when a tracked field changed.
+
+    Django saves the user on every sign-in (`last_login`) and allauth on every password change;
+    neither is a change of the profile, and an empty version would read "changed by you".
+    """
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if (
+            not created
+            and not kwargs.get("raw", False)
+            and not self.tracked_change(instance, using=using, update_fields=update_fields)
+        ):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
+
+    def tracked_change(self, instance, *, using, update_fields) -> bool:
+        if update_fields is not None and set(update_fields) <= set(self.excluded_fields):
+            return False
+        latest = getattr(instance, self.manager_name).using(using).order_by("-history_date", "-history_id").first()
+        if latest is None:
+            return True
+        return any(
+            getattr(latest, field.attname) != getattr(instance, field.attname)
+            for field in self.fields_included(instance)
+        )
 
 
 class User(AbstractUser):
@@ -80,7 +110,7 @@ class User(AbstractUser):
         related_name="members",
     )
 
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = ChangesOnlyHistoricalRecords(excluded_fields=["password", "last_login"])
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -93,6 +123,11 @@ class User(AbstractUser):
         ordering = ["last_name", "first_name", "email"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("bio"), 1000),
+                name="user_bio_length",
+                violation_error_message=_("A short bio can be at most 1,000 characters."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,12 +1,59 @@
 """Every non-trivial read of the accounts app."""
 
-from django.db.models import Prefetch, QuerySet
+from dataclasses import dataclass
+from datetime import datetime
 
-from accounts.models import Notification, Organization, OrganizationDomain, SSOConnection, User
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Prefetch, Q, QuerySet, Window
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from accounts.models import InterestTopic, Notification, Organization, OrganizationDomain, SSOConnection, User
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def notification_unread_count(*, user: User) -> int:
+    """The header badge: an index-only count over (user, read_at)."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    page: Page
+    unread: int
+
+
+def notification_page(*, user: User, number: str | int | None, per_page: int = 25) -> NotificationPage:
+    """One page of the member's notifications with the total and the unread count, in one query.
+
+    The two counts are window aggregates over the member's rows computed before LIMIT/OFFSET, so the
+    page, the paginator and the header badge need no query of their own. Only a page number past the
+    end (no rows come back) costs a second query, for the last page.
+    """
+    paginator = Paginator(notification_list(user=user), per_page)
+    try:
+        wanted = max(1, int(number or 1))
+    except (TypeError, ValueError):
+        wanted = 1
+    rows = _notification_rows(user=user, offset=(wanted - 1) * per_page, limit=per_page)
+    if not rows and wanted > 1:
+        wanted = max(1, -(-notification_list(user=user).count() // per_page))
+        rows = _notification_rows(user=user, offset=(wanted - 1) * per_page, limit=per_page)
+    paginator.count = rows[0].total if rows else 0
+    unread = rows[0].unread if rows else 0
+    return NotificationPage(page=Page(rows, wanted, paginator), unread=unread)
+
+
+def _notification_rows(*, user: User, offset: int, limit: int) -> list[Notification]:
+    return list(
+        notification_list(user=user).annotate(
+            total=Window(Count("pk")),
+            unread=Window(Count("pk", filter=Q(read_at__isnull=True))),
+        )[offset : offset + limit]
+    )
 
 
 def notification_get(*, user: User, notification_id: int) -> Notification:
@@ -52,7 +99,91 @@ def user_by_email(*, email: str) -> User | None:
 
 
 def profile_history(*, user: User) -> QuerySet:
-    return user.history.select_related("history_user").order_by("-history_date")
+    return user.history.select_related("history_user").order_by("-history_date", "-history_id")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """One version of a member's account as the member reads it: when, who, and what changed."""
+
+    when: datetime
+    actor: str
+    created: bool
+    changes: list[FieldChange]
+
+
+# Tracked by history, but bookkeeping rather than something a member changes or reads.
+_UNLISTED_FIELDS = {"id", "date_joined"}
+_LONG_VALUE = 80
+
+
+def _shown_value(field, value, organizations: dict[int, str]) -> str:
+    if field.name == "organization":
+        return organizations.get(value, _("(removed organization)")) if value else _("(none)")
+    if field.name == "interests":
+        labels = dict(InterestTopic.choices)
+        return ", ".join(str(labels.get(topic, topic)) for topic in value or []) or _("(none)")
+    if isinstance(value, bool):
+        return _("on") if value else _("off")
+    if field.choices and value:
+        return str(dict(field.flatchoices).get(value, value))
+    if value in (None, ""):
+        return _("(empty)")
+    text = str(value)
+    return text if len(text) <= _LONG_VALUE else text[: _LONG_VALUE - 1] + "…"
+
+
+def _actor_label(record, *, user: User) -> str:
+    if record.history_user_id is None:
+        return _("MA Home")
+    if record.history_user_id == user.pk:
+        return _("you")
+    return _("%(name)s (program team)") % {"name": record.history_user.display_name}
+
+
+def profile_changes(*, user: User, limit: int = 10) -> list[ProfileChange]:
+    """The member's latest account changes, newest first, each with its fields before → after.
+
+    Versions that change nothing a member can see (sign-ins, before they stopped being recorded)
+    are left out. Two queries, whatever the history's length.
+    """
+    records = list(profile_history(user=user)[: limit * 4 + 1])
+    fields = [f for f in User.history.model.tracked_fields if f.name not in _UNLISTED_FIELDS]
+    organization_ids = {r.organization_id for r in records if r.organization_id}
+    organizations = dict(Organization.objects.filter(pk__in=organization_ids).values_list("pk", "name"))
+    entries: list[ProfileChange] = []
+    for newer, older in zip(records, [*records[1:], None], strict=True):
+        if len(entries) == limit:
+            break
+        created = newer.history_type == "+"
+        if older is None and not created:
+            break  # the version before this one is beyond what was read: its changes are unknown
+        changes = []
+        if not created:
+            for field in fields:
+                before, after = getattr(older, field.attname), getattr(newer, field.attname)
+                if before != after:
+                    changes.append(
+                        FieldChange(
+                            label=capfirst(str(field.verbose_name)),
+                            before=_shown_value(field, before, organizations),
+                            after=_shown_value(field, after, organizations),
+                        )
+                    )
+        if created or changes:
+            entries.append(
+                ProfileChange(
+                    when=newer.history_date, actor=_actor_label(newer, user=user), created=created, changes=changes
+                )
+            )
+    return entries
 
 
 # The invitation states the MA roster shows: derived from the last sign-in and the invitation's email.

@@ -140,6 +140,7 @@ def user_create(
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
+    _email_address_record(user=user)
     if groups:
         from django.contrib.auth.models import Group
 
@@ -337,8 +338,11 @@ PROFILE_FIELDS = (
 
 
 @transaction.atomic
-def profile_update(*, user: User, changes: dict[str, Any]) -> User:
-    """Apply the member's own profile edits; django-simple-history keeps every version."""
+def profile_update(*, user: User, changes: dict[str, Any], actor: User | None) -> User:
+    """Apply profile edits (the member's own, or the program team's); history keeps who and what.
+
+    `actor` is recorded on the version (None: MA Home itself, e.g. an import).
+    """
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"not profile fields: {sorted(unknown)}")
@@ -349,7 +353,10 @@ def profile_update(*, user: User, changes: dict[str, Any]) -> User:
     for name in changed:
         setattr(user, name, changes[name])
     user.full_clean(exclude=["password"])
-    user._change_reason = "profile edited by the member"
+    user._history_user = actor
+    user._change_reason = (
+        "profile edited by the member" if actor is not None and actor.pk == user.pk else "profile edited"
+    )
     user.save(update_fields=changed)
     return user
 

@@ -4,7 +4,6 @@ from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -89,7 +88,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk))  # leaves request.user as is
         if form.is_valid():
-            services.profile_update(user=request.user, changes=form.changes())
+            services.profile_update(user=request.user, changes=form.changes(), actor=request.user)
             messages.success(request, _("Your profile is saved."))
             return redirect("profile")
         messages.error(request, _("Please correct the fields marked below; nothing was saved."))
@@ -103,7 +102,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             "form": form,
             "certification": certification,
             "organization": request.user.organization,
-            "history": selectors.profile_history(user=request.user)[:10],
+            "history": selectors.profile_changes(user=request.user, limit=10),
         },
     )
 
@@ -120,8 +119,8 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.notification_list(user=request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "accounts/notifications.html", {"page": page})
+    found = selectors.notification_page(user=request.user, number=request.GET.get("page"))
+    return render(request, "accounts/notifications.html", {"page": found.page, "unread_notifications": found.unread})
 
 
 @login_required
@@ -139,7 +138,7 @@ def notification_detail(request: HttpRequest, notification_id: int) -> HttpRespo
 @require_POST
 def notification_mark_read(request: HttpRequest) -> HttpResponse:
     ids = request.POST.getlist("notification")
-    services.notifications_mark_read(
-        user=request.user, notification_ids=[int(i) for i in ids if i.isdigit()] if ids else None
-    )
+    # Only plain ASCII ids within a database integer: "²" passes str.isdigit() but not int().
+    wanted = [int(i) for i in ids if i.isascii() and i.isdigit() and int(i) < 2**31]
+    services.notifications_mark_read(user=request.user, notification_ids=wanted if ids else None)
     return redirect("notification_list")

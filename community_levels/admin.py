@@ -41,12 +41,26 @@ class RulesChangeAdmin(SimpleHistoryAdmin):
     """Levels and weights: every save is kept in history and triggers a full recompute."""
 
     def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        services.rules_changed(changed_by=request.user, what=str(obj))
+        services.ladder_rule_save(rule=obj, changed_by=request.user)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        """A level's requirements: saved through the service too; the level's save queued the recompute."""
+        for rule in formset.save(commit=False):
+            services.ladder_rule_save(rule=rule, changed_by=request.user, recompute=False)
+        for rule in formset.deleted_objects:
+            services.ladder_rule_delete(rule=rule, changed_by=request.user, recompute=False)
 
     def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        services.rules_changed(changed_by=request.user, what=_("deleted %(obj)s") % {"obj": obj})
+        services.ladder_rule_delete(rule=obj, changed_by=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        rules = list(queryset)
+        for rule in rules:
+            services.ladder_rule_delete(rule=rule, changed_by=request.user, recompute=False)
+        if rules:
+            services.rules_changed(
+                changed_by=request.user, what=_("deleted %(obj)s") % {"obj": ", ".join(map(str, rules))}
+            )
 
 
 @admin.register(Level)

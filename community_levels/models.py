@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from community_levels.metrics import ACTIVE, KINDS, METRIC_CHOICES, METRICS, PASSIVE
+from contributions.models import text_within
 
 
 class Tier(models.TextChoices):
@@ -339,6 +340,9 @@ class BossProgramWindow(models.Model):
         return self.name
 
 
+BOSS_STATEMENT_MAX_LENGTH = 4000
+
+
 class BossApplication(models.Model):
     class State(models.TextChoices):
         SUBMITTED = "submitted", _("Submitted")
@@ -348,7 +352,7 @@ class BossApplication(models.Model):
     member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="boss_applications")
     window = models.ForeignKey(BossProgramWindow, on_delete=models.PROTECT, related_name="applications")
     level_at_application = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, related_name="+")
-    statement = models.TextField(_("why you want to join"))
+    statement = models.TextField(_("why you want to join"), max_length=BOSS_STATEMENT_MAX_LENGTH)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -361,7 +365,14 @@ class BossApplication(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("Boss program application")
-        constraints = [models.UniqueConstraint(fields=["member", "window"], name="bossapplication_once_per_window")]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "window"], name="bossapplication_once_per_window"),
+            models.CheckConstraint(
+                condition=text_within("statement", BOSS_STATEMENT_MAX_LENGTH),
+                name="bossapplication_statement_length",
+                violation_error_message=_("An application statement can be at most 4,000 characters."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member} — {self.window}"

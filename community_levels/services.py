@@ -163,6 +163,34 @@ def rules_changed(*, changed_by: User | None, what: str) -> None:
     )
 
 
+LadderRule = Level | LevelRequirement | ScoringWeight
+
+
+@transaction.atomic
+def ladder_rule_save(*, rule: LadderRule, changed_by: User | None, recompute: bool = True) -> LadderRule:
+    """Save one level, level requirement or weight (history records who) and recompute everyone.
+
+    `recompute=False` when the same change already queued the recompute (a level's inline rows
+    are saved right after the level itself, in the same transaction).
+    """
+    rule._history_user = changed_by
+    rule.full_clean()
+    rule.save()
+    if recompute:
+        rules_changed(changed_by=changed_by, what=str(rule))
+    return rule
+
+
+@transaction.atomic
+def ladder_rule_delete(*, rule: LadderRule, changed_by: User | None, recompute: bool = True) -> None:
+    """Delete a level, level requirement or weight (the history keeps it, with who) and recompute."""
+    what = _("deleted %(obj)s") % {"obj": rule}
+    rule._history_user = changed_by
+    rule.delete()
+    if recompute:
+        rules_changed(changed_by=changed_by, what=what)
+
+
 @transaction.atomic
 def rules_save(
     *,
@@ -177,6 +205,7 @@ def rules_save(
         new = level_scores[level.pk]
         if level.min_score != new:
             level.min_score = new
+            level._history_user = changed_by
             level.full_clean()
             level.save()
             changed += 1
@@ -184,6 +213,7 @@ def rules_save(
         new = requirement_minimums[requirement.pk]
         if requirement.minimum != new:
             requirement.minimum = new
+            requirement._history_user = changed_by
             requirement.full_clean()
             requirement.save()
             changed += 1
@@ -191,6 +221,7 @@ def rules_save(
         new_weight, new_cap = weights[weight.pk]
         if weight.weight != new_weight or weight.daily_cap != new_cap:
             weight.weight, weight.daily_cap = new_weight, new_cap
+            weight._history_user = changed_by
             weight.full_clean()
             weight.save()
             changed += 1

@@ -51,6 +51,16 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
         (_("Publication"), {"fields": ("published_at",)}),
     )
 
+    def save_model(self, request: HttpRequest, obj: ProgramYear, form, change: bool) -> None:
+        services.program_year_save(program_year=obj, by=request.user)
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """The year's technical requirements are saved through the services, with who."""
+        for requirement in formset.save(commit=False):
+            services.technical_requirement_save(requirement=requirement, by=request.user)
+        for requirement in formset.deleted_objects:
+            services.technical_requirement_delete(requirement=requirement, by=request.user)
+
     @admin.display(description=_("Report"))
     def report_link(self, obj: ProgramYear) -> str:
         return format_html(
@@ -92,6 +102,9 @@ class ActivityTypeAdmin(SimpleHistoryAdmin):
     list_filter = ["program_year", "category", "tracking", "is_active"]
     search_fields = ["name", "code"]
     list_select_related = ["program_year"]
+
+    def save_model(self, request: HttpRequest, obj: ActivityType, form, change: bool) -> None:
+        services.activity_type_save(activity_type=obj, by=request.user)
 
 
 class QueueStateFilter(admin.SimpleListFilter):
@@ -144,7 +157,7 @@ class MemberWithItemsFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        return queryset.filter(member_id=value) if value and value.isdigit() else queryset
+        return queryset.filter(member_id=value) if value and value.isascii() and value.isdigit() else queryset
 
 
 @admin.register(Contribution)
@@ -161,7 +174,7 @@ class ContributionAdmin(SimpleHistoryAdmin):
     list_select_related = ["member", "activity_type", "activity_type__program_year"]
     ordering = ["submitted_at", "pk"]
     raw_id_fields = ["member", "decided_by"]
-    actions = ["verify_at_claimed", "ask_for_information", "reject", "reverse"]
+    actions = ["verify_at_claimed", "ask_for_information", "reject", "reopen"]
     change_form_template = "contributions/admin/contribution_change_form.html"
     readonly_fields = [
         "member",
@@ -210,6 +223,13 @@ class ContributionAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("Decision"))
     def decide_link(self, obj: Contribution) -> str:
+        if obj.state in services.DECIDED_STATES:
+            return format_html(
+                '{} · <a href="{}">{}</a>',
+                obj.get_state_display(),
+                reverse("admin:contributions_contribution_correct", args=[obj.pk]),
+                _("Correct or reopen"),
+            )
         if obj.state not in (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO):
             return obj.get_state_display()
         return format_html(
@@ -225,17 +245,20 @@ class ContributionAdmin(SimpleHistoryAdmin):
                 self.admin_site.admin_view(admin_views.contribution_decide),
                 name="contributions_contribution_decide",
             ),
+            path(
+                "<int:pk>/correct/",
+                self.admin_site.admin_view(admin_views.contribution_correct),
+                name="contributions_contribution_correct",
+            ),
             *super().get_urls(),
         ]
 
     @admin.action(description=_("Verify at the claimed points"), permissions=["change"])
     def verify_at_claimed(self, request: HttpRequest, queryset: QuerySet[Contribution]) -> None:
-        done, skipped = services.contributions_verify_bulk(
-            contribution_ids=list(queryset.values_list("pk", flat=True)), verifier=request.user
+        result = services.contributions_decide_bulk(
+            contribution_ids=list(queryset.values_list("pk", flat=True)), staff=request.user, decision="verify"
         )
-        self.message_user(request, _("%(n)s contributions verified.") % {"n": done}, messages.SUCCESS)
-        for reason in skipped:
-            self.message_user(request, reason, messages.WARNING)
+        admin_views.bulk_result_messages(self, request, result, verb=admin_views.BULK_VERBS["verify"])
 
     @admin.action(description=_("Ask for more information…"), permissions=["change"])
     def ask_for_information(self, request, queryset):
@@ -245,9 +268,9 @@ class ContributionAdmin(SimpleHistoryAdmin):
     def reject(self, request, queryset):
         return admin_views.bulk_decision_with_message(self, request, queryset, decision="reject")
 
-    @admin.action(description=_("Reverse verified points…"), permissions=["change"])
-    def reverse(self, request, queryset):
-        return admin_views.bulk_decision_with_message(self, request, queryset, decision="reverse")
+    @admin.action(description=_("Reopen decided items (back to the queue)…"), permissions=["change"])
+    def reopen(self, request, queryset):
+        return admin_views.bulk_decision_with_message(self, request, queryset, decision="reopen")
 
 
 @admin.register(TechnicalRequirement)

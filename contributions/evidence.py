@@ -113,3 +113,20 @@ def _carries_markup(file: UploadedFile) -> bool:
 def kind_of_stored(*, head: bytes, name: str) -> EvidenceKind | None:
     found = sniff(head, name)
     return KINDS[found] if found else None
+
+
+def display_name(name: str) -> str:
+    """The member's own name for their file, for people to read: no folders, no control characters."""
+    base = PurePath(name.replace("\\", "/")).name
+    return "".join(c for c in base if c.isprintable()).strip()[:255]
+
+
+def stored_name(kind: EvidenceKind) -> str:
+    """The name a file is stored under: chosen by the server from the sniffed type, never the client's."""
+    return f"evidence{kind.extensions[0]}"
+
+
+def download_name(*, original: str, kind: EvidenceKind | None, fallback: str) -> str:
+    """The member's name with the extension of what the file really is (a PNG called x.html downloads as x.png)."""
+    stem = PurePath(display_name(original)).stem if original else ""
+    return f"{stem or fallback}{kind.extensions[0] if kind else ''}"

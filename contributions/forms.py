@@ -1,21 +1,50 @@
 from django import forms
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from contributions import selectors
 from contributions.evidence import ACCEPTED, MAX_EVIDENCE_BYTES, evidence_check
-from contributions.models import ActivityType
+from contributions.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, ActivityType
+from contributions.services import quantity_refusal
+
+
+def _limit_message(limit: int) -> str:
+    return gettext("Keep this to at most %(limit)s characters (it has %%(show_value)s).") % {"limit": intcomma(limit)}
+
+
+def text_limit_messages(limit: int) -> dict:
+    """The form's side of a free-text limit (the model and a database CHECK hold the same number)."""
+    return {"max_length": lazy(_limit_message, str)(limit)}
+
+
+def id_from_input(value) -> int | None:
+    """A primary key typed into a form or a URL: plain ASCII digits within a database integer, else None.
+
+    `str.isdigit()` accepts "²" (which `int()` refuses); PostgreSQL refuses NUL and numbers past 2³¹.
+    """
+    text = str(value).strip() if value is not None else ""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number < 2**31 else None
 
 
 class ActivityTypeChoiceField(forms.ModelChoiceField):
     def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if id_from_input(value) is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         try:
             return super().to_python(value)
         except ValidationError:
             # Say why a type is not offered (its year closed), not just "not a valid choice".
-            known = ActivityType.objects.select_related("program_year").filter(pk=value).first() if value else None
+            known = ActivityType.objects.select_related("program_year").filter(pk=id_from_input(value)).first()
             if known is not None and not selectors.submissions_open(
                 program_year=known.program_year, today=timezone.localdate()
             ):
@@ -44,10 +73,14 @@ class ContributionForm(forms.Form):
         empty_label=_("Choose what you did"),
         help_text=_("The catalogue lists what counts and what evidence each type needs."),
     )
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(
+        label=_("Title"), max_length=TITLE_MAX_LENGTH, error_messages=text_limit_messages(TITLE_MAX_LENGTH)
+    )
     description = forms.CharField(
         label=_("Description"),
         required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        error_messages=text_limit_messages(DESCRIPTION_MAX_LENGTH),
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What you did, for whom, and the outcome."),
     )
@@ -74,6 +107,15 @@ class ContributionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["activity_type"].queryset = selectors.activity_types_open_for_submission()
+
+    def clean(self):
+        cleaned = super().clean()
+        activity_type, quantity = cleaned.get("activity_type"), cleaned.get("quantity")
+        if activity_type is not None and quantity is not None:
+            refusal = quantity_refusal(activity_type=activity_type, quantity=quantity)
+            if refusal:
+                self.add_error("quantity", refusal)
+        return cleaned
 
     def clean_evidence_file(self):
         file = self.cleaned_data.get("evidence_file")

@@ -1,9 +1,12 @@
 import secrets
+from decimal import Decimal
 from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -47,6 +50,10 @@ class ProgramYear(models.Model):
         return self.published_at is not None
 
 
+# One claim of 20 items, hours or sessions is already a lot; a type may allow more (a bootcamp).
+DEFAULT_MAX_QUANTITY_PER_CLAIM = Decimal(20)
+
+
 class ActivityType(models.Model):
     """One line of a year's catalogue: what counts, how many points, how it is tracked."""
 
@@ -74,6 +81,14 @@ class ActivityType(models.Model):
     points = models.PositiveIntegerField(_("points"))
     unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices, default=Unit.ITEM)
     annual_cap = models.PositiveIntegerField(_("annual cap per member"), null=True, blank=True)
+    max_quantity_per_claim = models.DecimalField(
+        _("maximum quantity per claim"),
+        max_digits=8,
+        decimal_places=2,
+        default=DEFAULT_MAX_QUANTITY_PER_CLAIM,
+        db_default=DEFAULT_MAX_QUANTITY_PER_CLAIM,
+        help_text=_("The most items, hours or sessions one contribution may claim; longer work is split by date."),
+    )
     evidence_required = models.BooleanField(_("evidence required"), default=True)
     tracking = models.CharField(_("tracking"), max_length=16, choices=Tracking.choices, default=Tracking.MANUAL)
     is_active = models.BooleanField(_("active"), default=True)
@@ -84,16 +99,38 @@ class ActivityType(models.Model):
         verbose_name = _("activity type")
         constraints = [
             models.UniqueConstraint(fields=["program_year", "code"], name="activitytype_code_unique_per_year"),
+            models.CheckConstraint(
+                condition=Q(max_quantity_per_claim__gt=0),
+                name="activitytype_max_quantity_positive",
+                violation_error_message=_("The maximum quantity per claim must be more than zero."),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.program_year})"
 
 
+# Free text a member writes: the form, the model and the database (a CHECK) hold the same limit.
+TITLE_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 5000
+# Extensions the server itself gives a stored evidence file, from its sniffed content type
+# (contributions.evidence.KINDS); whatever the client called the file never reaches the disk.
+STORED_EVIDENCE_SUFFIXES = (".pdf", ".png", ".jpg", ".gif", ".webp", ".docx", ".xlsx", ".pptx")
+
+
+def text_within(field: str, limit: int) -> LessThanOrEqual:
+    """The database's side of a text limit: CHAR_LENGTH(field) <= limit."""
+    return LessThanOrEqual(Length(field), limit)
+
+
 def evidence_upload_to(instance: "Contribution", filename: str) -> str:
-    """A random name under a private folder: nobody can guess another member's file."""
-    suffix = PurePath(filename).suffix.lower()[:10]
-    return f"evidence/{secrets.token_urlsafe(24)}{suffix}"
+    """A random name under a private folder: nobody can guess another member's file.
+
+    The services rename an upload after the type sniffed from its content before saving it;
+    a suffix the server did not choose is dropped here too, so no client-chosen `.html` is stored.
+    """
+    suffix = PurePath(filename).suffix.lower()
+    return f"evidence/{secrets.token_urlsafe(24)}{suffix if suffix in STORED_EVIDENCE_SUFFIXES else ''}"
 
 
 class Contribution(models.Model):
@@ -115,12 +152,20 @@ class Contribution(models.Model):
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contributions")
     program_year = models.ForeignKey(ProgramYear, on_delete=models.PROTECT, related_name="contributions")
     activity_type = models.ForeignKey(ActivityType, on_delete=models.PROTECT, related_name="contributions")
-    title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    title = models.CharField(_("title"), max_length=TITLE_MAX_LENGTH)
+    description = models.TextField(_("description"), max_length=DESCRIPTION_MAX_LENGTH, blank=True)
     occurred_on = models.DateField(_("date"))
     quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2, default=1)
     evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
     evidence_file = models.FileField(_("evidence file"), upload_to=evidence_upload_to, blank=True)
+    evidence_name = models.CharField(
+        _("evidence file name"),
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",  # set-based inserts (the community sync) name their columns and leave this out
+        help_text=_("The name the member's file had, shown to people; never used to store or serve it."),
+    )
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
     claimed_points = models.PositiveIntegerField(_("claimed points"), default=0)
     awarded_points = models.PositiveIntegerField(_("awarded points"), null=True, blank=True)
@@ -141,6 +186,12 @@ class Contribution(models.Model):
     class Meta:
         ordering = ["-occurred_on", "-pk"]
         verbose_name = _("contribution")
+        permissions = [
+            (
+                "override_award_bounds",
+                _("Award more points than the type allows for the quantity or its annual cap (with a reason)"),
+            ),
+        ]
         indexes = [
             models.Index(fields=["member", "program_year", "state"], name="contribution_member_year"),
             models.Index(fields=["state", "submitted_at"], name="contribution_queue"),
@@ -150,6 +201,11 @@ class Contribution(models.Model):
                 fields=["source_key"], condition=~Q(source_key=""), name="contribution_source_key_unique"
             ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="contribution_quantity_positive"),
+            models.CheckConstraint(
+                condition=text_within("description", DESCRIPTION_MAX_LENGTH),
+                name="contribution_description_length",
+                violation_error_message=_("A description can be at most 5,000 characters."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -227,6 +227,9 @@ def verification_queue(*, program_year: ProgramYear | None = None) -> QuerySet[C
 
 
 def certificate_by_code(*, code: str) -> Certificate | None:
+    """Codes are URL-safe tokens; anything else (a NUL, spaces, SQL) matches no certificate."""
+    if not code or len(code) > 64 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in code):
+        return None
     return Certificate.objects.select_related("member").filter(verification_code=code).first()
 
 

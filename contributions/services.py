@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -14,11 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.services import notification_create
 from contributions import rules
-from contributions.evidence import evidence_check
+from contributions.evidence import display_name, evidence_check, stored_name
 from contributions.models import (
     ActivityType,
     Certificate,
@@ -39,6 +41,24 @@ class ContributionError(Exception):
 def points_for(*, activity_type: ActivityType, quantity: Decimal | int) -> int:
     """Claimed points: the type's points times the quantity, rounded half up."""
     return int((Decimal(activity_type.points) * Decimal(quantity)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+UNITS_PLURAL = {
+    ActivityType.Unit.ITEM: gettext_lazy("items"),
+    ActivityType.Unit.HOUR: gettext_lazy("hours"),
+    ActivityType.Unit.SESSION: gettext_lazy("sessions"),
+}
+
+
+def quantity_refusal(*, activity_type: ActivityType, quantity: Decimal | int) -> str | None:
+    """Why one claim of `quantity` is refused for this type (over its maximum per claim), or None."""
+    limit = activity_type.max_quantity_per_claim
+    if Decimal(quantity) <= limit:
+        return None
+    return _(
+        "“%(type)s” allows at most %(limit)s %(units)s per claim. For more, log separate contributions, "
+        "each with its own date."
+    ) % {"type": activity_type.name, "limit": f"{limit.normalize():f}", "units": UNITS_PLURAL[activity_type.unit]}
 
 
 def program_year_for_date(*, day: date) -> ProgramYear | None:
@@ -156,12 +176,29 @@ def _date_check(*, activity_type: ActivityType, occurred_on: date, today: date) 
         )
 
 
+def _quantity_check(*, activity_type: ActivityType, quantity: Decimal | int) -> None:
+    refusal = quantity_refusal(activity_type=activity_type, quantity=quantity)
+    if refusal:
+        raise ContributionError(refusal)
+
+
 def _evidence_check_for_submit(contribution: Contribution) -> None:
     if contribution.activity_type.evidence_required and not (contribution.evidence_url or contribution.evidence_file):
         raise ContributionError(
             _("“%(type)s” needs evidence: add a link or a file before submitting.")
             % {"type": contribution.activity_type.name}
         )
+
+
+def _evidence_attach(contribution: Contribution, evidence_file: UploadedFile) -> None:
+    """Check the file's real type, keep the member's name for display, store it under the server's name."""
+    try:
+        kind = evidence_check(evidence_file)
+    except ValidationError as error:
+        raise ContributionError(" ".join(error.messages)) from error
+    contribution.evidence_name = display_name(evidence_file.name or "")
+    evidence_file.name = stored_name(kind)
+    contribution.evidence_file = evidence_file
 
 
 def _save(contribution: Contribution, *, actor: User | None, reason: str = "") -> None:
@@ -198,11 +235,7 @@ def contribution_create(
         )
     _submission_window_check(program_year=activity_type.program_year, today=today)
     _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
-    if evidence_file is not None:
-        try:
-            evidence_check(evidence_file)
-        except ValidationError as error:
-            raise ContributionError(" ".join(error.messages)) from error
+    _quantity_check(activity_type=activity_type, quantity=quantity)
     contribution = Contribution(
         member=member,
         program_year=activity_type.program_year,
@@ -217,7 +250,7 @@ def contribution_create(
         source=Contribution.Source.MANUAL,
     )
     if evidence_file is not None:
-        contribution.evidence_file = evidence_file
+        _evidence_attach(contribution, evidence_file)
     if submit:
         _evidence_check_for_submit(contribution)
         contribution.state = Contribution.State.SUBMITTED
@@ -249,12 +282,9 @@ def contribution_update(
         raise ContributionError(_("“%(type)s” cannot be submitted by hand.") % {"type": activity_type.name})
     _submission_window_check(program_year=activity_type.program_year, today=today)
     _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
+    _quantity_check(activity_type=activity_type, quantity=quantity)
     if evidence_file is not None:
-        try:
-            evidence_check(evidence_file)
-        except ValidationError as error:
-            raise ContributionError(" ".join(error.messages)) from error
-        contribution.evidence_file = evidence_file
+        _evidence_attach(contribution, evidence_file)
     contribution.activity_type = activity_type
     contribution.program_year = activity_type.program_year
     contribution.title = title
@@ -308,22 +338,79 @@ def contribution_withdraw(*, contribution: Contribution, member: User) -> Contri
 # --- Verification -------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def contribution_decide(
-    *,
-    contribution_id: int,
-    verifier: User,
-    decision: str,
-    awarded_points: int | None = None,
-    note: str = "",
-) -> Contribution:
-    """A verifier's decision: verify (at the claimed or other points), reject, or ask for more information.
+@dataclass(frozen=True)
+class AwardLimit:
+    """How many points one contribution may be awarded, and why.
 
-    The row is locked first, so of two verifiers deciding at once the second finds the item
-    already decided and is refused: one decision, one history entry.
+    `bound` is the type's points for the claimed quantity, lowered to the type's annual cap;
+    a program admin may go above it with a reason, never above `ceiling` (the program-wide
+    MAHOME_MAX_POINTS_PER_CONTRIBUTION).
     """
-    if decision not in DECISIONS:
-        raise ValueError(decision)
+
+    for_quantity: int
+    annual_cap: int | None
+    ceiling: int
+
+    @property
+    def bound(self) -> int:
+        limits = [self.for_quantity, self.ceiling]
+        if self.annual_cap is not None:
+            limits.append(self.annual_cap)
+        return min(limits)
+
+    def explain(self) -> str:
+        if self.annual_cap is not None and self.annual_cap < self.for_quantity and self.annual_cap <= self.ceiling:
+            return _("at most %(n)s points: the type's annual cap of %(n)s points") % {"n": self.annual_cap}
+        if self.ceiling < self.for_quantity:
+            return _("at most %(n)s points: the program's ceiling of %(n)s points per contribution") % {
+                "n": self.ceiling
+            }
+        return _("at most %(n)s points: the type's points for the claimed quantity") % {"n": self.for_quantity}
+
+
+def award_limit(*, contribution: Contribution) -> AwardLimit:
+    """The one rule for an award's size: the decide and correct pages show it, the services enforce it."""
+    return AwardLimit(
+        for_quantity=points_for(activity_type=contribution.activity_type, quantity=contribution.quantity),
+        annual_cap=contribution.activity_type.annual_cap,
+        ceiling=settings.MAHOME_MAX_POINTS_PER_CONTRIBUTION,
+    )
+
+
+def may_override_award_bounds(user: User) -> bool:
+    return user.has_perm("contributions.override_award_bounds")
+
+
+def _award_check(*, contribution: Contribution, points: int, staff: User, override_reason: str) -> str:
+    """Refuse an award outside the bounds; returns the override reason to record ('' if none was needed)."""
+    if points < 0:
+        raise ContributionError(_("Awarded points cannot be negative."))
+    limit = award_limit(contribution=contribution)
+    override_reason = override_reason.strip()
+    if points <= limit.bound:
+        return ""
+    if not may_override_award_bounds(staff):
+        raise ContributionError(
+            _("“%(title)s” can be awarded %(limit)s. Only a program admin can award more, with a reason.")
+            % {"title": contribution.title, "limit": limit.explain()}
+        )
+    if points > limit.ceiling:
+        raise ContributionError(
+            _(
+                "%(points)s points is more than the program allows for one contribution: at most %(n)s points, "
+                "even with an override."
+            )
+            % {"points": points, "n": limit.ceiling}
+        )
+    if not override_reason:
+        raise ContributionError(
+            _("%(points)s points goes beyond the bound (%(limit)s): give the reason for the override.")
+            % {"points": points, "limit": limit.explain()}
+        )
+    return override_reason
+
+
+def _lock_for_staff(contribution_id: int) -> Contribution:
     contribution = (
         Contribution.objects.select_for_update(no_key=True, of=("self",))
         .select_related("member", "activity_type", "program_year")
@@ -332,23 +419,65 @@ def contribution_decide(
     )
     if contribution is None:
         raise ContributionError(_("This contribution no longer exists."))
-    allowed = (
-        (Contribution.State.SUBMITTED,)
-        if decision == "needs_info"
-        else (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
-    )
+    return contribution
+
+
+def _change_reason(step: str, *, note: str = "", override_reason: str = "") -> str:
+    reason = step
+    if note:
+        reason += f": {note}"
+    if override_reason:
+        reason += f" [override: {override_reason}]"
+    return reason[:100]
+
+
+# Which items each decision applies to; bulk actions skip (and name) the others.
+DECISION_STATES = {
+    "verify": (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO),
+    "reject": (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO),
+    "needs_info": (Contribution.State.SUBMITTED,),
+}
+# "Verify at the claimed points" in bulk leaves items that wait on the member's answer alone.
+BULK_STATES = {
+    **DECISION_STATES,
+    "verify": (Contribution.State.SUBMITTED,),
+    "reopen": (Contribution.State.VERIFIED, Contribution.State.REJECTED),
+}
+DECIDED_STATES = (Contribution.State.VERIFIED, Contribution.State.REJECTED)
+
+
+@transaction.atomic
+def contribution_decide(
+    *,
+    contribution_id: int,
+    verifier: User,
+    decision: str,
+    awarded_points: int | None = None,
+    note: str = "",
+    override_reason: str = "",
+    states: tuple[str, ...] | None = None,
+) -> Contribution:
+    """A verifier's decision: verify (at the claimed or other points), reject, or ask for more information.
+
+    The row is locked first, so of two verifiers deciding at once the second finds the item
+    already decided and is refused: one decision, one history entry. Awards are bounded by
+    `award_limit`; `states` narrows the states the decision applies to (bulk actions).
+    """
+    if decision not in DECISIONS:
+        raise ValueError(decision)
+    contribution = _lock_for_staff(contribution_id)
+    allowed = states or DECISION_STATES[decision]
     if contribution.state not in allowed:
-        raise ContributionError(
-            _("“%(title)s” is %(state)s: someone already decided on it.")
-            % {"title": contribution.title, "state": contribution.get_state_display().lower()}
-        )
+        raise ContributionError(_state_refusal(contribution, decision=decision))
     note = note.strip()
     if decision in ("needs_info", "reject") and not note:
         raise ContributionError(_("Tell the member why: a message is required."))
+    override = ""
     if decision == "verify":
         points = contribution.claimed_points if awarded_points is None else awarded_points
-        if points < 0:
-            raise ContributionError(_("Awarded points cannot be negative."))
+        override = _award_check(
+            contribution=contribution, points=points, staff=verifier, override_reason=override_reason
+        )
         if points != contribution.claimed_points and not note:
             raise ContributionError(_("Explain to the member why the awarded points differ from the claimed points."))
         contribution.state = Contribution.State.VERIFIED
@@ -361,22 +490,128 @@ def contribution_decide(
     contribution.decision_note = note
     contribution.decided_by = verifier
     contribution.decided_at = timezone.now()
-    _save(contribution, actor=verifier, reason=decision)
+    _save(contribution, actor=verifier, reason=_change_reason(decision, override_reason=override))
     _notify_decision(contribution)
     return contribution
 
 
-def _notify_decision(contribution: Contribution) -> None:
-    url = reverse("contributions:detail", args=[contribution.pk])
-    if contribution.state == Contribution.State.VERIFIED:
-        title = _("Verified: %(title)s (%(points)s points)") % {
+DECISION_NAMES = {
+    "verify": gettext_lazy("verify at the claimed points"),
+    "reject": gettext_lazy("reject"),
+    "needs_info": gettext_lazy("ask for more information"),
+    "reopen": gettext_lazy("reopen"),
+}
+
+
+def _state_refusal(contribution: Contribution, *, decision: str) -> str:
+    state = contribution.get_state_display().lower()
+    if contribution.state in DECIDED_STATES and decision in DECISION_STATES:
+        return _("“%(title)s” is %(state)s: someone already decided on it.") % {
             "title": contribution.title,
-            "points": contribution.awarded_points,
+            "state": state,
         }
-    elif contribution.state == Contribution.State.REJECTED:
-        title = _("Not accepted: %(title)s") % {"title": contribution.title}
+    applies_to = ", ".join(str(Contribution.State(s).label).lower() for s in BULK_STATES.get(decision, ()))
+    return _("“%(title)s” is %(state)s; “%(action)s” applies only to items that are %(states)s.") % {
+        "title": contribution.title,
+        "state": state,
+        "action": DECISION_NAMES[decision],
+        "states": applies_to,
+    }
+
+
+@transaction.atomic
+def contribution_correct(
+    *,
+    contribution_id: int,
+    staff: User,
+    state: str,
+    awarded_points: int | None,
+    reason: str,
+    override_reason: str = "",
+) -> Contribution:
+    """Staff change a decision: verified at other points, or not accepted; the member is told why, once.
+
+    Nothing is final: a corrected item can be corrected again or reopened.
+    """
+    if state not in DECIDED_STATES:
+        raise ValueError(state)
+    contribution = _lock_for_staff(contribution_id)
+    if contribution.state not in DECIDED_STATES:
+        raise ContributionError(
+            _("“%(title)s” has not been decided yet (%(state)s): decide it instead of correcting it.")
+            % {"title": contribution.title, "state": contribution.get_state_display().lower()}
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ContributionError(_("Give the reason for the correction: the member will see it."))
+    override = ""
+    if state == Contribution.State.VERIFIED:
+        points = contribution.claimed_points if awarded_points is None else awarded_points
+        override = _award_check(contribution=contribution, points=points, staff=staff, override_reason=override_reason)
     else:
-        title = _("More information needed: %(title)s") % {"title": contribution.title}
+        points = 0
+    if (state, points) == (contribution.state, contribution.awarded_points):
+        raise ContributionError(
+            _("“%(title)s” is already %(state)s with %(points)s points: nothing to correct.")
+            % {"title": contribution.title, "state": contribution.get_state_display().lower(), "points": points}
+        )
+    contribution.state = state
+    contribution.awarded_points = points
+    contribution.decision_note = reason
+    contribution.decided_by = staff
+    contribution.decided_at = timezone.now()
+    _save(contribution, actor=staff, reason=_change_reason("correct", note=reason, override_reason=override))
+    _notify_decision(contribution, corrected=True)
+    return contribution
+
+
+@transaction.atomic
+def contribution_reopen(*, contribution_id: int, staff: User, reason: str) -> Contribution:
+    """Put a decided item back in the queue (pending, no points) to be decided again."""
+    contribution = _lock_for_staff(contribution_id)
+    if contribution.state not in DECIDED_STATES:
+        raise ContributionError(
+            _("“%(title)s” has not been decided (%(state)s): there is nothing to reopen.")
+            % {"title": contribution.title, "state": contribution.get_state_display().lower()}
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ContributionError(_("Give the reason for reopening: the member will see it."))
+    contribution.state = Contribution.State.SUBMITTED
+    contribution.awarded_points = None
+    contribution.decision_note = reason
+    contribution.decided_by = staff
+    contribution.decided_at = timezone.now()
+    contribution.submitted_at = contribution.submitted_at or timezone.now()
+    _save(contribution, actor=staff, reason=_change_reason("reopen", note=reason))
+    _notify_decision(contribution, corrected=True)
+    return contribution
+
+
+def contribution_reverse(*, contribution_id: int, staff: User, note: str) -> Contribution:
+    """Staff take back the points of a verified item: a correction to "not accepted" (it can be reopened)."""
+    return contribution_correct(
+        contribution_id=contribution_id, staff=staff, state=Contribution.State.REJECTED, awarded_points=0, reason=note
+    )
+
+
+def _notify_decision(contribution: Contribution, *, corrected: bool = False) -> None:
+    url = reverse("contributions:detail", args=[contribution.pk])
+    values = {"title": contribution.title, "points": contribution.awarded_points}
+    if contribution.state == Contribution.State.VERIFIED:
+        title = (
+            _("Decision corrected: %(title)s is verified at %(points)s points")
+            if corrected
+            else _("Verified: %(title)s (%(points)s points)")
+        ) % values
+    elif contribution.state == Contribution.State.REJECTED:
+        title = (
+            _("Decision corrected: %(title)s is not accepted") if corrected else _("Not accepted: %(title)s")
+        ) % values
+    elif contribution.state == Contribution.State.SUBMITTED:
+        title = _("Back in review: %(title)s") % values
+    else:
+        title = _("More information needed: %(title)s") % values
     notification_create(
         user=contribution.member,
         kind="maintenance.decision",
@@ -386,39 +621,39 @@ def _notify_decision(contribution: Contribution) -> None:
     )
 
 
-def contributions_verify_bulk(*, contribution_ids: list[int], verifier: User) -> tuple[int, list[str]]:
-    """Verify each item at its claimed points; items decided meanwhile are skipped and named."""
-    done, skipped = 0, []
+@dataclass
+class BulkResult:
+    done: list[Contribution] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (title, why)
+
+
+def contributions_decide_bulk(*, contribution_ids: list[int], staff: User, decision: str, note: str = "") -> BulkResult:
+    """Apply one decision (or a reopen) to many items, each under its own row lock.
+
+    Items in a state the decision does not apply to, or decided meanwhile, are skipped and
+    named with the reason; the others are decided.
+    """
+    if decision not in BULK_STATES:
+        raise ValueError(decision)
+    result = BulkResult()
+    titles = dict(Contribution.objects.filter(pk__in=contribution_ids).values_list("pk", "title"))
     for contribution_id in contribution_ids:
         try:
-            contribution_decide(contribution_id=contribution_id, verifier=verifier, decision="verify")
-            done += 1
+            if decision == "reopen":
+                contribution = contribution_reopen(contribution_id=contribution_id, staff=staff, reason=note)
+            else:
+                contribution = contribution_decide(
+                    contribution_id=contribution_id,
+                    verifier=staff,
+                    decision=decision,
+                    note=note,
+                    states=BULK_STATES[decision],
+                )
         except ContributionError as error:
-            skipped.append(str(error))
-    return done, skipped
-
-
-@transaction.atomic
-def contribution_reverse(*, contribution_id: int, staff: User, note: str) -> Contribution:
-    """Staff take back the points of a verified item (e.g. an auto-tracked credit given in error)."""
-    contribution = (
-        Contribution.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("member", "activity_type")
-        .filter(pk=contribution_id)
-        .first()
-    )
-    if contribution is None or contribution.state != Contribution.State.VERIFIED:
-        raise ContributionError(_("Only verified contributions can be reversed."))
-    if not note.strip():
-        raise ContributionError(_("Tell the member why: a message is required."))
-    contribution.state = Contribution.State.REJECTED
-    contribution.awarded_points = 0
-    contribution.decision_note = note.strip()
-    contribution.decided_by = staff
-    contribution.decided_at = timezone.now()
-    _save(contribution, actor=staff, reason="reverse")
-    _notify_decision(contribution)
-    return contribution
+            result.skipped.append((titles.get(contribution_id, str(contribution_id)), str(error)))
+        else:
+            result.done.append(contribution)
+    return result
 
 
 # --- Program years, targets, requirements, opt-outs -----------------------------------------------
@@ -433,6 +668,40 @@ def program_year_publish(*, program_year: ProgramYear, by: User | None = None) -
         program_year.full_clean()
         program_year.save()
     return program_year
+
+
+@transaction.atomic
+def program_year_save(*, program_year: ProgramYear, by: User | None) -> ProgramYear:
+    """Create or change a program year's rules and dates; the history records who (`by`)."""
+    program_year._history_user = by
+    program_year.full_clean()
+    program_year.save()
+    return program_year
+
+
+@transaction.atomic
+def technical_requirement_save(*, requirement: TechnicalRequirement, by: User | None) -> TechnicalRequirement:
+    """Create or change one of a year's technical requirements; the history records who."""
+    requirement._history_user = by
+    requirement.full_clean()
+    requirement.save()
+    return requirement
+
+
+@transaction.atomic
+def technical_requirement_delete(*, requirement: TechnicalRequirement, by: User | None) -> None:
+    """Remove a requirement (its deletion is kept in the history, with who)."""
+    requirement._history_user = by
+    requirement.delete()
+
+
+@transaction.atomic
+def activity_type_save(*, activity_type: ActivityType, by: User | None) -> ActivityType:
+    """Create or change a line of a year's catalogue; the history records who (`by`)."""
+    activity_type._history_user = by
+    activity_type.full_clean()
+    activity_type.save()
+    return activity_type
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -8,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from contributions import selectors, services
-from contributions.evidence import kind_of_stored
-from contributions.forms import ContributionForm, OptOutForm
+from contributions.evidence import download_name, kind_of_stored
+from contributions.forms import ContributionForm, OptOutForm, id_from_input
 from contributions.models import Contribution
 
 
@@ -24,8 +25,8 @@ def _own_or_404(request: HttpRequest, pk: int) -> Contribution:
 def contribution_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     current = selectors.program_year_current(today=today)
-    year = request.GET.get("year", "")
-    program_year = selectors.program_year_get(year=int(year)) if year.isdigit() else current
+    year = id_from_input(request.GET.get("year"))
+    program_year = selectors.program_year_get(year=year) if year else current
     state = request.GET.get("state", "")
     contributions = selectors.contribution_list(user=request.user, program_year=program_year)
     if state in Contribution.State.values:
@@ -75,7 +76,7 @@ def contribution_new(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _("“%(title)s” was submitted for verification (%(points)s points claimed).")
-                    % {"title": contribution.title, "points": contribution.claimed_points},
+                    % {"title": contribution.title, "points": intcomma(contribution.claimed_points)},
                 )
             else:
                 messages.success(request, _("Draft saved. Submit it when it is ready."))
@@ -174,7 +175,7 @@ def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     head = handle.read(16)
     handle.seek(0)
     kind = kind_of_stored(head=head, name=contribution.evidence_file.name)
-    filename = f"evidence-{contribution.pk}{kind.extensions[0] if kind else ''}"
+    filename = download_name(original=contribution.evidence_name, kind=kind, fallback=f"evidence-{contribution.pk}")
     response = FileResponse(
         handle,
         as_attachment=not (kind and kind.inline),

@@ -60,30 +60,17 @@ def _run(modeladmin, request, items, call, done: str) -> None:
 
 
 class OpportunityAdminForm(forms.ModelForm):
+    # A refusal the service gave when this same form was saved a moment ago (see changeform_view).
+    refusal: services.EngagementError | None = None
+
     class Meta:
         model = Opportunity
-        fields = [
-            "title",
-            "slug",
-            "category",
-            "activity_type",
-            "points",
-            "summary",
-            "description",
-            "participation",
-            "crediting",
-            "starts_at",
-            "ends_at",
-            "location",
-            "capacity",
-            "signup_opens_at",
-            "signup_closes_at",
-            "waitlist_enabled",
-            "offer_hours",
-        ]
+        fields = list(services.OPPORTUNITY_EDITABLE_FIELDS)
 
     def clean(self):
         cleaned = super().clean()
+        if self.refusal is not None:
+            self.add_error(self.refusal.field, str(self.refusal))
         if self.instance.pk and "capacity" in cleaned:
             probe = Opportunity(pk=self.instance.pk, capacity=cleaned["capacity"])
             problem = services.opportunity_capacity_problem(opportunity=probe)
@@ -130,18 +117,43 @@ class OpportunityAdmin(SimpleHistoryAdmin):
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_opportunity_refusal", None)
+        if refusal is not None:
+            form = type(form.__name__, (form,), {"refusal": refusal})
+        return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A save the service refuses (decided under the row lock) shows the form again with the reason.
+
+        The refusal escapes save_model, so the admin's transaction (with its log entry) rolls
+        back; the same POST is then validated once more and the form shows the refusal beside
+        the field, with everything staff typed kept.
+        """
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.EngagementError as refusal:
+            request._opportunity_refusal = refusal
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        if change and "capacity" in form.changed_data:
-            offered = services.opportunity_fill_free_slots(opportunity_id=obj.pk)
-            if offered:
-                self.message_user(
-                    request,
-                    ngettext(
-                        "%(n)d freed slot was offered to the waitlist.", "%(n)d freed slots were offered.", len(offered)
-                    )
-                    % {"n": len(offered)},
+        """Writes go through the services: only the changed fields, under the opportunity's row lock."""
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        if not change:
+            obj.pk = services.opportunity_create(actor=request.user, fields=form.cleaned_data).pk
+            obj.refresh_from_db()
+            return
+        updated, offered = services.opportunity_update(opportunity_id=obj.pk, actor=request.user, changes=changes)
+        obj.state, obj.cancellation_reason = updated.state, updated.cancellation_reason
+        if offered:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d freed slot was offered to the waitlist.", "%(n)d freed slots were offered.", len(offered)
                 )
+                % {"n": len(offered)},
+            )
 
     @admin.action(description=_("Publish selected opportunities"), permissions=["change"])
     def publish(self, request, queryset):

@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from contributions.models import ActivityType, ProgramYear
+from contributions.forms import text_limit_messages
+from contributions.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, ActivityType, ProgramYear
 from engagements.models import Suggestion
 
 
@@ -16,6 +17,11 @@ class SuggestionForm(forms.ModelForm):
         widgets = {
             "description": forms.Textarea(attrs={"rows": 5}),
             "why_it_matters": forms.Textarea(attrs={"rows": 4}),
+        }
+        error_messages = {
+            "title": text_limit_messages(TITLE_MAX_LENGTH),
+            "description": text_limit_messages(DESCRIPTION_MAX_LENGTH),
+            "why_it_matters": text_limit_messages(DESCRIPTION_MAX_LENGTH),
         }
 
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from contributions.models import ActivityType
+from contributions.models import DESCRIPTION_MAX_LENGTH, ActivityType, text_within
 
 # Paths under /engagements/ that are pages of their own, so no opportunity may take them as slug.
 RESERVED_SLUGS = frozenset({"mine", "signups", "suggestions", "new"})
@@ -198,9 +198,9 @@ class Suggestion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="engagement_suggestions"
     )
     title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("what the activity is"))
+    description = models.TextField(_("what the activity is"), max_length=DESCRIPTION_MAX_LENGTH)
     proposed_category = models.CharField(_("proposed category"), max_length=16, choices=ActivityType.Category.choices)
-    why_it_matters = models.TextField(_("why it matters"))
+    why_it_matters = models.TextField(_("why it matters"), max_length=DESCRIPTION_MAX_LENGTH)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
     decision_reason = models.TextField(_("reason / note to the member"), blank=True)
     decided_by = models.ForeignKey(
@@ -223,6 +223,16 @@ class Suggestion(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(state="declined") | ~Q(decision_reason=""), name="suggestion_decline_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=text_within("description", DESCRIPTION_MAX_LENGTH),
+                name="suggestion_description_length",
+                violation_error_message=_("A description can be at most 5,000 characters."),
+            ),
+            models.CheckConstraint(
+                condition=text_within("why_it_matters", DESCRIPTION_MAX_LENGTH),
+                name="suggestion_why_length",
+                violation_error_message=_("“Why it matters” can be at most 5,000 characters."),
             ),
         ]
 

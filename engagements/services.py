@@ -11,9 +11,10 @@ to the opportunity) takes, so inserts of other transactions are never deadlocked
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +27,14 @@ from engagements.models import Opportunity, SignUp, Suggestion
 
 
 class EngagementError(Exception):
-    """A rule of the programme refused the change; the message is for the person who asked."""
+    """A rule of the programme refused the change; the message is for the person who asked.
+
+    `field` names the form field the refusal is about, when there is one (e.g. "capacity").
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 # --- Rules shared by the pages and the services ----------------------------------------------
@@ -76,8 +84,10 @@ def _lock_opportunity(opportunity_id: int) -> Opportunity:
     return Opportunity.objects.select_for_update(no_key=True).get(pk=opportunity_id)
 
 
-def _save(instance, **clean_kwargs) -> None:
+def _save(instance, *, actor: User | None, **clean_kwargs) -> None:
+    """Validate and save; the history records `actor` (None: the system, e.g. the beat job)."""
     instance.full_clean(validate_constraints=False, **clean_kwargs)
+    instance._history_user = actor
     instance.save()
 
 
@@ -121,6 +131,7 @@ def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
     else:
         raise EngagementError(_("All slots are taken and this opportunity keeps no waitlist."))
     signup.full_clean(exclude=["opportunity", "member"], validate_constraints=False)
+    signup._history_user = member
     try:
         with transaction.atomic():
             signup.save()
@@ -148,8 +159,11 @@ def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
     return signup, True
 
 
-def _offer_free_slots(opportunity: Opportunity, now: datetime) -> list[SignUp]:
-    """Offer every free slot to the first in line. The caller holds the opportunity's lock."""
+def _offer_free_slots(opportunity: Opportunity, now: datetime, *, actor: User | None) -> list[SignUp]:
+    """Offer every free slot to the first in line. The caller holds the opportunity's lock.
+
+    `actor` is whoever freed the slot (history says who set the offer in motion).
+    """
     if opportunity.state not in (Opportunity.State.PUBLISHED, Opportunity.State.CLOSED):
         return []
     if opportunity.starts_at and opportunity.starts_at <= now:
@@ -169,7 +183,7 @@ def _offer_free_slots(opportunity: Opportunity, now: datetime) -> list[SignUp]:
         signup.state = SignUp.State.OFFERED
         signup.offered_at = now
         signup.offer_expires_at = expires
-        _save(signup, exclude=["opportunity", "member"])
+        _save(signup, actor=actor, exclude=["opportunity", "member"])
         _notify(
             signup,
             "offered",
@@ -181,12 +195,12 @@ def _offer_free_slots(opportunity: Opportunity, now: datetime) -> list[SignUp]:
     return offered
 
 
-def _end(signup: SignUp, state: str, reason: str, now: datetime) -> None:
+def _end(signup: SignUp, state: str, reason: str, now: datetime, *, actor: User | None) -> None:
     signup.state = state
     signup.end_reason = reason
     signup.ended_at = now
     signup.offer_expires_at = None
-    _save(signup, exclude=["opportunity", "member"])
+    _save(signup, actor=actor, exclude=["opportunity", "member"])
 
 
 @transaction.atomic
@@ -201,8 +215,8 @@ def signup_withdraw(*, signup_id: int, member: User) -> SignUp:
         raise EngagementError(
             _("The date of this engagement has passed; please contact the program team to change it.")
         )
-    _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.MEMBER, now)
-    _offer_free_slots(signup.opportunity, now)
+    _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.MEMBER, now, actor=member)
+    _offer_free_slots(signup.opportunity, now, actor=member)
     return signup
 
 
@@ -213,9 +227,9 @@ def signup_withdraw_by_staff(*, signup_id: int, actor: User) -> SignUp:
     now = timezone.now()
     if not signup.is_live:
         raise EngagementError(_("Only an active sign-up can be withdrawn."))
-    _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.STAFF, now)
+    _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.STAFF, now, actor=actor)
     _notify(signup, "withdrawn", _("Your sign-up was withdrawn: %(t)s") % {"t": signup.opportunity.title})
-    _offer_free_slots(signup.opportunity, now)
+    _offer_free_slots(signup.opportunity, now, actor=actor)
     return signup
 
 
@@ -227,13 +241,13 @@ def signup_offer_accept(*, signup_id: int, member: User) -> SignUp:
     if signup.state != SignUp.State.OFFERED:
         raise EngagementError(_("There is no open offer on this sign-up."))
     if signup.offer_expires_at <= now:
-        _expire_offer(signup, now)
-        _offer_free_slots(signup.opportunity, now)
+        _expire_offer(signup, now, actor=member)
+        _offer_free_slots(signup.opportunity, now, actor=member)
         return signup
     signup.state = SignUp.State.CONFIRMED
     signup.confirmed_at = now
     signup.offer_expires_at = None
-    _save(signup, exclude=["opportunity", "member"])
+    _save(signup, actor=member, exclude=["opportunity", "member"])
     _notify(
         signup,
         "confirmed",
@@ -250,13 +264,13 @@ def signup_offer_decline(*, signup_id: int, member: User) -> SignUp:
     now = timezone.now()
     if signup.state != SignUp.State.OFFERED:
         raise EngagementError(_("There is no open offer on this sign-up."))
-    _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.OFFER_DECLINED, now)
-    _offer_free_slots(signup.opportunity, now)
+    _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.OFFER_DECLINED, now, actor=member)
+    _offer_free_slots(signup.opportunity, now, actor=member)
     return signup
 
 
-def _expire_offer(signup: SignUp, now: datetime) -> None:
-    _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.OFFER_EXPIRED, now)
+def _expire_offer(signup: SignUp, now: datetime, *, actor: User | None) -> None:
+    _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.OFFER_EXPIRED, now, actor=actor)
     _notify(
         signup,
         "offer_expired",
@@ -285,9 +299,9 @@ def offers_expire(*, now: datetime | None = None) -> int:
             ).select_related("member")
             for signup in due:
                 signup.opportunity = opportunity
-                _expire_offer(signup, now)
+                _expire_offer(signup, now, actor=None)
                 expired += 1
-            _offer_free_slots(opportunity, now)
+            _offer_free_slots(opportunity, now, actor=None)
     return expired
 
 
@@ -303,7 +317,7 @@ def signup_schedule(*, signup_id: int, actor: User | None, next_steps: str, sche
     signup.state = SignUp.State.SCHEDULED
     signup.next_steps = next_steps
     signup.scheduled_for = scheduled_for
-    _save(signup, exclude=["opportunity", "member"])
+    _save(signup, actor=actor, exclude=["opportunity", "member"])
     _notify(
         signup,
         "scheduled",
@@ -332,7 +346,7 @@ def signup_complete(*, signup_id: int, actor: User) -> tuple[SignUp, bool]:
     moment = signup.scheduled_for or opportunity.starts_at or now
     signup.state = SignUp.State.COMPLETED
     signup.completed_at = now
-    _save(signup, exclude=["opportunity", "member"])
+    _save(signup, actor=actor, exclude=["opportunity", "member"])
     contribution_credit_automatic(
         member=signup.member,
         activity_type=opportunity.activity_type,
@@ -361,9 +375,9 @@ def signup_mark_no_show(*, signup_id: int, actor: User) -> SignUp:
     if signup.state not in (SignUp.State.CONFIRMED, SignUp.State.SCHEDULED, SignUp.State.OFFERED):
         raise EngagementError(_("Only a sign-up holding a slot can be marked as a no-show."))
     now = timezone.now()
-    _end(signup, SignUp.State.NO_SHOW, "", now)
+    _end(signup, SignUp.State.NO_SHOW, "", now, actor=actor)
     _notify(signup, "no_show", _("Marked as not taking part: %(t)s") % {"t": signup.opportunity.title})
-    _offer_free_slots(signup.opportunity, now)
+    _offer_free_slots(signup.opportunity, now, actor=actor)
     return signup
 
 
@@ -379,8 +393,8 @@ def opportunity_set_state(*, opportunity_id: int, actor: User, state: str) -> Op
     if opportunity.state == Opportunity.State.CANCELLED:
         raise EngagementError(_("A cancelled opportunity cannot be reopened; create a new one."))
     opportunity.state = state
-    _save(opportunity)
-    _offer_free_slots(opportunity, timezone.now())
+    _save(opportunity, actor=actor)
+    _offer_free_slots(opportunity, timezone.now(), actor=actor)
     return opportunity
 
 
@@ -393,12 +407,12 @@ def opportunity_cancel(*, opportunity_id: int, actor: User | None, reason: str =
     now = timezone.now()
     opportunity.state = Opportunity.State.CANCELLED
     opportunity.cancellation_reason = reason
-    _save(opportunity)
+    _save(opportunity, actor=actor)
     live = SignUp.objects.filter(opportunity=opportunity, state__in=SignUp.LIVE_STATES).select_related("member")
     count = 0
     for signup in live:
         signup.opportunity = opportunity
-        _end(signup, SignUp.State.CANCELLED, SignUp.EndReason.OPPORTUNITY_CANCELLED, now)
+        _end(signup, SignUp.State.CANCELLED, SignUp.EndReason.OPPORTUNITY_CANCELLED, now, actor=actor)
         _notify(
             signup,
             "cancelled",
@@ -410,20 +424,111 @@ def opportunity_cancel(*, opportunity_id: int, actor: User | None, reason: str =
 
 
 @transaction.atomic
-def opportunity_fill_free_slots(*, opportunity_id: int) -> list[SignUp]:
-    """After staff raise the capacity (or remove it), offer the new slots to the waitlist."""
+def opportunity_fill_free_slots(*, opportunity_id: int, actor: User | None = None) -> list[SignUp]:
+    """Offer every free slot to the waitlist (opportunity_update does this when the capacity rises)."""
     opportunity = _lock_opportunity(opportunity_id)
-    return _offer_free_slots(opportunity, timezone.now())
+    return _offer_free_slots(opportunity, timezone.now(), actor=actor)
 
 
 def opportunity_capacity_problem(*, opportunity: Opportunity) -> str | None:
-    """Why the capacity staff typed cannot be saved: it must leave room for the slots already held."""
+    """Why the capacity staff typed cannot be saved: it must leave room for the slots already held.
+
+    Without the row lock this is advice for a form; `opportunity_update` asks it again under the lock.
+    """
     if opportunity.pk is None or opportunity.capacity is None:
         return None
     held = _slots_held(opportunity)
     if opportunity.capacity < held:
         return _("%(held)s slots are already held; the capacity cannot go below that.") % {"held": held}
     return None
+
+
+# The fields staff edit on an opportunity's page. State and the cancellation reason change only
+# through opportunity_set_state / opportunity_cancel, which notify the people concerned.
+OPPORTUNITY_EDITABLE_FIELDS = (
+    "title",
+    "slug",
+    "category",
+    "activity_type",
+    "points",
+    "summary",
+    "description",
+    "participation",
+    "crediting",
+    "starts_at",
+    "ends_at",
+    "location",
+    "capacity",
+    "signup_opens_at",
+    "signup_closes_at",
+    "waitlist_enabled",
+    "offer_hours",
+)
+LOCK_TIMEOUT = "5s"
+
+
+def _lock_timeout() -> None:
+    """Wait at most LOCK_TIMEOUT for a row lock in this transaction, so requests cannot pile up."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
+
+
+def _is_lock_timeout(error: OperationalError) -> bool:
+    return getattr(getattr(error, "__cause__", None), "pgcode", None) == "55P03"  # lock_not_available
+
+
+def _editable_changes(changes: Mapping[str, object]) -> dict[str, object]:
+    unknown = set(changes) - set(OPPORTUNITY_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {sorted(unknown)}")
+    return dict(changes)
+
+
+def opportunity_create(*, actor: User | None, fields: Mapping[str, object]) -> Opportunity:
+    """A new opportunity, always a draft: publishing is a separate step (opportunity_set_state)."""
+    with transaction.atomic():
+        opportunity = Opportunity(**_editable_changes(fields), state=Opportunity.State.DRAFT)
+        opportunity._history_user = actor
+        opportunity.full_clean()
+        opportunity.save()
+    return opportunity
+
+
+def opportunity_update(
+    *, opportunity_id: int, actor: User | None, changes: Mapping[str, object]
+) -> tuple[Opportunity, list[SignUp]]:
+    """Change the opportunity's details; returns it and the sign-ups offered a slot it freed.
+
+    The capacity rule (never below the slots held) is decided under the opportunity's row lock,
+    the same lock every sign-up takes, so no sign-up can commit between the count and the save;
+    only the changed columns are written, so a cancellation or state change committed meanwhile
+    is kept. Raises EngagementError (field="capacity") when the capacity is too low, or with a
+    "busy" message when the lock is not granted within LOCK_TIMEOUT.
+    """
+    changes = _editable_changes(changes)
+    try:
+        with transaction.atomic():
+            _lock_timeout()
+            opportunity = _lock_opportunity(opportunity_id)
+            for name, value in changes.items():
+                setattr(opportunity, name, value)
+            if "capacity" in changes:
+                problem = opportunity_capacity_problem(opportunity=opportunity)
+                if problem:
+                    raise EngagementError(problem, field="capacity")
+            if not changes:
+                return opportunity, []
+            opportunity._history_user = actor
+            opportunity.full_clean()
+            opportunity.save(update_fields=[*changes, "updated_at"])
+            offered = _offer_free_slots(opportunity, timezone.now(), actor=actor) if "capacity" in changes else []
+    except OperationalError as error:
+        if _is_lock_timeout(error):
+            raise EngagementError(
+                _("Someone else is changing this opportunity right now; please try again in a moment.")
+            ) from error
+        raise
+    return opportunity, offered
 
 
 # --- Suggestions --------------------------------------------------------------------------------
@@ -440,7 +545,7 @@ def suggestion_create(
         proposed_category=proposed_category,
         why_it_matters=why_it_matters,
     )
-    _save(suggestion, exclude=["member"])
+    _save(suggestion, actor=member, exclude=["member"])
     return suggestion
 
 
@@ -457,7 +562,7 @@ def _decide(suggestion: Suggestion, *, actor: User, state: str, reason: str, poi
     suggestion.decided_at = timezone.now()
     suggestion.decision_reason = reason
     suggestion.points = points
-    _save(suggestion, exclude=["member", "decided_by"])
+    _save(suggestion, actor=actor, exclude=["member", "decided_by"])
     title = (
         _("Your suggestion was accepted: %(t)s") if state == Suggestion.State.ACCEPTED else _("Decision on: %(t)s")
     ) % {"t": suggestion.title}
@@ -497,6 +602,7 @@ def suggestion_accept_as_activity_type(
         tracking=tracking,
         evidence_required=tracking == ActivityType.Tracking.MANUAL,
     )
+    activity_type._history_user = actor
     activity_type.full_clean()
     activity_type.save()
     suggestion.created_activity_type = activity_type
@@ -527,7 +633,7 @@ def suggestion_accept_as_opportunity(
         % {"points": points, "type": activity_type.name},
         state=Opportunity.State.DRAFT,
     )
-    _save(opportunity)
+    _save(opportunity, actor=actor)
     suggestion.created_opportunity = opportunity
     reason = note or _("It will become an engagement opportunity worth %(points)s points.") % {"points": points}
     _decide(suggestion, actor=actor, state=Suggestion.State.ACCEPTED, reason=reason, points=points)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 
@@ -8,6 +9,8 @@ def site(request) -> dict:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return 0
-        return user.notifications.filter(read_at__isnull=True).count()
+        from accounts.selectors import notification_unread_count
 
-    return {"unread_notifications": SimpleLazyObject(unread_count)}
+        return notification_unread_count(user=user)
+
+    return {"unread_notifications": SimpleLazyObject(unread_count), "support_email": settings.MAHOME_SUPPORT_EMAIL}

@@ -208,3 +208,10 @@ def default_ladder(request):
 
     if not Level.objects.exists():
         import_module("community_levels.migrations.0002_default_ladder").create_ladder(apps, None)
+
+
+@pytest.fixture
+def without_history_middleware(settings):
+    """Remove simple-history's request middleware: the actor in the history must then come from the
+    service itself, as it must for Celery tasks and commands, which have no request."""
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "simple_history.middleware.HistoryRequestMiddleware"]

@@ -65,7 +65,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.SessionActivityMiddleware",
     "accounts.middleware.StaffMFARequiredMiddleware",
     "accounts.middleware.SSOProviderUnavailableMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -175,7 +175,16 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MA Home] "
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/5m/ip,5/5m/key",
+    # Failed password sign-ins (accounts/adapters.py): per account and address, per account from
+    # anywhere, and a high per-address ceiling against spraying only (offices share addresses).
+    "login_failed_account_address": "5/5m/key",
+    "login_failed_account": "20/h/key",
+    "login_failed_address": "100/15m/ip",
+    # Every sign-in post, right or wrong, per address (allauth's default is 30/m): generous, as a
+    # whole office may sign in at nine o'clock through one address.
+    "login": "120/m/ip",
+    # allauth's own action, now only for MFA codes (keyed by the member).
+    "login_failed": "100/15m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/5m/key",
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
@@ -189,9 +198,18 @@ SOCIALACCOUNT_PROVIDERS: dict = {}
 ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm"}
 # Where a person without an account (or with a refused SSO login) is told to write.
 MAHOME_SUPPORT_EMAIL = env("MAHOME_SUPPORT_EMAIL", default="ma-program@mahome.example")
+# The most points one contribution may earn, whoever decides it and whatever override they give.
+MAHOME_MAX_POINTS_PER_CONTRIBUTION = env.int("MAHOME_MAX_POINTS_PER_CONTRIBUTION", default=500)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "MA Home"
 USERSESSIONS_TRACK_ACTIVITY = True
+# A member's session list ("last seen") is rewritten at most this often (accounts.middleware).
+MAHOME_SESSION_ACTIVITY_SECONDS = env.int("MAHOME_SESSION_ACTIVITY_SECONDS", default=300)
+# Where the client's address comes from (allauth 65: allauth/core/internal/httpkit.py get_client_ip):
+# the X-Forwarded-For entry appended by the n-th trusted proxy, or a header the proxy sets. Neither
+# is trusted unless configured: a client can write any X-Forwarded-For it likes.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("ALLAUTH_TRUSTED_CLIENT_IP_HEADER", default=None)
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")

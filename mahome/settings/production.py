@@ -26,6 +26,10 @@ CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+# Behind the one load balancer of docs/deployment.md, which appends the client's address to
+# X-Forwarded-For: the last entry is the client (rate limits of sign-in, reset and MFA).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=1)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("ALLAUTH_TRUSTED_CLIENT_IP_HEADER", default=None)
 
 EMAIL_CONFIG = env.email("EMAIL_URL")
 vars().update(EMAIL_CONFIG)

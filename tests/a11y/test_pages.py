@@ -257,3 +257,55 @@ def test_admin_pages_are_csp_clean(page, live_server):
     assert page.evaluate(checked) > 0
     page.get_by_label("Select all").uncheck()
     assert page.evaluate(checked) == 0
+
+
+def test_account_pages_are_accessible_csp_clean_and_fit_a_phone(page, phone_page, live_server):
+    """allauth's pages in MA Home's design (issue 13, finding 6): axe, CSP, and no sideways scroll."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.usersessions.models import UserSession
+
+    from accounts.models import SSOConnection
+    from tests.factories import OrganizationFactory, UserFactory, sso_connection_create
+
+    northwind = OrganizationFactory(name="Northwind Partners", domains=["northwind.example"])
+    sso_connection_create(
+        organization=northwind,
+        kind=SSOConnection.Kind.OIDC,
+        slug="northwind",
+        server_url="https://login.northwind.example",
+        client_id="ma-home",
+        client_secret="s3cret",
+    )
+    nora = UserFactory(email="nora.lind@northwind.example", first_name="Nora", organization=northwind)
+    with_mfa(nora)
+    RecoveryCodes.activate(nora)
+    omar = UserFactory(email="omar.haddad@northwind.example", first_name="Omar", organization=northwind)
+    omar.set_unusable_password()
+    omar.save()
+    invitation = f"/accounts/password/reset/key/{user_pk_to_url_str(omar)}-{default_token_generator.make_token(omar)}/"
+    problems: list[str] = []
+    for width, browser_page in (("desktop", page), ("phone", phone_page)):
+        _prepare(browser_page, problems)
+        browser_page.context.clear_cookies()
+        _visit(browser_page, "first-password", invitation, width, problems)
+        _visit(browser_page, "reset-done", "/accounts/password/reset/done/", width, problems)
+        _visit(browser_page, "reset-bad-link", "/accounts/password/reset/key/1-not-a-key/", width, problems)
+        # allauth's session middleware records this browser (user agent, address) for the sessions page.
+        sign_in_fast(browser_page, live_server, nora)
+        for name, path in (
+            ("account-email", "/accounts/email/"),
+            ("account-password", "/accounts/password/change/"),
+            ("account-mfa", "/accounts/2fa/"),
+            ("account-recovery-codes", "/accounts/2fa/recovery-codes/"),
+            ("account-sessions", "/accounts/sessions/"),
+            ("account-sso", "/accounts/3rdparty/"),
+            ("account-sign-out", "/accounts/logout/"),
+        ):
+            _visit(browser_page, name, path, width, problems)
+            overflow = browser_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0:
+                problems.append(f"{name} [{width}]: {overflow}px wider than the screen")
+        assert UserSession.objects.filter(user=nora).exists()
+    assert not problems, "\n".join(problems)

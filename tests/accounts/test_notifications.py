@@ -85,3 +85,55 @@ def test_marking_another_members_notification_read_changes_nothing(client, membe
 def test_mark_read_requires_post(client, member):
     client.force_login(member)
     assert client.get("/notifications/read/").status_code == 405
+
+
+def test_notification_page_of_a_signed_in_member_runs_three_queries(client, member, django_assert_num_queries):
+    """The trivial signed-in page: session, user, one page of notifications with both counts."""
+    NotificationFactory.create_batch(30, user=member)
+    read = list(member.notifications.values_list("pk", flat=True)[:4])
+    services.notifications_mark_read(user=member, notification_ids=read)
+    client.force_login(member)
+    client.get("/notifications/")  # the first request of a session records its activity
+    with django_assert_num_queries(3):
+        response = client.get("/notifications/")
+    page = response.context["page"]
+    assert page.paginator.count == 30 and page.paginator.num_pages == 2 and len(page.object_list) == 25
+    assert response.context["unread_notifications"] == 26
+    assert "Notifications: 26 unread" in response.content.decode()
+    with django_assert_num_queries(3):
+        second = client.get("/notifications/?page=2")
+    assert len(second.context["page"].object_list) == 5
+    assert [n.pk for n in second.context["page"].object_list] == list(
+        member.notifications.order_by("-created_at", "-pk").values_list("pk", flat=True)[25:]
+    )
+
+
+def test_notification_page_past_the_end_shows_the_last_page(client, member):
+    NotificationFactory.create_batch(3, user=member)
+    client.force_login(member)
+    response = client.get("/notifications/?page=9")
+    assert response.context["page"].number == 1 and len(response.context["page"].object_list) == 3
+    empty = client.get("/notifications/")
+    assert empty.status_code == 200
+
+
+def test_session_activity_is_recorded_at_most_every_few_minutes_and_at_once_on_a_new_address(client, member):
+    import time_machine
+    from allauth.usersessions.models import UserSession
+
+    with time_machine.travel("2026-03-01 10:00:00+00:00", tick=False):
+        client.force_login(member)
+        client.get("/notifications/")
+        session = UserSession.objects.get(user=member)
+        first_seen = session.last_seen_at
+    with time_machine.travel("2026-03-01 10:02:00+00:00", tick=False):
+        client.get("/notifications/")
+        session.refresh_from_db()
+        assert session.last_seen_at == first_seen
+        client.get("/notifications/", REMOTE_ADDR="10.9.8.7")
+        session.refresh_from_db()
+        assert str(session.ip) == "10.9.8.7" and session.last_seen_at > first_seen
+    with time_machine.travel("2026-03-01 10:09:00+00:00", tick=False):
+        client.get("/notifications/", REMOTE_ADDR="10.9.8.7")
+        session.refresh_from_db()
+        assert session.last_seen_at.minute == 9

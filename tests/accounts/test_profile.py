@@ -71,7 +71,7 @@ def test_email_preferences_are_per_area(member):
 def test_staff_see_profile_history_in_the_admin(client, member, program_admin):
     from allauth.mfa.totp.internal.auth import TOTP
 
-    services.profile_update(user=member, changes={"job_title": "Architect"})
+    services.profile_update(user=member, changes={"job_title": "Architect"}, actor=member)
     TOTP.activate(program_admin, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
     program_admin.is_superuser = True
     program_admin.save()
@@ -98,6 +98,7 @@ def test_sign_out_everywhere_ends_every_session(client, member):
 def test_profile_page_queries_stay_constant(client, member, django_assert_max_num_queries):
     client.force_login(member)
     for i in range(30):
-        services.profile_update(user=member, changes={"job_title": f"Title {i}"})
-    with django_assert_max_num_queries(12):
+        services.profile_update(user=member, changes={"job_title": f"Title {i}"}, actor=member)
+    client.get("/notifications/")  # the session's first request records it; measure the steady state
+    with django_assert_max_num_queries(5):
         assert client.get("/profile/").status_code == 200

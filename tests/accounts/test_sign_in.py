@@ -99,7 +99,7 @@ def test_sixth_wrong_password_is_rate_limited(client, member):
         response = client.post("/accounts/login/", {"login": member.email, "password": "wrong-password-1"})
         assert "not correct" in response.content.decode()
     response = client.post("/accounts/login/", {"login": member.email, "password": TEST_PASSWORD})
-    assert "Too many failed login attempts" in response.content.decode()
+    assert "Too many wrong passwords for this account. Try again in 5 minutes" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 

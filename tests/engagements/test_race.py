@@ -85,3 +85,91 @@ def test_200_concurrent_signups_for_10_slots_never_overbook(bounded_live_server)
             for s in waitlisted
         ]
         assert shown == list(range(1, MEMBERS - SLOTS + 1))
+
+
+def _admin_session(base_url: str) -> requests.Session:
+    """A program admin's session (password and MFA passed) on the live server, as a browser would hold it."""
+    from accounts.roles import PROGRAM_ADMIN
+    from tests.conftest import with_mfa
+    from tests.factories import StaffFactory
+
+    staff = with_mfa(StaffFactory(email="race-admin@example.com", groups=[PROGRAM_ADMIN]))
+    client = Client()
+    client.force_login(staff, backend=f"{ModelBackend.__module__}.{ModelBackend.__name__}")
+    http = requests.Session()
+    http.cookies.set("sessionid", client.cookies["sessionid"].value, domain="127.0.0.1")
+    http.cookies.set("csrftoken", CSRF, domain="127.0.0.1")
+    http.headers.update({"X-CSRFToken": CSRF, "Connection": "close", "Referer": base_url + "/admin/"})
+    http.django_client = client  # to read the change form the admin renders
+    return http
+
+
+RACERS = 60
+# (capacity, lowered to): the issue's 10 -> 6, and wider ones where the admin's save often wins.
+CAPACITY_CHANGES = [(10, 6), (20, 12), (30, 20), (40, 30), (60, 45)]
+
+
+def _lower_capacity_during_signups(base_url: str, members, admin: requests.Session, opportunity, data) -> tuple:
+    """One round: RACERS members press "Sign up" while the admin's save goes out in the middle of them."""
+    change_url = f"{base_url}/admin/engagements/opportunity/{opportunity.pk}/change/"
+    signup_url = f"{base_url}/engagements/{opportunity.slug}/sign-up/"
+    barrier = threading.Barrier(len(members) + 1)
+    statuses: list[int] = []
+    admin_answer: list[requests.Response] = []
+    lock = threading.Lock()
+
+    def press(http: requests.Session) -> None:
+        barrier.wait()
+        try:
+            status = http.post(signup_url, allow_redirects=False, timeout=120).status_code
+        except requests.RequestException:
+            status = 599
+        with lock:
+            statuses.append(status)
+
+    def lower() -> None:
+        barrier.wait()
+        admin_answer.append(admin.post(change_url, data=data, allow_redirects=False, timeout=120))
+
+    half = len(members) // 2
+    threads = [threading.Thread(target=press, args=(http,)) for _, http in members[:half]]
+    threads.append(threading.Thread(target=lower))
+    threads += [threading.Thread(target=press, args=(http,)) for _, http in members[half:]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses, admin_answer[0]
+
+
+def test_lowering_the_capacity_in_the_admin_while_members_sign_up_never_overbooks(bounded_live_server):
+    """Issue 11, finding 10: the capacity lowered in the admin while members press "Sign up" over real HTTP.
+
+    Whoever wins the opportunity's row lock, the end state keeps held slots within the capacity:
+    either the lowered capacity was saved and later sign-ups were waitlisted, or the admin was
+    told how many slots are held and the capacity stayed.
+    """
+    from tests.engagements.test_capacity import admin_change_data
+
+    members = _signed_in_sessions(bounded_live_server.url)[:RACERS]
+    admin = _admin_session(bounded_live_server.url)
+    outcomes = []
+    for capacity, lowered in CAPACITY_CHANGES:
+        opportunity = OpportunityFactory(capacity=capacity, waitlist_enabled=True)
+        data = admin_change_data(admin.django_client, opportunity, capacity=lowered)
+        statuses, answer = _lower_capacity_during_signups(bounded_live_server.url, members, admin, opportunity, data)
+
+        assert set(statuses) == {302}, statuses
+        assert answer.status_code in (200, 302), answer.status_code
+        opportunity.refresh_from_db()
+        held = SignUp.objects.filter(opportunity=opportunity, state__in=SignUp.SLOT_STATES).count()
+        waitlisted = SignUp.objects.filter(opportunity=opportunity, state=SignUp.State.WAITLISTED).count()
+        assert held + waitlisted == RACERS
+        assert held <= opportunity.capacity, f"{held} slots held for a capacity of {opportunity.capacity}"
+        if answer.status_code == 302:
+            assert opportunity.capacity == lowered
+        else:
+            assert opportunity.capacity == capacity
+            assert "slots are already held; the capacity cannot go below that." in answer.text
+        outcomes.append((f"{capacity}->{lowered}", answer.status_code, opportunity.capacity, held))
+    print(f"\nadmin lowering the capacity during {RACERS} sign-ups; (change, status, capacity, held):", outcomes)
