@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community_levels', '0002_default_ladder'),
+        ('community_levels', '0003_boss_statement_length'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
