@@ -330,7 +330,9 @@ def sync_sources(modeladmin, request, queryset) -> None:
     )
 
 
-@admin.action(description=gettext_lazy("Reset the cursor (read the forum again from the start)…"))
+@admin.action(
+    description=gettext_lazy("Reset the cursor (read the forum again from the start)…"), permissions=["change"]
+)
 def reset_cursors(modeladmin, request, queryset):
     sources = list(queryset)
     if request.POST.get("confirm") == "yes":

@@ -52,7 +52,14 @@ def _extra_objects() -> None:
         SolarSchedule,
     )
 
-    from community_levels.models import BossApplication, BossProgramWindow, CommunityMember, CommunitySource, Level
+    from community_levels.models import (
+        BossApplication,
+        BossProgramWindow,
+        CommunityMember,
+        CommunitySource,
+        Level,
+        SourceRun,
+    )
     from contributions.models import TargetOverride
     from engagements.models import Suggestion
     from tests.factories import CommunitySourceFactory, SuggestionFactory, UserFactory
@@ -65,6 +72,8 @@ def _extra_objects() -> None:
         CrontabSchedule.objects.create(minute="0", hour="3")
     if not CommunitySource.objects.exists():
         CommunitySourceFactory()
+    if not SourceRun.objects.exists():
+        SourceRun.objects.create(source=CommunitySource.objects.first(), started_at=timezone.now())
     if not ClockedSchedule.objects.exists():
         ClockedSchedule.objects.create(clocked_time=timezone.now() + timedelta(days=1))
     if not SolarSchedule.objects.exists():
