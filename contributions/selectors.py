@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -401,6 +402,42 @@ def program_year_report(
     if opted_out in ("yes", "no"):
         rows = [r for r in rows if (r.opt_out is not None) == (opted_out == "yes")]
     return rows
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    page: Page  # of MemberYear rows
+    counts: dict[str, int]  # members by status, over every row the filters keep
+
+
+def program_year_report_page(
+    *,
+    program_year: ProgramYear,
+    number: str | int | None,
+    per_page: int,
+    today: date | None = None,
+    status: str = "",
+    opted_out: str = "",
+    search: str = "",
+) -> ReportPage:
+    """One page of the admin report, its paginator and the status counts, paginated in the database.
+
+    The status of every MA is computed in SQL (`contributions.standing`, two queries: counts and the
+    page's ids); the full standing of the page's members comes from `member_years`, as the dashboard's.
+    """
+    from contributions import standing
+
+    today = _today(today)
+    sql, params = standing.standing_rows(
+        program_year=program_year, today=today, status=status, opted_out=opted_out, search=search
+    )
+    counts = standing.status_counts(sql=sql, params=params)
+    paginator = Paginator(range(sum(counts.values())), per_page)
+    number = paginator.get_page(number).number
+    ids = standing.page_ids(sql=sql, params=params, offset=(number - 1) * per_page, limit=per_page)
+    members = {m.pk: m for m in User.objects.filter(pk__in=ids).select_related("certification")}
+    rows = member_years(program_year=program_year, members=[members[pk] for pk in ids], today=today)
+    return ReportPage(page=Page(rows, number, paginator), counts=counts)
 
 
 def queue_stats(*, program_year: ProgramYear | None = None) -> dict:
