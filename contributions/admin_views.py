@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from import_export.formats import base_formats
 
+from accounts.spreadsheets import formula_safe
 from contributions import rules, selectors, services
 from contributions.models import Contribution, ProgramYear
 from contributions.resources import MemberYearReportResource
@@ -329,20 +330,12 @@ REVIEW_COLUMNS = [
     "reasons",
     "certificate",
 ]
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _formula_safe(value):
-    """A text cell that a spreadsheet would read as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 def _review_rows(report: services.ReviewReport) -> list[list]:
     return [
         [
-            _formula_safe(value)
+            formula_safe(value)
             for value in (
                 entry.member.email,
                 entry.member.get_full_name(),

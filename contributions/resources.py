@@ -3,14 +3,15 @@
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
 from accounts.models import User
+from accounts.spreadsheets import FormulaSafeModelResource, FormulaSafeResource
 from contributions import services
 from contributions.models import Certificate, RequirementStatus, TechnicalRequirement
 
 
-class MemberYearReportResource(resources.Resource):
+class MemberYearReportResource(FormulaSafeResource):
     """One row per member of a program year (rows are selectors.MemberYear objects)."""
 
     email = fields.Field(attribute="member__email", column_name="email")
@@ -52,7 +53,7 @@ class MemberYearReportResource(resources.Resource):
         return "yes" if row.opt_out else "no"
 
 
-class RequirementStatusResource(resources.ModelResource):
+class RequirementStatusResource(FormulaSafeModelResource):
     """Staff import members' technical requirements: requirement id, member email, met on (blank = pending)."""
 
     requirement = fields.Field(
@@ -80,7 +81,7 @@ class RequirementStatusResource(resources.ModelResource):
         instance.pk = saved.pk
 
 
-class CertificateResource(resources.ModelResource):
+class CertificateResource(FormulaSafeModelResource):
     """Bulk export of certificates (CSV/XLSX), one row each, replaced and revoked ones included."""
 
     holder = fields.Field(column_name="holder")

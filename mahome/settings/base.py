@@ -153,6 +153,8 @@ STORAGES = {
 # --- django-import-export ------------------------------------------------------
 # Importing needs the model's "add" permission (verifiers read and export, they do not import).
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+# A second guard behind accounts.spreadsheets.FormulaSafeResource: import-export strips a leading "=".
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"

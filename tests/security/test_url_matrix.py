@@ -97,6 +97,7 @@ MATRIX = [
         ADMIN_ONLY_403,
     ),
     ("admin:contributions_certificate_changelist", "/admin/contributions/certificate/", STAFF_VIEW),
+    ("admin:contributions_reviewoutcome_changelist", "/admin/contributions/reviewoutcome/", STAFF_VIEW),
     ("admin:contributions_certificate_export", "/admin/contributions/certificate/export/", STAFF_VIEW),
     ("admin:contributions_contribution_correct", "/admin/contributions/contribution/{with_file}/correct/", STAFF_VIEW),
     ("admin:community_levels_level_preview", "/admin/community_levels/level/preview/", ADMIN_ONLY_403),
