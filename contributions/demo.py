@@ -8,6 +8,7 @@ years are idempotent themselves.
 from datetime import date, timedelta
 
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import MACertification, User
@@ -334,7 +335,9 @@ def _year(year: int, target: int, method: str, requirements: list, admin: User |
             activity_type.full_clean()
             activity_type.save()
         for kind, name, due in requirements:
-            requirement = TechnicalRequirement(program_year=program_year, kind=kind, name=name, due_on=due)
+            requirement = TechnicalRequirement(
+                program_year=program_year, kind=kind, code=slugify(name)[:64], name=name, due_on=due
+            )
             requirement.full_clean()
             requirement.save()
     if not program_year.is_published and program_year.opens_on <= timezone.localdate() + timedelta(days=366):
