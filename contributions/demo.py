@@ -300,6 +300,10 @@ def seed(*, stdout) -> None:
         )
     for year in (2020, 2021, 2022):
         services.year_end_review(program_year=years[year], dry_run=False, by=admin)
+    # The demo MAs were certified before the demo's program years existed: issue the certificates
+    # of every period each one was certified for (provisioning does this for new MAs).
+    for member in User.objects.filter(certification__isnull=False):
+        services.certificates_issue_missing(member=member, by=admin)
     stdout.write(
         f"contributions: {created} demo contributions created; years 2020–2022 reviewed, 2026 open, 2027 published"
     )

@@ -21,7 +21,7 @@ def codes_from_names(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contributions", "0006_review_run"),
+        ("contributions", "0009_certificate_constraints"),
     ]
 
     operations = [
