@@ -335,6 +335,11 @@ class RequirementStatusAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
         form = super().get_form(request, obj, **kwargs)
         return type(form.__name__, (form,), {"current_user": request.user})
 
+    def has_import_permission(self, request) -> bool:
+        return request.user.has_perm("contributions.add_requirementstatus") and request.user.has_perm(
+            "contributions.change_requirementstatus"
+        )
+
     def save_model(self, request, obj, form, change):
         saved = services.requirement_status_set(
             requirement=obj.requirement,

@@ -232,7 +232,10 @@ CONTRIBUTIONS = {
     ("cara.met@example.com", 2026): [
         ("speaking", 2, 3, "v"),
         ("cp-workshop", 3, 5, "v"),
-        ("mentoring", 14, 9, "v"),
+        # Two mentoring claims (160 + 120 points) over the type's 200-point cap: the 80 over show as
+        # "over cap". One claim above the cap would need a program admin's override.
+        ("mentoring", 8, 8, "v"),
+        ("mentoring", 6, 9, "v"),
         ("exam-review", 2, 10, "s"),
     ],
     ("dan.optout@example.com", 2026): [("blog-post", 1, 2, "v")],
