@@ -126,7 +126,7 @@ class OpportunityAdmin(SimpleHistoryAdmin):
     def credited_as(self, obj: Opportunity) -> str:
         if obj.pk is None:
             return _("Shown once saved: the type of the catalogue of the engagement's year.")
-        return selectors.opportunity_credit_note(opportunity=obj)
+        return selectors.opportunity_credit_note(opportunity=obj)[0]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -154,9 +154,13 @@ class OpportunityAdmin(SimpleHistoryAdmin):
         if not change:
             obj.pk = services.opportunity_create(actor=request.user, fields=form.cleaned_data).pk
             obj.refresh_from_db()
-            return
-        updated, offered = services.opportunity_update(opportunity_id=obj.pk, actor=request.user, changes=changes)
-        obj.state, obj.cancellation_reason = updated.state, updated.cancellation_reason
+            offered = []
+        else:
+            updated, offered = services.opportunity_update(opportunity_id=obj.pk, actor=request.user, changes=changes)
+            obj.state, obj.cancellation_reason = updated.state, updated.cancellation_reason
+        note, elsewhere = selectors.opportunity_credit_note(opportunity=obj)
+        if elsewhere:
+            self.message_user(request, note, messages.WARNING)
         if offered:
             self.message_user(
                 request,
