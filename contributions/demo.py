@@ -276,7 +276,15 @@ def seed(*, stdout) -> None:
                 today=occurred_on + timedelta(days=1),
             )
             if state == "v" and verifier is not None:
-                services.contribution_decide(contribution_id=contribution.pk, verifier=verifier, decision="verify")
+                # A claim above the type's annual cap is verified at the cap, as a verifier would.
+                points = min(contribution.claimed_points, services.award_limit(contribution=contribution).bound)
+                services.contribution_decide(
+                    contribution_id=contribution.pk,
+                    verifier=verifier,
+                    decision="verify",
+                    awarded_points=points,
+                    note="" if points == contribution.claimed_points else "Verified up to the type's annual cap.",
+                )
             created += 1
     for (email, year), credits in COMMUNITY_CREDITS.items():
         for code, count in credits:

@@ -71,6 +71,11 @@ def program_year_for_date(*, day: date) -> ProgramYear | None:
     return ProgramYear.objects.filter(opens_on__lte=day, deadline__gt=day).order_by("-year").first()
 
 
+def activity_type_for_date(*, activity_type: ActivityType, day: date) -> ActivityType:
+    """The type a contribution of `activity_type` dated `day` is credited as (see below); for other apps."""
+    return _activity_type_of_the_year(activity_type=activity_type, day=day)
+
+
 def _activity_type_of_the_year(*, activity_type: ActivityType, day: date) -> ActivityType:
     """A contribution counts toward the program year its date falls in.
 
