@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("contributions/", include("contributions.urls")),
     path("certificates/", contribution_views.certificate_list, name="certificate_list"),
+    path("certificates/<int:pk>/visibility/", contribution_views.certificate_visibility, name="certificate_visibility"),
+    path("verify/<str:code>.json", contribution_views.certificate_verify_json, name="certificate_verify_json"),
     path("verify/<str:code>/", contribution_views.certificate_verify, name="certificate_verify"),
     path("engagements/", include("engagements.urls")),
     path("community/", include("community_levels.urls")),

@@ -56,6 +56,9 @@ MATRIX = [
     ("contributions:evidence", "/contributions/{with_file}/evidence/", (302, 200, 404, 200, 200)),
     ("contributions:evidence", "/contributions/{contribution}/evidence/", (302, 404, 404, 404, 404)),  # no file
     ("certificate_list", "/certificates/", MEMBER_PAGE),
+    ("certificate_visibility", "/certificates/{certificate}/visibility/", POST_ONLY),
+    ("certificate_verify_json", "/verify/{code}.json", PUBLIC),
+    ("certificate_verify_json", "/verify/not-a-real-code.json", (404, 404, 404, 404, 404)),
     ("certificate_verify", "/verify/{code}/", PUBLIC),
     ("certificate_verify", "/verify/not-a-real-code/", (404, 404, 404, 404, 404)),
     # --- engagements ---------------------------------------------------------------------
