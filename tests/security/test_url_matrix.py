@@ -100,6 +100,11 @@ MATRIX = [
     ),
     ("admin:contributions_certificate_changelist", "/admin/contributions/certificate/", STAFF_VIEW),
     ("admin:contributions_certificate_export", "/admin/contributions/certificate/export/", STAFF_VIEW),
+    (
+        "admin:contributions_requirementstatus_import",
+        "/admin/contributions/requirementstatus/import/",
+        ADMIN_ONLY_403,
+    ),
     ("admin:contributions_contribution_correct", "/admin/contributions/contribution/{with_file}/correct/", STAFF_VIEW),
     ("admin:community_levels_level_preview", "/admin/community_levels/level/preview/", ADMIN_ONLY_REDIRECT),
     ("admin:community_levels_activityevent_import", "/admin/community_levels/activityevent/import/", STAFF_VIEW),
