@@ -518,6 +518,24 @@ def _editable_changes(changes: Mapping[str, object]) -> dict[str, object]:
     return dict(changes)
 
 
+def opportunity_deletion_refusal(*, opportunity: Opportunity) -> str | None:
+    """Why this opportunity cannot be deleted: only a draft nobody signed up for may go."""
+    if opportunity.state != Opportunity.State.DRAFT or SignUp.objects.filter(opportunity=opportunity).exists():
+        return _("Members have seen or signed up for this opportunity; cancel it instead, with a reason.")
+    return None
+
+
+@transaction.atomic
+def opportunity_delete(*, opportunity_id: int, actor: User | None) -> None:
+    """Delete a draft nobody signed up for (a mistake); its history keeps the deletion and who."""
+    opportunity = _lock_opportunity(opportunity_id)
+    refusal = opportunity_deletion_refusal(opportunity=opportunity)
+    if refusal:
+        raise EngagementError(refusal)
+    opportunity._history_user = actor
+    opportunity.delete()
+
+
 def opportunity_create(*, actor: User | None, fields: Mapping[str, object]) -> Opportunity:
     """A new opportunity, always a draft: publishing is a separate step (opportunity_set_state)."""
     with transaction.atomic():
