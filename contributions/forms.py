@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from contributions import selectors
 from contributions.evidence import ACCEPTED, MAX_EVIDENCE_BYTES, evidence_check
 from contributions.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, ActivityType
+from contributions.services import quantity_refusal
 
 
 def _limit_message(limit: int) -> str:
@@ -106,6 +107,15 @@ class ContributionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["activity_type"].queryset = selectors.activity_types_open_for_submission()
+
+    def clean(self):
+        cleaned = super().clean()
+        activity_type, quantity = cleaned.get("activity_type"), cleaned.get("quantity")
+        if activity_type is not None and quantity is not None:
+            refusal = quantity_refusal(activity_type=activity_type, quantity=quantity)
+            if refusal:
+                self.add_error("quantity", refusal)
+        return cleaned
 
     def clean_evidence_file(self):
         file = self.cleaned_data.get("evidence_file")

@@ -1,4 +1,5 @@
 import secrets
+from decimal import Decimal
 from pathlib import PurePath
 
 from django.conf import settings
@@ -49,6 +50,10 @@ class ProgramYear(models.Model):
         return self.published_at is not None
 
 
+# One claim of 20 items, hours or sessions is already a lot; a type may allow more (a bootcamp).
+DEFAULT_MAX_QUANTITY_PER_CLAIM = Decimal(20)
+
+
 class ActivityType(models.Model):
     """One line of a year's catalogue: what counts, how many points, how it is tracked."""
 
@@ -76,6 +81,14 @@ class ActivityType(models.Model):
     points = models.PositiveIntegerField(_("points"))
     unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices, default=Unit.ITEM)
     annual_cap = models.PositiveIntegerField(_("annual cap per member"), null=True, blank=True)
+    max_quantity_per_claim = models.DecimalField(
+        _("maximum quantity per claim"),
+        max_digits=8,
+        decimal_places=2,
+        default=DEFAULT_MAX_QUANTITY_PER_CLAIM,
+        db_default=DEFAULT_MAX_QUANTITY_PER_CLAIM,
+        help_text=_("The most items, hours or sessions one contribution may claim; longer work is split by date."),
+    )
     evidence_required = models.BooleanField(_("evidence required"), default=True)
     tracking = models.CharField(_("tracking"), max_length=16, choices=Tracking.choices, default=Tracking.MANUAL)
     is_active = models.BooleanField(_("active"), default=True)
@@ -86,6 +99,11 @@ class ActivityType(models.Model):
         verbose_name = _("activity type")
         constraints = [
             models.UniqueConstraint(fields=["program_year", "code"], name="activitytype_code_unique_per_year"),
+            models.CheckConstraint(
+                condition=Q(max_quantity_per_claim__gt=0),
+                name="activitytype_max_quantity_positive",
+                violation_error_message=_("The maximum quantity per claim must be more than zero."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -144,6 +162,8 @@ class Contribution(models.Model):
         _("evidence file name"),
         max_length=255,
         blank=True,
+        default="",
+        db_default="",  # set-based inserts (the community sync) name their columns and leave this out
         help_text=_("The name the member's file had, shown to people; never used to store or serve it."),
     )
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)

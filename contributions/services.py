@@ -43,6 +43,24 @@ def points_for(*, activity_type: ActivityType, quantity: Decimal | int) -> int:
     return int((Decimal(activity_type.points) * Decimal(quantity)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+UNITS_PLURAL = {
+    ActivityType.Unit.ITEM: gettext_lazy("items"),
+    ActivityType.Unit.HOUR: gettext_lazy("hours"),
+    ActivityType.Unit.SESSION: gettext_lazy("sessions"),
+}
+
+
+def quantity_refusal(*, activity_type: ActivityType, quantity: Decimal | int) -> str | None:
+    """Why one claim of `quantity` is refused for this type (over its maximum per claim), or None."""
+    limit = activity_type.max_quantity_per_claim
+    if Decimal(quantity) <= limit:
+        return None
+    return _(
+        "“%(type)s” allows at most %(limit)s %(units)s per claim. For more, log separate contributions, "
+        "each with its own date."
+    ) % {"type": activity_type.name, "limit": f"{limit.normalize():f}", "units": UNITS_PLURAL[activity_type.unit]}
+
+
 def program_year_for_date(*, day: date) -> ProgramYear | None:
     """The program year a contribution dated `day` counts toward."""
     return ProgramYear.objects.filter(opens_on__lte=day, deadline__gt=day).order_by("-year").first()
@@ -158,6 +176,12 @@ def _date_check(*, activity_type: ActivityType, occurred_on: date, today: date) 
         )
 
 
+def _quantity_check(*, activity_type: ActivityType, quantity: Decimal | int) -> None:
+    refusal = quantity_refusal(activity_type=activity_type, quantity=quantity)
+    if refusal:
+        raise ContributionError(refusal)
+
+
 def _evidence_check_for_submit(contribution: Contribution) -> None:
     if contribution.activity_type.evidence_required and not (contribution.evidence_url or contribution.evidence_file):
         raise ContributionError(
@@ -211,6 +235,7 @@ def contribution_create(
         )
     _submission_window_check(program_year=activity_type.program_year, today=today)
     _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
+    _quantity_check(activity_type=activity_type, quantity=quantity)
     contribution = Contribution(
         member=member,
         program_year=activity_type.program_year,
@@ -257,6 +282,7 @@ def contribution_update(
         raise ContributionError(_("“%(type)s” cannot be submitted by hand.") % {"type": activity_type.name})
     _submission_window_check(program_year=activity_type.program_year, today=today)
     _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
+    _quantity_check(activity_type=activity_type, quantity=quantity)
     if evidence_file is not None:
         _evidence_attach(contribution, evidence_file)
     contribution.activity_type = activity_type
@@ -1028,9 +1054,10 @@ def contributions_sync_community(
     `counts` holds `(user_id, activity type code, count of that activity in the year)`. Each
     row becomes (or updates) the contribution keyed `community:{year}:{code}:{user_id}`, so a
     member's forum replies are counted once however often the recompute runs; points are the
-    type's points for the count, capped at the type's annual cap. Set-based: one multi-row
-    `INSERT ... ON CONFLICT (source_key) DO UPDATE` per 500 rows, and one history insert for
-    the rows that actually changed. Returns how many contributions were created or changed.
+    type's points for the count, capped at the type's annual cap. Set-based whatever the number
+    of members: the rows travel as arrays into one `INSERT ... SELECT FROM unnest(...) ON CONFLICT
+    (source_key) DO UPDATE` and one history insert covers the rows that were created or changed.
+    Returns how many contributions were created or changed.
     """
     from django.db import connection
 
@@ -1041,78 +1068,67 @@ def contributions_sync_community(
         )
     }
     now = timezone.now()
-    rows = []
+    member_ids, type_ids, titles, quantities, points, keys = [], [], [], [], [], []
     for user_id, code, quantity in counts:
         activity_type = types.get(code)
         if activity_type is None or quantity <= 0:
             continue
-        points = points_for(activity_type=activity_type, quantity=quantity)
+        awarded = points_for(activity_type=activity_type, quantity=quantity)
         if activity_type.annual_cap is not None:
-            points = min(points, activity_type.annual_cap)
-        rows.append(
-            (
-                user_id,
+            awarded = min(awarded, activity_type.annual_cap)
+        member_ids.append(user_id)
+        type_ids.append(activity_type.pk)
+        titles.append(f"{activity_type.name}: {quantity} in the community ({program_year.year})"[:200])
+        quantities.append(Decimal(quantity))
+        points.append(awarded)
+        keys.append(f"community:{program_year.year}:{code}:{user_id}")
+    if not keys:
+        return 0
+    table = Contribution._meta.db_table
+    history = Contribution.history.model
+    tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (member_id, program_year_id, activity_type_id, title, description, "  # noqa: S608
+            "occurred_on, quantity, evidence_url, evidence_file, evidence_name, state, claimed_points, "
+            "awarded_points, decision_note, decided_at, source, source_key, created_at, submitted_at, updated_at) "
+            "SELECT r.member_id, %s, r.activity_type_id, r.title, %s, %s, r.quantity, '', '', '', %s, r.points, "
+            "r.points, %s, %s, %s, r.source_key, %s, %s, %s "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::numeric[], %s::integer[], %s::text[]) "
+            "AS r(member_id, activity_type_id, title, quantity, points, source_key) "
+            f"ON CONFLICT (source_key) WHERE NOT (source_key = '') DO UPDATE SET "
+            f"quantity = excluded.quantity, claimed_points = excluded.claimed_points, "
+            f"awarded_points = excluded.awarded_points, title = excluded.title, "
+            f"occurred_on = excluded.occurred_on, updated_at = excluded.updated_at "
+            f"WHERE {table}.quantity <> excluded.quantity "
+            f"OR {table}.awarded_points IS DISTINCT FROM excluded.awarded_points "
+            "RETURNING id, (xmax = 0)",
+            [
                 program_year.pk,
-                activity_type.pk,
-                f"{activity_type.name}: {quantity} in the community ({program_year.year})"[:200],
                 "Counted automatically from community activity.",
                 occurred_on,
-                Decimal(quantity),
-                "",
-                "",
                 Contribution.State.VERIFIED,
-                points,
-                points,
                 "Credited automatically from community activity.",
                 now,
                 Contribution.Source.COMMUNITY,
-                f"community:{program_year.year}:{code}:{user_id}",
                 now,
                 now,
                 now,
-            )
+                member_ids,
+                type_ids,
+                titles,
+                quantities,
+                points,
+                keys,
+            ],
         )
-    if not rows:
-        return 0
-    table = Contribution._meta.db_table
-    columns = (
-        "member_id, program_year_id, activity_type_id, title, description, occurred_on, quantity, evidence_url, "
-        "evidence_file, state, claimed_points, awarded_points, decision_note, decided_at, source, source_key, "
-        "created_at, submitted_at, updated_at"
-    )
-    history = Contribution.history.model
-    tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
-    created_ids: list[int] = []
-    updated_ids: list[int] = []
-    with transaction.atomic(), connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            existing = set(
-                Contribution.objects.filter(source_key__in=[row[15] for row in chunk]).values_list(
-                    "source_key", flat=True
-                )
-            )
-            placeholders = ", ".join(["(" + ", ".join(["%s"] * 19) + ")"] * len(chunk))
+        written = cursor.fetchall()
+        if written:
+            created = [pk for pk, inserted in written if inserted]
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608 - names from the model
-                f"ON CONFLICT (source_key) WHERE NOT (source_key = '') DO UPDATE SET "
-                f"quantity = excluded.quantity, claimed_points = excluded.claimed_points, "
-                f"awarded_points = excluded.awarded_points, title = excluded.title, "
-                f"occurred_on = excluded.occurred_on, updated_at = excluded.updated_at "
-                f"WHERE {table}.quantity <> excluded.quantity "
-                f"OR {table}.awarded_points IS DISTINCT FROM excluded.awarded_points "
-                f"RETURNING id, source_key",
-                [value for row in chunk for value in row],
+                f"INSERT INTO {history._meta.db_table} ({', '.join(tracked)}, history_date, "  # noqa: S608
+                f"history_change_reason, history_type, history_user_id) SELECT {', '.join(tracked)}, %s, %s, "
+                f"CASE WHEN id = ANY(%s) THEN '+' ELSE '~' END, NULL FROM {table} WHERE id = ANY(%s)",
+                [now, "Community recompute", created, [pk for pk, _inserted in written]],
             )
-            for pk, source_key in cursor.fetchall():
-                (updated_ids if source_key in existing else created_ids).append(pk)
-        for history_type, ids_of_type in (("+", created_ids), ("~", updated_ids)):
-            for start in range(0, len(ids_of_type), 1000):
-                ids = ids_of_type[start : start + 1000]
-                cursor.execute(
-                    f"INSERT INTO {history._meta.db_table} ({', '.join(tracked)}, history_date, "  # noqa: S608
-                    f"history_change_reason, history_type, history_user_id) SELECT {', '.join(tracked)}, %s, %s, "
-                    f"%s, NULL FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})",
-                    [now, "Community recompute", history_type, *ids],
-                )
-    return len(created_ids) + len(updated_ids)
+    return len(written)

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -75,7 +76,7 @@ def contribution_new(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _("“%(title)s” was submitted for verification (%(points)s points claimed).")
-                    % {"title": contribution.title, "points": contribution.claimed_points},
+                    % {"title": contribution.title, "points": intcomma(contribution.claimed_points)},
                 )
             else:
                 messages.success(request, _("Draft saved. Submit it when it is ready."))
