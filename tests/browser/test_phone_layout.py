@@ -8,7 +8,7 @@ opportunity below the fold. Each page's screenshot is saved as var/screenshots/p
 import pytest
 
 from tests.a11y.test_pages import _member_pages, _world
-from tests.conftest import screenshot, sign_in_fast
+from tests.conftest import SCREENSHOT_DIR, screenshot, sign_in_fast
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -19,7 +19,7 @@ def test_no_member_page_scrolls_sideways_on_a_phone(phone_page, live_server):
     world = _world()
     problems = []
     current = object()
-    for name, who, path, *status in _member_pages(world):
+    for name, who, path, *_status in _member_pages(world):
         if who != current:
             phone_page.context.clear_cookies()
             if who:
@@ -30,6 +30,7 @@ def test_no_member_page_scrolls_sideways_on_a_phone(phone_page, live_server):
         if overflow > 0:
             problems.append(f"{name}: {overflow}px wider than the screen")
         screenshot(phone_page, f"phone-{name}")
+        phone_page.screenshot(path=str(SCREENSHOT_DIR / f"phone-{name}-first-screen.png"))
     assert not problems, "\n".join(problems)
 
 
@@ -65,7 +66,8 @@ def test_the_catalogue_is_cards_grouped_by_category_on_a_phone(phone_page, live_
     sign_in_fast(phone_page, live_server, world["people"]["ava.member"])
     phone_page.goto("/contributions/catalogue/")
     assert phone_page.locator("table").count() == 0
-    groups = phone_page.locator(".activity-group")
+    this_year = phone_page.locator(".catalogue-year").first
+    groups = this_year.locator(".activity-group")
     assert groups.count() >= 4
     for index in range(groups.count()):
         group = groups.nth(index)
@@ -76,6 +78,11 @@ def test_the_catalogue_is_cards_grouped_by_category_on_a_phone(phone_page, live_
     height = phone_page.evaluate("document.documentElement.scrollHeight")
     assert height < 11_400 / 2, f"catalogue is {height}px tall on a phone"
     screenshot(phone_page, "phone-catalogue")
+    later = phone_page.locator("details.catalogue-later")
+    if later.count():  # next year's catalogue, once published, is one tap away
+        assert later.first.get_attribute("open") is None
+        later.first.locator("summary").click()
+        assert later.first.locator(".activity-card").first.is_visible()
 
 
 def test_opportunity_filters_fold_away_on_a_phone_and_stay_open_on_a_desktop(phone_page, page, live_server):
