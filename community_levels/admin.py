@@ -9,6 +9,9 @@ from django.forms import PasswordInput
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
@@ -26,6 +29,7 @@ from community_levels.models import (
     LevelRequirement,
     RecomputeRun,
     ScoringWeight,
+    SourceRun,
 )
 from community_levels.recompute import levels_preview
 from community_levels.rules import LevelRule, Rules, load_rules
@@ -307,17 +311,40 @@ def _is_uuid(value: str) -> bool:
 
 @admin.action(description=gettext_lazy("Pull new activity now"))
 def sync_sources(modeladmin, request, queryset) -> None:
-    for source in queryset:
-        result = services.source_sync(source_id=source.pk)
-        messages.info(
+    sources = list(queryset)
+    for source in sources:
+        services.source_sync_enqueue(source_id=source.pk, started_by=request.user)
+    messages.info(
+        request,
+        _("Pull queued for %(names)s; each run appears under Source runs.")
+        % {"names": ", ".join(str(source) for source in sources)},
+    )
+
+
+@admin.action(description=gettext_lazy("Reset the cursor (read the forum again from the start)…"))
+def reset_cursors(modeladmin, request, queryset):
+    sources = list(queryset)
+    if request.POST.get("confirm") == "yes":
+        for source in sources:
+            services.source_cursor_reset(source=source, reset_by=request.user)
+        messages.success(
             request,
-            _("%(source)s: %(read)d items, %(new)d new, %(bad)d bad.")
-            % {"source": source, "read": result.read, "new": result.imported, "bad": result.bad},
+            _("Cursor reset for %(names)s. The next runs read everything again; nothing is counted twice.")
+            % {"names": ", ".join(str(source) for source in sources)},
         )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": _("Reset the cursor of %(count)d source(s)?") % {"count": len(sources)},
+        "sources": sources,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return render(request, "admin/community_levels/communitysource/reset_cursor.html", context)
 
 
 @admin.register(CommunitySource)
-class CommunitySourceAdmin(admin.ModelAdmin):
+class CommunitySourceAdmin(SimpleHistoryAdmin):
     list_display = [
         "name",
         "kind",
@@ -330,7 +357,7 @@ class CommunitySourceAdmin(admin.ModelAdmin):
         "last_run_errors",
         "watermark",
     ]
-    actions = [sync_sources]
+    actions = [sync_sources, reset_cursors]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -347,7 +374,63 @@ class CommunitySourceAdmin(admin.ModelAdmin):
         "last_run_errors",
         "last_error",
         "cursor",
+        "recent_runs",
     ]
+
+    @admin.display(description=gettext_lazy("Recent runs"))
+    def recent_runs(self, obj: CommunitySource) -> str:
+        """The last runs (a killed run shows as running until the next one marks it interrupted)."""
+        if obj.pk is None:
+            return "—"
+        runs = SourceRun.objects.filter(source=obj).order_by("-started_at", "-pk")[:10]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    localize(timezone.localtime(run.started_at)),
+                    run.get_state_display(),
+                    _("yes") if run.caught_up else _("no"),
+                    run.requests,
+                    run.fetched,
+                    run.imported,
+                    run.message or "—",
+                )
+                for run in runs
+            ),
+        )
+        link = reverse("admin:community_levels_sourcerun_changelist") + f"?source__id__exact={obj.pk}"
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+            '</thead><tbody>{}</tbody></table><p><a href="{}">{}</a></p>',
+            _("Started"),
+            _("State"),
+            _("Caught up"),
+            _("Requests"),
+            _("Events read"),
+            _("New events"),
+            _("Message"),
+            rows,
+            link,
+            _("All runs of this source"),
+        )
+
+
+@admin.register(SourceRun)
+class SourceRunAdmin(admin.ModelAdmin):
+    list_display = ["source", "started_at", "finished_at", "state", "caught_up", "requests", "fetched", "imported"]
+    list_filter = ["state", "source"]
+    list_select_related = ["source", "started_by"]
+    readonly_fields = [field.name for field in SourceRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(BossProgramWindow)

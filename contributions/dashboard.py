@@ -33,7 +33,7 @@ def build(*, user: User, today: date) -> dict:
         "next_program_year": next_program_year,
         "standing": None,
         "lapsed": None,
-        "certificate": selectors.latest_certificate(user=user),
+        "certificate": selectors.certificate_current(member=user, today=today),
         "recent": [],
         "needs_info": None,
         "drafts": 0,

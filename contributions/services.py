@@ -17,9 +17,17 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User
+from accounts.models import Notification, User
 from accounts.services import notification_create
 from contributions import rules
+from contributions.certificate_services import (  # noqa: F401 - certificate writes are contributions services too
+    certificate_reissue,
+    certificate_revoke,
+    certificate_set_public,
+    certificates_issue_missing,
+    renewal_certificate,
+)
+from contributions.errors import ContributionError  # the one domain error, re-exported
 from contributions.evidence import display_name, evidence_check, stored_name
 from contributions.models import (
     ActivityType,
@@ -29,13 +37,10 @@ from contributions.models import (
     ProgramYear,
     RequirementStatus,
     ReviewOutcome,
+    ReviewRun,
     TargetOverride,
     TechnicalRequirement,
 )
-
-
-class ContributionError(Exception):
-    """A rule of the program refused the change; the message is for the member."""
 
 
 def points_for(*, activity_type: ActivityType, quantity: Decimal | int) -> int:
@@ -64,6 +69,11 @@ def quantity_refusal(*, activity_type: ActivityType, quantity: Decimal | int) ->
 def program_year_for_date(*, day: date) -> ProgramYear | None:
     """The program year a contribution dated `day` counts toward."""
     return ProgramYear.objects.filter(opens_on__lte=day, deadline__gt=day).order_by("-year").first()
+
+
+def activity_type_for_date(*, activity_type: ActivityType, day: date) -> ActivityType:
+    """The type a contribution of `activity_type` dated `day` is credited as (see below); for other apps."""
+    return _activity_type_of_the_year(activity_type=activity_type, day=day)
 
 
 def _activity_type_of_the_year(*, activity_type: ActivityType, day: date) -> ActivityType:
@@ -787,6 +797,17 @@ class ReviewEntry:
     outcome: str
     reasons: list[str]
     certificate_number: str = ""
+    pending: int = 0  # submitted, waiting for a verifier
+    needs_info: int = 0  # waiting on the member's answer
+    would_meet: bool = False  # short of the target, but the waiting points would cover it
+
+    @property
+    def outcome_label(self) -> str:
+        return str(ReviewOutcome.Outcome(self.outcome).label)
+
+    @property
+    def waiting(self) -> int:
+        return self.pending + self.needs_info
 
 
 @dataclass
@@ -796,6 +817,15 @@ class ReviewReport:
     entries: list[ReviewEntry] = field(default_factory=list)
     created_outcomes: int = 0
     created_certificates: int = 0
+    # What a final run would produce now (the confirmation page says so before anything is written).
+    planned_outcomes: int = 0
+    planned_certificates: int = 0
+    planned_notifications: int = 0
+    planned_emails: int = 0
+    run: ReviewRun | None = None  # the final run, once it happened
+    already_ran: bool = False  # a final run was asked for, but one had already run: nothing changed
+    outcomes_to_record: list[ReviewOutcome] = field(default_factory=list, repr=False)
+    certificates_to_issue: list[Certificate] = field(default_factory=list, repr=False)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -803,6 +833,15 @@ class ReviewReport:
         for entry in self.entries:
             counts[entry.outcome] += 1
         return counts
+
+    @property
+    def counts_in_words(self) -> list[tuple[str, int]]:
+        return [(str(ReviewOutcome.Outcome(key).label), n) for key, n in self.counts.items()]
+
+    @property
+    def notifications_on(self) -> date | None:
+        """The day outcome notifications go out (None: as soon as the final review runs)."""
+        return self.program_year.notification_on
 
     def as_json(self) -> dict:
         return {
@@ -838,6 +877,21 @@ def _review_decision(standing) -> tuple[str, list[str]]:
                 "missing": standing.target_points - standing.verified,
             }
         )
+        if standing.pending:
+            reasons.append(
+                _(
+                    "%(waiting)s points waiting (%(submitted)s submitted, %(needs_info)s needing more information)"
+                    "%(cover)s."
+                )
+                % {
+                    "waiting": standing.pending,
+                    "submitted": standing.pending - standing.needs_info,
+                    "needs_info": standing.needs_info,
+                    "cover": _(" would cover it if verified")
+                    if standing.verified + standing.pending >= standing.target_points
+                    else "",
+                }
+            )
     for requirement in standing.requirements_pending:
         reasons.append(_("Technical requirement not met: %(name)s.") % {"name": requirement.requirement.name})
     if reasons:
@@ -848,36 +902,84 @@ def _review_decision(standing) -> tuple[str, list[str]]:
     ]
 
 
-def certificate_number(*, year: int, member_id: int) -> str:
-    return f"MA-{year}-{member_id:06d}"
+def _review_dedupe_key(program_year: ProgramYear) -> str:
+    return f"maintenance-{program_year.year}-review"
 
 
 def year_end_review(
     *, program_year: ProgramYear, dry_run: bool = True, today: date | None = None, by: User | None = None
 ) -> ReviewReport:
-    """Decide every member's outcome; the final run records it and issues next year's certificates.
+    """Decide every member's outcome; the final run records it, issues next year's certificates
+    and records the run (who, when, what it produced).
 
-    Outcomes and certificates are unique per member and year and inserted with ON CONFLICT DO
-    NOTHING, so a second run (or two admins at once) changes nothing. A member already reviewed
-    keeps the recorded outcome.
+    The dry run also says what a final run would produce (outcomes, certificates, notifications).
+    The final run locks the program year's row: of two admins pressing at once, the second finds
+    the run recorded and changes nothing. Outcomes and certificates are unique per member and year
+    and inserted with ON CONFLICT DO NOTHING, so a run from the command after one from the admin
+    changes nothing either. A member already reviewed keeps the recorded outcome.
     """
+    today = today or timezone.localdate()
+    if dry_run:
+        return _review_compute(program_year=program_year, dry_run=True)
     from contributions import selectors
 
-    today = today or timezone.localdate()
-    if not dry_run and selectors.submissions_open(program_year=program_year, today=today):
+    if selectors.submissions_open(program_year=program_year, today=today):
         raise ContributionError(
             _("The %(year)s year is still open for submissions (deadline or grace period); review it afterwards.")
             % {"year": program_year.year}
         )
+    with transaction.atomic():
+        ProgramYear.objects.select_for_update(no_key=True).filter(pk=program_year.pk).first()
+        run = ReviewRun.objects.filter(program_year=program_year).select_related("run_by").first()
+        report = _review_compute(program_year=program_year, dry_run=False)
+        if run is not None:
+            report.run, report.already_ran = run, True
+        else:
+            report.created_outcomes = len(
+                ReviewOutcome.objects.bulk_create(report.outcomes_to_record, ignore_conflicts=True)
+            )
+            issued = report.certificates_to_issue
+            Certificate.objects.bulk_create(issued, ignore_conflicts=True)
+            created = list(Certificate.objects.filter(verification_code__in=[c.verification_code for c in issued]))
+            Certificate.history.bulk_history_create(created, default_user=by, default_change_reason="year-end review")
+            report.created_certificates = len(created)
+            run = ReviewRun(
+                program_year=program_year,
+                run_by=by,
+                ran_at=timezone.now(),
+                outcomes=report.created_outcomes,
+                certificates=report.created_certificates,
+                notifications=report.planned_notifications,
+                counts=report.counts,
+            )
+            run.full_clean(validate_constraints=False)
+            run.save()
+            report.run = run
+    review_notifications_send(program_year=program_year, today=today)
+    return report
+
+
+def _review_compute(*, program_year: ProgramYear, dry_run: bool) -> ReviewReport:
+    """Every member's outcome (recorded or to record) and what a final run would write."""
+    from contributions import selectors
+
     members = list(selectors.eligible_members(program_year=program_year))
     standings = selectors.member_years(program_year=program_year, members=members, today=program_year.deadline)
     next_year = program_year.year + 1
-    following = ProgramYear.objects.filter(year=next_year).first()
-    valid_until = following.deadline if following else date(next_year + 1, 1, 1)
+    program_years = {p.year: p for p in ProgramYear.objects.filter(year__in=[program_year.year, next_year])}
     existing_certificates = dict(
         Certificate.objects.filter(year=next_year, member__in=members).values_list("member_id", "number")
     )
-    report = ReviewReport(program_year=program_year, dry_run=dry_run)
+    notified = set(
+        Notification.objects.filter(dedupe_key=_review_dedupe_key(program_year), user__in=members).values_list(
+            "user_id", flat=True
+        )
+    )
+    report = ReviewReport(
+        program_year=program_year,
+        dry_run=dry_run,
+        run=ReviewRun.objects.filter(program_year=program_year).select_related("run_by").first(),
+    )
     outcomes, certificates = [], []
     for standing in standings:
         if standing.outcome is not None:
@@ -896,18 +998,17 @@ def year_end_review(
                     reasons=reasons,
                 )
             )
+        if standing.member.pk not in notified:
+            report.planned_notifications += 1
+            member = standing.member
+            report.planned_emails += member.is_active and member.wants_email("maintenance.review")
         number = existing_certificates.get(standing.member.pk, "")
         if outcome == ReviewOutcome.Outcome.RECERTIFIED and not number:
-            number = certificate_number(year=next_year, member_id=standing.member.pk)
-            certificates.append(
-                Certificate(
-                    member=standing.member,
-                    program_year=program_year,
-                    year=next_year,
-                    number=number,
-                    valid_until=valid_until,
-                )
+            certificate = renewal_certificate(
+                member=standing.member, reviewed=program_year, program_years=program_years
             )
+            number = certificate.number
+            certificates.append(certificate)
         report.entries.append(
             ReviewEntry(
                 member=standing.member,
@@ -916,14 +1017,14 @@ def year_end_review(
                 outcome=outcome,
                 reasons=reasons,
                 certificate_number=number if not dry_run or standing.outcome is not None else "",
+                pending=standing.pending - standing.needs_info,
+                needs_info=standing.needs_info,
+                would_meet=outcome == ReviewOutcome.Outcome.LAPSED
+                and standing.verified < standing.target_points <= standing.verified + standing.pending,
             )
         )
-    if dry_run:
-        return report
-    with transaction.atomic():
-        report.created_outcomes = len(ReviewOutcome.objects.bulk_create(outcomes, ignore_conflicts=True))
-        report.created_certificates = len(Certificate.objects.bulk_create(certificates, ignore_conflicts=True))
-    review_notifications_send(program_year=program_year, today=today)
+    report.planned_outcomes, report.planned_certificates = len(outcomes), len(certificates)
+    report.outcomes_to_record, report.certificates_to_issue = outcomes, certificates
     return report
 
 
@@ -954,7 +1055,7 @@ def review_notifications_send(*, program_year: ProgramYear, today: date | None =
             title=title,
             body="\n".join(outcome.reasons),
             url=url,
-            dedupe_key=f"maintenance-{program_year.year}-review",
+            dedupe_key=_review_dedupe_key(program_year),
         )
         sent += created is not None
     return sent

@@ -2,16 +2,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from contributions import selectors, services
+from contributions import credentials, selectors, services
 from contributions.evidence import download_name, kind_of_stored
 from contributions.forms import ContributionForm, OptOutForm, id_from_input
-from contributions.models import Contribution
+from contributions.models import Certificate, Contribution
 
 
 def _own_or_404(request: HttpRequest, pk: int) -> Contribution:
@@ -232,17 +232,79 @@ def opt_out_undo(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
-    """Public: name, year and validity of a certificate, nothing else."""
-    certificate = selectors.certificate_by_code(code=code)
+    """Public credential page: who, what, by whom, what it took, dates, status in words, checked when."""
+    certificate = credentials.certificate_for_code(code=code)
     if certificate is None:
         return render(request, "contributions/verify_unknown.html", status=404)
-    today = timezone.localdate()
-    return render(
+    facts = credentials.facts_for(certificate=certificate)
+    response = render(request, "contributions/verify.html", {"facts": facts, "certificate": certificate})
+    response["Cache-Control"] = "no-store"  # "checked on" must be true when shown
+    if not facts.is_public:
+        response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def certificate_verify_json(request: HttpRequest, code: str) -> HttpResponse:
+    """The page's facts for scripts, rate-limited per client address."""
+    from allauth.core.internal import ratelimit
+    from django.conf import settings
+
+    allowed = ratelimit.consume(
         request,
-        "contributions/verify.html",
-        {
-            "certificate": certificate,
-            "name": certificate.member.get_full_name() or certificate.member.display_name,
-            "valid": today < certificate.valid_until,
-        },
+        app="mahome",
+        action="verify_json",
+        config={"verify_json": settings.MAHOME_VERIFY_JSON_RATE},
+        limit_get=True,
     )
+    if not allowed:
+        response = JsonResponse({"error": "rate_limited", "detail": _("Too many requests; wait a minute.")}, status=429)
+        response["Retry-After"] = "60"
+        return response
+    certificate = credentials.certificate_for_code(code=code)
+    if certificate is None:
+        return JsonResponse({"error": "not_found", "detail": _("No certificate has this code.")}, status=404)
+    response = JsonResponse(credentials.facts_for(certificate=certificate).as_json())
+    response["Cache-Control"] = "no-store"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@login_required
+@require_GET
+def certificate_list(request: HttpRequest) -> HttpResponse:
+    """The member's certificates, past and replaced ones included, each with its status in words."""
+    today = timezone.localdate()
+    certificates = list(selectors.certificates_of_member(member=request.user))
+    current = selectors.current_among(certificates, today=today)
+    rows = [
+        {
+            "certificate": c,
+            "status": c.status_on(today),
+            "status_label": Certificate.Status(c.status_on(today)).label,
+            "status_text": selectors.certificate_status_text(certificate=c, today=today),
+            "is_current": current is not None and c.pk == current.pk,
+        }
+        for c in certificates
+    ]
+    return render(request, "contributions/certificates.html", {"rows": rows, "current": current})
+
+
+@login_required
+@require_POST
+def certificate_visibility(request: HttpRequest, pk: int) -> HttpResponse:
+    """The holder shows or hides a certificate's public page (a revoked one still says it is revoked)."""
+    certificate = Certificate.objects.filter(pk=pk, member=request.user).first()
+    if certificate is None:
+        raise Http404
+    public = request.POST.get("public") == "1"
+    services.certificate_set_public(certificate=certificate, member=request.user, is_public=public)
+    if public:
+        messages.success(request, _("Certificate %(number)s is public again.") % {"number": certificate.number})
+    else:
+        messages.success(
+            request,
+            _("Certificate %(number)s is hidden: its page now says only that it is not public.")
+            % {"number": certificate.number},
+        )
+    return redirect("certificate_list")

@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.services import notification_create
 from contributions.models import ActivityType, ProgramYear
 from contributions.services import contribution_credit_automatic
+from engagements import selectors
 from engagements.models import Opportunity, SignUp, Suggestion
 
 
@@ -62,7 +63,10 @@ def signup_refusal(*, opportunity: Opportunity, now: datetime | None = None) -> 
 
 
 def signup_engagement_date(*, signup: SignUp) -> datetime | None:
-    """The moment after which withdrawing is staff's call: the scheduled date, else the start."""
+    """The engagement's moment: the scheduled date, else the start (None when ongoing).
+
+    From then on, withdrawing is staff's call and the sign-up can be marked completed.
+    """
     return signup.scheduled_for or signup.opportunity.starts_at
 
 
@@ -115,47 +119,52 @@ def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
     Returns (sign-up, created); a member who already has a live sign-up gets it back unchanged.
     Raises EngagementError when the window is closed, the opportunity is cancelled, or it is
     full and keeps no waitlist.
+
+    The opportunity's row lock guards its capacity, so it is held for the least work: the checks
+    that need no lock run before it (and the refusal again on the locked row, in Python), the
+    notification after commit. Under the lock: count the held slots, insert the sign-up and its
+    history row.
     """
-    opportunity = _lock_opportunity(opportunity_id)
     now = timezone.now()
-    refusal = signup_refusal(opportunity=opportunity, now=now)
+    refusal = signup_refusal(opportunity=Opportunity.objects.get(pk=opportunity_id), now=now)
     if refusal:
         raise EngagementError(refusal)
-    existing = SignUp.objects.filter(opportunity=opportunity, member=member, state__in=SignUp.LIVE_STATES).first()
+    existing = SignUp.objects.filter(opportunity_id=opportunity_id, member=member, state__in=SignUp.LIVE_STATES).first()
     if existing is not None:
         return existing, False
-    if opportunity.capacity is None or _slots_held(opportunity) < opportunity.capacity:
-        signup = SignUp(opportunity=opportunity, member=member, state=SignUp.State.CONFIRMED, confirmed_at=now)
-    elif opportunity.waitlist_enabled:
-        signup = SignUp(opportunity=opportunity, member=member, state=SignUp.State.WAITLISTED)
-    else:
-        raise EngagementError(_("All slots are taken and this opportunity keeps no waitlist."))
+    signup = SignUp(member=member, state=SignUp.State.CONFIRMED, confirmed_at=now)
     signup.full_clean(exclude=["opportunity", "member"], validate_constraints=False)
     signup._history_user = member
     try:
         with transaction.atomic():
+            opportunity = _lock_opportunity(opportunity_id)
+            refusal = signup_refusal(opportunity=opportunity, now=now)
+            if refusal:
+                raise EngagementError(refusal)
+            if opportunity.capacity is not None and _slots_held(opportunity) >= opportunity.capacity:
+                if not opportunity.waitlist_enabled:
+                    raise EngagementError(_("All slots are taken and this opportunity keeps no waitlist."))
+                signup.state, signup.confirmed_at = SignUp.State.WAITLISTED, None
+            signup.opportunity = opportunity
             signup.save()
     except IntegrityError:
-        # Only the one-live-sign-up constraint can fire here (a double submit of the same member
-        # is serialised by the lock, so this is a belt-and-braces path).
-        existing = SignUp.objects.filter(opportunity=opportunity, member=member, state__in=SignUp.LIVE_STATES).first()
+        # Only the one-live-sign-up constraint can fire here: the same member's double submit,
+        # both past the check above; the second finds the first's sign-up.
+        existing = SignUp.objects.filter(
+            opportunity_id=opportunity_id, member=member, state__in=SignUp.LIVE_STATES
+        ).first()
         if existing is None:
             raise
         return existing, False
     if signup.state == SignUp.State.CONFIRMED:
-        _notify(
-            signup,
-            "confirmed",
-            _("You have a slot: %(title)s") % {"title": opportunity.title},
-            _("The program team will follow up with the next steps."),
-        )
+        title = _("You have a slot: %(title)s") % {"title": opportunity.title}
+        body = _("The program team will follow up with the next steps.")
+        event = "confirmed"
     else:
-        _notify(
-            signup,
-            "waitlisted",
-            _("You are on the waitlist: %(title)s") % {"title": opportunity.title},
-            _("All slots are taken. If one frees up, we offer it to the next in line and tell you."),
-        )
+        title = _("You are on the waitlist: %(title)s") % {"title": opportunity.title}
+        body = _("All slots are taken. If one frees up, we offer it to the next in line and tell you.")
+        event = "waitlisted"
+    transaction.on_commit(lambda: _notify(signup, event, title, body), robust=True)
     return signup, True
 
 
@@ -220,15 +229,33 @@ def signup_withdraw(*, signup_id: int, member: User) -> SignUp:
     return signup
 
 
+def _required_reason(reason: str, refusal: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise EngagementError(refusal, field="reason")
+    return reason
+
+
 @transaction.atomic
-def signup_withdraw_by_staff(*, signup_id: int, actor: User) -> SignUp:
-    """Staff end a live sign-up at any time (after the date, withdrawing is theirs to do)."""
+def signup_withdraw_by_staff(*, signup_id: int, actor: User | None, reason: str) -> SignUp:
+    """Staff end a live sign-up at any time (after the date, withdrawing is theirs to do).
+
+    The reason is stored on the sign-up and sent to the member (message and email); a slot the
+    sign-up held is offered to the next in line, as when a member withdraws.
+    """
+    reason = _required_reason(reason, _("Give the member a reason: it is required to withdraw a sign-up."))
     signup = _locked_signup(signup_id)
     now = timezone.now()
     if not signup.is_live:
         raise EngagementError(_("Only an active sign-up can be withdrawn."))
+    signup.end_note = reason
     _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.STAFF, now, actor=actor)
-    _notify(signup, "withdrawn", _("Your sign-up was withdrawn: %(t)s") % {"t": signup.opportunity.title})
+    _notify(
+        signup,
+        "withdrawn",
+        _("Your sign-up was withdrawn: %(t)s") % {"t": signup.opportunity.title},
+        _("The program team withdrew your sign-up. Their reason: %(reason)s") % {"reason": reason},
+    )
     _offer_free_slots(signup.opportunity, now, actor=actor)
     return signup
 
@@ -342,14 +369,20 @@ def signup_complete(*, signup_id: int, actor: User) -> tuple[SignUp, bool]:
     if signup.state not in (SignUp.State.CONFIRMED, SignUp.State.SCHEDULED):
         raise EngagementError(_("Only a confirmed or scheduled sign-up can be completed."))
     now = timezone.now()
+    engagement_date = signup_engagement_date(signup=signup)
+    if engagement_date and now < engagement_date:
+        raise EngagementError(
+            _("This engagement is on %(date)s; it can be marked completed from then on.")
+            % {"date": _format(engagement_date)}
+        )
     opportunity = Opportunity.objects.select_related("activity_type__program_year").get(pk=signup.opportunity_id)
-    moment = signup.scheduled_for or opportunity.starts_at or now
+    moment = engagement_date or now
     signup.state = SignUp.State.COMPLETED
     signup.completed_at = now
     _save(signup, actor=actor, exclude=["opportunity", "member"])
     contribution_credit_automatic(
         member=signup.member,
-        activity_type=opportunity.activity_type,
+        activity_type=selectors.credited_activity_type(opportunity=opportunity, on=timezone.localdate(moment)),
         occurred_on=timezone.localdate(moment),
         title=opportunity.title,
         source_key=f"signup:{signup.pk}",
@@ -399,8 +432,9 @@ def opportunity_set_state(*, opportunity_id: int, actor: User, state: str) -> Op
 
 
 @transaction.atomic
-def opportunity_cancel(*, opportunity_id: int, actor: User | None, reason: str = "") -> int:
-    """Cancel the opportunity and tell everyone with a live sign-up. Returns how many were told."""
+def opportunity_cancel(*, opportunity_id: int, actor: User | None, reason: str) -> int:
+    """Cancel the opportunity and tell everyone with a live sign-up, with the reason. Returns how many were told."""
+    reason = _required_reason(reason, _("Tell the members why: a reason is required to cancel an opportunity."))
     opportunity = _lock_opportunity(opportunity_id)
     if opportunity.state == Opportunity.State.CANCELLED:
         return 0
@@ -417,7 +451,7 @@ def opportunity_cancel(*, opportunity_id: int, actor: User | None, reason: str =
             signup,
             "cancelled",
             _("Cancelled: %(title)s") % {"title": opportunity.title},
-            reason or _("The program team cancelled this opportunity. We are sorry for the change of plans."),
+            reason,
         )
         count += 1
     return count
@@ -482,6 +516,24 @@ def _editable_changes(changes: Mapping[str, object]) -> dict[str, object]:
     if unknown:
         raise ValueError(f"Not editable here: {sorted(unknown)}")
     return dict(changes)
+
+
+def opportunity_deletion_refusal(*, opportunity: Opportunity) -> str | None:
+    """Why this opportunity cannot be deleted: only a draft nobody signed up for may go."""
+    if opportunity.state != Opportunity.State.DRAFT or SignUp.objects.filter(opportunity=opportunity).exists():
+        return _("Members have seen or signed up for this opportunity; cancel it instead, with a reason.")
+    return None
+
+
+@transaction.atomic
+def opportunity_delete(*, opportunity_id: int, actor: User | None) -> None:
+    """Delete a draft nobody signed up for (a mistake); its history keeps the deletion and who."""
+    opportunity = _lock_opportunity(opportunity_id)
+    refusal = opportunity_deletion_refusal(opportunity=opportunity)
+    if refusal:
+        raise EngagementError(refusal)
+    opportunity._history_user = actor
+    opportunity.delete()
 
 
 def opportunity_create(*, actor: User | None, fields: Mapping[str, object]) -> Opportunity:

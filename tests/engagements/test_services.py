@@ -21,9 +21,10 @@ def _sign_up(opportunity, member):
     return signup
 
 
-def test_signup_when_slots_are_free_is_confirmed_and_notified(member):
+def test_signup_when_slots_are_free_is_confirmed_and_notified(member, django_capture_on_commit_callbacks):
     opportunity = OpportunityFactory(capacity=2)
-    signup = _sign_up(opportunity, member)
+    with django_capture_on_commit_callbacks(execute=True):  # the notification is written after commit
+        signup = _sign_up(opportunity, member)
     assert signup.state == SignUp.State.CONFIRMED
     assert Notification.objects.get(user=member).kind == "engagement.confirmed"
 
@@ -69,7 +70,7 @@ def test_one_live_signup_per_member_is_a_database_constraint(member):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"state": Opportunity.State.CANCELLED}, "cancelled"),
+        ({"state": Opportunity.State.CANCELLED, "cancellation_reason": "Venue lost."}, "cancelled"),
         ({"state": Opportunity.State.CLOSED}, "closed"),
         ({"signup_closes_at": timezone.now() - timedelta(hours=1)}, "Sign-ups closed on"),
         ({"signup_opens_at": timezone.now() + timedelta(days=1)}, "Sign-ups open on"),
@@ -167,7 +168,8 @@ def test_withdrawal_after_the_date_is_staff_only(member):
         with pytest.raises(services.EngagementError, match="contact the program team"):
             services.signup_withdraw(signup_id=signup.pk, member=member)
         staff = StaffFactory()
-        assert services.signup_withdraw_by_staff(signup_id=signup.pk, actor=staff).state == SignUp.State.WITHDRAWN
+        withdrawn = services.signup_withdraw_by_staff(signup_id=signup.pk, actor=staff, reason="Travel cancelled.")
+        assert withdrawn.state == SignUp.State.WITHDRAWN
 
 
 def test_raising_capacity_offers_the_new_slots():
@@ -197,8 +199,9 @@ def test_schedule_then_complete_credits_the_points_once(member):
     services.signup_schedule(signup_id=signup.pk, actor=staff, next_steps="Send us your abstract.", scheduled_for=when)
     signup.refresh_from_db()
     assert signup.state == SignUp.State.SCHEDULED
-    _, changed = services.signup_complete(signup_id=signup.pk, actor=staff)
-    _, changed_again = services.signup_complete(signup_id=signup.pk, actor=staff)
+    with time_machine.travel(when + timedelta(hours=1)):  # completing is possible from the engagement's date on
+        _, changed = services.signup_complete(signup_id=signup.pk, actor=staff)
+        _, changed_again = services.signup_complete(signup_id=signup.pk, actor=staff)
     assert changed and not changed_again
     contribution = Contribution.objects.get(member=member)
     assert contribution.source_key == f"signup:{signup.pk}"
@@ -243,6 +246,7 @@ def test_completion_marked_concurrently_from_two_tabs_credits_once():
     member = UserFactory()
     staff = StaffFactory()
     signup = _sign_up(opportunity, member)
+    Opportunity.objects.filter(pk=opportunity.pk).update(starts_at=timezone.now() - timedelta(hours=1))  # it took place
     barrier = threading.Barrier(2)
     results, errors = [], []
 
@@ -264,3 +268,16 @@ def test_completion_marked_concurrently_from_two_tabs_credits_once():
     assert sorted(results) == [False, True]
     assert Contribution.objects.filter(source_key=f"signup:{signup.pk}").count() == 1
     assert SignUp.history.filter(id=signup.pk, state=SignUp.State.COMPLETED).count() == 1
+
+
+def test_signup_holds_the_opportunity_lock_only_to_count_and_insert(member, django_capture_on_commit_callbacks):
+    """Everything that does not need the lock (checks, the notification) happens before it or after commit."""
+    opportunity = OpportunityFactory(capacity=2)
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+        _sign_up(opportunity, member)
+    statements = [q["sql"] for q in queries.captured_queries]
+    lock = next(i for i, sql in enumerate(statements) if "FOR NO KEY UPDATE" in sql)
+    held = [sql for sql in statements[lock + 1 :] if not sql.startswith("RELEASE SAVEPOINT")]
+    assert len(held) == 3, held  # count the held slots, insert the sign-up, its history row
+    assert not any("accounts_notification" in sql for sql in held)
+    assert Notification.objects.get(user=member).kind == "engagement.confirmed"
