@@ -50,6 +50,8 @@ class CertificateFacts:
     page_url: str
     json_url: str
     badge_url: str
+    credential_url: str
+    baked_badge_url: str
 
     def as_json(self) -> dict:
         """The same facts for scripts (GET /verify/<code>.json); nothing the page does not show."""
@@ -70,7 +72,7 @@ class CertificateFacts:
             "status": self.status,
             "status_text": self.status_text,
             "checked_at": _iso(self.checked_at),
-            "links": {"page": self.page_url, "badge": self.badge_url},
+            "links": {"page": self.page_url, "badge": self.badge_url, "credential": self.credential_url},
         }
         if self.is_public:
             data["holder"] = self.holder
@@ -91,6 +93,17 @@ def issuer_name() -> str:
 
 def issuer_url() -> str:
     return settings.MAHOME_ISSUER_URL
+
+
+def badge_url() -> str:
+    return absolute(static("img/ma-badge.png"))
+
+
+def achievement_description() -> str:
+    return _(
+        "Master Anaplanners are the certified experts of Anaplan connected planning; the certificate "
+        "is renewed each year the holder meets the program's maintenance requirements."
+    )
 
 
 def criteria_narrative() -> str:
@@ -178,5 +191,7 @@ def facts_for(*, certificate: Certificate, now: datetime | None = None) -> Certi
         is_public=certificate.is_public,
         page_url=absolute(reverse("certificate_verify", args=[code])),
         json_url=absolute(reverse("certificate_verify_json", args=[code])),
-        badge_url=absolute(static("img/ma-badge.png")),
+        badge_url=badge_url(),
+        credential_url=absolute(reverse("certificate_credential", args=[code])),
+        baked_badge_url=absolute(reverse("certificate_badge", args=[code])),
     )
