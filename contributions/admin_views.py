@@ -401,14 +401,14 @@ def program_year_review(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _(
-                        "Final review recorded: %(outcomes)s outcomes and %(certificates)s certificates; "
-                        "%(notifications)s members to notify."
-                    )
+                    _("Final review recorded: %(outcomes)s, %(certificates)s; %(notifications)s to notify.")
                     % {
-                        "outcomes": report.created_outcomes,
-                        "certificates": report.created_certificates,
-                        "notifications": report.run.notifications,
+                        "outcomes": ngettext("%(n)s outcome", "%(n)s outcomes", report.created_outcomes)
+                        % {"n": report.created_outcomes},
+                        "certificates": ngettext("%(n)s certificate", "%(n)s certificates", report.created_certificates)
+                        % {"n": report.created_certificates},
+                        "notifications": ngettext("%(n)s member", "%(n)s members", report.run.notifications)
+                        % {"n": report.run.notifications},
                     },
                 )
         return HttpResponseRedirect(reverse("admin:contributions_programyear_review", args=[program_year.pk]))
