@@ -201,6 +201,8 @@ MAHOME_SUPPORT_EMAIL = env("MAHOME_SUPPORT_EMAIL", default="ma-program@mahome.ex
 # The issuer named on every certificate and credential (the program and its public address).
 MAHOME_ISSUER_NAME = env("MAHOME_ISSUER_NAME", default="Master Anaplanner Program")
 MAHOME_ISSUER_URL = env("MAHOME_ISSUER_URL", default=SITE_URL)
+# The program's LinkedIn organization id, if it has a page: "Add to profile" then links it.
+MAHOME_LINKEDIN_ORGANIZATION_ID = env("MAHOME_LINKEDIN_ORGANIZATION_ID", default="")
 # GET /verify/<code>.json per client address (allauth's rate-limit syntax: amount/period/per).
 MAHOME_VERIFY_JSON_RATE = env("MAHOME_VERIFY_JSON_RATE", default="60/m/ip")
 # The key that signs Open Badges credentials (PEM, ES256/P-256) and the public JWKs of earlier keys
