@@ -148,6 +148,19 @@ class OpportunityAdmin(SimpleHistoryAdmin):
             request._opportunity_refusal = refusal
             return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and services.opportunity_deletion_refusal(opportunity=obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, from a draft's own page
+        return actions
+
+    def delete_model(self, request, obj) -> None:
+        services.opportunity_delete(opportunity_id=obj.pk, actor=request.user)
+
     def save_model(self, request, obj, form, change) -> None:
         """Writes go through the services: only the changed fields, under the opportunity's row lock."""
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
