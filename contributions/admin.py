@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.exports import EXPORT_FORMATS
 from contributions import admin_views, services
 from contributions.models import (
     ActivityType,
@@ -26,7 +27,7 @@ from contributions.models import (
     TargetOverride,
     TechnicalRequirement,
 )
-from contributions.resources import CertificateResource, RequirementStatusResource
+from contributions.resources import CertificateResource, ContributionExportResource, RequirementStatusResource
 
 
 class TechnicalRequirementInline(admin.TabularInline):
@@ -165,7 +166,9 @@ class MemberWithItemsFilter(admin.SimpleListFilter):
 
 
 @admin.register(Contribution)
-class ContributionAdmin(SimpleHistoryAdmin):
+class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
+    resource_classes = [ContributionExportResource]
+    export_formats = EXPORT_FORMATS
     list_display = ["title", "decide_link", "member", "type_name", "claimed_points", "evidence", "waiting"]
     list_filter = [
         QueueStateFilter,
@@ -427,6 +430,7 @@ class CertificateActionForm(forms.Form):
 class CertificateAdmin(ExportMixin, SimpleHistoryAdmin):
     """Certificates are never deleted: staff revoke one with a reason, or re-issue it after a correction."""
 
+    export_formats = EXPORT_FORMATS
     list_display = ["number", "member", "year", "valid_from", "valid_until", "status_display", "issued_at", "links"]
     list_filter = ["year", "state", "source"]
     search_fields = ["number", "member__email", "member__last_name", "verification_code"]
