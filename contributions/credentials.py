@@ -12,6 +12,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from accounts.models import MACertification
@@ -50,6 +51,10 @@ class CertificateFacts:
     page_url: str
     json_url: str
     badge_url: str
+    credential_url: str
+    baked_badge_url: str
+    pdf_url: str
+    linkedin_url: str
 
     def as_json(self) -> dict:
         """The same facts for scripts (GET /verify/<code>.json); nothing the page does not show."""
@@ -70,7 +75,12 @@ class CertificateFacts:
             "status": self.status,
             "status_text": self.status_text,
             "checked_at": _iso(self.checked_at),
-            "links": {"page": self.page_url, "badge": self.badge_url},
+            "links": {
+                "page": self.page_url,
+                "badge": self.badge_url,
+                "credential": self.credential_url,
+                "pdf": self.pdf_url,
+            },
         }
         if self.is_public:
             data["holder"] = self.holder
@@ -91,6 +101,17 @@ def issuer_name() -> str:
 
 def issuer_url() -> str:
     return settings.MAHOME_ISSUER_URL
+
+
+def badge_url() -> str:
+    return absolute(static("img/ma-badge.png"))
+
+
+def achievement_description() -> str:
+    return _(
+        "Master Anaplanners are the certified experts of Anaplan connected planning; the certificate "
+        "is renewed each year the holder meets the program's maintenance requirements."
+    )
 
 
 def criteria_narrative() -> str:
@@ -129,6 +150,33 @@ def basis_text(*, certificate: Certificate, qualified_on: date | None) -> str:
             "date": date_format(timezone.localdate(certificate.issued_at), "j F Y")
         }
     return text
+
+
+LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
+
+
+def linkedin_add_url(*, certificate: Certificate, page_url: str) -> str:
+    """LinkedIn's "Add to profile" link for a certification (addtoprofile.linkedin.com, the filled
+    form): name, the program as organization (its LinkedIn id when configured), issue and expiry
+    month and year, the public page as credential URL and the certificate number as credential ID.
+
+    The issue month is the period's first day (when the holder was certified for it): a certificate
+    recorded later for a past period must not show an issue date after its expiry.
+    """
+    params = {"startTask": "CERTIFICATION_NAME", "name": CREDENTIAL_NAME}
+    if settings.MAHOME_LINKEDIN_ORGANIZATION_ID:
+        params["organizationId"] = settings.MAHOME_LINKEDIN_ORGANIZATION_ID
+    else:
+        params["organizationName"] = issuer_name()
+    params |= {
+        "issueYear": str(certificate.valid_from.year),
+        "issueMonth": str(certificate.valid_from.month),
+        "expirationYear": str(certificate.valid_until.year),
+        "expirationMonth": str(certificate.valid_until.month),
+        "certUrl": page_url,
+        "certId": certificate.number,
+    }
+    return f"{LINKEDIN_ADD_TO_PROFILE}?{urlencode(params)}"
 
 
 def certificate_for_code(*, code: str) -> Certificate | None:
@@ -178,5 +226,13 @@ def facts_for(*, certificate: Certificate, now: datetime | None = None) -> Certi
         is_public=certificate.is_public,
         page_url=absolute(reverse("certificate_verify", args=[code])),
         json_url=absolute(reverse("certificate_verify_json", args=[code])),
-        badge_url=absolute(static("img/ma-badge.png")),
+        badge_url=badge_url(),
+        credential_url=absolute(reverse("certificate_credential", args=[code])),
+        baked_badge_url=absolute(reverse("certificate_badge", args=[code])),
+        pdf_url=absolute(reverse("certificate_pdf", args=[code])),
+        linkedin_url=linkedin_add_url(
+            certificate=certificate, page_url=absolute(reverse("certificate_verify", args=[code]))
+        )
+        if status == Certificate.Status.VALID
+        else "",
     )

@@ -4,6 +4,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -284,6 +285,11 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
             "status_label": Certificate.Status(c.status_on(today)).label,
             "status_text": selectors.certificate_status_text(certificate=c, today=today),
             "is_current": current is not None and c.pk == current.pk,
+            "linkedin_url": credentials.linkedin_add_url(
+                certificate=c, page_url=credentials.absolute(reverse("certificate_verify", args=[c.verification_code]))
+            )
+            if c.status_on(today) == Certificate.Status.VALID
+            else "",
         }
         for c in certificates
     ]
@@ -308,3 +314,83 @@ def certificate_visibility(request: HttpRequest, pk: int) -> HttpResponse:
             % {"number": certificate.number},
         )
     return redirect("certificate_list")
+
+
+def _public_certificate_or_404(code: str) -> Certificate:
+    """A certificate whose machine-readable forms may be served: a hidden one has none (its page
+    says only "not public"), except that a revoked one always answers, so a copy can be checked."""
+    certificate = credentials.certificate_for_code(code=code)
+    if certificate is None or not (certificate.is_public or certificate.revoked_at is not None):
+        raise Http404
+    return certificate
+
+
+@require_GET
+def certificate_credential(request: HttpRequest, code: str) -> HttpResponse:
+    """The signed Open Badges 3.0 credential (VC-JWT), for wallets and verifiers."""
+    from contributions import openbadges
+
+    certificate = _public_certificate_or_404(code)
+    response = HttpResponse(openbadges.signed_credential(certificate), content_type=openbadges.MEDIA_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{certificate.number}.jwt"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def certificate_badge(request: HttpRequest, code: str) -> HttpResponse:
+    """The badge image with the signed credential baked in (OB 3.0 PNG baking)."""
+    from contributions import openbadges
+
+    certificate = _public_certificate_or_404(code)
+    response = HttpResponse(openbadges.baked_badge(certificate), content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="{certificate.number}.png"'
+    return response
+
+
+@require_GET
+def credential_status_list(request: HttpRequest, number: int) -> HttpResponse:
+    """The Bitstring Status List credential: bit set = revoked (or replaced by a re-issue)."""
+    from contributions import openbadges
+
+    response = HttpResponse(openbadges.signed_status_list(number=number), content_type=openbadges.MEDIA_TYPE)
+    response["Cache-Control"] = "max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def jwks(request: HttpRequest) -> HttpResponse:
+    """The issuer's public keys, current and retired (credentials signed before a rotation verify)."""
+    from contributions import issuer_keys
+
+    response = JsonResponse(issuer_keys.jwks(), content_type="application/jwk-set+json")
+    response["Cache-Control"] = "max-age=3600"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def credential_achievement(request: HttpRequest, slug: str) -> HttpResponse:
+    """The Achievement that every certificate's credential awards (its `id` dereferences here)."""
+    from contributions import openbadges
+
+    if slug != openbadges.ACHIEVEMENT_SLUG:
+        raise Http404
+    response = JsonResponse({"@context": [openbadges.VC_CONTEXT, openbadges.OB_CONTEXT], **openbadges.achievement()})
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def certificate_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    """The one-page PDF certificate with a QR code to its public page."""
+    from contributions import certificate_pdf, openbadges
+
+    certificate = _public_certificate_or_404(code)
+    facts = credentials.facts_for(certificate=certificate)
+    response = HttpResponse(
+        certificate_pdf.render(facts=facts, badge_png=openbadges.badge_png()), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{certificate.number}.pdf"'
+    return response
