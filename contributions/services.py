@@ -3,6 +3,7 @@
 Other apps (engagements, community_levels) credit points only through these functions.
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -10,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -420,6 +421,37 @@ def _award_check(*, contribution: Contribution, points: int, staff: User, overri
     return override_reason
 
 
+# How long a staff write waits for a row another request holds before answering "busy".
+LOCK_TIMEOUT = "5s"
+
+
+def _staff_write(busy_message: str):
+    """Run a locking service in its own transaction with a short lock_timeout: a row held by
+    someone else makes it answer `busy_message` instead of piling requests up behind the lock."""
+
+    def decorate(service):
+        @functools.wraps(service)
+        def locked(*args, **kwargs):
+            try:
+                with transaction.atomic():
+                    if connection.vendor == "postgresql":
+                        with connection.cursor() as cursor:
+                            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
+                    return service(*args, **kwargs)
+            except OperationalError as error:
+                if getattr(error.__cause__, "pgcode", None) == "55P03":  # lock_not_available
+                    raise ContributionError(str(busy_message)) from error
+                raise
+
+        return locked
+
+    return decorate
+
+
+BUSY_CONTRIBUTION = gettext_lazy("Someone else is deciding on this contribution right now; try again in a moment.")
+BUSY_REQUIREMENT = gettext_lazy("Someone else is changing this requirement status right now; try again in a moment.")
+
+
 def _lock_for_staff(contribution_id: int) -> Contribution:
     contribution = (
         Contribution.objects.select_for_update(no_key=True, of=("self",))
@@ -456,7 +488,7 @@ BULK_STATES = {
 DECIDED_STATES = (Contribution.State.VERIFIED, Contribution.State.REJECTED)
 
 
-@transaction.atomic
+@_staff_write(BUSY_CONTRIBUTION)
 def contribution_decide(
     *,
     contribution_id: int,
@@ -529,7 +561,7 @@ def _state_refusal(contribution: Contribution, *, decision: str) -> str:
     }
 
 
-@transaction.atomic
+@_staff_write(BUSY_CONTRIBUTION)
 def contribution_correct(
     *,
     contribution_id: int,
@@ -575,7 +607,7 @@ def contribution_correct(
     return contribution
 
 
-@transaction.atomic
+@_staff_write(BUSY_CONTRIBUTION)
 def contribution_reopen(*, contribution_id: int, staff: User, reason: str) -> Contribution:
     """Put a decided item back in the queue (pending, no points) to be decided again."""
     contribution = _lock_for_staff(contribution_id)
@@ -771,7 +803,7 @@ def requirement_date_refusal(
     return None
 
 
-@transaction.atomic
+@_staff_write(BUSY_REQUIREMENT)
 def requirement_status_set(
     *,
     requirement: TechnicalRequirement,
@@ -1302,8 +1334,9 @@ def contributions_sync_community(
             f"quantity = excluded.quantity, claimed_points = excluded.claimed_points, "
             f"awarded_points = excluded.awarded_points, title = excluded.title, "
             f"occurred_on = excluded.occurred_on, updated_at = excluded.updated_at "
-            f"WHERE {table}.quantity <> excluded.quantity "
-            f"OR {table}.awarded_points IS DISTINCT FROM excluded.awarded_points "
+            # A credit that staff corrected or reopened (decided_by set) is theirs from then on.
+            f"WHERE {table}.decided_by_id IS NULL AND ({table}.quantity <> excluded.quantity "
+            f"OR {table}.awarded_points IS DISTINCT FROM excluded.awarded_points) "
             "RETURNING id, (xmax = 0)",
             [
                 program_year.pk,

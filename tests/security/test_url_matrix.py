@@ -60,6 +60,7 @@ MATRIX = [
     ("certificate_verify_json", "/verify/{code}.json", PUBLIC),
     ("certificate_credential", "/verify/{code}/credential", PUBLIC),
     ("certificate_badge", "/verify/{code}/badge.png", PUBLIC),
+    ("certificate_pdf", "/verify/{code}/certificate.pdf", PUBLIC),
     ("credential_status_list", "/credentials/status/1", PUBLIC),
     ("credential_achievement", "/credentials/achievements/certified-master-anaplanner", PUBLIC),
     ("jwks", "/.well-known/jwks.json", PUBLIC),
