@@ -309,7 +309,7 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-@admin.action(description=gettext_lazy("Pull new activity now"))
+@admin.action(description=gettext_lazy("Pull new activity now"), permissions=["change"])
 def sync_sources(modeladmin, request, queryset) -> None:
     sources = list(queryset)
     for source in sources:
@@ -321,7 +321,9 @@ def sync_sources(modeladmin, request, queryset) -> None:
     )
 
 
-@admin.action(description=gettext_lazy("Reset the cursor (read the forum again from the start)…"))
+@admin.action(
+    description=gettext_lazy("Reset the cursor (read the forum again from the start)…"), permissions=["change"]
+)
 def reset_cursors(modeladmin, request, queryset):
     sources = list(queryset)
     if request.POST.get("confirm") == "yes":
