@@ -24,6 +24,7 @@ from contributions.models import (
     ProgramYear,
     RequirementStatus,
     ReviewOutcome,
+    ReviewRun,
     TargetOverride,
     TechnicalRequirement,
 )
@@ -419,6 +420,33 @@ class ReviewOutcomeAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReviewRun)
+class ReviewRunAdmin(admin.ModelAdmin):
+    """The record of each final year-end review: read-only, never deleted."""
+
+    list_display = ["program_year", "ran_at", "run_by", "outcomes", "certificates", "notifications", "review_link"]
+    list_select_related = ["program_year", "run_by"]
+    readonly_fields = ["program_year", "ran_at", "run_by", "outcomes", "certificates", "notifications", "counts"]
+    fields = readonly_fields
+
+    @admin.display(description=_("Review page"))
+    def review_link(self, obj: ReviewRun) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:contributions_programyear_review", args=[obj.program_year_id]),
+            _("Open"),
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
