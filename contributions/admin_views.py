@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from import_export.formats import base_formats
 
+from accounts.exports import spreadsheet_response
 from accounts.spreadsheets import formula_safe
 from contributions import rules, selectors, services
 from contributions.models import Contribution, ProgramYear
@@ -271,11 +271,13 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
             program_year=program_year, status=status, opted_out=opted_out, search=search
         )
         dataset = MemberYearReportResource().export(queryset=rows)
-        file_format = base_formats.CSV() if export == "csv" else base_formats.XLSX()
-        response = HttpResponse(file_format.export_data(dataset), content_type=file_format.get_content_type())
         stamp = timezone.localdate().isoformat()
-        response["Content-Disposition"] = f'attachment; filename="maintenance-{program_year.year}-{stamp}.{export}"'
-        return response
+        return spreadsheet_response(
+            dataset,
+            export=export,
+            filename=f"maintenance-{program_year.year}-{stamp}",
+            title=_("Report %(year)s") % {"year": program_year.year},
+        )
     report = selectors.program_year_report_page(
         program_year=program_year,
         number=request.GET.get("page"),

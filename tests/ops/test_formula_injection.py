@@ -17,6 +17,7 @@ from import_export import resources
 
 import accounts.resources
 import contributions.resources
+import engagements.resources
 from accounts.spreadsheets import FORMULA_TRIGGERS, FormulaSafeResource, formula_safe
 from contributions.models import Certificate
 from tests.conftest import with_mfa
@@ -47,7 +48,7 @@ def test_import_export_escapes_formulae_on_export_too():
 def test_every_project_resource_is_formula_safe():
     found = [
         cls
-        for module in (accounts.resources, contributions.resources)
+        for module in (accounts.resources, contributions.resources, engagements.resources)
         for _name, cls in inspect.getmembers(module, inspect.isclass)
         if issubclass(cls, resources.Resource) and cls.__module__ == module.__name__
     ]

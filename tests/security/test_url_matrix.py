@@ -105,6 +105,8 @@ MATRIX = [
     ("admin:contributions_certificate_changelist", "/admin/contributions/certificate/", STAFF_VIEW),
     ("admin:contributions_reviewoutcome_changelist", "/admin/contributions/reviewoutcome/", STAFF_VIEW),
     ("admin:contributions_certificate_export", "/admin/contributions/certificate/export/", STAFF_VIEW),
+    ("admin:contributions_contribution_export", "/admin/contributions/contribution/export/", STAFF_VIEW),
+    ("admin:engagements_signup_export", "/admin/engagements/signup/export/", STAFF_VIEW),
     (
         "admin:contributions_requirementstatus_import",
         "/admin/contributions/requirementstatus/import/",
