@@ -48,6 +48,8 @@ MATRIX = [
     ("contributions:catalogue", "/contributions/catalogue/", MEMBER_PAGE),
     ("contributions:opt_out", "/contributions/opt-out/", POST_ONLY),
     ("contributions:opt_out_undo", "/contributions/opt-out/undo/", POST_ONLY),
+    # Only a requirement of the current year that the member owes has a report page.
+    ("contributions:requirement_report", "/contributions/requirements/999999/report/", (302, 404, 404, 404, 404)),
     ("contributions:detail", "/contributions/{contribution}/", OWNED),
     ("contributions:edit", "/contributions/{contribution}/edit/", OWNED),
     ("contributions:submit", "/contributions/{contribution}/submit/", POST_ONLY),
