@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from accounts import selectors
-from accounts.models import MACertification, Notification, Organization, SSOConnection, User
+from accounts.models import NOTIFICATION_AREAS, MACertification, Notification, Organization, SSOConnection, User
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,77 @@ def notification_create(
     if wants_email:
         transaction.on_commit(lambda: _enqueue_notification_email(notification.pk), robust=True)
     return notification
+
+
+def _enqueue_notification_emails(notification_ids: list[int]) -> None:
+    """Hand a set-based insert's emails to Celery in batches; what the broker refuses stays in the outbox."""
+    from accounts.tasks import notification_send_emails
+
+    for start in range(0, len(notification_ids), NOTIFICATION_EMAIL_BATCH):
+        batch = notification_ids[start : start + NOTIFICATION_EMAIL_BATCH]
+        try:
+            notification_send_emails.delay(batch)
+        except Exception:  # noqa: BLE001 - the broker being down must never fail the caller
+            logger.warning("Broker unavailable; %s notifications stay in the outbox", len(batch))
+            return
+
+
+NOTIFICATION_EMAIL_BATCH = 200
+
+
+def notifications_create_many(
+    *,
+    kind: str,
+    user_ids: list[int],
+    titles: list[str],
+    bodies: list[str],
+    dedupe_keys: list[str],
+    url: str = "",
+    email: bool = True,
+) -> int:
+    """`notification_create` for many members in one statement; returns how many were created.
+
+    The i-th member gets the i-th title, body and dedupe key. A (member, key) pair that already has its
+    notification is skipped by the same unique constraint (`ON CONFLICT DO NOTHING`). Whether each
+    one is emailed is decided in SQL from the member's `is_active` and email preference for the
+    kind's area (what `User.wants_email` decides for one); the emails wait in the outbox (`pending`)
+    and are handed to Celery in batches after commit.
+    """
+    from django.db import connection
+
+    if not user_ids:
+        return 0
+    area = kind.split(".", 1)[0]
+    wants = f"u.email_{area}" if area in NOTIFICATION_AREAS and kind != "account.invitation" else "TRUE"
+    table, users = Notification._meta.db_table, User._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, kind, title, body, url, created_at, email_state, email_attempts, "  # noqa: S608
+            "dedupe_key) "
+            f"SELECT r.user_id, %s, left(r.title, 200), r.body, %s, %s, "
+            f"CASE WHEN %s AND u.is_active AND {wants} THEN %s ELSE %s END, 0, r.dedupe_key "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS r(user_id, title, body, dedupe_key) "
+            f"JOIN {users} u ON u.id = r.user_id "
+            "ON CONFLICT (user_id, dedupe_key) WHERE NOT (dedupe_key = '') DO NOTHING "
+            "RETURNING id, email_state",
+            [
+                kind,
+                url,
+                timezone.now(),
+                email,
+                Notification.EmailState.PENDING,
+                Notification.EmailState.SKIPPED,
+                user_ids,
+                titles,
+                bodies,
+                dedupe_keys,
+            ],
+        )
+        created = cursor.fetchall()
+    pending = [pk for pk, state in created if state == Notification.EmailState.PENDING]
+    if pending:
+        transaction.on_commit(lambda: _enqueue_notification_emails(pending), robust=True)
+    return len(created)
 
 
 def _user_wants_email(user: User, kind: str) -> bool:

@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -7,6 +8,7 @@ from accounts import services
 from accounts.models import Notification
 
 EMAIL_MAX_RETRIES = 5
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True)
@@ -20,6 +22,19 @@ def notification_send_email(self, notification_id: int) -> bool:
         if give_up:
             return False
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 1800)) from exc
+
+
+@shared_task(acks_late=True)
+def notification_send_emails(notification_ids: list[int]) -> int:
+    """Email a batch from a set-based insert, each exactly once; a failed one stays pending for the sweep."""
+    sent = 0
+    for notification_id in notification_ids:
+        try:
+            sent += services.notification_send_email(notification_id=notification_id)
+        except Exception:  # noqa: BLE001 - one bad address must not hold back the rest of the batch
+            logger.warning("Email of notification %s failed; the outbox sweep retries it", notification_id)
+            services.notification_record_email_failure(notification_id=notification_id, give_up=False)
+    return sent
 
 
 @shared_task(acks_late=True)

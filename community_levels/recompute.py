@@ -1,10 +1,12 @@
 """Set-based recompute of metrics, scores and levels, in a constant number of SQL statements.
 
 Discourse's `directory_item.rb` refreshes every member in a handful of statements; this does the
-same: mark the scope, refresh the metrics from the daily aggregates with one
-`UPDATE ... FROM (SELECT ... GROUP BY)`, compute both scores, place everyone with one CASE built
-from the ladder, record the changes with `INSERT ... SELECT` and apply them. Only the level-up
-notifications loop, and only over the members whose level changed and who have an MA account.
+same: mark the members with new activity, then ONE `UPDATE ... FROM (SELECT ... GROUP BY)` computes
+metrics, both scores and the level (one CASE built from the ladder) from the daily aggregates and
+writes only the rows whose values change, records the changes with `INSERT ... SELECT`, notifies
+and credits set-based (arrays into one statement each) and applies the new levels. The number of
+statements does not depend on the number of members, and a full recompute that changes nothing
+writes (almost) nothing.
 """
 
 # SQL here is built from table and column names fixed in this module; every value is a parameter.
@@ -95,11 +97,12 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
     run = RecomputeRun.objects.create(started_at=now, full=full, reason=reason[:200], is_rule_change=is_rule_change)
     result = RecomputeResult(run_id=run.pk)
     with connection.cursor() as cursor:
-        scope = "" if full else " WHERE needs_recompute"
-        cursor.execute(f"UPDATE {MEMBER} SET recomputing = TRUE, needs_recompute = FALSE{scope}")
+        # The members with new activity, whatever the mode: a later ingestion sets the flag again.
+        cursor.execute(f"UPDATE {MEMBER} SET recomputing = TRUE, needs_recompute = FALSE WHERE needs_recompute")
         result.members = cursor.rowcount
-        if result.members:
-            _refresh(cursor, rules, run=run, now=now, reason=reason)
+        if full or result.members:
+            in_scope = _refresh(cursor, rules, run=run, now=now, reason=reason, full=full)
+            result.members = in_scope if full else result.members
     if result.members:
         counts = LevelChange.objects.filter(run=run).aggregate(
             changed=Count("pk"),
@@ -108,7 +111,7 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
         )
         result.changed, result.raised, result.lowered = counts["changed"], counts["raised"], counts["lowered"]
         _notify(run=run, is_rule_change=is_rule_change)
-        _sync_contributions(today=now.date())
+        _sync_contributions(today=now.date(), full=full)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {MEMBER} SET level_id = computed_level_id, recomputing = FALSE, level_changed_at = "
@@ -130,21 +133,33 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
     return result
 
 
-def _refresh(cursor, rules: Rules, *, run: RecomputeRun, now: datetime, reason: str) -> None:
-    select_sql, select_params = metrics_select_sql(rules, "m.recomputing")
-    assignments = ", ".join(f"{metric.column} = agg.{metric.column}" for metric in METRICS)
+def _refresh(cursor, rules: Rules, *, run: RecomputeRun, now: datetime, reason: str, full: bool) -> int:
+    """Metrics, scores and level of every member in scope in one statement; returns how many were in scope.
+
+    Only rows whose metrics, scores or level change (or that had new activity) are written and
+    marked `recomputing`; the later steps work on those alone.
+    """
+    select_sql, select_params = metrics_select_sql(rules, "TRUE" if full else "m.recomputing")
+    passive_sql, passive_params = score_sql("passive", rules, prefix="agg.")
+    active_sql, active_params = score_sql("active", rules, prefix="agg.")
+    case_sql, case_params = level_case_sql(rules, ("scored.passive", []), ("scored.active", []), prefix="scored.")
+    columns = [metric.column for metric in METRICS]
+    stored = ", ".join(f"{MEMBER}.{column}" for column in columns)
+    computed = ", ".join(f"placed.{column}" for column in columns)
+    assignments = ", ".join(f"{column} = placed.{column}" for column in columns)
     cursor.execute(
-        f"UPDATE {MEMBER} SET {assignments} FROM ({select_sql}) agg WHERE {MEMBER}.id = agg.mid",
-        select_params,
+        f"WITH placed AS MATERIALIZED (SELECT scored.*, {case_sql} AS level_id FROM ("
+        f"  SELECT agg.*, CAST({passive_sql} AS NUMERIC(14, 2)) AS passive, "
+        f"  CAST({active_sql} AS NUMERIC(14, 2)) AS active FROM ({select_sql}) agg) scored), "
+        f"written AS (UPDATE {MEMBER} SET {assignments}, passive_score = placed.passive, "
+        f"  active_score = placed.active, computed_level_id = placed.level_id, recomputing = TRUE "
+        f"  FROM placed WHERE {MEMBER}.id = placed.mid AND ({MEMBER}.recomputing "
+        f"  OR ({stored}, {MEMBER}.passive_score, {MEMBER}.active_score, {MEMBER}.level_id) "
+        f"  IS DISTINCT FROM ({computed}, placed.passive, placed.active, placed.level_id)) RETURNING 1) "
+        f"SELECT (SELECT COUNT(*) FROM placed), (SELECT COUNT(*) FROM written)",
+        case_params + passive_params + active_params + select_params,
     )
-    passive_sql, passive_params = score_sql("passive", rules)
-    active_sql, active_params = score_sql("active", rules)
-    cursor.execute(
-        f"UPDATE {MEMBER} SET passive_score = {passive_sql}, active_score = {active_sql} WHERE recomputing",
-        passive_params + active_params,
-    )
-    case_sql, case_params = level_case_sql(rules, ("passive_score", []), ("active_score", []))
-    cursor.execute(f"UPDATE {MEMBER} SET computed_level_id = {case_sql} WHERE recomputing", case_params)
+    in_scope, _written = cursor.fetchone()
     cursor.execute(
         f"INSERT INTO {LEVELCHANGE} (member_id, run_id, from_level_id, to_level_id, changed_at, reason) "
         f"SELECT id, %s, level_id, computed_level_id, %s, %s FROM {MEMBER} "
@@ -152,52 +167,61 @@ def _refresh(cursor, rules: Rules, *, run: RecomputeRun, now: datetime, reason: 
         f"AND (level_id IS NULL OR level_id <> computed_level_id)",
         [run.pk, now, (reason or _("New community activity"))[:200]],
     )
+    return in_scope
 
 
 def _notify(*, run: RecomputeRun, is_rule_change: bool) -> None:
-    """Tell MAs about a level-up (once per level) and about a level lowered by a rule change."""
-    from accounts.services import notification_create
+    """Tell MAs about a level-up (once per level) and about a level lowered by a rule change.
+
+    One read of the run's changes and one set-based insert per kind (accounts' outbox emails them).
+    """
+    from accounts.services import notifications_create_many
 
     changes = (
-        LevelChange.objects.filter(run=run, member__user__isnull=False, from_level__isnull=False)
-        .select_related("member__user", "from_level", "to_level")
+        LevelChange.objects.filter(
+            run=run, member__user__isnull=False, from_level__isnull=False, to_level__isnull=False
+        )
         .order_by("pk")
+        .values_list(
+            "member__user_id", "to_level_id", "from_level__name", "to_level__name", "from_level__rank", "to_level__rank"
+        )
     )
-    for change in changes.iterator(chunk_size=500):
-        if change.to_level is None:
-            continue
-        user = change.member.user
-        if change.to_level.rank > change.from_level.rank:
-            notification_create(
-                user=user,
-                kind="community.level_up",
-                title=_("You reached %(level)s in the community") % {"level": change.to_level.name},
-                body=_("Your community activity moved you from %(from)s to %(to)s. See what the next level needs.")
-                % {"from": change.from_level.name, "to": change.to_level.name},
-                url="/community/me/",
-                dedupe_key=f"community-level-up:{change.to_level_id}",
+    ups: dict[str, list] = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
+    lowered: dict[str, list] = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
+    for user_id, to_level_id, from_name, to_name, from_rank, to_rank in changes:
+        names = {"from": from_name, "to": to_name}
+        if to_rank > from_rank:
+            ups["user_ids"].append(user_id)
+            ups["titles"].append(_("You reached %(level)s in the community") % {"level": to_name})
+            ups["bodies"].append(
+                _("Your community activity moved you from %(from)s to %(to)s. See what the next level needs.") % names
             )
+            ups["dedupe_keys"].append(f"community-level-up:{to_level_id}")
         elif is_rule_change:
-            notification_create(
-                user=user,
-                kind="community.level_changed",
-                title=_("The community level rules changed: you are now %(level)s") % {"level": change.to_level.name},
-                body=_(
+            lowered["user_ids"].append(user_id)
+            lowered["titles"].append(_("The community level rules changed: you are now %(level)s") % {"level": to_name})
+            lowered["bodies"].append(
+                _(
                     "The program team changed the level criteria. Your level moved from %(from)s to %(to)s; "
                     "your activity itself is unchanged."
                 )
-                % {"from": change.from_level.name, "to": change.to_level.name},
-                url="/community/me/",
-                dedupe_key=f"community-level-rule:{run.pk}",
+                % names
             )
+            lowered["dedupe_keys"].append(f"community-level-rule:{run.pk}")
+    notifications_create_many(kind="community.level_up", url="/community/me/", **ups)
+    notifications_create_many(kind="community.level_changed", url="/community/me/", **lowered)
 
 
 def _epoch_day(day: date) -> int:
     return (day - EPOCH).days
 
 
-def _sync_contributions(*, today: date) -> int:
-    """Auto-tracked contributions of the current program year for MAs among the recomputed members."""
+def _sync_contributions(*, today: date, full: bool) -> int:
+    """Auto-tracked contributions of the current program year for MAs among the recomputed members.
+
+    A full recompute syncs every linked MA (the program year may have turned), the incremental one
+    those whose values changed.
+    """
     from contributions.services import contributions_sync_community, program_year_for_date
 
     program_year = program_year_for_date(day=today)
@@ -209,7 +233,8 @@ def _sync_contributions(*, today: date) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT m.user_id, d.kind, SUM(d.quantity) FROM {DAILY} d JOIN {MEMBER} m ON m.id = d.member_id "
-            f"WHERE m.user_id IN (SELECT user_id FROM {MEMBER} WHERE recomputing AND user_id IS NOT NULL) "
+            f"WHERE m.user_id IN (SELECT user_id FROM {MEMBER} WHERE {'TRUE' if full else 'recomputing'} "
+            f"AND user_id IS NOT NULL) "
             f"AND NOT m.is_excluded AND d.day >= %s AND d.day < %s AND d.kind IN ({placeholders}) "
             f"GROUP BY m.user_id, d.kind",
             [_epoch_day(program_year.opens_on), _epoch_day(program_year.deadline), *kinds],

@@ -1,6 +1,10 @@
 """Admin pages beyond the generated ones: decide on one item, bulk decisions with a message,
 the program-year report (with CSV/XLSX export) and the year-end review."""
 
+import csv
+import io
+
+import openpyxl
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -11,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from import_export.formats import base_formats
@@ -300,32 +305,133 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
     return TemplateResponse(request, "contributions/admin/report.html", context)
 
 
+REVIEW_COLUMNS = [
+    "email",
+    "name",
+    "target",
+    "verified",
+    "pending",
+    "needs_information",
+    "outcome",
+    "would_meet_if_verified",
+    "reasons",
+    "certificate",
+]
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_safe(value):
+    """A text cell that a spreadsheet would read as a formula is prefixed with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _review_rows(report: services.ReviewReport) -> list[list]:
+    return [
+        [
+            _formula_safe(value)
+            for value in (
+                entry.member.email,
+                entry.member.get_full_name(),
+                entry.target,
+                entry.verified,
+                entry.pending,
+                entry.needs_info,
+                entry.outcome_label,
+                _("yes") if entry.would_meet else _("no"),
+                " ".join(entry.reasons),
+                entry.certificate_number,
+            )
+        ]
+        for entry in report.entries
+    ]
+
+
+def _review_export(report: services.ReviewReport, export: str) -> HttpResponse:
+    """The review as CSV (UTF-8 with a BOM, so Excel reads accents) or XLSX; no cell is a formula."""
+    rows = _review_rows(report)
+    stamp = timezone.localdate().isoformat()
+    kind = "dry-run" if report.run is None else "final"
+    filename = f"year-end-review-{report.program_year.year}-{kind}-{stamp}.{export}"
+    if export == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(REVIEW_COLUMNS)
+        writer.writerows(rows)
+        response = HttpResponse(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
+    else:
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        sheet.title = f"Review {report.program_year.year}"
+        sheet.append(REVIEW_COLUMNS)
+        for row in rows:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def program_year_review(request: HttpRequest, pk: int) -> HttpResponse:
-    """The dry run first; the final run after an explicit confirmation."""
+    """The dry run (exportable); the final run after a confirmation that says what it will produce;
+    afterwards, who ran it, when, and what it produced, and no second final run."""
     program_year = _program_year_or_404(request, pk)
-    final = request.method == "POST" and request.POST.get("confirm") == "final"
-    if final:
-        if not request.user.has_perm("contributions.change_programyear"):
-            raise PermissionDenied
+    may_run = request.user.has_perm("contributions.change_programyear")
+    wants_final = request.method == "POST" and request.POST.get("confirm") == "final"
+    if wants_final and not may_run:
+        raise PermissionDenied
+    if wants_final and request.POST.get("confirmed") == "yes":
         try:
             report = services.year_end_review(program_year=program_year, dry_run=False, by=request.user)
         except services.ContributionError as error:
             messages.error(request, str(error))
-            final = False
         else:
-            messages.success(
-                request,
-                _("Review recorded: %(outcomes)s outcomes and %(certificates)s certificates created.")
-                % {"outcomes": report.created_outcomes, "certificates": report.created_certificates},
-            )
-    if not final:
-        report = services.year_end_review(program_year=program_year, dry_run=True)
+            if report.already_ran:
+                messages.warning(request, _already_ran_message(report.run))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Final review recorded: %(outcomes)s outcomes and %(certificates)s certificates; "
+                        "%(notifications)s members to notify."
+                    )
+                    % {
+                        "outcomes": report.created_outcomes,
+                        "certificates": report.created_certificates,
+                        "notifications": report.run.notifications,
+                    },
+                )
+        return HttpResponseRedirect(reverse("admin:contributions_programyear_review", args=[program_year.pk]))
+    report = services.year_end_review(program_year=program_year, dry_run=True)
+    export = request.GET.get("export", "")
+    if export in ("csv", "xlsx"):
+        return _review_export(report, export)
+    submissions_open = selectors.submissions_open(program_year=program_year, today=timezone.localdate())
+    confirming = wants_final and report.run is None and not submissions_open
+    if wants_final and report.run is not None:
+        messages.warning(request, _already_ran_message(report.run))
     context = {
         **_admin_context(request, _("Year-end review %(year)s") % {"year": program_year.year}),
         "program_year": program_year,
         "report": report,
-        "counts": report.counts,
-        "can_run": not selectors.submissions_open(program_year=program_year, today=timezone.localdate()),
+        "run": report.run,
+        "confirming": confirming,
+        "submissions_open": submissions_open,
+        "can_run": may_run and report.run is None and not submissions_open,
+        "notify_later": program_year.notification_on is not None
+        and program_year.notification_on > timezone.localdate(),
         "opts": ProgramYear._meta,
     }
     return TemplateResponse(request, "contributions/admin/review.html", context)
+
+
+def _already_ran_message(run) -> str:
+    return _("The final review of %(year)s already ran on %(when)s by %(who)s; nothing changed.") % {
+        "year": run.program_year.year,
+        "when": date_format(timezone.localtime(run.ran_at), "DATETIME_FORMAT"),
+        "who": run.run_by.get_full_name() if run.run_by else _("nobody recorded"),
+    }

@@ -231,7 +231,7 @@ CONTRIBUTIONS = {
     ("cara.met@example.com", 2026): [
         ("speaking", 2, 3, "v"),
         ("cp-workshop", 3, 5, "v"),
-        ("mentoring", 14, 9, "v"),
+        ("mentoring", 10, 9, "v"),  # 200 points: the type's annual cap (awards above it need an admin)
         ("exam-review", 2, 10, "s"),
     ],
     ("dan.optout@example.com", 2026): [("blog-post", 1, 2, "v")],

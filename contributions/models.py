@@ -397,3 +397,33 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class ReviewRun(models.Model):
+    """The final year-end review of a program year: who ran it, when, and what it produced.
+
+    One per program year: the review page shows it and offers no second final run.
+    """
+
+    program_year = models.ForeignKey(ProgramYear, on_delete=models.PROTECT, related_name="review_runs")
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ran_at = models.DateTimeField(_("ran at"))
+    outcomes = models.PositiveIntegerField(_("review outcomes recorded"))
+    certificates = models.PositiveIntegerField(_("certificates issued"))
+    notifications = models.PositiveIntegerField(_("members to notify"))
+    counts = models.JSONField(_("members by outcome"), default=dict)
+
+    class Meta:
+        verbose_name = _("year-end review run")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program_year"],
+                name="reviewrun_once_per_year",
+                violation_error_message=_("The final year-end review of this program year has already run."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_year}: {self.ran_at:%Y-%m-%d}"

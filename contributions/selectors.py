@@ -35,9 +35,11 @@ class TypeTotal:
     activity_type: ActivityType
     verified_raw: int = 0
     pending_raw: int = 0
+    needs_info_raw: int = 0
     verified: int = 0
     excess: int = 0
     pending: int = 0
+    needs_info: int = 0  # the part of `pending` waiting on the member's answer
 
 
 @dataclass
@@ -85,6 +87,7 @@ class MemberYear:
     status: str
     today: date
     monthly: dict = field(default_factory=dict, repr=False)
+    needs_info: int = 0  # the part of `pending` waiting on the member's answer (needs more information)
 
     @property
     def target_points(self) -> int:
@@ -330,6 +333,8 @@ def member_years(
             total.verified_raw += row["awarded"] or 0
         else:
             total.pending_raw += row["claimed"] or 0
+            if row["state"] == Contribution.State.NEEDS_INFO:
+                total.needs_info_raw += row["claimed"] or 0
         if by_month:
             monthly[row["member_id"]].append(row)
 
@@ -351,6 +356,7 @@ def member_years(
                 None if total.activity_type.annual_cap is None else total.activity_type.annual_cap - total.verified
             )
             total.pending = total.pending_raw if headroom is None else min(total.pending_raw, headroom)
+            total.needs_info = min(total.needs_info_raw, total.pending)
         requirement_states = []
         for r in requirements:
             owed = rules.requirement_owed(due_on=r.due_on, qualified_on=qualified_on)
@@ -399,6 +405,7 @@ def member_years(
                 status=status,
                 today=today,
                 monthly={"rows": monthly[member.pk]} if by_month else {},
+                needs_info=sum(t.needs_info for t in type_totals),
             )
         )
     return results

@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User
+from accounts.models import Notification, User
 from accounts.services import notification_create
 from contributions import rules
 from contributions.evidence import display_name, evidence_check, stored_name
@@ -29,6 +29,7 @@ from contributions.models import (
     ProgramYear,
     RequirementStatus,
     ReviewOutcome,
+    ReviewRun,
     TargetOverride,
     TechnicalRequirement,
 )
@@ -921,6 +922,17 @@ class ReviewEntry:
     outcome: str
     reasons: list[str]
     certificate_number: str = ""
+    pending: int = 0  # submitted, waiting for a verifier
+    needs_info: int = 0  # waiting on the member's answer
+    would_meet: bool = False  # short of the target, but the waiting points would cover it
+
+    @property
+    def outcome_label(self) -> str:
+        return str(ReviewOutcome.Outcome(self.outcome).label)
+
+    @property
+    def waiting(self) -> int:
+        return self.pending + self.needs_info
 
 
 @dataclass
@@ -930,6 +942,15 @@ class ReviewReport:
     entries: list[ReviewEntry] = field(default_factory=list)
     created_outcomes: int = 0
     created_certificates: int = 0
+    # What a final run would produce now (the confirmation page says so before anything is written).
+    planned_outcomes: int = 0
+    planned_certificates: int = 0
+    planned_notifications: int = 0
+    planned_emails: int = 0
+    run: ReviewRun | None = None  # the final run, once it happened
+    already_ran: bool = False  # a final run was asked for, but one had already run: nothing changed
+    outcomes_to_record: list[ReviewOutcome] = field(default_factory=list, repr=False)
+    certificates_to_issue: list[Certificate] = field(default_factory=list, repr=False)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -937,6 +958,15 @@ class ReviewReport:
         for entry in self.entries:
             counts[entry.outcome] += 1
         return counts
+
+    @property
+    def counts_in_words(self) -> list[tuple[str, int]]:
+        return [(str(ReviewOutcome.Outcome(key).label), n) for key, n in self.counts.items()]
+
+    @property
+    def notifications_on(self) -> date | None:
+        """The day outcome notifications go out (None: as soon as the final review runs)."""
+        return self.program_year.notification_on
 
     def as_json(self) -> dict:
         return {
@@ -972,6 +1002,21 @@ def _review_decision(standing) -> tuple[str, list[str]]:
                 "missing": standing.target_points - standing.verified,
             }
         )
+        if standing.pending:
+            reasons.append(
+                _(
+                    "%(waiting)s points waiting (%(submitted)s submitted, %(needs_info)s needing more information)"
+                    "%(cover)s."
+                )
+                % {
+                    "waiting": standing.pending,
+                    "submitted": standing.pending - standing.needs_info,
+                    "needs_info": standing.needs_info,
+                    "cover": _(" would cover it if verified")
+                    if standing.verified + standing.pending >= standing.target_points
+                    else "",
+                }
+            )
     for requirement in standing.requirements_pending:
         reasons.append(_("Technical requirement not met: %(name)s.") % {"name": requirement.requirement.name})
     if reasons:
@@ -986,23 +1031,65 @@ def certificate_number(*, year: int, member_id: int) -> str:
     return f"MA-{year}-{member_id:06d}"
 
 
+def _review_dedupe_key(program_year: ProgramYear) -> str:
+    return f"maintenance-{program_year.year}-review"
+
+
 def year_end_review(
     *, program_year: ProgramYear, dry_run: bool = True, today: date | None = None, by: User | None = None
 ) -> ReviewReport:
-    """Decide every member's outcome; the final run records it and issues next year's certificates.
+    """Decide every member's outcome; the final run records it, issues next year's certificates
+    and records the run (who, when, what it produced).
 
-    Outcomes and certificates are unique per member and year and inserted with ON CONFLICT DO
-    NOTHING, so a second run (or two admins at once) changes nothing. A member already reviewed
-    keeps the recorded outcome.
+    The dry run also says what a final run would produce (outcomes, certificates, notifications).
+    The final run locks the program year's row: of two admins pressing at once, the second finds
+    the run recorded and changes nothing. Outcomes and certificates are unique per member and year
+    and inserted with ON CONFLICT DO NOTHING, so a run from the command after one from the admin
+    changes nothing either. A member already reviewed keeps the recorded outcome.
     """
+    today = today or timezone.localdate()
+    if dry_run:
+        return _review_compute(program_year=program_year, dry_run=True)
     from contributions import selectors
 
-    today = today or timezone.localdate()
-    if not dry_run and selectors.submissions_open(program_year=program_year, today=today):
+    if selectors.submissions_open(program_year=program_year, today=today):
         raise ContributionError(
             _("The %(year)s year is still open for submissions (deadline or grace period); review it afterwards.")
             % {"year": program_year.year}
         )
+    with transaction.atomic():
+        ProgramYear.objects.select_for_update(no_key=True).filter(pk=program_year.pk).first()
+        run = ReviewRun.objects.filter(program_year=program_year).select_related("run_by").first()
+        report = _review_compute(program_year=program_year, dry_run=False)
+        if run is not None:
+            report.run, report.already_ran = run, True
+        else:
+            report.created_outcomes = len(
+                ReviewOutcome.objects.bulk_create(report.outcomes_to_record, ignore_conflicts=True)
+            )
+            report.created_certificates = len(
+                Certificate.objects.bulk_create(report.certificates_to_issue, ignore_conflicts=True)
+            )
+            run = ReviewRun(
+                program_year=program_year,
+                run_by=by,
+                ran_at=timezone.now(),
+                outcomes=report.created_outcomes,
+                certificates=report.created_certificates,
+                notifications=report.planned_notifications,
+                counts=report.counts,
+            )
+            run.full_clean(validate_constraints=False)
+            run.save()
+            report.run = run
+    review_notifications_send(program_year=program_year, today=today)
+    return report
+
+
+def _review_compute(*, program_year: ProgramYear, dry_run: bool) -> ReviewReport:
+    """Every member's outcome (recorded or to record) and what a final run would write."""
+    from contributions import selectors
+
     members = list(selectors.eligible_members(program_year=program_year))
     standings = selectors.member_years(program_year=program_year, members=members, today=program_year.deadline)
     next_year = program_year.year + 1
@@ -1011,7 +1098,16 @@ def year_end_review(
     existing_certificates = dict(
         Certificate.objects.filter(year=next_year, member__in=members).values_list("member_id", "number")
     )
-    report = ReviewReport(program_year=program_year, dry_run=dry_run)
+    notified = set(
+        Notification.objects.filter(dedupe_key=_review_dedupe_key(program_year), user__in=members).values_list(
+            "user_id", flat=True
+        )
+    )
+    report = ReviewReport(
+        program_year=program_year,
+        dry_run=dry_run,
+        run=ReviewRun.objects.filter(program_year=program_year).select_related("run_by").first(),
+    )
     outcomes, certificates = [], []
     for standing in standings:
         if standing.outcome is not None:
@@ -1030,6 +1126,10 @@ def year_end_review(
                     reasons=reasons,
                 )
             )
+        if standing.member.pk not in notified:
+            report.planned_notifications += 1
+            member = standing.member
+            report.planned_emails += member.is_active and member.wants_email("maintenance.review")
         number = existing_certificates.get(standing.member.pk, "")
         if outcome == ReviewOutcome.Outcome.RECERTIFIED and not number:
             number = certificate_number(year=next_year, member_id=standing.member.pk)
@@ -1050,14 +1150,14 @@ def year_end_review(
                 outcome=outcome,
                 reasons=reasons,
                 certificate_number=number if not dry_run or standing.outcome is not None else "",
+                pending=standing.pending - standing.needs_info,
+                needs_info=standing.needs_info,
+                would_meet=outcome == ReviewOutcome.Outcome.LAPSED
+                and standing.verified < standing.target_points <= standing.verified + standing.pending,
             )
         )
-    if dry_run:
-        return report
-    with transaction.atomic():
-        report.created_outcomes = len(ReviewOutcome.objects.bulk_create(outcomes, ignore_conflicts=True))
-        report.created_certificates = len(Certificate.objects.bulk_create(certificates, ignore_conflicts=True))
-    review_notifications_send(program_year=program_year, today=today)
+    report.planned_outcomes, report.planned_certificates = len(outcomes), len(certificates)
+    report.outcomes_to_record, report.certificates_to_issue = outcomes, certificates
     return report
 
 
@@ -1088,7 +1188,7 @@ def review_notifications_send(*, program_year: ProgramYear, today: date | None =
             title=title,
             body="\n".join(outcome.reasons),
             url=url,
-            dedupe_key=f"maintenance-{program_year.year}-review",
+            dedupe_key=_review_dedupe_key(program_year),
         )
         sent += created is not None
     return sent
@@ -1188,9 +1288,10 @@ def contributions_sync_community(
     `counts` holds `(user_id, activity type code, count of that activity in the year)`. Each
     row becomes (or updates) the contribution keyed `community:{year}:{code}:{user_id}`, so a
     member's forum replies are counted once however often the recompute runs; points are the
-    type's points for the count, capped at the type's annual cap. Set-based: one multi-row
-    `INSERT ... ON CONFLICT (source_key) DO UPDATE` per 500 rows, and one history insert for
-    the rows that actually changed. Returns how many contributions were created or changed.
+    type's points for the count, capped at the type's annual cap. Set-based whatever the number
+    of members: the rows travel as arrays into one `INSERT ... SELECT FROM unnest(...) ON CONFLICT
+    (source_key) DO UPDATE` and one history insert covers the rows that were created or changed.
+    Returns how many contributions were created or changed.
     """
     from django.db import connection
 
@@ -1201,78 +1302,67 @@ def contributions_sync_community(
         )
     }
     now = timezone.now()
-    rows = []
+    member_ids, type_ids, titles, quantities, points, keys = [], [], [], [], [], []
     for user_id, code, quantity in counts:
         activity_type = types.get(code)
         if activity_type is None or quantity <= 0:
             continue
-        points = points_for(activity_type=activity_type, quantity=quantity)
+        awarded = points_for(activity_type=activity_type, quantity=quantity)
         if activity_type.annual_cap is not None:
-            points = min(points, activity_type.annual_cap)
-        rows.append(
-            (
-                user_id,
+            awarded = min(awarded, activity_type.annual_cap)
+        member_ids.append(user_id)
+        type_ids.append(activity_type.pk)
+        titles.append(f"{activity_type.name}: {quantity} in the community ({program_year.year})"[:200])
+        quantities.append(Decimal(quantity))
+        points.append(awarded)
+        keys.append(f"community:{program_year.year}:{code}:{user_id}")
+    if not keys:
+        return 0
+    table = Contribution._meta.db_table
+    history = Contribution.history.model
+    tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (member_id, program_year_id, activity_type_id, title, description, "  # noqa: S608
+            "occurred_on, quantity, evidence_url, evidence_file, evidence_name, state, claimed_points, "
+            "awarded_points, decision_note, decided_at, source, source_key, created_at, submitted_at, updated_at) "
+            "SELECT r.member_id, %s, r.activity_type_id, r.title, %s, %s, r.quantity, '', '', '', %s, r.points, "
+            "r.points, %s, %s, %s, r.source_key, %s, %s, %s "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::numeric[], %s::integer[], %s::text[]) "
+            "AS r(member_id, activity_type_id, title, quantity, points, source_key) "
+            f"ON CONFLICT (source_key) WHERE NOT (source_key = '') DO UPDATE SET "
+            f"quantity = excluded.quantity, claimed_points = excluded.claimed_points, "
+            f"awarded_points = excluded.awarded_points, title = excluded.title, "
+            f"occurred_on = excluded.occurred_on, updated_at = excluded.updated_at "
+            f"WHERE {table}.quantity <> excluded.quantity "
+            f"OR {table}.awarded_points IS DISTINCT FROM excluded.awarded_points "
+            "RETURNING id, (xmax = 0)",
+            [
                 program_year.pk,
-                activity_type.pk,
-                f"{activity_type.name}: {quantity} in the community ({program_year.year})"[:200],
                 "Counted automatically from community activity.",
                 occurred_on,
-                Decimal(quantity),
-                "",
-                "",
                 Contribution.State.VERIFIED,
-                points,
-                points,
                 "Credited automatically from community activity.",
                 now,
                 Contribution.Source.COMMUNITY,
-                f"community:{program_year.year}:{code}:{user_id}",
                 now,
                 now,
                 now,
-            )
+                member_ids,
+                type_ids,
+                titles,
+                quantities,
+                points,
+                keys,
+            ],
         )
-    if not rows:
-        return 0
-    table = Contribution._meta.db_table
-    columns = (
-        "member_id, program_year_id, activity_type_id, title, description, occurred_on, quantity, evidence_url, "
-        "evidence_file, state, claimed_points, awarded_points, decision_note, decided_at, source, source_key, "
-        "created_at, submitted_at, updated_at"
-    )
-    history = Contribution.history.model
-    tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
-    created_ids: list[int] = []
-    updated_ids: list[int] = []
-    with transaction.atomic(), connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            existing = set(
-                Contribution.objects.filter(source_key__in=[row[15] for row in chunk]).values_list(
-                    "source_key", flat=True
-                )
-            )
-            placeholders = ", ".join(["(" + ", ".join(["%s"] * 19) + ")"] * len(chunk))
+        written = cursor.fetchall()
+        if written:
+            created = [pk for pk, inserted in written if inserted]
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608 - names from the model
-                f"ON CONFLICT (source_key) WHERE NOT (source_key = '') DO UPDATE SET "
-                f"quantity = excluded.quantity, claimed_points = excluded.claimed_points, "
-                f"awarded_points = excluded.awarded_points, title = excluded.title, "
-                f"occurred_on = excluded.occurred_on, updated_at = excluded.updated_at "
-                f"WHERE {table}.quantity <> excluded.quantity "
-                f"OR {table}.awarded_points IS DISTINCT FROM excluded.awarded_points "
-                f"RETURNING id, source_key",
-                [value for row in chunk for value in row],
+                f"INSERT INTO {history._meta.db_table} ({', '.join(tracked)}, history_date, "  # noqa: S608
+                f"history_change_reason, history_type, history_user_id) SELECT {', '.join(tracked)}, %s, %s, "
+                f"CASE WHEN id = ANY(%s) THEN '+' ELSE '~' END, NULL FROM {table} WHERE id = ANY(%s)",
+                [now, "Community recompute", created, [pk for pk, _inserted in written]],
             )
-            for pk, source_key in cursor.fetchall():
-                (updated_ids if source_key in existing else created_ids).append(pk)
-        for history_type, ids_of_type in (("+", created_ids), ("~", updated_ids)):
-            for start in range(0, len(ids_of_type), 1000):
-                ids = ids_of_type[start : start + 1000]
-                cursor.execute(
-                    f"INSERT INTO {history._meta.db_table} ({', '.join(tracked)}, history_date, "  # noqa: S608
-                    f"history_change_reason, history_type, history_user_id) SELECT {', '.join(tracked)}, %s, %s, "
-                    f"%s, NULL FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})",
-                    [now, "Community recompute", history_type, *ids],
-                )
-    return len(created_ids) + len(updated_ids)
+    return len(written)

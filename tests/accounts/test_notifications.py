@@ -137,3 +137,28 @@ def test_session_activity_is_recorded_at_most_every_few_minutes_and_at_once_on_a
         client.get("/notifications/", REMOTE_ADDR="10.9.8.7")
         session.refresh_from_db()
         assert session.last_seen_at.minute == 9
+
+
+def test_many_notifications_in_one_statement_respect_preferences_dedupe_and_email_after_commit(
+    member, other_member, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    other_member.email_community = False
+    other_member.save()
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(1):
+        created = services.notifications_create_many(
+            kind="community.level_up",
+            user_ids=[member.pk, other_member.pk],
+            titles=["You reached A", "You reached B"],
+            bodies=["Body A", "Body B"],
+            dedupe_keys=["level:1", "level:1"],
+            url="/community/me/",
+        )
+    assert created == 2
+    mine, theirs = Notification.objects.get(user=member), Notification.objects.get(user=other_member)
+    assert (mine.title, mine.body, mine.url, mine.email_state) == ("You reached A", "Body A", "/community/me/", "sent")
+    assert theirs.email_state == Notification.EmailState.SKIPPED
+    assert [m.to for m in mail.outbox] == [[member.email]]
+    again = services.notifications_create_many(
+        kind="community.level_up", user_ids=[member.pk], titles=["x"], bodies=["y"], dedupe_keys=["level:1"]
+    )
+    assert again == 0 and Notification.objects.filter(user=member).count() == 1

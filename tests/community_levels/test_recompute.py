@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Notification
+from accounts.models import Notification, User
 from community_levels import services
 from community_levels.ingestion import ingest_stream, parse_file
 from community_levels.models import CommunityMember, Level, LevelChange, ScoringWeight
@@ -250,3 +250,41 @@ def test_community_activity_of_mas_becomes_capped_verified_contributions_counted
         ("+", 24),
         ("~", 50),
     ]
+
+
+def _level_ups(tmp_path, count: int, name: str) -> None:
+    """`count` linked MAs placed once, then raised by new replies: every one gets a level-up and a credit."""
+    User.objects.bulk_create(
+        [User(email=f"{name}{m}@example.org", first_name="M", last_name=str(m), password="!") for m in range(count)]
+    )
+    ingest(
+        tmp_path, [event(f"{name}{m}-1", f"{name}{m}", "reply", email=f"{name}{m}@example.org") for m in range(count)]
+    )
+    levels_recompute()
+    ingest(tmp_path, [event(f"{name}{m}-2", f"{name}{m}", "reply", quantity=10) for m in range(count)], name="up.jsonl")
+
+
+@time_machine.travel("2026-06-15 12:00:00+00:00", tick=False)
+def test_recompute_writes_level_ups_notifications_and_credits_in_the_same_statements_for_5_or_600_mas(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    year = ProgramYearFactory(year=2026)
+    ActivityTypeFactory(program_year=year, code="community-replies", tracking="community", points=2, annual_cap=20)
+    _level_ups(tmp_path, 5, "s")
+    with CaptureQueriesContext(connection) as small, django_capture_on_commit_callbacks(execute=False):
+        assert levels_recompute().raised == 5
+    _level_ups(tmp_path, 600, "l")
+    with CaptureQueriesContext(connection) as large, django_capture_on_commit_callbacks(execute=False):
+        assert levels_recompute().raised == 600
+    assert len(large.captured_queries) == len(small.captured_queries)
+    assert Notification.objects.filter(kind="community.level_up").count() == 605
+    up = Notification.objects.get(user__email="l7@example.org")
+    assert (up.title, up.url) == ("You reached General Contributor in the community", "/community/me/")
+    assert up.body == (
+        "Your community activity moved you from New Contributor to General Contributor. See what the next level needs."
+    )
+    assert up.email_state == Notification.EmailState.PENDING
+    credit = Contribution.objects.get(member__email="l7@example.org")
+    assert (credit.quantity, credit.awarded_points, credit.state) == (11, 20, "verified")
+    assert Contribution.objects.filter(source="community").count() == 605
+    assert credit.history.count() == 2
