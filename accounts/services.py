@@ -11,11 +11,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from accounts import selectors
 from accounts.models import NOTIFICATION_AREAS, MACertification, Notification, Organization, SSOConnection, User
+from accounts.signals import member_certified
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +267,9 @@ def member_provision(
     certification = MACertification(user=user, certificate_number=certificate_number, qualified_on=qualified_on)
     certification.full_clean()
     certification.save()
-    member_invite(user=user)
+    # Receivers (the certificate's issuer) answer with a line for the invitation, or None.
+    responses = member_certified.send(sender=MACertification, user=user, certification=certification)
+    member_invite(user=user, extra_lines=tuple(str(line) for _receiver, line in responses if line))
     return user
 
 
@@ -287,7 +291,7 @@ def member_set_password_path(*, user: User) -> str:
     )
 
 
-def member_invite(*, user: User) -> Notification | None:
+def member_invite(*, user: User, extra_lines: tuple[str, ...] = ()) -> Notification | None:
     """Send the invitation: a sign-in link, a set-password link where a password is allowed, the SSO button."""
     organization = user.organization
     sign_in_path = f"{reverse('account_login')}?{urlencode({'email': user.email})}"
@@ -297,10 +301,8 @@ def member_invite(*, user: User) -> Notification | None:
     ]
     certification = getattr(user, "certification", None)
     if certification is not None:
-        lines.append(
-            _("Certificate %(number)s, qualified on %(date)s.")
-            % {"number": certification.certificate_number, "date": certification.qualified_on.isoformat()}
-        )
+        lines.append(_("Certified on %(date)s.") % {"date": date_format(certification.qualified_on)})
+    lines.extend(extra_lines)
     url = sign_in_path
     connections = list(organization.sso_connections.all()) if organization else []
     if organization is None or not organization.sso_required:

@@ -26,6 +26,7 @@ from community_levels.models import (
     LevelRequirement,
     RecomputeRun,
     ScoringWeight,
+    SourceRun,
 )
 from community_levels.recompute import levels_preview
 from community_levels.rules import LevelRule, Rules, load_rules
@@ -307,17 +308,67 @@ def _is_uuid(value: str) -> bool:
 
 @admin.action(description=gettext_lazy("Pull new activity now"))
 def sync_sources(modeladmin, request, queryset) -> None:
-    for source in queryset:
-        result = services.source_sync(source_id=source.pk)
-        messages.info(
+    sources = list(queryset)
+    for source in sources:
+        services.source_sync_enqueue(source_id=source.pk, started_by=request.user)
+    messages.info(
+        request,
+        _("Pull queued for %(names)s; each run appears under Source runs.")
+        % {"names": ", ".join(str(source) for source in sources)},
+    )
+
+
+@admin.action(description=gettext_lazy("Reset the cursor (read the forum again from the start)…"))
+def reset_cursors(modeladmin, request, queryset):
+    sources = list(queryset)
+    if request.POST.get("confirm") == "yes":
+        for source in sources:
+            services.source_cursor_reset(source=source, reset_by=request.user)
+        messages.success(
             request,
-            _("%(source)s: %(read)d items, %(new)d new, %(bad)d bad.")
-            % {"source": source, "read": result.read, "new": result.imported, "bad": result.bad},
+            _("Cursor reset for %(names)s. The next runs read everything again; nothing is counted twice.")
+            % {"names": ", ".join(str(source) for source in sources)},
         )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": _("Reset the cursor of %(count)d source(s)?") % {"count": len(sources)},
+        "sources": sources,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return render(request, "admin/community_levels/communitysource/reset_cursor.html", context)
+
+
+class SourceRunInline(admin.TabularInline):
+    model = SourceRun
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["-started_at", "-pk"]
+    fields = [
+        "started_at",
+        "finished_at",
+        "state",
+        "caught_up",
+        "requests",
+        "fetched",
+        "imported",
+        "skipped",
+        "bad",
+        "message",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(CommunitySource)
-class CommunitySourceAdmin(admin.ModelAdmin):
+class CommunitySourceAdmin(SimpleHistoryAdmin):
     list_display = [
         "name",
         "kind",
@@ -330,7 +381,8 @@ class CommunitySourceAdmin(admin.ModelAdmin):
         "last_run_errors",
         "watermark",
     ]
-    actions = [sync_sources]
+    actions = [sync_sources, reset_cursors]
+    inlines = [SourceRunInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -348,6 +400,23 @@ class CommunitySourceAdmin(admin.ModelAdmin):
         "last_error",
         "cursor",
     ]
+
+
+@admin.register(SourceRun)
+class SourceRunAdmin(admin.ModelAdmin):
+    list_display = ["source", "started_at", "finished_at", "state", "caught_up", "requests", "fetched", "imported"]
+    list_filter = ["state", "source"]
+    list_select_related = ["source", "started_by"]
+    readonly_fields = [field.name for field in SourceRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(BossProgramWindow)

@@ -358,9 +358,10 @@ def _write_batch_copy(batch: list[Record], *, source: str) -> int:
             "ORDER BY member_ext, (email <> '') DESC, (username <> '') DESC "
             f"ON CONFLICT (external_id) DO UPDATE SET "
             f"email = CASE WHEN {MEMBER}.email = '' THEN EXCLUDED.email ELSE {MEMBER}.email END, "
-            f"username = CASE WHEN {MEMBER}.username = '' THEN EXCLUDED.username ELSE {MEMBER}.username END "
+            # The newest username wins: a member renamed on the platform is renamed here.
+            f"username = CASE WHEN EXCLUDED.username <> '' THEN EXCLUDED.username ELSE {MEMBER}.username END "
             f"WHERE ({MEMBER}.email = '' AND EXCLUDED.email <> '') "
-            f"OR ({MEMBER}.username = '' AND EXCLUDED.username <> '')",
+            f"OR (EXCLUDED.username <> '' AND EXCLUDED.username <> {MEMBER}.username)",
             [now],
         )
         cursor.execute(
@@ -421,7 +422,7 @@ def _write_batch_portable(batch: list[Record], *, source: str) -> int:
         dirty = False
         if not member.email and record.email:
             member.email, dirty = record.email, True
-        if not member.username and record.username:
+        if record.username and member.username != record.username:
             member.username, dirty = record.username, True
         if dirty:
             changed.append(member)

@@ -256,6 +256,19 @@ class CommunitySource(models.Model):
     last_run_imported = models.PositiveIntegerField(_("new events in last run"), default=0)
     last_run_errors = models.PositiveIntegerField(_("errors in last run"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # Who changed the source and when (settings, a cursor reset); the key and the run status are not kept.
+    history = HistoricalRecords(
+        excluded_fields=[
+            "api_key",
+            "cursor",
+            "last_run_at",
+            "last_run_ok",
+            "last_run_items",
+            "last_run_imported",
+            "last_run_errors",
+            "last_error",
+        ]
+    )
 
     class Meta:
         ordering = ["name"]
@@ -263,6 +276,47 @@ class CommunitySource(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SourceRun(models.Model):
+    """One pull of a source: what it read and wrote, how it ended. A run whose worker was killed
+    stays "running" until the next run of the source marks it interrupted."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        INTERRUPTED = "interrupted", _("Interrupted (worker stopped)")
+
+    source = models.ForeignKey(CommunitySource, on_delete=models.CASCADE, related_name="runs")
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.RUNNING)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    caught_up = models.BooleanField(_("caught up"), default=False, help_text=_("Every stream read to its end."))
+    requests = models.PositiveIntegerField(_("requests"), default=0)
+    fetched = models.PositiveIntegerField(_("events read"), default=0)
+    imported = models.PositiveIntegerField(_("new events written"), default=0)
+    skipped = models.PositiveIntegerField(_("rows skipped"), default=0, help_text=_("Deleted users, system users."))
+    bad = models.PositiveIntegerField(_("bad events"), default=0)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("source run")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(state="running"),
+                name="sourcerun_one_running_per_source",
+                violation_error_message=_("This source is already being pulled; wait for that run to finish."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.started_at:%Y-%m-%d %H:%M} ({self.get_state_display()})"
 
 
 class BossProgramWindow(models.Model):

@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -265,18 +264,26 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
     status = request.GET.get("status", "")
     opted_out = request.GET.get("opted_out", "")
     search = request.GET.get("q", "").strip()
-    rows = selectors.program_year_report(program_year=program_year, status=status, opted_out=opted_out, search=search)
     export = request.GET.get("export", "")
     if export in ("csv", "xlsx"):
+        rows = selectors.program_year_report(
+            program_year=program_year, status=status, opted_out=opted_out, search=search
+        )
         dataset = MemberYearReportResource().export(queryset=rows)
         file_format = base_formats.CSV() if export == "csv" else base_formats.XLSX()
         response = HttpResponse(file_format.export_data(dataset), content_type=file_format.get_content_type())
         stamp = timezone.localdate().isoformat()
         response["Content-Disposition"] = f'attachment; filename="maintenance-{program_year.year}-{stamp}.{export}"'
         return response
-    counts = dict.fromkeys(rules.STATUS_LABELS, 0)
-    for row in rows:
-        counts[row.status] += 1
+    report = selectors.program_year_report_page(
+        program_year=program_year,
+        number=request.GET.get("page"),
+        per_page=REPORT_PAGE_SIZE,
+        status=status,
+        opted_out=opted_out,
+        search=search,
+    )
+    counts = {key: report.counts.get(key, 0) for key in rules.STATUS_LABELS}
     chart = {
         "title": _("Members"),
         "labels": [str(rules.STATUS_LABELS[key]) for key in counts],
@@ -286,11 +293,10 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
     querystring = request.GET.copy()
     querystring.pop("export", None)
     querystring.pop("page", None)
-    page = Paginator(rows, REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = report.page
     context = {
         **_admin_context(request, _("Report %(year)s") % {"year": program_year.year}),
         "program_year": program_year,
-        "rows": rows,
         "page": page,
         "counts": [(rules.STATUS_LABELS[key], value) for key, value in counts.items()],
         "chart": chart,

@@ -33,7 +33,7 @@ def build(*, user: User, today: date) -> dict:
         "next_program_year": next_program_year,
         "standing": None,
         "lapsed": None,
-        "certificate": selectors.latest_certificate(user=user),
+        "certificate": selectors.certificate_current(member=user, today=today),
         "recent": [],
         "needs_info": None,
         "drafts": 0,
@@ -54,7 +54,9 @@ def build(*, user: User, today: date) -> dict:
             "label": _("See the requirements"),
         }
         return context
-    standing = selectors.member_years(program_year=program_year, members=[user], today=today, by_month=True)[0]
+    standing = selectors.member_years(
+        program_year=program_year, members=[user], today=today, by_month=True, with_reports=True
+    )[0]
     counts = selectors.year_contribution_counts(user=user, program_year=program_year)
     context.update(
         standing=standing,

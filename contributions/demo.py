@@ -276,7 +276,15 @@ def seed(*, stdout) -> None:
                 today=occurred_on + timedelta(days=1),
             )
             if state == "v" and verifier is not None:
-                services.contribution_decide(contribution_id=contribution.pk, verifier=verifier, decision="verify")
+                # A claim above the type's annual cap is verified at the cap, as a verifier would.
+                points = min(contribution.claimed_points, services.award_limit(contribution=contribution).bound)
+                services.contribution_decide(
+                    contribution_id=contribution.pk,
+                    verifier=verifier,
+                    decision="verify",
+                    awarded_points=points,
+                    note="" if points == contribution.claimed_points else "Verified up to the type's annual cap.",
+                )
             created += 1
     for (email, year), credits in COMMUNITY_CREDITS.items():
         for code, count in credits:
@@ -299,6 +307,10 @@ def seed(*, stdout) -> None:
         )
     for year in (2020, 2021, 2022):
         services.year_end_review(program_year=years[year], dry_run=False, by=admin)
+    # The demo MAs were certified before the demo's program years existed: issue the certificates
+    # of every period each one was certified for (provisioning does this for new MAs).
+    for member in User.objects.filter(certification__isnull=False):
+        services.certificates_issue_missing(member=member, by=admin)
     stdout.write(
         f"contributions: {created} demo contributions created; years 2020–2022 reviewed, 2026 open, 2027 published"
     )

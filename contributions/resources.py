@@ -1,10 +1,13 @@
-"""Import-export resources: the program-year report (export) and members' requirement statuses (import)."""
+"""Import-export resources: the program-year report and certificates (export), requirement statuses (import)."""
 
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
 from import_export import fields, resources, widgets
 
 from accounts.models import User
 from contributions import services
-from contributions.models import RequirementStatus, TechnicalRequirement
+from contributions.models import Certificate, RequirementStatus, TechnicalRequirement
 
 
 class MemberYearReportResource(resources.Resource):
@@ -75,3 +78,47 @@ class RequirementStatusResource(resources.ModelResource):
             requirement=instance.requirement, member=instance.member, met_on=instance.met_on, note=instance.note or ""
         )
         instance.pk = saved.pk
+
+
+class CertificateResource(resources.ModelResource):
+    """Bulk export of certificates (CSV/XLSX), one row each, replaced and revoked ones included."""
+
+    holder = fields.Field(column_name="holder")
+    email = fields.Field(attribute="member__email", column_name="email")
+    status = fields.Field(column_name="status")
+    public_page = fields.Field(column_name="public_page")
+    replaced_by = fields.Field(column_name="replaced_by")
+
+    class Meta:
+        model = Certificate
+        fields = (
+            "number",
+            "holder",
+            "email",
+            "year",
+            "source",
+            "valid_from",
+            "valid_until",
+            "issued_at",
+            "status",
+            "revoked_at",
+            "revoked_reason",
+            "superseded_at",
+            "replaced_by",
+            "correction",
+            "is_public",
+            "public_page",
+        )
+        export_order = fields
+
+    def dehydrate_holder(self, certificate: Certificate) -> str:
+        return certificate.member.get_full_name() or certificate.member.email
+
+    def dehydrate_status(self, certificate: Certificate) -> str:
+        return str(Certificate.Status(certificate.status_on(timezone.localdate())).label)
+
+    def dehydrate_public_page(self, certificate: Certificate) -> str:
+        return f"{settings.SITE_URL}{reverse('certificate_verify', args=[certificate.verification_code])}"
+
+    def dehydrate_replaced_by(self, certificate: Certificate) -> str:
+        return certificate.superseded_by.verification_code if certificate.superseded_by_id else ""

@@ -9,9 +9,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.models import MACertification, User
 from contributions import rules
@@ -281,9 +284,17 @@ def eligible_members(*, program_year: ProgramYear) -> QuerySet[User]:
 
 
 def member_years(
-    *, program_year: ProgramYear, members: list[User], today: date | None = None, by_month: bool = False
+    *,
+    program_year: ProgramYear,
+    members: list[User],
+    today: date | None = None,
+    by_month: bool = False,
+    with_reports: bool = False,
 ) -> list[MemberYear]:
-    """Standing of each member in the year, in a fixed number of queries whatever their history."""
+    """Standing of each member in the year, in a fixed number of queries whatever their history.
+
+    `with_reports` adds each requirement's latest report by the member (the dashboard's next action).
+    """
     today = _today(today)
     member_ids = [m.pk for m in members]
     types = {
@@ -297,12 +308,16 @@ def member_years(
         (s.member_id, s.requirement_id): s.met_on
         for s in RequirementStatus.objects.filter(requirement__program_year=program_year, member_id__in=member_ids)
     }
-    reports = {
-        (report.member_id, report.requirement_id): report
-        for report in Contribution.objects.filter(
-            requirement__program_year=program_year, member_id__in=member_ids
-        ).order_by("pk")
-    }  # the latest report per member and requirement wins
+    reports = (
+        {
+            (report.member_id, report.requirement_id): report
+            for report in Contribution.objects.filter(
+                requirement__program_year=program_year, member_id__in=member_ids
+            ).order_by("pk")
+        }  # the latest report per member and requirement wins
+        if with_reports
+        else {}
+    )
     overrides = {
         o.member_id: o for o in TargetOverride.objects.filter(program_year=program_year, member_id__in=member_ids)
     }
@@ -439,6 +454,42 @@ def program_year_report(
     return rows
 
 
+@dataclass(frozen=True)
+class ReportPage:
+    page: Page  # of MemberYear rows
+    counts: dict[str, int]  # members by status, over every row the filters keep
+
+
+def program_year_report_page(
+    *,
+    program_year: ProgramYear,
+    number: str | int | None,
+    per_page: int,
+    today: date | None = None,
+    status: str = "",
+    opted_out: str = "",
+    search: str = "",
+) -> ReportPage:
+    """One page of the admin report, its paginator and the status counts, paginated in the database.
+
+    The status of every MA is computed in SQL (`contributions.standing`, two queries: counts and the
+    page's ids); the full standing of the page's members comes from `member_years`, as the dashboard's.
+    """
+    from contributions import standing
+
+    today = _today(today)
+    sql, params = standing.standing_rows(
+        program_year=program_year, today=today, status=status, opted_out=opted_out, search=search
+    )
+    counts = standing.status_counts(sql=sql, params=params)
+    paginator = Paginator(range(sum(counts.values())), per_page)
+    number = paginator.get_page(number).number
+    ids = standing.page_ids(sql=sql, params=params, offset=(number - 1) * per_page, limit=per_page)
+    members = {m.pk: m for m in User.objects.filter(pk__in=ids).select_related("certification")}
+    rows = member_years(program_year=program_year, members=[members[pk] for pk in ids], today=today)
+    return ReportPage(page=Page(rows, number, paginator), counts=counts)
+
+
 def queue_stats(*, program_year: ProgramYear | None = None) -> dict:
     """Size of the verification queue and age in days of its oldest item."""
     queue = verification_queue(program_year=program_year)
@@ -477,8 +528,24 @@ def year_contribution_counts(*, user: User, program_year: ProgramYear) -> dict[s
     return {row["state"]: row["n"] for row in counts}
 
 
-def latest_certificate(*, user: User) -> Certificate | None:
-    return Certificate.objects.filter(member=user).order_by("-year").first()
+def current_among(certificates: list[Certificate], *, today: date) -> Certificate | None:
+    """The certificate a member's pages point at, among theirs: the one covering today (revoked
+    included, so the member sees the revocation); otherwise the latest already started."""
+    live = [c for c in certificates if c.state != Certificate.State.SUPERSEDED and c.valid_from <= today]
+    live.sort(key=lambda c: c.year, reverse=True)
+    covering = [c for c in live if today < c.valid_until]
+    return (covering or live or [None])[0]
+
+
+def certificate_current(*, member: User, today: date | None = None) -> Certificate | None:
+    """The member's current certificate (see `current_among`), in one query."""
+    live = Certificate.objects.filter(member=member).exclude(state=Certificate.State.SUPERSEDED)
+    return current_among(list(live), today=_today(today))
+
+
+def certificates_of_member(*, member: User) -> QuerySet[Certificate]:
+    """All the member's certificates, replaced ones included, newest period first."""
+    return Certificate.objects.filter(member=member).select_related("superseded_by").order_by("-year", "-issued_at")
 
 
 def member_contribution_years(*, user: User, current: ProgramYear | None) -> list[ProgramYear]:
@@ -496,3 +563,26 @@ def reviewed_program_year_ids(*, within_days: int = 90) -> list[int]:
         .distinct()
         .order_by("program_year_id")
     )
+
+
+# --- Certificates in words ------------------------------------------------------------------------
+
+
+def certificate_status_text(*, certificate: Certificate, today: date | None = None) -> str:
+    """The status as a reader should read it, with its date and, for a revocation, the reason."""
+    today = _today(today)
+    status = certificate.status_on(today)
+    if status == Certificate.Status.REVOKED:
+        return _("Revoked on %(date)s because: %(reason)s") % {
+            "date": date_format(timezone.localdate(certificate.revoked_at)),
+            "reason": certificate.revoked_reason,
+        }
+    if status == Certificate.Status.SUPERSEDED:
+        return _("Replaced on %(date)s by a corrected certificate with the same number.") % {
+            "date": date_format(timezone.localdate(certificate.superseded_at))
+        }
+    if status == Certificate.Status.EXPIRED:
+        return _("Expired on %(date)s.") % {"date": date_format(certificate.valid_until)}
+    if status == Certificate.Status.NOT_YET_VALID:
+        return _("Valid from %(date)s.") % {"date": date_format(certificate.valid_from)}
+    return _("Valid until %(date)s.") % {"date": date_format(certificate.valid_until)}

@@ -20,6 +20,14 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Notification, User
 from accounts.services import notification_create
 from contributions import rules
+from contributions.certificate_services import (  # noqa: F401 - certificate writes are contributions services too
+    certificate_reissue,
+    certificate_revoke,
+    certificate_set_public,
+    certificates_issue_missing,
+    renewal_certificate,
+)
+from contributions.errors import ContributionError  # the one domain error, re-exported
 from contributions.evidence import display_name, evidence_check, stored_name
 from contributions.models import (
     ActivityType,
@@ -33,10 +41,6 @@ from contributions.models import (
     TargetOverride,
     TechnicalRequirement,
 )
-
-
-class ContributionError(Exception):
-    """A rule of the program refused the change; the message is for the member."""
 
 
 def points_for(*, activity_type: ActivityType, quantity: Decimal | int) -> int:
@@ -65,6 +69,11 @@ def quantity_refusal(*, activity_type: ActivityType, quantity: Decimal | int) ->
 def program_year_for_date(*, day: date) -> ProgramYear | None:
     """The program year a contribution dated `day` counts toward."""
     return ProgramYear.objects.filter(opens_on__lte=day, deadline__gt=day).order_by("-year").first()
+
+
+def activity_type_for_date(*, activity_type: ActivityType, day: date) -> ActivityType:
+    """The type a contribution of `activity_type` dated `day` is credited as (see below); for other apps."""
+    return _activity_type_of_the_year(activity_type=activity_type, day=day)
 
 
 def _activity_type_of_the_year(*, activity_type: ActivityType, day: date) -> ActivityType:
@@ -1027,10 +1036,6 @@ def _review_decision(standing) -> tuple[str, list[str]]:
     ]
 
 
-def certificate_number(*, year: int, member_id: int) -> str:
-    return f"MA-{year}-{member_id:06d}"
-
-
 def _review_dedupe_key(program_year: ProgramYear) -> str:
     return f"maintenance-{program_year.year}-review"
 
@@ -1067,9 +1072,11 @@ def year_end_review(
             report.created_outcomes = len(
                 ReviewOutcome.objects.bulk_create(report.outcomes_to_record, ignore_conflicts=True)
             )
-            report.created_certificates = len(
-                Certificate.objects.bulk_create(report.certificates_to_issue, ignore_conflicts=True)
-            )
+            issued = report.certificates_to_issue
+            Certificate.objects.bulk_create(issued, ignore_conflicts=True)
+            created = list(Certificate.objects.filter(verification_code__in=[c.verification_code for c in issued]))
+            Certificate.history.bulk_history_create(created, default_user=by, default_change_reason="year-end review")
+            report.created_certificates = len(created)
             run = ReviewRun(
                 program_year=program_year,
                 run_by=by,
@@ -1093,8 +1100,7 @@ def _review_compute(*, program_year: ProgramYear, dry_run: bool) -> ReviewReport
     members = list(selectors.eligible_members(program_year=program_year))
     standings = selectors.member_years(program_year=program_year, members=members, today=program_year.deadline)
     next_year = program_year.year + 1
-    following = ProgramYear.objects.filter(year=next_year).first()
-    valid_until = following.deadline if following else date(next_year + 1, 1, 1)
+    program_years = {p.year: p for p in ProgramYear.objects.filter(year__in=[program_year.year, next_year])}
     existing_certificates = dict(
         Certificate.objects.filter(year=next_year, member__in=members).values_list("member_id", "number")
     )
@@ -1132,16 +1138,11 @@ def _review_compute(*, program_year: ProgramYear, dry_run: bool) -> ReviewReport
             report.planned_emails += member.is_active and member.wants_email("maintenance.review")
         number = existing_certificates.get(standing.member.pk, "")
         if outcome == ReviewOutcome.Outcome.RECERTIFIED and not number:
-            number = certificate_number(year=next_year, member_id=standing.member.pk)
-            certificates.append(
-                Certificate(
-                    member=standing.member,
-                    program_year=program_year,
-                    year=next_year,
-                    number=number,
-                    valid_until=valid_until,
-                )
+            certificate = renewal_certificate(
+                member=standing.member, reviewed=program_year, program_years=program_years
             )
+            number = certificate.number
+            certificates.append(certificate)
         report.entries.append(
             ReviewEntry(
                 member=standing.member,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from contributions import rules, selectors, services
 from contributions.evidence import download_name, kind_of_stored
 from contributions.forms import ContributionForm, OptOutForm, RequirementReportForm, id_from_input
-from contributions.models import Contribution, TechnicalRequirement
+from contributions.models import Certificate, Contribution, TechnicalRequirement
 
 
 def _own_or_404(request: HttpRequest, pk: int) -> Contribution:
@@ -287,3 +287,23 @@ def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
             "valid": today < certificate.valid_until,
         },
     )
+
+
+@login_required
+@require_GET
+def certificate_list(request: HttpRequest) -> HttpResponse:
+    """The member's certificates, past and replaced ones included, each with its status in words."""
+    today = timezone.localdate()
+    certificates = list(selectors.certificates_of_member(member=request.user))
+    current = selectors.current_among(certificates, today=today)
+    rows = [
+        {
+            "certificate": c,
+            "status": c.status_on(today),
+            "status_label": Certificate.Status(c.status_on(today)).label,
+            "status_text": selectors.certificate_status_text(certificate=c, today=today),
+            "is_current": current is not None and c.pk == current.pk,
+        }
+        for c in certificates
+    ]
+    return render(request, "contributions/certificates.html", {"rows": rows, "current": current})

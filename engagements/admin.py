@@ -12,19 +12,23 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from engagements import services
+from engagements import selectors, services
 from engagements.forms import (
     AcceptAsActivityTypeForm,
     AcceptAsOpportunityForm,
     CancelForm,
     DeclineForm,
     ScheduleForm,
+    WithdrawForm,
 )
 from engagements.models import Opportunity, SignUp, Suggestion
 
 
-def _action_form(modeladmin, request, queryset, *, form_class, title: str, action: str, initial=None):
-    """Show the intermediate form of an action; return (form, None) when posted valid, else (None, response)."""
+def _action_form(modeladmin, request, queryset, *, form_class, title: str, action: str, initial=None, consequences=()):
+    """Show the intermediate form of an action; return (form, None) when posted valid, else (None, response).
+
+    `consequences` says, before anything happens, what the action will do and to how many.
+    """
     if "apply" in request.POST:
         form = form_class(request.POST)
         if form.is_valid():
@@ -39,6 +43,7 @@ def _action_form(modeladmin, request, queryset, *, form_class, title: str, actio
         "form": form,
         "action": action,
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "consequences": consequences,
     }
     return None, TemplateResponse(request, "admin/engagements/action_form.html", context)
 
@@ -102,12 +107,12 @@ class OpportunityAdmin(SimpleHistoryAdmin):
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     list_select_related = ["activity_type__program_year"]
-    readonly_fields = ["state", "cancellation_reason", "created_at", "updated_at"]
+    readonly_fields = ["state", "cancellation_reason", "credited_as", "created_at", "updated_at"]
     inlines = [SignUpInline]
     actions = ["publish", "close", "cancel"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "category", "state", "cancellation_reason"]}),
-        (_("Credit"), {"fields": ["activity_type", "points"]}),
+        (_("Credit"), {"fields": ["activity_type", "points", "credited_as"]}),
         (_("Description"), {"fields": ["summary", "description", "participation", "crediting"]}),
         (_("When and where"), {"fields": ["starts_at", "ends_at", "location"]}),
         (
@@ -116,6 +121,12 @@ class OpportunityAdmin(SimpleHistoryAdmin):
         ),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
+
+    @admin.display(description=_("credited as"))
+    def credited_as(self, obj: Opportunity) -> str:
+        if obj.pk is None:
+            return _("Shown once saved: the type of the catalogue of the engagement's year.")
+        return selectors.opportunity_credit_note(opportunity=obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -181,13 +192,39 @@ class OpportunityAdmin(SimpleHistoryAdmin):
 
     @admin.action(description=_("Cancel selected opportunities (notifies everyone signed up)"), permissions=["change"])
     def cancel(self, request, queryset):
+        live = SignUp.objects.filter(opportunity__in=queryset, state__in=SignUp.LIVE_STATES).count()
+        already = queryset.filter(state=Opportunity.State.CANCELLED).count()
+        consequences = [
+            ngettext(
+                "%(n)d member will be told by message and email, with your reason.",
+                "%(n)d members will be told by message and email, with your reason.",
+                live,
+            )
+            % {"n": live},
+            _("Their sign-ups end; nobody can sign up again. Cancelling cannot be undone."),
+        ]
+        if already:
+            consequences.append(
+                ngettext(
+                    "%(n)d selected opportunity is already cancelled and will be skipped.",
+                    "%(n)d selected opportunities are already cancelled and will be skipped.",
+                    already,
+                )
+                % {"n": already}
+            )
         form, response = _action_form(
-            self, request, queryset, form_class=CancelForm, title=_("Cancel opportunities"), action="cancel"
+            self,
+            request,
+            queryset,
+            form_class=CancelForm,
+            title=_("Cancel opportunities"),
+            action="cancel",
+            consequences=consequences,
         )
         if response:
             return response
         told = 0
-        for opportunity in queryset:
+        for opportunity in queryset.exclude(state=Opportunity.State.CANCELLED):
             told += services.opportunity_cancel(
                 opportunity_id=opportunity.pk, actor=request.user, reason=form.cleaned_data["reason"]
             )
@@ -214,6 +251,7 @@ class SignUpAdmin(SimpleHistoryAdmin):
         "completed_at",
         "ended_at",
         "end_reason",
+        "end_note",
         "updated_at",
     ]
     actions = ["schedule", "complete", "mark_no_show", "withdraw"]
@@ -242,13 +280,13 @@ class SignUpAdmin(SimpleHistoryAdmin):
 
     @admin.action(description=_("Mark completed (credits the points once)"), permissions=["change"])
     def complete(self, request, queryset):
-        _run(
-            self,
-            request,
-            queryset,
-            lambda s: services.signup_complete(signup_id=s.pk, actor=request.user),
-            _("%(count)d completed."),
-        )
+        def complete_one(signup: SignUp) -> None:
+            services.signup_complete(signup_id=signup.pk, actor=request.user)
+            note = selectors.signup_credit_note(signup_id=signup.pk)
+            if note:
+                self.message_user(request, f"{signup}: {note}", messages.INFO)
+
+        _run(self, request, queryset, complete_one, _("%(count)d completed."))
 
     @admin.action(description=_("Mark no-show"), permissions=["change"])
     def mark_no_show(self, request, queryset):
@@ -260,15 +298,55 @@ class SignUpAdmin(SimpleHistoryAdmin):
             _("%(count)d marked as no-show."),
         )
 
-    @admin.action(description=_("Withdraw (staff)"), permissions=["change"])
+    @admin.action(description=_("Withdraw with a reason (tells the member)"), permissions=["change"])
     def withdraw(self, request, queryset):
+        live = [signup for signup in queryset if signup.is_live]
+        holding = sum(1 for signup in live if signup.state in SignUp.SLOT_STATES)
+        consequences = [
+            ngettext(
+                "%(n)d member will be told by message and email, with your reason.",
+                "%(n)d members will be told by message and email, with your reason.",
+                len(live),
+            )
+            % {"n": len(live)},
+            ngettext(
+                "%(n)d freed slot will be offered to the next in line, where someone is waiting.",
+                "%(n)d freed slots will be offered to the next in line, where someone is waiting.",
+                holding,
+            )
+            % {"n": holding},
+        ]
+        skipped = queryset.count() - len(live)
+        if skipped:
+            consequences.append(
+                ngettext(
+                    "%(n)d selected sign-up is no longer active and will be skipped.",
+                    "%(n)d selected sign-ups are no longer active and will be skipped.",
+                    skipped,
+                )
+                % {"n": skipped}
+            )
+        form, response = _action_form(
+            self,
+            request,
+            queryset,
+            form_class=WithdrawForm,
+            title=_("Withdraw sign-ups"),
+            action="withdraw",
+            consequences=consequences,
+        )
+        if response:
+            return response
         _run(
             self,
             request,
             queryset,
-            lambda s: services.signup_withdraw_by_staff(signup_id=s.pk, actor=request.user),
-            _("%(count)d withdrawn."),
+            lambda s: services.signup_withdraw_by_staff(
+                signup_id=s.pk, actor=request.user, reason=form.cleaned_data["reason"]
+            ),
+            _("%(count)d withdrawn; each member was told why."),
         )
+        return None
 
 
 @admin.register(Suggestion)

@@ -37,7 +37,19 @@ class ScheduleForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label=_("Message to the members signed up"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Reason (sent to the members signed up)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Each member with a live sign-up gets it by message and email."),
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (sent to the member)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Stored on the sign-up and sent to the member by message and email."),
     )
 
 

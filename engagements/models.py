@@ -89,6 +89,11 @@ class Opportunity(models.Model):
                 name="opportunity_window_ordered",
             ),
             models.CheckConstraint(condition=Q(offer_hours__gt=0), name="opportunity_offer_hours_positive"),
+            models.CheckConstraint(
+                condition=~Q(state="cancelled") | ~Q(cancellation_reason=""),
+                name="opportunity_cancellation_has_reason",
+                violation_error_message=_("A cancelled opportunity needs a reason for the members signed up."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -153,6 +158,11 @@ class SignUp(models.Model):
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     end_reason = models.CharField(_("why it ended"), max_length=32, choices=EndReason.choices, blank=True)
+    end_note = models.TextField(
+        _("reason given"),
+        blank=True,
+        help_text=_("Staff's reason for withdrawing the sign-up, as the member was told."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -175,6 +185,11 @@ class SignUp(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(state="scheduled") | Q(scheduled_for__isnull=False), name="signup_scheduled_has_date"
+            ),
+            models.CheckConstraint(
+                condition=~Q(end_reason="staff") | ~Q(end_note=""),
+                name="signup_staff_withdrawal_has_reason",
+                violation_error_message=_("A withdrawal by staff needs a reason for the member."),
             ),
         ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import (
     BooleanField,
     Case,
@@ -19,8 +21,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
+from contributions.models import ActivityType, Contribution
+from contributions.services import activity_type_for_date
 from engagements.models import Opportunity, SignUp, Suggestion
 
 MEMBER_VISIBLE_STATES = (Opportunity.State.PUBLISHED, Opportunity.State.CLOSED, Opportunity.State.CANCELLED)
@@ -149,3 +154,50 @@ def suggestions_for_member(*, member: User) -> QuerySet[Suggestion]:
     return Suggestion.objects.filter(member=member).select_related(
         "created_opportunity", "created_activity_type__program_year"
     )
+
+
+# --- What completing credits ----------------------------------------------------------------------
+
+
+def credited_activity_type(*, opportunity: Opportunity, on: date) -> ActivityType:
+    """The activity type completing this opportunity credits for an engagement held `on` that day.
+
+    A contribution counts toward the program year its date falls in, so it is the type of the
+    same code in that year's catalogue when there is one (contributions' rule, asked, not copied).
+    """
+    return activity_type_for_date(activity_type=opportunity.activity_type, day=on)
+
+
+def _type_label(activity_type: ActivityType) -> str:
+    return _("“%(name)s” of the %(year)s catalogue") % {
+        "name": activity_type.name,
+        "year": activity_type.program_year.year,
+    }
+
+
+def opportunity_credit_note(*, opportunity: Opportunity) -> str:
+    """What completing the opportunity credits, judged by its start (today when ongoing), for staff."""
+    day = timezone.localdate(opportunity.starts_at) if opportunity.starts_at else timezone.localdate()
+    credited = credited_activity_type(opportunity=opportunity, on=day)
+    if credited.pk == opportunity.activity_type_id:
+        return _("Completing it credits %(type)s.") % {"type": _type_label(credited)}
+    return _("Completing it credits %(type)s, the catalogue of the engagement's year, not %(chosen)s chosen above.") % {
+        "type": _type_label(credited),
+        "chosen": _type_label(opportunity.activity_type),
+    }
+
+
+def signup_credit_note(*, signup_id: int) -> str | None:
+    """After a completion: says so when the credit went to another year's type than the one chosen."""
+    signup = SignUp.objects.select_related("opportunity__activity_type__program_year").get(pk=signup_id)
+    credit = (
+        Contribution.objects.select_related("activity_type__program_year")
+        .filter(source_key=f"signup:{signup.pk}")
+        .first()
+    )
+    if credit is None or credit.activity_type_id == signup.opportunity.activity_type_id:
+        return None
+    return _("credited as %(type)s (the engagement's year), not %(chosen)s chosen on the opportunity.") % {
+        "type": _type_label(credit.activity_type),
+        "chosen": _type_label(signup.opportunity.activity_type),
+    }

@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.services import notification_create
 from contributions.models import ActivityType, ProgramYear
 from contributions.services import contribution_credit_automatic
+from engagements import selectors
 from engagements.models import Opportunity, SignUp, Suggestion
 
 
@@ -62,7 +63,10 @@ def signup_refusal(*, opportunity: Opportunity, now: datetime | None = None) -> 
 
 
 def signup_engagement_date(*, signup: SignUp) -> datetime | None:
-    """The moment after which withdrawing is staff's call: the scheduled date, else the start."""
+    """The engagement's moment: the scheduled date, else the start (None when ongoing).
+
+    From then on, withdrawing is staff's call and the sign-up can be marked completed.
+    """
     return signup.scheduled_for or signup.opportunity.starts_at
 
 
@@ -220,15 +224,33 @@ def signup_withdraw(*, signup_id: int, member: User) -> SignUp:
     return signup
 
 
+def _required_reason(reason: str, refusal: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise EngagementError(refusal, field="reason")
+    return reason
+
+
 @transaction.atomic
-def signup_withdraw_by_staff(*, signup_id: int, actor: User) -> SignUp:
-    """Staff end a live sign-up at any time (after the date, withdrawing is theirs to do)."""
+def signup_withdraw_by_staff(*, signup_id: int, actor: User | None, reason: str) -> SignUp:
+    """Staff end a live sign-up at any time (after the date, withdrawing is theirs to do).
+
+    The reason is stored on the sign-up and sent to the member (message and email); a slot the
+    sign-up held is offered to the next in line, as when a member withdraws.
+    """
+    reason = _required_reason(reason, _("Give the member a reason: it is required to withdraw a sign-up."))
     signup = _locked_signup(signup_id)
     now = timezone.now()
     if not signup.is_live:
         raise EngagementError(_("Only an active sign-up can be withdrawn."))
+    signup.end_note = reason
     _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.STAFF, now, actor=actor)
-    _notify(signup, "withdrawn", _("Your sign-up was withdrawn: %(t)s") % {"t": signup.opportunity.title})
+    _notify(
+        signup,
+        "withdrawn",
+        _("Your sign-up was withdrawn: %(t)s") % {"t": signup.opportunity.title},
+        _("The program team withdrew your sign-up. Their reason: %(reason)s") % {"reason": reason},
+    )
     _offer_free_slots(signup.opportunity, now, actor=actor)
     return signup
 
@@ -342,14 +364,20 @@ def signup_complete(*, signup_id: int, actor: User) -> tuple[SignUp, bool]:
     if signup.state not in (SignUp.State.CONFIRMED, SignUp.State.SCHEDULED):
         raise EngagementError(_("Only a confirmed or scheduled sign-up can be completed."))
     now = timezone.now()
+    engagement_date = signup_engagement_date(signup=signup)
+    if engagement_date and now < engagement_date:
+        raise EngagementError(
+            _("This engagement is on %(date)s; it can be marked completed from then on.")
+            % {"date": _format(engagement_date)}
+        )
     opportunity = Opportunity.objects.select_related("activity_type__program_year").get(pk=signup.opportunity_id)
-    moment = signup.scheduled_for or opportunity.starts_at or now
+    moment = engagement_date or now
     signup.state = SignUp.State.COMPLETED
     signup.completed_at = now
     _save(signup, actor=actor, exclude=["opportunity", "member"])
     contribution_credit_automatic(
         member=signup.member,
-        activity_type=opportunity.activity_type,
+        activity_type=selectors.credited_activity_type(opportunity=opportunity, on=timezone.localdate(moment)),
         occurred_on=timezone.localdate(moment),
         title=opportunity.title,
         source_key=f"signup:{signup.pk}",
@@ -399,8 +427,9 @@ def opportunity_set_state(*, opportunity_id: int, actor: User, state: str) -> Op
 
 
 @transaction.atomic
-def opportunity_cancel(*, opportunity_id: int, actor: User | None, reason: str = "") -> int:
-    """Cancel the opportunity and tell everyone with a live sign-up. Returns how many were told."""
+def opportunity_cancel(*, opportunity_id: int, actor: User | None, reason: str) -> int:
+    """Cancel the opportunity and tell everyone with a live sign-up, with the reason. Returns how many were told."""
+    reason = _required_reason(reason, _("Tell the members why: a reason is required to cancel an opportunity."))
     opportunity = _lock_opportunity(opportunity_id)
     if opportunity.state == Opportunity.State.CANCELLED:
         return 0
@@ -417,7 +446,7 @@ def opportunity_cancel(*, opportunity_id: int, actor: User | None, reason: str =
             signup,
             "cancelled",
             _("Cancelled: %(title)s") % {"title": opportunity.title},
-            reason or _("The program team cancelled this opportunity. We are sorry for the change of plans."),
+            reason,
         )
         count += 1
     return count

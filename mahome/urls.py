@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("contributions/", include("contributions.urls")),
+    path("certificates/", contribution_views.certificate_list, name="certificate_list"),
     path("verify/<str:code>/", contribution_views.certificate_verify, name="certificate_verify"),
     path("engagements/", include("engagements.urls")),
     path("community/", include("community_levels.urls")),

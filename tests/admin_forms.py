@@ -7,7 +7,8 @@ def admin_form_data(client, url: str, **changes) -> dict[str, str]:
     form = context["adminform"].form
     data: dict[str, str] = {}
     for name, field in form.fields.items():
-        value = form.initial.get(name, field.initial)  # as rendered: a model default shows as the field's initial
+        value = form.initial.get(name, field.initial)  # on an add page, the model field's default
+        value = value() if callable(value) else value
         if value is None or value is False:
             continue
         if hasattr(value, "hour"):  # the admin's split date / time widget

@@ -1,152 +1,371 @@
-"""Discourse: users from /directory_items.json, their actions from /user_actions.json and
-their reading from /u/{username}/summary.json, all with `Api-Key` / `Api-Username` headers.
+"""Discourse: members from the admin user list, activity from bulk Data Explorer queries.
 
-Incremental: `user_actions` come newest first, so each user's pages stop at the source's
-watermark; the directory is asked for the period that covers the time since the watermark, so
-only members active since then are visited. Visits and reading have no per-event history in
-Discourse, only totals in the summary; the connector turns growth of those totals into events
-whose ids are derived from the totals themselves (`…:visit:123`), so a replay, or a lost cursor,
-never counts them twice.
+Why this design (docs/discourse.md argues it in full): Discourse allows 60 admin API requests a
+minute per site, shared by every integration. Crawling each member (directory, user actions,
+summary) costs requests in proportion to the members, on every run, and the directory stops at
+page 10. Instead:
+
+* members: `/admin/users/list/active.json?show_emails=true&order=created` (100 a page) gives
+  each member's id, username, email and `created_at` (the `joined` event). The first pass reads
+  every page oldest first; afterwards one request, newest first, until a known `created_at`.
+* activity: four Data Explorer queries (connectors/discourse_queries.py) read posts, likes,
+  accepted solutions and daily visits for the whole forum after a keyset cursor, 1,000 rows a
+  request. A run with nothing new costs one request per stream: constant in the forum's size.
+
+Every stream keeps its own cursor in `source.cursor`; the service stores a page's events and the
+stream's new cursor in one transaction. Member ids are namespaced by the source's key
+(`<slug>:<discourse user id>`), so two forums never merge different people.
 """
 
+import json
 import os
+import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
-from urllib.parse import quote
+from datetime import UTC, date, datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
-from community_levels.connectors.base import Connector, HttpClient
+from community_levels.connectors.base import Connector, ConnectorError, HttpClient, HttpError, Page
+from community_levels.connectors.discourse_queries import QUERIES
 
-# Discourse's UserAction types (app/models/user_action.rb) and the canonical kinds they become.
-ACTION_KINDS = {1: "like_given", 2: "like_received", 4: "post", 5: "reply", 15: "accepted_solution"}
-ACTION_FILTER = ",".join(str(action) for action in ACTION_KINDS)
-PERIODS = ((1, "daily"), (7, "weekly"), (30, "monthly"), (90, "quarterly"), (365, "yearly"))
-OVERLAP = timedelta(hours=1)
-MAX_PAGES = 1000
-
-
-def _period(since: datetime | None) -> str:
-    if since is None:
-        return "all"
-    age = (timezone.now() - since).days + 1
-    for days, name in PERIODS:
-        if age <= days:
-            return name
-    return "all"
+MEMBERS_PAGE_SIZE = 100  # app/queries/admin_user_index_query.rb find_users(limit = 100)
+EPOCH_DAY = "1970-01-01"
+# A day's user_visits row grows until the day is over (UserVisit is per server date, UTC); read a
+# day once it has been over for this long.
+DAY_SETTLED_AFTER = timedelta(hours=1)
 
 
-def _parse_time(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        return None
+def _parse_time(value: str) -> datetime:
+    """Rails JSON (`...Z`) or PostgreSQL text of a `timestamp without time zone` (UTC in Discourse)."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def last_settled_day(now: datetime | None = None) -> date:
+    now = now or timezone.now()
+    return (now - DAY_SETTLED_AFTER).astimezone(UTC).date() - timedelta(days=1)
 
 
 class DiscourseConnector(Connector):
     def __init__(self, source) -> None:
         super().__init__(source)
-        api_key = source.api_key or (os.environ.get(source.api_key_env, "") if source.api_key_env else "")
-        headers = {"Accept": "application/json"}
-        if api_key:
-            headers.update({"Api-Key": api_key, "Api-Username": source.api_username})
-        self.http = HttpClient(headers=headers)
-        self.base = source.base_url.rstrip("/")
-        self.cursor.setdefault("users", {})
+        self.api_key = source.api_key or (os.environ.get(source.api_key_env, "") if source.api_key_env else "")
+        self.http = HttpClient(
+            base=source.base_url,
+            headers={"Accept": "application/json", "Api-Key": self.api_key, "Api-Username": source.api_username},
+            requests_per_minute=settings.COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE,
+        )
+        self.page_size = settings.COMMUNITY_DISCOURSE_PAGE_SIZE
+        self.prefix = f"{source.slug}:"
+        self.caught_up = False
 
-    def fetch_events(self, since: datetime | None) -> Iterator[dict]:
-        fetched_at = timezone.now()
-        for item in self._directory(_period(since)):
-            user = item.get("user") or {}
-            username, user_id = user.get("username"), user.get("id")
-            if not username or user_id is None:
-                self.errors += 1
-                continue
-            try:
-                yield from self._user_actions(username, since)
-                yield from self._summary(username, str(user_id), fetched_at)
-            except Exception:  # noqa: BLE001 - one member failing must not stop the others
-                self.errors += 1
-        self.cursor["last_requests"] = self.http.retries
+    @property
+    def requests(self) -> int:
+        return self.http.count
 
-    def _directory(self, period: str) -> Iterator[dict]:
-        for page in range(MAX_PAGES):
-            data = self.http.get_json(
-                f"{self.base}/directory_items.json", {"period": period, "order": "post_count", "page": page}
+    def member_id(self, discourse_id) -> str:
+        return f"{self.prefix}{discourse_id}"
+
+    # --- the run ---------------------------------------------------------------------------------
+
+    def pages(self, cursor: dict, *, deadline: float) -> Iterator[Page]:
+        if not self.api_key:
+            where = (
+                f"the environment variable {self.source.api_key_env} is empty in the worker's environment"
+                if self.source.api_key_env
+                else "no key is set"
             )
-            items = data.get("directory_items") or []
-            yield from items
-            meta = data.get("meta") or {}
-            total = meta.get("total_rows_directory_items")
-            seen = (page + 1) * max(len(items), 1)
-            if not items or not meta.get("load_more_directory_items") or (total is not None and seen >= total):
-                return
-
-    def _user_actions(self, username: str, since: datetime | None) -> Iterator[dict]:
-        stop_at = since - OVERLAP if since else None
-        offset = 0
-        for _page in range(MAX_PAGES):
-            data = self.http.get_json(
-                f"{self.base}/user_actions.json", {"username": username, "filter": ACTION_FILTER, "offset": offset}
+            raise ConnectorError(
+                f"No API key for {self.source.base_url}: {where}. Set the source's API key, or the variable "
+                "in the environment of the Celery worker (not only the web server), and run again."
             )
-            actions = data.get("user_actions") or []
-            if not actions:
+        queries = dict(cursor.get("queries") or {})
+        if set(queries) != set(QUERIES):
+            queries = self._install_queries()
+        streams = (
+            ("members", self._members),
+            ("posts", self._posts),
+            ("likes", self._likes),
+            ("solutions", self._solutions),
+            ("visits", self._visits),
+        )
+        first = True
+        for stream, read in streams:
+            if time.monotonic() > deadline:
                 return
-            for action in actions:
-                created = _parse_time(action.get("created_at", ""))
-                if stop_at and created and created < stop_at:
+            page = None
+            for page in read(dict(cursor.get(stream) or {}), queries, deadline):
+                if first:
+                    page.extra_cursor["queries"] = queries
+                    first = False
+                yield page
+            if page is not None and not page.done:
+                return
+        self.caught_up = True
+
+    # --- members ---------------------------------------------------------------------------------
+
+    def _members(self, state: dict, queries: dict, deadline: float) -> Iterator[Page]:
+        """Backfill: every page oldest first (resumable by page). Then: newest first, until a
+        `created_at` already seen; the cursor moves only when that pass is complete."""
+        if state.get("phase") != "incremental":
+            page_number = int(state.get("page", 1))
+            newest = state.get("newest", "")
+            while True:
+                rows = self._admin_users(page=page_number, asc=True)
+                events, skipped = self._joined_events(rows)
+                newest = max([newest, *(r["created_at"] for r in rows if r.get("created_at"))])
+                if len(rows) < MEMBERS_PAGE_SIZE:
+                    yield Page("members", events, {"phase": "incremental", "newest": newest}, skipped=skipped)
                     return
-                event = self._action_event(username, action)
-                if event:
-                    yield event
-            offset += len(actions)
+                page_number += 1
+                done = time.monotonic() > deadline
+                state = {"phase": "backfill", "page": page_number, "newest": newest}
+                yield Page("members", events, state, False, skipped)
+                if done:
+                    return
+        known = state.get("newest", "")
+        newest = known
+        page_number = 1
+        while True:
+            rows = self._admin_users(page=page_number, asc=False)
+            fresh = [r for r in rows if r.get("created_at", "") >= known]
+            events, skipped = self._joined_events(fresh)
+            newest = max([newest, *(r["created_at"] for r in fresh)])
+            finished = len(rows) < MEMBERS_PAGE_SIZE or len(fresh) < len(rows)
+            if finished:
+                yield Page("members", events, {"phase": "incremental", "newest": newest}, skipped=skipped)
+                return
+            yield Page("members", events, state, False, skipped)
+            page_number += 1
 
-    def _action_event(self, username: str, action: dict) -> dict | None:
-        kind = ACTION_KINDS.get(action.get("action_type"))
-        if kind is None:
-            return None
-        member_id = action.get("user_id")
-        acting = action.get("acting_user_id")
-        target = ""
-        if kind == "like_given":
-            target = action.get("target_user_id")
-        elif kind == "like_received":
-            target = acting
-        return {
-            "event_id": f"action:{action.get('action_type')}:{action.get('post_id')}:{member_id}:{acting}",
-            "member_id": member_id,
-            "username": action.get("username") or username,
-            "kind": kind,
-            "occurred_at": action.get("created_at"),
-            "target_member_id": target if target is not None else "",
-        }
+    def _admin_users(self, *, page: int, asc: bool) -> list[dict]:
+        params = {"show_emails": "true", "order": "created", "page": page}
+        if asc:
+            params["asc"] = "true"
+        try:
+            rows = self.http.get("/admin/users/list/active.json", params)
+        except HttpError as error:
+            raise self._explain(error, "the admin user list") from error
+        if not isinstance(rows, list):
+            raise ConnectorError(f"Unexpected answer from /admin/users/list/active.json: {str(rows)[:200]}")
+        return rows
 
-    def _summary(self, username: str, user_id: str, fetched_at: datetime) -> Iterator[dict]:
-        data = self.http.get_json(f"{self.base}/u/{quote(username)}/summary.json")
-        summary = data.get("user_summary") or {}
-        previous = self.cursor["users"].get(user_id, {})
-        days = int(summary.get("days_visited") or 0)
-        seconds = int(summary.get("time_read") or 0)
-        posts_read = int(summary.get("posts_read_count") or 0)
-        when = fetched_at.isoformat()
-        for number in range(int(previous.get("days_visited", 0)) + 1, days + 1):
-            yield {
-                "event_id": f"summary:{user_id}:visit:{number}",
-                "member_id": user_id,
-                "username": username,
-                "kind": "visit",
+    def _joined_events(self, rows: list[dict]) -> tuple[list[dict], int]:
+        events, skipped = [], 0
+        for row in rows:
+            # System user and bots have ids <= 0 (Discourse::SYSTEM_USER_ID = -1); staged users
+            # were created by incoming email and never signed up.
+            if not isinstance(row.get("id"), int) or row["id"] <= 0 or row.get("staged"):
+                skipped += 1
+                continue
+            events.append(
+                {
+                    "event_id": f"joined:{row['id']}",
+                    "member_id": self.member_id(row["id"]),
+                    "username": row.get("username") or "",
+                    "email": row.get("email") or "",
+                    "kind": "joined",
+                    "occurred_at": row.get("created_at"),
+                }
+            )
+        return events, skipped
+
+    # --- activity through the Data Explorer ------------------------------------------------------
+
+    def _keyset(self, stream: str, state: dict, queries: dict, deadline: float, to_events) -> Iterator[Page]:
+        after = int(state.get("after_id", 0))
+        while True:
+            columns, rows = self._run(stream, queries, {"after_id": after, "page_size": self.page_size})
+            events, skipped = [], 0
+            for row in rows:
+                record = dict(zip(columns, row, strict=True))
+                produced = to_events(record)
+                skipped += not produced
+                events.extend(produced)
+                after = max(after, int(record["id"]))
+            done = len(rows) < self.page_size
+            yield Page(stream, events, {"after_id": after}, done, skipped)
+            if done or time.monotonic() > deadline:
+                return
+
+    def _posts(self, state: dict, queries: dict, deadline: float) -> Iterator[Page]:
+        def events(row: dict) -> list[dict]:
+            return [
+                {
+                    "event_id": f"post:{row['id']}",
+                    "member_id": self.member_id(row["user_id"]),
+                    "username": row["username"] or "",
+                    "kind": "post" if int(row["post_number"]) == 1 else "reply",
+                    "occurred_at": _parse_time(row["created_at"]).isoformat(),
+                }
+            ]
+
+        yield from self._keyset("posts", state, queries, deadline, events)
+
+    def _likes(self, state: dict, queries: dict, deadline: float) -> Iterator[Page]:
+        def events(row: dict) -> list[dict]:
+            when = _parse_time(row["created_at"]).isoformat()
+            liker, author = self.member_id(row["user_id"]), row["author_id"]
+            given = {
+                "event_id": f"like:{row['id']}:given",
+                "member_id": liker,
+                "username": row["username"] or "",
+                "kind": "like_given",
                 "occurred_at": when,
+                "target_member_id": self.member_id(author) if author else "",
             }
-        new_pages = posts_read - int(previous.get("posts_read", 0))
-        new_minutes = (seconds - int(previous.get("time_read", 0))) // 60
-        if new_pages > 0 or new_minutes > 0:
-            yield {
-                "event_id": f"summary:{user_id}:read:{posts_read}:{seconds}",
-                "member_id": user_id,
-                "username": username,
-                "kind": "read",
+            if not author:
+                return [given]
+            received = {
+                "event_id": f"like:{row['id']}:received",
+                "member_id": self.member_id(author),
+                "username": row["author_username"] or "",
+                "kind": "like_received",
                 "occurred_at": when,
-                "quantity": max(new_pages, 0),
-                "minutes": max(new_minutes, 0),
+                "target_member_id": liker,
             }
-        self.cursor["users"][user_id] = {"days_visited": days, "time_read": seconds, "posts_read": posts_read}
+            return [given, received]
+
+        yield from self._keyset("likes", state, queries, deadline, events)
+
+    def _solutions(self, state: dict, queries: dict, deadline: float) -> Iterator[Page]:
+        def events(row: dict) -> list[dict]:
+            # One solution per answer, however often it was unaccepted and accepted again;
+            # legacy rows without a post fall back to the action's own id.
+            key = f"post:{row['target_post_id']}" if row["target_post_id"] else f"action:{row['id']}"
+            return [
+                {
+                    "event_id": f"solved:{key}",
+                    "member_id": self.member_id(row["user_id"]),
+                    "username": row["username"] or "",
+                    "kind": "accepted_solution",
+                    "occurred_at": _parse_time(row["created_at"]).isoformat(),
+                }
+            ]
+
+        yield from self._keyset("solutions", state, queries, deadline, events)
+
+    def _visits(self, state: dict, queries: dict, deadline: float) -> Iterator[Page]:
+        """Days that are over, in windows `(through, until]`, each window read by `user_visits.id`."""
+        through = state.get("through", EPOCH_DAY)
+        until = state.get("until") or last_settled_day().isoformat()
+        if until <= through:
+            return
+        after = int(state.get("after_id", 0))
+        while True:
+            params = {"after_id": after, "from_day": through, "until_day": until, "page_size": self.page_size}
+            columns, rows = self._run("visits", queries, params)
+            events = []
+            for row in rows:
+                record = dict(zip(columns, row, strict=True))
+                day = record["visited_at"]
+                member = self.member_id(record["user_id"])
+                occurred = f"{day}T00:00:00+00:00"
+                events.append(
+                    {
+                        "event_id": f"visit:{record['user_id']}:{day}",
+                        "member_id": member,
+                        "username": record["username"] or "",
+                        "kind": "visit",
+                        "occurred_at": occurred,
+                        "minutes": int(record["minutes"] or 0),
+                    }
+                )
+                pages_read = int(record["posts_read"] or 0)
+                if pages_read:
+                    events.append(
+                        {
+                            "event_id": f"read:{record['user_id']}:{day}",
+                            "member_id": member,
+                            "username": record["username"] or "",
+                            "kind": "read",
+                            "occurred_at": occurred,
+                            "quantity": pages_read,
+                        }
+                    )
+                after = max(after, int(record["id"]))
+            if len(rows) < self.page_size:
+                yield Page("visits", events, {"through": until})
+                return
+            yield Page("visits", events, {"through": through, "until": until, "after_id": after}, False)
+            if time.monotonic() > deadline:
+                return
+
+    def _run(self, stream: str, queries: dict, params: dict) -> tuple[list[str], list[list]]:
+        query_id = queries[stream]
+        try:
+            data = self.http.post(
+                f"/admin/plugins/explorer/queries/{query_id}/run",
+                {"params": json.dumps({k: str(v) for k, v in params.items()}), "limit": str(self.page_size)},
+            )
+        except HttpError as error:
+            if error.status == 404:
+                raise ConnectorError(
+                    f"The Data Explorer query #{query_id} ({QUERIES[stream][0]}) is gone from the forum. "
+                    "Reset the source's cursor in the admin (the queries are installed again; nothing is counted "
+                    "twice)."
+                ) from error
+            if error.status == 422:
+                raise ConnectorError(
+                    f"The Data Explorer query {QUERIES[stream][0]!r} failed on the forum: {error}. "
+                    "The forum's database may differ from what the query expects (see docs/discourse.md)."
+                ) from error
+            raise self._explain(error, "the Data Explorer") from error
+        if not isinstance(data, dict) or not data.get("success", False):
+            raise ConnectorError(f"The Data Explorer query {QUERIES[stream][0]!r} failed: {str(data)[:300]}")
+        return data["columns"], data["rows"]
+
+    def _install_queries(self) -> dict:
+        """Find the connector's queries on the forum by name, create the missing ones (admin only)."""
+        try:
+            listed = self.http.get("/admin/plugins/explorer/queries.json").get("queries") or []
+            by_name = {q.get("name"): q.get("id") for q in listed if not q.get("hidden")}
+            ids = {}
+            for stream, (name, sql) in QUERIES.items():
+                if by_name.get(name) is None:
+                    created = self.http.post(
+                        "/admin/plugins/explorer/queries",
+                        {
+                            "query[name]": name,
+                            "query[description]": "Installed by MA Home's community connector; read-only.",
+                            "query[sql]": sql,
+                        },
+                    )
+                    by_name[name] = created["query"]["id"]
+                ids[stream] = by_name[name]
+        except HttpError as error:
+            raise self._explain(error, "the Data Explorer") from error
+        return ids
+
+    def _explain(self, error: HttpError, what: str) -> ConnectorError:
+        user = self.source.api_username
+        refused = isinstance(error.body, dict) and error.body.get("error_type") == "invalid_access"
+        if error.status == 403 and refused:
+            return ConnectorError(
+                f"The API user {user!r} is not an admin, or the key does not belong to it: Discourse refused "
+                f"{what} ({error}). Use an API key of an admin user with scopes for the user list and "
+                "Data Explorer (docs/discourse.md), then run again."
+            )
+        if error.status == 404 and error.path.startswith("/admin/users"):
+            return ConnectorError(
+                f"The API user {user!r} is not an admin: Discourse answered 404 to {what} ({error.path}), as it does "
+                "for users who are not staff. Use an API key of an admin user (docs/discourse.md), then run again."
+            )
+        if error.status == 404 and error.path.startswith("/admin/plugins/explorer"):
+            return ConnectorError(
+                "The Data Explorer plugin is not enabled on the forum (404 on /admin/plugins/explorer). "
+                "Enable the site setting data_explorer_enabled (docs/discourse.md), then run again."
+            )
+        if error.status == 429:
+            return ConnectorError(
+                f"The forum kept refusing requests with 429 (rate limit) on {error.path}. Lower "
+                "COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE or raise max_admin_api_reqs_per_minute; the next run "
+                "continues where this one stopped."
+            )
+        if error.status >= 500:
+            return ConnectorError(
+                f"The forum failed with {error} after retries. The next run continues where this one stopped."
+            )
+        return ConnectorError(f"Discourse refused {what}: {error}.")

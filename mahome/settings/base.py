@@ -298,6 +298,14 @@ COMMUNITY_INGEST_BATCH_SIZE = env.int("COMMUNITY_INGEST_BATCH_SIZE", default=500
 COMMUNITY_BOSS_WINDOW_MONTHS = tuple(env.list("COMMUNITY_BOSS_WINDOW_MONTHS", cast=int, default=[2, 7]))
 COMMUNITY_CONNECTOR_MAX_ATTEMPTS = env.int("COMMUNITY_CONNECTOR_MAX_ATTEMPTS", default=5)
 COMMUNITY_CONNECTOR_BACKOFF_SECONDS = env.float("COMMUNITY_CONNECTOR_BACKOFF_SECONDS", default=2.0)
+# Discourse allows 60 admin API requests a minute per site, shared by all its integrations
+# (config/discourse_defaults.conf max_admin_api_reqs_per_minute); leave room for the others.
+COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE = env.float("COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE", default=40)
+# Rows per Data Explorer request (the plugin's default result limit is 1000, its maximum 10000).
+COMMUNITY_DISCOURSE_PAGE_SIZE = env.int("COMMUNITY_DISCOURSE_PAGE_SIZE", default=1000)
+# A pull stops starting new pages after this long (below the task's soft time limit); the next run
+# continues from the stored cursor.
+COMMUNITY_SOURCE_RUN_SECONDS = env.int("COMMUNITY_SOURCE_RUN_SECONDS", default=20 * 60)
 
 # The worker counts as alive when its heartbeat is younger than this (seconds).
 MAHOME_WORKER_STALE_AFTER = env.int("MAHOME_WORKER_STALE_AFTER", default=180)

@@ -45,7 +45,9 @@ def test_member_provision_creates_account_certification_and_invitation(django_ca
     assert invitation.url.startswith("/accounts/password/reset/key/")
     assert len(mail.outbox) == 1
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
-    assert "MA-1" in mail.outbox[0].body
+    # One number: the invitation names the certificate's own number (not the import's reference).
+    certificate = user.certificates.get()
+    assert certificate.number in mail.outbox[0].body and certificate.verification_code in mail.outbox[0].body
 
 
 def test_invitation_under_sso_required_points_to_sso_not_a_password(django_capture_on_commit_callbacks):

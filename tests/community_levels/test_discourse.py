@@ -1,214 +1,508 @@
-"""The Discourse connector against a local HTTP server speaking Discourse's documented shapes."""
+"""The Discourse connector against a stand-in forum built from Discourse's source (discourse_fake.py).
+
+One test per finding of issue 12; the truth each compares with is computed from the forum's own
+rows (discourse_truth.py), never from the connector.
+"""
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
-from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from community_levels import services
 from community_levels.models import ActivityEvent, CommunityMember, CommunitySource
-from tests.factories import CommunitySourceFactory
+from community_levels.rules import load_rules
+from tests.community_levels import discourse_fake as fake
+from tests.community_levels.discourse_fake import ADMIN_KEY, MODERATOR_KEY, FakeDiscourse
+from tests.community_levels.discourse_truth import build_forum, truth
+from tests.factories import CommunitySourceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-
-def directory_item(user_id: int, username: str) -> dict:
-    return {
-        "id": user_id,
-        "likes_received": 3,
-        "likes_given": 2,
-        "topics_entered": 10,
-        "topic_count": 1,
-        "post_count": 4,
-        "posts_read": 50,
-        "days_visited": 5,
-        "user": {"id": user_id, "username": username, "name": username.title(), "avatar_template": "/a/{size}.png"},
-    }
-
-
-def action(action_type: int, post_id: int, user_id: int, username: str, when: str, **extra) -> dict:
-    return {
-        "excerpt": "…",
-        "action_type": action_type,
-        "created_at": when,
-        "avatar_template": "/a/{size}.png",
-        "acting_avatar_template": "/a/{size}.png",
-        "slug": "a-topic",
-        "topic_id": 7,
-        "target_user_id": extra.pop("target_user_id", user_id),
-        "target_name": "",
-        "target_username": extra.pop("target_username", username),
-        "post_number": 2,
-        "post_id": post_id,
-        "username": username,
-        "name": username.title(),
-        "user_id": user_id,
-        "acting_username": extra.pop("acting_username", username),
-        "acting_name": "",
-        "acting_user_id": extra.pop("acting_user_id", user_id),
-        "title": "A topic",
-        "deleted": False,
-        "hidden": False,
-        "post_type": 1,
-        "action_code": None,
-        "category_id": 3,
-        "closed": False,
-        "archived": False,
-        **extra,
-    }
-
-
-class FakeDiscourse:
-    """State of the fake forum plus the log of requests it received."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict, dict]] = []
-        self.fail_once = {("directory", "1"): 429, ("actions", "alice", "0"): 500}
-        recent = (timezone.now() - timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
-        old = "2025-01-10T10:00:00.000Z"
-        self.directory = [directory_item(1, "alice"), directory_item(2, "bob"), directory_item(3, "carol")]
-        self.actions = {
-            "alice": [
-                action(5, 101, 1, "alice", recent),
-                action(4, 100, 1, "alice", recent),
-                action(15, 102, 1, "alice", old),
-            ],
-            "bob": [
-                action(1, 101, 2, "bob", old, target_user_id=1, target_username="alice"),
-                action(2, 200, 2, "bob", old, acting_user_id=1, acting_username="alice"),
-                action(1, 201, 2, "bob", old, target_user_id=2, target_username="bob"),  # self-like
-            ],
-            "carol": [],
-        }
-        self.summaries = {
-            "alice": {"days_visited": 3, "time_read": 1200, "posts_read_count": 40, "likes_given": 0},
-            "bob": {"days_visited": 2, "time_read": 300, "posts_read_count": 5},
-            "carol": {"days_visited": 1, "time_read": 60, "posts_read_count": 1},
-        }
-
-
-def make_handler(forum: FakeDiscourse):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def _json(self, status: int, body: dict, headers: dict | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self):
-            url = urlparse(self.path)
-            query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            forum.requests.append((url.path, query, {"key": self.headers.get("Api-Key")}))
-            if self.headers.get("Api-Key") != "secret":
-                return self._json(403, {"errors": ["You are not permitted to view the requested resource."]})
-            if url.path == "/directory_items.json":
-                page = query.get("page", "0")
-                if forum.fail_once.pop(("directory", page), None):
-                    return self._json(429, {"errors": ["Slow down"]}, {"Retry-After": "0"})
-                per_page = 2
-                start = int(page) * per_page
-                items = forum.directory[start : start + per_page]
-                more = start + per_page < len(forum.directory)
-                meta = {"total_rows_directory_items": len(forum.directory), "load_more_directory_items": None}
-                if more:
-                    meta["load_more_directory_items"] = f"/directory_items.json?page={int(page) + 1}"
-                return self._json(200, {"directory_items": items, "meta": meta})
-            if url.path == "/user_actions.json":
-                username, offset = query["username"], query.get("offset", "0")
-                if forum.fail_once.pop(("actions", username, offset), None):
-                    return self._json(500, {"errors": ["boom"]})
-                page = forum.actions.get(username, [])[int(offset) : int(offset) + 2]
-                return self._json(200, {"user_actions": page})
-            if url.path.startswith("/u/") and url.path.endswith("/summary.json"):
-                username = url.path.split("/")[2]
-                return self._json(200, {"user_summary": forum.summaries[username], "topics": [], "replies": []})
-            return self._json(404, {"errors": ["not found"]})
-
-    return Handler
+NOW = datetime.now(UTC)
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def forum(settings):
     settings.COMMUNITY_CONNECTOR_BACKOFF_SECONDS = 0.01
-    state = FakeDiscourse()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE = 0  # the stand-in's own limit is what tests set
+    state = FakeDiscourse(rate_limit=10**6)
+    server = fake.start(state)
     yield state
-    server.shutdown()
-    server.server_close()
+    fake.stop(state, server)
 
 
-def test_discourse_pull_pages_retries_and_feeds_the_ingestion_pipeline(forum):
-    source = CommunitySourceFactory(base_url=forum.url, api_key="secret", api_username="system", slug="forum")
-    result = services.source_sync(source_id=source.pk)
+def small_forum(forum: FakeDiscourse) -> None:
+    """alice writes, bob likes alice's post, carol reads."""
+    joined = NOW - timedelta(days=30)
+    forum.add_user(1, "forum_admin", created_at=joined - timedelta(days=100), admin=True)
+    forum.api_users[ADMIN_KEY] = "forum_admin"
+    forum.add_user(2, "alice", created_at=joined, email="alice@example.org")
+    forum.add_user(3, "bob", created_at=joined + timedelta(days=1), email="bob@example.org")
+    forum.add_user(4, "carol", created_at=joined + timedelta(days=2), email="carol@example.org")
+    topic = forum.add_topic(2)
+    forum.alice_topic = forum.add_post(topic, 2, joined + timedelta(days=3))
+    forum.bob_reply = forum.add_post(topic, 3, joined + timedelta(days=4))
+    forum.add_like(forum.alice_topic, 3, joined + timedelta(days=5))
+    forum.add_like(forum.alice_topic, 4, joined + timedelta(days=6))
+
+
+def make_source(forum: FakeDiscourse, **extra) -> CommunitySource:
+    values = {"base_url": forum.url, "api_key": ADMIN_KEY, "api_username": "forum_admin", "slug": "forum"}
+    values.update(extra)
+    return CommunitySourceFactory(**values)
+
+
+def member(uid: int, slug: str = "forum") -> CommunityMember:
+    """The member for a Discourse user id: `<slug>:<id>` (plain ids are how the old connector stored them)."""
+    found = CommunityMember.objects.filter(external_id__in=[f"{slug}:{uid}", str(uid)]).first()
+    assert found is not None, f"no member for Discourse user {uid}"
+    return found
+
+
+def metrics_after_recompute() -> None:
+    services.recompute(full=True, reason="test")
+
+
+def settled_day():
+    from community_levels.connectors.discourse import last_settled_day
+
+    return last_settled_day()
+
+
+def assert_metrics_equal_truth(forum: FakeDiscourse) -> None:
+    metrics_after_recompute()
+    expected = truth(forum, likes_cap=load_rules().caps.get("likes_given"), through=settled_day())
+    wrong = {}
+    for uid, values in expected.items():
+        got = member(uid).metric_values()
+        if got != values:
+            wrong[uid] = {k: (got[k], v) for k, v in values.items() if got[k] != v}
+    assert not wrong, f"{len(wrong)} of {len(expected)} members differ (got, truth), e.g. {list(wrong.items())[:3]}"
+
+
+# --- Finding 1: attribution ---------------------------------------------------------------------
+
+
+def test_1_likes_given_are_credited_to_the_member_who_liked(forum):
+    small_forum(forum)
+    services.source_sync(source_id=make_source(forum).pk)
+    metrics_after_recompute()
+    alice, bob, carol = member(2), member(3), member(4)
+    assert (bob.m_likes_given, carol.m_likes_given, alice.m_likes_given) == (1, 1, 0)
+    assert (alice.m_likes_received, bob.m_likes_received) == (2, 0)
+    given = ActivityEvent.objects.get(member=bob, kind="like_given")
+    assert given.target_member_id == alice.external_id and not given.is_self_like
+
+
+# --- Finding 2: forums past the directory's page cap --------------------------------------------
+
+
+def test_2_a_forum_of_700_members_is_read_completely(forum):
+    build_forum(forum, members=700)
+    source = make_source(forum)
+    services.source_sync(source_id=source.pk)
     source.refresh_from_db()
     assert source.last_run_ok is True, source.last_error
-    # alice: reply, post, solution, 3 visits, 1 read; bob: like given, like received, self-like, 2 visits, 1 read;
-    # carol: 1 visit, 1 read
-    assert (result.read, result.imported, result.bad) == (15, 15, 0)
-    assert (source.last_run_items, source.last_run_imported, source.last_run_errors) == (15, 15, 0)
-    assert source.watermark is not None
-    paths = [path for path, _q, _h in forum.requests]
-    assert paths.count("/directory_items.json") == 3  # page 0, page 1 refused once with 429, page 1
-    assert ("/user_actions.json", {"username": "alice", "filter": "1,2,4,5,15", "offset": "0"}) in [
-        (p, q) for p, q, _h in forum.requests
-    ]
-    assert sum(1 for p, q, _h in forum.requests if p == "/user_actions.json" and q["username"] == "alice") == 4
-    alice = CommunityMember.objects.get(external_id="1")
-    assert alice.username == "alice"
-    kinds = sorted(ActivityEvent.objects.filter(member=alice).values_list("kind", flat=True))
-    assert kinds == ["accepted_solution", "post", "read", "reply", "visit", "visit", "visit"]
-    read = ActivityEvent.objects.get(member=alice, kind="read")
-    assert (read.quantity, read.minutes) == (40, 20)
-    assert ActivityEvent.objects.filter(member__external_id="2", is_self_like=True).count() == 1
-    assert alice.level is None or alice.level.tier == "active"
+    alive = [u for u in forum.users if not u.deleted and u.id > 0]
+    assert CommunityMember.objects.filter(events__kind="joined").distinct().count() == len(alive) == 700
 
 
-def test_a_second_pull_asks_only_for_what_is_new(forum):
-    source = CommunitySourceFactory(base_url=forum.url, api_key="secret", slug="forum")
-    services.source_sync(source_id=source.pk)
-    forum.requests.clear()
-    forum.summaries["alice"] = {"days_visited": 4, "time_read": 1500, "posts_read_count": 45}
-    recent = timezone.now().isoformat().replace("+00:00", "Z")
-    forum.actions["alice"].insert(0, action(5, 103, 1, "alice", recent))
-    result = services.source_sync(source_id=source.pk)
-    assert result.imported == 3  # the new reply, one more visit day, the new reading
-    directory = [q for p, q, _h in forum.requests if p == "/directory_items.json"]
-    assert directory[0]["period"] == "daily"
-    # alice's actions stop at the watermark: the old accepted solution page is never asked for
-    offsets = [q["offset"] for p, q, _h in forum.requests if p == "/user_actions.json" and q["username"] == "alice"]
-    assert offsets == ["0", "2"]
-    assert ActivityEvent.objects.filter(member__external_id="1", kind="reply").count() == 2
+# --- Finding 3: visits on their days, joined from created_at -------------------------------------
 
 
-def test_a_failing_source_records_the_error_and_keeps_its_watermark(forum, settings):
-    settings.COMMUNITY_CONNECTOR_MAX_ATTEMPTS = 2
-    source = CommunitySourceFactory(base_url=forum.url, api_key="wrong", slug="forum")
+def test_3_visits_are_dated_on_their_days_and_membership_starts_when_the_member_joined(forum):
+    small_forum(forum)
+    first, second = (NOW - timedelta(days=20)).date(), (NOW - timedelta(days=9)).date()
+    forum.add_visit(4, first, posts_read=7, time_read=130)
+    forum.add_visit(4, second, posts_read=3, time_read=50)
+    forum.add_visit(4, NOW.date(), posts_read=1, time_read=600)  # today is not over: read tomorrow
+    services.source_sync(source_id=make_source(forum).pk)
+    metrics_after_recompute()
+    carol = member(4)
+    visits = sorted(e.occurred_at.date() for e in ActivityEvent.objects.filter(member=carol, kind="visit"))
+    assert visits == [first, second]
+    joined = ActivityEvent.objects.get(member=carol, kind="joined")
+    created = forum.user(4).created_at.date()
+    assert joined.occurred_at.date() == created
+    assert carol.m_member_days == (second - created).days + 1
+    assert carol.m_days_visited == 3 + 1  # joined day, two visits, the day carol liked
+    assert (carol.m_pages_read, carol.m_reading_minutes) == (10, 3)  # 180 seconds, not 2 + 0 minutes
+
+
+# --- Finding 4: failures fail the run and say what to do; nothing is skipped --------------------
+
+
+def test_4_a_non_admin_api_user_fails_the_run_with_what_to_do_and_nothing_is_skipped(forum):
+    small_forum(forum)
+    forum.add_user(9, "mod", created_at=NOW - timedelta(days=99), moderator=True)
+    forum.api_users[MODERATOR_KEY] = "mod"
+    source = make_source(forum, api_key=MODERATOR_KEY, api_username="mod")
     services.source_sync(source_id=source.pk)
     source.refresh_from_db()
     assert source.last_run_ok is False
-    assert "403" in source.last_error
+    assert "not an admin" in source.last_error and "'mod'" in source.last_error
     assert source.watermark is None
-    assert CommunitySource.objects.get(pk=source.pk).last_run_at is not None
-
-
-def test_the_api_key_can_come_from_the_environment(forum, monkeypatch):
-    monkeypatch.setenv("FORUM_KEY", "secret")
-    source = CommunitySourceFactory(base_url=forum.url, api_key="", api_key_env="FORUM_KEY", slug="forum")
+    # The admin fixes the key: everything is read, nothing was skipped by the failed run.
+    CommunitySource.objects.filter(pk=source.pk).update(api_key=ADMIN_KEY, api_username="forum_admin")
     services.source_sync(source_id=source.pk)
     source.refresh_from_db()
-    assert source.last_run_ok is True
-    assert {h["key"] for _p, _q, h in forum.requests} == {"secret"}
+    assert source.last_run_ok is True, source.last_error
+    assert ActivityEvent.objects.filter(kind="reply").count() == 1
+    assert ActivityEvent.objects.filter(kind="like_given").count() == 2
+
+
+def test_4_a_key_missing_from_the_worker_environment_fails_the_run_and_names_the_variable(forum, monkeypatch):
+    small_forum(forum)
+    monkeypatch.delenv("FORUM_KEY", raising=False)
+    source = make_source(forum, api_key="", api_key_env="FORUM_KEY")
+    services.source_sync(source_id=source.pk)
+    source.refresh_from_db()
+    assert source.last_run_ok is False
+    assert "FORUM_KEY" in source.last_error and "worker" in source.last_error
+    assert forum.requests == []  # no anonymous requests
+    monkeypatch.setenv("FORUM_KEY", ADMIN_KEY)
+    services.source_sync(source_id=source.pk)
+    source.refresh_from_db()
+    assert source.last_run_ok is True, source.last_error
+    assert ActivityEvent.objects.filter(kind="reply").count() == 1
+
+
+def test_4_celery_soft_time_limit_is_recorded_and_raised_and_the_next_run_resumes(forum, monkeypatch, settings):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from community_levels.connectors.base import HttpClient
+    from community_levels.models import SourceRun
+
+    settings.COMMUNITY_DISCOURSE_PAGE_SIZE = 50
+    build_forum(forum, members=120)
+    source = make_source(forum)
+    real_send = HttpClient._send
+    calls = {"n": 0}
+
+    def send(self, method, path, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 12:
+            raise SoftTimeLimitExceeded()
+        return real_send(self, method, path, **kwargs)
+
+    monkeypatch.setattr(HttpClient, "_send", send)
+    with pytest.raises(SoftTimeLimitExceeded):
+        services.source_sync(source_id=source.pk)
+    run = SourceRun.objects.get(source=source)
+    assert run.state == SourceRun.State.FAILED and "time limit" in run.message
+    assert run.imported == ActivityEvent.objects.filter(source="forum").count() > 0
+    source.refresh_from_db()
+    assert source.watermark is None and source.last_run_ok is False
+    monkeypatch.setattr(HttpClient, "_send", real_send)
+    services.source_sync(source_id=source.pk)
+    assert_metrics_equal_truth(forum)
+
+
+def test_4_a_member_renamed_between_runs_keeps_their_history_under_the_new_name(forum):
+    small_forum(forum)
+    source = make_source(forum)
+    services.source_sync(source_id=source.pk)
+    forum.rename(2, "alice_renamed")
+    topic = forum.add_topic(3)
+    forum.add_post(topic, 3, NOW - timedelta(hours=2))
+    forum.add_post(topic, 2, NOW - timedelta(hours=1))
+    services.source_sync(source_id=source.pk)
+    alice = member(2)
+    assert alice.username == "alice_renamed"
+    assert ActivityEvent.objects.filter(member=alice, kind__in=["post", "reply"]).count() == 2
+
+
+def test_4_admin_resets_a_cursor_after_confirmation_and_history_records_who(forum, client, admin_user):
+    from community_levels.models import SourceRun
+
+    small_forum(forum)
+    source = make_source(forum)
+    services.source_sync(source_id=source.pk)
+    source.refresh_from_db()
+    assert source.watermark is not None and source.cursor
+    client.force_login(admin_user)
+    url = "/admin/community_levels/communitysource/"
+    page = client.post(url, {"action": "reset_cursors", "_selected_action": [source.pk]})
+    assert page.status_code == 200 and "Yes, reset the cursor" in page.content.decode()
+    source.refresh_from_db()
+    assert source.cursor  # nothing happens before the confirmation
+    done = client.post(url, {"action": "reset_cursors", "_selected_action": [source.pk], "confirm": "yes"})
+    assert done.status_code == 302
+    source.refresh_from_db()
+    assert source.cursor == {} and source.watermark is None
+    assert source.history.first().history_user == admin_user
+    before = ActivityEvent.objects.count()
+    services.source_sync(source_id=source.pk)
+    assert ActivityEvent.objects.count() == before  # read again, nothing counted twice
+    assert SourceRun.objects.filter(source=source).count() == 2
+    change = client.get(f"{url}{source.pk}/change/")
+    assert change.status_code == 200 and "Succeeded" in change.content.decode()
+
+
+# --- Finding 5: counts are what was written; killed runs are visible and resume; one pull at a time
+
+
+def test_5_a_run_failing_half_way_reports_what_it_wrote_and_the_next_run_loses_nothing(forum, settings):
+    from community_levels.models import SourceRun
+
+    settings.COMMUNITY_DISCOURSE_PAGE_SIZE = 100
+    settings.COMMUNITY_CONNECTOR_MAX_ATTEMPTS = 2
+    build_forum(forum, members=150)
+    source = make_source(forum)
+    # the likes stream fails for good after posts were written
+    forum.fail_next = [("/admin/plugins/explorer/queries/2/run", 500), ("/admin/plugins/explorer/queries/2/run", 500)]
+    result = services.source_sync(source_id=source.pk)
+    run = SourceRun.objects.get(pk=result.run_id)
+    written = ActivityEvent.objects.filter(source="forum").count()
+    assert run.state == SourceRun.State.FAILED and "500" in run.message
+    assert result.imported == run.imported == written > 0
+    source.refresh_from_db()
+    assert (source.last_run_imported, source.last_run_ok, source.watermark) == (written, False, None)
+    assert source.cursor["posts"]["after_id"] > 0 and "likes" not in source.cursor
+    services.source_sync(source_id=source.pk)
+    assert_metrics_equal_truth(forum)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_5_two_pulls_of_one_source_never_overlap(forum):
+    from community_levels.models import SourceRun
+
+    small_forum(forum)
+    source = make_source(forum)
+    holder_ready, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        from django.db import connection as thread_connection
+
+        with thread_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(hashtext(%s), %s)", [services.SOURCE_LOCK_NAMESPACE, source.pk])
+            holder_ready.set()
+            release.wait(10)
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", [services.SOURCE_LOCK_NAMESPACE, source.pk])
+        thread_connection.close()
+
+    thread = threading.Thread(target=hold_the_lock)
+    thread.start()
+    holder_ready.wait(10)
+    try:
+        result = services.source_sync(source_id=source.pk)
+    finally:
+        release.set()
+        thread.join()
+    assert result.state == "busy" and forum.requests == []
+    assert not SourceRun.objects.exists()
+    assert services.source_sync(source_id=source.pk).state == SourceRun.State.SUCCEEDED
+
+
+def _start_pull_process(source_id: int, env_extra: dict) -> subprocess.Popen:
+    settings_dict = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "mahome.settings.test",
+        "DATABASE_URL": f"postgres://{settings_dict.get('USER') or 'postgres'}@"
+        f"{settings_dict.get('HOST') or '127.0.0.1'}:{settings_dict.get('PORT') or 5432}/{settings_dict['NAME']}",
+        **env_extra,
+    }
+    code = (
+        "import django; django.setup(); from community_levels import services; "
+        f"services.source_sync(source_id={source_id})"
+    )
+    return subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_5_a_killed_pull_of_a_700_member_forum_is_visible_resumes_and_equals_the_truth(forum):
+    """The acceptance test of issue 12: 700+ members, a worker killed mid-pull (SIGKILL, no
+    cleanup), the run visible as interrupted, the next run resuming, every member's metrics equal
+    to the truth computed from the forum's rows."""
+    from community_levels.models import SourceRun
+
+    build_forum(forum, members=720)
+    forum.delay = 0.02
+    source = make_source(forum)
+    child = _start_pull_process(
+        source.pk,
+        {"COMMUNITY_DISCOURSE_PAGE_SIZE": "200", "COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE": "0"},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        run = SourceRun.objects.filter(source=source).first()
+        if run and run.imported > 3000:
+            break
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    killed = SourceRun.objects.get(source=source)
+    assert killed.state == SourceRun.State.RUNNING and killed.finished_at is None  # the worker left no trace itself
+    stored = ActivityEvent.objects.filter(source="forum").count()
+    assert stored >= killed.imported > 3000
+    forum.delay = 0
+    result = services.source_sync(source_id=source.pk)
+    killed.refresh_from_db()
+    assert killed.state == SourceRun.State.INTERRUPTED and "stopped" in killed.message
+    assert result.state == SourceRun.State.SUCCEEDED and result.caught_up
+    assert ActivityEvent.objects.filter(source="forum").count() == stored + result.imported
+    assert_metrics_equal_truth(forum)
+
+
+# --- Finding 6: requests fit Discourse's limit ---------------------------------------------------
+
+
+def _requests_of_a_run_with_nothing_new(forum: FakeDiscourse, members: int) -> tuple[int, int]:
+    build_forum(forum, members=members, seed=members)
+    source = make_source(forum, slug=f"forum{members}")
+    services.source_sync(source_id=source.pk)
+    first = len(forum.requests)
+    forum.requests.clear()
+    services.source_sync(source_id=source.pk)
+    return first, len(forum.requests)
+
+
+def test_6_a_run_with_nothing_new_costs_the_same_few_requests_for_100_or_700_members(settings):
+    settings.COMMUNITY_CONNECTOR_BACKOFF_SECONDS = 0.01
+    settings.COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE = 0
+    counts = {}
+    for members in (100, 700):
+        state = FakeDiscourse(rate_limit=10**6)
+        server = fake.start(state)
+        try:
+            counts[members] = _requests_of_a_run_with_nothing_new(state, members)
+        finally:
+            fake.stop(state, server)
+    (first_100, again_100), (first_700, again_700) = counts[100], counts[700]
+    assert again_100 == again_700 <= 5, counts
+    # members / 100 pages of the user list + rows / 1000 Data Explorer pages, not 2 requests per member
+    assert first_700 < 700 / 10, counts
+    print(f"\nrequests: first pull 100 members={first_100}, 700 members={first_700}; nothing new: {again_700}")
+
+
+def test_6_the_connector_paces_itself_under_the_forums_limit(forum, settings):
+    small_forum(forum)
+    forum.rate_limit, forum.rate_window = 5, 1.0
+    settings.COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE = 240  # 4 a second against a limit of 5 a second
+    services.source_sync(source_id=make_source(forum).pk)
+    assert forum.rate_limited == 0 and len(forum.requests) >= 8
+
+
+def test_6_a_429_is_waited_out_as_retry_after_says(forum):
+    small_forum(forum)
+    forum.rate_limit, forum.rate_window = 3, 1.0
+    source = make_source(forum)
+    services.source_sync(source_id=source.pk)
+    source.refresh_from_db()
+    assert forum.rate_limited > 0
+    assert source.last_run_ok is True, source.last_error
+    assert ActivityEvent.objects.filter(kind="like_given").count() == 2
+
+
+# --- Finding 7: members carry their email and are linked to MA accounts --------------------------
+
+
+def test_7_forum_members_are_linked_to_ma_accounts_by_email_and_replies_become_contributions(forum):
+    from contributions.models import Contribution
+    from tests.factories import ActivityTypeFactory, ProgramYearFactory
+
+    small_forum(forum)
+    year = ProgramYearFactory(
+        year=NOW.year, opens_on=(NOW - timedelta(days=200)).date(), deadline=(NOW + timedelta(days=100)).date()
+    )
+    ActivityTypeFactory(program_year=year, code="community-replies", tracking="community", points=2, annual_cap=20)
+    bob_ma = UserFactory(email="Bob@Example.org")
+    services.source_sync(source_id=make_source(forum).pk)
+    bob = member(3)
+    assert bob.email == "bob@example.org" and bob.user == bob_ma
+    metrics_after_recompute()
+    assert Contribution.objects.filter(member=bob_ma, activity_type__code="community-replies").exists()
+
+
+# --- Finding 8: the smaller ones -----------------------------------------------------------------
+
+
+def test_8_deleted_posts_private_messages_and_deleted_users_are_not_counted_and_not_errors(forum):
+    small_forum(forum)
+    topic = forum.add_topic(2)
+    forum.add_post(topic, 2, NOW - timedelta(days=3), deleted_at=NOW - timedelta(days=2))
+    pm = forum.add_topic(2, archetype="private_message")
+    forum.add_post(pm, 2, NOW - timedelta(days=3))
+    forum.add_post(pm, 3, NOW - timedelta(days=3))
+    forum.add_user(5, "gone", created_at=NOW - timedelta(days=9))
+    forum.add_post(topic, 5, NOW - timedelta(days=2))
+    forum.user(5).deleted = True
+    source = make_source(forum)
+    services.source_sync(source_id=source.pk)
+    source.refresh_from_db()
+    assert (source.last_run_ok, source.last_run_errors) == (True, 0), source.last_error
+    assert ActivityEvent.objects.filter(kind__in=["post", "reply"]).count() == 2  # alice's topic, bob's reply
+    assert not CommunityMember.objects.filter(username="gone").exists()
+
+
+def test_8_solutions_are_credited_to_the_answer_once_and_legacy_rows_without_a_post_count(forum):
+    small_forum(forum)
+    forum.add_solution(forum.bob_reply, 2, NOW - timedelta(days=2))
+    forum.add_solution(forum.bob_reply, 2, NOW - timedelta(days=1))  # unaccepted and accepted again
+    other = forum.add_post(forum.add_topic(2), 3, NOW - timedelta(days=5))
+    forum.add_solution(other, 2, NOW - timedelta(days=4), legacy=True)
+    forum.add_solution(other, 2, NOW - timedelta(days=3), legacy=True)
+    services.source_sync(source_id=make_source(forum).pk)
+    metrics_after_recompute()
+    assert (member(3).m_accepted_solutions, member(2).m_accepted_solutions) == (3, 0)
+
+
+def test_8_a_reply_approved_late_from_the_review_queue_is_imported(forum):
+    small_forum(forum)
+    source = make_source(forum)
+    services.source_sync(source_id=source.pk)
+    # approved now; Discourse keeps the post's original time, before the last run
+    forum.add_post(forum.topics[0], 4, NOW - timedelta(days=2))
+    services.source_sync(source_id=source.pk)
+    assert ActivityEvent.objects.filter(member=member(4), kind="reply").count() == 1
+
+
+def test_8_two_sources_with_the_same_user_ids_are_different_members(forum):
+    small_forum(forum)
+    services.source_sync(source_id=make_source(forum, slug="forum").pk)
+    services.source_sync(source_id=make_source(forum, slug="partners", name="Partner forum").pk)
+    assert member(2, "forum") != member(2, "partners")
+    assert CommunityMember.objects.filter(username="alice").count() == 2
+
+
+def test_8_the_stand_in_refuses_pages_past_the_directory_cap_like_discourse():
+    """The stand-in itself: page 11 of /directory_items.json is a 400, as PAGE_LIMIT = 10 says."""
+    import requests
+
+    state = FakeDiscourse(rate_limit=10**6)
+    state.api_users[ADMIN_KEY] = "forum_admin"
+    state.add_user(1, "forum_admin", created_at=NOW, admin=True)
+    server = fake.start(state)
+    try:
+        headers = {"Api-Key": ADMIN_KEY, "Api-Username": "forum_admin"}
+        ok = requests.get(
+            f"{state.url}/directory_items.json", {"period": "all", "page": 10}, headers=headers, timeout=5
+        )
+        refused = requests.get(
+            f"{state.url}/directory_items.json", {"period": "all", "page": 11}, headers=headers, timeout=5
+        )
+    finally:
+        fake.stop(state, server)
+    assert ok.status_code == 200 and isinstance(ok.json()["meta"]["load_more_directory_items"], str)
+    assert refused.status_code == 400 and json.loads(refused.content)["error_type"] == "invalid_parameters"
+
+
+def test_joined_times_keep_milliseconds_and_zone(forum):
+    small_forum(forum)
+    services.source_sync(source_id=make_source(forum).pk)
+    joined = ActivityEvent.objects.get(member=member(2), kind="joined")
+    assert joined.occurred_at.tzinfo is not None
+    assert abs(joined.occurred_at - forum.user(2).created_at) < timedelta(milliseconds=1)
+    assert timezone.is_aware(joined.occurred_at)

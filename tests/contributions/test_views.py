@@ -187,7 +187,12 @@ def test_catalogue_lists_this_and_next_year_once_published(client, ma, speaking)
 
 def test_verify_page_shows_name_year_validity_only(client, member, year_2026):
     certificate = Certificate.objects.create(
-        member=member, program_year=year_2026, year=2027, number="MA-2027-000001", valid_until=date(2028, 1, 1)
+        member=member,
+        program_year=year_2026,
+        year=2027,
+        number="MA-2027-000001",
+        valid_from=date(2027, 1, 1),
+        valid_until=date(2028, 1, 1),
     )
     response = client.get(f"/verify/{certificate.verification_code}/")
     html = response.content.decode()

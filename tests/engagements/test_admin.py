@@ -58,7 +58,7 @@ def test_schedule_action_asks_for_next_steps_then_schedules(admin_client):
 
 
 def test_complete_action_twice_credits_once(admin_client):
-    signup = SignUpFactory(opportunity__points=45)
+    signup = SignUpFactory(opportunity__points=45, opportunity__starts_at=timezone.now() - timedelta(hours=2))
     _action(admin_client, "signup", "complete", [signup.pk])
     _action(admin_client, "signup", "complete", [signup.pk])
     assert Contribution.objects.get(member=signup.member).awarded_points == 45

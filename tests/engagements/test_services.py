@@ -69,7 +69,7 @@ def test_one_live_signup_per_member_is_a_database_constraint(member):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"state": Opportunity.State.CANCELLED}, "cancelled"),
+        ({"state": Opportunity.State.CANCELLED, "cancellation_reason": "Venue lost."}, "cancelled"),
         ({"state": Opportunity.State.CLOSED}, "closed"),
         ({"signup_closes_at": timezone.now() - timedelta(hours=1)}, "Sign-ups closed on"),
         ({"signup_opens_at": timezone.now() + timedelta(days=1)}, "Sign-ups open on"),
@@ -167,7 +167,8 @@ def test_withdrawal_after_the_date_is_staff_only(member):
         with pytest.raises(services.EngagementError, match="contact the program team"):
             services.signup_withdraw(signup_id=signup.pk, member=member)
         staff = StaffFactory()
-        assert services.signup_withdraw_by_staff(signup_id=signup.pk, actor=staff).state == SignUp.State.WITHDRAWN
+        withdrawn = services.signup_withdraw_by_staff(signup_id=signup.pk, actor=staff, reason="Travel cancelled.")
+        assert withdrawn.state == SignUp.State.WITHDRAWN
 
 
 def test_raising_capacity_offers_the_new_slots():
@@ -197,8 +198,9 @@ def test_schedule_then_complete_credits_the_points_once(member):
     services.signup_schedule(signup_id=signup.pk, actor=staff, next_steps="Send us your abstract.", scheduled_for=when)
     signup.refresh_from_db()
     assert signup.state == SignUp.State.SCHEDULED
-    _, changed = services.signup_complete(signup_id=signup.pk, actor=staff)
-    _, changed_again = services.signup_complete(signup_id=signup.pk, actor=staff)
+    with time_machine.travel(when + timedelta(hours=1)):  # completing is possible from the engagement's date on
+        _, changed = services.signup_complete(signup_id=signup.pk, actor=staff)
+        _, changed_again = services.signup_complete(signup_id=signup.pk, actor=staff)
     assert changed and not changed_again
     contribution = Contribution.objects.get(member=member)
     assert contribution.source_key == f"signup:{signup.pk}"
@@ -243,6 +245,7 @@ def test_completion_marked_concurrently_from_two_tabs_credits_once():
     member = UserFactory()
     staff = StaffFactory()
     signup = _sign_up(opportunity, member)
+    Opportunity.objects.filter(pk=opportunity.pk).update(starts_at=timezone.now() - timedelta(hours=1))  # it took place
     barrier = threading.Barrier(2)
     results, errors = [], []
 

@@ -57,6 +57,7 @@ MATRIX = [
     # Staff review evidence, so they may open it; another member may not.
     ("contributions:evidence", "/contributions/{with_file}/evidence/", (302, 200, 404, 200, 200)),
     ("contributions:evidence", "/contributions/{contribution}/evidence/", (302, 404, 404, 404, 404)),  # no file
+    ("certificate_list", "/certificates/", MEMBER_PAGE),
     ("certificate_verify", "/verify/{code}/", PUBLIC),
     ("certificate_verify", "/verify/not-a-real-code/", (404, 404, 404, 404, 404)),
     # --- engagements ---------------------------------------------------------------------
@@ -81,6 +82,18 @@ MATRIX = [
     ("admin:contributions_programyear_report", "/admin/contributions/programyear/{program_year}/report/", STAFF_VIEW),
     ("admin:contributions_programyear_review", "/admin/contributions/programyear/{program_year}/review/", STAFF_VIEW),
     ("admin:contributions_contribution_decide", "/admin/contributions/contribution/{with_file}/decide/", STAFF_VIEW),
+    (
+        "admin:contributions_certificate_revoke",
+        "/admin/contributions/certificate/{certificate}/revoke/",
+        ADMIN_ONLY_403,
+    ),
+    (
+        "admin:contributions_certificate_reissue",
+        "/admin/contributions/certificate/{certificate}/reissue/",
+        ADMIN_ONLY_403,
+    ),
+    ("admin:contributions_certificate_changelist", "/admin/contributions/certificate/", STAFF_VIEW),
+    ("admin:contributions_certificate_export", "/admin/contributions/certificate/export/", STAFF_VIEW),
     ("admin:contributions_contribution_correct", "/admin/contributions/contribution/{with_file}/correct/", STAFF_VIEW),
     ("admin:community_levels_level_preview", "/admin/community_levels/level/preview/", ADMIN_ONLY_REDIRECT),
     ("admin:community_levels_activityevent_import", "/admin/community_levels/activityevent/import/", STAFF_VIEW),

@@ -95,7 +95,12 @@ def world_build() -> World:
         offer_expires_at=timezone.now() + timedelta(days=1),
     )
     certificate = Certificate.objects.create(
-        member=member, program_year=year, year=year.year + 1, number="MA-2027-0001", valid_until=year.deadline
+        member=member,
+        program_year=year,
+        year=year.year + 1,
+        number="MA-2027-000001",
+        valid_from=year.opens_on,
+        valid_until=year.deadline,
     )
     notification = NotificationFactory(user=member, title="Your contribution was approved")
 
@@ -141,6 +146,7 @@ def path_for(template: str, world) -> str:
         slug=world.opportunity.slug,
         spare="lunch-and-learn",
         code=world.certificate.verification_code,
+        certificate=world.certificate.pk,
         program_year=world.program_year.pk,
         saml=world.saml_slug,
         oidc=world.oidc_id,

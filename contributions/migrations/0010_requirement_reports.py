@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contributions', '0006_review_run'),
+        ('contributions', '0009_certificate_constraints'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
