@@ -9,6 +9,9 @@ from django.forms import PasswordInput
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
@@ -340,33 +343,6 @@ def reset_cursors(modeladmin, request, queryset):
     return render(request, "admin/community_levels/communitysource/reset_cursor.html", context)
 
 
-class SourceRunInline(admin.TabularInline):
-    model = SourceRun
-    extra = 0
-    max_num = 0
-    can_delete = False
-    ordering = ["-started_at", "-pk"]
-    fields = [
-        "started_at",
-        "finished_at",
-        "state",
-        "caught_up",
-        "requests",
-        "fetched",
-        "imported",
-        "skipped",
-        "bad",
-        "message",
-    ]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("source")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(CommunitySource)
 class CommunitySourceAdmin(SimpleHistoryAdmin):
     list_display = [
@@ -382,7 +358,6 @@ class CommunitySourceAdmin(SimpleHistoryAdmin):
         "watermark",
     ]
     actions = [sync_sources, reset_cursors]
-    inlines = [SourceRunInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -399,7 +374,46 @@ class CommunitySourceAdmin(SimpleHistoryAdmin):
         "last_run_errors",
         "last_error",
         "cursor",
+        "recent_runs",
     ]
+
+    @admin.display(description=gettext_lazy("Recent runs"))
+    def recent_runs(self, obj: CommunitySource) -> str:
+        """The last runs (a killed run shows as running until the next one marks it interrupted)."""
+        if obj.pk is None:
+            return "—"
+        runs = SourceRun.objects.filter(source=obj).order_by("-started_at", "-pk")[:10]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    localize(timezone.localtime(run.started_at)),
+                    run.get_state_display(),
+                    _("yes") if run.caught_up else _("no"),
+                    run.requests,
+                    run.fetched,
+                    run.imported,
+                    run.message or "—",
+                )
+                for run in runs
+            ),
+        )
+        link = reverse("admin:community_levels_sourcerun_changelist") + f"?source__id__exact={obj.pk}"
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+            '</thead><tbody>{}</tbody></table><p><a href="{}">{}</a></p>',
+            _("Started"),
+            _("State"),
+            _("Caught up"),
+            _("Requests"),
+            _("Events read"),
+            _("New events"),
+            _("Message"),
+            rows,
+            link,
+            _("All runs of this source"),
+        )
 
 
 @admin.register(SourceRun)

@@ -401,14 +401,14 @@ def program_year_review(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _(
-                        "Final review recorded: %(outcomes)s outcomes and %(certificates)s certificates; "
-                        "%(notifications)s members to notify."
-                    )
+                    _("Final review recorded: %(outcomes)s, %(certificates)s; %(notifications)s to notify.")
                     % {
-                        "outcomes": report.created_outcomes,
-                        "certificates": report.created_certificates,
-                        "notifications": report.run.notifications,
+                        "outcomes": ngettext("%(n)s outcome", "%(n)s outcomes", report.created_outcomes)
+                        % {"n": report.created_outcomes},
+                        "certificates": ngettext("%(n)s certificate", "%(n)s certificates", report.created_certificates)
+                        % {"n": report.created_certificates},
+                        "notifications": ngettext("%(n)s member", "%(n)s members", report.run.notifications)
+                        % {"n": report.run.notifications},
                     },
                 )
         return HttpResponseRedirect(reverse("admin:contributions_programyear_review", args=[program_year.pk]))
@@ -441,3 +441,90 @@ def _already_ran_message(run) -> str:
         "when": date_format(timezone.localtime(run.ran_at), "DATETIME_FORMAT"),
         "who": run.run_by.get_full_name() if run.run_by else _("nobody recorded"),
     }
+
+
+IMPORT_ACTIONS = {
+    "new": "New",
+    "update": "Update",
+    "skip": "Unchanged",
+    "invalid": "Error",
+    "error": "Error",
+}
+
+
+def import_preview_rows(result) -> list[dict]:
+    """Every row of an import's preview: its line in the file, what will happen to it, and why not."""
+    rows = []
+    for number, row_result in enumerate(result.rows, 1):
+        values = row_result.row_values or {}
+        errors: list[str] = []
+        if row_result.validation_error is not None:
+            errors = list(row_result.validation_error.messages)
+        errors += [str(error.error) for error in row_result.errors]
+        rows.append(
+            {
+                "line": values.get("_line", number + 1),
+                "action": IMPORT_ACTIONS.get(row_result.import_type, row_result.import_type),
+                "values": {key: value for key, value in values.items() if not str(key).startswith("_")},
+                "errors": errors,
+            }
+        )
+    return sorted(rows, key=lambda row: row["line"])
+
+
+class MarkMetForm(forms.Form):
+    met_on = forms.DateField(label=gettext_lazy("Met on"), help_text=gettext_lazy("YYYY-MM-DD; not in the future."))
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=300)
+    override_reason = forms.CharField(
+        label=gettext_lazy("Override reason"),
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy("Only for a date after a requirement's due date (a program admin's decision)."),
+    )
+
+    def __init__(self, *args, may_override: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_override:
+            del self.fields["override_reason"]
+
+
+def requirement_statuses_mark_met(model_admin, request: HttpRequest, queryset) -> HttpResponse | None:
+    """The "Mark met…" action: one date for the selected members; rows the date rule refuses are named."""
+    may_override = services.may_override_requirement_date(request.user)
+    form = MarkMetForm(request.POST if "apply" in request.POST else None, may_override=may_override)
+    if "apply" in request.POST and form.is_valid():
+        result = services.requirement_statuses_mark_met(
+            status_ids=list(queryset.values_list("pk", flat=True)),
+            met_on=form.cleaned_data["met_on"],
+            note=form.cleaned_data["note"],
+            by=request.user,
+            override_reason=form.cleaned_data.get("override_reason", ""),
+        )
+        done = len(result.done)
+        model_admin.message_user(
+            request,
+            ngettext(
+                "%(n)s member marked as having met the requirement.",
+                "%(n)s members marked as having met their requirement.",
+                done,
+            )
+            % {"n": done},
+            messages.SUCCESS,
+        )
+        for status, why in result.skipped:
+            model_admin.message_user(
+                request,
+                _("Skipped %(email)s — %(requirement)s: %(why)s")
+                % {"email": status.member.email, "requirement": status.requirement.name, "why": why},
+                messages.WARNING,
+            )
+        return None
+    context = {
+        **_admin_context(request, _("Mark met")),
+        "form": form,
+        "statuses": queryset.select_related("member", "requirement"),
+        "action": request.POST.get("action"),
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "opts": queryset.model._meta,
+    }
+    return TemplateResponse(request, "contributions/admin/mark_met.html", context)

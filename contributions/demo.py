@@ -8,6 +8,7 @@ years are idempotent themselves.
 from datetime import date, timedelta
 
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import MACertification, User
@@ -231,7 +232,10 @@ CONTRIBUTIONS = {
     ("cara.met@example.com", 2026): [
         ("speaking", 2, 3, "v"),
         ("cp-workshop", 3, 5, "v"),
-        ("mentoring", 10, 9, "v"),  # 200 points: the type's annual cap (awards above it need an admin)
+        # Two mentoring claims (160 + 120 points) over the type's 200-point cap: the 80 over show as
+        # "over cap". One claim above the cap would need a program admin's override.
+        ("mentoring", 8, 8, "v"),
+        ("mentoring", 6, 9, "v"),
         ("exam-review", 2, 10, "s"),
     ],
     ("dan.optout@example.com", 2026): [("blog-post", 1, 2, "v")],
@@ -346,7 +350,9 @@ def _year(year: int, target: int, method: str, requirements: list, admin: User |
             activity_type.full_clean()
             activity_type.save()
         for kind, name, due in requirements:
-            requirement = TechnicalRequirement(program_year=program_year, kind=kind, name=name, due_on=due)
+            requirement = TechnicalRequirement(
+                program_year=program_year, kind=kind, code=slugify(name)[:64], name=name, due_on=due
+            )
             requirement.full_clean()
             requirement.save()
     if not program_year.is_published and program_year.opens_on <= timezone.localdate() + timedelta(days=366):

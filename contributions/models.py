@@ -252,6 +252,12 @@ class TechnicalRequirement(models.Model):
 
     program_year = models.ForeignKey(ProgramYear, on_delete=models.CASCADE, related_name="requirements")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    code = models.SlugField(
+        _("code"),
+        max_length=64,
+        blank=True,
+        help_text=_("A short name for imports and exports, e.g. csa-2027; unique within the year."),
+    )
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     due_on = models.DateField(_("due on"))
@@ -262,6 +268,12 @@ class TechnicalRequirement(models.Model):
         verbose_name = _("technical requirement")
         constraints = [
             models.UniqueConstraint(fields=["program_year", "name"], name="requirement_name_unique_per_year"),
+            models.UniqueConstraint(
+                fields=["program_year", "code"],
+                condition=~Q(code=""),
+                name="requirement_code_unique_per_year",
+                violation_error_message=_("This program year already has a requirement with this code."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -291,6 +303,9 @@ class RequirementStatus(models.Model):
         ordering = ["requirement", "member"]
         verbose_name = _("member's technical requirement")
         verbose_name_plural = _("members' technical requirements")
+        permissions = [
+            ("override_requirement_date", _("Record a completion after the requirement's due date (with a reason)")),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["requirement", "member"], name="requirementstatus_once_per_member"),
         ]

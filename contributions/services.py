@@ -3,6 +3,7 @@
 Other apps (engagements, community_levels) credit points only through these functions.
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -10,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -420,6 +421,37 @@ def _award_check(*, contribution: Contribution, points: int, staff: User, overri
     return override_reason
 
 
+# How long a staff write waits for a row another request holds before answering "busy".
+LOCK_TIMEOUT = "5s"
+
+
+def _staff_write(busy_message: str):
+    """Run a locking service in its own transaction with a short lock_timeout: a row held by
+    someone else makes it answer `busy_message` instead of piling requests up behind the lock."""
+
+    def decorate(service):
+        @functools.wraps(service)
+        def locked(*args, **kwargs):
+            try:
+                with transaction.atomic():
+                    if connection.vendor == "postgresql":
+                        with connection.cursor() as cursor:
+                            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
+                    return service(*args, **kwargs)
+            except OperationalError as error:
+                if getattr(error.__cause__, "pgcode", None) == "55P03":  # lock_not_available
+                    raise ContributionError(str(busy_message)) from error
+                raise
+
+        return locked
+
+    return decorate
+
+
+BUSY_CONTRIBUTION = gettext_lazy("Someone else is deciding on this contribution right now; try again in a moment.")
+BUSY_REQUIREMENT = gettext_lazy("Someone else is changing this requirement status right now; try again in a moment.")
+
+
 def _lock_for_staff(contribution_id: int) -> Contribution:
     contribution = (
         Contribution.objects.select_for_update(no_key=True, of=("self",))
@@ -456,7 +488,7 @@ BULK_STATES = {
 DECIDED_STATES = (Contribution.State.VERIFIED, Contribution.State.REJECTED)
 
 
-@transaction.atomic
+@_staff_write(BUSY_CONTRIBUTION)
 def contribution_decide(
     *,
     contribution_id: int,
@@ -530,7 +562,7 @@ def _state_refusal(contribution: Contribution, *, decision: str) -> str:
     }
 
 
-@transaction.atomic
+@_staff_write(BUSY_CONTRIBUTION)
 def contribution_correct(
     *,
     contribution_id: int,
@@ -577,7 +609,7 @@ def contribution_correct(
     return contribution
 
 
-@transaction.atomic
+@_staff_write(BUSY_CONTRIBUTION)
 def contribution_reopen(*, contribution_id: int, staff: User, reason: str) -> Contribution:
     """Put a decided item back in the queue (pending, no points) to be decided again."""
     contribution = _lock_for_staff(contribution_id)
@@ -867,20 +899,121 @@ def _requirement_sync(contribution: Contribution, *, actor: User) -> None:
     status.save()
 
 
-@transaction.atomic
+def may_override_requirement_date(user: User | None) -> bool:
+    return user is not None and user.has_perm("contributions.override_requirement_date")
+
+
+def requirement_date_refusal(
+    *,
+    requirement: TechnicalRequirement,
+    met_on: date | None,
+    by: User | None,
+    override_reason: str = "",
+    today: date | None = None,
+) -> str | None:
+    """Why a completion date cannot be recorded (None: it can). The one rule for the admin form,
+    the import, the bulk action and the service.
+
+    A completion cannot be in the future; after the due date it needs a program admin's reason.
+    """
+    if met_on is None:
+        return None
+    today = today or timezone.localdate()
+    if met_on > today:
+        return _("The completion date %(date)s is in the future.") % {"date": date_format(met_on)}
+    if met_on <= requirement.due_on:
+        return None
+    late = {"date": date_format(met_on), "due": date_format(requirement.due_on), "name": requirement.name}
+    if not override_reason.strip():
+        return (
+            _(
+                "%(date)s is after the due date of “%(name)s” (%(due)s): a program admin may record it "
+                "with an override reason."
+            )
+            % late
+        )
+    if not may_override_requirement_date(by):
+        return _("%(date)s is after the due date of “%(name)s” (%(due)s). Only a program admin can override it.") % late
+    return None
+
+
+@_staff_write(BUSY_REQUIREMENT)
 def requirement_status_set(
-    *, requirement: TechnicalRequirement, member: User, met_on: date | None, note: str = "", by: User | None = None
+    *,
+    requirement: TechnicalRequirement,
+    member: User,
+    met_on: date | None,
+    note: str = "",
+    by: User | None = None,
+    override_reason: str = "",
+    today: date | None = None,
 ) -> RequirementStatus:
-    """Record whether a member met a technical requirement (and when)."""
-    status = RequirementStatus.objects.filter(requirement=requirement, member=member).first() or RequirementStatus(
-        requirement=requirement, member=member
+    """Record whether a member met a technical requirement (and when), under the status row's lock.
+
+    The date is checked by `requirement_date_refusal`; an override's reason goes into the history.
+    """
+    refusal = requirement_date_refusal(
+        requirement=requirement, met_on=met_on, by=by, override_reason=override_reason, today=today
     )
-    status.met_on = met_on
-    status.note = note
-    status._history_user = by
-    status.full_clean(validate_unique=False, validate_constraints=False)
+    if refusal:
+        raise ContributionError(refusal)
+    locked = RequirementStatus.objects.select_for_update(no_key=True).filter(requirement=requirement, member=member)
+    status = locked.first()
+    created = status is None
+    if created:
+        status = RequirementStatus(requirement=requirement, member=member)
+    _requirement_status_fill(status, met_on=met_on, note=note, by=by, override_reason=override_reason)
+    if created:
+        try:
+            with transaction.atomic():
+                status.save()
+            return status
+        except IntegrityError:  # created meanwhile by another request: update that one
+            status = locked.get()
+            _requirement_status_fill(status, met_on=met_on, note=note, by=by, override_reason=override_reason)
     status.save()
     return status
+
+
+def _requirement_status_fill(
+    status: RequirementStatus, *, met_on: date | None, note: str, by: User | None, override_reason: str
+) -> None:
+    status.met_on = met_on
+    status.note = note[:300]
+    status._history_user = by
+    if override_reason.strip() and met_on is not None and met_on > status.requirement.due_on:
+        status._change_reason = f"override: {override_reason.strip()}"[:100]
+    status.full_clean(validate_unique=False, validate_constraints=False)
+
+
+@dataclass
+class StatusBulkResult:
+    done: list[RequirementStatus] = field(default_factory=list)
+    skipped: list[tuple[RequirementStatus, str]] = field(default_factory=list)  # (status, why)
+
+
+def requirement_statuses_mark_met(
+    *, status_ids: list[int], met_on: date, note: str, by: User, override_reason: str = ""
+) -> StatusBulkResult:
+    """Mark the selected members as having met their requirement on `met_on`; each row that the date
+    rule refuses is skipped and named with the reason."""
+    result = StatusBulkResult()
+    statuses = RequirementStatus.objects.filter(pk__in=status_ids).select_related("requirement", "member")
+    for status in statuses.order_by("member__email", "requirement__name"):
+        try:
+            saved = requirement_status_set(
+                requirement=status.requirement,
+                member=status.member,
+                met_on=met_on,
+                note=note or status.note,
+                by=by,
+                override_reason=override_reason,
+            )
+        except ContributionError as error:
+            result.skipped.append((status, str(error)))
+        else:
+            result.done.append(saved)
+    return result
 
 
 def _opt_out_window_check(*, program_year: ProgramYear, today: date) -> None:

@@ -126,7 +126,7 @@ class OpportunityAdmin(SimpleHistoryAdmin):
     def credited_as(self, obj: Opportunity) -> str:
         if obj.pk is None:
             return _("Shown once saved: the type of the catalogue of the engagement's year.")
-        return selectors.opportunity_credit_note(opportunity=obj)
+        return selectors.opportunity_credit_note(opportunity=obj)[0]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -148,15 +148,32 @@ class OpportunityAdmin(SimpleHistoryAdmin):
             request._opportunity_refusal = refusal
             return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and services.opportunity_deletion_refusal(opportunity=obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, from a draft's own page
+        return actions
+
+    def delete_model(self, request, obj) -> None:
+        services.opportunity_delete(opportunity_id=obj.pk, actor=request.user)
+
     def save_model(self, request, obj, form, change) -> None:
         """Writes go through the services: only the changed fields, under the opportunity's row lock."""
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
         if not change:
             obj.pk = services.opportunity_create(actor=request.user, fields=form.cleaned_data).pk
             obj.refresh_from_db()
-            return
-        updated, offered = services.opportunity_update(opportunity_id=obj.pk, actor=request.user, changes=changes)
-        obj.state, obj.cancellation_reason = updated.state, updated.cancellation_reason
+            offered = []
+        else:
+            updated, offered = services.opportunity_update(opportunity_id=obj.pk, actor=request.user, changes=changes)
+            obj.state, obj.cancellation_reason = updated.state, updated.cancellation_reason
+        note, elsewhere = selectors.opportunity_credit_note(opportunity=obj)
+        if elsewhere:
+            self.message_user(request, note, messages.WARNING)
         if offered:
             self.message_user(
                 request,

@@ -175,16 +175,17 @@ def _type_label(activity_type: ActivityType) -> str:
     }
 
 
-def opportunity_credit_note(*, opportunity: Opportunity) -> str:
-    """What completing the opportunity credits, judged by its start (today when ongoing), for staff."""
+def opportunity_credit_note(*, opportunity: Opportunity) -> tuple[str, bool]:
+    """What completing the opportunity credits, judged by its start (today when ongoing), for staff.
+
+    Returns (the sentence, whether it is another year's type than the one chosen).
+    """
     day = timezone.localdate(opportunity.starts_at) if opportunity.starts_at else timezone.localdate()
     credited = credited_activity_type(opportunity=opportunity, on=day)
     if credited.pk == opportunity.activity_type_id:
-        return _("Completing it credits %(type)s.") % {"type": _type_label(credited)}
-    return _("Completing it credits %(type)s, the catalogue of the engagement's year, not %(chosen)s chosen above.") % {
-        "type": _type_label(credited),
-        "chosen": _type_label(opportunity.activity_type),
-    }
+        return _("Completing it credits %(type)s.") % {"type": _type_label(credited)}, False
+    note = _("Completing it credits %(type)s, the catalogue of the engagement's year, not %(chosen)s chosen above.")
+    return note % {"type": _type_label(credited), "chosen": _type_label(opportunity.activity_type)}, True
 
 
 def signup_credit_note(*, signup_id: int) -> str | None:

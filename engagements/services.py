@@ -119,47 +119,52 @@ def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
     Returns (sign-up, created); a member who already has a live sign-up gets it back unchanged.
     Raises EngagementError when the window is closed, the opportunity is cancelled, or it is
     full and keeps no waitlist.
+
+    The opportunity's row lock guards its capacity, so it is held for the least work: the checks
+    that need no lock run before it (and the refusal again on the locked row, in Python), the
+    notification after commit. Under the lock: count the held slots, insert the sign-up and its
+    history row.
     """
-    opportunity = _lock_opportunity(opportunity_id)
     now = timezone.now()
-    refusal = signup_refusal(opportunity=opportunity, now=now)
+    refusal = signup_refusal(opportunity=Opportunity.objects.get(pk=opportunity_id), now=now)
     if refusal:
         raise EngagementError(refusal)
-    existing = SignUp.objects.filter(opportunity=opportunity, member=member, state__in=SignUp.LIVE_STATES).first()
+    existing = SignUp.objects.filter(opportunity_id=opportunity_id, member=member, state__in=SignUp.LIVE_STATES).first()
     if existing is not None:
         return existing, False
-    if opportunity.capacity is None or _slots_held(opportunity) < opportunity.capacity:
-        signup = SignUp(opportunity=opportunity, member=member, state=SignUp.State.CONFIRMED, confirmed_at=now)
-    elif opportunity.waitlist_enabled:
-        signup = SignUp(opportunity=opportunity, member=member, state=SignUp.State.WAITLISTED)
-    else:
-        raise EngagementError(_("All slots are taken and this opportunity keeps no waitlist."))
+    signup = SignUp(member=member, state=SignUp.State.CONFIRMED, confirmed_at=now)
     signup.full_clean(exclude=["opportunity", "member"], validate_constraints=False)
     signup._history_user = member
     try:
         with transaction.atomic():
+            opportunity = _lock_opportunity(opportunity_id)
+            refusal = signup_refusal(opportunity=opportunity, now=now)
+            if refusal:
+                raise EngagementError(refusal)
+            if opportunity.capacity is not None and _slots_held(opportunity) >= opportunity.capacity:
+                if not opportunity.waitlist_enabled:
+                    raise EngagementError(_("All slots are taken and this opportunity keeps no waitlist."))
+                signup.state, signup.confirmed_at = SignUp.State.WAITLISTED, None
+            signup.opportunity = opportunity
             signup.save()
     except IntegrityError:
-        # Only the one-live-sign-up constraint can fire here (a double submit of the same member
-        # is serialised by the lock, so this is a belt-and-braces path).
-        existing = SignUp.objects.filter(opportunity=opportunity, member=member, state__in=SignUp.LIVE_STATES).first()
+        # Only the one-live-sign-up constraint can fire here: the same member's double submit,
+        # both past the check above; the second finds the first's sign-up.
+        existing = SignUp.objects.filter(
+            opportunity_id=opportunity_id, member=member, state__in=SignUp.LIVE_STATES
+        ).first()
         if existing is None:
             raise
         return existing, False
     if signup.state == SignUp.State.CONFIRMED:
-        _notify(
-            signup,
-            "confirmed",
-            _("You have a slot: %(title)s") % {"title": opportunity.title},
-            _("The program team will follow up with the next steps."),
-        )
+        title = _("You have a slot: %(title)s") % {"title": opportunity.title}
+        body = _("The program team will follow up with the next steps.")
+        event = "confirmed"
     else:
-        _notify(
-            signup,
-            "waitlisted",
-            _("You are on the waitlist: %(title)s") % {"title": opportunity.title},
-            _("All slots are taken. If one frees up, we offer it to the next in line and tell you."),
-        )
+        title = _("You are on the waitlist: %(title)s") % {"title": opportunity.title}
+        body = _("All slots are taken. If one frees up, we offer it to the next in line and tell you.")
+        event = "waitlisted"
+    transaction.on_commit(lambda: _notify(signup, event, title, body), robust=True)
     return signup, True
 
 
@@ -511,6 +516,24 @@ def _editable_changes(changes: Mapping[str, object]) -> dict[str, object]:
     if unknown:
         raise ValueError(f"Not editable here: {sorted(unknown)}")
     return dict(changes)
+
+
+def opportunity_deletion_refusal(*, opportunity: Opportunity) -> str | None:
+    """Why this opportunity cannot be deleted: only a draft nobody signed up for may go."""
+    if opportunity.state != Opportunity.State.DRAFT or SignUp.objects.filter(opportunity=opportunity).exists():
+        return _("Members have seen or signed up for this opportunity; cancel it instead, with a reason.")
+    return None
+
+
+@transaction.atomic
+def opportunity_delete(*, opportunity_id: int, actor: User | None) -> None:
+    """Delete a draft nobody signed up for (a mistake); its history keeps the deletion and who."""
+    opportunity = _lock_opportunity(opportunity_id)
+    refusal = opportunity_deletion_refusal(opportunity=opportunity)
+    if refusal:
+        raise EngagementError(refusal)
+    opportunity._history_user = actor
+    opportunity.delete()
 
 
 def opportunity_create(*, actor: User | None, fields: Mapping[str, object]) -> Opportunity:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from joserfc.jwk import ECKey
 
 from accounts.roles import PROGRAM_ADMIN, VERIFIER
 from tests.factories import StaffFactory, UserFactory
@@ -105,6 +106,8 @@ PRODUCTION_ENV = {
     "EMAIL_URL": "smtp://mail.example.com:587",
     "DEFAULT_FROM_EMAIL": "MA Home <mahome@example.com>",
     "MAHOME_MEDIA_ROOT": "/srv/mahome/media",
+    # A throwaway credential signing key (production requires one; docs/credentials.md).
+    "MAHOME_CREDENTIAL_SIGNING_KEY": ECKey.generate_key("P-256", private=True).as_pem(private=True).decode(),
 }
 
 

@@ -133,6 +133,7 @@ class TechnicalRequirementFactory(factory.django.DjangoModelFactory):
 
     program_year = factory.SubFactory(ProgramYearFactory)
     kind = "credential"
+    code = factory.Sequence(lambda n: f"requirement-{n}")
     name = factory.Sequence(lambda n: f"Certified Solution Architect {n}")
     due_on = factory.LazyAttribute(lambda o: date(o.program_year.year, 12, 31))
 

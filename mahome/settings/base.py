@@ -198,6 +198,16 @@ SOCIALACCOUNT_PROVIDERS: dict = {}
 ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm"}
 # Where a person without an account (or with a refused SSO login) is told to write.
 MAHOME_SUPPORT_EMAIL = env("MAHOME_SUPPORT_EMAIL", default="ma-program@mahome.example")
+# The issuer named on every certificate and credential (the program and its public address).
+MAHOME_ISSUER_NAME = env("MAHOME_ISSUER_NAME", default="Master Anaplanner Program")
+MAHOME_ISSUER_URL = env("MAHOME_ISSUER_URL", default=SITE_URL)
+# GET /verify/<code>.json per client address (allauth's rate-limit syntax: amount/period/per).
+MAHOME_VERIFY_JSON_RATE = env("MAHOME_VERIFY_JSON_RATE", default="60/m/ip")
+# The key that signs Open Badges credentials (PEM, ES256/P-256) and the public JWKs of earlier keys
+# (a JSON list) that stay published after a rotation. Empty locally: contributions.issuer_keys then
+# generates one under var/credential-keys/. Production requires it (settings/production.py).
+MAHOME_CREDENTIAL_SIGNING_KEY = env("MAHOME_CREDENTIAL_SIGNING_KEY", default="")
+MAHOME_CREDENTIAL_RETIRED_KEYS = env("MAHOME_CREDENTIAL_RETIRED_KEYS", default="[]")
 # The most points one contribution may earn, whoever decides it and whatever override they give.
 MAHOME_MAX_POINTS_PER_CONTRIBUTION = env.int("MAHOME_MAX_POINTS_PER_CONTRIBUTION", default=500)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

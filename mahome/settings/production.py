@@ -5,6 +5,9 @@ from .base import env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
+# The credential signing key has no default here: a production deployment without one must not
+# start and sign with a throwaway key (docs/credentials.md, "Keys and rotation").
+MAHOME_CREDENTIAL_SIGNING_KEY = env("MAHOME_CREDENTIAL_SIGNING_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import RequestFactory
 
+from tests.conftest import PRODUCTION_ENV
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +168,7 @@ def _production_setting(name: str, **environment: str) -> str:
         "EMAIL_URL": "smtp://127.0.0.1:25",
         "DEFAULT_FROM_EMAIL": "MA Home <mahome@example.com>",
         "MAHOME_MEDIA_ROOT": "/tmp/media",
+        "MAHOME_CREDENTIAL_SIGNING_KEY": PRODUCTION_ENV["MAHOME_CREDENTIAL_SIGNING_KEY"],
         **environment,
     }
     code = f"from django.conf import settings; print(repr(settings.{name}))"

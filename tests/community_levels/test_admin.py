@@ -164,3 +164,37 @@ def test_seed_demo_populates_every_level_and_links_the_demo_mas(monkeypatch):
     again = StringIO()
     demo.seed(stdout=again)
     assert "already there" in again.getvalue()
+
+
+def _runs(count: int, source) -> None:
+    from django.utils import timezone
+
+    from community_levels.models import SourceRun
+
+    SourceRun.objects.bulk_create(
+        SourceRun(source=source, started_at=timezone.now(), state=SourceRun.State.SUCCEEDED, imported=n)
+        for n in range(count)
+    )
+
+
+def test_source_runs_pages_cost_the_same_queries_for_3_or_30_runs(admin_client, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import CommunitySourceFactory
+
+    source = CommunitySourceFactory()
+    pages = ("/admin/community_levels/sourcerun/", f"/admin/community_levels/communitysource/{source.pk}/change/")
+    for url in pages:
+        admin_client.get(url)  # the session and the content types are read once
+    counts = {}
+    for runs, added in ((3, 3), (30, 27)):
+        _runs(added, source)
+        for url in pages:
+            with CaptureQueriesContext(connection) as queries:
+                assert admin_client.get(url).status_code == 200, url
+            counts[(runs, url)] = len(queries)
+    for url in pages:
+        assert counts[(3, url)] == counts[(30, url)], counts
+    with django_assert_max_num_queries(25):
+        admin_client.get(pages[1])

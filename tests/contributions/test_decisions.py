@@ -277,3 +277,40 @@ def test_the_member_sees_the_correction_in_the_history(client, talk, verifier):
     client.force_login(talk.member)
     html = client.get(f"/contributions/{talk.pk}/").content.decode()
     assert "Half a class" in html and "30 awarded" in html
+
+
+# --- Locks that cannot pile up ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_correction_waiting_on_a_held_lock_answers_busy_instead_of_piling_up(ma, year_2026, verifier, monkeypatch):
+    import threading
+
+    from django.db import transaction
+
+    teaching = ActivityTypeFactory(program_year=year_2026, code="teach", name="Teach a class", points=60)
+    item = ContributionFactory(member=ma, activity_type=teaching, title="Level 1 class")
+    services.contribution_decide(contribution_id=item.pk, verifier=verifier, decision="verify")
+    monkeypatch.setattr(services, "LOCK_TIMEOUT", "300ms")
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_row() -> None:
+        with transaction.atomic():
+            Contribution.objects.select_for_update().get(pk=item.pk)
+            held.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert held.wait(10)
+        with pytest.raises(services.ContributionError, match="Someone else is deciding"):
+            services.contribution_correct(
+                contribution_id=item.pk, staff=verifier, state="verified", awarded_points=30, reason="Half"
+            )
+    finally:
+        release.set()
+        holder.join()
+    item.refresh_from_db()
+    assert item.awarded_points == 60

@@ -170,3 +170,16 @@ def test_a_capacity_change_waiting_too_long_for_the_lock_says_busy_instead_of_pi
         holder.join(timeout=30)
     opportunity.refresh_from_db()
     assert opportunity.capacity == 10
+
+
+@pytest.mark.django_db
+def test_only_a_draft_nobody_signed_up_for_can_be_deleted_and_the_history_says_who(admin_client, program_admin):
+    published = OpportunityFactory()
+    draft = OpportunityFactory(state=Opportunity.State.DRAFT)
+    assert admin_client.get(f"/admin/engagements/opportunity/{published.pk}/delete/").status_code == 403
+    with pytest.raises(services.EngagementError, match="cancel it instead"):
+        services.opportunity_delete(opportunity_id=published.pk, actor=program_admin)
+    response = admin_client.post(f"/admin/engagements/opportunity/{draft.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Opportunity.objects.filter(pk=draft.pk).exists()
+    assert Opportunity.history.filter(id=draft.pk, history_type="-").get().history_user == program_admin

@@ -21,9 +21,10 @@ def _sign_up(opportunity, member):
     return signup
 
 
-def test_signup_when_slots_are_free_is_confirmed_and_notified(member):
+def test_signup_when_slots_are_free_is_confirmed_and_notified(member, django_capture_on_commit_callbacks):
     opportunity = OpportunityFactory(capacity=2)
-    signup = _sign_up(opportunity, member)
+    with django_capture_on_commit_callbacks(execute=True):  # the notification is written after commit
+        signup = _sign_up(opportunity, member)
     assert signup.state == SignUp.State.CONFIRMED
     assert Notification.objects.get(user=member).kind == "engagement.confirmed"
 
@@ -267,3 +268,16 @@ def test_completion_marked_concurrently_from_two_tabs_credits_once():
     assert sorted(results) == [False, True]
     assert Contribution.objects.filter(source_key=f"signup:{signup.pk}").count() == 1
     assert SignUp.history.filter(id=signup.pk, state=SignUp.State.COMPLETED).count() == 1
+
+
+def test_signup_holds_the_opportunity_lock_only_to_count_and_insert(member, django_capture_on_commit_callbacks):
+    """Everything that does not need the lock (checks, the notification) happens before it or after commit."""
+    opportunity = OpportunityFactory(capacity=2)
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+        _sign_up(opportunity, member)
+    statements = [q["sql"] for q in queries.captured_queries]
+    lock = next(i for i, sql in enumerate(statements) if "FOR NO KEY UPDATE" in sql)
+    held = [sql for sql in statements[lock + 1 :] if not sql.startswith("RELEASE SAVEPOINT")]
+    assert len(held) == 3, held  # count the held slots, insert the sign-up, its history row
+    assert not any("accounts_notification" in sql for sql in held)
+    assert Notification.objects.get(user=member).kind == "engagement.confirmed"

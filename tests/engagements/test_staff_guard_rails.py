@@ -199,3 +199,16 @@ def test_completing_after_the_date_credits_once(verifier):
     services.signup_complete(signup_id=signup.pk, actor=verifier)
     services.signup_complete(signup_id=signup.pk, actor=verifier)
     assert Contribution.objects.filter(member=signup.member).count() == 1
+
+
+def test_saving_an_opportunity_whose_type_is_of_another_year_warns_staff(admin_client):
+    from tests.admin_forms import admin_form_data
+
+    planned_type = EngagementActivityTypeFactory(program_year__year=2022, code="keynote", name="Keynote")
+    EngagementActivityTypeFactory(program_year__year=2026, code="keynote", name="Keynote")
+    opportunity = OpportunityFactory(activity_type=planned_type, starts_at=timezone.make_aware(datetime(2026, 3, 10)))
+    url = f"/admin/engagements/opportunity/{opportunity.pk}/change/"
+    response = admin_client.post(url, admin_form_data(admin_client, url, summary="Updated."), follow=True)
+    text = response.content.decode()
+    assert "Completing it credits “Keynote” of the 2026 catalogue" in text
+    assert [m.level_tag for m in response.context["messages"] if "2026 catalogue" in str(m)] == ["warning"]

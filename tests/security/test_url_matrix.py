@@ -58,6 +58,14 @@ MATRIX = [
     ("contributions:evidence", "/contributions/{with_file}/evidence/", (302, 200, 404, 200, 200)),
     ("contributions:evidence", "/contributions/{contribution}/evidence/", (302, 404, 404, 404, 404)),  # no file
     ("certificate_list", "/certificates/", MEMBER_PAGE),
+    ("certificate_visibility", "/certificates/{certificate}/visibility/", POST_ONLY),
+    ("certificate_verify_json", "/verify/{code}.json", PUBLIC),
+    ("certificate_credential", "/verify/{code}/credential", PUBLIC),
+    ("certificate_badge", "/verify/{code}/badge.png", PUBLIC),
+    ("credential_status_list", "/credentials/status/1", PUBLIC),
+    ("credential_achievement", "/credentials/achievements/certified-master-anaplanner", PUBLIC),
+    ("jwks", "/.well-known/jwks.json", PUBLIC),
+    ("certificate_verify_json", "/verify/not-a-real-code.json", (404, 404, 404, 404, 404)),
     ("certificate_verify", "/verify/{code}/", PUBLIC),
     ("certificate_verify", "/verify/not-a-real-code/", (404, 404, 404, 404, 404)),
     # --- engagements ---------------------------------------------------------------------
@@ -94,6 +102,11 @@ MATRIX = [
     ),
     ("admin:contributions_certificate_changelist", "/admin/contributions/certificate/", STAFF_VIEW),
     ("admin:contributions_certificate_export", "/admin/contributions/certificate/export/", STAFF_VIEW),
+    (
+        "admin:contributions_requirementstatus_import",
+        "/admin/contributions/requirementstatus/import/",
+        ADMIN_ONLY_403,
+    ),
     ("admin:contributions_contribution_correct", "/admin/contributions/contribution/{with_file}/correct/", STAFF_VIEW),
     ("admin:community_levels_level_preview", "/admin/community_levels/level/preview/", ADMIN_ONLY_REDIRECT),
     ("admin:community_levels_activityevent_import", "/admin/community_levels/activityevent/import/", STAFF_VIEW),

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contributions', '0009_certificate_constraints'),
+        ('contributions', '0010_requirement_code'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
