@@ -12,6 +12,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from accounts.models import MACertification
@@ -52,6 +53,8 @@ class CertificateFacts:
     badge_url: str
     credential_url: str
     baked_badge_url: str
+    pdf_url: str
+    linkedin_url: str
 
     def as_json(self) -> dict:
         """The same facts for scripts (GET /verify/<code>.json); nothing the page does not show."""
@@ -72,7 +75,12 @@ class CertificateFacts:
             "status": self.status,
             "status_text": self.status_text,
             "checked_at": _iso(self.checked_at),
-            "links": {"page": self.page_url, "badge": self.badge_url, "credential": self.credential_url},
+            "links": {
+                "page": self.page_url,
+                "badge": self.badge_url,
+                "credential": self.credential_url,
+                "pdf": self.pdf_url,
+            },
         }
         if self.is_public:
             data["holder"] = self.holder
@@ -144,6 +152,33 @@ def basis_text(*, certificate: Certificate, qualified_on: date | None) -> str:
     return text
 
 
+LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
+
+
+def linkedin_add_url(*, certificate: Certificate, page_url: str) -> str:
+    """LinkedIn's "Add to profile" link for a certification (addtoprofile.linkedin.com, the filled
+    form): name, the program as organization (its LinkedIn id when configured), issue and expiry
+    month and year, the public page as credential URL and the certificate number as credential ID.
+
+    The issue month is the period's first day (when the holder was certified for it): a certificate
+    recorded later for a past period must not show an issue date after its expiry.
+    """
+    params = {"startTask": "CERTIFICATION_NAME", "name": CREDENTIAL_NAME}
+    if settings.MAHOME_LINKEDIN_ORGANIZATION_ID:
+        params["organizationId"] = settings.MAHOME_LINKEDIN_ORGANIZATION_ID
+    else:
+        params["organizationName"] = issuer_name()
+    params |= {
+        "issueYear": str(certificate.valid_from.year),
+        "issueMonth": str(certificate.valid_from.month),
+        "expirationYear": str(certificate.valid_until.year),
+        "expirationMonth": str(certificate.valid_until.month),
+        "certUrl": page_url,
+        "certId": certificate.number,
+    }
+    return f"{LINKEDIN_ADD_TO_PROFILE}?{urlencode(params)}"
+
+
 def certificate_for_code(*, code: str) -> Certificate | None:
     """The certificate with its holder and the reviewed year's requirements, in two queries.
 
@@ -200,4 +235,10 @@ def facts_for(*, certificate: Certificate, now: datetime | None = None) -> Certi
         badge_url=badge_url(),
         credential_url=absolute(reverse("certificate_credential", args=[code])),
         baked_badge_url=absolute(reverse("certificate_badge", args=[code])),
+        pdf_url=absolute(reverse("certificate_pdf", args=[code])),
+        linkedin_url=linkedin_add_url(
+            certificate=certificate, page_url=absolute(reverse("certificate_verify", args=[code]))
+        )
+        if status == Certificate.Status.VALID
+        else "",
     )

@@ -4,10 +4,12 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.roles import staff_mfa_ready, staff_mfa_required_response
 from contributions import credentials, rules, selectors, services
 from contributions.evidence import download_name, kind_of_stored
 from contributions.forms import ContributionForm, OptOutForm, RequirementReportForm, id_from_input
@@ -161,11 +163,14 @@ def contribution_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
-    """The evidence file, to its owner and to staff only; images inline, everything else downloads."""
-    if request.user.is_staff:
+    """The evidence file, to its owner and to staff who review contributions (with MFA, as in the admin);
+    images inline, everything else downloads."""
+    contribution = selectors.contribution_get(user=request.user, pk=pk)
+    if contribution is None and request.user.has_perm("contributions.view_contribution"):
+        # Another member's evidence is a staff power: the admin's MFA rule applies here too.
+        if not staff_mfa_ready(request.user):
+            return staff_mfa_required_response(request)
         contribution = Contribution.objects.filter(pk=pk).first()
-    else:
-        contribution = selectors.contribution_get(user=request.user, pk=pk)
     if contribution is None or not contribution.evidence_file:
         raise Http404
     try:
@@ -325,6 +330,11 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
             "status_label": Certificate.Status(c.status_on(today)).label,
             "status_text": selectors.certificate_status_text(certificate=c, today=today),
             "is_current": current is not None and c.pk == current.pk,
+            "linkedin_url": credentials.linkedin_add_url(
+                certificate=c, page_url=credentials.absolute(reverse("certificate_verify", args=[c.verification_code]))
+            )
+            if c.status_on(today) == Certificate.Status.VALID
+            else "",
         }
         for c in certificates
     ]
@@ -414,4 +424,18 @@ def credential_achievement(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     response = JsonResponse({"@context": [openbadges.VC_CONTEXT, openbadges.OB_CONTEXT], **openbadges.achievement()})
     response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def certificate_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    """The one-page PDF certificate with a QR code to its public page."""
+    from contributions import certificate_pdf, openbadges
+
+    certificate = _public_certificate_or_404(code)
+    facts = credentials.facts_for(certificate=certificate)
+    response = HttpResponse(
+        certificate_pdf.render(facts=facts, badge_png=openbadges.badge_png()), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{certificate.number}.pdf"'
     return response

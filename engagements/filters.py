@@ -28,6 +28,13 @@ class OpportunityFilter(django_filters.FilterSet):
         model = Opportunity
         fields = ["category"]
 
+    @property
+    def active_count(self) -> int:
+        """How many filters the member set: shown on the folded filters' summary."""
+        if not self.is_bound:
+            return 0
+        return sum(1 for name in self.filters if self.data.get(name) not in (None, "", "false", "off"))
+
     def filter_open_slots(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         if not value:
             return queryset

@@ -25,6 +25,7 @@ urlpatterns = [
     path("verify/<str:code>.json", contribution_views.certificate_verify_json, name="certificate_verify_json"),
     path("verify/<str:code>/", contribution_views.certificate_verify, name="certificate_verify"),
     path("verify/<str:code>/credential", contribution_views.certificate_credential, name="certificate_credential"),
+    path("verify/<str:code>/certificate.pdf", contribution_views.certificate_pdf, name="certificate_pdf"),
     path("verify/<str:code>/badge.png", contribution_views.certificate_badge, name="certificate_badge"),
     path("credentials/status/<int:number>", contribution_views.credential_status_list, name="credential_status_list"),
     path(

@@ -150,6 +150,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- django-import-export ------------------------------------------------------
+# Importing needs the model's "add" permission (verifiers read and export, they do not import).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+# A second guard behind accounts.spreadsheets.FormulaSafeResource: import-export strips a leading "=".
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "account_login"
@@ -201,6 +207,8 @@ MAHOME_SUPPORT_EMAIL = env("MAHOME_SUPPORT_EMAIL", default="ma-program@mahome.ex
 # The issuer named on every certificate and credential (the program and its public address).
 MAHOME_ISSUER_NAME = env("MAHOME_ISSUER_NAME", default="Master Anaplanner Program")
 MAHOME_ISSUER_URL = env("MAHOME_ISSUER_URL", default=SITE_URL)
+# The program's LinkedIn organization id, if it has a page: "Add to profile" then links it.
+MAHOME_LINKEDIN_ORGANIZATION_ID = env("MAHOME_LINKEDIN_ORGANIZATION_ID", default="")
 # GET /verify/<code>.json per client address (allauth's rate-limit syntax: amount/period/per).
 MAHOME_VERIFY_JSON_RATE = env("MAHOME_VERIFY_JSON_RATE", default="60/m/ip")
 # The key that signs Open Badges credentials (PEM, ES256/P-256) and the public JWKs of earlier keys
@@ -313,6 +321,9 @@ COMMUNITY_CONNECTOR_BACKOFF_SECONDS = env.float("COMMUNITY_CONNECTOR_BACKOFF_SEC
 COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE = env.float("COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE", default=40)
 # Rows per Data Explorer request (the plugin's default result limit is 1000, its maximum 10000).
 COMMUNITY_DISCOURSE_PAGE_SIZE = env.int("COMMUNITY_DISCOURSE_PAGE_SIZE", default=1000)
+# Accepted solutions are sparse among Discourse's user_actions: ids scanned per request, so a
+# query stays well under the Data Explorer's 10-second statement timeout.
+COMMUNITY_DISCOURSE_SOLUTIONS_SCAN = env.int("COMMUNITY_DISCOURSE_SOLUTIONS_SCAN", default=500_000)
 # A pull stops starting new pages after this long (below the task's soft time limit); the next run
 # continues from the stored cursor.
 COMMUNITY_SOURCE_RUN_SECONDS = env.int("COMMUNITY_SOURCE_RUN_SECONDS", default=20 * 60)

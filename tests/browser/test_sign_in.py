@@ -22,5 +22,7 @@ def test_wrong_password_shows_a_clear_message(page, member):
 
 def test_phone_layout_has_the_navigation(phone_page, member):
     sign_in(phone_page, member)
+    # On a phone the navigation sits behind the menu button (tests/browser/test_phone_layout.py).
+    phone_page.get_by_role("button", name="Menu").click()
     assert phone_page.get_by_role("navigation", name="Main").is_visible()
     screenshot(phone_page, "dashboard-phone")
