@@ -1334,8 +1334,9 @@ def contributions_sync_community(
             f"quantity = excluded.quantity, claimed_points = excluded.claimed_points, "
             f"awarded_points = excluded.awarded_points, title = excluded.title, "
             f"occurred_on = excluded.occurred_on, updated_at = excluded.updated_at "
-            f"WHERE {table}.quantity <> excluded.quantity "
-            f"OR {table}.awarded_points IS DISTINCT FROM excluded.awarded_points "
+            # A credit that staff corrected or reopened (decided_by set) is theirs from then on.
+            f"WHERE {table}.decided_by_id IS NULL AND ({table}.quantity <> excluded.quantity "
+            f"OR {table}.awarded_points IS DISTINCT FROM excluded.awarded_points) "
             "RETURNING id, (xmax = 0)",
             [
                 program_year.pk,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.roles import staff_mfa_ready, staff_mfa_required_response
 from contributions import credentials, selectors, services
 from contributions.evidence import download_name, kind_of_stored
 from contributions.forms import ContributionForm, OptOutForm, id_from_input
@@ -162,11 +163,14 @@ def contribution_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
-    """The evidence file, to its owner and to staff only; images inline, everything else downloads."""
-    if request.user.is_staff:
+    """The evidence file, to its owner and to staff who review contributions (with MFA, as in the admin);
+    images inline, everything else downloads."""
+    contribution = selectors.contribution_get(user=request.user, pk=pk)
+    if contribution is None and request.user.has_perm("contributions.view_contribution"):
+        # Another member's evidence is a staff power: the admin's MFA rule applies here too.
+        if not staff_mfa_ready(request.user):
+            return staff_mfa_required_response(request)
         contribution = Contribution.objects.filter(pk=pk).first()
-    else:
-        contribution = selectors.contribution_get(user=request.user, pk=pk)
     if contribution is None or not contribution.evidence_file:
         raise Http404
     try:

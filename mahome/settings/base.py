@@ -150,6 +150,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- django-import-export ------------------------------------------------------
+# Importing needs the model's "add" permission (verifiers read and export, they do not import).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+# A second guard behind accounts.spreadsheets.FormulaSafeResource: import-export strips a leading "=".
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "account_login"
@@ -315,6 +321,9 @@ COMMUNITY_CONNECTOR_BACKOFF_SECONDS = env.float("COMMUNITY_CONNECTOR_BACKOFF_SEC
 COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE = env.float("COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE", default=40)
 # Rows per Data Explorer request (the plugin's default result limit is 1000, its maximum 10000).
 COMMUNITY_DISCOURSE_PAGE_SIZE = env.int("COMMUNITY_DISCOURSE_PAGE_SIZE", default=1000)
+# Accepted solutions are sparse among Discourse's user_actions: ids scanned per request, so a
+# query stays well under the Data Explorer's 10-second statement timeout.
+COMMUNITY_DISCOURSE_SOLUTIONS_SCAN = env.int("COMMUNITY_DISCOURSE_SOLUTIONS_SCAN", default=500_000)
 # A pull stops starting new pages after this long (below the task's soft time limit); the next run
 # continues from the stored cursor.
 COMMUNITY_SOURCE_RUN_SECONDS = env.int("COMMUNITY_SOURCE_RUN_SECONDS", default=20 * 60)
