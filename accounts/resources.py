@@ -8,15 +8,16 @@ same file twice changes nothing.
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from import_export import fields, resources
+from import_export import fields
 
 from accounts import selectors
 from accounts.imports import LINE, REASON, parse_file_date
 from accounts.models import MACertification, Organization, User
 from accounts.services import member_provision
+from accounts.spreadsheets import FormulaSafeModelResource
 
 
-class NewlyCertifiedResource(resources.ModelResource):
+class NewlyCertifiedResource(FormulaSafeModelResource):
     email = fields.Field(attribute="email", column_name="email")
     first_name = fields.Field(attribute="first_name", column_name="first_name")
     last_name = fields.Field(attribute="last_name", column_name="last_name")

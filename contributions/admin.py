@@ -209,6 +209,14 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Points are corrected or reopened with a reason; a deleted automatic credit would come back.
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        title = _("Contributions: decisions are corrected or reopened with a reason, never deleted")
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
     @admin.display(description=_("Waiting"), ordering="submitted_at")
     def waiting(self, obj: Contribution) -> str:
         return timesince(obj.submitted_at, depth=1) if obj.submitted_at else "—"
@@ -406,6 +414,14 @@ class ReviewOutcomeAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # The year-end review's record: a deleted outcome would be silently recreated by the next run.
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        title = _("Review outcomes: written by the year-end review, kept as its record (read only)")
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
 
 @admin.register(ReviewRun)
 class ReviewRunAdmin(admin.ModelAdmin):
@@ -519,6 +535,10 @@ class CertificateAdmin(ExportMixin, SimpleHistoryAdmin):
 
     def has_export_permission(self, request):
         return request.user.has_perm("contributions.view_certificate")
+
+    def changelist_view(self, request, extra_context=None):
+        title = _("Certificates: revoked or re-issued with a reason, never deleted")
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     @staticmethod
     def _may_act(request) -> bool:

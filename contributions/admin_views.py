@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.exports import spreadsheet_response
+from accounts.spreadsheets import formula_safe
 from contributions import rules, selectors, services
 from contributions.models import Contribution, ProgramYear
 from contributions.resources import MemberYearReportResource
@@ -303,6 +304,7 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
         "counts": [(rules.STATUS_LABELS[key], value) for key, value in counts.items()],
         "chart": chart,
         "queue": selectors.queue_stats(program_year=program_year),
+        "can_review": may_run_year_end_review(request.user),
         "statuses": list(rules.STATUS_LABELS.items()),
         "status": status,
         "opted_out": opted_out,
@@ -311,6 +313,11 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
         "opts": ProgramYear._meta,
     }
     return TemplateResponse(request, "contributions/admin/report.html", context)
+
+
+def may_run_year_end_review(user) -> bool:
+    """The year-end review (its dry run and its final run) belongs to those who may change program years."""
+    return user.has_perm("contributions.change_programyear")
 
 
 REVIEW_COLUMNS = [
@@ -325,20 +332,12 @@ REVIEW_COLUMNS = [
     "reasons",
     "certificate",
 ]
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _formula_safe(value):
-    """A text cell that a spreadsheet would read as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 def _review_rows(report: services.ReviewReport) -> list[list]:
     return [
         [
-            _formula_safe(value)
+            formula_safe(value)
             for value in (
                 entry.member.email,
                 entry.member.get_full_name(),
@@ -388,7 +387,9 @@ def program_year_review(request: HttpRequest, pk: int) -> HttpResponse:
     """The dry run (exportable); the final run after a confirmation that says what it will produce;
     afterwards, who ran it, when, and what it produced, and no second final run."""
     program_year = _program_year_or_404(request, pk)
-    may_run = request.user.has_perm("contributions.change_programyear")
+    may_run = may_run_year_end_review(request.user)
+    if not may_run:
+        raise PermissionDenied  # the dry run too: the review is the program admins' (issue 11, item 3)
     wants_final = request.method == "POST" and request.POST.get("confirm") == "final"
     if wants_final and not may_run:
         raise PermissionDenied

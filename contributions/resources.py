@@ -8,15 +8,16 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
 from accounts.imports import LINE, REASON, parse_file_date
 from accounts.models import User
+from accounts.spreadsheets import FormulaSafeModelResource, FormulaSafeResource
 from contributions import rules, services
 from contributions.models import Certificate, Contribution, RequirementStatus, TechnicalRequirement
 
 
-class MemberYearReportResource(resources.Resource):
+class MemberYearReportResource(FormulaSafeResource):
     """One row per member of a program year (rows are selectors.MemberYear objects).
 
     Values stay typed (numbers, dates) so the XLSX has real numbers and dates (`accounts.exports`);
@@ -94,7 +95,7 @@ class MemberYearReportResource(resources.Resource):
         return _("yes") if row.opt_out else _("no")
 
 
-class ContributionExportResource(resources.ModelResource):
+class ContributionExportResource(FormulaSafeModelResource):
     """The contributions of the admin's list (its filters and search applied), typed and in words."""
 
     program_year = fields.Field(column_name="program_year")
@@ -194,7 +195,7 @@ def _cell(row, column: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-class RequirementStatusResource(resources.ModelResource):
+class RequirementStatusResource(FormulaSafeModelResource):
     """Members' technical requirements, by member email and requirement code or name, both ways.
 
     Columns: year, requirement (code or name), member_email, met_on (YYYY-MM-DD, empty = pending),
@@ -362,7 +363,7 @@ class RequirementStatusResource(resources.ModelResource):
         return None
 
 
-class CertificateResource(resources.ModelResource):
+class CertificateResource(FormulaSafeModelResource):
     """Bulk export of certificates (CSV/XLSX), one row each, replaced and revoked ones included."""
 
     holder = fields.Field(column_name="holder")

@@ -3,13 +3,14 @@
 from datetime import date, datetime
 
 from django.utils.translation import gettext as _
-from import_export import fields, resources
+from import_export import fields
 
+from accounts.spreadsheets import FormulaSafeModelResource
 from contributions.models import ProgramYear
 from engagements.models import SignUp
 
 
-class SignUpExportResource(resources.ModelResource):
+class SignUpExportResource(FormulaSafeModelResource):
     """One row per sign-up. The program year is the one the engagement's date falls in (the year whose
     catalogue completing it credits), else the year of the opportunity's activity type."""
 
