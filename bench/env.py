@@ -21,9 +21,16 @@ def django_env() -> dict[str, str]:
     key_file = VAR / "secret-key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
+    # Production settings need the credential issuer's private key (ES256, PEM): one made for the benchmark.
+    signing_file = VAR / "credential-signing-key.pem"
+    if not signing_file.exists():
+        from joserfc.jwk import ECKey
+
+        signing_file.write_text(ECKey.generate_key("P-256", private=True).as_pem(private=True).decode())
     return {
         "DJANGO_SETTINGS_MODULE": "mahome.settings.production",
         "DJANGO_SECRET_KEY": key_file.read_text(),
+        "MAHOME_CREDENTIAL_SIGNING_KEY": signing_file.read_text(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "DATABASE_URL": DATABASE_URL,
         "CELERY_BROKER_URL": BROKER_URL,

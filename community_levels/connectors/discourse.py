@@ -231,36 +231,60 @@ class DiscourseConnector(Connector):
         yield from self._keyset("likes", state, queries, deadline, events)
 
     def _solutions(self, state: dict, queries: dict, deadline: float) -> Iterator[Page]:
-        def events(row: dict) -> list[dict]:
-            # One solution per answer, however often it was unaccepted and accepted again;
-            # legacy rows without a post fall back to the action's own id.
-            key = f"post:{row['target_post_id']}" if row["target_post_id"] else f"action:{row['id']}"
-            return [
-                {
-                    "event_id": f"solved:{key}",
-                    "member_id": self.member_id(row["user_id"]),
-                    "username": row["username"] or "",
-                    "kind": "accepted_solution",
-                    "occurred_at": _parse_time(row["created_at"]).isoformat(),
-                }
-            ]
-
-        yield from self._keyset("solutions", state, queries, deadline, events)
+        """Solutions are sparse among user actions: each request scans a bounded range of ids and
+        says how far it got (`scan_to`) and where the table ends (`last_id`)."""
+        after = int(state.get("after_id", 0))
+        while True:
+            scan = settings.COMMUNITY_DISCOURSE_SOLUTIONS_SCAN
+            params = {"after_id": after, "page_size": self.page_size, "scan": scan}
+            columns, rows = self._run("solutions", queries, params)
+            records = [dict(zip(columns, row, strict=True)) for row in rows]
+            found = [r for r in records if r["id"] is not None]
+            events = []
+            for row in found:
+                # One solution per answer, however often it was unaccepted and accepted again;
+                # legacy rows without a post fall back to the action's own id.
+                key = f"post:{row['target_post_id']}" if row["target_post_id"] else f"action:{row['id']}"
+                events.append(
+                    {
+                        "event_id": f"solved:{key}",
+                        "member_id": self.member_id(row["user_id"]),
+                        "username": row["username"] or "",
+                        "kind": "accepted_solution",
+                        "occurred_at": _parse_time(row["created_at"]).isoformat(),
+                    }
+                )
+            if len(found) >= self.page_size:
+                after, done = max(int(r["id"]) for r in found), False
+            else:
+                scan_to = int(records[0]["scan_to"]) if records else after
+                last_id = int(records[0]["last_id"]) if records else after
+                after, done = max(after, scan_to), scan_to >= last_id
+            yield Page("solutions", events, {"after_id": after}, done)
+            if done or time.monotonic() > deadline:
+                return
 
     def _visits(self, state: dict, queries: dict, deadline: float) -> Iterator[Page]:
-        """Days that are over, in windows `(through, until]`, each window read by `user_visits.id`."""
+        """Days that are over, in windows `(through, until]`, each window read in the order of
+        `user_visits`' unique index `(user_id, visited_at)`."""
         through = state.get("through", EPOCH_DAY)
         until = state.get("until") or last_settled_day().isoformat()
         if until <= through:
             return
-        after = int(state.get("after_id", 0))
+        after_user, after_day = int(state.get("after_user", 0)), state.get("after_day", EPOCH_DAY)
         while True:
-            params = {"after_id": after, "from_day": through, "until_day": until, "page_size": self.page_size}
+            params = {
+                "after_user": after_user,
+                "after_day": after_day,
+                "from_day": through,
+                "until_day": until,
+                "page_size": self.page_size,
+            }
             columns, rows = self._run("visits", queries, params)
             events = []
             for row in rows:
                 record = dict(zip(columns, row, strict=True))
-                day = record["visited_at"]
+                day = str(record["visited_at"])[:10]
                 member = self.member_id(record["user_id"])
                 occurred = f"{day}T00:00:00+00:00"
                 events.append(
@@ -285,11 +309,12 @@ class DiscourseConnector(Connector):
                             "quantity": pages_read,
                         }
                     )
-                after = max(after, int(record["id"]))
+                after_user, after_day = int(record["user_id"]), day
             if len(rows) < self.page_size:
                 yield Page("visits", events, {"through": until})
                 return
-            yield Page("visits", events, {"through": through, "until": until, "after_id": after}, False)
+            state = {"through": through, "until": until, "after_user": after_user, "after_day": after_day}
+            yield Page("visits", events, state, False)
             if time.monotonic() > deadline:
                 return
 

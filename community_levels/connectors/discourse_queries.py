@@ -14,10 +14,15 @@ What is counted follows Discourse's own source:
 - likes: `post_actions` of type 2 (PostActionType like), not undone, on a counted post; the liker
   gives, the post's author receives (a deleted author receives nothing).
 - accepted solutions: discourse-solved's `user_actions` rows of type 15 on the answer author's
-  stream (`user_actions.user_id`, app/models/user_action.rb), on posts still there.
+  stream (`user_actions.user_id`, app/models/user_action.rb), on posts still there. Solutions are
+  rare among user actions, so each request scans at most `:scan` ids of the table (the plugin
+  runs every query under `statement_timeout = 10000`) and reports how far it scanned.
 - visits: `user_visits` (one row per member and day, `time_read` in seconds), for days that are
-  over. Minutes are the difference of whole minutes of the running total, so a member's minutes
-  add up to their whole reading time in minutes, never truncated day by day.
+  over, paged by its unique index `(user_id, visited_at)`. Minutes are the difference of whole
+  minutes of the member's running total, so a member's minutes add up to their whole reading time
+  in minutes, never truncated day by day; the running total reads only the page's members' rows.
+
+No query has a semicolon: the plugin refuses them (`run_query`: `query.sql =~ /;/`).
 """
 
 POSTS = """-- [params]
@@ -58,42 +63,55 @@ LIMIT :page_size"""
 SOLUTIONS = """-- [params]
 -- int :after_id = 0
 -- int :page_size = 1000
-SELECT ua.id, ua.user_id, u.username, ua.target_post_id, ua.created_at
-FROM user_actions ua
-JOIN users u ON u.id = ua.user_id
-LEFT JOIN posts p ON p.id = ua.target_post_id
-LEFT JOIN topics t ON t.id = ua.target_topic_id
-WHERE ua.id > :after_id
-  AND ua.action_type = 15
-  AND ua.user_id > 0
-  AND p.deleted_at IS NULL
-  AND (t.id IS NULL OR (t.deleted_at IS NULL AND t.archetype = 'regular'))
-ORDER BY ua.id
-LIMIT :page_size"""
+-- int :scan = 500000
+WITH bounds AS (
+  SELECT LEAST(:after_id + :scan, (SELECT COALESCE(MAX(id), 0) FROM user_actions)) AS scan_to,
+    (SELECT COALESCE(MAX(id), 0) FROM user_actions) AS last_id
+), found AS (
+  SELECT ua.id, ua.user_id, u.username, ua.target_post_id, ua.created_at
+  FROM user_actions ua
+  JOIN users u ON u.id = ua.user_id
+  LEFT JOIN posts p ON p.id = ua.target_post_id
+  LEFT JOIN topics t ON t.id = ua.target_topic_id
+  WHERE ua.id > :after_id
+    AND ua.id <= (SELECT scan_to FROM bounds)
+    AND ua.action_type = 15
+    AND ua.user_id > 0
+    AND p.deleted_at IS NULL
+    AND (t.id IS NULL OR (t.deleted_at IS NULL AND t.archetype = 'regular'))
+  ORDER BY ua.id
+  LIMIT :page_size
+)
+SELECT found.id, found.user_id, found.username, found.target_post_id, found.created_at, bounds.scan_to, bounds.last_id
+FROM bounds LEFT JOIN found ON true
+ORDER BY found.id"""
 
 VISITS = """-- [params]
--- int :after_id = 0
+-- int :after_user = 0
+-- date :after_day = 1970-01-01
 -- date :from_day = 1970-01-01
 -- date :until_day = 1970-01-01
 -- int :page_size = 1000
-SELECT v.id, v.user_id, u.username, v.visited_at, v.posts_read,
-  (v.running / 60) - ((v.running - v.seconds) / 60) AS minutes
-FROM (
-  SELECT uv.id, uv.user_id, uv.visited_at, COALESCE(uv.posts_read, 0) AS posts_read,
-    uv.time_read AS seconds,
-    SUM(uv.time_read) OVER (PARTITION BY uv.user_id ORDER BY uv.visited_at, uv.id) AS running
+WITH page AS (
+  SELECT uv.id, uv.user_id, uv.visited_at, COALESCE(uv.posts_read, 0) AS posts_read, uv.time_read
   FROM user_visits uv
-  WHERE uv.visited_at <= :until_day
-    AND uv.user_id IN (
-      SELECT user_id FROM user_visits WHERE visited_at > :from_day AND visited_at <= :until_day
-    )
-) v
-JOIN users u ON u.id = v.user_id
-WHERE v.visited_at > :from_day
-  AND v.id > :after_id
-  AND v.user_id > 0
-ORDER BY v.id
-LIMIT :page_size"""
+  WHERE uv.visited_at > :from_day
+    AND uv.visited_at <= :until_day
+    AND (uv.user_id, uv.visited_at) > (:after_user, :after_day)
+    AND uv.user_id > 0
+  ORDER BY uv.user_id, uv.visited_at
+  LIMIT :page_size
+)
+SELECT page.id, page.user_id, u.username, page.visited_at, page.posts_read,
+  (r.running / 60) - ((r.running - page.time_read) / 60) AS minutes
+FROM page
+JOIN users u ON u.id = page.user_id
+JOIN LATERAL (
+  SELECT SUM(h.time_read) AS running
+  FROM user_visits h
+  WHERE h.user_id = page.user_id AND h.visited_at <= page.visited_at
+) r ON true
+ORDER BY page.user_id, page.visited_at"""
 
 # Names carry a version: a changed query gets a new name, so a forum never runs an old one by mistake.
 QUERIES = {

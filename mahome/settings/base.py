@@ -151,6 +151,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- django-import-export ------------------------------------------------------
+# Importing needs the model's "add" permission (verifiers read and export, they do not import).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+# A second guard behind accounts.spreadsheets.FormulaSafeResource: import-export strips a leading "=".
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "account_login"
@@ -310,7 +316,7 @@ CELERY_BEAT_SCHEDULE = {
 # Files dropped here (JSON Lines or CSV) are ingested by beat and moved to processed/.
 COMMUNITY_DROP_FOLDER = Path(env("COMMUNITY_DROP_FOLDER", default=str(VAR_DIR / "community-drop")))
 # Events written per transaction when a file is ingested (smaller: less lost to a crash, more commits).
-COMMUNITY_INGEST_BATCH_SIZE = env.int("COMMUNITY_INGEST_BATCH_SIZE", default=5000)
+COMMUNITY_INGEST_BATCH_SIZE = env.int("COMMUNITY_INGEST_BATCH_SIZE", default=20000)
 # Months in which the Boss program takes applications (one window per month, whole month).
 COMMUNITY_BOSS_WINDOW_MONTHS = tuple(env.list("COMMUNITY_BOSS_WINDOW_MONTHS", cast=int, default=[2, 7]))
 COMMUNITY_CONNECTOR_MAX_ATTEMPTS = env.int("COMMUNITY_CONNECTOR_MAX_ATTEMPTS", default=5)
@@ -320,6 +326,9 @@ COMMUNITY_CONNECTOR_BACKOFF_SECONDS = env.float("COMMUNITY_CONNECTOR_BACKOFF_SEC
 COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE = env.float("COMMUNITY_DISCOURSE_REQUESTS_PER_MINUTE", default=40)
 # Rows per Data Explorer request (the plugin's default result limit is 1000, its maximum 10000).
 COMMUNITY_DISCOURSE_PAGE_SIZE = env.int("COMMUNITY_DISCOURSE_PAGE_SIZE", default=1000)
+# Accepted solutions are sparse among Discourse's user_actions: ids scanned per request, so a
+# query stays well under the Data Explorer's 10-second statement timeout.
+COMMUNITY_DISCOURSE_SOLUTIONS_SCAN = env.int("COMMUNITY_DISCOURSE_SOLUTIONS_SCAN", default=500_000)
 # A pull stops starting new pages after this long (below the task's soft time limit); the next run
 # continues from the stored cursor.
 COMMUNITY_SOURCE_RUN_SECONDS = env.int("COMMUNITY_SOURCE_RUN_SECONDS", default=20 * 60)

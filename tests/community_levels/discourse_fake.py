@@ -179,8 +179,9 @@ class FakeDiscourse:
         return like
 
     def add_solution(self, post: Post, accepted_by: int, created_at: datetime, *, legacy: bool = False) -> Solution:
+        # user_actions ids are shared by every action type: solutions are sparse among them
         solution = Solution(
-            len(self.solutions) + 1,
+            (len(self.solutions) + 1) * 10,
             post.user_id,
             accepted_by,
             None if legacy else post.id,
@@ -238,6 +239,7 @@ class FakeDiscourse:
                 "acting_user_id integer, created_at timestamp NOT NULL);"
                 "CREATE TABLE user_visits (id integer PRIMARY KEY, user_id integer NOT NULL, visited_at date NOT NULL, "
                 "posts_read integer DEFAULT 0, mobile boolean DEFAULT false, time_read integer NOT NULL DEFAULT 0);"
+                "CREATE UNIQUE INDEX index_user_visits_on_user_id_and_visited_at ON user_visits (user_id, visited_at);"
             )
 
     def close_database(self) -> None:
@@ -312,10 +314,16 @@ class FakeDiscourse:
             if self.dirty:
                 self._load()
             with self.db.cursor() as cur:
-                cur.execute(f"SET search_path TO {self.schema}")
-                cur.execute(wrapped, values)
-                columns = [d.name for d in cur.description]
-                rows = [[None if v is None else str(v) for v in row] for row in cur.fetchall()]
+                # "SET TRANSACTION READ ONLY" and "SET LOCAL statement_timeout = 10000", then a rollback
+                cur.execute("BEGIN READ ONLY")
+                try:
+                    cur.execute("SET LOCAL statement_timeout = 10000")
+                    cur.execute(f"SET LOCAL search_path TO {self.schema}")
+                    cur.execute(wrapped, values)
+                    columns = [d.name for d in cur.description]
+                    rows = [[_as_json(v) for v in row] for row in cur.fetchall()]
+                finally:
+                    cur.execute("ROLLBACK")
         return columns, rows
 
     # --- rate limit ----------------------------------------------------------------------------
@@ -329,6 +337,16 @@ class FakeDiscourse:
                 return max(1, math.ceil(self.rate_window - (now - self._hits[0])))
             self._hits.append(now)
         return None
+
+
+def _as_json(value):
+    """A value as the plugin's JSON carries it: Rails' PostgreSQL adapter decodes integers and
+    timestamps (`add_pg_decoders`), Time as ActiveSupport JSON (ms and Z), other types as text."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, datetime):
+        return iso_ms(value.replace(tzinfo=UTC) if value.tzinfo is None else value)
+    return str(value)
 
 
 def _legacy_action_rows(forum: FakeDiscourse, owner: User, types: set[int]) -> list[dict]:
@@ -647,6 +665,8 @@ def make_handler(forum: FakeDiscourse):
                 stored = forum.queries.get(int(match.group(1)))
                 if stored is None:
                     return self._not_found()  # Query.find raises ActiveRecord::RecordNotFound -> 404
+                if ";" in stored["sql"]:  # data_explorer.rb run_query: `if query.sql =~ /;/`
+                    return self._json(422, {"success": False, "errors": ["Semicolons are not allowed."]})
                 params = json.loads(form.get("params") or "{}")
                 limit = form.get("limit")
                 limit = EXPLORER_DEFAULT_LIMIT if not limit else min(int(limit), EXPLORER_MAX_LIMIT)

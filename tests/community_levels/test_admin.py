@@ -198,3 +198,18 @@ def test_source_runs_pages_cost_the_same_queries_for_3_or_30_runs(admin_client, 
         assert counts[(3, url)] == counts[(30, url)], counts
     with django_assert_max_num_queries(25):
         admin_client.get(pages[1])
+
+
+def test_only_program_admins_may_pull_or_reset_a_source(client, verifier, program_admin):
+    from tests.factories import CommunitySourceFactory
+
+    source = CommunitySourceFactory(cursor={"posts": {"after_id": 9}})
+    url = "/admin/community_levels/communitysource/"
+    client.force_login(with_mfa(verifier))
+    page = client.get(url)
+    assert page.status_code == 200 and "reset_cursors" not in page.content.decode()
+    client.post(url, {"action": "reset_cursors", "_selected_action": [source.pk], "confirm": "yes"})
+    source.refresh_from_db()
+    assert source.cursor == {"posts": {"after_id": 9}}
+    client.force_login(with_mfa(program_admin))
+    assert "reset_cursors" in client.get(url).content.decode()

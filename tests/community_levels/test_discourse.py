@@ -506,3 +506,22 @@ def test_joined_times_keep_milliseconds_and_zone(forum):
     assert joined.occurred_at.tzinfo is not None
     assert abs(joined.occurred_at - forum.user(2).created_at) < timedelta(milliseconds=1)
     assert timezone.is_aware(joined.occurred_at)
+
+
+def test_8_sparse_solutions_are_read_in_bounded_scans_of_user_actions(forum, settings):
+    """The plugin stops any query after 10 seconds: solutions are found in bounded id ranges."""
+    settings.COMMUNITY_DISCOURSE_SOLUTIONS_SCAN = 25
+    small_forum(forum)
+    topic = forum.add_topic(2)
+    answers = [forum.add_post(topic, 3 + n % 2, NOW - timedelta(days=9 - n)) for n in range(7)]
+    for n, answer in enumerate(answers):
+        forum.add_solution(answer, 2, NOW - timedelta(days=8 - n))
+    source = make_source(forum)
+    services.source_sync(source_id=source.pk)
+    runs = [q for m, path, q in forum.requests if path == "/admin/plugins/explorer/queries/3/run"]
+    assert len(runs) == 3  # ids 10..70 in ranges of 25
+    metrics_after_recompute()
+    assert (member(3).m_accepted_solutions, member(4).m_accepted_solutions) == (4, 3)
+    forum.requests.clear()
+    services.source_sync(source_id=source.pk)
+    assert len([1 for m, path, q in forum.requests if path == "/admin/plugins/explorer/queries/3/run"]) == 1

@@ -314,3 +314,23 @@ def test_a_correction_waiting_on_a_held_lock_answers_busy_instead_of_piling_up(m
         holder.join()
     item.refresh_from_db()
     assert item.awarded_points == 60
+
+
+def test_a_staff_correction_of_a_community_credit_survives_the_next_recompute(ma, replies, verifier):
+    from datetime import date
+
+    replies.tracking = "community"
+    replies.save()
+    services.contributions_sync_community(
+        program_year=replies.program_year, counts=[(ma.pk, "replies", 30)], occurred_on=date(2026, 9, 30)
+    )
+    credit = Contribution.objects.get(source="community")
+    assert credit.awarded_points == 60
+    services.contribution_correct(
+        contribution_id=credit.pk, staff=verifier, state="verified", awarded_points=10, reason="Mostly one-word replies"
+    )
+    services.contributions_sync_community(
+        program_year=replies.program_year, counts=[(ma.pk, "replies", 40)], occurred_on=date(2026, 9, 30)
+    )
+    credit.refresh_from_db()
+    assert (credit.awarded_points, credit.decided_by) == (10, verifier)
