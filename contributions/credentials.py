@@ -4,6 +4,7 @@ signed Open Badges credential and the PDF, so that all four always agree.
 Reads only; the writes are in `certificate_services`.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -179,9 +180,18 @@ def linkedin_add_url(*, certificate: Certificate, page_url: str) -> str:
     return f"{LINKEDIN_ADD_TO_PROFILE}?{urlencode(params)}"
 
 
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
 def certificate_for_code(*, code: str) -> Certificate | None:
-    """The certificate with its holder and the reviewed year's requirements, in two queries."""
+    """The certificate with its holder and the reviewed year's requirements, in two queries.
+
+    A code that cannot be one of ours (codes are url-safe base64) is not looked up at all.
+    """
     from django.db.models import Prefetch
+
+    if not CODE_PATTERN.match(code or ""):
+        return None
 
     return (
         Certificate.objects.select_related("member", "program_year")
