@@ -10,11 +10,12 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from import_export import fields, resources
+from import_export import fields
 
 from accounts import selectors
 from accounts.models import MACertification, Organization, User
 from accounts.services import member_provision
+from accounts.spreadsheets import FormulaSafeModelResource
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
 
@@ -35,7 +36,7 @@ def _parse_date(value) -> date:
     raise ValueError(_("“%(value)s” is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31.") % {"value": text})
 
 
-class NewlyCertifiedResource(resources.ModelResource):
+class NewlyCertifiedResource(FormulaSafeModelResource):
     email = fields.Field(attribute="email", column_name="email")
     first_name = fields.Field(attribute="first_name", column_name="first_name")
     last_name = fields.Field(attribute="last_name", column_name="last_name")

@@ -40,6 +40,8 @@ def build(*, user: User, today: date) -> dict:
         "chart": None,
         "bar": None,
         "next_step": None,
+        "new_member": certification is not None
+        and rules.is_new_member(qualified_on=certification.qualified_on, today=today),
     }
     if certification is None or program_year is None:
         return context
@@ -52,7 +54,9 @@ def build(*, user: User, today: date) -> dict:
             "label": _("See the requirements"),
         }
         return context
-    standing = selectors.member_years(program_year=program_year, members=[user], today=today, by_month=True)[0]
+    standing = selectors.member_years(
+        program_year=program_year, members=[user], today=today, by_month=True, with_reports=True
+    )[0]
     counts = selectors.year_contribution_counts(user=user, program_year=program_year)
     context.update(
         standing=standing,
@@ -119,7 +123,8 @@ def _months(start: date, end: date) -> list[date]:
 def chart_data(*, standing: selectors.MemberYear) -> dict:
     """Cumulative verified and verified+pending points per month (caps applied), with the pace line."""
     program_year = standing.program_year
-    months = _months(program_year.opens_on, program_year.deadline)
+    # From the month the member qualified: months before it are not theirs to show.
+    months = _months(max(program_year.opens_on, standing.start), program_year.deadline)
     per_type: dict[int, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     caps = {}
     types = {t.activity_type.pk: t.activity_type for t in standing.type_totals}

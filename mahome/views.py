@@ -6,6 +6,7 @@ from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -45,6 +46,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def error_403(request: HttpRequest, exception=None) -> HttpResponse:
+    """Staff refused an admin page stay in the admin (its header, its navigation); members get their page."""
+    user = getattr(request, "user", None)
+    if request.path.startswith("/admin/") and user is not None and user.is_authenticated and user.is_staff:
+        from django.contrib import admin
+
+        context = {**admin.site.each_context(request), "title": _("You do not have permission to open this page")}
+        return render(request, "admin/403.html", context, status=403)
     return render(request, "403.html", status=403)
 
 

@@ -150,6 +150,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- django-import-export ------------------------------------------------------
+# Importing needs the model's "add" permission (verifiers read and export, they do not import).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+# A second guard behind accounts.spreadsheets.FormulaSafeResource: import-export strips a leading "=".
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "account_login"
@@ -305,7 +311,7 @@ CELERY_BEAT_SCHEDULE = {
 # Files dropped here (JSON Lines or CSV) are ingested by beat and moved to processed/.
 COMMUNITY_DROP_FOLDER = Path(env("COMMUNITY_DROP_FOLDER", default=str(VAR_DIR / "community-drop")))
 # Events written per transaction when a file is ingested (smaller: less lost to a crash, more commits).
-COMMUNITY_INGEST_BATCH_SIZE = env.int("COMMUNITY_INGEST_BATCH_SIZE", default=5000)
+COMMUNITY_INGEST_BATCH_SIZE = env.int("COMMUNITY_INGEST_BATCH_SIZE", default=20000)
 # Months in which the Boss program takes applications (one window per month, whole month).
 COMMUNITY_BOSS_WINDOW_MONTHS = tuple(env.list("COMMUNITY_BOSS_WINDOW_MONTHS", cast=int, default=[2, 7]))
 COMMUNITY_CONNECTOR_MAX_ATTEMPTS = env.int("COMMUNITY_CONNECTOR_MAX_ATTEMPTS", default=5)

@@ -197,3 +197,14 @@ def test_two_admins_pressing_the_final_run_at_once_record_one_run(year_2021, pro
     first = next(report for report in reports if not report.already_ran)
     assert ReviewRun.objects.get().run_by == first.run.run_by
     assert Notification.objects.filter(kind="maintenance.review").count() == 5
+
+
+def test_the_runs_are_listed_read_only_for_staff(client, program_admin, year_2021):
+    services.year_end_review(program_year=year_2021, dry_run=False, today=AFTER_DEADLINE, by=program_admin)
+    run = ReviewRun.objects.get()
+    client.force_login(with_mfa(program_admin))
+    listing = client.get("/admin/contributions/reviewrun/")
+    assert listing.status_code == 200 and "Paul" in listing.content.decode()
+    assert client.get(f"/admin/contributions/reviewrun/{run.pk}/change/").status_code == 200
+    assert client.post(f"/admin/contributions/reviewrun/{run.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert ReviewRun.objects.exists()
