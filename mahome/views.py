@@ -1,9 +1,12 @@
 import sys
+from datetime import datetime
+from pathlib import Path
 
 import orjson
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import InterfaceError, OperationalError, connections
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template
 from django.utils.translation import gettext as _
@@ -14,6 +17,39 @@ from community_levels.selectors import level_for_member
 from contributions.selectors import dashboard_for
 from engagements.selectors import upcoming_for_member
 from mahome import health
+from mahome.dev_outbox import dev_outbox_emails
+from mahome.help import program_rules
+
+
+@never_cache
+@require_GET
+def status(request: HttpRequest) -> HttpResponse:
+    """/healthz in words, for the footer's "Service status": what works and what members will notice."""
+    database = health.check_database()
+    broker = health.check_broker()
+    worker, worker_last_seen = health.check_worker() if database == health.OK else (health.STALE, None)
+    healthy = database == health.OK and broker == health.OK
+    context = {
+        "healthy": healthy,
+        "database": database,
+        "broker": broker,
+        "worker": worker,
+        "worker_last_seen": datetime.fromisoformat(worker_last_seen) if worker_last_seen else None,
+    }
+    return render(request, "status.html", context, status=200 if healthy else 503)
+
+
+@require_GET
+def help_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "help.html", {"rules": program_rules()})
+
+
+@require_GET
+def dev_outbox(request: HttpRequest) -> HttpResponse:
+    """The emails the local run wrote to var/outbox/ (file email backend); absent elsewhere."""
+    if not settings.MAHOME_DEV_OUTBOX:
+        raise Http404
+    return render(request, "dev_outbox.html", {"emails": dev_outbox_emails(folder=Path(settings.EMAIL_FILE_PATH))})
 
 
 @never_cache
