@@ -178,14 +178,15 @@ class ActivityEvent(models.Model):
 
     class Meta:
         verbose_name = _("activity event")
+        # Every index is written once per event: the dedup key and the member's (cascading deletes)
+        # are all ingestion needs; recompute reads the daily aggregates, never the events.
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "event_id"],
                 name="activityevent_once_per_source",
-                violation_error_message=_("This event has already been imported from this source."),
+                violation_error_message=_("This event was already imported from this source."),
             )
         ]
-        indexes = [models.Index(fields=["member", "occurred_at"], name="activityevent_member_time")]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.event_id}"
@@ -194,7 +195,8 @@ class ActivityEvent(models.Model):
 class DailyActivity(models.Model):
     """Per member, day and kind: what the events added (self-likes left out), updated per batch."""
 
-    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="daily_activity")
+    # No index of its own: the unique (member, day, kind) below serves lookups by member.
+    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="daily_activity", db_index=False)
     day = models.IntegerField()
     kind = models.CharField(max_length=24)
     quantity = models.PositiveIntegerField(default=0)
@@ -208,7 +210,7 @@ class DailyActivity(models.Model):
             models.UniqueConstraint(
                 fields=["member", "day", "kind"],
                 name="dailyactivity_unique",
-                violation_error_message=_("This member's activity of that kind on that day is already counted."),
+                violation_error_message=_("This member already has a total for this day and kind."),
             )
         ]
 
