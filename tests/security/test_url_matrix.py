@@ -32,6 +32,9 @@ MATRIX = [
     # --- mahome -------------------------------------------------------------------------
     ("dashboard", "/", MEMBER_PAGE),
     ("healthz", "/healthz", PUBLIC),
+    ("status", "/status/", PUBLIC),
+    ("help", "/help/", PUBLIC),
+    ("dev_outbox", "/dev/outbox/", (404, 404, 404, 404, 404)),  # only in the local run (MAHOME_DEV_OUTBOX)
     # --- accounts ------------------------------------------------------------------------
     ("account_login", "/accounts/login/", SIGNED_OUT_ONLY),
     ("account_reset_password", "/accounts/password/reset/", PUBLIC),
