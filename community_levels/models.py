@@ -144,6 +144,8 @@ class CommunityMember(models.Model):
         verbose_name = _("community member")
         indexes = [
             models.Index(fields=["id"], name="communitymember_dirty", condition=Q(needs_recompute=True)),
+            # The members a recompute is working on: an incremental run reads and writes only these.
+            models.Index(fields=["id"], name="communitymember_recomputing", condition=Q(recomputing=True)),
             models.Index(fields=["level"], name="communitymember_level"),
         ]
 
