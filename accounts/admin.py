@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -10,8 +11,32 @@ from import_export.admin import ImportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import selectors, services
+from accounts.imports import PreviewImportMixin
 from accounts.models import MACertification, Notification, Organization, OrganizationDomain, SSOConnection, User
 from accounts.resources import NewlyCertifiedResource
+from accounts.roles import PROGRAM_ADMIN, VERIFIER, user_staff_role
+
+
+class StaffUserChangeForm(UserChangeForm):
+    """The account form a program admin sees: one staff role instead of superuser, groups and permissions."""
+
+    staff_role = forms.ChoiceField(
+        label=_("Staff role"),
+        required=False,
+        choices=[
+            ("", _("None: a member without staff access")),
+            (VERIFIER, _("Verifier")),
+            (PROGRAM_ADMIN, _("Program admin")),
+        ],
+        help_text=_(
+            "Verifiers decide contributions and sign-ups and can read everything else; program admins run the program."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["staff_role"].initial = user_staff_role(self.instance)
 
 
 @admin.register(User)
@@ -50,6 +75,44 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "first_name", "last_name")}),)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets
+        # Superuser status, groups and single permissions are not even shown to other staff.
+        return tuple(
+            (name, {**options, "fields": ("is_active", "staff_role")}) if name == _("Permissions") else (name, options)
+            for name, options in fieldsets
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and not request.user.is_superuser:
+            kwargs["form"] = StaffUserChangeForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change or request.user.is_superuser:
+            super().save_model(request, obj, form, change)
+            return
+        changes = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in services.STAFF_EDITABLE_FIELDS and name in form.cleaned_data
+        }
+        services.user_update_by_staff(user=obj, changes=changes, actor=request.user)
+        if "staff_role" in form.changed_data:
+            services.user_set_staff_role(user=obj, role=form.cleaned_data["staff_role"], actor=request.user)
 
 
 @admin.register(Notification)
@@ -158,7 +221,7 @@ INVITATION_LABELS = {
 
 
 @admin.register(MACertification)
-class MACertificationAdmin(ImportMixin, admin.ModelAdmin):
+class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
     """The MA roster: every certified Master Anaplanner, where provisioning and imports return."""
 
     list_display = [
@@ -177,6 +240,7 @@ class MACertificationAdmin(ImportMixin, admin.ModelAdmin):
     date_hierarchy = "qualified_on"
     ordering = ["-qualified_on", "certificate_number"]
     resource_classes = [NewlyCertifiedResource]
+    preview_columns = ["email", "first_name", "last_name", "certificate_number", "qualified_on", "organization"]
     import_template_name = "admin/accounts/macertification/import.html"
     # Our list template extends the admin's own list and draws the buttons itself (import-export's
     # list templates would extend ours again: the 500 of issue 11).
@@ -235,25 +299,9 @@ class MACertificationAdmin(ImportMixin, admin.ModelAdmin):
     def has_import_permission(self, request) -> bool:
         return request.user.has_perm("accounts.add_macertification") and request.user.has_perm("accounts.add_user")
 
-    def import_action(self, request, **kwargs):
-        """The preview lists every bad row; the good rows can still be confirmed (bad ones are skipped)."""
-        response = super().import_action(request, **kwargs)
-        context = getattr(response, "context_data", None) or {}
-        result = context.get("result")
-        if (
-            result is not None
-            and not result.has_errors()
-            and result.has_validation_errors()
-            and len(result.valid_rows()) > 0
-            and "confirm_form" not in context
-        ):
-            context["confirm_form"] = self.create_confirm_form(request, import_form=context["form"])
-            context["valid_row_count"] = len(result.valid_rows())
-        return response
-
     def provision_view(self, request):
         if not self.has_import_permission(request):
-            return redirect("admin:index")
+            raise PermissionDenied
         form = ProvisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:

@@ -1,7 +1,4 @@
-from allauth.mfa.models import Authenticator
-from django.contrib import messages
-from django.shortcuts import redirect
-from django.utils.translation import gettext as _
+from accounts.roles import staff_mfa_ready, staff_mfa_required_response
 
 
 class StaffMFARequiredMiddleware:
@@ -21,16 +18,9 @@ class StaffMFARequiredMiddleware:
             and user is not None
             and user.is_authenticated
             and user.is_staff
-            and not Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+            and not staff_mfa_ready(user)
         ):
-            messages.warning(
-                request,
-                _(
-                    "Staff must set up two-factor authentication before using the admin. "
-                    "Add MA Home to your authenticator app."
-                ),
-            )
-            return redirect("mfa_activate_totp")
+            return staff_mfa_required_response(request)
         return self.get_response(request)
 
 

@@ -38,6 +38,7 @@ def notification_page(*, user: User, number: str | int | None, per_page: int = 2
         wanted = max(1, int(number or 1))
     except (TypeError, ValueError):
         wanted = 1
+    wanted = min(wanted, 2**31 // per_page)  # a page past any real one, not an OFFSET past bigint
     rows = _notification_rows(user=user, offset=(wanted - 1) * per_page, limit=per_page)
     if not rows and wanted > 1:
         wanted = max(1, -(-notification_list(user=user).count() // per_page))

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.forms import PasswordInput
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -74,6 +75,10 @@ class LevelAdmin(RulesChangeAdmin):
     inlines = [LevelRequirementInline]
     change_list_template = "admin/community_levels/level/change_list.html"
 
+    def changelist_view(self, request, extra_context=None):
+        extra = {**(extra_context or {}), "can_edit_rules": self.has_change_permission(request)}
+        return super().changelist_view(request, extra)
+
     def get_urls(self):
         return [
             path("preview/", self.admin_site.admin_view(self.preview_view), name="community_levels_level_preview"),
@@ -82,9 +87,8 @@ class LevelAdmin(RulesChangeAdmin):
 
     def preview_view(self, request: HttpRequest) -> HttpResponse:
         """Edit thresholds and weights, see how many members land on each level, then save."""
-        if not request.user.has_perm("community_levels.change_level"):
-            messages.error(request, _("You may not change the level rules."))
-            return HttpResponseRedirect(reverse("admin:community_levels_level_changelist"))
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         current = load_rules()
         levels = list(Level.objects.prefetch_related("requirements").order_by("rank"))
         weights = list(ScoringWeight.objects.order_by("metric"))
@@ -202,14 +206,14 @@ class ScoringWeightAdmin(RulesChangeAdmin):
     list_display = ["metric", "weight", "daily_cap"]
 
 
-@admin.action(description=gettext_lazy("Exclude their events from the score"))
+@admin.action(description=gettext_lazy("Exclude their events from the score"), permissions=["change"])
 def exclude_members(modeladmin, request, queryset) -> None:
     for member in queryset:
         services.member_set_excluded(member=member, excluded=True)
     messages.success(request, _("%(n)d members excluded; their levels are being recomputed.") % {"n": queryset.count()})
 
 
-@admin.action(description=gettext_lazy("Count their events again"))
+@admin.action(description=gettext_lazy("Count their events again"), permissions=["change"])
 def include_members(modeladmin, request, queryset) -> None:
     for member in queryset:
         services.member_set_excluded(member=member, excluded=False)
@@ -266,6 +270,14 @@ class ActivityEventAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_import_permission(self, request) -> bool:
+        """Importing writes events that change members' scores: program admins, not verifiers."""
+        return request.user.is_staff and request.user.has_perm("community_levels.add_activityevent")
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {**(extra_context or {}), "can_import": self.has_import_permission(request)}
+        return super().changelist_view(request, extra)
+
     def get_urls(self):
         return [
             path("import/", self.admin_site.admin_view(self.import_view), name="community_levels_activityevent_import"),
@@ -274,8 +286,8 @@ class ActivityEventAdmin(admin.ModelAdmin):
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """Upload a file, see its counts and bad lines (nothing written), then confirm the import."""
-        if not request.user.has_perm("community_levels.view_activityevent") or not request.user.is_staff:
-            return HttpResponseRedirect(reverse("admin:index"))
+        if not self.has_import_permission(request):
+            raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
             "title": _("Import community activity"),
@@ -460,12 +472,12 @@ class BossProgramWindowAdmin(SimpleHistoryAdmin):
     list_display = ["name", "opens_on", "closes_on"]
 
 
-@admin.action(description=gettext_lazy("Accept the selected applications"))
+@admin.action(description=gettext_lazy("Accept the selected applications"), permissions=["change"])
 def accept_applications(modeladmin, request, queryset) -> None:
     _decide(request, queryset, accept=True)
 
 
-@admin.action(description=gettext_lazy("Decline the selected applications"))
+@admin.action(description=gettext_lazy("Decline the selected applications"), permissions=["change"])
 def decline_applications(modeladmin, request, queryset) -> None:
     _decide(request, queryset, accept=False)
 

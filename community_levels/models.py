@@ -164,8 +164,15 @@ class ActivityEvent(models.Model):
 
     class Meta:
         verbose_name = _("activity event")
-        constraints = [models.UniqueConstraint(fields=["source", "event_id"], name="activityevent_once_per_source")]
-        indexes = [models.Index(fields=["member", "occurred_at"], name="activityevent_member_time")]
+        # Every index is written once per event: the dedup key and the member's (cascading deletes)
+        # are all ingestion needs; recompute reads the daily aggregates, never the events.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "event_id"],
+                name="activityevent_once_per_source",
+                violation_error_message=_("This event was already imported from this source."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.event_id}"
@@ -174,7 +181,8 @@ class ActivityEvent(models.Model):
 class DailyActivity(models.Model):
     """Per member, day and kind: what the events added (self-likes left out), updated per batch."""
 
-    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="daily_activity")
+    # No index of its own: the unique (member, day, kind) below serves lookups by member.
+    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="daily_activity", db_index=False)
     day = models.IntegerField()
     kind = models.CharField(max_length=24)
     quantity = models.PositiveIntegerField(default=0)
@@ -184,7 +192,13 @@ class DailyActivity(models.Model):
     class Meta:
         verbose_name = _("daily activity")
         verbose_name_plural = _("daily activity")
-        constraints = [models.UniqueConstraint(fields=["member", "day", "kind"], name="dailyactivity_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "day", "kind"],
+                name="dailyactivity_unique",
+                violation_error_message=_("This member already has a total for this day and kind."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.day} {self.kind}"

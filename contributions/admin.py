@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.exports import EXPORT_FORMATS
+from accounts.imports import PreviewImportMixin
 from contributions import admin_views, services
 from contributions.models import (
     ActivityType,
@@ -23,10 +25,11 @@ from contributions.models import (
     ProgramYear,
     RequirementStatus,
     ReviewOutcome,
+    ReviewRun,
     TargetOverride,
     TechnicalRequirement,
 )
-from contributions.resources import CertificateResource, RequirementStatusResource
+from contributions.resources import CertificateResource, ContributionExportResource, RequirementStatusResource
 
 
 class TechnicalRequirementInline(admin.TabularInline):
@@ -165,7 +168,9 @@ class MemberWithItemsFilter(admin.SimpleListFilter):
 
 
 @admin.register(Contribution)
-class ContributionAdmin(SimpleHistoryAdmin):
+class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
+    resource_classes = [ContributionExportResource]
+    export_formats = EXPORT_FORMATS
     list_display = ["title", "decide_link", "member", "type_name", "claimed_points", "evidence", "waiting"]
     list_filter = [
         QueueStateFilter,
@@ -203,6 +208,14 @@ class ContributionAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Points are corrected or reopened with a reason; a deleted automatic credit would come back.
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        title = _("Contributions: decisions are corrected or reopened with a reason, never deleted")
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     @admin.display(description=_("Waiting"), ordering="submitted_at")
     def waiting(self, obj: Contribution) -> str:
@@ -314,8 +327,10 @@ class RequirementStatusForm(forms.ModelForm):
 
 
 @admin.register(RequirementStatus)
-class RequirementStatusAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+class RequirementStatusAdmin(PreviewImportMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [RequirementStatusResource]
+    export_formats = EXPORT_FORMATS
+    preview_columns = ["year", "requirement", "member_email", "met_on", "note"]
     form = RequirementStatusForm
     list_display = ["member", "requirement", "met_on", "note", "updated_at"]
     list_filter = ["requirement__program_year", "requirement"]
@@ -350,25 +365,6 @@ class RequirementStatusAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
             override_reason=form.cleaned_data.get("override_reason", ""),
         )
         obj.pk = saved.pk
-
-    def import_action(self, request, **kwargs):
-        """The preview lists every row with its line and action; the good rows can be confirmed
-        even when others have errors (those are skipped)."""
-        response = super().import_action(request, **kwargs)
-        context = getattr(response, "context_data", None) or {}
-        result = context.get("result")
-        if result is None:
-            return response
-        context["preview_rows"] = admin_views.import_preview_rows(result)
-        if (
-            not result.has_errors()
-            and result.has_validation_errors()
-            and len(result.valid_rows()) > 0
-            and "confirm_form" not in context
-        ):
-            context["confirm_form"] = self.create_confirm_form(request, import_form=context["form"])
-        context["importable_count"] = sum(row["action"] in ("New", "Update") for row in context["preview_rows"])
-        return response
 
     @admin.action(description=_("Mark met…"), permissions=["change"])
     def mark_met(self, request: HttpRequest, queryset: QuerySet[RequirementStatus]) -> HttpResponse | None:
@@ -418,6 +414,41 @@ class ReviewOutcomeAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # The year-end review's record: a deleted outcome would be silently recreated by the next run.
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        title = _("Review outcomes: written by the year-end review, kept as its record (read only)")
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+
+@admin.register(ReviewRun)
+class ReviewRunAdmin(admin.ModelAdmin):
+    """The record of each final year-end review: read-only, never deleted."""
+
+    list_display = ["program_year", "ran_at", "run_by", "outcomes", "certificates", "notifications", "review_link"]
+    list_select_related = ["program_year", "run_by"]
+    readonly_fields = ["program_year", "ran_at", "run_by", "outcomes", "certificates", "notifications", "counts"]
+    fields = readonly_fields
+
+    @admin.display(description=_("Review page"))
+    def review_link(self, obj: ReviewRun) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:contributions_programyear_review", args=[obj.program_year_id]),
+            _("Open"),
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 class CertificateActionForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=300)
@@ -427,6 +458,7 @@ class CertificateActionForm(forms.Form):
 class CertificateAdmin(ExportMixin, SimpleHistoryAdmin):
     """Certificates are never deleted: staff revoke one with a reason, or re-issue it after a correction."""
 
+    export_formats = EXPORT_FORMATS
     list_display = ["number", "member", "year", "valid_from", "valid_until", "status_display", "issued_at", "links"]
     list_filter = ["year", "state", "source"]
     search_fields = ["number", "member__email", "member__last_name", "verification_code"]
@@ -503,6 +535,10 @@ class CertificateAdmin(ExportMixin, SimpleHistoryAdmin):
 
     def has_export_permission(self, request):
         return request.user.has_perm("contributions.view_certificate")
+
+    def changelist_view(self, request, extra_context=None):
+        title = _("Certificates: revoked or re-issued with a reason, never deleted")
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     @staticmethod
     def _may_act(request) -> bool:

@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from import_export.formats import base_formats
 
+from accounts.exports import spreadsheet_response
+from accounts.spreadsheets import formula_safe
 from contributions import rules, selectors, services
 from contributions.models import Contribution, ProgramYear
 from contributions.resources import MemberYearReportResource
@@ -270,11 +271,13 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
             program_year=program_year, status=status, opted_out=opted_out, search=search
         )
         dataset = MemberYearReportResource().export(queryset=rows)
-        file_format = base_formats.CSV() if export == "csv" else base_formats.XLSX()
-        response = HttpResponse(file_format.export_data(dataset), content_type=file_format.get_content_type())
         stamp = timezone.localdate().isoformat()
-        response["Content-Disposition"] = f'attachment; filename="maintenance-{program_year.year}-{stamp}.{export}"'
-        return response
+        return spreadsheet_response(
+            dataset,
+            export=export,
+            filename=f"maintenance-{program_year.year}-{stamp}",
+            title=_("Report %(year)s") % {"year": program_year.year},
+        )
     report = selectors.program_year_report_page(
         program_year=program_year,
         number=request.GET.get("page"),
@@ -301,6 +304,7 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
         "counts": [(rules.STATUS_LABELS[key], value) for key, value in counts.items()],
         "chart": chart,
         "queue": selectors.queue_stats(program_year=program_year),
+        "can_review": may_run_year_end_review(request.user),
         "statuses": list(rules.STATUS_LABELS.items()),
         "status": status,
         "opted_out": opted_out,
@@ -309,6 +313,11 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
         "opts": ProgramYear._meta,
     }
     return TemplateResponse(request, "contributions/admin/report.html", context)
+
+
+def may_run_year_end_review(user) -> bool:
+    """The year-end review (its dry run and its final run) belongs to those who may change program years."""
+    return user.has_perm("contributions.change_programyear")
 
 
 REVIEW_COLUMNS = [
@@ -323,20 +332,12 @@ REVIEW_COLUMNS = [
     "reasons",
     "certificate",
 ]
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _formula_safe(value):
-    """A text cell that a spreadsheet would read as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 def _review_rows(report: services.ReviewReport) -> list[list]:
     return [
         [
-            _formula_safe(value)
+            formula_safe(value)
             for value in (
                 entry.member.email,
                 entry.member.get_full_name(),
@@ -386,7 +387,9 @@ def program_year_review(request: HttpRequest, pk: int) -> HttpResponse:
     """The dry run (exportable); the final run after a confirmation that says what it will produce;
     afterwards, who ran it, when, and what it produced, and no second final run."""
     program_year = _program_year_or_404(request, pk)
-    may_run = request.user.has_perm("contributions.change_programyear")
+    may_run = may_run_year_end_review(request.user)
+    if not may_run:
+        raise PermissionDenied  # the dry run too: the review is the program admins' (issue 11, item 3)
     wants_final = request.method == "POST" and request.POST.get("confirm") == "final"
     if wants_final and not may_run:
         raise PermissionDenied
@@ -441,35 +444,6 @@ def _already_ran_message(run) -> str:
         "when": date_format(timezone.localtime(run.ran_at), "DATETIME_FORMAT"),
         "who": run.run_by.get_full_name() if run.run_by else _("nobody recorded"),
     }
-
-
-IMPORT_ACTIONS = {
-    "new": "New",
-    "update": "Update",
-    "skip": "Unchanged",
-    "invalid": "Error",
-    "error": "Error",
-}
-
-
-def import_preview_rows(result) -> list[dict]:
-    """Every row of an import's preview: its line in the file, what will happen to it, and why not."""
-    rows = []
-    for number, row_result in enumerate(result.rows, 1):
-        values = row_result.row_values or {}
-        errors: list[str] = []
-        if row_result.validation_error is not None:
-            errors = list(row_result.validation_error.messages)
-        errors += [str(error.error) for error in row_result.errors]
-        rows.append(
-            {
-                "line": values.get("_line", number + 1),
-                "action": IMPORT_ACTIONS.get(row_result.import_type, row_result.import_type),
-                "values": {key: value for key, value in values.items() if not str(key).startswith("_")},
-                "errors": errors,
-            }
-        )
-    return sorted(rows, key=lambda row: row["line"])
 
 
 class MarkMetForm(forms.Form):

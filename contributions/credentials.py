@@ -180,8 +180,14 @@ def linkedin_add_url(*, certificate: Certificate, page_url: str) -> str:
 
 
 def certificate_for_code(*, code: str) -> Certificate | None:
-    """The certificate with its holder and the reviewed year's requirements, in two queries."""
+    """The certificate with its holder and the reviewed year's requirements, in two queries.
+
+    Codes are URL-safe tokens: anything else (a NUL, spaces, SQL) matches nothing without a query.
+    """
     from django.db.models import Prefetch
+
+    if not code or len(code) > 64 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in code):
+        return None
 
     return (
         Certificate.objects.select_related("member", "program_year")

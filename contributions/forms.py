@@ -127,6 +127,43 @@ class ContributionForm(forms.Form):
         return file
 
 
+class RequirementReportForm(forms.Form):
+    """A training completed or a credential held, with the evidence the program team verifies."""
+
+    met_on = forms.DateField(
+        label=_("Completed or obtained on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    evidence_url = forms.URLField(
+        label=_("Evidence link"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("A link to your certificate, badge or completion record."),
+    )
+    evidence_file = forms.FileField(
+        label=_("Evidence file"),
+        required=False,
+        help_text=_("%(types)s, at most %(size)s MB.") % {"types": ACCEPTED, "size": MAX_EVIDENCE_BYTES // 2**20},
+    )
+    note = forms.CharField(
+        label=_("Note for the program team (optional)"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        error_messages=text_limit_messages(DESCRIPTION_MAX_LENGTH),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean_evidence_file(self):
+        file = self.cleaned_data.get("evidence_file")
+        if file:
+            try:
+                evidence_check(file)
+            except ValidationError as error:
+                raise forms.ValidationError(error.messages) from error
+        return file
+
+
 class OptOutForm(forms.Form):
     reason = forms.CharField(
         label=_("Why are you opting out? (optional)"),

@@ -73,6 +73,9 @@ class ActivityType(models.Model):
         MANUAL = "manual", _("Submitted by the member")
         ENGAGEMENT = "engagement", _("Earned through an opportunity sign-up")
         COMMUNITY = "community", _("Counted from community activity")
+        # The one hidden type per year under which members report a technical requirement they
+        # met: the report travels the contribution queue, earns no points, is not in the catalogue.
+        REQUIREMENT = "requirement", _("A reported technical requirement (no points)")
 
     program_year = models.ForeignKey(ProgramYear, on_delete=models.PROTECT, related_name="activity_types")
     code = models.SlugField(_("code"), max_length=64)
@@ -179,6 +182,15 @@ class Contribution(models.Model):
     # Identifies an auto-tracked contribution ("signup:42", "community:2021:replies:7") so it
     # is credited exactly once, whatever retries or concurrent jobs do.
     source_key = models.CharField(max_length=200, blank=True)
+    requirement = models.ForeignKey(
+        "TechnicalRequirement",
+        verbose_name=_("technical requirement reported"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        help_text=_("Set when the member reports a training or credential; verifying it records the requirement."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -206,6 +218,17 @@ class Contribution(models.Model):
                 condition=text_within("description", DESCRIPTION_MAX_LENGTH),
                 name="contribution_description_length",
                 violation_error_message=_("A description can be at most 5,000 characters."),
+            ),
+            models.CheckConstraint(
+                condition=Q(requirement__isnull=True) | Q(claimed_points=0),
+                name="contribution_requirement_report_no_points",
+                violation_error_message=_("A reported technical requirement earns no points."),
+            ),
+            models.UniqueConstraint(
+                fields=["member", "requirement"],
+                condition=Q(requirement__isnull=False, state__in=["draft", "submitted", "needs_info"]),
+                name="contribution_one_open_requirement_report",
+                violation_error_message=_("You already reported this requirement; it is waiting for the program team."),
             ),
         ]
 
@@ -264,6 +287,15 @@ class RequirementStatus(models.Model):
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="requirement_statuses")
     met_on = models.DateField(_("met on"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    report = models.ForeignKey(
+        Contribution,
+        verbose_name=_("member's report"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The verified report this was recorded from, if the member reported it."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 

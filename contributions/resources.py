@@ -1,6 +1,6 @@
 """Import-export resources: the program-year report and certificates (export), requirement statuses (import)."""
 
-from datetime import date, datetime
+from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -8,32 +8,40 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
+from accounts.imports import LINE, REASON, parse_file_date
 from accounts.models import User
-from contributions import services
-from contributions.models import Certificate, RequirementStatus, TechnicalRequirement
+from accounts.spreadsheets import FormulaSafeModelResource, FormulaSafeResource
+from contributions import rules, services
+from contributions.models import Certificate, Contribution, RequirementStatus, TechnicalRequirement
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
 
+class MemberYearReportResource(FormulaSafeResource):
+    """One row per member of a program year (rows are selectors.MemberYear objects).
 
-class MemberYearReportResource(resources.Resource):
-    """One row per member of a program year (rows are selectors.MemberYear objects)."""
+    Values stay typed (numbers, dates) so the XLSX has real numbers and dates (`accounts.exports`);
+    the status is in words, as on the page.
+    """
 
+    program_year = fields.Field(column_name="program_year")
+    certificate_number = fields.Field(column_name="certificate_number")
     email = fields.Field(attribute="member__email", column_name="email")
     name = fields.Field(column_name="name")
-    qualified_on = fields.Field(attribute="qualified_on", column_name="qualified_on", widget=widgets.DateWidget())
+    qualified_on = fields.Field(attribute="qualified_on", column_name="qualified_on")
     target = fields.Field(attribute="target_points", column_name="target")
     target_reason = fields.Field(attribute="target_explanation", column_name="target_reason")
     verified = fields.Field(attribute="verified", column_name="verified")
     pending = fields.Field(attribute="pending", column_name="pending")
     over_cap = fields.Field(attribute="excess", column_name="over_cap")
-    status = fields.Field(attribute="status", column_name="status")
+    status = fields.Field(column_name="status")
     requirements = fields.Field(column_name="technical_requirements")
     opted_out = fields.Field(column_name="opted_out")
 
     class Meta:
         export_order = (
+            "program_year",
+            "certificate_number",
             "email",
             "name",
             "qualified_on",
@@ -47,33 +55,139 @@ class MemberYearReportResource(resources.Resource):
             "opted_out",
         )
 
+    def dehydrate_program_year(self, row) -> int:
+        return row.program_year.year
+
+    def dehydrate_certificate_number(self, row) -> str | None:
+        certification = getattr(row.member, "certification", None)
+        return certification.certificate_number if certification else None
+
     def dehydrate_name(self, row) -> str:
         return row.member.get_full_name()
 
-    def dehydrate_requirements(self, row) -> str:
-        return "; ".join(
-            f"{r.requirement.name}: {r.met_on.isoformat() if r.met_on else 'pending'}" for r in row.requirements
+    def dehydrate_qualified_on(self, row) -> date | None:
+        return row.qualified_on
+
+    def dehydrate_target(self, row) -> int:
+        return row.target_points
+
+    def dehydrate_verified(self, row) -> int:
+        return row.verified
+
+    def dehydrate_pending(self, row) -> int:
+        return row.pending
+
+    def dehydrate_over_cap(self, row) -> int:
+        return row.excess
+
+    def dehydrate_status(self, row) -> str:
+        return rules.status_label(row.status)
+
+    def dehydrate_requirements(self, row) -> str | None:
+        return (
+            "; ".join(
+                f"{r.requirement.name}: {r.met_on.isoformat() if r.met_on else _('pending')}" for r in row.requirements
+            )
+            or None
         )
 
     def dehydrate_opted_out(self, row) -> str:
-        return "yes" if row.opt_out else "no"
+        return _("yes") if row.opt_out else _("no")
 
 
-def _parse_date(value) -> date | None:
-    """A date cell: empty (pending), a spreadsheet date, or YYYY-MM-DD (also DD/MM/YYYY, DD.MM.YYYY)."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value or "").strip()
-    if not text:
-        return None
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time
-        except ValueError:
-            continue
-    raise ValueError(_("“%(value)s” is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31.") % {"value": text})
+class ContributionExportResource(FormulaSafeModelResource):
+    """The contributions of the admin's list (its filters and search applied), typed and in words."""
+
+    program_year = fields.Field(column_name="program_year")
+    certificate_number = fields.Field(column_name="certificate_number")
+    member = fields.Field(column_name="member")
+    email = fields.Field(column_name="email")
+    activity_type = fields.Field(column_name="activity_type")
+    category = fields.Field(column_name="category")
+    state = fields.Field(column_name="state")
+    source = fields.Field(column_name="source")
+    decided_by = fields.Field(column_name="decided_by")
+
+    class Meta:
+        model = Contribution
+        fields = (
+            "id",
+            "program_year",
+            "certificate_number",
+            "member",
+            "email",
+            "activity_type",
+            "category",
+            "title",
+            "occurred_on",
+            "quantity",
+            "claimed_points",
+            "awarded_points",
+            "state",
+            "submitted_at",
+            "decided_at",
+            "decided_by",
+            "decision_note",
+            "source",
+        )
+        export_order = fields
+
+    RAW_FIELDS = frozenset(
+        (
+            "id",
+            "title",
+            "occurred_on",
+            "quantity",
+            "claimed_points",
+            "awarded_points",
+            "submitted_at",
+            "decided_at",
+            "decision_note",
+        )
+    )
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("member__certification", "program_year", "activity_type", "decided_by").order_by(
+            "submitted_at", "pk"
+        )
+
+    def export_field(self, field, instance, **kwargs):
+        """The model's own values as they are (numbers, dates, times); the spreadsheet writer types them."""
+        name = self.get_field_name(field)
+        if name in self.RAW_FIELDS:
+            return getattr(instance, name) or (0 if getattr(instance, name) == 0 else None)
+        return super().export_field(field, instance, **kwargs)
+
+    def after_export(self, queryset, dataset, **kwargs) -> None:
+        dataset.title = _("Contributions")
+
+    def dehydrate_program_year(self, contribution: Contribution) -> int:
+        return contribution.program_year.year
+
+    def dehydrate_certificate_number(self, contribution: Contribution) -> str | None:
+        certification = getattr(contribution.member, "certification", None)
+        return certification.certificate_number if certification else None
+
+    def dehydrate_member(self, contribution: Contribution) -> str:
+        return contribution.member.get_full_name() or contribution.member.email
+
+    def dehydrate_email(self, contribution: Contribution) -> str:
+        return contribution.member.email
+
+    def dehydrate_activity_type(self, contribution: Contribution) -> str:
+        return contribution.activity_type.name
+
+    def dehydrate_category(self, contribution: Contribution) -> str:
+        return contribution.activity_type.get_category_display()
+
+    def dehydrate_state(self, contribution: Contribution) -> str:
+        return contribution.get_state_display()
+
+    def dehydrate_source(self, contribution: Contribution) -> str:
+        return contribution.get_source_display()
+
+    def dehydrate_decided_by(self, contribution: Contribution) -> str | None:
+        return contribution.decided_by.get_full_name() if contribution.decided_by else None
 
 
 def _cell(row, column: str) -> str:
@@ -81,7 +195,7 @@ def _cell(row, column: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-class RequirementStatusResource(resources.ModelResource):
+class RequirementStatusResource(FormulaSafeModelResource):
     """Members' technical requirements, by member email and requirement code or name, both ways.
 
     Columns: year, requirement (code or name), member_email, met_on (YYYY-MM-DD, empty = pending),
@@ -95,7 +209,7 @@ class RequirementStatusResource(resources.ModelResource):
     year = fields.Field(column_name="year")
     requirement = fields.Field(column_name="requirement")
     member_email = fields.Field(column_name="member_email")
-    met_on = fields.Field(attribute="met_on", column_name="met_on", widget=widgets.DateWidget())
+    met_on = fields.Field(attribute="met_on", column_name="met_on", widget=widgets.DateWidget(coerce_to_string=False))
     note = fields.Field(attribute="note", column_name="note")
 
     class Meta:
@@ -169,8 +283,8 @@ class RequirementStatusResource(resources.ModelResource):
 
     def before_import_row(self, row, **kwargs) -> None:
         """Check the whole row before anything is written; every reason is reported at once."""
-        line = kwargs.get("row_number", 0) + 1  # line 1 is the header
-        row["_line"] = line
+        line = row.get(LINE) or kwargs.get("row_number", 0) + 1  # line 1 is the header
+        row[LINE] = line
         errors: dict[str, list[str]] = {}
         requirement = self._requirement_of(row, errors)
         email = _cell(row, "member_email").lower()
@@ -180,7 +294,7 @@ class RequirementStatusResource(resources.ModelResource):
         elif member is None:
             errors.setdefault("member_email", []).append(_("No member has the email %(email)s.") % {"email": email})
         try:
-            met_on = _parse_date(row.get("met_on"))
+            met_on = parse_file_date(row.get("met_on"), required=False)
         except ValueError as error:
             errors.setdefault("met_on", []).append(str(error))
             met_on = None
@@ -215,6 +329,8 @@ class RequirementStatusResource(resources.ModelResource):
             _override=override_reason,
             _unchanged=existing is not None and (existing.met_on, existing.note) == (met_on, note),
         )
+        if row["_unchanged"]:
+            row[REASON] = _("Already recorded with this date and note.")
 
     def get_instance(self, instance_loader, row):
         return RequirementStatus.objects.filter(requirement=row["_requirement"], member=row["_member"]).first()
@@ -247,7 +363,7 @@ class RequirementStatusResource(resources.ModelResource):
         return None
 
 
-class CertificateResource(resources.ModelResource):
+class CertificateResource(FormulaSafeModelResource):
     """Bulk export of certificates (CSV/XLSX), one row each, replaced and revoked ones included."""
 
     holder = fields.Field(column_name="holder")

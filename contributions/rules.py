@@ -41,6 +41,24 @@ STATUS_PILLS = {
 }
 
 
+# A member certified less than this many days ago is settling in: never "at risk" for the pace
+# (they had no time to keep it), and welcomed rather than "welcomed back".
+NEW_MEMBER_DAYS = 30
+
+
+def is_new_member(*, qualified_on: date | None, today: date) -> bool:
+    return qualified_on is not None and 0 <= (today - qualified_on).days < NEW_MEMBER_DAYS
+
+
+def requirement_owed(*, due_on: date, qualified_on: date | None) -> bool:
+    """A technical requirement due before the member qualified is not owed that program year.
+
+    They could not have met it as an MA, and the next year's requirements apply in full; the
+    program team can still record it as met if the member did it anyway.
+    """
+    return qualified_on is None or due_on >= qualified_on
+
+
 def status_label(status: str) -> str:
     return str(STATUS_LABELS[status])
 
@@ -110,14 +128,18 @@ def status_for(
     share: float,
     opted_out: bool,
     outcome: str | None,
+    new_member: bool = False,
 ) -> str:
-    """The spec's status rules, in order: review outcome, opt-out, met, on track, at risk."""
+    """The spec's status rules, in order: review outcome, opt-out, met, on track, at risk.
+
+    A member in their first NEW_MEMBER_DAYS is on track whatever the pace.
+    """
     if outcome is not None:
         return {"recertified": RECERTIFIED, "lapsed": LAPSED, "opted_out": OPTED_OUT}[outcome]
     if opted_out:
         return OPTED_OUT
     if verified >= target and requirements_met:
         return MET
-    if verified + pending >= target * share:
+    if new_member or verified + pending >= target * share:
         return ON_TRACK
     return AT_RISK

@@ -50,10 +50,24 @@ class RequirementState:
     requirement: TechnicalRequirement
     met_on: date | None
     overdue: bool
+    owed: bool = True  # False when it was due before the member qualified (rules.requirement_owed)
+    report: Contribution | None = None  # the member's latest report of it, if any
 
     @property
     def is_met(self) -> bool:
         return self.met_on is not None
+
+    @property
+    def report_open(self) -> bool:
+        return self.report is not None and self.report.state in (
+            Contribution.State.DRAFT,
+            Contribution.State.SUBMITTED,
+            Contribution.State.NEEDS_INFO,
+        )
+
+    @property
+    def can_report(self) -> bool:
+        return self.owed and not self.is_met and not self.report_open
 
 
 @dataclass
@@ -90,11 +104,16 @@ class MemberYear:
 
     @property
     def requirements_met(self) -> bool:
-        return all(r.is_met for r in self.requirements)
+        return all(r.is_met or not r.owed for r in self.requirements)
 
     @property
     def requirements_pending(self) -> list[RequirementState]:
-        return [r for r in self.requirements if not r.is_met]
+        """Owed and not yet met (a requirement due before the member qualified is not owed)."""
+        return [r for r in self.requirements if r.owed and not r.is_met]
+
+    @property
+    def new_member(self) -> bool:
+        return rules.is_new_member(qualified_on=self.qualified_on, today=self.today)
 
     @property
     def pace_points(self) -> int:
@@ -171,7 +190,9 @@ def catalogue_years(*, today: date | None = None) -> list[ProgramYear]:
 def _active_types_prefetch() -> Prefetch:
     return Prefetch(
         "activity_types",
-        queryset=ActivityType.objects.filter(is_active=True).order_by("category", "-points", "name"),
+        queryset=ActivityType.objects.filter(is_active=True)
+        .exclude(tracking=ActivityType.Tracking.REQUIREMENT)
+        .order_by("category", "-points", "name"),
         to_attr="catalogue",
     )
 
@@ -263,17 +284,40 @@ def eligible_members(*, program_year: ProgramYear) -> QuerySet[User]:
 
 
 def member_years(
-    *, program_year: ProgramYear, members: list[User], today: date | None = None, by_month: bool = False
+    *,
+    program_year: ProgramYear,
+    members: list[User],
+    today: date | None = None,
+    by_month: bool = False,
+    with_reports: bool = False,
 ) -> list[MemberYear]:
-    """Standing of each member in the year, in a fixed number of queries whatever their history."""
+    """Standing of each member in the year, in a fixed number of queries whatever their history.
+
+    `with_reports` adds each requirement's latest report by the member (the dashboard's next action).
+    """
     today = _today(today)
     member_ids = [m.pk for m in members]
-    types = {t.pk: t for t in ActivityType.objects.filter(program_year=program_year)}
+    types = {
+        t.pk: t
+        for t in ActivityType.objects.filter(program_year=program_year).exclude(
+            tracking=ActivityType.Tracking.REQUIREMENT
+        )
+    }
     requirements = list(TechnicalRequirement.objects.filter(program_year=program_year).order_by("due_on", "name"))
     statuses = {
         (s.member_id, s.requirement_id): s.met_on
         for s in RequirementStatus.objects.filter(requirement__program_year=program_year, member_id__in=member_ids)
     }
+    reports = (
+        {
+            (report.member_id, report.requirement_id): report
+            for report in Contribution.objects.filter(
+                requirement__program_year=program_year, member_id__in=member_ids
+            ).order_by("pk")
+        }  # the latest report per member and requirement wins
+        if with_reports
+        else {}
+    )
     overrides = {
         o.member_id: o for o in TargetOverride.objects.filter(program_year=program_year, member_id__in=member_ids)
     }
@@ -328,14 +372,19 @@ def member_years(
             )
             total.pending = total.pending_raw if headroom is None else min(total.pending_raw, headroom)
             total.needs_info = min(total.needs_info_raw, total.pending)
-        requirement_states = [
-            RequirementState(
-                requirement=r,
-                met_on=statuses.get((member.pk, r.pk)),
-                overdue=statuses.get((member.pk, r.pk)) is None and today > r.due_on,
+        requirement_states = []
+        for r in requirements:
+            owed = rules.requirement_owed(due_on=r.due_on, qualified_on=qualified_on)
+            met_on = statuses.get((member.pk, r.pk))
+            requirement_states.append(
+                RequirementState(
+                    requirement=r,
+                    met_on=met_on,
+                    overdue=owed and met_on is None and today > r.due_on,
+                    owed=owed,
+                    report=reports.get((member.pk, r.pk)),
+                )
             )
-            for r in requirements
-        ]
         start = max(program_year.opens_on, qualified_on) if qualified_on else program_year.opens_on
         share = rules.elapsed_share(today=today, start=start, deadline=program_year.deadline)
         override = overrides.get(member.pk)
@@ -347,10 +396,11 @@ def member_years(
             target=target_points,
             verified=verified,
             pending=pending,
-            requirements_met=all(r.is_met for r in requirement_states),
+            requirements_met=all(r.is_met or not r.owed for r in requirement_states),
             share=share,
             opted_out=member.pk in opt_outs,
             outcome=outcome.outcome if outcome else None,
+            new_member=rules.is_new_member(qualified_on=qualified_on, today=today),
         )
         results.append(
             MemberYear(
@@ -454,17 +504,19 @@ def queue_stats(*, program_year: ProgramYear | None = None) -> dict:
 RECENT_CONTRIBUTIONS = 8
 
 
-def dashboard_for(*, user: User, today: date | None = None) -> dict:
+def dashboard_for(*, user: User, today: date | None = None, offer=None) -> dict:
     """Everything the maintenance part of `/` shows, in a fixed number of queries.
 
     Keys: certification, program_year, next_program_year, standing (MemberYear or None),
     lapsed (ReviewOutcome that ended the certification, or None), certificate, recent,
     needs_info (a contribution waiting for the member's answer, or None), drafts (count),
     chart (data for Chart.js), bar (SVG geometry of the progress bar), next_step.
+    `offer` (a `dashboard.HeldOffer`) is a slot held for the member, composed in by the project's
+    dashboard from the engagements app, which this app does not import.
     """
     from contributions import dashboard
 
-    return dashboard.build(user=user, today=_today(today))
+    return dashboard.build(user=user, today=_today(today), offer=offer)
 
 
 def year_contribution_counts(*, user: User, program_year: ProgramYear) -> dict[str, int]:

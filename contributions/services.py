@@ -533,6 +533,7 @@ def contribution_decide(
     contribution.decided_by = verifier
     contribution.decided_at = timezone.now()
     _save(contribution, actor=verifier, reason=_change_reason(decision, override_reason=override))
+    _requirement_sync(contribution, actor=verifier)
     _notify_decision(contribution)
     return contribution
 
@@ -603,6 +604,7 @@ def contribution_correct(
     contribution.decided_by = staff
     contribution.decided_at = timezone.now()
     _save(contribution, actor=staff, reason=_change_reason("correct", note=reason, override_reason=override))
+    _requirement_sync(contribution, actor=staff)
     _notify_decision(contribution, corrected=True)
     return contribution
 
@@ -626,6 +628,7 @@ def contribution_reopen(*, contribution_id: int, staff: User, reason: str) -> Co
     contribution.decided_at = timezone.now()
     contribution.submitted_at = contribution.submitted_at or timezone.now()
     _save(contribution, actor=staff, reason=_change_reason("reopen", note=reason))
+    _requirement_sync(contribution, actor=staff)
     _notify_decision(contribution, corrected=True)
     return contribution
 
@@ -763,6 +766,137 @@ def target_override_set(
     override.full_clean(validate_unique=False, validate_constraints=False)
     override.save()
     return override
+
+
+# --- Technical requirements reported by members ------------------------------------------------
+
+REQUIREMENT_REPORT_CODE = "technical-requirement-report"
+OPEN_STATES = (Contribution.State.DRAFT, Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
+
+
+def requirement_report_type(*, program_year: ProgramYear) -> ActivityType:
+    """The year's hidden activity type that carries requirement reports through the contribution queue."""
+    activity_type, _created = ActivityType.objects.get_or_create(
+        program_year=program_year,
+        code=REQUIREMENT_REPORT_CODE,
+        defaults={
+            "name": _("Technical requirement report"),
+            "category": ActivityType.Category.ENABLEMENT,
+            "description": _("A training completed or a credential held, reported by the member with evidence."),
+            "points": 0,
+            "evidence_required": True,
+            "tracking": ActivityType.Tracking.REQUIREMENT,
+        },
+    )
+    return activity_type
+
+
+def requirement_report_refusal(
+    *, requirement: TechnicalRequirement, member: User, today: date | None = None
+) -> str | None:
+    """Why this member cannot report this requirement now, or None (the page and the service ask the same)."""
+    from contributions import selectors
+
+    today = today or timezone.localdate()
+    certification = getattr(member, "certification", None)
+    qualified_on = certification.qualified_on if certification else None
+    if certification is None:
+        return _("Only certified Master Anaplanners report technical requirements.")
+    if not rules.requirement_owed(due_on=requirement.due_on, qualified_on=qualified_on):
+        return _("“%(name)s” was due before you qualified, so it is not owed this year.") % {"name": requirement.name}
+    if not selectors.submissions_open(program_year=requirement.program_year, today=today) or (
+        today < requirement.program_year.opens_on
+    ):
+        return _("Reports for the %(year)s program year are not open.") % {"year": requirement.program_year.year}
+    if RequirementStatus.objects.filter(requirement=requirement, member=member, met_on__isnull=False).exists():
+        return _("“%(name)s” is already recorded as met.") % {"name": requirement.name}
+    if Contribution.objects.filter(member=member, requirement=requirement, state__in=OPEN_STATES).exists():
+        return _("You already reported “%(name)s”; it is waiting for the program team.") % {"name": requirement.name}
+    return None
+
+
+@transaction.atomic
+def requirement_report_create(
+    *,
+    member: User,
+    requirement: TechnicalRequirement,
+    met_on: date,
+    note: str = "",
+    evidence_url: str = "",
+    evidence_file: UploadedFile | None = None,
+    today: date | None = None,
+) -> Contribution:
+    """A member reports a training completed or a credential held; it waits in the verification queue.
+
+    One open report per member and requirement: a partial unique constraint decides under
+    concurrency, and the loser gets the same sentence as the check before it.
+    """
+    today = today or timezone.localdate()
+    refusal = requirement_report_refusal(requirement=requirement, member=member, today=today)
+    if refusal:
+        raise ContributionError(refusal)
+    if met_on > today:
+        raise ContributionError(_("The date cannot be in the future."))
+    if not (evidence_url or evidence_file):
+        raise ContributionError(
+            _("Show the program team it is done: add a link or a file (a certificate, a completion email).")
+        )
+    program_year = requirement.program_year
+    label = (
+        _("Training completed: %(name)s")
+        if requirement.kind == TechnicalRequirement.Kind.TRAINING
+        else _("Credential held: %(name)s")
+    )
+    report = Contribution(
+        member=member,
+        program_year=program_year,
+        activity_type=requirement_report_type(program_year=program_year),
+        requirement=requirement,
+        title=(label % {"name": requirement.name})[:200],
+        description=note,
+        occurred_on=met_on,
+        quantity=1,
+        evidence_url=evidence_url,
+        state=Contribution.State.SUBMITTED,
+        claimed_points=0,
+        submitted_at=timezone.now(),
+        source=Contribution.Source.MANUAL,
+    )
+    if evidence_file is not None:
+        _evidence_attach(report, evidence_file)
+    try:
+        with transaction.atomic():
+            _save(report, actor=member)
+    except IntegrityError as error:
+        raise ContributionError(
+            _("You already reported “%(name)s”; it is waiting for the program team.") % {"name": requirement.name}
+        ) from error
+    return report
+
+
+def _requirement_sync(contribution: Contribution, *, actor: User) -> None:
+    """A verified report records the requirement as met; a report undone takes back what it recorded."""
+    if contribution.requirement_id is None:
+        return
+    status = (
+        RequirementStatus.objects.select_for_update(no_key=True)
+        .filter(requirement_id=contribution.requirement_id, member_id=contribution.member_id)
+        .first()
+    )
+    if contribution.state == Contribution.State.VERIFIED:
+        status = status or RequirementStatus(requirement_id=contribution.requirement_id, member=contribution.member)
+        status.met_on = contribution.occurred_on
+        status.report = contribution
+        status.note = str(_("Reported by the member and verified."))
+    elif status is not None and status.report_id == contribution.pk:
+        status.met_on = None
+        status.report = None
+        status.note = str(_("The member's report is no longer verified."))
+    else:
+        return
+    status._history_user = actor
+    status.full_clean(validate_unique=False, validate_constraints=False)
+    status.save()
 
 
 def may_override_requirement_date(user: User | None) -> bool:

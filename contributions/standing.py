@@ -53,12 +53,12 @@ def _standing_sql(
         like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         params += [like, like, like]
     params += [State.VERIFIED, State.VERIFIED, program_year.pk, State.DRAFT, State.WITHDRAWN, State.REJECTED]
-    params += [program_year.pk, program_year.pk, program_year.pk]
+    params += [program_year.pk, program_year.pk]
     # rules.prorated_target: full before the year opened, else daily or monthly share, rounded up.
     params += [opens, base, program_year.prorating_method == rules.DAILY, base, deadline, deadline, opens, base]
     # rules.elapsed_share with start = max(opens, qualified_on).
     params += [deadline, opens, today, deadline, today, opens, today, opens, deadline, opens]
-    params += [rules.OPTED_OUT, rules.MET, rules.ON_TRACK, rules.AT_RISK]
+    params += [rules.OPTED_OUT, rules.MET, today, rules.NEW_MEMBER_DAYS - 1, rules.ON_TRACK, rules.AT_RISK]
     params += [program_year.pk, program_year.pk, program_year.pk]
     sql = (
         f"WITH members AS (SELECT u.id, u.last_name, u.first_name, u.email, c.qualified_on "
@@ -74,12 +74,13 @@ def _standing_sql(
         f"  ELSE LEAST(p.pending, t.annual_cap - LEAST(p.verified, t.annual_cap)) END) AS pending "
         f"  FROM per_type p JOIN {activity_type} t ON t.id = p.activity_type_id AND t.program_year_id = %s "
         f"  GROUP BY p.member_id), "
-        f"required AS (SELECT COUNT(*) AS n FROM {requirement} WHERE program_year_id = %s), "
-        f"met AS (SELECT s.member_id, COUNT(*) AS n FROM {requirement_status} s "
-        f"  JOIN {requirement} r ON r.id = s.requirement_id "
-        f"  WHERE r.program_year_id = %s AND s.met_on IS NOT NULL GROUP BY s.member_id), "
+        # rules.requirement_owed: a requirement due before the member qualified is not owed.
+        f"unmet AS (SELECT m.id AS member_id, COUNT(*) AS n FROM members m "
+        f"  JOIN {requirement} r ON r.program_year_id = %s AND r.due_on >= m.qualified_on "
+        f"  LEFT JOIN {requirement_status} s ON s.requirement_id = r.id AND s.member_id = m.id "
+        f"  AND s.met_on IS NOT NULL WHERE s.id IS NULL GROUP BY m.id), "
         f"figures AS (SELECT m.*, COALESCE(tt.verified, 0) AS verified, COALESCE(tt.pending, 0) AS pending, "
-        f"  COALESCE(met.n, 0) = (SELECT n FROM required) AS requirements_met, "
+        f"  COALESCE(unmet.n, 0) = 0 AS requirements_met, "
         f"  CASE WHEN m.qualified_on < %s THEN %s "
         f"    WHEN %s THEN CEIL((%s * GREATEST(0, %s - m.qualified_on))::float8 / (%s - %s)::float8)::int "
         f"    ELSE CEIL((%s * (13 - EXTRACT(MONTH FROM m.qualified_on)::int))::float8 / 12)::int END AS target, "
@@ -87,12 +88,14 @@ def _standing_sql(
         f"    WHEN %s <= GREATEST(%s, m.qualified_on) THEN 0.0::float8 "
         f"    ELSE (%s - GREATEST(%s, m.qualified_on))::float8 / (%s - GREATEST(%s, m.qualified_on))::float8 "
         f"  END AS share "
-        f"  FROM members m LEFT JOIN totals tt ON tt.member_id = m.id LEFT JOIN met ON met.member_id = m.id) "
+        f"  FROM members m LEFT JOIN totals tt ON tt.member_id = m.id LEFT JOIN unmet ON unmet.member_id = m.id) "
         # rules.status_for, in the same order.
         f"SELECT f.id, f.last_name, f.first_name, f.email, oo.id IS NOT NULL AS opted_out, "
         f"  CASE WHEN ro.outcome IS NOT NULL THEN ro.outcome WHEN oo.id IS NOT NULL THEN %s "
         f"    WHEN f.verified >= COALESCE(o.target_points, f.target) AND f.requirements_met THEN %s "
-        f"    WHEN f.verified + f.pending >= COALESCE(o.target_points, f.target) * f.share THEN %s "
+        # rules.is_new_member: settling in for NEW_MEMBER_DAYS, on track whatever the pace.
+        f"    WHEN (%s - f.qualified_on) BETWEEN 0 AND %s "
+        f"      OR f.verified + f.pending >= COALESCE(o.target_points, f.target) * f.share THEN %s "
         f"    ELSE %s END AS status "
         f"FROM figures f LEFT JOIN {override} o ON o.member_id = f.id AND o.program_year_id = %s "
         f"LEFT JOIN {opt_out} oo ON oo.member_id = f.id AND oo.program_year_id = %s "

@@ -10,6 +10,7 @@ urlpatterns = [
     path("catalogue/", views.catalogue, name="catalogue"),
     path("opt-out/", views.opt_out, name="opt_out"),
     path("opt-out/undo/", views.opt_out_undo, name="opt_out_undo"),
+    path("requirements/<int:pk>/report/", views.requirement_report, name="requirement_report"),
     path("<int:pk>/", views.contribution_detail, name="detail"),
     path("<int:pk>/edit/", views.contribution_edit, name="edit"),
     path("<int:pk>/submit/", views.contribution_submit, name="submit"),

@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from contributions import credentials, selectors, services
+from accounts.roles import staff_mfa_ready, staff_mfa_required_response
+from contributions import credentials, rules, selectors, services
 from contributions.evidence import download_name, kind_of_stored
-from contributions.forms import ContributionForm, OptOutForm, id_from_input
-from contributions.models import Certificate, Contribution
+from contributions.forms import ContributionForm, OptOutForm, RequirementReportForm, id_from_input
+from contributions.models import Certificate, Contribution, TechnicalRequirement
 
 
 def _own_or_404(request: HttpRequest, pk: int) -> Contribution:
@@ -65,7 +66,10 @@ def _form_kwargs(form: ContributionForm) -> dict:
 
 @login_required
 def contribution_new(request: HttpRequest) -> HttpResponse:
-    form = ContributionForm(request.POST or None, request.FILES or None)
+    # ?type=<id> (from the dashboard's "quickest ways") preselects a type; anything else is ignored.
+    form = ContributionForm(
+        request.POST or None, request.FILES or None, initial={"activity_type": id_from_input(request.GET.get("type"))}
+    )
     if request.method == "POST" and form.is_valid():
         submit = request.POST.get("action") != "draft"
         try:
@@ -88,7 +92,7 @@ def contribution_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def contribution_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contribution = _own_or_404(request, pk)
-    if contribution.state not in services.EDITABLE_STATES:
+    if contribution.state not in services.EDITABLE_STATES or contribution.requirement_id:
         messages.info(request, _("Only drafts and items that need more information can be changed."))
         return redirect("contributions:detail", pk=pk)
     initial = {
@@ -127,7 +131,7 @@ def contribution_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "contribution": contribution,
             "history": selectors.contribution_history(contribution=contribution),
-            "editable": contribution.state in services.EDITABLE_STATES,
+            "editable": contribution.state in services.EDITABLE_STATES and not contribution.requirement_id,
             "withdrawable": contribution.state in services.WITHDRAWABLE_STATES,
         },
     )
@@ -162,11 +166,14 @@ def contribution_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
-    """The evidence file, to its owner and to staff only; images inline, everything else downloads."""
-    if request.user.is_staff:
+    """The evidence file, to its owner and to staff who review contributions (with MFA, as in the admin);
+    images inline, everything else downloads."""
+    contribution = selectors.contribution_get(user=request.user, pk=pk)
+    if contribution is None and request.user.has_perm("contributions.view_contribution"):
+        # Another member's evidence is a staff power: the admin's MFA rule applies here too.
+        if not staff_mfa_ready(request.user):
+            return staff_mfa_required_response(request)
         contribution = Contribution.objects.filter(pk=pk).first()
-    else:
-        contribution = selectors.contribution_get(user=request.user, pk=pk)
     if contribution is None or not contribution.evidence_file:
         raise Http404
     try:
@@ -187,6 +194,47 @@ def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def requirement_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """Report a training completed or a credential held; staff verify it in the contribution queue."""
+    requirement = TechnicalRequirement.objects.select_related("program_year").filter(pk=pk).first()
+    current = selectors.program_year_current()
+    if requirement is None or current is None or requirement.program_year_id != current.pk:
+        raise Http404
+    certification = getattr(request.user, "certification", None)
+    if certification is None or not rules.requirement_owed(
+        due_on=requirement.due_on, qualified_on=certification.qualified_on
+    ):
+        raise Http404  # nothing to report: not an MA, or not owed this year
+    refusal = services.requirement_report_refusal(requirement=requirement, member=request.user)
+    form = RequirementReportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            report = services.requirement_report_create(
+                member=request.user,
+                requirement=requirement,
+                met_on=data["met_on"],
+                note=data["note"],
+                evidence_url=data["evidence_url"],
+                evidence_file=data["evidence_file"] or None,
+            )
+        except services.ContributionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("Thank you: “%(name)s” is reported. The program team will verify it and tell you.")
+                % {"name": requirement.name},
+            )
+            return redirect("contributions:detail", pk=report.pk)
+    return render(
+        request,
+        "contributions/requirement_report.html",
+        {"requirement": requirement, "form": form, "refusal": refusal},
+    )
 
 
 @login_required

@@ -10,8 +10,10 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.exports import EXPORT_FORMATS
 from engagements import selectors, services
 from engagements.forms import (
     AcceptAsActivityTypeForm,
@@ -22,6 +24,7 @@ from engagements.forms import (
     WithdrawForm,
 )
 from engagements.models import Opportunity, SignUp, Suggestion
+from engagements.resources import SignUpExportResource
 
 
 def _action_form(modeladmin, request, queryset, *, form_class, title: str, action: str, initial=None, consequences=()):
@@ -250,7 +253,9 @@ class OpportunityAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SignUp)
-class SignUpAdmin(SimpleHistoryAdmin):
+class SignUpAdmin(ExportMixin, SimpleHistoryAdmin):
+    resource_classes = [SignUpExportResource]
+    export_formats = EXPORT_FORMATS
     list_display = ["member", "opportunity", "state", "created_at", "offer_expires_at", "scheduled_for"]
     list_filter = ["state", "opportunity"]
     search_fields = ["member__email", "member__last_name", "opportunity__title"]

@@ -15,6 +15,9 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("status/", views.status, name="status"),
+    path("help/", views.help_page, name="help"),
+    path("dev/outbox/", views.dev_outbox, name="dev_outbox"),
     path("accounts/login/", accounts_views.SignInView.as_view(), name="account_login"),
     path("accounts/password/reset/", accounts_views.PasswordResetView.as_view(), name="account_reset_password"),
     path("accounts/", include("allauth.urls")),

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mahome.middleware.DatabaseUnavailableMiddleware",
+    "mahome.middleware.MethodNotAllowedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -150,6 +151,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- django-import-export ------------------------------------------------------
+# Importing needs the model's "add" permission (verifiers read and export, they do not import).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+# A second guard behind accounts.spreadsheets.FormulaSafeResource: import-export strips a leading "=".
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "account_login"
@@ -198,6 +205,10 @@ SOCIALACCOUNT_PROVIDERS: dict = {}
 ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm"}
 # Where a person without an account (or with a refused SSO login) is told to write.
 MAHOME_SUPPORT_EMAIL = env("MAHOME_SUPPORT_EMAIL", default="ma-program@mahome.example")
+# What /help/ promises members: the program team verifies a submission within this many working days.
+MAHOME_VERIFICATION_WORKING_DAYS = env.int("MAHOME_VERIFICATION_WORKING_DAYS", default=10)
+# /dev/outbox/ lists the emails written by the file email backend (the local run only; never production).
+MAHOME_DEV_OUTBOX = False
 # The issuer named on every certificate and credential (the program and its public address).
 MAHOME_ISSUER_NAME = env("MAHOME_ISSUER_NAME", default="Master Anaplanner Program")
 MAHOME_ISSUER_URL = env("MAHOME_ISSUER_URL", default=SITE_URL)
@@ -305,7 +316,7 @@ CELERY_BEAT_SCHEDULE = {
 # Files dropped here (JSON Lines or CSV) are ingested by beat and moved to processed/.
 COMMUNITY_DROP_FOLDER = Path(env("COMMUNITY_DROP_FOLDER", default=str(VAR_DIR / "community-drop")))
 # Events written per transaction when a file is ingested (smaller: less lost to a crash, more commits).
-COMMUNITY_INGEST_BATCH_SIZE = env.int("COMMUNITY_INGEST_BATCH_SIZE", default=5000)
+COMMUNITY_INGEST_BATCH_SIZE = env.int("COMMUNITY_INGEST_BATCH_SIZE", default=20000)
 # Months in which the Boss program takes applications (one window per month, whole month).
 COMMUNITY_BOSS_WINDOW_MONTHS = tuple(env.list("COMMUNITY_BOSS_WINDOW_MONTHS", cast=int, default=[2, 7]))
 COMMUNITY_CONNECTOR_MAX_ATTEMPTS = env.int("COMMUNITY_CONNECTOR_MAX_ATTEMPTS", default=5)

@@ -139,6 +139,8 @@ def _member_pages(world):
         ("community-levels", "ava.member", "/community/levels/"),
         ("community-me", "ava.member", "/community/me/"),
         ("community-boss", "ava.member", "/community/boss/"),
+        ("help", "ava.member", "/help/"),
+        ("status", "ava.member", "/status/"),
         ("not-found", "ava.member", "/contributions/999999/", 404),
         ("verify", None, f"/verify/{world['certificate'].verification_code}/"),
     ]
@@ -230,12 +232,15 @@ def test_admin_pages_are_csp_clean(page, live_server):
     _prepare(page, problems)
     sign_in_fast(page, live_server, world["people"]["paul.admin"])
     submitted = Contribution.objects.filter(state="submitted").first()
+    verified = Contribution.objects.filter(state="verified").first()
     year = ProgramYear.objects.order_by("-year").first()
     for name, path in (
         ("admin-index", "/admin/"),
         ("admin-queue", "/admin/contributions/contribution/?state__exact=submitted"),
         ("admin-contribution", f"/admin/contributions/contribution/{submitted.pk}/change/"),
         ("admin-decide", f"/admin/contributions/contribution/{submitted.pk}/decide/"),
+        ("admin-correct", f"/admin/contributions/contribution/{verified.pk}/correct/"),
+        ("admin-requirement-import", "/admin/contributions/requirementstatus/import/"),
         ("admin-report", f"/admin/contributions/programyear/{year.pk}/report/"),
         ("admin-review", f"/admin/contributions/programyear/{year.pk}/review/"),
         ("admin-import", "/admin/accounts/macertification/import/"),

@@ -268,3 +268,21 @@ def test_csv_integral_floats_are_whole_numbers(tmp_path):
     assert (result.imported, result.bad) == (1, 1)
     assert result.errors == [{"line": 3, "reason": "quantity must be a whole number, got '3.5'"}]
     assert ActivityEvent.objects.get(event_id="e1").quantity == 3
+
+
+def test_ingestion_writes_only_the_indexes_it_needs():
+    """Each event costs one entry per index: the key, the dedup key and the member (for cascades).
+
+    The daily aggregates keep their unique (member, day, kind), which also serves lookups by member.
+    """
+    from django.db import connection
+
+    from community_levels.models import ActivityEvent, DailyActivity
+
+    def indexed(model) -> list[list[str]]:
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+        return sorted(c["columns"] for c in found.values() if c["index"] or c["unique"])
+
+    assert indexed(ActivityEvent) == [["id"], ["member_id"], ["source", "event_id"]]
+    assert indexed(DailyActivity) == [["id"], ["member_id", "day", "kind"]]

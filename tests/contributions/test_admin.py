@@ -91,10 +91,11 @@ def test_report_rows_filters_chart_and_exports(client, program_admin, ma, speaki
     assert ma.email in html and other_member.email in html
     assert 'id="status-chart-data"' in html
     assert response.context["queue"] == {"size": 1, "oldest_days": 3}
-    csv = client.get(url + "?export=csv&q=ava").content.decode()
+    csv = client.get(url + "?export=csv&q=ava").content.decode("utf-8-sig")
     lines = csv.strip().splitlines()
-    assert lines[0].startswith("email,name,qualified_on,target,target_reason,verified,pending")
-    assert len(lines) == 2 and lines[1].startswith(f"{ma.email},Ava Patel,2024-03-10,400,")
+    assert lines[0].startswith("program_year,certificate_number,email,name,qualified_on,target,target_reason,verified")
+    number = ma.certification.certificate_number
+    assert len(lines) == 2 and lines[1].startswith(f"2026,{number},{ma.email},Ava Patel,2024-03-10,400,")
     workbook = openpyxl.load_workbook(BytesIO(client.get(url + "?export=xlsx").content))
     assert workbook.active.max_row == 3
 

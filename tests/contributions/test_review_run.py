@@ -164,3 +164,47 @@ def test_pending_items_keep_their_state(year_2021, waiting_points):
     services.year_end_review(program_year=year_2021, dry_run=True)
     assert Contribution.objects.filter(state="needs_info").count() == 1
     assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_pressing_the_final_run_at_once_record_one_run(year_2021, program_admin, admin_user):
+    import threading
+
+    from django.db import connection as default_connection
+
+    barrier = threading.Barrier(2)
+    reports, errors = [], []
+
+    def press(user) -> None:
+        try:
+            barrier.wait(5)
+            reports.append(
+                services.year_end_review(program_year=year_2021, dry_run=False, today=AFTER_DEADLINE, by=user)
+            )
+        except Exception as error:
+            errors.append(error)
+        finally:
+            default_connection.close()
+
+    threads = [threading.Thread(target=press, args=(user,)) for user in (program_admin, admin_user)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    assert sorted(report.already_ran for report in reports) == [False, True]
+    assert ReviewRun.objects.count() == 1 and ReviewOutcome.objects.count() == 5 and Certificate.objects.count() == 2
+    first = next(report for report in reports if not report.already_ran)
+    assert ReviewRun.objects.get().run_by == first.run.run_by
+    assert Notification.objects.filter(kind="maintenance.review").count() == 5
+
+
+def test_the_runs_are_listed_read_only_for_staff(client, program_admin, year_2021):
+    services.year_end_review(program_year=year_2021, dry_run=False, today=AFTER_DEADLINE, by=program_admin)
+    run = ReviewRun.objects.get()
+    client.force_login(with_mfa(program_admin))
+    listing = client.get("/admin/contributions/reviewrun/")
+    assert listing.status_code == 200 and "Paul" in listing.content.decode()
+    assert client.get(f"/admin/contributions/reviewrun/{run.pk}/change/").status_code == 200
+    assert client.post(f"/admin/contributions/reviewrun/{run.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert ReviewRun.objects.exists()

@@ -24,8 +24,7 @@ POST_ONLY = (302, 405, 405, 405, 405)
 PUBLIC = (200, 200, 200, 200, 200)
 SIGNED_OUT_ONLY = (200, 302, 302, 302, 302)  # signed-in people are sent to the dashboard
 STAFF_VIEW = (302, 302, 302, 200, 200)  # members are sent to the admin sign-in (which refuses them)
-ADMIN_ONLY_REDIRECT = (302, 302, 302, 302, 200)  # a verifier is sent back with a message
-ADMIN_ONLY_403 = (302, 302, 302, 403, 200)
+ADMIN_ONLY_403 = (302, 302, 302, 403, 200)  # a verifier gets the admin's 403 page
 SSO_UNAVAILABLE = (503, 503, 503, 503, 503)  # the IdP's metadata URL does not answer
 
 # (url name, path, expected statuses by column)
@@ -33,6 +32,9 @@ MATRIX = [
     # --- mahome -------------------------------------------------------------------------
     ("dashboard", "/", MEMBER_PAGE),
     ("healthz", "/healthz", PUBLIC),
+    ("status", "/status/", PUBLIC),
+    ("help", "/help/", PUBLIC),
+    ("dev_outbox", "/dev/outbox/", (404, 404, 404, 404, 404)),  # only in the local run (MAHOME_DEV_OUTBOX)
     # --- accounts ------------------------------------------------------------------------
     ("account_login", "/accounts/login/", SIGNED_OUT_ONLY),
     ("account_reset_password", "/accounts/password/reset/", PUBLIC),
@@ -48,6 +50,8 @@ MATRIX = [
     ("contributions:catalogue", "/contributions/catalogue/", MEMBER_PAGE),
     ("contributions:opt_out", "/contributions/opt-out/", POST_ONLY),
     ("contributions:opt_out_undo", "/contributions/opt-out/undo/", POST_ONLY),
+    # Only a requirement of the current year that the member owes has a report page.
+    ("contributions:requirement_report", "/contributions/requirements/999999/report/", (302, 404, 404, 404, 404)),
     ("contributions:detail", "/contributions/{contribution}/", OWNED),
     ("contributions:edit", "/contributions/{contribution}/edit/", OWNED),
     ("contributions:submit", "/contributions/{contribution}/submit/", POST_ONLY),
@@ -84,10 +88,24 @@ MATRIX = [
     ("community_levels:boss", "/community/boss/", MEMBER_PAGE),
     # --- custom admin views of the project apps ------------------------------------------
     ("admin:accounts_macertification_changelist", "/admin/accounts/macertification/", STAFF_VIEW),  # the MA roster
-    ("admin:accounts_macertification_provision", "/admin/accounts/macertification/provision/", ADMIN_ONLY_REDIRECT),
+    ("admin:accounts_macertification_provision", "/admin/accounts/macertification/provision/", ADMIN_ONLY_403),
     ("admin:accounts_macertification_import", "/admin/accounts/macertification/import/", ADMIN_ONLY_403),
+    (
+        "admin:accounts_macertification_import_error_report",
+        "/admin/accounts/macertification/import/error-report/",
+        (302, 302, 302, 405, 405),  # a POST of the preview's hidden fields
+    ),
+    (
+        "admin:contributions_requirementstatus_import_error_report",
+        "/admin/contributions/requirementstatus/import/error-report/",
+        (302, 302, 302, 405, 405),
+    ),
     ("admin:contributions_programyear_report", "/admin/contributions/programyear/{program_year}/report/", STAFF_VIEW),
-    ("admin:contributions_programyear_review", "/admin/contributions/programyear/{program_year}/review/", STAFF_VIEW),
+    (
+        "admin:contributions_programyear_review",
+        "/admin/contributions/programyear/{program_year}/review/",
+        ADMIN_ONLY_403,
+    ),
     ("admin:contributions_contribution_decide", "/admin/contributions/contribution/{with_file}/decide/", STAFF_VIEW),
     (
         "admin:contributions_certificate_revoke",
@@ -100,15 +118,18 @@ MATRIX = [
         ADMIN_ONLY_403,
     ),
     ("admin:contributions_certificate_changelist", "/admin/contributions/certificate/", STAFF_VIEW),
+    ("admin:contributions_reviewoutcome_changelist", "/admin/contributions/reviewoutcome/", STAFF_VIEW),
     ("admin:contributions_certificate_export", "/admin/contributions/certificate/export/", STAFF_VIEW),
+    ("admin:contributions_contribution_export", "/admin/contributions/contribution/export/", STAFF_VIEW),
+    ("admin:engagements_signup_export", "/admin/engagements/signup/export/", STAFF_VIEW),
     (
         "admin:contributions_requirementstatus_import",
         "/admin/contributions/requirementstatus/import/",
         ADMIN_ONLY_403,
     ),
     ("admin:contributions_contribution_correct", "/admin/contributions/contribution/{with_file}/correct/", STAFF_VIEW),
-    ("admin:community_levels_level_preview", "/admin/community_levels/level/preview/", ADMIN_ONLY_REDIRECT),
-    ("admin:community_levels_activityevent_import", "/admin/community_levels/activityevent/import/", STAFF_VIEW),
+    ("admin:community_levels_level_preview", "/admin/community_levels/level/preview/", ADMIN_ONLY_403),
+    ("admin:community_levels_activityevent_import", "/admin/community_levels/activityevent/import/", ADMIN_ONLY_403),
     # --- admin, sampled ------------------------------------------------------------------
     ("admin:index", "/admin/", STAFF_VIEW),
     ("admin:login", "/admin/login/", (302, 403, 403, 302, 302)),
@@ -116,6 +137,7 @@ MATRIX = [
     ("admin:contributions_contribution_changelist", "/admin/contributions/contribution/", STAFF_VIEW),
     ("admin:engagements_opportunity_changelist", "/admin/engagements/opportunity/", STAFF_VIEW),
     ("admin:community_levels_level_changelist", "/admin/community_levels/level/", STAFF_VIEW),
+    ("admin:community_levels_activityevent_changelist", "/admin/community_levels/activityevent/", STAFF_VIEW),
     ("admin:django_celery_beat_periodictask_changelist", "/admin/django_celery_beat/periodictask/", ADMIN_ONLY_403),
     # --- allauth (every page of the flows members use) -----------------------------------
     ("account_logout", "/accounts/logout/", MEMBER_PAGE),  # a confirmation page; signing out is a POST

@@ -1,0 +1,208 @@
+"""Requirements that fit the member (issue 13, finding 1).
+
+A member certified on 15 Nov was greeted "Welcome back", "At risk" and a red "Overdue" for a
+training due 31 Oct, with a chart of ten months of zeros before they qualified; nobody could
+report a completed training or a held credential.
+
+The rule (docs/program-admin-guide.md, "Technical requirements"): a requirement due before the
+member qualified is not owed that program year. Members report a requirement they met with
+evidence; verifiers decide it in the contribution queue; verifying records it as met.
+"""
+
+from datetime import date
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from contributions import rules, selectors, services
+from contributions.models import Contribution, RequirementStatus
+from tests.factories import (
+    MACertificationFactory,
+    ProgramYearFactory,
+    TechnicalRequirementFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.7\n%certificate\n"
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(date(2026, 11, 20), tick=False):
+        yield
+
+
+@pytest.fixture
+def year():
+    return ProgramYearFactory(year=2026, target_points=400)
+
+
+@pytest.fixture
+def training(year):
+    return TechnicalRequirementFactory(
+        program_year=year, kind="training", name="Level 3 Model Building", due_on=date(2026, 10, 31)
+    )
+
+
+@pytest.fixture
+def credential(year):
+    return TechnicalRequirementFactory(
+        program_year=year, kind="credential", name="Certified Solution Architect", due_on=date(2026, 12, 31)
+    )
+
+
+@pytest.fixture
+def newcomer(member):
+    MACertificationFactory(user=member, qualified_on=date(2026, 11, 15))
+    return member
+
+
+@pytest.fixture
+def veteran():
+    user = UserFactory(email="cara@example.com", first_name="Cara")
+    MACertificationFactory(user=user, qualified_on=date(2024, 3, 10))
+    return user
+
+
+def _standing(user, year):
+    return selectors.member_year_for(user=user, program_year=year, today=date(2026, 11, 20))
+
+
+def test_a_requirement_due_before_the_member_qualified_is_not_owed_that_year(year, training, newcomer, veteran):
+    mine = _standing(newcomer, year).requirements[0]
+    assert not mine.owed and not mine.overdue
+    assert _standing(newcomer, year).requirements_pending == []
+    theirs = _standing(veteran, year).requirements[0]
+    assert theirs.owed and theirs.overdue
+    assert [r.requirement for r in _standing(veteran, year).requirements_pending] == [training]
+
+
+def test_the_year_end_review_does_not_hold_a_requirement_not_owed_against_the_member(year, training, newcomer):
+    standing = _standing(newcomer, year)
+    _outcome, reasons = services._review_decision(standing)
+    assert not any("Level 3 Model Building" in reason for reason in reasons)
+
+
+def test_a_member_certified_days_ago_is_welcomed_not_warned(client, year, training, credential, newcomer):
+    client.force_login(newcomer)
+    page = client.get("/").content.decode()
+    assert "Welcome back" not in page
+    assert "Welcome to MA Home" in page
+    assert 'data-testid="status">At risk<' not in page
+    assert "Overdue" not in page
+    assert "Not owed this year" in page
+    assert _standing(newcomer, year).status == rules.ON_TRACK
+
+
+def test_a_member_certified_years_ago_is_welcomed_back_and_warned(client, year, training, veteran):
+    client.force_login(veteran)
+    page = client.get("/").content.decode()
+    assert "Welcome back" in page
+    assert "Overdue" in page
+
+
+def test_the_chart_starts_in_the_month_the_member_qualified(client, year, newcomer):
+    client.force_login(newcomer)
+    chart = selectors.dashboard_for(user=newcomer, today=date(2026, 11, 20))["chart"]
+    assert chart["labels"] == ["Nov 2026", "Dec 2026"]
+
+
+def test_the_dashboard_shows_each_requirements_state_and_next_action(client, year, training, credential, veteran):
+    client.force_login(veteran)
+    page = client.get("/").content.decode()
+    assert f"/contributions/requirements/{credential.pk}/report/" in page
+    assert f"/contributions/requirements/{training.pk}/report/" in page
+    services.requirement_report_create(
+        member=veteran,
+        requirement=credential,
+        met_on=date(2026, 6, 1),
+        evidence_url="https://example.com/cert",
+        note="",
+    )
+    page = client.get("/").content.decode()
+    assert "Reported, waiting for verification" in page
+    assert f"/contributions/requirements/{credential.pk}/report/" not in page
+
+
+def test_a_member_reports_a_credential_and_a_verifier_verifies_it_in_the_contribution_queue(
+    client, year, credential, veteran, verifier
+):
+    client.force_login(veteran)
+    form = client.get(f"/contributions/requirements/{credential.pk}/report/")
+    assert form.status_code == 200
+    assert "Certified Solution Architect" in form.content.decode()
+    response = client.post(
+        f"/contributions/requirements/{credential.pk}/report/",
+        {
+            "met_on": "2026-06-01",
+            "evidence_file": SimpleUploadedFile("architect.pdf", PDF, content_type="application/pdf"),
+            "note": "Passed in June.",
+        },
+    )
+    assert response.status_code == 302
+    report = Contribution.objects.get(member=veteran, requirement=credential)
+    assert report.state == Contribution.State.SUBMITTED
+    assert report.claimed_points == 0
+    assert report.evidence_name == "architect.pdf"
+    assert report in selectors.verification_queue()
+
+    services.contribution_decide(contribution_id=report.pk, verifier=verifier, decision="verify")
+    status = RequirementStatus.objects.get(member=veteran, requirement=credential)
+    assert status.met_on == date(2026, 6, 1)
+    assert status.history.first().history_user == verifier
+    assert _standing(veteran, year).requirements[0].is_met
+    page = client.get("/").content.decode()
+    assert "met on 1 Jun 2026" in page
+
+
+def test_a_rejected_report_leaves_the_requirement_to_do(year, credential, veteran, verifier):
+    report = services.requirement_report_create(
+        member=veteran, requirement=credential, met_on=date(2026, 6, 1), evidence_url="https://example.com/c", note=""
+    )
+    services.contribution_decide(contribution_id=report.pk, verifier=verifier, decision="reject", note="Expired.")
+    assert not RequirementStatus.objects.filter(member=veteran, requirement=credential, met_on__isnull=False).exists()
+
+
+def test_one_open_report_per_requirement_and_the_second_is_refused_in_words(year, credential, veteran):
+    services.requirement_report_create(
+        member=veteran, requirement=credential, met_on=date(2026, 6, 1), evidence_url="https://example.com/c", note=""
+    )
+    with pytest.raises(services.ContributionError, match="already reported"):
+        services.requirement_report_create(
+            member=veteran,
+            requirement=credential,
+            met_on=date(2026, 6, 1),
+            evidence_url="https://example.com/c",
+            note="",
+        )
+
+
+def test_a_report_needs_evidence_and_a_date_not_in_the_future(client, year, credential, veteran):
+    client.force_login(veteran)
+    url = f"/contributions/requirements/{credential.pk}/report/"
+    page = client.post(url, {"met_on": "2026-06-01"}).content.decode()
+    assert "add a link or a file" in page
+    page = client.post(url, {"met_on": "2027-06-01", "evidence_url": "https://example.com/c"}).content.decode()
+    assert "cannot be in the future" in page
+    assert not Contribution.objects.filter(requirement=credential).exists()
+
+
+def test_reporting_a_requirement_not_owed_or_of_another_year_is_a_404(client, year, training, newcomer):
+    other_year = ProgramYearFactory(year=2030)
+    later = TechnicalRequirementFactory(program_year=other_year, name="Future training", due_on=date(2030, 5, 1))
+    client.force_login(newcomer)
+    assert client.get(f"/contributions/requirements/{training.pk}/report/").status_code == 404
+    assert client.get(f"/contributions/requirements/{later.pk}/report/").status_code == 404
+    assert client.get("/contributions/requirements/999999/report/").status_code == 404
+
+
+def test_requirement_reports_are_not_in_the_catalogue_or_the_contribution_form(client, year, credential, veteran):
+    services.requirement_report_create(
+        member=veteran, requirement=credential, met_on=date(2026, 6, 1), evidence_url="https://example.com/c", note=""
+    )
+    client.force_login(veteran)
+    assert "Technical requirement report" not in client.get("/contributions/catalogue/").content.decode()
+    assert "Technical requirement report" not in client.get("/contributions/new/").content.decode()
