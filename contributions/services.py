@@ -717,7 +717,12 @@ def program_year_publish(*, program_year: ProgramYear, by: User | None = None) -
 
 @transaction.atomic
 def program_year_save(*, program_year: ProgramYear, by: User | None) -> ProgramYear:
-    """Create or change a program year's rules and dates; the history records who (`by`)."""
+    """Create or change a program year's rules and dates; the history records who (`by`).
+
+    Years may not overlap (ProgramYear.clean): every year's row is locked first, so two staff
+    saving overlapping years at once are checked one after the other.
+    """
+    list(ProgramYear.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
     program_year._history_user = by
     program_year.full_clean()
     program_year.save()
