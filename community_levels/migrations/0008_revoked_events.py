@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community_levels', '0005_ingestion_indexes'),
+        ('community_levels', '0007_recomputing_index'),
     ]
 
     operations = [
