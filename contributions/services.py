@@ -1308,7 +1308,9 @@ def review_notifications_send(*, program_year: ProgramYear, today: date | None =
     sent = 0
     outcomes = ReviewOutcome.objects.filter(program_year=program_year).select_related("member")
     certificates = dict(
-        Certificate.objects.filter(program_year=program_year).values_list("member_id", "verification_code")
+        Certificate.objects.filter(program_year=program_year, year=program_year.year + 1)
+        .exclude(state=Certificate.State.SUPERSEDED)
+        .values_list("member_id", "verification_code")
     )
     for outcome in outcomes:
         if outcome.outcome == ReviewOutcome.Outcome.RECERTIFIED:
