@@ -11,6 +11,7 @@ from import_export.admin import ImportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import selectors, services
+from accounts.imports import PreviewImportMixin
 from accounts.models import MACertification, Notification, Organization, OrganizationDomain, SSOConnection, User
 from accounts.resources import NewlyCertifiedResource
 from accounts.roles import PROGRAM_ADMIN, VERIFIER, user_staff_role
@@ -220,7 +221,7 @@ INVITATION_LABELS = {
 
 
 @admin.register(MACertification)
-class MACertificationAdmin(ImportMixin, admin.ModelAdmin):
+class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
     """The MA roster: every certified Master Anaplanner, where provisioning and imports return."""
 
     list_display = [
@@ -239,6 +240,7 @@ class MACertificationAdmin(ImportMixin, admin.ModelAdmin):
     date_hierarchy = "qualified_on"
     ordering = ["-qualified_on", "certificate_number"]
     resource_classes = [NewlyCertifiedResource]
+    preview_columns = ["email", "first_name", "last_name", "certificate_number", "qualified_on", "organization"]
     import_template_name = "admin/accounts/macertification/import.html"
     # Our list template extends the admin's own list and draws the buttons itself (import-export's
     # list templates would extend ours again: the 500 of issue 11).
@@ -296,22 +298,6 @@ class MACertificationAdmin(ImportMixin, admin.ModelAdmin):
 
     def has_import_permission(self, request) -> bool:
         return request.user.has_perm("accounts.add_macertification") and request.user.has_perm("accounts.add_user")
-
-    def import_action(self, request, **kwargs):
-        """The preview lists every bad row; the good rows can still be confirmed (bad ones are skipped)."""
-        response = super().import_action(request, **kwargs)
-        context = getattr(response, "context_data", None) or {}
-        result = context.get("result")
-        if (
-            result is not None
-            and not result.has_errors()
-            and result.has_validation_errors()
-            and len(result.valid_rows()) > 0
-            and "confirm_form" not in context
-        ):
-            context["confirm_form"] = self.create_confirm_form(request, import_form=context["form"])
-            context["valid_row_count"] = len(result.valid_rows())
-        return response
 
     def provision_view(self, request):
         if not self.has_import_permission(request):

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from accounts.models import Organization, OrganizationDomain, SSOConnection, User
 from accounts.roles import PROGRAM_ADMIN, VERIFIER
+from accounts.selectors import organization_for_email
 from accounts.services import member_provision, sso_connection_sync, user_create
 
 DEMO_PASSWORD = "mahome-demo-2026"
@@ -85,12 +86,17 @@ def seed(*, stdout) -> None:
         if User.objects.filter(email=email).exists():
             continue
         with transaction.atomic():
-            user = member_provision(
-                email=email, first_name=first, last_name=last, certificate_number=number, qualified_on=qualified_on
+            organization = organization_for_email(email=email)
+            password_allowed = organization is None or not organization.sso_required
+            # The password is set before the invitation is made, so the invitation's link works.
+            member_provision(
+                email=email,
+                first_name=first,
+                last_name=last,
+                certificate_number=number,
+                qualified_on=qualified_on,
+                password=DEMO_PASSWORD if password_allowed else None,
             )
-            if not user.organization or not user.organization.sso_required:
-                user.set_password(DEMO_PASSWORD)
-                user.save(update_fields=["password"])
         provisioned += 1
     stdout.write(
         f"accounts: {created} demo people, {organizations} organizations and {provisioned} certified MAs created"

@@ -6,34 +6,15 @@ A row whose email already has an account with the same certificate is skipped, s
 same file twice changes nothing.
 """
 
-from datetime import date, datetime
-
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields
 
 from accounts import selectors
+from accounts.imports import LINE, REASON, parse_file_date
 from accounts.models import MACertification, Organization, User
 from accounts.services import member_provision
 from accounts.spreadsheets import FormulaSafeModelResource
-
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
-
-
-def _parse_date(value) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value or "").strip()
-    if not text:
-        raise ValueError(_("A qualification date is required."))
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time
-        except ValueError:
-            continue
-    raise ValueError(_("“%(value)s” is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31.") % {"value": text})
 
 
 class NewlyCertifiedResource(FormulaSafeModelResource):
@@ -53,6 +34,7 @@ class NewlyCertifiedResource(FormulaSafeModelResource):
         report_skipped = True
         skip_diff = True
         clean_model_instances = False
+        store_row_values = True
 
     def before_import(self, dataset, **kwargs) -> None:
         self._emails_seen: dict[str, int] = {}
@@ -65,7 +47,7 @@ class NewlyCertifiedResource(FormulaSafeModelResource):
 
     def before_import_row(self, row, **kwargs) -> None:
         """Validate the whole row before anything is written; every reason is reported at once."""
-        number = kwargs.get("row_number")
+        number = row.get(LINE) or kwargs.get("row_number", 0) + 1  # line 1 is the header
         errors: dict[str, list[str]] = {}
         email = User.objects.normalize_email(str(row.get("email") or "").strip()).lower()
         row["email"] = email
@@ -77,20 +59,20 @@ class NewlyCertifiedResource(FormulaSafeModelResource):
             errors.setdefault("email", []).append(_("“%(email)s” is not an email address.") % {"email": email})
         elif email in self._emails_seen:
             errors.setdefault("email", []).append(
-                _("Duplicate: %(email)s is already in row %(row)s of this file.")
+                _("Duplicate: %(email)s is already on line %(row)s of this file.")
                 % {"email": email, "row": self._emails_seen[email]}
             )
         else:
             self._emails_seen[email] = number
         try:
-            row["qualified_on"] = _parse_date(row.get("qualified_on"))
+            row["qualified_on"] = parse_file_date(row.get("qualified_on"), required=True)
         except ValueError as exc:
             errors.setdefault("qualified_on", []).append(str(exc))
         if not certificate_number:
             errors.setdefault("certificate_number", []).append(_("The certificate number is missing."))
         elif certificate_number in self._certificates_seen:
             errors.setdefault("certificate_number", []).append(
-                _("Duplicate: certificate %(number)s is already in row %(row)s of this file.")
+                _("Duplicate: certificate %(number)s is already on line %(row)s of this file.")
                 % {"number": certificate_number, "row": self._certificates_seen[certificate_number]}
             )
         else:
@@ -101,16 +83,17 @@ class NewlyCertifiedResource(FormulaSafeModelResource):
                 _("There is no organization named “%(name)s”.") % {"name": organization_name}
             )
         if not errors and email:
-            self._check_against_existing(email, certificate_number, errors)
+            self._check_against_existing(row, email, certificate_number, errors)
         if errors:
             raise ValidationError(errors)
 
-    def _check_against_existing(self, email: str, certificate_number: str, errors: dict) -> None:
+    def _check_against_existing(self, row, email: str, certificate_number: str, errors: dict) -> None:
         existing = selectors.user_by_email(email=email)
         holder = MACertification.objects.filter(certificate_number=certificate_number).select_related("user").first()
         if existing is not None:
             if holder is not None and holder.user_id == existing.pk:
                 self._already_provisioned.add(email)
+                row[REASON] = _("%(email)s already has this certificate.") % {"email": email}
                 return
             errors.setdefault("email", []).append(
                 _("%(email)s already has an account with a different certificate.") % {"email": email}

@@ -231,8 +231,12 @@ def member_provision(
     qualified_on: date,
     organization: Organization | None = None,
     employer: str = "",
+    password: str | None = None,
 ) -> User:
     """Give a newly certified MA an account, their certification record and an invitation.
+
+    `password` (the demo data) is set before the invitation is made: a later password change
+    would invalidate the invitation's set-password link.
 
     "All Certified Master Anaplanners are immediately added upon becoming certified." The
     organization defaults to the one owning the email's domain. Raises ValidationError (nothing
@@ -258,7 +262,9 @@ def member_provision(
     if errors:
         raise ValidationError(errors)
     organization = organization or selectors.organization_for_email(email=email)
-    user = user_create(email=email, first_name=(first_name or "").strip(), last_name=(last_name or "").strip())
+    user = user_create(
+        email=email, first_name=(first_name or "").strip(), last_name=(last_name or "").strip(), password=password
+    )
     user.organization = organization
     user.employer = (employer or "").strip() or (organization.name if organization else "")
     user.full_clean(exclude=["password"])

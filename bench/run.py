@@ -34,6 +34,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=15, help="duration of each wrk page run (default 15)")
     parser.add_argument("--mixed-seconds", type=int, default=45, help="duration of the locust run (default 45)")
     parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="instead: the data-heavy figures (ingestion, full and incremental recompute, year report, dashboard) "
+        "at two sizes 10x apart, each in a database of its own, with the growth factor of each (bench/scale.py)",
+    )
+    parser.add_argument(
+        "--scale-factors",
+        default="0.01,0.1",
+        help="the two sizes of --scale as fractions of the standard seed (default 0.01,0.1; 0.1,1 for the full size)",
+    )
+    parser.add_argument(
         "--only",
         default="pages,signups,mixed,admin,ingest,recompute",
         help="comma-separated subset of: pages, signups, mixed, admin, ingest, recompute",
@@ -637,6 +648,11 @@ def main(argv: list[str] | None = None) -> int:
     from bench import report
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.scale:
+        from bench import scale
+
+        small, large = (float(f) for f in args.scale_factors.split(","))
+        return scale.main((small, large))
     selected = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in selected if name not in BENCHMARKS]
     if unknown:

@@ -183,9 +183,9 @@ def _seed_opportunities(step) -> None:
         "sign-ups",
         "WITH opps AS (SELECT row_number() OVER (ORDER BY id) AS k, id FROM engagements_opportunity "
         "  WHERE slug LIKE 'bench-opp-%%') "
-        "INSERT INTO engagements_signup (state, created_at, confirmed_at, next_steps, end_reason, updated_at, "
-        "member_id, opportunity_id) "
-        "SELECT 'confirmed', now(), now(), '', '', now(), u.id, opps.id FROM generate_series(1, %s) g "
+        "INSERT INTO engagements_signup (state, created_at, confirmed_at, next_steps, end_reason, end_note, "
+        "updated_at, member_id, opportunity_id) "
+        "SELECT 'confirmed', now(), now(), '', '', '', now(), u.id, opps.id FROM generate_series(1, %s) g "
         "JOIN bench_users u ON u.n = 2 + (g %% %s) JOIN opps ON opps.k = 1 + (g %% %s)",
         [SIGNUPS, MAS - 1, OPPORTUNITIES],
     )

@@ -15,6 +15,7 @@ from import_export.admin import ExportMixin, ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.exports import EXPORT_FORMATS
+from accounts.imports import PreviewImportMixin
 from contributions import admin_views, services
 from contributions.models import (
     ActivityType,
@@ -326,8 +327,10 @@ class RequirementStatusForm(forms.ModelForm):
 
 
 @admin.register(RequirementStatus)
-class RequirementStatusAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+class RequirementStatusAdmin(PreviewImportMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [RequirementStatusResource]
+    export_formats = EXPORT_FORMATS
+    preview_columns = ["year", "requirement", "member_email", "met_on", "note"]
     form = RequirementStatusForm
     list_display = ["member", "requirement", "met_on", "note", "updated_at"]
     list_filter = ["requirement__program_year", "requirement"]
@@ -362,25 +365,6 @@ class RequirementStatusAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
             override_reason=form.cleaned_data.get("override_reason", ""),
         )
         obj.pk = saved.pk
-
-    def import_action(self, request, **kwargs):
-        """The preview lists every row with its line and action; the good rows can be confirmed
-        even when others have errors (those are skipped)."""
-        response = super().import_action(request, **kwargs)
-        context = getattr(response, "context_data", None) or {}
-        result = context.get("result")
-        if result is None:
-            return response
-        context["preview_rows"] = admin_views.import_preview_rows(result)
-        if (
-            not result.has_errors()
-            and result.has_validation_errors()
-            and len(result.valid_rows()) > 0
-            and "confirm_form" not in context
-        ):
-            context["confirm_form"] = self.create_confirm_form(request, import_form=context["form"])
-        context["importable_count"] = sum(row["action"] in ("New", "Update") for row in context["preview_rows"])
-        return response
 
     @admin.action(description=_("Mark met…"), permissions=["change"])
     def mark_met(self, request: HttpRequest, queryset: QuerySet[RequirementStatus]) -> HttpResponse | None:

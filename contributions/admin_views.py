@@ -446,35 +446,6 @@ def _already_ran_message(run) -> str:
     }
 
 
-IMPORT_ACTIONS = {
-    "new": "New",
-    "update": "Update",
-    "skip": "Unchanged",
-    "invalid": "Error",
-    "error": "Error",
-}
-
-
-def import_preview_rows(result) -> list[dict]:
-    """Every row of an import's preview: its line in the file, what will happen to it, and why not."""
-    rows = []
-    for number, row_result in enumerate(result.rows, 1):
-        values = row_result.row_values or {}
-        errors: list[str] = []
-        if row_result.validation_error is not None:
-            errors = list(row_result.validation_error.messages)
-        errors += [str(error.error) for error in row_result.errors]
-        rows.append(
-            {
-                "line": values.get("_line", number + 1),
-                "action": IMPORT_ACTIONS.get(row_result.import_type, row_result.import_type),
-                "values": {key: value for key, value in values.items() if not str(key).startswith("_")},
-                "errors": errors,
-            }
-        )
-    return sorted(rows, key=lambda row: row["line"])
-
-
 class MarkMetForm(forms.Form):
     met_on = forms.DateField(label=gettext_lazy("Met on"), help_text=gettext_lazy("YYYY-MM-DD; not in the future."))
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=300)

@@ -3,23 +3,28 @@
 Reached through `contributions.selectors.dashboard_for`; kept apart so selectors.py stays short.
 """
 
+import math
 from collections import defaultdict
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import MACertification, User
 from contributions import rules, selectors
-from contributions.models import Contribution, ProgramYear, ReviewOutcome
+from contributions.models import ActivityType, Contribution, ProgramYear, ReviewOutcome
 
 # The bar's geometry is in a 0..100 viewBox; the SVG stretches it to the card's width.
 BAR_WIDTH = 100
 
 
-def build(*, user: User, today: date) -> dict:
+def build(*, user: User, today: date, offer: "HeldOffer | None" = None) -> dict:
     certification = MACertification.objects.filter(user=user).first()
     if certification is not None:
         user.certification = certification
@@ -74,7 +79,9 @@ def build(*, user: User, today: date) -> dict:
         chart=chart_data(standing=standing),
         bar=bar_geometry(standing=standing),
     )
-    context["next_step"] = next_step(standing=standing, needs_info=context["needs_info"], drafts=context["drafts"])
+    context["next_step"] = next_step(
+        standing=standing, needs_info=context["needs_info"], drafts=context["drafts"], offer=offer
+    )
     return context
 
 
@@ -180,17 +187,96 @@ def chart_data(*, standing: selectors.MemberYear) -> dict:
     }
 
 
-def next_step(*, standing: selectors.MemberYear, needs_info: Contribution | None, drafts: int) -> dict:
-    """The one thing the member should do next, most urgent first."""
-    new_url = reverse("contributions:new")
+@dataclass(frozen=True)
+class HeldOffer:
+    """A slot held for the member (an engagement offer), as the dashboard composes it from engagements."""
+
+    title: str
+    url: str
+    expires_at: datetime
+
+
+def cheapest_ways(*, standing: selectors.MemberYear, missing: int, limit: int = 3) -> list[dict]:
+    """The catalogue types that close `missing` points with the fewest contributions.
+
+    Only what the member can do (submitted by hand or earned through an opportunity), within each
+    type's remaining annual cap; a type that cannot close the gap alone comes after those that can.
+    """
+    counted = {t.activity_type.pk: t.verified + t.pending for t in standing.type_totals}
+    types = ActivityType.objects.filter(
+        program_year=standing.program_year,
+        is_active=True,
+        points__gt=0,
+        tracking__in=[ActivityType.Tracking.MANUAL, ActivityType.Tracking.ENGAGEMENT],
+    )
+    ways = []
+    for activity_type in types:
+        room = missing
+        if activity_type.annual_cap is not None:
+            room = min(missing, activity_type.annual_cap - counted.get(activity_type.pk, 0))
+        if room <= 0:
+            continue
+        units = math.ceil(room / activity_type.points)
+        ways.append((room < missing, units, -activity_type.points, activity_type.name, activity_type, room))
+    ways.sort(key=lambda way: way[:4])
+    options = []
+    for closes_part, units, _points, _name, activity_type, room in ways[:limit]:
+        unit = str(UNIT_WORDS[activity_type.unit])
+        text = _("%(units)s × %(name)s (%(points)s points %(unit)s)") % {
+            "units": units,
+            "name": activity_type.name,
+            "points": intcomma(activity_type.points),
+            "unit": unit,
+        }
+        if closes_part:
+            text += " " + _("— up to %(room)s points, its annual cap") % {"room": intcomma(room)}
+        url = (
+            reverse("engagements:opportunity_list")
+            if activity_type.tracking == ActivityType.Tracking.ENGAGEMENT
+            else reverse("contributions:new") + f"?type={activity_type.pk}"
+        )
+        options.append({"text": text, "url": url})
+    return options
+
+
+UNIT_WORDS = {
+    ActivityType.Unit.ITEM: gettext_lazy("each"),
+    ActivityType.Unit.HOUR: gettext_lazy("an hour"),
+    ActivityType.Unit.SESSION: gettext_lazy("a session"),
+}
+
+
+def next_step(
+    *,
+    standing: selectors.MemberYear,
+    needs_info: Contribution | None,
+    drafts: int,
+    offer: HeldOffer | None = None,
+) -> dict:
+    """The one thing the member should do next: the first rule that applies, in this order.
+
+    1. The year is decided (a review outcome): what it means, nothing else.
+    2. Opted out: only the way back (undo, until the deadline); no pace, no requirements.
+    3. A slot offer held for the member, before it expires (then it passes to the next member).
+    4. A verifier's question (a contribution or a requirement report that needs information).
+    5. Points behind the pace: the shortfall and the cheapest ways to close it from the catalogue.
+    6. Technical requirements owed and not met (overdue first, then the next due); one waiting
+       for verification is not a step.
+    7. Drafts not yet submitted.
+    8. The deadline passed; the points covered once verified; the points still to go; all met.
+    Each step carries `rule` (its name above), so the order is tested rule by rule.
+    """
+    program_year = standing.program_year
     if standing.outcome is not None:
         if standing.outcome.outcome == ReviewOutcome.Outcome.RECERTIFIED:
             return {
+                "rule": "decided",
                 "text": _("You are recertified. Look at next year's requirements to get a head start."),
                 "url": reverse("contributions:catalogue"),
                 "label": _("See the catalogue"),
             }
         return {
+            "rule": "decided",
             "text": _("The year-end review closed this year for you. Contact the program team if this is wrong."),
             "url": reverse("contributions:list"),
             "label": _("Your contributions"),
@@ -198,74 +284,103 @@ def next_step(*, standing: selectors.MemberYear, needs_info: Contribution | None
     if standing.opt_out is not None:
         if standing.can_change_opt_out:
             return {
-                "text": _("You opted out of this year's maintenance. You can undo it until %(date)s.")
-                % {"date": date_format(standing.program_year.deadline)},
+                "rule": "opted_out",
+                "text": _(
+                    "You opted out of this year's maintenance. Changed your mind? You can undo it until %(date)s."
+                )
+                % {"date": date_format(program_year.deadline)},
                 "url": "#opt-out",
-                "label": _("Review your opt-out"),
+                "label": _("Undo my opt-out"),
             }
         return {
+            "rule": "opted_out",
             "text": _("You opted out this year; your certificate stays valid until it expires."),
             "url": reverse("contributions:catalogue"),
             "label": _("See the catalogue"),
         }
+    if offer is not None:
+        return {
+            "rule": "offer",
+            "text": _(
+                "A slot in “%(title)s” is held for you until %(time)s. Accept it before then, or it passes "
+                "to the next member on the waitlist."
+            )
+            % {"title": offer.title, "time": date_format(timezone.localtime(offer.expires_at), "DATETIME_FORMAT")},
+            "url": offer.url,
+            "label": _("Accept or decline the slot"),
+        }
     if needs_info is not None:
         return {
-            "text": _("A verifier needs more information about “%(title)s”.") % {"title": needs_info.title},
+            "rule": "needs_info",
+            "text": _("A verifier asked a question about “%(title)s”. Answer it so they can decide.")
+            % {"title": needs_info.title},
             "url": reverse("contributions:detail", args=[needs_info.pk]),
             "label": _("Answer the verifier"),
         }
-    if standing.status == rules.MET:
+    missing = max(0, standing.target_points - standing.verified - standing.pending)
+    behind = standing.pace_points - standing.verified - standing.pending
+    if not standing.deadline_passed and missing and behind > 0 and not standing.new_member:
         return {
-            "text": _("You have met this year's requirements. Well done!"),
+            "rule": "points",
+            "text": _(
+                "You need %(missing)s more points in %(days)s days (%(behind)s behind the pace). "
+                "The quickest ways to get them:"
+            )
+            % {
+                "missing": intcomma(missing),
+                "days": standing.days_to_deadline,
+                "behind": intcomma(behind),
+            },
+            "options": cheapest_ways(standing=standing, missing=missing),
             "url": reverse("contributions:catalogue"),
-            "label": _("See next year's catalogue"),
+            "label": _("See the whole catalogue"),
         }
-    overdue = [r for r in standing.requirements_pending if r.overdue]
-    if overdue:
+    owed = [r for r in standing.requirements_pending if not r.report_open]
+    if owed and not standing.deadline_passed:
+        first = sorted(owed, key=lambda r: (not r.overdue, r.requirement.due_on))[0]
+        text = (
+            _("“%(name)s” was due on %(date)s. Done it? Report it with your evidence.")
+            if first.overdue
+            else _("“%(name)s” is due on %(date)s. Done it? Report it with your evidence.")
+        )
         return {
-            "text": _("“%(name)s” was due on %(date)s and is not recorded as met.")
-            % {"name": overdue[0].requirement.name, "date": date_format(overdue[0].requirement.due_on)},
-            "url": "#requirements",
-            "label": _("See the requirements"),
+            "rule": "requirement",
+            "text": text % {"name": first.requirement.name, "date": date_format(first.requirement.due_on)},
+            "url": reverse("contributions:requirement_report", args=[first.requirement.pk]),
+            "label": _("Report it"),
         }
     if drafts:
         return {
+            "rule": "drafts",
             "text": _("You have %(count)s draft contribution(s) not yet submitted.") % {"count": drafts},
             "url": reverse("contributions:list") + "?state=draft",
             "label": _("Submit your drafts"),
         }
+    if standing.status == rules.MET:
+        return {
+            "rule": "met",
+            "text": _("You have met this year's requirements. Well done!"),
+            "url": reverse("contributions:catalogue"),
+            "label": _("See next year's catalogue"),
+        }
     if standing.deadline_passed:
         return {
+            "rule": "deadline",
             "text": _("The deadline has passed; your year awaits the final review."),
             "url": reverse("contributions:list"),
             "label": _("Your contributions"),
         }
-    if standing.verified + standing.pending >= standing.target_points:
-        pending = standing.requirements_pending
-        if pending:
-            return {
-                "text": _("Your points are covered once verified. Still to do: %(name)s, due %(date)s.")
-                % {"name": pending[0].requirement.name, "date": date_format(pending[0].requirement.due_on)},
-                "url": "#requirements",
-                "label": _("See the requirements"),
-            }
+    if not missing:
         return {
+            "rule": "covered",
             "text": _("Your submitted points cover the target; they are waiting for verification."),
             "url": reverse("contributions:list"),
             "label": _("Your contributions"),
         }
-    missing = standing.target_points - standing.verified - standing.pending
-    if standing.status == rules.AT_RISK:
-        return {
-            "text": _(
-                "You need %(missing)s more points in %(days)s days. An opportunity is the fastest way to earn them."
-            )
-            % {"missing": missing, "days": standing.days_to_deadline},
-            "url": "/engagements/",
-            "label": _("Find an opportunity"),
-        }
     return {
-        "text": _("You are on track. %(missing)s points to go: log your next contribution.") % {"missing": missing},
-        "url": new_url,
+        "rule": "to_go",
+        "text": _("You are on track. %(missing)s points to go: log your next contribution.")
+        % {"missing": intcomma(missing)},
+        "url": reverse("contributions:new"),
         "label": _("Log a contribution"),
     }

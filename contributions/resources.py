@@ -1,6 +1,6 @@
 """Import-export resources: the program-year report and certificates (export), requirement statuses (import)."""
 
-from datetime import date, datetime
+from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,12 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
+from accounts.imports import LINE, REASON, parse_file_date
 from accounts.models import User
 from accounts.spreadsheets import FormulaSafeModelResource, FormulaSafeResource
 from contributions import rules, services
 from contributions.models import Certificate, Contribution, RequirementStatus, TechnicalRequirement
-
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
 
 
 class MemberYearReportResource(FormulaSafeResource):
@@ -191,23 +190,6 @@ class ContributionExportResource(FormulaSafeModelResource):
         return contribution.decided_by.get_full_name() if contribution.decided_by else None
 
 
-def _parse_date(value) -> date | None:
-    """A date cell: empty (pending), a spreadsheet date, or YYYY-MM-DD (also DD/MM/YYYY, DD.MM.YYYY)."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value or "").strip()
-    if not text:
-        return None
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time
-        except ValueError:
-            continue
-    raise ValueError(_("“%(value)s” is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31.") % {"value": text})
-
-
 def _cell(row, column: str) -> str:
     value = row.get(column)
     return "" if value is None else str(value).strip()
@@ -227,7 +209,7 @@ class RequirementStatusResource(FormulaSafeModelResource):
     year = fields.Field(column_name="year")
     requirement = fields.Field(column_name="requirement")
     member_email = fields.Field(column_name="member_email")
-    met_on = fields.Field(attribute="met_on", column_name="met_on", widget=widgets.DateWidget())
+    met_on = fields.Field(attribute="met_on", column_name="met_on", widget=widgets.DateWidget(coerce_to_string=False))
     note = fields.Field(attribute="note", column_name="note")
 
     class Meta:
@@ -301,8 +283,8 @@ class RequirementStatusResource(FormulaSafeModelResource):
 
     def before_import_row(self, row, **kwargs) -> None:
         """Check the whole row before anything is written; every reason is reported at once."""
-        line = kwargs.get("row_number", 0) + 1  # line 1 is the header
-        row["_line"] = line
+        line = row.get(LINE) or kwargs.get("row_number", 0) + 1  # line 1 is the header
+        row[LINE] = line
         errors: dict[str, list[str]] = {}
         requirement = self._requirement_of(row, errors)
         email = _cell(row, "member_email").lower()
@@ -312,7 +294,7 @@ class RequirementStatusResource(FormulaSafeModelResource):
         elif member is None:
             errors.setdefault("member_email", []).append(_("No member has the email %(email)s.") % {"email": email})
         try:
-            met_on = _parse_date(row.get("met_on"))
+            met_on = parse_file_date(row.get("met_on"), required=False)
         except ValueError as error:
             errors.setdefault("met_on", []).append(str(error))
             met_on = None
@@ -347,6 +329,8 @@ class RequirementStatusResource(FormulaSafeModelResource):
             _override=override_reason,
             _unchanged=existing is not None and (existing.met_on, existing.note) == (met_on, note),
         )
+        if row["_unchanged"]:
+            row[REASON] = _("Already recorded with this date and note.")
 
     def get_instance(self, instance_loader, row):
         return RequirementStatus.objects.filter(requirement=row["_requirement"], member=row["_member"]).first()

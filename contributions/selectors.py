@@ -7,7 +7,7 @@ The dashboard, the admin report, the reminders and the year-end review all read 
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
@@ -504,17 +504,19 @@ def queue_stats(*, program_year: ProgramYear | None = None) -> dict:
 RECENT_CONTRIBUTIONS = 8
 
 
-def dashboard_for(*, user: User, today: date | None = None) -> dict:
+def dashboard_for(*, user: User, today: date | None = None, offer=None) -> dict:
     """Everything the maintenance part of `/` shows, in a fixed number of queries.
 
     Keys: certification, program_year, next_program_year, standing (MemberYear or None),
     lapsed (ReviewOutcome that ended the certification, or None), certificate, recent,
     needs_info (a contribution waiting for the member's answer, or None), drafts (count),
     chart (data for Chart.js), bar (SVG geometry of the progress bar), next_step.
+    `offer` (a `dashboard.HeldOffer`) is a slot held for the member, composed in by the project's
+    dashboard from the engagements app, which this app does not import.
     """
     from contributions import dashboard
 
-    return dashboard.build(user=user, today=_today(today))
+    return dashboard.build(user=user, today=_today(today), offer=offer)
 
 
 def year_contribution_counts(*, user: User, program_year: ProgramYear) -> dict[str, int]:
@@ -586,3 +588,34 @@ def certificate_status_text(*, certificate: Certificate, today: date | None = No
     if status == Certificate.Status.NOT_YET_VALID:
         return _("Valid from %(date)s.") % {"date": date_format(certificate.valid_from)}
     return _("Valid until %(date)s.") % {"date": date_format(certificate.valid_until)}
+
+
+@dataclass(frozen=True)
+class VerifierDecisions:
+    name: str
+    decided: int
+
+
+def decisions_by_verifier(*, since: datetime) -> list[VerifierDecisions]:
+    """How many items each verifier decided since `since` (one query), busiest first."""
+    rows = (
+        Contribution.objects.filter(decided_at__gte=since, decided_by__isnull=False, decided_by__is_staff=True)
+        .values("decided_by__first_name", "decided_by__last_name", "decided_by__email")
+        .annotate(decided=Count("pk"))
+        .order_by("-decided", "decided_by__last_name", "decided_by__email")
+    )
+    return [
+        VerifierDecisions(
+            name=f"{row['decided_by__first_name']} {row['decided_by__last_name']}".strip() or row["decided_by__email"],
+            decided=row["decided"],
+        )
+        for row in rows
+    ]
+
+
+def program_year_status_counts(*, program_year: ProgramYear, today: date | None = None) -> dict[str, int]:
+    """Members of the year by status (met, on track, at risk, opted out…), computed in SQL in one query."""
+    from contributions import standing
+
+    sql, params = standing.standing_rows(program_year=program_year, today=_today(today))
+    return standing.status_counts(sql=sql, params=params)

@@ -66,7 +66,10 @@ def _form_kwargs(form: ContributionForm) -> dict:
 
 @login_required
 def contribution_new(request: HttpRequest) -> HttpResponse:
-    form = ContributionForm(request.POST or None, request.FILES or None)
+    # ?type=<id> (from the dashboard's "quickest ways") preselects a type; anything else is ignored.
+    form = ContributionForm(
+        request.POST or None, request.FILES or None, initial={"activity_type": id_from_input(request.GET.get("type"))}
+    )
     if request.method == "POST" and form.is_valid():
         submit = request.POST.get("action") != "draft"
         try:

@@ -7,6 +7,22 @@ from django.template.loader import render_to_string
 logger = logging.getLogger(__name__)
 
 
+class MethodNotAllowedPageMiddleware:
+    """Django's 405 (require_POST, require_GET) has an empty body: give it the site's own page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content and not getattr(response, "streaming", False):
+            page = HttpResponse(render_to_string("405.html", request=request), status=405)
+            if response.has_header("Allow"):
+                page["Allow"] = response["Allow"]
+            return page
+        return response
+
+
 class DatabaseUnavailableMiddleware:
     """A database that is briefly away (a PostgreSQL restart) gives a friendly 503, not a 500.
 

@@ -4,17 +4,22 @@ from django.urls import include, path
 
 from accounts import views as accounts_views
 from contributions import views as contribution_views
-from mahome import views
+from mahome import admin_home, views
 
 admin.site.site_header = "MA Home — program administration"
 admin.site.site_title = "MA Home admin"
 admin.site.index_title = "Program administration"
 # The admin signs in through allauth (rate limits, MFA); StaffMFARequiredMiddleware requires TOTP.
 admin.site.login = secure_admin_login(admin.site.login)
+# /admin/ opens on the program team's home page: the queue, the year's statuses, failures, jobs.
+admin_home.install(admin.site)
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("status/", views.status, name="status"),
+    path("help/", views.help_page, name="help"),
+    path("dev/outbox/", views.dev_outbox, name="dev_outbox"),
     path("accounts/login/", accounts_views.SignInView.as_view(), name="account_login"),
     path("accounts/password/reset/", accounts_views.PasswordResetView.as_view(), name="account_reset_password"),
     path("accounts/", include("allauth.urls")),

@@ -1,19 +1,58 @@
 import sys
+from datetime import datetime
+from pathlib import Path
 
 import orjson
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import InterfaceError, OperationalError, connections
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from community_levels.selectors import level_for_member
+from contributions.dashboard import HeldOffer
 from contributions.selectors import dashboard_for
+from engagements.models import SignUp
 from engagements.selectors import upcoming_for_member
 from mahome import health
+from mahome.dev_outbox import dev_outbox_emails
+from mahome.help import program_rules
+
+
+@never_cache
+@require_GET
+def status(request: HttpRequest) -> HttpResponse:
+    """/healthz in words, for the footer's "Service status": what works and what members will notice."""
+    database = health.check_database()
+    broker = health.check_broker()
+    worker, worker_last_seen = health.check_worker() if database == health.OK else (health.STALE, None)
+    healthy = database == health.OK and broker == health.OK
+    context = {
+        "healthy": healthy,
+        "database": database,
+        "broker": broker,
+        "worker": worker,
+        "worker_last_seen": datetime.fromisoformat(worker_last_seen) if worker_last_seen else None,
+    }
+    return render(request, "status.html", context, status=200 if healthy else 503)
+
+
+@require_GET
+def help_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "help.html", {"rules": program_rules()})
+
+
+@require_GET
+def dev_outbox(request: HttpRequest) -> HttpResponse:
+    """The emails the local run wrote to var/outbox/ (file email backend); absent elsewhere."""
+    if not settings.MAHOME_DEV_OUTBOX:
+        raise Http404
+    return render(request, "dev_outbox.html", {"emails": dev_outbox_emails(folder=Path(settings.EMAIL_FILE_PATH))})
 
 
 @never_cache
@@ -37,9 +76,26 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The member's control tower, composed from each app's selectors in a fixed number of queries."""
+    upcoming = upcoming_for_member(user=request.user)
+    now = timezone.now()
+    held = next(
+        (
+            signup
+            for signup in upcoming
+            if signup.state == SignUp.State.OFFERED and signup.offer_expires_at and signup.offer_expires_at > now
+        ),
+        None,
+    )
+    offer = (
+        HeldOffer(
+            title=held.opportunity.title, url=held.opportunity.get_absolute_url(), expires_at=held.offer_expires_at
+        )
+        if held
+        else None
+    )
     context: dict = {
-        "maintenance": dashboard_for(user=request.user),
-        "upcoming": upcoming_for_member(user=request.user),
+        "maintenance": dashboard_for(user=request.user, offer=offer),
+        "upcoming": upcoming,
         "community_standing": level_for_member(user=request.user),
     }
     return render(request, "dashboard.html", context)

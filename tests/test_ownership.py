@@ -27,6 +27,20 @@ def _contribution(owner, state=Contribution.State.DRAFT):
     return contribution
 
 
+def _certificate(owner):
+    from datetime import date
+
+    from contributions.models import Certificate
+
+    return Certificate.objects.create(
+        member=owner,
+        year=2026,
+        number=f"MA-2026-{owner.pk:06d}",
+        valid_from=date(2026, 1, 1),
+        valid_until=date(2027, 1, 1),
+    )
+
+
 def _signup(owner, state=SignUp.State.CONFIRMED, **fields):
     return SignUpFactory(member=owner, state=state, **fields)
 
@@ -45,6 +59,7 @@ OWNED_URLS = [
         lambda u: _contribution(u, Contribution.State.SUBMITTED),
     ),
     ("contributions:evidence", "get", lambda o: f"/contributions/{o.pk}/evidence/", _contribution),
+    ("certificate_visibility", "post", lambda o: f"/certificates/{o.pk}/visibility/", _certificate),
     ("engagements:signup_withdraw", "post", lambda o: f"/engagements/signups/{o.pk}/withdraw/", _signup),
     (
         "engagements:signup_accept",
@@ -83,6 +98,8 @@ def test_every_member_url_that_takes_an_id_has_a_row():
     from django.urls import URLPattern, URLResolver, get_resolver
 
     covered = {row[0].split(" ")[0] for row in OWNED_URLS}
+    # Public by design, owned by nobody: the numbered revocation lists every verifier fetches.
+    covered |= {"credential_status_list"}
     found = set()
 
     def walk(patterns, namespace=""):

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mahome.middleware.DatabaseUnavailableMiddleware",
+    "mahome.middleware.MethodNotAllowedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -204,6 +205,10 @@ SOCIALACCOUNT_PROVIDERS: dict = {}
 ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm"}
 # Where a person without an account (or with a refused SSO login) is told to write.
 MAHOME_SUPPORT_EMAIL = env("MAHOME_SUPPORT_EMAIL", default="ma-program@mahome.example")
+# What /help/ promises members: the program team verifies a submission within this many working days.
+MAHOME_VERIFICATION_WORKING_DAYS = env.int("MAHOME_VERIFICATION_WORKING_DAYS", default=10)
+# /dev/outbox/ lists the emails written by the file email backend (the local run only; never production).
+MAHOME_DEV_OUTBOX = False
 # The issuer named on every certificate and credential (the program and its public address).
 MAHOME_ISSUER_NAME = env("MAHOME_ISSUER_NAME", default="Master Anaplanner Program")
 MAHOME_ISSUER_URL = env("MAHOME_ISSUER_URL", default=SITE_URL)

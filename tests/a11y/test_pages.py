@@ -139,7 +139,10 @@ def _member_pages(world):
         ("community-levels", "ava.member", "/community/levels/"),
         ("community-me", "ava.member", "/community/me/"),
         ("community-boss", "ava.member", "/community/boss/"),
+        ("help", "ava.member", "/help/"),
+        ("status", "ava.member", "/status/"),
         ("not-found", "ava.member", "/contributions/999999/", 404),
+        ("certificates", "ava.member", "/certificates/"),
         ("verify", None, f"/verify/{world['certificate'].verification_code}/"),
     ]
 

@@ -91,7 +91,7 @@ def test_import_keeps_good_rows_and_reports_each_bad_row_with_its_number(django_
     assert set(invalid) == {2, 3, 4}
     assert "missing" in " ".join(invalid[2]["email"])
     assert "31/02/2026" in " ".join(invalid[3]["qualified_on"])
-    assert "row 1" in " ".join(invalid[4]["email"])
+    assert "line 2" in " ".join(invalid[4]["email"])  # its line in the file (line 1 is the header)
     assert set(User.objects.values_list("email", flat=True)) == {"nora@northwind.example", "kenji@contoso.example"}
     assert set(MACertification.objects.values_list("certificate_number", flat=True)) == {"MA-1001", "MA-1005"}
     assert User.objects.get(email="kenji@contoso.example").organization.name == "Contoso"
@@ -131,8 +131,9 @@ def test_admin_preview_lists_bad_rows_then_confirm_imports_the_good_ones(client,
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Some rows failed to validate" in html
-    assert "2 rows are valid and will be imported" in html
+    # Issue 17 replaced "Some rows failed to validate" with every row, its line and its action.
+    assert "2 new, 0 to update, 0 unchanged, 3 with errors" in html
+    assert "2 rows will be imported" in html
     assert "31/02/2026" in html
     assert User.objects.filter(email="nora@northwind.example").count() == 0  # preview saves nothing
     confirm = response.context["confirm_form"]

@@ -201,3 +201,34 @@ def test_mark_met_marks_the_selected_members_and_names_those_it_skips(
     assert second.met_on is None  # 1 Nov is after its due date (30 Sep) and no override was given
     assert "1 member marked as having met" in html
     assert "Skipped" in html and other_member.email in html and "after the due date" in html
+
+
+def test_an_xlsx_with_blank_rows_keeps_its_line_numbers_and_refuses_ambiguous_dates(
+    client, program_admin, ma, other_member, architect
+):
+    """Issue 17: blank rows are ignored as in a CSV, the lines after them keep their numbers in the sheet,
+    a date cell is a date, 04/05/2026 is refused as ambiguous; the format comes from the name."""
+    import io
+    from datetime import datetime
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["year", "requirement", "member_email", "met_on", "note"])
+    sheet.append([2026, "csa", ma.email, datetime(2026, 5, 4), None])  # line 2
+    sheet.append([None, None, None, None, None])  # line 3: blank
+    sheet.append([None])  # line 4: blank
+    sheet.append([2026, "csa", other_member.email, "04/05/2026", "seen"])  # line 5
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    client.force_login(with_mfa(program_admin))
+    response = client.post(
+        "/admin/contributions/requirementstatus/import/",
+        {"resource": "0", "import_file": SimpleUploadedFile("statuses.xlsx", buffer.getvalue())},
+    )
+    rows = response.context["preview_rows"]
+    assert [(r["line"], r["action"]) for r in rows] == [(2, "New"), (5, "Error")]
+    assert rows[0]["values"]["met_on"] == "2026-05-04" and rows[0]["values"]["note"] == ""
+    assert "“04/05/2026” is ambiguous" in rows[1]["errors"][0]
+    assert "1 new, 0 to update, 0 unchanged, 1 with an error" in response.content.decode()

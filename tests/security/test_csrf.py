@@ -61,6 +61,7 @@ STATE_CHANGING = [
         True,
     ),
     ("/community/boss/", lambda w: {"statement": "I lead the user group."}, False),  # not linked: no change
+    ("/certificates/{certificate}/visibility/", lambda w: {"public": "0"}, True),
     ("/accounts/logout/", lambda w: {}, True),
 ]
 
@@ -69,7 +70,7 @@ def fingerprint(world) -> tuple:
     """Everything the endpoints above can change."""
     from accounts.models import Notification, User
     from community_levels.models import BossApplication
-    from contributions.models import Contribution, OptOut
+    from contributions.models import Certificate, Contribution, OptOut
     from engagements.models import SignUp, Suggestion
 
     return (
@@ -81,6 +82,7 @@ def fingerprint(world) -> tuple:
         BossApplication.objects.count(),
         tuple(User.objects.order_by("pk").values_list("pk", "first_name")),
         Session.objects.count(),
+        tuple(Certificate.objects.order_by("pk").values_list("pk", "is_public")),
     )
 
 

@@ -32,6 +32,9 @@ MATRIX = [
     # --- mahome -------------------------------------------------------------------------
     ("dashboard", "/", MEMBER_PAGE),
     ("healthz", "/healthz", PUBLIC),
+    ("status", "/status/", PUBLIC),
+    ("help", "/help/", PUBLIC),
+    ("dev_outbox", "/dev/outbox/", (404, 404, 404, 404, 404)),  # only in the local run (MAHOME_DEV_OUTBOX)
     # --- accounts ------------------------------------------------------------------------
     ("account_login", "/accounts/login/", SIGNED_OUT_ONLY),
     ("account_reset_password", "/accounts/password/reset/", PUBLIC),
@@ -87,6 +90,16 @@ MATRIX = [
     ("admin:accounts_macertification_changelist", "/admin/accounts/macertification/", STAFF_VIEW),  # the MA roster
     ("admin:accounts_macertification_provision", "/admin/accounts/macertification/provision/", ADMIN_ONLY_403),
     ("admin:accounts_macertification_import", "/admin/accounts/macertification/import/", ADMIN_ONLY_403),
+    (
+        "admin:accounts_macertification_import_error_report",
+        "/admin/accounts/macertification/import/error-report/",
+        (302, 302, 302, 405, 405),  # a POST of the preview's hidden fields
+    ),
+    (
+        "admin:contributions_requirementstatus_import_error_report",
+        "/admin/contributions/requirementstatus/import/error-report/",
+        (302, 302, 302, 405, 405),
+    ),
     ("admin:contributions_programyear_report", "/admin/contributions/programyear/{program_year}/report/", STAFF_VIEW),
     (
         "admin:contributions_programyear_review",
