@@ -122,7 +122,11 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
         ordering = ["last_name", "first_name", "email"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message=_("Another account already uses this email address."),
+            ),
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("bio"), 1000),
                 name="user_bio_length",
@@ -314,6 +318,7 @@ class Notification(models.Model):
                 fields=["user", "dedupe_key"],
                 condition=~models.Q(dedupe_key=""),
                 name="notification_once_per_key",
+                violation_error_message=_("This member has already been sent this message."),
             ),
         ]
 

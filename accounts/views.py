@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from allauth.account import views as allauth_views
 from allauth.account.internal.decorators import login_not_required
 from allauth.core import ratelimit
@@ -76,7 +78,7 @@ class PasswordResetView(allauth_views.PasswordResetView):
                 "organization": organization,
                 "email": email,
                 "button_label": connections[0].label if connections else "",
-                "sign_in_url": f"{reverse('account_login')}?email={email}",
+                "sign_in_url": f"{reverse('account_login')}?{urlencode({'email': email})}",
                 "contact": services.organization_contact_text(organization=organization),
                 "contact_email": organization.contact_email,
             },

@@ -85,19 +85,6 @@ METRICS: tuple[Metric, ...] = (
 METRIC_BY_CODE = {metric.code: metric for metric in METRICS}
 METRIC_CHOICES = [(metric.code, metric.label) for metric in METRICS]
 
-# The event kind each count metric sums (quantity); the passive ones are special-cased.
-KIND_OF_METRIC = {
-    "posts": "post",
-    "replies": "reply",
-    "articles": "article",
-    "comments": "comment",
-    "ideas": "idea",
-    "accepted_solutions": "accepted_solution",
-    "likes_given": "like_given",
-    "likes_received": "like_received",
-    "pages_read": "read",
-}
-
 # Which metrics "what I need for the next level" suggests first, per tier.
 SUGGESTED = {
     PASSIVE: ("days_visited", "reading_minutes"),

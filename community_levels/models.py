@@ -29,7 +29,13 @@ class Level(models.Model):
     class Meta:
         ordering = ["rank"]
         verbose_name = _("level")
-        constraints = [models.CheckConstraint(condition=Q(min_score__gte=0), name="level_min_score_not_negative")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_score__gte=0),
+                name="level_min_score_not_negative",
+                violation_error_message=_("A level's minimum score cannot be negative."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -46,7 +52,13 @@ class LevelRequirement(models.Model):
     class Meta:
         ordering = ["level__rank", "metric"]
         verbose_name = _("level requirement")
-        constraints = [models.UniqueConstraint(fields=["level", "metric"], name="levelrequirement_once_per_metric")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["level", "metric"],
+                name="levelrequirement_once_per_metric",
+                violation_error_message=_("This level already has a requirement on this measure."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.level}: {self.get_metric_display()} ≥ {self.minimum}"
@@ -65,7 +77,13 @@ class ScoringWeight(models.Model):
     class Meta:
         ordering = ["metric"]
         verbose_name = _("scoring weight")
-        constraints = [models.CheckConstraint(condition=Q(weight__gte=0), name="scoringweight_not_negative")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight__gte=0),
+                name="scoringweight_not_negative",
+                violation_error_message=_("A weight cannot be negative."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_metric_display()}: {self.weight}"
@@ -126,6 +144,8 @@ class CommunityMember(models.Model):
         verbose_name = _("community member")
         indexes = [
             models.Index(fields=["id"], name="communitymember_dirty", condition=Q(needs_recompute=True)),
+            # The members a recompute is working on: an incremental run reads and writes only these.
+            models.Index(fields=["id"], name="communitymember_recomputing", condition=Q(recomputing=True)),
             models.Index(fields=["level"], name="communitymember_level"),
         ]
 
@@ -157,6 +177,10 @@ class ActivityEvent(models.Model):
     target_member_id = models.CharField(max_length=128, blank=True)
     is_self_like = models.BooleanField(default=False)
     ingested_at = models.DateTimeField()
+    # Taken back when the platform removed what it records (a deleted post, an undone like): the
+    # event stays, so its id is never imported again, and the daily aggregates lose what it added.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True, db_default="")
 
     class Meta:
         verbose_name = _("activity event")
@@ -315,6 +339,9 @@ class SourceRun(models.Model):
     imported = models.PositiveIntegerField(_("new events written"), default=0)
     skipped = models.PositiveIntegerField(_("rows skipped"), default=0, help_text=_("Deleted users, system users."))
     bad = models.PositiveIntegerField(_("bad events"), default=0)
+    revoked = models.PositiveIntegerField(
+        _("events taken back"), default=0, help_text=_("Posts deleted and likes undone on the platform.")
+    )
     message = models.TextField(_("message"), blank=True)
 
     class Meta:
@@ -346,7 +373,9 @@ class BossProgramWindow(models.Model):
         verbose_name = _("Boss program window")
         constraints = [
             models.CheckConstraint(
-                condition=Q(closes_on__gte=models.F("opens_on")), name="bosswindow_closes_after_open"
+                condition=Q(closes_on__gte=models.F("opens_on")),
+                name="bosswindow_closes_after_open",
+                violation_error_message=_("A Boss program window must close on or after the day it opens."),
             )
         ]
 
@@ -365,7 +394,9 @@ class BossApplication(models.Model):
 
     member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="boss_applications")
     window = models.ForeignKey(BossProgramWindow, on_delete=models.PROTECT, related_name="applications")
-    level_at_application = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, related_name="+")
+    level_at_application = models.ForeignKey(
+        Level, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )  # blank: the level may since have been deleted, and the application must stay decidable
     statement = models.TextField(_("why you want to join"), max_length=BOSS_STATEMENT_MAX_LENGTH)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED)
     decided_by = models.ForeignKey(
@@ -380,7 +411,11 @@ class BossApplication(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("Boss program application")
         constraints = [
-            models.UniqueConstraint(fields=["member", "window"], name="bossapplication_once_per_window"),
+            models.UniqueConstraint(
+                fields=["member", "window"],
+                name="bossapplication_once_per_window",
+                violation_error_message=_("This member has already applied in this window."),
+            ),
             models.CheckConstraint(
                 condition=text_within("statement", BOSS_STATEMENT_MAX_LENGTH),
                 name="bossapplication_statement_length",

@@ -14,7 +14,7 @@ writes (almost) nothing.
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
@@ -113,7 +113,7 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
         )
         result.changed, result.raised, result.lowered = counts["changed"], counts["raised"], counts["lowered"]
         _notify(run=run, is_rule_change=is_rule_change)
-        _sync_contributions(today=now.date(), full=full)
+        _sync_contributions(today=timezone.localdate(now), full=full)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {MEMBER} SET level_id = computed_level_id, recomputing = FALSE, level_changed_at = "
@@ -261,7 +261,3 @@ def levels_preview(*, rules: Rules) -> dict[int, int]:
             f"SELECT lvl, COUNT(*) FROM (SELECT {case_sql} AS lvl FROM {MEMBER} m) placed GROUP BY lvl", case_params
         )
         return {level_id: count for level_id, count in cursor.fetchall() if level_id is not None}
-
-
-def epoch_day_to_date(day: int) -> date:
-    return datetime.fromtimestamp(day * 86400, tz=UTC).date()

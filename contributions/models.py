@@ -4,12 +4,25 @@ from decimal import Decimal
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+# "A year and a few weeks": the longest a program year may run from opening to deadline.
+PROGRAM_YEAR_MAX_LENGTH = timedelta(days=400)
+
+
+def program_years_overlapping(*, opens_on: date, deadline: date, exclude_pk: int | None = None):
+    """Program years whose [opens_on, deadline) shares a day with the given one (the one overlap rule)."""
+    overlapping = ProgramYear.objects.filter(opens_on__lt=deadline, deadline__gt=opens_on)
+    if exclude_pk is not None:
+        overlapping = overlapping.exclude(pk=exclude_pk)
+    return overlapping.order_by("opens_on")
 
 
 class ProgramYear(models.Model):
@@ -39,12 +52,42 @@ class ProgramYear(models.Model):
         verbose_name = _("program year")
         constraints = [
             models.CheckConstraint(
-                condition=Q(deadline__gt=models.F("opens_on")), name="programyear_deadline_after_open"
+                condition=Q(deadline__gt=models.F("opens_on")),
+                name="programyear_deadline_after_open",
+                violation_error_message=_("The deadline must be after the day the program year opens."),
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__lte=models.F("opens_on") + PROGRAM_YEAR_MAX_LENGTH),
+                name="programyear_at_most_a_year_and_weeks",
+                violation_error_message=_(
+                    "A program year lasts at most a year and a few weeks: at most 400 days from opening to deadline."
+                ),
             ),
         ]
 
     def __str__(self) -> str:
         return str(self.year)
+
+    def clean(self) -> None:
+        """Program years never overlap: a date belongs to one year (and its contributions to it)."""
+        if self.opens_on and self.deadline and self.deadline > self.opens_on:
+            other = program_years_overlapping(
+                opens_on=self.opens_on, deadline=self.deadline, exclude_pk=self.pk
+            ).first()
+            if other is not None:
+                raise ValidationError(
+                    {
+                        "opens_on": _(
+                            "These dates overlap program year %(year)s (%(opens)s to %(deadline)s): "
+                            "a year opens on or after the previous year's deadline."
+                        )
+                        % {
+                            "year": other.year,
+                            "opens": date_format(other.opens_on),
+                            "deadline": date_format(other.deadline),
+                        }
+                    }
+                )
 
     @property
     def is_published(self) -> bool:
@@ -102,7 +145,11 @@ class ActivityType(models.Model):
         ordering = ["program_year", "category", "name"]
         verbose_name = _("activity type")
         constraints = [
-            models.UniqueConstraint(fields=["program_year", "code"], name="activitytype_code_unique_per_year"),
+            models.UniqueConstraint(
+                fields=["program_year", "code"],
+                name="activitytype_code_unique_per_year",
+                violation_error_message=_("This program year already has an activity type with this code."),
+            ),
             models.CheckConstraint(
                 condition=Q(max_quantity_per_claim__gt=0),
                 name="activitytype_max_quantity_positive",
@@ -211,9 +258,16 @@ class Contribution(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["source_key"], condition=~Q(source_key=""), name="contribution_source_key_unique"
+                fields=["source_key"],
+                condition=~Q(source_key=""),
+                name="contribution_source_key_unique",
+                violation_error_message=_("This activity has already been credited."),
             ),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="contribution_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="contribution_quantity_positive",
+                violation_error_message=_("The quantity must be more than zero."),
+            ),
             models.CheckConstraint(
                 condition=text_within("description", DESCRIPTION_MAX_LENGTH),
                 name="contribution_description_length",
@@ -302,7 +356,11 @@ class TechnicalRequirement(models.Model):
         ordering = ["program_year", "due_on", "name"]
         verbose_name = _("technical requirement")
         constraints = [
-            models.UniqueConstraint(fields=["program_year", "name"], name="requirement_name_unique_per_year"),
+            models.UniqueConstraint(
+                fields=["program_year", "name"],
+                name="requirement_name_unique_per_year",
+                violation_error_message=_("This program year already has a requirement with this name."),
+            ),
             models.UniqueConstraint(
                 fields=["program_year", "code"],
                 condition=~Q(code=""),
@@ -342,7 +400,11 @@ class RequirementStatus(models.Model):
             ("override_requirement_date", _("Record a completion after the requirement's due date (with a reason)")),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["requirement", "member"], name="requirementstatus_once_per_member"),
+            models.UniqueConstraint(
+                fields=["requirement", "member"],
+                name="requirementstatus_once_per_member",
+                violation_error_message=_("This member already has a status for this requirement; change that one."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -369,7 +431,13 @@ class TargetOverride(models.Model):
     class Meta:
         verbose_name = _("target override")
         constraints = [
-            models.UniqueConstraint(fields=["member", "program_year"], name="targetoverride_once_per_year"),
+            models.UniqueConstraint(
+                fields=["member", "program_year"],
+                name="targetoverride_once_per_year",
+                violation_error_message=_(
+                    "This member already has a target override for this program year; change that one."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -388,7 +456,11 @@ class OptOut(models.Model):
     class Meta:
         verbose_name = _("opt-out")
         constraints = [
-            models.UniqueConstraint(fields=["member", "program_year"], name="optout_once_per_year"),
+            models.UniqueConstraint(
+                fields=["member", "program_year"],
+                name="optout_once_per_year",
+                violation_error_message=_("This member has already opted out of this program year."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -415,7 +487,11 @@ class ReviewOutcome(models.Model):
         ordering = ["program_year", "member"]
         verbose_name = _("year-end review outcome")
         constraints = [
-            models.UniqueConstraint(fields=["member", "program_year"], name="reviewoutcome_once_per_year"),
+            models.UniqueConstraint(
+                fields=["member", "program_year"],
+                name="reviewoutcome_once_per_year",
+                violation_error_message=_("This member already has a review outcome for this program year."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ The dashboard, the admin report, the reminders and the year-end review all read 
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.paginator import Page, Paginator
@@ -252,6 +252,25 @@ def verification_queue(*, program_year: ProgramYear | None = None) -> QuerySet[C
     if program_year is not None:
         queryset = queryset.filter(program_year=program_year)
     return queryset.select_related("member", "activity_type").order_by("submitted_at", "pk")
+
+
+def queue_next(*, after: Contribution) -> Contribution | None:
+    """The oldest other item waiting in the queue: what "decide and open the next" opens."""
+    return verification_queue().exclude(pk=after.pk).first()
+
+
+def queue_waiting_besides(*, contribution: Contribution) -> int:
+    return verification_queue().exclude(pk=contribution.pk).count()
+
+
+def cap_left(*, member_year: MemberYear, activity_type: ActivityType) -> int | None:
+    """Points of a type the member can still earn this year under its annual cap (None: no cap)."""
+    if activity_type.annual_cap is None:
+        return None
+    verified = next(
+        (total.verified_raw for total in member_year.type_totals if total.activity_type.pk == activity_type.pk), 0
+    )
+    return max(activity_type.annual_cap - verified, 0)
 
 
 def certificate_by_code(*, code: str) -> Certificate | None:
@@ -589,6 +608,37 @@ def certificate_status_text(*, certificate: Certificate, today: date | None = No
     if status == Certificate.Status.NOT_YET_VALID:
         return _("Valid from %(date)s.") % {"date": date_format(certificate.valid_from)}
     return _("Valid until %(date)s.") % {"date": date_format(certificate.valid_until)}
+
+
+@dataclass(frozen=True)
+class VerifierDecisions:
+    name: str
+    decided: int
+
+
+def decisions_by_verifier(*, since: datetime) -> list[VerifierDecisions]:
+    """How many items each verifier decided since `since` (one query), busiest first."""
+    rows = (
+        Contribution.objects.filter(decided_at__gte=since, decided_by__isnull=False, decided_by__is_staff=True)
+        .values("decided_by__first_name", "decided_by__last_name", "decided_by__email")
+        .annotate(decided=Count("pk"))
+        .order_by("-decided", "decided_by__last_name", "decided_by__email")
+    )
+    return [
+        VerifierDecisions(
+            name=f"{row['decided_by__first_name']} {row['decided_by__last_name']}".strip() or row["decided_by__email"],
+            decided=row["decided"],
+        )
+        for row in rows
+    ]
+
+
+def program_year_status_counts(*, program_year: ProgramYear, today: date | None = None) -> dict[str, int]:
+    """Members of the year by status (met, on track, at risk, opted out…), computed in SQL in one query."""
+    from contributions import standing
+
+    sql, params = standing.standing_rows(program_year=program_year, today=_today(today))
+    return standing.status_counts(sql=sql, params=params)
 
 
 # --- The contribution form's live preview ---------------------------------------------------------

@@ -794,7 +794,12 @@ def program_year_publish(*, program_year: ProgramYear, by: User | None = None) -
 
 @transaction.atomic
 def program_year_save(*, program_year: ProgramYear, by: User | None) -> ProgramYear:
-    """Create or change a program year's rules and dates; the history records who (`by`)."""
+    """Create or change a program year's rules and dates; the history records who (`by`).
+
+    Years may not overlap (ProgramYear.clean): every year's row is locked first, so two staff
+    saving overlapping years at once are checked one after the other.
+    """
+    list(ProgramYear.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
     program_year._history_user = by
     program_year.full_clean()
     program_year.save()
@@ -1380,7 +1385,9 @@ def review_notifications_send(*, program_year: ProgramYear, today: date | None =
     sent = 0
     outcomes = ReviewOutcome.objects.filter(program_year=program_year).select_related("member")
     certificates = dict(
-        Certificate.objects.filter(program_year=program_year).values_list("member_id", "verification_code")
+        Certificate.objects.filter(program_year=program_year, year=program_year.year + 1)
+        .exclude(state=Certificate.State.SUPERSEDED)
+        .values_list("member_id", "verification_code")
     )
     for outcome in outcomes:
         if outcome.outcome == ReviewOutcome.Outcome.RECERTIFIED:

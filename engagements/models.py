@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -55,7 +56,11 @@ class Opportunity(models.Model):
     ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
     location = models.CharField(_("place"), max_length=200, blank=True, help_text=_("Empty when virtual."))
     capacity = models.PositiveIntegerField(
-        _("slots"), null=True, blank=True, help_text=_("Number of slots; empty for unlimited.")
+        _("slots"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1, _("The number of slots must be at least 1; leave it empty for unlimited."))],
+        help_text=_("Number of slots; empty for unlimited."),
     )
     signup_opens_at = models.DateTimeField(_("sign-up opens"), null=True, blank=True)
     signup_closes_at = models.DateTimeField(_("sign-up closes"), null=True, blank=True)
@@ -76,19 +81,27 @@ class Opportunity(models.Model):
         indexes = [models.Index(fields=["state", "starts_at"], name="opportunity_state_start")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(capacity__isnull=True) | Q(capacity__gt=0), name="opportunity_capacity_positive"
+                condition=Q(capacity__isnull=True) | Q(capacity__gt=0),
+                name="opportunity_capacity_positive",
+                violation_error_message=_("The number of slots must be at least 1; leave it empty for unlimited."),
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True) | Q(starts_at__isnull=False, ends_at__gte=models.F("starts_at")),
                 name="opportunity_ends_after_start",
+                violation_error_message=_("An opportunity must end after it starts, and needs a start to have an end."),
             ),
             models.CheckConstraint(
                 condition=Q(signup_opens_at__isnull=True)
                 | Q(signup_closes_at__isnull=True)
                 | Q(signup_closes_at__gt=models.F("signup_opens_at")),
                 name="opportunity_window_ordered",
+                violation_error_message=_("Sign-up must close after it opens."),
             ),
-            models.CheckConstraint(condition=Q(offer_hours__gt=0), name="opportunity_offer_hours_positive"),
+            models.CheckConstraint(
+                condition=Q(offer_hours__gt=0),
+                name="opportunity_offer_hours_positive",
+                violation_error_message=_("A freed slot must be held for at least one hour."),
+            ),
             models.CheckConstraint(
                 condition=~Q(state="cancelled") | ~Q(cancellation_reason=""),
                 name="opportunity_cancellation_has_reason",
@@ -179,12 +192,17 @@ class SignUp(models.Model):
                 fields=["opportunity", "member"],
                 condition=Q(state__in=["confirmed", "waitlisted", "offered", "scheduled"]),
                 name="signup_one_live_per_member",
+                violation_error_message=_("This member is already signed up for this opportunity."),
             ),
             models.CheckConstraint(
-                condition=~Q(state="offered") | Q(offer_expires_at__isnull=False), name="signup_offer_has_expiry"
+                condition=~Q(state="offered") | Q(offer_expires_at__isnull=False),
+                name="signup_offer_has_expiry",
+                violation_error_message=_("An offered slot needs the time the offer expires."),
             ),
             models.CheckConstraint(
-                condition=~Q(state="scheduled") | Q(scheduled_for__isnull=False), name="signup_scheduled_has_date"
+                condition=~Q(state="scheduled") | Q(scheduled_for__isnull=False),
+                name="signup_scheduled_has_date",
+                violation_error_message=_("A scheduled sign-up needs its date."),
             ),
             models.CheckConstraint(
                 condition=~Q(end_reason="staff") | ~Q(end_note=""),
@@ -237,7 +255,9 @@ class Suggestion(models.Model):
         verbose_name = _("suggestion")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(state="declined") | ~Q(decision_reason=""), name="suggestion_decline_has_reason"
+                condition=~Q(state="declined") | ~Q(decision_reason=""),
+                name="suggestion_decline_has_reason",
+                violation_error_message=_("A declined suggestion needs a reason for the member."),
             ),
             models.CheckConstraint(
                 condition=text_within("description", DESCRIPTION_MAX_LENGTH),

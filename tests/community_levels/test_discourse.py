@@ -525,3 +525,25 @@ def test_8_sparse_solutions_are_read_in_bounded_scans_of_user_actions(forum, set
     forum.requests.clear()
     services.source_sync(source_id=source.pk)
     assert len([1 for m, path, q in forum.requests if path == "/admin/plugins/explorer/queries/3/run"]) == 1
+
+
+def test_8_posts_deleted_and_likes_undone_after_a_pull_are_taken_back(forum):
+    """Deleted after they were read: the events stay, marked revoked with the reason, and the
+    member's metrics drop to what the forum now holds."""
+    build_forum(forum, members=60, seed=8)
+    source = make_source(forum)
+    services.source_sync(source_id=source.pk)
+    when = datetime.now(UTC)
+    liked = [like for like in forum.likes if like.deleted_at is None][:5]
+    for like in liked:
+        like.deleted_at = when
+    replies = [p for p in forum.posts if p.post_number > 1 and p.deleted_at is None][:6]
+    for post in replies:
+        post.deleted_at = when
+    topic = next(t for t in forum.topics if t.deleted_at is None and t.archetype == "regular")
+    topic.deleted_at = when
+    forum.dirty = True
+    services.source_sync(source_id=source.pk)
+    assert_metrics_equal_truth(forum)
+    revoked = ActivityEvent.objects.get(source="forum", event_id=f"post:{replies[0].id}")
+    assert revoked.revoked_at is not None and "deleted" in revoked.revoked_reason

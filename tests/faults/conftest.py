@@ -139,12 +139,31 @@ def gunicorn(env: dict, *, log: Path | None = None) -> Iterator[str]:
     )
     try:
         _wait_for_port(port, timeout=30)
+        # The master binds the port before its worker has loaded Django: wait until a request is
+        # answered at all, so a test's own timeouts measure the app, not a cold start on a busy machine.
+        _wait_for_http(f"http://127.0.0.1:{port}/robots.txt", timeout=90)
         yield f"http://127.0.0.1:{port}"
         assert process.poll() is None, "the web process must not have died"
     finally:
         _stop(process)
         if log:
             output.close()
+
+
+def _wait_for_http(url: str, *, timeout: float) -> None:
+    import urllib.error
+    import urllib.request
+
+    def answered() -> bool:
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+        except urllib.error.HTTPError:
+            return True  # any HTTP answer means the worker is up
+        except OSError:
+            return False
+        return True
+
+    wait_for(answered, timeout=timeout, interval=0.2, what=f"the web worker to answer {url}")
 
 
 @contextmanager

@@ -88,7 +88,7 @@ def test_the_status_page_says_when_background_jobs_are_behind(client):
     WorkerHeartbeat.objects.create(worker="celery@demo", last_seen=timezone.now() - timedelta(hours=2))
     html = client.get("/status/").content.decode()
     assert "Delayed" in html
-    assert "emails and reminders go out late" in html
+    assert "Emails and reminders go out late" in html
 
 
 def test_the_footer_links_to_the_status_and_help_pages(client, member):
