@@ -253,6 +253,25 @@ def verification_queue(*, program_year: ProgramYear | None = None) -> QuerySet[C
     return queryset.select_related("member", "activity_type").order_by("submitted_at", "pk")
 
 
+def queue_next(*, after: Contribution) -> Contribution | None:
+    """The oldest other item waiting in the queue: what "decide and open the next" opens."""
+    return verification_queue().exclude(pk=after.pk).first()
+
+
+def queue_waiting_besides(*, contribution: Contribution) -> int:
+    return verification_queue().exclude(pk=contribution.pk).count()
+
+
+def cap_left(*, member_year: MemberYear, activity_type: ActivityType) -> int | None:
+    """Points of a type the member can still earn this year under its annual cap (None: no cap)."""
+    if activity_type.annual_cap is None:
+        return None
+    verified = next(
+        (total.verified_raw for total in member_year.type_totals if total.activity_type.pk == activity_type.pk), 0
+    )
+    return max(activity_type.annual_cap - verified, 0)
+
+
 def certificate_by_code(*, code: str) -> Certificate | None:
     """Codes are URL-safe tokens; anything else (a NUL, spaces, SQL) matches no certificate."""
     if not code or len(code) > 64 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in code):

@@ -169,11 +169,13 @@ def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     """The evidence file, to its owner and to staff who review contributions (with MFA, as in the admin);
     images inline, everything else downloads."""
     contribution = selectors.contribution_get(user=request.user, pk=pk)
+    staff_preview = False
     if contribution is None and request.user.has_perm("contributions.view_contribution"):
         # Another member's evidence is a staff power: the admin's MFA rule applies here too.
         if not staff_mfa_ready(request.user):
             return staff_mfa_required_response(request)
         contribution = Contribution.objects.filter(pk=pk).first()
+        staff_preview = request.GET.get("preview") == "1"
     if contribution is None or not contribution.evidence_file:
         raise Http404
     try:
@@ -184,14 +186,22 @@ def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     handle.seek(0)
     kind = kind_of_stored(head=head, name=contribution.evidence_file.name)
     filename = download_name(original=contribution.evidence_name, kind=kind, fallback=f"evidence-{contribution.pk}")
+    # A PDF is shown inside the staff's decide page (?preview=1): inline and framable by this site only.
+    # Uploads are checked for active markup (contributions.evidence), and Chrome's PDF viewer needs an
+    # unsandboxed frame; everywhere else a PDF downloads.
+    pdf_preview = staff_preview and kind is not None and kind.content_type == "application/pdf"
     response = FileResponse(
         handle,
-        as_attachment=not (kind and kind.inline),
+        as_attachment=not (kind and (kind.inline or pdf_preview)),
         filename=filename,
         content_type=kind.content_type if kind else "application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    if pdf_preview:
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+        response["X-Frame-Options"] = "SAMEORIGIN"
+    else:
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
 
