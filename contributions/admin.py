@@ -171,6 +171,10 @@ class MemberWithItemsFilter(admin.SimpleListFilter):
 class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
     resource_classes = [ContributionExportResource]
     export_formats = EXPORT_FORMATS
+
+    class Media:
+        css = {"all": ["css/queue.css"]}  # the waiting column is never clipped
+
     list_display = ["title", "decide_link", "member", "type_name", "claimed_points", "evidence", "waiting"]
     list_filter = [
         QueueStateFilter,
@@ -198,6 +202,7 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
         "claimed_points",
         "awarded_points",
         "decision_note",
+        "conversation",
         "decided_by",
         "decided_at",
         "source",
@@ -214,8 +219,20 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        title = _("Contributions: decisions are corrected or reopened with a reason, never deleted")
-        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+        """Submitted items by default: the verification queue, titled as such; any other state is a list.
+        Either way, the page says that decisions are corrected or reopened, never deleted (issue 11)."""
+        state = request.GET.get(QueueStateFilter.parameter_name, Contribution.State.SUBMITTED)
+        title = _("Verification queue") if state == Contribution.State.SUBMITTED else _("Contributions")
+        subtitle = _("Decisions are corrected or reopened with a reason, never deleted.")
+        return super().changelist_view(request, {"title": title, "subtitle": subtitle, **(extra_context or {})})
+
+    @admin.display(description=_("Questions and answers"))
+    def conversation(self, obj: Contribution) -> str:
+        lines = [
+            format_html("<p><strong>{}</strong> {}</p>", message.get_kind_display(), message.body)
+            for message in obj.messages.all()
+        ]
+        return format_html_join("", "{}", ((line,) for line in lines)) if lines else "—"
 
     @admin.display(description=_("Waiting"), ordering="submitted_at")
     def waiting(self, obj: Contribution) -> str:

@@ -374,3 +374,23 @@ def test_an_import_of_newly_certified_mas_issues_their_certificates_and_a_dry_ru
         for email in ("nora@example.com", "omar@example.com")
     }
     assert years == {"nora@example.com": [2026], "omar@example.com": [2024, 2025, 2026]}
+
+
+def test_the_dashboard_card_warns_in_the_last_two_months(client, year_2021):
+    recert = User.objects.get(email="recert@example.com")
+    services.certificates_issue_missing(member=recert, today=date(2021, 3, 1))
+    for moment, expected in [
+        (datetime(2021, 10, 1, 12, tzinfo=UTC), False),
+        (datetime(2021, 12, 7, 12, tzinfo=UTC), True),
+    ]:
+        with time_machine.travel(moment, tick=False):
+            client.force_login(recert)
+            response = client.get("/")
+            assert response.status_code == 200
+            html = response.content.decode()
+            assert recert_number(recert) in html
+            assert ("It expires in 25 days." in html) is expected
+
+
+def recert_number(member) -> str:
+    return f"MA-2021-{member.pk:06d}"
