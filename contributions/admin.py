@@ -202,6 +202,7 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
         "claimed_points",
         "awarded_points",
         "decision_note",
+        "conversation",
         "decided_by",
         "decided_at",
         "source",
@@ -224,6 +225,14 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
         title = _("Verification queue") if state == Contribution.State.SUBMITTED else _("Contributions")
         subtitle = _("Decisions are corrected or reopened with a reason, never deleted.")
         return super().changelist_view(request, {"title": title, "subtitle": subtitle, **(extra_context or {})})
+
+    @admin.display(description=_("Questions and answers"))
+    def conversation(self, obj: Contribution) -> str:
+        lines = [
+            format_html("<p><strong>{}</strong> {}</p>", message.get_kind_display(), message.body)
+            for message in obj.messages.all()
+        ]
+        return format_html_join("", "{}", ((line,) for line in lines)) if lines else "—"
 
     @admin.display(description=_("Waiting"), ordering="submitted_at")
     def waiting(self, obj: Contribution) -> str:

@@ -104,9 +104,18 @@ class ContributionForm(forms.Form):
         help_text=_("%(types)s, at most %(size)s MB.") % {"types": ACCEPTED, "size": MAX_EVIDENCE_BYTES // 2**20},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, asked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["activity_type"].queryset = selectors.activity_types_open_for_submission()
+        if asked:  # the item needs information: resubmitting carries the member's answer
+            self.fields["answer"] = forms.CharField(
+                label=_("Your answer to the verifier"),
+                required=False,
+                max_length=DESCRIPTION_MAX_LENGTH,
+                error_messages=text_limit_messages(DESCRIPTION_MAX_LENGTH),
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text=_("Needed to resubmit: the verifier reads it with your changes."),
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -125,6 +134,18 @@ class ContributionForm(forms.Form):
             except ValidationError as error:
                 raise forms.ValidationError(error.messages) from error
         return file
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your answer"),
+        max_length=DESCRIPTION_MAX_LENGTH,
+        error_messages={
+            "required": _("Write your answer to the verifier's question before sending it."),
+            **text_limit_messages(DESCRIPTION_MAX_LENGTH),
+        },
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
 
 class RequirementReportForm(forms.Form):

@@ -297,6 +297,41 @@ class Contribution(models.Model):
         return 0
 
 
+class ContributionMessage(models.Model):
+    """One message of the thread on a contribution: a verifier's question or the member's answer."""
+
+    class Kind(models.TextChoices):
+        QUESTION = "question", _("Question from the verifier")
+        ANSWER = "answer", _("Answer from the member")
+
+    contribution = models.ForeignKey(Contribution, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    body = models.TextField(_("message"), max_length=DESCRIPTION_MAX_LENGTH)
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("message about a contribution")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(body=""),
+                name="contributionmessage_body_not_empty",
+                violation_error_message=_("A message cannot be empty."),
+            ),
+            models.CheckConstraint(
+                condition=text_within("body", DESCRIPTION_MAX_LENGTH),
+                name="contributionmessage_body_length",
+                violation_error_message=_("A message can be at most 5,000 characters."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.body[:60]}"
+
+
 class TechnicalRequirement(models.Model):
     """A credential to hold or a mandatory training to complete, by its own due date."""
 

@@ -8,9 +8,10 @@ The dashboard, the admin report, the reminders and the year-end review all read 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -638,3 +639,62 @@ def program_year_status_counts(*, program_year: ProgramYear, today: date | None 
 
     sql, params = standing.standing_rows(program_year=program_year, today=_today(today))
     return standing.status_counts(sql=sql, params=params)
+
+
+# --- The contribution form's live preview ---------------------------------------------------------
+
+
+@dataclass
+class ClaimPreview:
+    """What a claim would earn, shown beside the form before the member submits it."""
+
+    activity_type: ActivityType | None = None
+    quantity: Decimal | None = None
+    points: int | None = None
+    cap_left: int | None = None  # of the type's annual cap, after what already counts or waits
+    counted: int | None = None  # the points of this claim that would count under the cap
+    refusal: str = ""  # the quantity is over the type's maximum per claim
+    hint: str = ""
+
+
+def claim_preview(*, user: User, activity_type_id: int | None, quantity) -> ClaimPreview:
+    """The preview for a type and quantity as typed (anything unreadable becomes a hint, never an error)."""
+    from contributions.services import points_for, quantity_refusal
+
+    activity_type = (
+        activity_types_open_for_submission().filter(pk=activity_type_id).first() if activity_type_id else None
+    )
+    if activity_type is None:
+        return ClaimPreview(hint=_("Choose an activity type to see the points it earns."))
+    try:
+        amount = Decimal(str(quantity).strip())
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite() or amount <= 0 or amount >= Decimal(10) ** 6:
+        return ClaimPreview(activity_type=activity_type, hint=_("Enter a quantity (a number above 0)."))
+    preview = ClaimPreview(activity_type=activity_type, quantity=amount)
+    refusal = quantity_refusal(activity_type=activity_type, quantity=amount)
+    if refusal:
+        preview.refusal = refusal
+        return preview
+    preview.points = points_for(activity_type=activity_type, quantity=amount)
+    preview.counted = preview.points
+    if activity_type.annual_cap is not None:
+        used = (
+            Contribution.objects.filter(
+                member=user,
+                activity_type=activity_type,
+                state__in=[Contribution.State.VERIFIED, Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO],
+            ).aggregate(
+                points=Sum(
+                    Case(
+                        When(state=Contribution.State.VERIFIED, then=Coalesce("awarded_points", "claimed_points")),
+                        default=F("claimed_points"),
+                    )
+                )
+            )["points"]
+            or 0
+        )
+        preview.cap_left = max(0, activity_type.annual_cap - used)
+        preview.counted = min(preview.points, preview.cap_left)
+    return preview
