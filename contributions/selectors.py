@@ -8,9 +8,10 @@ The dashboard, the admin report, the reminders and the year-end review all read 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -141,7 +142,7 @@ class MemberYear:
 
     @property
     def can_submit(self) -> bool:
-        return submissions_open(program_year=self.program_year, today=self.today)
+        return self.program_year.takes_submissions(self.today)
 
     @property
     def can_change_opt_out(self) -> bool:
@@ -151,13 +152,6 @@ class MemberYear:
     def start(self) -> date:
         py = self.program_year
         return max(py.opens_on, self.qualified_on) if self.qualified_on else py.opens_on
-
-
-def submissions_open(*, program_year: ProgramYear, today: date) -> bool:
-    """Open until the deadline (exclusive), or through the grace period an admin opened."""
-    if today < program_year.deadline:
-        return True
-    return program_year.grace_until is not None and today <= program_year.grace_until
 
 
 def _today(today: date | None) -> date:
@@ -200,8 +194,8 @@ def _active_types_prefetch() -> Prefetch:
 def activity_types_open_for_submission(*, today: date | None = None) -> QuerySet[ActivityType]:
     """Types a member may submit today: manual tracking, active, in a year still taking submissions."""
     today = _today(today)
-    open_years = Q(program_year__opens_on__lte=today) & (
-        Q(program_year__deadline__gt=today) | Q(program_year__grace_until__gte=today)
+    open_years = Q(program_year__opens_on__lte=today) & ProgramYear.takes_submissions_q(
+        today=today, prefix="program_year__"
     )
     return (
         ActivityType.objects.filter(open_years, is_active=True, tracking=ActivityType.Tracking.MANUAL)
@@ -298,6 +292,7 @@ def eligible_members(*, program_year: ProgramYear) -> QuerySet[User]:
         User.objects.filter(is_active=True, certification__qualified_on__lt=program_year.deadline)
         .exclude(Exists(earlier_exit))
         .select_related("certification")
+        .annotate(current_certificate_number=current_certificate_number())
         .order_by("last_name", "first_name", "email")
     )
 
@@ -558,6 +553,23 @@ def current_among(certificates: list[Certificate], *, today: date) -> Certificat
     return (covering or live or [None])[0]
 
 
+def current_certificate_number(*, member_ref: str = "pk", today: date | None = None) -> Subquery:
+    """The number of the member's current certificate as a subquery, for lists and exports.
+
+    The same choice as `current_among`, in SQL: a certificate not replaced that has started, the
+    one covering today first, then the latest period. `member_ref` names the member's id in the
+    outer query ("pk" on users, "member_id" on contributions, "user_id" on certifications).
+    """
+    today = _today(today)
+    live = (
+        Certificate.objects.filter(member_id=OuterRef(member_ref), valid_from__lte=today)
+        .exclude(state=Certificate.State.SUPERSEDED)
+        .annotate(covering=Case(When(valid_until__gt=today, then=1), default=0))
+        .order_by("-covering", "-year")
+    )
+    return Subquery(live.values("number")[:1])
+
+
 def certificate_current(*, member: User, today: date | None = None) -> Certificate | None:
     """The member's current certificate (see `current_among`), in one query."""
     live = Certificate.objects.filter(member=member).exclude(state=Certificate.State.SUPERSEDED)
@@ -638,3 +650,62 @@ def program_year_status_counts(*, program_year: ProgramYear, today: date | None 
 
     sql, params = standing.standing_rows(program_year=program_year, today=_today(today))
     return standing.status_counts(sql=sql, params=params)
+
+
+# --- The contribution form's live preview ---------------------------------------------------------
+
+
+@dataclass
+class ClaimPreview:
+    """What a claim would earn, shown beside the form before the member submits it."""
+
+    activity_type: ActivityType | None = None
+    quantity: Decimal | None = None
+    points: int | None = None
+    cap_left: int | None = None  # of the type's annual cap, after what already counts or waits
+    counted: int | None = None  # the points of this claim that would count under the cap
+    refusal: str = ""  # the quantity is over the type's maximum per claim
+    hint: str = ""
+
+
+def claim_preview(*, user: User, activity_type_id: int | None, quantity) -> ClaimPreview:
+    """The preview for a type and quantity as typed (anything unreadable becomes a hint, never an error)."""
+    from contributions.services import points_for, quantity_refusal
+
+    activity_type = (
+        activity_types_open_for_submission().filter(pk=activity_type_id).first() if activity_type_id else None
+    )
+    if activity_type is None:
+        return ClaimPreview(hint=_("Choose an activity type to see the points it earns."))
+    try:
+        amount = Decimal(str(quantity).strip())
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite() or amount <= 0 or amount >= Decimal(10) ** 6:
+        return ClaimPreview(activity_type=activity_type, hint=_("Enter a quantity (a number above 0)."))
+    preview = ClaimPreview(activity_type=activity_type, quantity=amount)
+    refusal = quantity_refusal(activity_type=activity_type, quantity=amount)
+    if refusal:
+        preview.refusal = refusal
+        return preview
+    preview.points = points_for(activity_type=activity_type, quantity=amount)
+    preview.counted = preview.points
+    if activity_type.annual_cap is not None:
+        used = (
+            Contribution.objects.filter(
+                member=user,
+                activity_type=activity_type,
+                state__in=[Contribution.State.VERIFIED, Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO],
+            ).aggregate(
+                points=Sum(
+                    Case(
+                        When(state=Contribution.State.VERIFIED, then=Coalesce("awarded_points", "claimed_points")),
+                        default=F("claimed_points"),
+                    )
+                )
+            )["points"]
+            or 0
+        )
+        preview.cap_left = max(0, activity_type.annual_cap - used)
+        preview.counted = min(preview.points, preview.cap_left)
+    return preview
