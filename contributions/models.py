@@ -93,6 +93,19 @@ class ProgramYear(models.Model):
     def is_published(self) -> bool:
         return self.published_at is not None
 
+    def takes_submissions(self, today: date) -> bool:
+        """The one "submissions are open" rule: before the deadline (exclusive), or through the grace
+        period an admin opened (inclusive). A year that has not opened yet is not closed either.
+
+        `takes_submissions_q` is the same rule for a query; the two are tested against each other.
+        """
+        return today < self.deadline or (self.grace_until is not None and today <= self.grace_until)
+
+    @staticmethod
+    def takes_submissions_q(*, today: date, prefix: str = "") -> Q:
+        """`takes_submissions` as a filter on program years (or, with `prefix="program_year__"`, on their rows)."""
+        return Q(**{f"{prefix}deadline__gt": today}) | Q(**{f"{prefix}grace_until__gte": today})
+
 
 # One claim of 20 items, hours or sessions is already a lot; a type may allow more (a bootcamp).
 DEFAULT_MAX_QUANTITY_PER_CLAIM = Decimal(20)
