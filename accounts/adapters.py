@@ -86,7 +86,30 @@ def public_site() -> PublicSite:
     return PublicSite(name="MA Home", domain=urlsplit(settings.SITE_URL).netloc)
 
 
+def _key_rate_minutes(action: str) -> int:
+    """The longest per-account window of a limit, in minutes (how long a pause lasts at most)."""
+    durations = [
+        rate.duration for rate in ratelimit.get_rates(app="allauth.account", action=action) if rate.per == "key"
+    ]
+    return max(1, math.ceil(max(durations, default=300) / 60))
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    @property
+    def error_messages(self) -> dict:
+        """allauth's messages, with its "Try again later" for MFA codes saying how long and whose."""
+        minutes = _key_rate_minutes("login_failed")
+        wait = ngettext("Wait up to %(minutes)d minute", "Wait up to %(minutes)d minutes", minutes) % {
+            "minutes": minutes
+        }
+        return {
+            **DefaultAccountAdapter.error_messages,
+            "too_many_login_attempts": _(
+                "Too many wrong codes for this account. %(wait)s, then try again. Other accounts are not affected."
+            )
+            % {"wait": wait},
+        }
+
     def is_open_for_signup(self, request) -> bool:
         # Accounts exist because a person was certified: program admins provision them.
         return False

@@ -223,3 +223,8 @@ def invitation_state(*, last_login, invitation_email_state: str | None) -> str:
         return INVITATION_NONE
     # SKIPPED: shown in the app only (no email); the member still has not signed in.
     return INVITATION_PENDING
+
+
+def failed_email_count() -> int:
+    """Notification emails the outbox gave up on (after its retries)."""
+    return Notification.objects.filter(email_state=Notification.EmailState.FAILED).count()

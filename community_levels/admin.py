@@ -247,8 +247,18 @@ def _import_dir() -> Path:
 
 @admin.register(ActivityEvent)
 class ActivityEventAdmin(admin.ModelAdmin):
-    list_display = ["event_id", "source", "member", "kind", "occurred_at", "quantity", "minutes", "is_self_like"]
-    list_filter = ["kind", "source", "is_self_like"]
+    list_display = [
+        "event_id",
+        "source",
+        "member",
+        "kind",
+        "occurred_at",
+        "quantity",
+        "minutes",
+        "is_self_like",
+        "revoked_at",
+    ]
+    list_filter = ["kind", "source", "is_self_like", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["event_id", "member__external_id", "member__email"]
     list_select_related = ["member"]
     raw_id_fields = ["member"]
@@ -432,7 +442,17 @@ class CommunitySourceAdmin(SimpleHistoryAdmin):
 
 @admin.register(SourceRun)
 class SourceRunAdmin(admin.ModelAdmin):
-    list_display = ["source", "started_at", "finished_at", "state", "caught_up", "requests", "fetched", "imported"]
+    list_display = [
+        "source",
+        "started_at",
+        "finished_at",
+        "state",
+        "caught_up",
+        "requests",
+        "fetched",
+        "imported",
+        "revoked",
+    ]
     list_filter = ["state", "source"]
     list_select_related = ["source", "started_by"]
     readonly_fields = [field.name for field in SourceRun._meta.fields]

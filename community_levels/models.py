@@ -177,6 +177,10 @@ class ActivityEvent(models.Model):
     target_member_id = models.CharField(max_length=128, blank=True)
     is_self_like = models.BooleanField(default=False)
     ingested_at = models.DateTimeField()
+    # Taken back when the platform removed what it records (a deleted post, an undone like): the
+    # event stays, so its id is never imported again, and the daily aggregates lose what it added.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True, db_default="")
 
     class Meta:
         verbose_name = _("activity event")
@@ -335,6 +339,9 @@ class SourceRun(models.Model):
     imported = models.PositiveIntegerField(_("new events written"), default=0)
     skipped = models.PositiveIntegerField(_("rows skipped"), default=0, help_text=_("Deleted users, system users."))
     bad = models.PositiveIntegerField(_("bad events"), default=0)
+    revoked = models.PositiveIntegerField(
+        _("events taken back"), default=0, help_text=_("Posts deleted and likes undone on the platform.")
+    )
     message = models.TextField(_("message"), blank=True)
 
     class Meta:

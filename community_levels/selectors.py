@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from community_levels.metrics import ACTIVE, METRICS, Metric
-from community_levels.models import BossApplication, BossProgramWindow, CommunityMember, LevelChange
+from community_levels.models import BossApplication, BossProgramWindow, CommunityMember, CommunitySource, LevelChange
 from community_levels.rules import LevelRule, Rules, criteria_text, load_rules, scores, shortfall
 
 
@@ -117,3 +117,10 @@ def boss_window_next(*, today: date | None = None) -> BossProgramWindow | None:
 
 def boss_applications_for(*, member: CommunityMember) -> QuerySet[BossApplication]:
     return BossApplication.objects.filter(member=member).select_related("window", "level_at_application")
+
+
+def sources_last_sync() -> QuerySet[CommunitySource]:
+    """Every community connector with its last run (when, whether it succeeded, the last error)."""
+    return CommunitySource.objects.only(
+        "name", "enabled", "last_run_at", "last_run_ok", "last_run_imported", "last_error"
+    ).order_by("name")

@@ -21,6 +21,7 @@ from community_levels.ingestion import (
     ingest_stream,
     parse_file,
     record_from_mapping,
+    revoke_events,
     write_batch,
 )
 from community_levels.models import (
@@ -332,6 +333,7 @@ class SourceSyncResult:
     imported: int = 0
     bad: int = 0
     skipped: int = 0
+    revoked: int = 0
     requests: int = 0
     caught_up: bool = False
     message: str = ""
@@ -410,6 +412,8 @@ def source_sync(*, source_id: int, started_by: User | None = None) -> SourceSync
                         errors.append(f"{data.get('event_id', '?')}: {error}")
                 with transaction.atomic():
                     imported = write_batch(records, source=source.slug, fast=fast) if records else 0
+                    revoke_ids, revoke_reason = page.revoke
+                    result.revoked += revoke_events(revoke_ids, source=source.slug, reason=revoke_reason)
                     cursor[page.stream] = page.cursor
                     cursor.update(page.extra_cursor)
                     CommunitySource.objects.filter(pk=source.pk).update(cursor=cursor)
@@ -447,7 +451,7 @@ def source_sync(*, source_id: int, started_by: User | None = None) -> SourceSync
                 "error": f"{type(error).__name__}: {error}"
             }
         _run_finish(run, source, result, connector, now)
-    if result.imported or CommunityMember.objects.filter(needs_recompute=True).exists():
+    if result.imported or result.revoked or CommunityMember.objects.filter(needs_recompute=True).exists():
         _enqueue_recompute(reason=_("New community activity"))
     return result
 
@@ -459,6 +463,7 @@ def _run_progress(run: SourceRun, result: SourceSyncResult) -> None:
         imported=result.imported,
         bad=result.bad,
         skipped=result.skipped,
+        revoked=result.revoked,
     )
 
 
@@ -474,6 +479,7 @@ def _run_finish(run: SourceRun, source: CommunitySource, result: SourceSyncResul
         imported=result.imported,
         bad=result.bad,
         skipped=result.skipped,
+        revoked=result.revoked,
         message=result.message,
     )
     updates = {

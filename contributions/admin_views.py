@@ -37,7 +37,7 @@ class DecisionForm(forms.Form):
             ("needs_info", gettext_lazy("Ask for more information")),
             ("reject", gettext_lazy("Reject")),
         ],
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"autofocus": True}),  # the page opens ready for the arrow keys
     )
     awarded_points = forms.IntegerField(
         label=gettext_lazy("Awarded points"),
@@ -67,12 +67,23 @@ def _admin_context(request: HttpRequest, title: str) -> dict:
 
 def _contribution_for_staff(request: HttpRequest, pk: int) -> Contribution:
     contribution = get_object_or_404(
-        Contribution.objects.select_related("member", "activity_type", "activity_type__program_year"), pk=pk
+        Contribution.objects.select_related("member", "activity_type", "activity_type__program_year", "program_year"),
+        pk=pk,
     )
     model_admin = admin.site._registry[Contribution]
     if not model_admin.has_change_permission(request, contribution):
         raise PermissionDenied
     return contribution
+
+
+def evidence_preview(contribution: Contribution) -> str:
+    """How the decide page shows the evidence file: "image", "pdf" or "" (a download link only)."""
+    if not contribution.evidence_file:
+        return ""
+    suffix = contribution.evidence_file.name.rsplit(".", 1)[-1].lower()
+    if suffix == "pdf":
+        return "pdf"
+    return "image" if suffix in ("png", "jpg", "jpeg", "gif", "webp") else ""
 
 
 def contribution_decide(request: HttpRequest, pk: int) -> HttpResponse:
@@ -93,11 +104,21 @@ def contribution_decide(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Decision recorded for “%(title)s”.") % {"title": contribution.title})
+            if request.POST.get("next"):
+                following = selectors.queue_next(after=contribution)
+                if following is not None:
+                    return HttpResponseRedirect(reverse("admin:contributions_contribution_decide", args=[following.pk]))
+                messages.info(request, _("The queue is empty: every submitted item has been decided."))
             return HttpResponseRedirect(reverse("admin:contributions_contribution_changelist"))
+    member_year = selectors.member_year_for(user=contribution.member, program_year=contribution.program_year)
     context = {
         **_admin_context(request, _("Decide: %(title)s") % {"title": contribution.title}),
         "contribution": contribution,
         "limit": services.award_limit(contribution=contribution),
+        "member_year": member_year,
+        "cap_left": selectors.cap_left(member_year=member_year, activity_type=contribution.activity_type),
+        "evidence": evidence_preview(contribution),
+        "waiting_besides": selectors.queue_waiting_besides(contribution=contribution),
         "form": form,
         "opts": Contribution._meta,
     }
@@ -419,7 +440,7 @@ def program_year_review(request: HttpRequest, pk: int) -> HttpResponse:
     export = request.GET.get("export", "")
     if export in ("csv", "xlsx"):
         return _review_export(report, export)
-    submissions_open = selectors.submissions_open(program_year=program_year, today=timezone.localdate())
+    submissions_open = program_year.takes_submissions(timezone.localdate())
     confirming = wants_final and report.run is None and not submissions_open
     if wants_final and report.run is not None:
         messages.warning(request, _already_ran_message(report.run))

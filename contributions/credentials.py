@@ -55,6 +55,7 @@ class CertificateFacts:
     baked_badge_url: str
     pdf_url: str
     linkedin_url: str
+    replaced_by_url: str = ""
 
     def as_json(self) -> dict:
         """The same facts for scripts (GET /verify/<code>.json); nothing the page does not show."""
@@ -84,6 +85,8 @@ class CertificateFacts:
         }
         if self.is_public:
             data["holder"] = self.holder
+        if self.replaced_by_url:
+            data["links"]["replaced_by"] = self.replaced_by_url
         return data
 
 
@@ -190,7 +193,7 @@ def certificate_for_code(*, code: str) -> Certificate | None:
         return None
 
     return (
-        Certificate.objects.select_related("member", "program_year")
+        Certificate.objects.select_related("member", "program_year", "superseded_by")
         .prefetch_related(
             Prefetch("program_year__requirements", queryset=TechnicalRequirement.objects.order_by("name"))
         )
@@ -240,5 +243,8 @@ def facts_for(*, certificate: Certificate, now: datetime | None = None) -> Certi
             certificate=certificate, page_url=absolute(reverse("certificate_verify", args=[code]))
         )
         if status == Certificate.Status.VALID
+        else "",
+        replaced_by_url=absolute(reverse("certificate_verify", args=[certificate.superseded_by.verification_code]))
+        if certificate.superseded_by_id and certificate.superseded_by.is_public
         else "",
     )

@@ -2,7 +2,6 @@ from django import forms
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from contributions import selectors
 from contributions.evidence import ACCEPTED, MAX_EVIDENCE_BYTES, evidence_check
 from contributions.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, ActivityType
-from contributions.services import quantity_refusal
+from contributions.services import quantity_refusal, submission_refusal
 
 
 def _limit_message(limit: int) -> str:
@@ -45,18 +44,10 @@ class ActivityTypeChoiceField(forms.ModelChoiceField):
         except ValidationError:
             # Say why a type is not offered (its year closed), not just "not a valid choice".
             known = ActivityType.objects.select_related("program_year").filter(pk=id_from_input(value)).first()
-            if known is not None and not selectors.submissions_open(
-                program_year=known.program_year, today=timezone.localdate()
-            ):
-                raise ValidationError(
-                    _(
-                        "The %(year)s program year closed on %(deadline)s: new submissions for it are no longer "
-                        "accepted. If you have a good reason, contact the program team; only they can open a "
-                        "grace period."
-                    )
-                    % {"year": known.program_year.year, "deadline": date_format(known.program_year.deadline)},
-                    code="closed",
-                ) from None
+            if known is not None:
+                refusal = submission_refusal(program_year=known.program_year, today=timezone.localdate())
+                if refusal is not None:
+                    raise ValidationError(refusal, code="closed") from None
             raise
 
     def label_from_instance(self, obj: ActivityType) -> str:
@@ -104,9 +95,18 @@ class ContributionForm(forms.Form):
         help_text=_("%(types)s, at most %(size)s MB.") % {"types": ACCEPTED, "size": MAX_EVIDENCE_BYTES // 2**20},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, asked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["activity_type"].queryset = selectors.activity_types_open_for_submission()
+        if asked:  # the item needs information: resubmitting carries the member's answer
+            self.fields["answer"] = forms.CharField(
+                label=_("Your answer to the verifier"),
+                required=False,
+                max_length=DESCRIPTION_MAX_LENGTH,
+                error_messages=text_limit_messages(DESCRIPTION_MAX_LENGTH),
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text=_("Needed to resubmit: the verifier reads it with your changes."),
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -125,6 +125,18 @@ class ContributionForm(forms.Form):
             except ValidationError as error:
                 raise forms.ValidationError(error.messages) from error
         return file
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your answer"),
+        max_length=DESCRIPTION_MAX_LENGTH,
+        error_messages={
+            "required": _("Write your answer to the verifier's question before sending it."),
+            **text_limit_messages(DESCRIPTION_MAX_LENGTH),
+        },
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
 
 class RequirementReportForm(forms.Form):

@@ -7,10 +7,11 @@ The dashboard, the admin report, the reminders and the year-end review all read 
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -141,7 +142,7 @@ class MemberYear:
 
     @property
     def can_submit(self) -> bool:
-        return submissions_open(program_year=self.program_year, today=self.today)
+        return self.program_year.takes_submissions(self.today)
 
     @property
     def can_change_opt_out(self) -> bool:
@@ -153,13 +154,6 @@ class MemberYear:
         return max(py.opens_on, self.qualified_on) if self.qualified_on else py.opens_on
 
 
-def submissions_open(*, program_year: ProgramYear, today: date) -> bool:
-    """Open until the deadline (exclusive), or through the grace period an admin opened."""
-    if today < program_year.deadline:
-        return True
-    return program_year.grace_until is not None and today <= program_year.grace_until
-
-
 def _today(today: date | None) -> date:
     return today or timezone.localdate()
 
@@ -169,9 +163,7 @@ def _today(today: date | None) -> date:
 
 def program_year_current(*, today: date | None = None) -> ProgramYear | None:
     """The year running today; between years, the one that just ended (awaiting review)."""
-    today = _today(today)
-    years = list(ProgramYear.objects.filter(opens_on__lte=today).order_by("-opens_on")[:1])
-    return years[0] if years else None
+    return ProgramYear.objects.current(_today(today))
 
 
 def program_year_get(*, year: int) -> ProgramYear | None:
@@ -200,8 +192,8 @@ def _active_types_prefetch() -> Prefetch:
 def activity_types_open_for_submission(*, today: date | None = None) -> QuerySet[ActivityType]:
     """Types a member may submit today: manual tracking, active, in a year still taking submissions."""
     today = _today(today)
-    open_years = Q(program_year__opens_on__lte=today) & (
-        Q(program_year__deadline__gt=today) | Q(program_year__grace_until__gte=today)
+    open_years = Q(program_year__opens_on__lte=today) & ProgramYear.takes_submissions_q(
+        today=today, prefix="program_year__"
     )
     return (
         ActivityType.objects.filter(open_years, is_active=True, tracking=ActivityType.Tracking.MANUAL)
@@ -253,6 +245,25 @@ def verification_queue(*, program_year: ProgramYear | None = None) -> QuerySet[C
     return queryset.select_related("member", "activity_type").order_by("submitted_at", "pk")
 
 
+def queue_next(*, after: Contribution) -> Contribution | None:
+    """The oldest other item waiting in the queue: what "decide and open the next" opens."""
+    return verification_queue().exclude(pk=after.pk).first()
+
+
+def queue_waiting_besides(*, contribution: Contribution) -> int:
+    return verification_queue().exclude(pk=contribution.pk).count()
+
+
+def cap_left(*, member_year: MemberYear, activity_type: ActivityType) -> int | None:
+    """Points of a type the member can still earn this year under its annual cap (None: no cap)."""
+    if activity_type.annual_cap is None:
+        return None
+    verified = next(
+        (total.verified_raw for total in member_year.type_totals if total.activity_type.pk == activity_type.pk), 0
+    )
+    return max(activity_type.annual_cap - verified, 0)
+
+
 def certificate_by_code(*, code: str) -> Certificate | None:
     """Codes are URL-safe tokens; anything else (a NUL, spaces, SQL) matches no certificate."""
     if not code or len(code) > 64 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in code):
@@ -279,6 +290,7 @@ def eligible_members(*, program_year: ProgramYear) -> QuerySet[User]:
         User.objects.filter(is_active=True, certification__qualified_on__lt=program_year.deadline)
         .exclude(Exists(earlier_exit))
         .select_related("certification")
+        .annotate(current_certificate_number=current_certificate_number())
         .order_by("last_name", "first_name", "email")
     )
 
@@ -539,6 +551,23 @@ def current_among(certificates: list[Certificate], *, today: date) -> Certificat
     return (covering or live or [None])[0]
 
 
+def current_certificate_number(*, member_ref: str = "pk", today: date | None = None) -> Subquery:
+    """The number of the member's current certificate as a subquery, for lists and exports.
+
+    The same choice as `current_among`, in SQL: a certificate not replaced that has started, the
+    one covering today first, then the latest period. `member_ref` names the member's id in the
+    outer query ("pk" on users, "member_id" on contributions, "user_id" on certifications).
+    """
+    today = _today(today)
+    live = (
+        Certificate.objects.filter(member_id=OuterRef(member_ref), valid_from__lte=today)
+        .exclude(state=Certificate.State.SUPERSEDED)
+        .annotate(covering=Case(When(valid_until__gt=today, then=1), default=0))
+        .order_by("-covering", "-year")
+    )
+    return Subquery(live.values("number")[:1])
+
+
 def certificate_current(*, member: User, today: date | None = None) -> Certificate | None:
     """The member's current certificate (see `current_among`), in one query."""
     live = Certificate.objects.filter(member=member).exclude(state=Certificate.State.SUPERSEDED)
@@ -588,3 +617,93 @@ def certificate_status_text(*, certificate: Certificate, today: date | None = No
     if status == Certificate.Status.NOT_YET_VALID:
         return _("Valid from %(date)s.") % {"date": date_format(certificate.valid_from)}
     return _("Valid until %(date)s.") % {"date": date_format(certificate.valid_until)}
+
+
+@dataclass(frozen=True)
+class VerifierDecisions:
+    name: str
+    decided: int
+
+
+def decisions_by_verifier(*, since: datetime) -> list[VerifierDecisions]:
+    """How many items each verifier decided since `since` (one query), busiest first."""
+    rows = (
+        Contribution.objects.filter(decided_at__gte=since, decided_by__isnull=False, decided_by__is_staff=True)
+        .values("decided_by__first_name", "decided_by__last_name", "decided_by__email")
+        .annotate(decided=Count("pk"))
+        .order_by("-decided", "decided_by__last_name", "decided_by__email")
+    )
+    return [
+        VerifierDecisions(
+            name=f"{row['decided_by__first_name']} {row['decided_by__last_name']}".strip() or row["decided_by__email"],
+            decided=row["decided"],
+        )
+        for row in rows
+    ]
+
+
+def program_year_status_counts(*, program_year: ProgramYear, today: date | None = None) -> dict[str, int]:
+    """Members of the year by status (met, on track, at risk, opted out…), computed in SQL in one query."""
+    from contributions import standing
+
+    sql, params = standing.standing_rows(program_year=program_year, today=_today(today))
+    return standing.status_counts(sql=sql, params=params)
+
+
+# --- The contribution form's live preview ---------------------------------------------------------
+
+
+@dataclass
+class ClaimPreview:
+    """What a claim would earn, shown beside the form before the member submits it."""
+
+    activity_type: ActivityType | None = None
+    quantity: Decimal | None = None
+    points: int | None = None
+    cap_left: int | None = None  # of the type's annual cap, after what already counts or waits
+    counted: int | None = None  # the points of this claim that would count under the cap
+    refusal: str = ""  # the quantity is over the type's maximum per claim
+    hint: str = ""
+
+
+def claim_preview(*, user: User, activity_type_id: int | None, quantity) -> ClaimPreview:
+    """The preview for a type and quantity as typed (anything unreadable becomes a hint, never an error)."""
+    from contributions.services import points_for, quantity_refusal
+
+    activity_type = (
+        activity_types_open_for_submission().filter(pk=activity_type_id).first() if activity_type_id else None
+    )
+    if activity_type is None:
+        return ClaimPreview(hint=_("Choose an activity type to see the points it earns."))
+    try:
+        amount = Decimal(str(quantity).strip())
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite() or amount <= 0 or amount >= Decimal(10) ** 6:
+        return ClaimPreview(activity_type=activity_type, hint=_("Enter a quantity (a number above 0)."))
+    preview = ClaimPreview(activity_type=activity_type, quantity=amount)
+    refusal = quantity_refusal(activity_type=activity_type, quantity=amount)
+    if refusal:
+        preview.refusal = refusal
+        return preview
+    preview.points = points_for(activity_type=activity_type, quantity=amount)
+    preview.counted = preview.points
+    if activity_type.annual_cap is not None:
+        used = (
+            Contribution.objects.filter(
+                member=user,
+                activity_type=activity_type,
+                state__in=[Contribution.State.VERIFIED, Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO],
+            ).aggregate(
+                points=Sum(
+                    Case(
+                        When(state=Contribution.State.VERIFIED, then=Coalesce("awarded_points", "claimed_points")),
+                        default=F("claimed_points"),
+                    )
+                )
+            )["points"]
+            or 0
+        )
+        preview.cap_left = max(0, activity_type.annual_cap - used)
+        preview.counted = min(preview.points, preview.cap_left)
+    return preview

@@ -5,7 +5,7 @@ Other apps (engagements, community_levels) credit points only through these func
 
 import functools
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -34,6 +34,7 @@ from contributions.models import (
     ActivityType,
     Certificate,
     Contribution,
+    ContributionMessage,
     OptOut,
     ProgramYear,
     RequirementStatus,
@@ -68,8 +69,8 @@ def quantity_refusal(*, activity_type: ActivityType, quantity: Decimal | int) ->
 
 
 def program_year_for_date(*, day: date) -> ProgramYear | None:
-    """The program year a contribution dated `day` counts toward."""
-    return ProgramYear.objects.filter(opens_on__lte=day, deadline__gt=day).order_by("-year").first()
+    """The program year a contribution dated `day` counts toward (`ProgramYear.objects.containing`)."""
+    return ProgramYear.objects.containing(day)
 
 
 def activity_type_for_date(*, activity_type: ActivityType, day: date) -> ActivityType:
@@ -154,18 +155,23 @@ WITHDRAWABLE_STATES = (Contribution.State.DRAFT, Contribution.State.SUBMITTED, C
 DECISIONS = ("verify", "reject", "needs_info")
 
 
+def submission_refusal(*, program_year: ProgramYear, today: date) -> str | None:
+    """Why a member cannot submit for this year today (None while `ProgramYear.takes_submissions`).
+
+    The form that explains a type no longer offered and every submitting service say the same words.
+    """
+    if program_year.takes_submissions(today):
+        return None
+    return _(
+        "The %(year)s program year closed on %(deadline)s: new submissions for it are no longer accepted. "
+        "If you have a good reason, contact the program team; only they can open a grace period."
+    ) % {"year": program_year.year, "deadline": date_format(program_year.deadline)}
+
+
 def _submission_window_check(*, program_year: ProgramYear, today: date) -> None:
-    if today < program_year.deadline:
-        return
-    if program_year.grace_until is not None and today <= program_year.grace_until:
-        return
-    raise ContributionError(
-        _(
-            "The %(year)s program year closed on %(deadline)s: new submissions for it are no longer accepted. "
-            "If you have a good reason, contact the program team; only they can open a grace period."
-        )
-        % {"year": program_year.year, "deadline": date_format(program_year.deadline)}
-    )
+    refusal = submission_refusal(program_year=program_year, today=today)
+    if refusal is not None:
+        raise ContributionError(refusal)
 
 
 def _date_check(*, activity_type: ActivityType, occurred_on: date, today: date) -> None:
@@ -173,18 +179,42 @@ def _date_check(*, activity_type: ActivityType, occurred_on: date, today: date) 
     if occurred_on > today:
         raise ContributionError(_("The date cannot be in the future."))
     if not (program_year.opens_on <= occurred_on < program_year.deadline):
-        raise ContributionError(
+        raise ContributionError(date_outside_year_message(program_year=program_year, occurred_on=occurred_on))
+
+
+def program_year_span(program_year: ProgramYear) -> str:
+    """The year's days as members read them, both ends included: "1 Jan 2026 – 31 Dec 2026"."""
+    return f"{date_format(program_year.opens_on)} – {date_format(program_year.deadline - timedelta(days=1))}"
+
+
+def date_outside_year_message(*, program_year: ProgramYear, occurred_on: date) -> str:
+    """Why a date does not fit the chosen type's year, and what would fit (a type of the date's year, if any)."""
+    facts = {
+        "date": date_format(occurred_on),
+        "year": program_year.year,
+        "span": program_year_span(program_year),
+    }
+    other = program_year_for_date(day=occurred_on)
+    if other is None:
+        return (
             _(
-                "A contribution counts toward the program year its date falls in: %(date)s is outside the "
-                "%(year)s year (%(start)s – %(end)s). Pick an activity type of the right year."
+                "%(date)s is outside the %(year)s year (%(span)s). No program year covers %(date)s, so it "
+                "cannot count: use a date within the %(year)s year."
             )
-            % {
-                "date": date_format(occurred_on),
-                "year": program_year.year,
-                "start": date_format(program_year.opens_on),
-                "end": date_format(program_year.deadline),
-            }
+            % facts
         )
+    offered = ActivityType.objects.filter(
+        program_year=other, is_active=True, tracking=ActivityType.Tracking.MANUAL
+    ).exists()
+    if offered and other.takes_submissions(timezone.localdate()):
+        return _(
+            "%(date)s falls in the %(other)s program year, not %(year)s (%(span)s): choose a %(other)s "
+            "activity type for it."
+        ) % (facts | {"other": other.year})
+    return _(
+        "%(date)s falls in the %(other)s program year, which no longer takes submissions. The %(year)s year "
+        "runs %(span)s: use a date within it."
+    ) % (facts | {"other": other.year})
 
 
 def _quantity_check(*, activity_type: ActivityType, quantity: Decimal | int) -> None:
@@ -327,12 +357,58 @@ def contribution_submit(*, contribution: Contribution, member: User, today: date
     contribution = _lock_own(contribution_id=contribution.pk, member=member)
     if contribution.state not in EDITABLE_STATES:
         raise ContributionError(_("This contribution has already been submitted."))
+    if contribution.state == Contribution.State.NEEDS_INFO and not question_answered(contribution=contribution):
+        raise ContributionError(
+            _("Answer the verifier's question first: write your answer in the box below the question.")
+        )
     _submission_window_check(program_year=contribution.program_year, today=today)
     _evidence_check_for_submit(contribution)
     contribution.state = Contribution.State.SUBMITTED
     contribution.submitted_at = timezone.now()
     _save(contribution, actor=member)
     return contribution
+
+
+def question_answered(*, contribution: Contribution) -> bool:
+    """The thread's last message is the member's answer (a question with no answer after it is open)."""
+    last = contribution.messages.order_by("-created_at", "-pk").first()
+    return last is not None and last.kind == ContributionMessage.Kind.ANSWER
+
+
+@transaction.atomic
+def contribution_reply(
+    *, contribution: Contribution, member: User, body: str, today: date | None = None
+) -> Contribution:
+    """The member answers the verifier's question; the answer joins the thread and the item goes back to them."""
+    body = body.strip()
+    if not body:
+        raise ContributionError(_("Write your answer to the verifier's question before sending it."))
+    contribution = _lock_own(contribution_id=contribution.pk, member=member)
+    if contribution.state != Contribution.State.NEEDS_INFO:
+        raise ContributionError(_("Only an item the verifier asked about can be answered."))
+    message = ContributionMessage(
+        contribution=contribution, author=member, kind=ContributionMessage.Kind.ANSWER, body=body
+    )
+    try:
+        message.full_clean()
+    except ValidationError as error:
+        raise ContributionError(" ".join(error.messages)) from error
+    message.save()
+    return contribution_submit(contribution=contribution, member=member, today=today)
+
+
+@transaction.atomic
+def contribution_draft_delete(*, contribution: Contribution, member: User) -> None:
+    """A draft nobody else has seen is deleted outright (its history keeps a deletion record by the member)."""
+    contribution = _lock_own(contribution_id=contribution.pk, member=member)
+    if contribution.state != Contribution.State.DRAFT:
+        raise ContributionError(_("Only a draft can be deleted; a submitted item can be withdrawn instead."))
+    evidence = contribution.evidence_file.name if contribution.evidence_file else ""
+    contribution._history_user = member
+    contribution.delete()
+    if evidence:
+        storage = contribution.evidence_file.storage
+        transaction.on_commit(lambda: storage.delete(evidence))
 
 
 @transaction.atomic
@@ -533,6 +609,10 @@ def contribution_decide(
     contribution.decided_by = verifier
     contribution.decided_at = timezone.now()
     _save(contribution, actor=verifier, reason=_change_reason(decision, override_reason=override))
+    if decision == "needs_info":
+        ContributionMessage.objects.create(
+            contribution=contribution, author=verifier, kind=ContributionMessage.Kind.QUESTION, body=note
+        )
     _requirement_sync(contribution, actor=verifier)
     _notify_decision(contribution)
     return contribution
@@ -800,7 +880,6 @@ def requirement_report_refusal(
     *, requirement: TechnicalRequirement, member: User, today: date | None = None
 ) -> str | None:
     """Why this member cannot report this requirement now, or None (the page and the service ask the same)."""
-    from contributions import selectors
 
     today = today or timezone.localdate()
     certification = getattr(member, "certification", None)
@@ -809,9 +888,7 @@ def requirement_report_refusal(
         return _("Only certified Master Anaplanners report technical requirements.")
     if not rules.requirement_owed(due_on=requirement.due_on, qualified_on=qualified_on):
         return _("“%(name)s” was due before you qualified, so it is not owed this year.") % {"name": requirement.name}
-    if not selectors.submissions_open(program_year=requirement.program_year, today=today) or (
-        today < requirement.program_year.opens_on
-    ):
+    if not requirement.program_year.takes_submissions(today) or today < requirement.program_year.opens_on:
         return _("Reports for the %(year)s program year are not open.") % {"year": requirement.program_year.year}
     if RequirementStatus.objects.filter(requirement=requirement, member=member, met_on__isnull=False).exists():
         return _("“%(name)s” is already recorded as met.") % {"name": requirement.name}
@@ -1193,9 +1270,7 @@ def year_end_review(
     today = today or timezone.localdate()
     if dry_run:
         return _review_compute(program_year=program_year, dry_run=True)
-    from contributions import selectors
-
-    if selectors.submissions_open(program_year=program_year, today=today):
+    if program_year.takes_submissions(today):
         raise ContributionError(
             _("The %(year)s year is still open for submissions (deadline or grace period); review it afterwards.")
             % {"year": program_year.year}
@@ -1308,7 +1383,9 @@ def review_notifications_send(*, program_year: ProgramYear, today: date | None =
     sent = 0
     outcomes = ReviewOutcome.objects.filter(program_year=program_year).select_related("member")
     certificates = dict(
-        Certificate.objects.filter(program_year=program_year).values_list("member_id", "verification_code")
+        Certificate.objects.filter(program_year=program_year, year=program_year.year + 1)
+        .exclude(state=Certificate.State.SUPERSEDED)
+        .values_list("member_id", "verification_code")
     )
     for outcome in outcomes:
         if outcome.outcome == ReviewOutcome.Outcome.RECERTIFIED:

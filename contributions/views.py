@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.roles import staff_mfa_ready, staff_mfa_required_response
 from contributions import credentials, rules, selectors, services
 from contributions.evidence import download_name, kind_of_stored
-from contributions.forms import ContributionForm, OptOutForm, RequirementReportForm, id_from_input
+from contributions.forms import ContributionForm, OptOutForm, ReplyForm, RequirementReportForm, id_from_input
 from contributions.models import Certificate, Contribution, TechnicalRequirement
 
 
@@ -86,7 +86,11 @@ def contribution_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Draft saved. Submit it when it is ready."))
             return redirect("contributions:detail", pk=contribution.pk)
-    return render(request, "contributions/form.html", {"form": form, "contribution": None})
+    return render(
+        request,
+        "contributions/form.html",
+        {"form": form, "contribution": None, "preview": _preview_for(request, form), "thread": []},
+    )
 
 
 @login_required
@@ -103,13 +107,21 @@ def contribution_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "quantity": contribution.quantity,
         "evidence_url": contribution.evidence_url,
     }
-    form = ContributionForm(request.POST or None, request.FILES or None, initial=initial)
+    asked = contribution.state == Contribution.State.NEEDS_INFO
+    form = ContributionForm(request.POST or None, request.FILES or None, initial=initial, asked=asked)
+    submit = request.POST.get("action") != "draft"
+    if request.method == "POST" and form.is_valid() and asked and submit and not form.cleaned_data["answer"].strip():
+        form.add_error("answer", _("Answer the verifier's question to resubmit (or save your changes for later)."))
     if request.method == "POST" and form.is_valid():
         try:
             contribution = services.contribution_update(
                 contribution=contribution, member=request.user, **_form_kwargs(form)
             )
-            if request.POST.get("action") != "draft":
+            if submit and asked:
+                contribution = services.contribution_reply(
+                    contribution=contribution, member=request.user, body=form.cleaned_data["answer"]
+                )
+            elif submit:
                 contribution = services.contribution_submit(contribution=contribution, member=request.user)
         except services.ContributionError as error:
             form.add_error(None, str(error))
@@ -119,12 +131,76 @@ def contribution_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Changes saved."))
             return redirect("contributions:detail", pk=pk)
-    return render(request, "contributions/form.html", {"form": form, "contribution": contribution})
+    return render(
+        request,
+        "contributions/form.html",
+        {
+            "form": form,
+            "contribution": contribution,
+            "preview": _preview_for(request, form),
+            "thread": _thread(contribution),
+        },
+    )
+
+
+def _thread(contribution: Contribution | None) -> list:
+    return list(contribution.messages.select_related("author")) if contribution else []
+
+
+def _preview_for(request: HttpRequest, form: ContributionForm) -> dict:
+    data = form.data if form.is_bound else {}
+    activity_type = data.get("activity_type") if data else form.initial.get("activity_type")
+    quantity = data.get("quantity") if data else form.initial.get("quantity", 1)
+    return selectors.claim_preview(user=request.user, activity_type_id=id_from_input(activity_type), quantity=quantity)
+
+
+@login_required
+@require_GET
+def contribution_preview(request: HttpRequest) -> HttpResponse:
+    """The live preview beside the form (htmx): the points the claim would earn, the cap left, the evidence."""
+    preview = selectors.claim_preview(
+        user=request.user,
+        activity_type_id=id_from_input(request.GET.get("activity_type")),
+        quantity=request.GET.get("quantity"),
+    )
+    return render(request, "contributions/_claim_preview.html", {"preview": preview})
+
+
+@login_required
+@require_POST
+def contribution_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    contribution = _own_or_404(request, pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.contribution_reply(contribution=contribution, member=request.user, body=form.cleaned_data["body"])
+        except services.ContributionError as error:
+            form.add_error("body", str(error))
+        else:
+            messages.success(request, _("Your answer is sent; the item is back with the verifier."))
+            return redirect("contributions:detail", pk=pk)
+    return _detail(request, contribution, reply_form=form)
+
+
+@login_required
+@require_POST
+def contribution_draft_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    contribution = _own_or_404(request, pk)
+    try:
+        services.contribution_draft_delete(contribution=contribution, member=request.user)
+    except services.ContributionError as error:
+        messages.error(request, str(error))
+        return redirect("contributions:detail", pk=pk)
+    messages.success(request, _("Draft “%(title)s” deleted.") % {"title": contribution.title})
+    return redirect("contributions:list")
 
 
 @login_required
 def contribution_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    contribution = _own_or_404(request, pk)
+    return _detail(request, _own_or_404(request, pk))
+
+
+def _detail(request: HttpRequest, contribution: Contribution, reply_form: ReplyForm | None = None) -> HttpResponse:
     return render(
         request,
         "contributions/detail.html",
@@ -132,8 +208,13 @@ def contribution_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "contribution": contribution,
             "history": selectors.contribution_history(contribution=contribution),
             "editable": contribution.state in services.EDITABLE_STATES and not contribution.requirement_id,
-            "withdrawable": contribution.state in services.WITHDRAWABLE_STATES,
+            "withdrawable": contribution.state in services.WITHDRAWABLE_STATES
+            and contribution.state != Contribution.State.DRAFT,
+            "deletable": contribution.state == Contribution.State.DRAFT,
+            "thread": _thread(contribution),
+            "reply_form": reply_form or (ReplyForm() if contribution.state == Contribution.State.NEEDS_INFO else None),
         },
+        status=400 if reply_form is not None and reply_form.errors else 200,
     )
 
 
@@ -169,11 +250,13 @@ def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     """The evidence file, to its owner and to staff who review contributions (with MFA, as in the admin);
     images inline, everything else downloads."""
     contribution = selectors.contribution_get(user=request.user, pk=pk)
+    staff_preview = False
     if contribution is None and request.user.has_perm("contributions.view_contribution"):
         # Another member's evidence is a staff power: the admin's MFA rule applies here too.
         if not staff_mfa_ready(request.user):
             return staff_mfa_required_response(request)
         contribution = Contribution.objects.filter(pk=pk).first()
+        staff_preview = request.GET.get("preview") == "1"
     if contribution is None or not contribution.evidence_file:
         raise Http404
     try:
@@ -184,14 +267,22 @@ def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     handle.seek(0)
     kind = kind_of_stored(head=head, name=contribution.evidence_file.name)
     filename = download_name(original=contribution.evidence_name, kind=kind, fallback=f"evidence-{contribution.pk}")
+    # A PDF is shown inside the staff's decide page (?preview=1): inline and framable by this site only.
+    # Uploads are checked for active markup (contributions.evidence), and Chrome's PDF viewer needs an
+    # unsandboxed frame; everywhere else a PDF downloads.
+    pdf_preview = staff_preview and kind is not None and kind.content_type == "application/pdf"
     response = FileResponse(
         handle,
-        as_attachment=not (kind and kind.inline),
+        as_attachment=not (kind and (kind.inline or pdf_preview)),
         filename=filename,
         content_type=kind.content_type if kind else "application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    if pdf_preview:
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+        response["X-Frame-Options"] = "SAMEORIGIN"
+    else:
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -9,6 +9,8 @@ class MahomeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from mahome import job_runs  # noqa: F401  (connects the scheduled jobs' run recorder)
+
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             from mahome.celery import create_filesystem_broker_folders
 

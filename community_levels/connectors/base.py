@@ -28,6 +28,8 @@ class Page:
     done: bool = True
     skipped: int = 0
     extra_cursor: dict = field(default_factory=dict)
+    # (event ids, reason): stored events the platform has removed since, to be taken back
+    revoke: tuple[list[str], str] = field(default_factory=lambda: ([], ""))
 
 
 class Connector(ABC):

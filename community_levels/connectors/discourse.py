@@ -89,6 +89,7 @@ class DiscourseConnector(Connector):
             ("likes", self._likes),
             ("solutions", self._solutions),
             ("visits", self._visits),
+            ("removals", self._removals),
         )
         first = True
         for stream, read in streams:
@@ -316,6 +317,39 @@ class DiscourseConnector(Connector):
             state = {"through": through, "until": until, "after_user": after_user, "after_day": after_day}
             yield Page("visits", events, state, False)
             if time.monotonic() > deadline:
+                return
+
+    def _removals(self, state: dict, queries: dict, deadline: float) -> Iterator[Page]:
+        """What was deleted on the forum after it may have been read: taken back, never counted.
+
+        The first run starts two days back (anything removed before the backfill was never read,
+        the activity queries leave deleted rows out)."""
+        if not state:
+            start = (timezone.now() - timedelta(days=2)).astimezone(UTC)
+            state = {"after_time": start.strftime("%Y-%m-%d %H:%M:%S.%f"), "after_kind": "", "after_id": 0}
+        while True:
+            params = {**state, "page_size": self.page_size}
+            columns, rows = self._run("removals", queries, params)
+            ids = []
+            for row in rows:
+                record = dict(zip(columns, row, strict=True))
+                if record["kind"] == "post":
+                    ids.append(f"post:{record['id']}")
+                elif record["kind"] == "like":
+                    ids.extend([f"like:{record['id']}:given", f"like:{record['id']}:received"])
+                else:
+                    ids.append(f"solved:action:{record['id']}")
+                    if record["target_post_id"]:
+                        ids.append(f"solved:post:{record['target_post_id']}")
+                state = {
+                    "after_time": record["removed_at"],
+                    "after_kind": record["kind"],
+                    "after_id": int(record["id"]),
+                }
+            done = len(rows) < self.page_size
+            reason = "deleted or undone on the forum"
+            yield Page("removals", [], state, done, revoke=(ids, reason))
+            if done or time.monotonic() > deadline:
                 return
 
     def _run(self, stream: str, queries: dict, params: dict) -> tuple[list[str], list[list]]:

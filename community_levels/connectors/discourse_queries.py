@@ -22,6 +22,10 @@ What is counted follows Discourse's own source:
   minutes of the member's running total, so a member's minutes add up to their whole reading time
   in minutes, never truncated day by day; the running total reads only the page's members' rows.
 
+- removals: posts deleted (or in a deleted topic), likes undone (or on a deleted post) and
+  solutions on deleted posts, by the time they were removed, so what was read before is taken
+  back (the events stay, marked revoked).
+
 No query has a semicolon: the plugin refuses them (`run_query`: `query.sql =~ /;/`).
 """
 
@@ -113,10 +117,42 @@ JOIN LATERAL (
 ) r ON true
 ORDER BY page.user_id, page.visited_at"""
 
+REMOVALS = """-- [params]
+-- string :after_time = 1970-01-01 00:00:00
+-- string :after_kind = -
+-- int :after_id = 0
+-- int :page_size = 1000
+SELECT kind, id, target_post_id, to_char(removed_at, 'YYYY-MM-DD HH24:MI:SS.US') AS removed_at
+FROM (
+  SELECT 'post' AS kind, p.id, NULL::integer AS target_post_id, GREATEST(p.deleted_at, t.deleted_at) AS removed_at
+  FROM posts p
+  JOIN topics t ON t.id = p.topic_id
+  WHERE p.deleted_at > CAST(:after_time AS timestamp) OR t.deleted_at > CAST(:after_time AS timestamp)
+  UNION ALL
+  SELECT 'like', pa.id, NULL, GREATEST(pa.deleted_at, p.deleted_at, t.deleted_at)
+  FROM post_actions pa
+  JOIN posts p ON p.id = pa.post_id
+  JOIN topics t ON t.id = p.topic_id
+  WHERE pa.post_action_type_id = 2
+    AND (pa.deleted_at > CAST(:after_time AS timestamp) OR p.deleted_at > CAST(:after_time AS timestamp)
+      OR t.deleted_at > CAST(:after_time AS timestamp))
+  UNION ALL
+  SELECT 'solution', ua.id, ua.target_post_id, GREATEST(p.deleted_at, t.deleted_at)
+  FROM user_actions ua
+  LEFT JOIN posts p ON p.id = ua.target_post_id
+  JOIN topics t ON t.id = ua.target_topic_id
+  WHERE ua.action_type = 15
+    AND (p.deleted_at > CAST(:after_time AS timestamp) OR t.deleted_at > CAST(:after_time AS timestamp))
+) removed
+WHERE (removed_at, kind, id) > (CAST(:after_time AS timestamp), :after_kind, :after_id)
+ORDER BY removed_at, kind, id
+LIMIT :page_size"""
+
 # Names carry a version: a changed query gets a new name, so a forum never runs an old one by mistake.
 QUERIES = {
     "posts": ("MA Home activity: posts and replies (v1)", POSTS),
     "likes": ("MA Home activity: likes (v1)", LIKES),
     "solutions": ("MA Home activity: accepted solutions (v1)", SOLUTIONS),
     "visits": ("MA Home activity: daily visits and reading (v1)", VISITS),
+    "removals": ("MA Home activity: deleted posts and undone likes (v1)", REMOVALS),
 }

@@ -7,14 +7,20 @@ from contributions import selectors
 
 register = template.Library()
 
+# Like Credly's expiry banners: the card warns in the last two months of a certificate.
+EXPIRY_NOTICE_DAYS = 60
+
 
 @register.inclusion_tag("contributions/_current_certificate.html")
 def current_certificate(member, certificate=None) -> dict:
     """Pass `certificate` when the page already read it (the dashboard), to spare the query."""
     today = timezone.localdate()
     certificate = certificate or selectors.certificate_current(member=member, today=today)
+    status = certificate.status_on(today) if certificate else ""
+    days_left = (certificate.valid_until - today).days if certificate else 0
     return {
+        "expiring_in": days_left if status == "valid" and days_left <= EXPIRY_NOTICE_DAYS else None,
         "certificate": certificate,
-        "status": certificate.status_on(today) if certificate else "",
+        "status": status,
         "status_text": selectors.certificate_status_text(certificate=certificate, today=today) if certificate else "",
     }

@@ -142,6 +142,7 @@ def _member_pages(world):
         ("help", "ava.member", "/help/"),
         ("status", "ava.member", "/status/"),
         ("not-found", "ava.member", "/contributions/999999/", 404),
+        ("certificates", "ava.member", "/certificates/"),
         ("verify", None, f"/verify/{world['certificate'].verification_code}/"),
     ]
 

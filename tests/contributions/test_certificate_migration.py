@@ -22,6 +22,15 @@ def _migrate(target):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_migrations():
+    """Leave the database as the other tests expect it: every app at its latest migration
+    (contributions has migrations after AFTER, which later tests of the session rely on)."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def test_existing_rows_are_migrated_to_one_certificate_per_certified_period():
     apps = _migrate(BEFORE)
     User = apps.get_model("accounts", "User")

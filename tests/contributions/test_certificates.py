@@ -289,3 +289,108 @@ def test_bulk_export_lists_every_certificate_with_its_status(client, program_adm
     assert len(lines) == 3
     revoked = next(line for line in lines if line.startswith(issued.number))
     assert "Revoked" in revoked and "Exam result annulled." in revoked and issued.verification_code in revoked
+
+
+def test_the_review_notification_links_the_live_certificate_after_a_reissue(year_2021, program_admin):
+    from accounts.models import Notification
+
+    year_2021.notification_on = date(2022, 2, 1)
+    year_2021.save()
+    services.year_end_review(program_year=year_2021, dry_run=False, today=date(2022, 1, 20), by=program_admin)
+    recert = User.objects.get(email="recert@example.com")
+    old = Certificate.objects.get(member=recert, year=2022)
+    new = services.certificate_reissue(certificate=old, correction="Name corrected.", by=program_admin)
+    services.review_notifications_send(program_year=year_2021, today=date(2022, 2, 1))
+    notification = Notification.objects.get(user=recert, kind="maintenance.review")
+    assert notification.url == f"/verify/{new.verification_code}/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_issuing_and_revoking_each_happen_once(year_2021, program_admin):
+    """Real threads on PostgreSQL: the partial unique index and the row lock decide, not Python."""
+    import threading
+
+    from django.db import connections
+
+    recert = User.objects.get(email="recert@example.com")
+    barrier = threading.Barrier(4)
+    errors: list[str] = []
+
+    def issue():
+        try:
+            barrier.wait()
+            services.certificates_issue_missing(member=recert, today=date(2021, 3, 1))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=issue) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(Certificate.objects.filter(member=recert).values_list("year", flat=True)) == [2020, 2021]
+
+    certificate = Certificate.objects.get(member=recert, year=2021)
+    barrier = threading.Barrier(4)
+
+    def revoke():
+        try:
+            barrier.wait()
+            services.certificate_revoke(certificate=certificate, reason="Exam annulled.", by=program_admin)
+        except services.ContributionError as error:
+            errors.append(str(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=revoke) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(errors) == 3 and all("already revoked" in e for e in errors)
+    assert certificate.history.filter(history_change_reason="revoked").count() == 1
+
+
+def test_an_import_of_newly_certified_mas_issues_their_certificates_and_a_dry_run_issues_none(db):
+    import tablib
+
+    from accounts.resources import NewlyCertifiedResource
+
+    text = (
+        "email,first_name,last_name,certificate_number,qualified_on\n"
+        "nora@example.com,Nora,Lind,IMPORT-1,2026-03-11\n"
+        "omar@example.com,Omar,Haddad,IMPORT-2,2024-09-20\n"
+    )
+    with time_machine.travel(DEMO_TODAY, tick=False):
+        ProgramYearFactory(year=2026)
+        NewlyCertifiedResource().import_data(tablib.Dataset().load(text, format="csv"), dry_run=True)
+        assert not Certificate.objects.exists()
+        result = NewlyCertifiedResource().import_data(
+            tablib.Dataset().load(text, format="csv"), dry_run=False, use_transactions=True
+        )
+    assert not result.has_errors() and not result.has_validation_errors()
+    years = {
+        email: sorted(Certificate.objects.filter(member__email=email).values_list("year", flat=True))
+        for email in ("nora@example.com", "omar@example.com")
+    }
+    assert years == {"nora@example.com": [2026], "omar@example.com": [2024, 2025, 2026]}
+
+
+def test_the_dashboard_card_warns_in_the_last_two_months(client, year_2021):
+    recert = User.objects.get(email="recert@example.com")
+    services.certificates_issue_missing(member=recert, today=date(2021, 3, 1))
+    for moment, expected in [
+        (datetime(2021, 10, 1, 12, tzinfo=UTC), False),
+        (datetime(2021, 12, 7, 12, tzinfo=UTC), True),
+    ]:
+        with time_machine.travel(moment, tick=False):
+            client.force_login(recert)
+            response = client.get("/")
+            assert response.status_code == 200
+            html = response.content.decode()
+            assert recert_number(recert) in html
+            assert ("It expires in 25 days." in html) is expected
+
+
+def recert_number(member) -> str:
+    return f"MA-2021-{member.pk:06d}"

@@ -147,3 +147,20 @@ def test_holder_hides_and_shows_their_own_certificate_only(client, member, other
     client.post(f"/certificates/{renewed.pk}/visibility/", {"public": "1"})
     renewed.refresh_from_db()
     assert renewed.is_public
+
+
+def test_a_replaced_certificates_page_and_json_point_to_the_corrected_one(client, renewed, program_admin):
+    with time_machine.travel(NOW, tick=False):
+        new = services.certificate_reissue(certificate=renewed, correction="Name corrected.", by=program_admin)
+    html = _page(client, renewed)
+    assert "Replaced on 7 Dec 2026 by a corrected certificate with the same number." in html
+    assert f'href="http://127.0.0.1:8000/verify/{new.verification_code}/"' in html
+    with time_machine.travel(NOW, tick=False):
+        data = client.get(f"/verify/{renewed.verification_code}.json").json()
+    assert data["status"] == "superseded"
+    assert data["links"]["replaced_by"] == f"http://127.0.0.1:8000/verify/{new.verification_code}/"
+
+
+def test_json_answers_in_a_fixed_number_of_queries(client, renewed, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        assert client.get(f"/verify/{renewed.verification_code}.json").status_code == 200

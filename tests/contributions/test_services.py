@@ -93,7 +93,9 @@ def test_state_machine_needs_info_then_resubmit_then_verify(ma, speaking, verifi
     assert contribution.state == Contribution.State.NEEDS_INFO
     note = Notification.objects.get(user=ma, kind="maintenance.decision")
     assert "More information needed" in note.title and note.body == "Add the agenda"
-    services.contribution_submit(contribution=contribution, member=ma, today=TODAY)
+    with pytest.raises(services.ContributionError, match="Answer the verifier's question first"):
+        services.contribution_submit(contribution=contribution, member=ma, today=TODAY)
+    services.contribution_reply(contribution=contribution, member=ma, body="Agenda attached.", today=TODAY)
     services.contribution_decide(contribution_id=contribution.pk, verifier=verifier, decision="verify")
     contribution.refresh_from_db()
     assert contribution.state == Contribution.State.VERIFIED

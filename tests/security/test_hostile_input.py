@@ -110,6 +110,7 @@ FORMS = [
     ("opt-out", "/contributions/opt-out/", lambda world: {"reason": "Leave"}, ["reason"]),
     ("boss application", "/community/boss/", lambda world: {"statement": "I help."}, ["statement"]),
     ("sign-up", "/engagements/{spare}/sign-up/", lambda world: {}, ["opportunity"]),
+    ("reply", "/contributions/{contribution}/reply/", lambda world: {"body": "An answer"}, ["body"]),
 ]
 FORM_CASES = [
     pytest.param(name, template, build, field, key, id=f"{name}|{field}|{key}")
@@ -130,6 +131,7 @@ QUERY_PAGES = [
     ("/", ["year", "page"]),
     ("/contributions/", ["year", "state", "page"]),
     ("/contributions/new/", ["activity_type", "type"]),
+    ("/contributions/preview/", ["activity_type", "quantity"]),
     ("/contributions/catalogue/", ["year"]),
     ("/notifications/", ["page"]),
     ("/engagements/", ["category", "open_slots", "date_from", "date_to", "page"]),

@@ -48,6 +48,9 @@ MATRIX = [
     ("contributions:list", "/contributions/", MEMBER_PAGE),
     ("contributions:new", "/contributions/new/", MEMBER_PAGE),
     ("contributions:catalogue", "/contributions/catalogue/", MEMBER_PAGE),
+    ("contributions:preview", "/contributions/preview/", MEMBER_PAGE),  # the form's live preview (htmx)
+    ("contributions:reply", "/contributions/{contribution}/reply/", POST_ONLY),
+    ("contributions:delete", "/contributions/{contribution}/delete/", POST_ONLY),
     ("contributions:opt_out", "/contributions/opt-out/", POST_ONLY),
     ("contributions:opt_out_undo", "/contributions/opt-out/undo/", POST_ONLY),
     # Only a requirement of the current year that the member owes has a report page.

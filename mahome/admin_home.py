@@ -1,0 +1,144 @@
+"""The program team's home page at /admin/ (issue 17): what needs attention today, in one screen.
+
+Composed from each app's selectors (the project composes the apps; no app imports this): the
+verification queue, the current year's members by status, failed emails, the scheduled jobs with
+their last run and result, the community connectors' last sync. Django's list of apps follows.
+A fixed number of queries, whatever the number of members, items or jobs.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from accounts import selectors as account_selectors
+from accounts.models import Notification
+from community_levels import selectors as community_selectors
+from contributions import rules
+from contributions import selectors as contribution_selectors
+from contributions.models import ProgramYear
+from mahome.models import ScheduledJobRun
+
+HOME_STATUSES = (rules.ON_TRACK, rules.AT_RISK, rules.MET, rules.OPTED_OUT)
+VERIFIER_WINDOW_DAYS = 7
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    label: str
+    count: int
+    url: str
+
+
+@dataclass(frozen=True)
+class JobRow:
+    name: str
+    description: str
+    when: str
+    enabled: bool
+    last_run_at: datetime | None
+    state: str  # "", running, succeeded, failed
+    state_label: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Home:
+    today: date
+    program_year: ProgramYear | None
+    queue_size: int
+    queue_oldest_days: int | None
+    queue_url: str
+    decided_by_verifier: list
+    verifier_window_days: int
+    statuses: list[StatusCount]
+    report_url: str
+    failed_emails: int
+    failed_emails_url: str
+    jobs: list[JobRow]
+    jobs_url: str
+    sources: list
+
+
+def _when(task: PeriodicTask) -> str:
+    if task.crontab_id:
+        return task.crontab.human_readable
+    if task.interval_id:
+        return str(task.interval)
+    return str(task.schedule) if task.clocked_id or task.solar_id else ""
+
+
+def _jobs() -> list[JobRow]:
+    runs = {run.periodic_task_name: run for run in ScheduledJobRun.objects.all()}
+    rows = []
+    for task in PeriodicTask.objects.select_related("crontab", "interval", "solar", "clocked").order_by("name"):
+        run = runs.get(task.name)
+        rows.append(
+            JobRow(
+                name=task.name,
+                description=task.description,
+                when=_when(task),
+                enabled=task.enabled,
+                last_run_at=(run.finished_at or run.started_at) if run else task.last_run_at,
+                state=run.state if run else "",
+                state_label=run.get_state_display() if run else "",
+                error=run.error if run else "",
+            )
+        )
+    return rows
+
+
+def program_home(*, request: HttpRequest, today: date | None = None) -> Home:
+    today = today or timezone.localdate()
+    program_year = contribution_selectors.program_year_current(today=today)
+    queue = contribution_selectors.queue_stats()
+    statuses: list[StatusCount] = []
+    report_url = ""
+    if program_year is not None:
+        counts = contribution_selectors.program_year_status_counts(program_year=program_year, today=today)
+        report_url = reverse("admin:contributions_programyear_report", args=[program_year.pk])
+        statuses = [
+            StatusCount(
+                status=status,
+                label=rules.status_label(status),
+                count=counts.get(status, 0),
+                url=f"{report_url}?status={status}",
+            )
+            for status in HOME_STATUSES
+        ]
+    may_see_jobs = request.user.has_perm("django_celery_beat.view_periodictask")
+    return Home(
+        today=today,
+        program_year=program_year,
+        queue_size=queue["size"],
+        queue_oldest_days=queue["oldest_days"],
+        queue_url=reverse("admin:contributions_contribution_changelist"),
+        decided_by_verifier=contribution_selectors.decisions_by_verifier(
+            since=timezone.now() - timedelta(days=VERIFIER_WINDOW_DAYS)
+        ),
+        verifier_window_days=VERIFIER_WINDOW_DAYS,
+        statuses=statuses,
+        report_url=report_url,
+        failed_emails=account_selectors.failed_email_count(),
+        failed_emails_url=reverse("admin:accounts_notification_changelist")
+        + f"?email_state__exact={Notification.EmailState.FAILED}",
+        jobs=_jobs(),
+        jobs_url=reverse("admin:django_celery_beat_periodictask_changelist") if may_see_jobs else "",
+        sources=list(community_selectors.sources_last_sync()),
+    )
+
+
+def install(site: admin.AdminSite) -> None:
+    """Django's index becomes the program team's home page (the app list stays below the panels)."""
+    app_index = site.index
+
+    def index(request, extra_context=None):
+        return app_index(request, {"home": program_home(request=request), **(extra_context or {})})
+
+    site.index = index
+    site.index_template = "admin/program_home.html"

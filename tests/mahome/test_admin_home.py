@@ -1,0 +1,145 @@
+"""The program team's home page at /admin/ (issue 17, item 5): what needs attention, in one screen.
+
+The queue (size, oldest waiting, decisions per verifier this week), the current year's members by
+status (each a link to the year's report filtered by that status), emails that failed in the outbox,
+each scheduled job with its plain-language description, last run and result, and the community
+connector's last sync. Scheduled jobs' runs are recorded by a Celery signal handler."""
+
+from datetime import date, timedelta
+
+import pytest
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from accounts.models import Notification
+from mahome.beat import JOB_DESCRIPTIONS
+from mahome.models import ScheduledJobRun
+from tests.conftest import with_mfa
+from tests.factories import (
+    ActivityTypeFactory,
+    CommunitySourceFactory,
+    ContributionFactory,
+    MACertificationFactory,
+    NotificationFactory,
+    ProgramYearFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@shared_task(name="tests.mahome.failing_job")
+def failing_job() -> None:
+    raise RuntimeError("The forum answered 503.")
+
+
+@shared_task(name="tests.mahome.good_job")
+def good_job() -> int:
+    return 3
+
+
+@pytest.fixture
+def this_year(db):
+    today = timezone.localdate()
+    return ProgramYearFactory(year=today.year, opens_on=date(today.year, 1, 1), deadline=date(today.year + 1, 1, 1))
+
+
+def _world(this_year, verifier, n: int) -> None:
+    talk = ActivityTypeFactory(program_year=this_year, points=100)
+    for i in range(n):
+        member = UserFactory(email=f"home{n}-{i}@example.com")
+        MACertificationFactory(user=member, qualified_on=date(2020, 1, 1))
+        ContributionFactory(member=member, activity_type=talk, submitted_at=timezone.now() - timedelta(days=4 + i))
+        ContributionFactory(
+            member=member,
+            activity_type=talk,
+            state="verified",
+            awarded_points=400,
+            decided_by=verifier,
+            decided_at=timezone.now() - timedelta(days=1),
+        )
+        NotificationFactory(user=member, email_state=Notification.EmailState.FAILED)
+    CommunitySourceFactory(
+        name=f"Forum {n}", last_run_at=timezone.now() - timedelta(minutes=20), last_run_ok=False, last_error="HTTP 503"
+    )
+    crontab, _ = CrontabSchedule.objects.get_or_create(minute="0", hour="8")
+    PeriodicTask.objects.get_or_create(
+        name=f"job-{n}", defaults={"task": "tests.mahome.good_job", "crontab": crontab, "description": "Does it."}
+    )
+
+
+def test_home_page_says_what_needs_attention(client, program_admin, verifier, this_year):
+    _world(this_year, verifier, 2)
+    member = UserFactory(email="atrisk@example.com")
+    MACertificationFactory(user=member, qualified_on=date(2020, 1, 1))
+    failing_job.apply(headers={"periodic_task_name": "job-2"}, throw=False)
+    client.force_login(with_mfa(program_admin))
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    home = response.context["home"]
+    assert home.queue_size == 2 and home.queue_oldest_days == 5
+    assert [(row.name, row.decided) for row in home.decided_by_verifier] == [(verifier.get_full_name(), 2)]
+    counts = {row.status: row.count for row in home.statuses}
+    assert counts["met"] == 2 and counts["at_risk"] + counts["on_track"] == 1 and counts["opted_out"] == 0
+    report = f"/admin/contributions/programyear/{this_year.pk}/report/"
+    assert {row.status: row.url for row in home.statuses}["met"] == f"{report}?status=met"
+    assert home.failed_emails == 2
+    (job,) = [job for job in home.jobs if job.name == "job-2"]
+    assert job.description == "Does it." and job.state == "failed" and "503" in job.error
+    (source,) = home.sources
+    assert source.name == "Forum 2" and source.last_run_ok is False and source.last_error == "HTTP 503"
+    html = response.content.decode()
+    for text in ("Verification queue", "5 days", "At risk", "Met", "Emails that failed", "Scheduled jobs", "Failed"):
+        assert text in html, text
+    assert f'href="{report}?status=met"' in html
+    assert 'href="/admin/accounts/notification/?email_state__exact=failed"' in html
+
+
+def test_home_page_queries_do_not_grow_with_the_data(
+    client, program_admin, verifier, this_year, django_assert_max_num_queries
+):
+    _world(this_year, verifier, 2)
+    client.force_login(with_mfa(program_admin))
+    client.get("/admin/")  # warm the session and the per-request caches
+    with django_assert_max_num_queries(15) as small:  # session, user, MFA, each panel once
+        client.get("/admin/")
+    _world(this_year, verifier, 12)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get("/admin/").status_code == 200
+
+
+def test_a_scheduled_run_is_recorded_with_its_result():
+    good_job.apply(headers={"periodic_task_name": "job-good"})
+    failing_job.apply(headers={"periodic_task_name": "job-bad"}, throw=False)
+    good_job.apply()  # not sent by beat: not a scheduled job's run
+    runs = {run.periodic_task_name: run for run in ScheduledJobRun.objects.all()}
+    assert set(runs) == {"job-good", "job-bad"}
+    assert runs["job-good"].state == "succeeded" and runs["job-good"].finished_at is not None
+    assert runs["job-bad"].state == "failed" and "503" in runs["job-bad"].error
+    good_job.apply(headers={"periodic_task_name": "job-bad"})  # the next run replaces the result
+    again = ScheduledJobRun.objects.get(periodic_task_name="job-bad")
+    assert again.state == "succeeded" and again.error == "" and again.runs == 2
+
+
+def test_every_default_schedule_has_a_plain_language_description():
+    assert set(settings.CELERY_BEAT_SCHEDULE) <= set(JOB_DESCRIPTIONS)
+    assert all(len(text) > 20 and "*" not in text for text in JOB_DESCRIPTIONS.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_creates_missing_schedules_with_their_description():
+    from mahome.beat import DefaultsOnlyDatabaseScheduler
+    from mahome.celery import app
+
+    PeriodicTask.objects.all().delete()
+    DefaultsOnlyDatabaseScheduler(app=app, lazy=True).update_from_dict(settings.CELERY_BEAT_SCHEDULE)
+    reminders = PeriodicTask.objects.get(name="maintenance-deadline-reminders")
+    assert reminders.description == JOB_DESCRIPTIONS["maintenance-deadline-reminders"]
+
+
+def test_verifiers_see_the_home_page_too(client, verifier, this_year):
+    client.force_login(with_mfa(verifier))
+    response = client.get("/admin/")
+    assert response.status_code == 200 and "Verification queue" in response.content.decode()
