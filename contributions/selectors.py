@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -142,7 +142,7 @@ class MemberYear:
 
     @property
     def can_submit(self) -> bool:
-        return submissions_open(program_year=self.program_year, today=self.today)
+        return self.program_year.takes_submissions(self.today)
 
     @property
     def can_change_opt_out(self) -> bool:
@@ -154,13 +154,6 @@ class MemberYear:
         return max(py.opens_on, self.qualified_on) if self.qualified_on else py.opens_on
 
 
-def submissions_open(*, program_year: ProgramYear, today: date) -> bool:
-    """Open until the deadline (exclusive), or through the grace period an admin opened."""
-    if today < program_year.deadline:
-        return True
-    return program_year.grace_until is not None and today <= program_year.grace_until
-
-
 def _today(today: date | None) -> date:
     return today or timezone.localdate()
 
@@ -170,9 +163,7 @@ def _today(today: date | None) -> date:
 
 def program_year_current(*, today: date | None = None) -> ProgramYear | None:
     """The year running today; between years, the one that just ended (awaiting review)."""
-    today = _today(today)
-    years = list(ProgramYear.objects.filter(opens_on__lte=today).order_by("-opens_on")[:1])
-    return years[0] if years else None
+    return ProgramYear.objects.current(_today(today))
 
 
 def program_year_get(*, year: int) -> ProgramYear | None:
@@ -201,8 +192,8 @@ def _active_types_prefetch() -> Prefetch:
 def activity_types_open_for_submission(*, today: date | None = None) -> QuerySet[ActivityType]:
     """Types a member may submit today: manual tracking, active, in a year still taking submissions."""
     today = _today(today)
-    open_years = Q(program_year__opens_on__lte=today) & (
-        Q(program_year__deadline__gt=today) | Q(program_year__grace_until__gte=today)
+    open_years = Q(program_year__opens_on__lte=today) & ProgramYear.takes_submissions_q(
+        today=today, prefix="program_year__"
     )
     return (
         ActivityType.objects.filter(open_years, is_active=True, tracking=ActivityType.Tracking.MANUAL)
@@ -299,6 +290,7 @@ def eligible_members(*, program_year: ProgramYear) -> QuerySet[User]:
         User.objects.filter(is_active=True, certification__qualified_on__lt=program_year.deadline)
         .exclude(Exists(earlier_exit))
         .select_related("certification")
+        .annotate(current_certificate_number=current_certificate_number())
         .order_by("last_name", "first_name", "email")
     )
 
@@ -557,6 +549,23 @@ def current_among(certificates: list[Certificate], *, today: date) -> Certificat
     live.sort(key=lambda c: c.year, reverse=True)
     covering = [c for c in live if today < c.valid_until]
     return (covering or live or [None])[0]
+
+
+def current_certificate_number(*, member_ref: str = "pk", today: date | None = None) -> Subquery:
+    """The number of the member's current certificate as a subquery, for lists and exports.
+
+    The same choice as `current_among`, in SQL: a certificate not replaced that has started, the
+    one covering today first, then the latest period. `member_ref` names the member's id in the
+    outer query ("pk" on users, "member_id" on contributions, "user_id" on certifications).
+    """
+    today = _today(today)
+    live = (
+        Certificate.objects.filter(member_id=OuterRef(member_ref), valid_from__lte=today)
+        .exclude(state=Certificate.State.SUPERSEDED)
+        .annotate(covering=Case(When(valid_until__gt=today, then=1), default=0))
+        .order_by("-covering", "-year")
+    )
+    return Subquery(live.values("number")[:1])
 
 
 def certificate_current(*, member: User, today: date | None = None) -> Certificate | None:
