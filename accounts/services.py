@@ -25,6 +25,7 @@ from accounts.models import (
     Organization,
     SSOConnection,
     User,
+    password_allowed,
 )
 from accounts.signals import member_certified
 
@@ -318,6 +319,17 @@ def member_invitation_path(*, user: User) -> str:
     )
 
 
+def password_refusal(*, organization: Organization | None) -> str | None:
+    """Why a member of `organization` cannot use a password (None when `password_allowed`), naming the button
+    and whom to call; the sign-in form and the sign-in page say the same words."""
+    if password_allowed(organization):
+        return None
+    return _(
+        '%(organization)s requires single sign-on: use the "Sign in with %(organization)s" button. '
+        "If it does not work, contact %(contact)s."
+    ) % {"organization": organization.name, "contact": organization_contact_text(organization=organization)}
+
+
 def member_invite(*, user: User, sent_by: User | None = None, extra_lines: tuple[str, ...] = ()) -> Invitation:
     """Send the invitation: a sign-in link, a set-password link where a password is allowed, the SSO button.
 
@@ -340,7 +352,7 @@ def member_invite(*, user: User, sent_by: User | None = None, extra_lines: tuple
     now = timezone.now()
     valid_until = None
     connections = list(organization.sso_connections.all()) if organization else []
-    if organization is None or not organization.sso_required:
+    if password_allowed(organization):
         url = member_invitation_path(user=user)
         days = invitation_valid_days()
         valid_until = now + timedelta(days=days)
