@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 from simple_history.admin import SimpleHistoryAdmin
@@ -225,15 +226,14 @@ class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
     """The MA roster: every certified Master Anaplanner, where provisioning and imports return."""
 
     list_display = [
-        "certificate_number",
+        "certificate",
         "member_name",
-        "member_email",
         "qualified_on",
         "organization",
         "invitation",
         "last_sign_in",
     ]
-    list_display_links = ["certificate_number", "member_name"]
+    list_display_links = ["certificate", "member_name"]
     list_filter = [InvitationFilter, ("user__organization", admin.RelatedOnlyFieldListFilter), "qualified_on"]
     search_fields = ["certificate_number", "user__email", "user__first_name", "user__last_name"]
     raw_id_fields = ["user"]
@@ -255,17 +255,23 @@ class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(
-            request, {**(extra_context or {}), "can_provision": self.has_import_permission(request)}
-        )
+        extra = {
+            "title": _("MA roster: every certified Master Anaplanner"),
+            "can_provision": self.has_import_permission(request),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra)
+
+    @admin.display(description=_("Certificate"), ordering="certificate_number")
+    def certificate(self, obj: MACertification) -> str:
+        return obj.certificate_number
 
     @admin.display(description=_("Member"), ordering="user__last_name")
     def member_name(self, obj: MACertification) -> str:
-        return obj.user.get_full_name() or obj.user.email
-
-    @admin.display(description=_("Email"), ordering="user__email")
-    def member_email(self, obj: MACertification) -> str:
-        return obj.user.email
+        name = obj.user.get_full_name()
+        if not name:
+            return obj.user.email
+        return format_html('{}<br><span class="quiet">{}</span>', name, obj.user.email)
 
     @admin.display(description=_("Organization"), ordering="user__organization__name")
     def organization(self, obj: MACertification) -> str:

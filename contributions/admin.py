@@ -14,9 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin import MACertificationAdmin
 from accounts.exports import EXPORT_FORMATS
 from accounts.imports import PreviewImportMixin
-from contributions import admin_views, services
+from accounts.models import MACertification
+from contributions import admin_views, certificate_services, selectors, services
 from contributions.models import (
     ActivityType,
     Certificate,
@@ -638,3 +640,39 @@ class CertificateAdmin(ExportMixin, SimpleHistoryAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/contributions/certificate/action.html", context)
+
+
+# --- The MA roster with the current certificate's number -------------------------------------------
+# `accounts` knows nothing of certificates (apps depend one way), so the roster it registers is
+# completed here: the same admin, with the number of each member's current certificate (the one
+# members and employers see) and the reference typed at import kept apart as the legacy number.
+
+admin.site.unregister(MACertification)
+
+
+@admin.register(MACertification)
+class MACertificationRosterAdmin(MACertificationAdmin):
+    list_display = ["certificate", "member_name", "legacy_number", *MACertificationAdmin.list_display[2:]]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(current_certificate_number=selectors.current_certificate_number(member_ref="user_id"))
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        """A current number (MA-YYYY-NNNNNN) finds its holder as well as the legacy numbers do."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        member_id = certificate_services.member_id_from_number(search_term.strip())
+        if member_id is not None:
+            queryset |= self.get_queryset(request).filter(user_id=member_id)
+        return queryset, may_have_duplicates
+
+    @admin.display(description=_("Certificate"), ordering="current_certificate_number", empty_value="—")
+    def certificate(self, obj: MACertification) -> str | None:
+        return obj.current_certificate_number
+
+    @admin.display(description=_("Legacy number"), ordering="certificate_number")
+    def legacy_number(self, obj: MACertification) -> str:
+        return obj.certificate_number

@@ -5,6 +5,7 @@ A certificate is never deleted: revocation and replacement keep the row, and its
 and its bit in the status list say what happened.
 """
 
+import re
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -21,6 +22,12 @@ LOCK_TIMEOUT = "2s"
 def certificate_number(*, year: int, member_id: int) -> str:
     """The one number format: MA-<certified year>-<member number, six digits>."""
     return f"MA-{year}-{member_id:06d}"
+
+
+def member_id_from_number(number: str) -> int | None:
+    """The member a number in the one format belongs to (None for anything else)."""
+    match = re.fullmatch(r"MA-\d{4}-(\d{6})", number, flags=re.IGNORECASE)
+    return int(match.group(1)) if match else None
 
 
 def certificate_period(*, year: int, program_years: dict[int, ProgramYear]) -> tuple[date, date]:

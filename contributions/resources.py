@@ -13,7 +13,7 @@ from import_export import fields, widgets
 from accounts.imports import LINE, REASON, parse_file_date
 from accounts.models import User
 from accounts.spreadsheets import FormulaSafeModelResource, FormulaSafeResource
-from contributions import rules, services
+from contributions import rules, selectors, services
 from contributions.models import Certificate, Contribution, RequirementStatus, TechnicalRequirement
 
 
@@ -26,6 +26,7 @@ class MemberYearReportResource(FormulaSafeResource):
 
     program_year = fields.Field(column_name="program_year")
     certificate_number = fields.Field(column_name="certificate_number")
+    legacy_number = fields.Field(column_name="legacy_number")
     email = fields.Field(attribute="member__email", column_name="email")
     name = fields.Field(column_name="name")
     qualified_on = fields.Field(attribute="qualified_on", column_name="qualified_on")
@@ -42,6 +43,7 @@ class MemberYearReportResource(FormulaSafeResource):
         export_order = (
             "program_year",
             "certificate_number",
+            "legacy_number",
             "email",
             "name",
             "qualified_on",
@@ -59,6 +61,11 @@ class MemberYearReportResource(FormulaSafeResource):
         return row.program_year.year
 
     def dehydrate_certificate_number(self, row) -> str | None:
+        """The current certificate's number (members from `selectors.eligible_members` carry it)."""
+        return getattr(row.member, "current_certificate_number", None)
+
+    def dehydrate_legacy_number(self, row) -> str | None:
+        """The reference typed when the person was provisioned or imported, kept for old records."""
         certification = getattr(row.member, "certification", None)
         return certification.certificate_number if certification else None
 
@@ -147,8 +154,10 @@ class ContributionExportResource(FormulaSafeModelResource):
     )
 
     def filter_export(self, queryset, **kwargs):
-        return queryset.select_related("member__certification", "program_year", "activity_type", "decided_by").order_by(
-            "submitted_at", "pk"
+        return (
+            queryset.select_related("member", "program_year", "activity_type", "decided_by")
+            .annotate(current_certificate_number=selectors.current_certificate_number(member_ref="member_id"))
+            .order_by("submitted_at", "pk")
         )
 
     def export_field(self, field, instance, **kwargs):
@@ -165,8 +174,7 @@ class ContributionExportResource(FormulaSafeModelResource):
         return contribution.program_year.year
 
     def dehydrate_certificate_number(self, contribution: Contribution) -> str | None:
-        certification = getattr(contribution.member, "certification", None)
-        return certification.certificate_number if certification else None
+        return getattr(contribution, "current_certificate_number", None)
 
     def dehydrate_member(self, contribution: Contribution) -> str:
         return contribution.member.get_full_name() or contribution.member.email

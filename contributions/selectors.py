@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -299,6 +299,7 @@ def eligible_members(*, program_year: ProgramYear) -> QuerySet[User]:
         User.objects.filter(is_active=True, certification__qualified_on__lt=program_year.deadline)
         .exclude(Exists(earlier_exit))
         .select_related("certification")
+        .annotate(current_certificate_number=current_certificate_number())
         .order_by("last_name", "first_name", "email")
     )
 
@@ -557,6 +558,23 @@ def current_among(certificates: list[Certificate], *, today: date) -> Certificat
     live.sort(key=lambda c: c.year, reverse=True)
     covering = [c for c in live if today < c.valid_until]
     return (covering or live or [None])[0]
+
+
+def current_certificate_number(*, member_ref: str = "pk", today: date | None = None) -> Subquery:
+    """The number of the member's current certificate as a subquery, for lists and exports.
+
+    The same choice as `current_among`, in SQL: a certificate not replaced that has started, the
+    one covering today first, then the latest period. `member_ref` names the member's id in the
+    outer query ("pk" on users, "member_id" on contributions, "user_id" on certifications).
+    """
+    today = _today(today)
+    live = (
+        Certificate.objects.filter(member_id=OuterRef(member_ref), valid_from__lte=today)
+        .exclude(state=Certificate.State.SUPERSEDED)
+        .annotate(covering=Case(When(valid_until__gt=today, then=1), default=0))
+        .order_by("-covering", "-year")
+    )
+    return Subquery(live.values("number")[:1])
 
 
 def certificate_current(*, member: User, today: date | None = None) -> Certificate | None:

@@ -7,6 +7,7 @@ from import_export import fields
 
 from accounts.spreadsheets import FormulaSafeModelResource
 from contributions.models import ProgramYear
+from contributions.selectors import current_certificate_number
 from engagements.models import SignUp
 
 
@@ -47,8 +48,10 @@ class SignUpExportResource(FormulaSafeModelResource):
         export_order = fields
 
     def filter_export(self, queryset, **kwargs):
-        return queryset.select_related("opportunity__activity_type__program_year", "member__certification").order_by(
-            "opportunity__title", "created_at", "pk"
+        return (
+            queryset.select_related("opportunity__activity_type__program_year", "member")
+            .annotate(current_certificate_number=current_certificate_number(member_ref="member_id"))
+            .order_by("opportunity__title", "created_at", "pk")
         )
 
     def before_export(self, queryset, **kwargs) -> None:
@@ -82,8 +85,7 @@ class SignUpExportResource(FormulaSafeModelResource):
         return signup.member.email
 
     def dehydrate_certificate_number(self, signup: SignUp) -> str | None:
-        certification = getattr(signup.member, "certification", None)
-        return certification.certificate_number if certification else None
+        return getattr(signup, "current_certificate_number", None)
 
     def dehydrate_state(self, signup: SignUp) -> str:
         return signup.get_state_display()

@@ -547,3 +547,30 @@ def test_8_posts_deleted_and_likes_undone_after_a_pull_are_taken_back(forum):
     assert_metrics_equal_truth(forum)
     revoked = ActivityEvent.objects.get(source="forum", event_id=f"post:{replies[0].id}")
     assert revoked.revoked_at is not None and "deleted" in revoked.revoked_reason
+
+
+def test_4_an_unknown_api_key_fails_the_run_with_what_to_do_and_keeps_the_watermark(forum):
+    """lib/auth/default_current_user_provider.rb refuses a key it does not know with 403."""
+    small_forum(forum)
+    source = make_source(forum, api_key="revoked-key")
+    services.source_sync(source_id=source.pk)
+    source.refresh_from_db()
+    assert source.last_run_ok is False and source.watermark is None
+    assert "403" in source.last_error and "admin user" in source.last_error
+    assert not ActivityEvent.objects.exists()
+
+
+def test_members_joining_between_runs_are_read_newest_first_across_pages(forum):
+    small_forum(forum)
+    source = make_source(forum)
+    services.source_sync(source_id=source.pk)
+    for uid in range(100, 350):
+        forum.add_user(uid, f"newcomer_{uid}", created_at=NOW - timedelta(minutes=400 - uid))
+    forum.requests.clear()
+    services.source_sync(source_id=source.pk)
+    pages = [q["page"] for m, path, q in forum.requests if path == "/admin/users/list/active.json"]
+    assert pages == ["1", "2", "3"]  # 250 new members, newest first, until a known one
+    assert CommunityMember.objects.filter(events__kind="joined").count() == 4 + 250
+    forum.requests.clear()
+    services.source_sync(source_id=source.pk)
+    assert [q["page"] for m, path, q in forum.requests if path == "/admin/users/list/active.json"] == ["1"]

@@ -159,3 +159,8 @@ def test_a_replaced_certificates_page_and_json_point_to_the_corrected_one(client
         data = client.get(f"/verify/{renewed.verification_code}.json").json()
     assert data["status"] == "superseded"
     assert data["links"]["replaced_by"] == f"http://127.0.0.1:8000/verify/{new.verification_code}/"
+
+
+def test_json_answers_in_a_fixed_number_of_queries(client, renewed, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        assert client.get(f"/verify/{renewed.verification_code}.json").status_code == 200

@@ -232,3 +232,34 @@ def test_an_xlsx_with_blank_rows_keeps_its_line_numbers_and_refuses_ambiguous_da
     assert rows[0]["values"]["met_on"] == "2026-05-04" and rows[0]["values"]["note"] == ""
     assert "“04/05/2026” is ambiguous" in rows[1]["errors"][0]
     assert "1 new, 0 to update, 0 unchanged, 1 with an error" in response.content.decode()
+
+
+def test_the_import_reads_an_xlsx_with_real_date_cells(client, program_admin, ma, architect):
+    from io import BytesIO
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["year", "requirement", "member_email", "met_on", "note"])
+    sheet.append([2026, "Certified Solution Architect", ma.email, date(2026, 5, 4), "from the LMS"])
+    sheet.append([2026, "csa", "nobody@example.com", date(2026, 5, 4), ""])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    client.force_login(with_mfa(program_admin))
+    form = client.get(IMPORT).context["form"]
+    xlsx = next(value for value, label in form.fields["format"].choices if "xlsx" in str(label).lower())
+    response = client.post(
+        IMPORT,
+        {
+            "format": xlsx,
+            "resource": "0",
+            "import_file": SimpleUploadedFile(
+                "s.xlsx", buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            ),
+        },
+    )
+    assert [(r["line"], r["action"]) for r in response.context["preview_rows"]] == [(2, "New"), (3, "Error")]
+    client.post(PROCESS, response.context["confirm_form"].initial)
+    status = RequirementStatus.objects.get()
+    assert (status.member, status.met_on, status.note) == (ma, date(2026, 5, 4), "from the LMS")

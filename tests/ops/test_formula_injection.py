@@ -131,3 +131,26 @@ def test_the_certificate_export_of_the_admin_escapes_formulae(client, evil_membe
             assert "'-1 day" in cells
         else:
             assert _no_formula_in_xlsx(response.content) == []
+
+
+def test_the_import_error_report_escapes_formulae(client, admin_user):
+    """The bad rows of an MA import come back to staff as a CSV: a formula in the file stays text."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    lines = [
+        "email,first_name,last_name,certificate_number,qualified_on,organization",
+        f'not-an-email,"{EVIL.replace(chr(34), chr(34) * 2)}",@SUM(A1),MA-9001,2026-02-01,',
+    ]
+    upload = SimpleUploadedFile("evil.csv", ("\n".join(lines) + "\n").encode(), content_type="text/csv")
+    client.force_login(admin_user)
+    preview = client.post(
+        "/admin/accounts/macertification/import/", {"resource": "0", "format": "0", "import_file": upload}
+    )
+    report_form = preview.context["error_report_form"]
+    report = client.post(
+        "/admin/accounts/macertification/import/error-report/",
+        {name: report_form.initial.get(name, "") for name in report_form.fields},
+    )
+    cells = _csv_cells(report.content)
+    assert "'" + EVIL in cells and "'@SUM(A1)" in cells
+    assert not [cell for cell in cells if cell.startswith(FORMULA_TRIGGERS)]
