@@ -23,6 +23,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -56,19 +57,25 @@ def parse_file_date(value, *, required: bool) -> date | None:
             raise ValueError(_("“%(value)s” is not a date of the calendar.") % {"value": text}) from None
     slashed = SLASHED_DATE.match(text)
     if slashed:
-        first, second, _year = (int(part) for part in slashed.groups())
+        first, second, year = (int(part) for part in slashed.groups())
+        year += 2000 if year < 100 else 0
         if first <= 12 and second <= 12 and first != second:
-            raise ValueError(
-                _(
-                    "“%(value)s” is ambiguous: it could be %(first)s or %(second)s. "
-                    "Write dates as YYYY-MM-DD (e.g. 2026-03-11) or use a date cell."
+            try:
+                day_first, month_first = date(year, second, first), date(year, first, second)
+            except ValueError:
+                day_first = month_first = None
+            if day_first and month_first:
+                raise ValueError(
+                    _(
+                        "“%(value)s” is ambiguous: it could be %(first)s or %(second)s. "
+                        "Write dates as YYYY-MM-DD (e.g. 2026-03-11) or use a date cell."
+                    )
+                    % {
+                        "value": text,
+                        "first": date_format(day_first, "j F Y"),
+                        "second": date_format(month_first, "j F Y"),
+                    }
                 )
-                % {
-                    "value": text,
-                    "first": _("day %(d)s of month %(m)s") % {"d": first, "m": second},
-                    "second": _("month %(m)s, day %(d)s") % {"m": first, "d": second},
-                }
-            )
     raise ValueError(
         _("“%(value)s” is not a date in the form YYYY-MM-DD (e.g. 2026-03-11); a date cell also works.")
         % {"value": text}

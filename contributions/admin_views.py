@@ -440,7 +440,7 @@ def program_year_review(request: HttpRequest, pk: int) -> HttpResponse:
     export = request.GET.get("export", "")
     if export in ("csv", "xlsx"):
         return _review_export(report, export)
-    submissions_open = selectors.submissions_open(program_year=program_year, today=timezone.localdate())
+    submissions_open = program_year.takes_submissions(timezone.localdate())
     confirming = wants_final and report.run is None and not submissions_open
     if wants_final and report.run is not None:
         messages.warning(request, _already_ran_message(report.run))

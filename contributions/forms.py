@@ -2,7 +2,6 @@ from django import forms
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from contributions import selectors
 from contributions.evidence import ACCEPTED, MAX_EVIDENCE_BYTES, evidence_check
 from contributions.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, ActivityType
-from contributions.services import quantity_refusal
+from contributions.services import quantity_refusal, submission_refusal
 
 
 def _limit_message(limit: int) -> str:
@@ -45,18 +44,10 @@ class ActivityTypeChoiceField(forms.ModelChoiceField):
         except ValidationError:
             # Say why a type is not offered (its year closed), not just "not a valid choice".
             known = ActivityType.objects.select_related("program_year").filter(pk=id_from_input(value)).first()
-            if known is not None and not selectors.submissions_open(
-                program_year=known.program_year, today=timezone.localdate()
-            ):
-                raise ValidationError(
-                    _(
-                        "The %(year)s program year closed on %(deadline)s: new submissions for it are no longer "
-                        "accepted. If you have a good reason, contact the program team; only they can open a "
-                        "grace period."
-                    )
-                    % {"year": known.program_year.year, "deadline": date_format(known.program_year.deadline)},
-                    code="closed",
-                ) from None
+            if known is not None:
+                refusal = submission_refusal(program_year=known.program_year, today=timezone.localdate())
+                if refusal is not None:
+                    raise ValidationError(refusal, code="closed") from None
             raise
 
     def label_from_instance(self, obj: ActivityType) -> str:

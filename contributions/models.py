@@ -25,6 +25,21 @@ def program_years_overlapping(*, opens_on: date, deadline: date, exclude_pk: int
     return overlapping.order_by("opens_on")
 
 
+class ProgramYearQuerySet(models.QuerySet):
+    def current(self, today: date) -> "ProgramYear | None":
+        """The one "current program year": the latest to have opened by `today`.
+
+        Between years (from a deadline to the next opening) that is the year that just ended, which
+        awaits its review. Every page, selector and service that means "this year" asks this.
+        """
+        return self.filter(opens_on__lte=today).order_by("-opens_on").first()
+
+    def containing(self, day: date) -> "ProgramYear | None":
+        """The year whose [opens_on, deadline) holds `day`: the year a contribution dated `day` counts
+        toward. None between years (years never overlap, see `ProgramYear.clean`)."""
+        return self.filter(opens_on__lte=day, deadline__gt=day).order_by("-opens_on").first()
+
+
 class ProgramYear(models.Model):
     """The rules that holders of a year's certificate must meet to be certified for the next."""
 
@@ -46,6 +61,8 @@ class ProgramYear(models.Model):
     notification_on = models.DateField(_("notification on"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     history = HistoricalRecords()
+
+    objects = ProgramYearQuerySet.as_manager()
 
     class Meta:
         ordering = ["-year"]
@@ -92,6 +109,19 @@ class ProgramYear(models.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+    def takes_submissions(self, today: date) -> bool:
+        """The one "submissions are open" rule: before the deadline (exclusive), or through the grace
+        period an admin opened (inclusive). A year that has not opened yet is not closed either.
+
+        `takes_submissions_q` is the same rule for a query; the two are tested against each other.
+        """
+        return today < self.deadline or (self.grace_until is not None and today <= self.grace_until)
+
+    @staticmethod
+    def takes_submissions_q(*, today: date, prefix: str = "") -> Q:
+        """`takes_submissions` as a filter on program years (or, with `prefix="program_year__"`, on their rows)."""
+        return Q(**{f"{prefix}deadline__gt": today}) | Q(**{f"{prefix}grace_until__gte": today})
 
 
 # One claim of 20 items, hours or sessions is already a lot; a type may allow more (a bootcamp).

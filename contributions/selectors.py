@@ -142,7 +142,7 @@ class MemberYear:
 
     @property
     def can_submit(self) -> bool:
-        return submissions_open(program_year=self.program_year, today=self.today)
+        return self.program_year.takes_submissions(self.today)
 
     @property
     def can_change_opt_out(self) -> bool:
@@ -154,13 +154,6 @@ class MemberYear:
         return max(py.opens_on, self.qualified_on) if self.qualified_on else py.opens_on
 
 
-def submissions_open(*, program_year: ProgramYear, today: date) -> bool:
-    """Open until the deadline (exclusive), or through the grace period an admin opened."""
-    if today < program_year.deadline:
-        return True
-    return program_year.grace_until is not None and today <= program_year.grace_until
-
-
 def _today(today: date | None) -> date:
     return today or timezone.localdate()
 
@@ -170,9 +163,7 @@ def _today(today: date | None) -> date:
 
 def program_year_current(*, today: date | None = None) -> ProgramYear | None:
     """The year running today; between years, the one that just ended (awaiting review)."""
-    today = _today(today)
-    years = list(ProgramYear.objects.filter(opens_on__lte=today).order_by("-opens_on")[:1])
-    return years[0] if years else None
+    return ProgramYear.objects.current(_today(today))
 
 
 def program_year_get(*, year: int) -> ProgramYear | None:
@@ -201,8 +192,8 @@ def _active_types_prefetch() -> Prefetch:
 def activity_types_open_for_submission(*, today: date | None = None) -> QuerySet[ActivityType]:
     """Types a member may submit today: manual tracking, active, in a year still taking submissions."""
     today = _today(today)
-    open_years = Q(program_year__opens_on__lte=today) & (
-        Q(program_year__deadline__gt=today) | Q(program_year__grace_until__gte=today)
+    open_years = Q(program_year__opens_on__lte=today) & ProgramYear.takes_submissions_q(
+        today=today, prefix="program_year__"
     )
     return (
         ActivityType.objects.filter(open_years, is_active=True, tracking=ActivityType.Tracking.MANUAL)

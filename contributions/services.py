@@ -69,8 +69,8 @@ def quantity_refusal(*, activity_type: ActivityType, quantity: Decimal | int) ->
 
 
 def program_year_for_date(*, day: date) -> ProgramYear | None:
-    """The program year a contribution dated `day` counts toward."""
-    return ProgramYear.objects.filter(opens_on__lte=day, deadline__gt=day).order_by("-year").first()
+    """The program year a contribution dated `day` counts toward (`ProgramYear.objects.containing`)."""
+    return ProgramYear.objects.containing(day)
 
 
 def activity_type_for_date(*, activity_type: ActivityType, day: date) -> ActivityType:
@@ -155,18 +155,23 @@ WITHDRAWABLE_STATES = (Contribution.State.DRAFT, Contribution.State.SUBMITTED, C
 DECISIONS = ("verify", "reject", "needs_info")
 
 
+def submission_refusal(*, program_year: ProgramYear, today: date) -> str | None:
+    """Why a member cannot submit for this year today (None while `ProgramYear.takes_submissions`).
+
+    The form that explains a type no longer offered and every submitting service say the same words.
+    """
+    if program_year.takes_submissions(today):
+        return None
+    return _(
+        "The %(year)s program year closed on %(deadline)s: new submissions for it are no longer accepted. "
+        "If you have a good reason, contact the program team; only they can open a grace period."
+    ) % {"year": program_year.year, "deadline": date_format(program_year.deadline)}
+
+
 def _submission_window_check(*, program_year: ProgramYear, today: date) -> None:
-    if today < program_year.deadline:
-        return
-    if program_year.grace_until is not None and today <= program_year.grace_until:
-        return
-    raise ContributionError(
-        _(
-            "The %(year)s program year closed on %(deadline)s: new submissions for it are no longer accepted. "
-            "If you have a good reason, contact the program team; only they can open a grace period."
-        )
-        % {"year": program_year.year, "deadline": date_format(program_year.deadline)}
-    )
+    refusal = submission_refusal(program_year=program_year, today=today)
+    if refusal is not None:
+        raise ContributionError(refusal)
 
 
 def _date_check(*, activity_type: ActivityType, occurred_on: date, today: date) -> None:
@@ -201,9 +206,7 @@ def date_outside_year_message(*, program_year: ProgramYear, occurred_on: date) -
     offered = ActivityType.objects.filter(
         program_year=other, is_active=True, tracking=ActivityType.Tracking.MANUAL
     ).exists()
-    from contributions import selectors
-
-    if offered and selectors.submissions_open(program_year=other, today=timezone.localdate()):
+    if offered and other.takes_submissions(timezone.localdate()):
         return _(
             "%(date)s falls in the %(other)s program year, not %(year)s (%(span)s): choose a %(other)s "
             "activity type for it."
@@ -877,7 +880,6 @@ def requirement_report_refusal(
     *, requirement: TechnicalRequirement, member: User, today: date | None = None
 ) -> str | None:
     """Why this member cannot report this requirement now, or None (the page and the service ask the same)."""
-    from contributions import selectors
 
     today = today or timezone.localdate()
     certification = getattr(member, "certification", None)
@@ -886,9 +888,7 @@ def requirement_report_refusal(
         return _("Only certified Master Anaplanners report technical requirements.")
     if not rules.requirement_owed(due_on=requirement.due_on, qualified_on=qualified_on):
         return _("“%(name)s” was due before you qualified, so it is not owed this year.") % {"name": requirement.name}
-    if not selectors.submissions_open(program_year=requirement.program_year, today=today) or (
-        today < requirement.program_year.opens_on
-    ):
+    if not requirement.program_year.takes_submissions(today) or today < requirement.program_year.opens_on:
         return _("Reports for the %(year)s program year are not open.") % {"year": requirement.program_year.year}
     if RequirementStatus.objects.filter(requirement=requirement, member=member, met_on__isnull=False).exists():
         return _("“%(name)s” is already recorded as met.") % {"name": requirement.name}
@@ -1270,9 +1270,7 @@ def year_end_review(
     today = today or timezone.localdate()
     if dry_run:
         return _review_compute(program_year=program_year, dry_run=True)
-    from contributions import selectors
-
-    if selectors.submissions_open(program_year=program_year, today=today):
+    if program_year.takes_submissions(today):
         raise ContributionError(
             _("The %(year)s year is still open for submissions (deadline or grace period); review it afterwards.")
             % {"year": program_year.year}

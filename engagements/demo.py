@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta
 
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import User
 from contributions.models import ActivityType, ProgramYear
@@ -156,10 +157,12 @@ def _sign_up_demo_members() -> None:
     if ava:
         services.signup_create(opportunity_id=speaking.pk, member=ava)  # waitlisted, number 1
         blog_signup, _ = services.signup_create(opportunity_id=blog.pk, member=ava)
+        # Next steps name their dates: they are read in the panel, the list, an email and an .ics.
+        draft_due = date_format(timezone.localdate(_at(10, 12) - timedelta(days=3)))
         services.signup_schedule(
             signup_id=blog_signup.pk,
             actor=staff,
-            next_steps="Send your draft to the Community editor by the date below.",
+            next_steps=f"Send your draft to the Community editor by {draft_due}.",
             scheduled_for=_at(10, 12),
         )
     if ben:

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Opportunity
@@ -36,9 +37,18 @@ class OpportunityFilter(django_filters.FilterSet):
         return sum(1 for name in self.filters if self.data.get(name) not in (None, "", "false", "off"))
 
     def filter_open_slots(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        """A slot a member can take now: published, the sign-up window open (as `signup_refusal` judges it),
+        not yet taken place, and a place free (or no limit)."""
         if not value:
             return queryset
-        return queryset.filter(Q(capacity__isnull=True) | Q(slots_left__gt=0))
+        now = timezone.now()
+        return queryset.filter(
+            Q(capacity__isnull=True) | Q(slots_left__gt=0),
+            Q(signup_opens_at__isnull=True) | Q(signup_opens_at__lte=now),
+            Q(signup_closes_at__isnull=True) | Q(signup_closes_at__gt=now),
+            Q(starts_at__isnull=True) | Q(starts_at__gt=now),
+            state=Opportunity.State.PUBLISHED,
+        )
 
     def filter_date_from(self, queryset: QuerySet, name: str, value) -> QuerySet:
         # Ongoing opportunities have no date: they are available whatever the range.

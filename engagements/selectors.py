@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import (
@@ -166,6 +167,32 @@ def credited_activity_type(*, opportunity: Opportunity, on: date) -> ActivityTyp
     same code in that year's catalogue when there is one (contributions' rule, asked, not copied).
     """
     return activity_type_for_date(activity_type=opportunity.activity_type, day=on)
+
+
+@dataclass(frozen=True)
+class MemberCredit:
+    """What completing an opportunity credits, as the member reads it on the opportunity."""
+
+    activity_type: ActivityType
+    engagement_year: int  # the program year the engagement falls in (its calendar year when none)
+
+    @property
+    def other_year(self) -> bool:
+        """The engagement's year has no type of that code, so it counts under the planned year's."""
+        return self.activity_type.program_year.year != self.engagement_year
+
+
+def member_credit(*, opportunity: Opportunity) -> MemberCredit:
+    """The type (and so the catalogue year) completing it credits, judged by its date (today when ongoing).
+
+    No query when the engagement falls in the planned type's year; one when it falls in another.
+    """
+    day = timezone.localdate(opportunity.starts_at) if opportunity.starts_at else timezone.localdate()
+    planned = opportunity.activity_type
+    credited = credited_activity_type(opportunity=opportunity, on=day)
+    if credited.pk != planned.pk or planned.program_year.opens_on <= day < planned.program_year.deadline:
+        return MemberCredit(activity_type=credited, engagement_year=credited.program_year.year)
+    return MemberCredit(activity_type=planned, engagement_year=day.year)
 
 
 def _type_label(activity_type: ActivityType) -> str:

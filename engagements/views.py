@@ -49,7 +49,8 @@ def _panel_context(request: HttpRequest, opportunity) -> dict:
 @require_GET
 def opportunity_detail(request: HttpRequest, slug: str) -> HttpResponse:
     opportunity = selectors.opportunity_for_member(slug=slug)
-    return render(request, "engagements/opportunity_detail.html", _panel_context(request, opportunity))
+    context = _panel_context(request, opportunity) | {"credit": selectors.member_credit(opportunity=opportunity)}
+    return render(request, "engagements/opportunity_detail.html", context)
 
 
 @login_required

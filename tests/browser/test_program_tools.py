@@ -1,0 +1,211 @@
+"""The program team's daily tools in Debian's Chromium, through the real sign-in with MFA (issue 17):
+an MA import's preview row by row, the home page at /admin/, and the queue's "decide and open the next"
+by keyboard, at 1280 px."""
+
+import re
+import time
+from datetime import date, timedelta
+
+import pytest
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.models import Notification, User
+from accounts.roles import PROGRAM_ADMIN, VERIFIER
+from contributions.models import Contribution
+from tests.conftest import STAFF_TOTP_SECRET, screenshot, sign_in, with_mfa
+from tests.factories import (
+    ActivityTypeFactory,
+    CommunitySourceFactory,
+    ContributionFactory,
+    MACertificationFactory,
+    NotificationFactory,
+    ProgramYearFactory,
+    StaffFactory,
+    UserFactory,
+)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+# A 2×2 PNG (red), real image bytes so the browser draws it.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000020000000208020000"
+    "00fdd49a730000001649444154789c63f8cfc0c0f01f0418fe33c0000021fe03fd"
+    "d9c1a1e70000000049454e44ae426082"
+)
+
+
+def _code() -> str:
+    return format_hotp_value(hotp_value(STAFF_TOTP_SECRET, int(time.time()) // mfa_settings.TOTP_PERIOD))
+
+
+def _sign_in_staff(page, staff) -> None:
+    sign_in(page, staff)
+    page.get_by_label("Authenticator code").fill(_code())
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_load_state()
+
+
+def test_an_ma_import_preview_lists_every_line_and_its_errors_download(page, tmp_path):
+    paul = with_mfa(StaffFactory(email="paul@example.com", first_name="Paul", groups=[PROGRAM_ADMIN]))
+    upload = tmp_path / "new-mas-december.csv"
+    upload.write_text(
+        "email,first_name,last_name,certificate_number,qualified_on,organization\n"
+        "amelie@example.com,Amélie,Lefèvre,MA-2026-0301,2026-03-02,\n"
+        "\n"
+        "omar@example.com,Omar,Haddad,MA-2026-0302,11/03/2026,\n"
+        "kenji@example.com,,Sato,MA-2026-0303,2026-01-15,\n",
+        encoding="utf-8",
+    )
+    _sign_in_staff(page, paul)
+    page.goto("/admin/accounts/macertification/import/")
+    page.get_by_label("File to import").set_input_files(str(upload))  # no format to choose: from the name
+    page.get_by_role("button", name="Submit").click()
+    rows = page.locator("#import-rows tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("Line 2")
+    expect(rows.nth(0)).to_contain_text("New")
+    expect(rows.nth(1)).to_contain_text("Line 4")
+    expect(rows.nth(1)).to_contain_text("Error: skipped")
+    expect(rows.nth(1)).to_contain_text("“11/03/2026” is ambiguous")
+    expect(rows.nth(2)).to_contain_text("Line 5")
+    expect(page.get_by_text("2 new, 0 to update, 0 unchanged, 1 with an error")).to_be_visible()
+    assert "None" not in page.locator("#import-rows").inner_text()
+    shot = screenshot(page, "admin-import-preview")
+    assert shot.stat().st_size > 10_000
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the rows with errors (CSV)").click()
+    report = download.value.path().read_bytes()
+    assert download.value.suggested_filename == "new-mas-december-errors.csv"
+    assert report.startswith("\ufeff".encode()) and b"ambiguous" in report and report.count(b"\n") == 2
+
+    page.get_by_role("button", name="Confirm import").click()
+    expect(page.get_by_text("Import finished: 2 new, 0 to update, 0 unchanged, 1 with an error.")).to_be_visible()
+    assert set(User.objects.filter(email__endswith="@example.com", is_staff=False).values_list("email", flat=True)) == {
+        "amelie@example.com",
+        "kenji@example.com",
+    }
+
+
+def test_the_home_page_says_what_needs_attention(page):
+    today = timezone.localdate()
+    year = ProgramYearFactory(year=today.year, opens_on=date(today.year, 1, 1), deadline=date(today.year + 1, 1, 1))
+    talk = ActivityTypeFactory(program_year=year, name="Talk", points=100)
+    paul = with_mfa(StaffFactory(email="paul@example.com", first_name="Paul", last_name="Nash", groups=[PROGRAM_ADMIN]))
+    for i in range(3):
+        member = UserFactory(email=f"ma{i}@example.com")
+        MACertificationFactory(user=member, qualified_on=date(2020, 1, 1))
+        ContributionFactory(member=member, activity_type=talk, submitted_at=timezone.now() - timedelta(days=2 + i))
+    star = UserFactory(email="star@example.com")
+    MACertificationFactory(user=star, qualified_on=date(2020, 1, 1))
+    ContributionFactory(
+        member=star,
+        activity_type=talk,
+        state="verified",
+        awarded_points=400,
+        decided_by=paul,
+        decided_at=timezone.now(),
+    )
+    NotificationFactory(user=star, email_state=Notification.EmailState.FAILED)
+    CommunitySourceFactory(
+        name="Anaplan Community", last_run_at=timezone.now() - timedelta(minutes=12), last_run_ok=True
+    )
+
+    from django.conf import settings
+
+    from mahome.beat import DefaultsOnlyDatabaseScheduler
+    from mahome.celery import app
+    from mahome.job_runs import job_run_finished, job_run_started
+
+    DefaultsOnlyDatabaseScheduler(app=app, lazy=True).update_from_dict(settings.CELERY_BEAT_SCHEDULE)
+    job_run_started(periodic_task_name="maintenance-deadline-reminders", task="reminders")
+    job_run_finished(periodic_task_name="maintenance-deadline-reminders", succeeded=True)
+    job_run_started(periodic_task_name="community-sources-sync", task="sync")
+    job_run_finished(periodic_task_name="community-sources-sync", succeeded=False, error="ConnectionError: timed out")
+
+    _sign_in_staff(page, paul)
+    page.goto("/admin/")
+    expect(page.get_by_role("heading", name="Verification queue")).to_be_visible()
+    expect(page.get_by_role("link", name="3 items waiting")).to_be_visible()
+    expect(page.get_by_text("The oldest has waited 4 days.")).to_be_visible()
+    expect(page.locator(".home-verifiers li").first).to_have_text(re.compile(r"Paul Nash\s*1"))
+    expect(page.get_by_role("link", name="1 email failed")).to_be_visible()
+    expect(page.get_by_role("heading", name="Scheduled jobs")).to_be_visible()
+    jobs = page.locator("#home-jobs ~ table tbody tr")
+    expect(jobs.filter(has_text="community-sources-sync")).to_contain_text("Failed: ConnectionError: timed out")
+    expect(jobs.filter(has_text="maintenance-deadline-reminders")).to_contain_text("reminds members on track")
+    expect(jobs.filter(has_text="maintenance-deadline-reminders")).to_contain_text("Succeeded")
+    expect(page.get_by_text("Anaplan Community")).to_be_visible()
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")  # nothing runs off at 1280
+    screenshot(page, "admin-home")
+    page.locator(".home-status-met").click()
+    expect(page).to_have_url(
+        f"{page.url.split('/admin/')[0]}/admin/contributions/programyear/{year.pk}/report/?status=met"
+    )
+    expect(page.get_by_text("star@example.com")).to_be_visible()
+
+
+def test_the_queue_decides_by_keyboard_and_opens_the_next(page):
+    year = ProgramYearFactory(year=2026, target_points=400)
+    talk = ActivityTypeFactory(program_year=year, code="talk", name="Speak at an event", points=100, annual_cap=300)
+    vera = with_mfa(StaffFactory(email="vera@example.com", first_name="Vera", groups=[VERIFIER]))
+    ava = UserFactory(email="ava@example.com", first_name="Ava", last_name="Patel")
+    MACertificationFactory(user=ava, qualified_on=date(2024, 3, 10))
+    ContributionFactory(member=ava, activity_type=talk, state="verified", awarded_points=100, claimed_points=100)
+    first = ContributionFactory(
+        member=ava,
+        activity_type=talk,
+        title="Keynote at the Anaplan user group in Lyon with a very long title that used to push columns out",
+        submitted_at=timezone.now() - timedelta(days=12, hours=3),
+    )
+    first.evidence_file.save("keynote.png", ContentFile(PNG), save=True)
+    second = ContributionFactory(
+        member=ava, activity_type=talk, title="Panel at Connect", submitted_at=timezone.now() - timedelta(days=2)
+    )
+
+    _sign_in_staff(page, vera)
+    page.goto("/admin/contributions/contribution/")
+    expect(page.get_by_role("heading", name="Verification queue", exact=True)).to_be_visible()
+    waiting = page.locator("td.field-waiting").first
+    expect(waiting).to_contain_text("1\u00a0week")
+    clipped = waiting.evaluate(
+        "cell => cell.scrollWidth > cell.clientWidth || cell.getBoundingClientRect().right > window.innerWidth"
+    )
+    table, room = page.locator("#result_list").evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
+    assert table <= room  # the whole list fits beside the navigation and the filters
+    assert clipped is False
+    lines = waiting.evaluate(
+        "cell => { const r = document.createRange(); r.selectNodeContents(cell); return r.getClientRects().length; }"
+    )
+    assert lines == 1  # "1 week", on one line
+    screenshot(page, "admin-queue-1280")
+
+    page.get_by_role("link", name="Decide").first.click()
+    expect(page.get_by_role("heading", name=first.title, exact=True)).to_be_visible()
+    year_panel = page.locator("#member-year")
+    expect(year_panel).to_contain_text("Target")
+    expect(year_panel).to_contain_text("400")
+    expect(year_panel).to_contain_text("Cap left for this type")
+    expect(year_panel).to_contain_text("200")
+    image = page.locator("img.evidence-preview")
+    expect(image).to_be_visible()
+    assert image.evaluate("img => img.naturalWidth") == 2
+    expect(page.get_by_text("1 more waiting in the queue.")).to_be_visible()
+    screenshot(page, "admin-decide")
+
+    # Keyboard only: the decision has the focus; Space picks "Verify"; Alt+N decides and opens the next.
+    page.keyboard.press("Space")
+    expect(page.get_by_label("Verify")).to_be_checked()
+    page.keyboard.press("Alt+KeyN")
+    expect(page.get_by_role("heading", name="Panel at Connect", exact=True)).to_be_visible()
+    first.refresh_from_db()
+    assert first.state == Contribution.State.VERIFIED and first.decided_by == vera
+    page.keyboard.press("Space")
+    page.keyboard.press("Control+Enter")  # the other shortcut
+    expect(page.get_by_text("The queue is empty")).to_be_visible()
+    second.refresh_from_db()
+    assert second.state == Contribution.State.VERIFIED
