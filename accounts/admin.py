@@ -1,18 +1,23 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ImportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import selectors, services
 from accounts.imports import PreviewImportMixin
+from accounts.invitation_links import invitation_valid_days
 from accounts.models import MACertification, Notification, Organization, OrganizationDomain, SSOConnection, User
 from accounts.resources import NewlyCertifiedResource
 from accounts.roles import PROGRAM_ADMIN, VERIFIER, user_staff_role
@@ -199,6 +204,7 @@ class InvitationFilter(admin.SimpleListFilter):
             (selectors.INVITATION_SIGNED_IN, _("Signed in")),
             (selectors.INVITATION_PENDING, _("Not signed in yet")),
             (selectors.INVITATION_FAILED, _("Invitation email failed")),
+            (selectors.INVITATION_EXPIRED, _("Invitation expired")),
         ]
 
     def queryset(self, request, queryset):
@@ -209,7 +215,13 @@ class InvitationFilter(admin.SimpleListFilter):
             return queryset.filter(user__last_login__isnull=True)
         if value == selectors.INVITATION_FAILED:
             return queryset.filter(user__last_login__isnull=True, invitation_email_state=Notification.EmailState.FAILED)
+        if value == selectors.INVITATION_EXPIRED:
+            return queryset.filter(selectors.invitation_expired_q(now=timezone.now()))
         return queryset
+
+
+def _day(moment) -> str:
+    return date_format(timezone.localdate(moment))
 
 
 INVITATION_LABELS = {
@@ -217,6 +229,7 @@ INVITATION_LABELS = {
     selectors.INVITATION_PENDING: _("Invited, not signed in yet"),
     selectors.INVITATION_QUEUED: _("Invitation being sent"),
     selectors.INVITATION_FAILED: _("Invitation email failed"),
+    selectors.INVITATION_EXPIRED: _("Invitation expired"),
     selectors.INVITATION_NONE: _("Not invited"),
 }
 
@@ -235,6 +248,7 @@ class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
     ]
     list_display_links = ["certificate", "member_name"]
     list_filter = [InvitationFilter, ("user__organization", admin.RelatedOnlyFieldListFilter), "qualified_on"]
+    actions = ["resend_invitations"]
     search_fields = ["certificate_number", "user__email", "user__first_name", "user__last_name"]
     raw_id_fields = ["user"]
     date_hierarchy = "qualified_on"
@@ -280,9 +294,57 @@ class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
     @admin.display(description=_("Invitation"))
     def invitation(self, obj: MACertification) -> str:
         state = selectors.invitation_state(
-            last_login=obj.user.last_login, invitation_email_state=obj.invitation_email_state
+            last_login=obj.user.last_login,
+            invitation_email_state=obj.invitation_email_state,
+            valid_until=obj.invitation_valid_until,
         )
+        if state == selectors.INVITATION_EXPIRED:
+            return _("Invitation expired on %(date)s") % {"date": _day(obj.invitation_valid_until)}
+        if state == selectors.INVITATION_PENDING and obj.invitation_sent_at is not None:
+            if obj.invitation_valid_until is None:
+                return _("Invited on %(sent)s, by single sign-on") % {"sent": _day(obj.invitation_sent_at)}
+            return _("Invited on %(sent)s, link valid until %(until)s") % {
+                "sent": _day(obj.invitation_sent_at),
+                "until": _day(obj.invitation_valid_until),
+            }
         return INVITATION_LABELS[state]
+
+    @admin.action(description=_("Resend the invitation (a fresh link)…"), permissions=["resend_invitation"])
+    def resend_invitations(self, request, queryset):
+        """A confirmation page first (who gets a new invitation, who is skipped and why), then the sends."""
+        members = [certification.user for certification in queryset.select_related("user")]
+        if request.POST.get("confirm") != "yes":
+            refusals = [(m, services.invitation_resend_refusal(user=m)) for m in members]
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Resend invitations"),
+                "opts": self.model._meta,
+                "to_send": [m for m, reason in refusals if reason is None],
+                "skipped": [(m, reason) for m, reason in refusals if reason is not None],
+                "valid_days": invitation_valid_days(),
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/accounts/macertification/resend_invitations.html", context)
+        result = services.invitations_resend(users=members, actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d member was sent a new invitation.", "%(n)d members were sent a new invitation.", len(result.sent)
+            )
+            % {"n": len(result.sent)},
+            messages.SUCCESS,
+        )
+        for member, reason in result.skipped:
+            self.message_user(
+                request,
+                _("%(member)s: skipped, %(reason)s.") % {"member": member.email, "reason": reason},
+                messages.WARNING,
+            )
+        return None
+
+    def has_resend_invitation_permission(self, request) -> bool:
+        return self.has_import_permission(request)
 
     @admin.display(description=_("Last sign-in"), ordering="user__last_login", empty_value="—")
     def last_sign_in(self, obj: MACertification):

@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Length, Lower
 from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -360,3 +361,46 @@ class MACertification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate_number} ({self.user})"
+
+
+class Invitation(models.Model):
+    """One invitation sent to a member: when, by whom (empty: MA Home at provisioning), until when its link works.
+
+    Kept for every send, so the roster can say sent / accepted / expired and who resent it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    sent_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+        help_text=_("Empty when MA Home sent it on provisioning."),
+    )
+    valid_until = models.DateTimeField(
+        _("link valid until"),
+        null=True,
+        blank=True,
+        help_text=_("Empty when the invitation is a sign-in by single sign-on, which does not expire."),
+    )
+    notification = models.ForeignKey(
+        Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        ordering = ["-sent_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-sent_at"], name="invitation_user_latest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True) | models.Q(valid_until__gt=models.F("sent_at")),
+                name="invitation_expires_after_sent",
+                violation_error_message=_("A link cannot expire before it was sent."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.sent_at:%Y-%m-%d})"
