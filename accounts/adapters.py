@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts import selectors
-from accounts.models import SSOConnection
+from accounts.models import SSOConnection, password_allowed
 
 # Failed password sign-ins, three limits (ACCOUNT_RATE_LIMITS, in settings). One office, one VPN or
 # one partner firm shares an address, so no limit on the address alone may pause a colleague:
@@ -176,8 +176,7 @@ class AccountAdapter(DefaultAccountAdapter):
         The page shown is the same as for any address (it never reveals an account), so a member
         of an "SSO required" organization cannot gain a password through a personal address.
         """
-        organization = getattr(user, "organization", None)
-        if organization is not None and organization.sso_required:
+        if not password_allowed(getattr(user, "organization", None)):
             return
         super().send_password_reset_mail(user, email, context)
 

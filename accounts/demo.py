@@ -6,7 +6,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 
-from accounts.models import Organization, OrganizationDomain, SSOConnection, User
+from accounts.models import Organization, OrganizationDomain, SSOConnection, User, password_allowed
 from accounts.roles import PROGRAM_ADMIN, VERIFIER
 from accounts.selectors import organization_for_email
 from accounts.services import member_provision, sso_connection_sync, user_create
@@ -87,7 +87,6 @@ def seed(*, stdout) -> None:
             continue
         with transaction.atomic():
             organization = organization_for_email(email=email)
-            password_allowed = organization is None or not organization.sso_required
             # The password is set before the invitation is made, so the invitation's link works.
             member_provision(
                 email=email,
@@ -95,7 +94,7 @@ def seed(*, stdout) -> None:
                 last_name=last,
                 certificate_number=number,
                 qualified_on=qualified_on,
-                password=DEMO_PASSWORD if password_allowed else None,
+                password=DEMO_PASSWORD if password_allowed(organization) else None,
             )
         provisioned += 1
     stdout.write(

@@ -3,8 +3,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors
-from accounts.models import TIME_ZONE_CHOICES, InterestTopic, Organization, User
-from accounts.services import PROFILE_FIELDS, organization_contact_text
+from accounts.models import TIME_ZONE_CHOICES, InterestTopic, User
+from accounts.services import PROFILE_FIELDS, password_refusal
 
 
 class EmailStepForm(forms.Form):
@@ -15,27 +15,20 @@ class EmailStepForm(forms.Form):
     )
 
 
-def sso_required_message(organization: Organization) -> str:
-    return _(
-        '%(organization)s requires single sign-on: use the "Sign in with %(organization)s" button. '
-        "If it does not work, contact %(contact)s."
-    ) % {"organization": organization.name, "contact": organization_contact_text(organization=organization)}
-
-
 class SignInForm(LoginForm):
     """allauth's login form (rate limits, MFA stage) that refuses passwords where the organization requires SSO."""
 
     def clean(self):
         login = (self.data.get("login") or "").strip()
-        organization = selectors.organization_for_email(email=login)
-        if organization is not None and organization.sso_required:
-            raise forms.ValidationError(sso_required_message(organization))
+        refusal = password_refusal(organization=selectors.organization_for_email(email=login))
+        if refusal is not None:
+            raise forms.ValidationError(refusal)
         cleaned = super().clean()
         # Only once the password is right (so nothing is revealed to anyone else): a member of an
         # "SSO required" organization signs in with SSO even from a personal address.
-        organization = getattr(self.user, "organization", None)
-        if organization is not None and organization.sso_required:
-            raise forms.ValidationError(sso_required_message(organization))
+        refusal = password_refusal(organization=getattr(self.user, "organization", None))
+        if refusal is not None:
+            raise forms.ValidationError(refusal)
         return cleaned
 
 

@@ -194,8 +194,21 @@ class Organization(models.Model):
         return self.name
 
     @property
+    def allows_password(self) -> bool:
+        """The one "a password is allowed here" rule; `password_allowed` adds members with no organization."""
+        return self.fallback_policy != self.FallbackPolicy.SSO_REQUIRED
+
+    @property
     def sso_required(self) -> bool:
-        return self.fallback_policy == self.FallbackPolicy.SSO_REQUIRED
+        return not self.allows_password
+
+
+def password_allowed(organization: Organization | None) -> bool:
+    """May a member of `organization` (None: a personal address) sign in with a local password?
+
+    The sign-in page, the sign-in form, the reset page and mail, the invitation and the demo ask this.
+    """
+    return organization is None or organization.allows_password
 
 
 class OrganizationDomain(models.Model):

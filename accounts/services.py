@@ -16,7 +16,15 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from accounts import selectors
-from accounts.models import NOTIFICATION_AREAS, MACertification, Notification, Organization, SSOConnection, User
+from accounts.models import (
+    NOTIFICATION_AREAS,
+    MACertification,
+    Notification,
+    Organization,
+    SSOConnection,
+    User,
+    password_allowed,
+)
 from accounts.signals import member_certified
 
 logger = logging.getLogger(__name__)
@@ -297,6 +305,17 @@ def member_set_password_path(*, user: User) -> str:
     )
 
 
+def password_refusal(*, organization: Organization | None) -> str | None:
+    """Why a member of `organization` cannot use a password (None when `password_allowed`), naming the button
+    and whom to call; the sign-in form and the sign-in page say the same words."""
+    if password_allowed(organization):
+        return None
+    return _(
+        '%(organization)s requires single sign-on: use the "Sign in with %(organization)s" button. '
+        "If it does not work, contact %(contact)s."
+    ) % {"organization": organization.name, "contact": organization_contact_text(organization=organization)}
+
+
 def member_invite(*, user: User, extra_lines: tuple[str, ...] = ()) -> Notification | None:
     """Send the invitation: a sign-in link, a set-password link where a password is allowed, the SSO button."""
     organization = user.organization
@@ -311,7 +330,7 @@ def member_invite(*, user: User, extra_lines: tuple[str, ...] = ()) -> Notificat
     lines.extend(extra_lines)
     url = sign_in_path
     connections = list(organization.sso_connections.all()) if organization else []
-    if organization is None or not organization.sso_required:
+    if password_allowed(organization):
         url = member_set_password_path(user=user)
         days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
         lines.append(

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
-from accounts.forms import EmailStepForm, ProfileForm, sso_required_message
-from accounts.models import Notification, SSOConnection, User
+from accounts.forms import EmailStepForm, ProfileForm
+from accounts.models import Notification, SSOConnection, User, password_allowed
 
 
 def _sso_login_url(connection: SSOConnection) -> str:
@@ -42,14 +42,14 @@ class SignInView(allauth_views.LoginView):
         organization = selectors.organization_for_email(email=email)
         sso_connections = organization.sso_connections.all() if organization else []
         connections = [{"label": c.label, "url": _sso_login_url(c)} for c in sso_connections]
-        password_allowed = organization is None or not organization.sso_required
+        refusal = services.password_refusal(organization=organization)
         context.update(
             step="method",
             email=email_form.cleaned_data["email"],
             organization=organization,
             connections=connections,
-            password_allowed=password_allowed,
-            sso_required_text=sso_required_message(organization) if not password_allowed else "",
+            password_allowed=refusal is None,
+            sso_required_text=refusal or "",
             next_url=self.request.GET.get("next") or self.request.POST.get("next") or "",
         )
         return context
@@ -65,7 +65,7 @@ class PasswordResetView(allauth_views.PasswordResetView):
     def form_valid(self, form) -> HttpResponse:
         email = form.cleaned_data["email"]
         organization = selectors.organization_for_email(email=email)
-        if organization is None or not organization.sso_required:
+        if password_allowed(organization):
             return super().form_valid(form)
         r429 = ratelimit.consume_or_429(self.request, action="reset_password", key=email.lower())
         if r429:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -28,10 +27,10 @@ def build(*, user: User, today: date, offer: "HeldOffer | None" = None) -> dict:
     certification = MACertification.objects.filter(user=user).first()
     if certification is not None:
         user.certification = certification
-    years = list(ProgramYear.objects.filter(Q(opens_on__lte=today) | Q(published_at__isnull=False)).order_by("year"))
-    started = [y for y in years if y.opens_on <= today]
-    program_year = started[-1] if started else None
-    next_program_year = next((y for y in years if y.opens_on > today and y.is_published), None)
+    program_year = ProgramYear.objects.current(today)
+    next_program_year = (
+        ProgramYear.objects.filter(opens_on__gt=today, published_at__isnull=False).order_by("year").first()
+    )
     context: dict = {
         "certification": certification,
         "program_year": program_year,

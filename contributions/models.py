@@ -25,6 +25,21 @@ def program_years_overlapping(*, opens_on: date, deadline: date, exclude_pk: int
     return overlapping.order_by("opens_on")
 
 
+class ProgramYearQuerySet(models.QuerySet):
+    def current(self, today: date) -> "ProgramYear | None":
+        """The one "current program year": the latest to have opened by `today`.
+
+        Between years (from a deadline to the next opening) that is the year that just ended, which
+        awaits its review. Every page, selector and service that means "this year" asks this.
+        """
+        return self.filter(opens_on__lte=today).order_by("-opens_on").first()
+
+    def containing(self, day: date) -> "ProgramYear | None":
+        """The year whose [opens_on, deadline) holds `day`: the year a contribution dated `day` counts
+        toward. None between years (years never overlap, see `ProgramYear.clean`)."""
+        return self.filter(opens_on__lte=day, deadline__gt=day).order_by("-opens_on").first()
+
+
 class ProgramYear(models.Model):
     """The rules that holders of a year's certificate must meet to be certified for the next."""
 
@@ -46,6 +61,8 @@ class ProgramYear(models.Model):
     notification_on = models.DateField(_("notification on"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     history = HistoricalRecords()
+
+    objects = ProgramYearQuerySet.as_manager()
 
     class Meta:
         ordering = ["-year"]

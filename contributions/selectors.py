@@ -163,9 +163,7 @@ def _today(today: date | None) -> date:
 
 def program_year_current(*, today: date | None = None) -> ProgramYear | None:
     """The year running today; between years, the one that just ended (awaiting review)."""
-    today = _today(today)
-    years = list(ProgramYear.objects.filter(opens_on__lte=today).order_by("-opens_on")[:1])
-    return years[0] if years else None
+    return ProgramYear.objects.current(_today(today))
 
 
 def program_year_get(*, year: int) -> ProgramYear | None:

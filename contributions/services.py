@@ -69,8 +69,8 @@ def quantity_refusal(*, activity_type: ActivityType, quantity: Decimal | int) ->
 
 
 def program_year_for_date(*, day: date) -> ProgramYear | None:
-    """The program year a contribution dated `day` counts toward."""
-    return ProgramYear.objects.filter(opens_on__lte=day, deadline__gt=day).order_by("-year").first()
+    """The program year a contribution dated `day` counts toward (`ProgramYear.objects.containing`)."""
+    return ProgramYear.objects.containing(day)
 
 
 def activity_type_for_date(*, activity_type: ActivityType, day: date) -> ActivityType:

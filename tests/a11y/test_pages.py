@@ -60,6 +60,9 @@ README_SHOTS = {
     ("opportunity", "desktop"): "opportunity",
     ("community-me", "desktop"): "community-me",
     ("admin-queue", "desktop"): "admin-queue",
+    ("catalogue", "phone"): "catalogue-phone",
+    ("help", "desktop"): "help",
+    ("account-sessions", "phone"): "sessions-phone",
 }
 
 

@@ -78,3 +78,54 @@ def test_the_form_and_the_service_refuse_a_closed_year_with_the_same_words(grace
     with time_machine.travel(datetime(2027, 1, 16, 12, tzinfo=UTC)), pytest.raises(ValidationError) as invalid:
         field.to_python(str(graced_type.pk))
     assert invalid.value.messages == [refusal]
+
+
+# --- "The current program year" --------------------------------------------------------------
+# The year running today; between years (after a deadline, before the next year opens), the one that
+# just ended and awaits its review. The year a *date* counts toward is another rule:
+# `ProgramYear.objects.containing(day)`, which has no year in that gap.
+
+
+def test_the_current_year_is_the_latest_opened_even_when_its_number_is_lower():
+    """The boundary where the dashboard (by number) and the selectors (by opening day) disagreed."""
+    first = ProgramYearFactory(year=2031, opens_on=date(2026, 1, 1), deadline=date(2027, 1, 1))
+    later = ProgramYearFactory(year=2030, opens_on=date(2027, 1, 1), deadline=date(2028, 1, 1))
+    today = date(2027, 3, 1)
+    assert ProgramYear.objects.current(today) == later
+    assert selectors.program_year_current(today=today) == later
+    assert ProgramYear.objects.containing(today) == later
+    assert ProgramYear.objects.current(date(2026, 12, 31)) == first
+
+
+def test_the_dashboard_shows_the_current_year(member):
+    from contributions import dashboard
+
+    ProgramYearFactory(year=2031, opens_on=date(2026, 1, 1), deadline=date(2027, 1, 1))
+    later = ProgramYearFactory(year=2030, opens_on=date(2027, 1, 1), deadline=date(2028, 1, 1))
+    assert dashboard.build(user=member, today=date(2027, 3, 1))["program_year"] == later
+
+
+@pytest.mark.parametrize(
+    ("today", "current", "containing"),
+    [
+        (date(2025, 12, 31), None, None),  # before the first year opens
+        (date(2026, 1, 1), 2026, 2026),  # the opening day
+        (date(2026, 12, 31), 2026, 2026),  # the last day before the deadline
+        (date(2027, 1, 1), 2026, None),  # the deadline: the year has ended and awaits its review
+        (date(2027, 1, 31), 2026, None),  # the last day of the gap
+        (date(2027, 2, 1), 2027, 2027),  # the next year opens
+    ],
+)
+def test_current_and_containing_at_the_year_boundaries(member, today, current, containing):
+    from contributions import dashboard
+
+    ProgramYearFactory(year=2026)
+    ProgramYearFactory(year=2027, opens_on=date(2027, 2, 1), deadline=date(2028, 1, 1))
+    found = ProgramYear.objects.current(today)
+    assert (found.year if found else None) == current
+    assert selectors.program_year_current(today=today) == found
+    shown = dashboard.build(user=member, today=today)["program_year"]
+    assert (shown.year if shown else None) == current
+    dated = ProgramYear.objects.containing(today)
+    assert (dated.year if dated else None) == containing
+    assert services.program_year_for_date(day=today) == dated

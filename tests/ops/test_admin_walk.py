@@ -12,7 +12,8 @@ demo leaves empty, one object each (`_extra_objects`). A registered model with n
 the test, naming it: add it to the demo data or to _extra_objects.
 
 Roles: a superuser, a program admin and a verifier, each with the authenticator app staff
-need for the admin. A 403 (a role refused) is a valid answer; a 5xx never is.
+need for the admin. A 403 (a role refused) is a valid answer when it is the admin's own 403 page;
+a 5xx never is.
 """
 
 import re
@@ -38,6 +39,8 @@ ROLES = ("superuser", "program_admin", "verifier")
 STANDARD = ("changelist", "add", "change", "history", "delete")
 # URLs of the admin site that are not pages: signing out is a POST that ends the walk's session.
 NOT_PAGES = {"admin:logout"}
+# A refused admin URL answers with the admin's own 403 page (its header), never the member one.
+ADMIN_HEADER = "MA Home — program administration"
 
 
 def _extra_objects() -> None:
@@ -156,6 +159,8 @@ def _walk(client: Client, objects: dict) -> tuple[list[str], list[str]]:
         visited.append(f"{method} {path}")
         if response.status_code >= 500:
             failures.append(f"{method} {path} -> {response.status_code}")
+        elif response.status_code == 403 and ADMIN_HEADER not in response.content.decode(errors="replace"):
+            failures.append(f"{method} {path} -> 403 outside the admin's own page")
 
     standard_paths = set()
     for model, model_admin in admin.site._registry.items():
