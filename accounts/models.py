@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Length, Lower
 from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -360,3 +361,90 @@ class MACertification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate_number} ({self.user})"
+
+
+class Invitation(models.Model):
+    """One invitation sent to a member: when, by whom (empty: MA Home at provisioning), until when its link works.
+
+    Kept for every send, so the roster can say sent / accepted / expired and who resent it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    sent_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+        help_text=_("Empty when MA Home sent it on provisioning."),
+    )
+    valid_until = models.DateTimeField(
+        _("link valid until"),
+        null=True,
+        blank=True,
+        help_text=_("Empty when the invitation is a sign-in by single sign-on, which does not expire."),
+    )
+    notification = models.ForeignKey(
+        Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        ordering = ["-sent_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-sent_at"], name="invitation_user_latest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True) | models.Q(valid_until__gt=models.F("sent_at")),
+                name="invitation_expires_after_sent",
+                violation_error_message=_("A link cannot expire before it was sent."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.sent_at:%Y-%m-%d})"
+
+
+class SegmentMessage(models.Model):
+    """A message a program admin sent to a segment of members (the filtered roster or report): kept
+    with its author, the segment in words and every recipient, never edited or deleted."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"))
+    author = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("sent by"), null=True, blank=True
+    )
+    segment = models.CharField(_("segment"), max_length=300, help_text=_("Who was selected, in words."))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    recipient_count = models.PositiveIntegerField(_("recipients"), default=0)
+
+    class Meta:
+        verbose_name = _("message to members")
+        verbose_name_plural = _("messages to members")
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SegmentMessageRecipient(models.Model):
+    message = models.ForeignKey(SegmentMessage, on_delete=models.PROTECT, related_name="recipients")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("member"))
+    notification = models.ForeignKey(
+        Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("notification")
+    )
+
+    class Meta:
+        verbose_name = _("recipient")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user"],
+                name="segment_message_one_per_member",
+                violation_error_message=_("This member is already a recipient of this message."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet, Window
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -192,27 +193,49 @@ INVITATION_SIGNED_IN = "signed_in"
 INVITATION_PENDING = "pending"
 INVITATION_QUEUED = "queued"
 INVITATION_FAILED = "failed"
+INVITATION_EXPIRED = "expired"
 INVITATION_NONE = "none"
 
 
 def certification_roster() -> QuerySet:
-    """Every MA certification with its member, organization and invitation email state (one query)."""
+    """Every MA certification with its member, organization, and latest invitation: its email state,
+    when it was sent and until when its link works (one query)."""
     from django.db.models import OuterRef, Subquery
 
-    from accounts.models import MACertification
+    from accounts.models import Invitation, MACertification
 
     invitation_email = Notification.objects.filter(user_id=OuterRef("user_id"), kind="account.invitation").order_by(
         "-created_at"
     )
+    latest = Invitation.objects.filter(user_id=OuterRef("user_id")).order_by("-sent_at", "-pk")
     return MACertification.objects.select_related("user", "user__organization").annotate(
-        invitation_email_state=Subquery(invitation_email.values("email_state")[:1])
+        invitation_email_state=Subquery(invitation_email.values("email_state")[:1]),
+        invitation_sent_at=Subquery(latest.values("sent_at")[:1]),
+        invitation_valid_until=Subquery(latest.values("valid_until")[:1]),
     )
 
 
-def invitation_state(*, last_login, invitation_email_state: str | None) -> str:
-    """One word for where a provisioned MA stands: signed in, invited, queued, failed or never invited."""
+def invitation_expired_q(*, now: datetime) -> Q:
+    """Roster rows whose latest invitation's link has expired and who never signed in."""
+    from django.db.models import Exists, OuterRef
+
+    from accounts.models import Invitation
+
+    invitations = Invitation.objects.filter(user_id=OuterRef("user_id"))
+    still_valid = invitations.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+    return Q(user__last_login__isnull=True) & Q(Exists(invitations)) & ~Q(Exists(still_valid))
+
+
+def invitation_state(
+    *, last_login, invitation_email_state: str | None, valid_until: datetime | None = None, now: datetime | None = None
+) -> str:
+    """One word for where a provisioned MA stands: signed in, invited, queued, failed, expired or never invited."""
     if last_login is not None:
         return INVITATION_SIGNED_IN
+    if invitation_email_state == Notification.EmailState.FAILED:
+        return INVITATION_FAILED
+    if valid_until is not None and valid_until <= (now or timezone.now()):
+        return INVITATION_EXPIRED
     if invitation_email_state == Notification.EmailState.SENT:
         return INVITATION_PENDING
     if invitation_email_state == Notification.EmailState.PENDING:

@@ -1,11 +1,12 @@
 """Every write of the accounts app."""
 
 import logging
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -18,9 +19,12 @@ from django.utils.translation import gettext as _
 from accounts import selectors
 from accounts.models import (
     NOTIFICATION_AREAS,
+    Invitation,
     MACertification,
     Notification,
     Organization,
+    SegmentMessage,
+    SegmentMessageRecipient,
     SSOConnection,
     User,
     password_allowed,
@@ -305,6 +309,18 @@ def member_set_password_path(*, user: User) -> str:
     )
 
 
+def member_invitation_path(*, user: User) -> str:
+    """A set-password link for an invitation: valid `MAHOME_INVITATION_VALID_DAYS` (see invitation_links)."""
+    from allauth.account.utils import user_pk_to_url_str
+
+    from accounts.invitation_links import invitation_token_generator
+
+    return reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": invitation_token_generator.make_token(user)},
+    )
+
+
 def password_refusal(*, organization: Organization | None) -> str | None:
     """Why a member of `organization` cannot use a password (None when `password_allowed`), naming the button
     and whom to call; the sign-in form and the sign-in page say the same words."""
@@ -316,8 +332,14 @@ def password_refusal(*, organization: Organization | None) -> str | None:
     ) % {"organization": organization.name, "contact": organization_contact_text(organization=organization)}
 
 
-def member_invite(*, user: User, extra_lines: tuple[str, ...] = ()) -> Notification | None:
-    """Send the invitation: a sign-in link, a set-password link where a password is allowed, the SSO button."""
+def member_invite(*, user: User, sent_by: User | None = None, extra_lines: tuple[str, ...] = ()) -> Invitation:
+    """Send the invitation: a sign-in link, a set-password link where a password is allowed, the SSO button.
+
+    Every send is recorded (`Invitation`) with who sent it (None: MA Home, on provisioning) and until
+    when its link works; a resend is a new notification with a fresh link, the earlier one stays.
+    """
+    from accounts.invitation_links import invitation_valid_days
+
     organization = user.organization
     sign_in_path = f"{reverse('account_login')}?{urlencode({'email': user.email})}"
     lines = [
@@ -329,10 +351,13 @@ def member_invite(*, user: User, extra_lines: tuple[str, ...] = ()) -> Notificat
         lines.append(_("Certified on %(date)s.") % {"date": date_format(certification.qualified_on)})
     lines.extend(extra_lines)
     url = sign_in_path
+    now = timezone.now()
+    valid_until = None
     connections = list(organization.sso_connections.all()) if organization else []
     if password_allowed(organization):
-        url = member_set_password_path(user=user)
-        days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+        url = member_invitation_path(user=user)
+        days = invitation_valid_days()
+        valid_until = now + timedelta(days=days)
         lines.append(
             _(
                 "Choose your password with the link below (valid for %(days)s days; afterwards use "
@@ -353,14 +378,56 @@ def member_invite(*, user: User, extra_lines: tuple[str, ...] = ()) -> Notificat
             _("%(organization)s signs you in with single sign-on; contact %(contact)s if it does not work.")
             % {"organization": organization.name, "contact": organization_contact_text(organization=organization)}
         )
-    return notification_create(
+    invitation = Invitation(user=user, sent_at=now, sent_by=sent_by, valid_until=valid_until)
+    invitation.full_clean(exclude=["user", "sent_by"])
+    invitation.save()
+    invitation.notification = notification_create(
         user=user,
         kind="account.invitation",
         title=_("You have been added to MA Home"),
         body="\n\n".join(lines),
         url=url,
-        dedupe_key="invitation",
+        # The first invitation once (provisioning twice sends one); each resend is its own.
+        dedupe_key="invitation" if sent_by is None else f"invitation:{invitation.pk}",
     )
+    if invitation.notification is not None:
+        invitation.save(update_fields=["notification"])
+    return invitation
+
+
+def invitation_resend_refusal(*, user: User) -> str | None:
+    """Why a member gets no new invitation (None: they may). The confirmation page and the service ask this."""
+    if user.last_login is not None:
+        return _("has already signed in")
+    if not user.is_active:
+        return _("the account is deactivated")
+    return None
+
+
+@dataclass(frozen=True)
+class InvitationResend:
+    sent: list[Invitation]
+    skipped: list[tuple[User, str]]
+
+
+def invitations_resend(*, users: list[User], actor: User) -> InvitationResend:
+    """Send each member a fresh invitation (a new link, valid `MAHOME_INVITATION_VALID_DAYS`), once each.
+
+    Each member's row is locked while their invitation is made, so two program admins resending at
+    the same moment cannot interleave; who sent it is recorded on the invitation.
+    """
+    sent, skipped = [], []
+    for user_id in sorted({u.pk for u in users}):
+        with transaction.atomic():
+            user = (
+                User.objects.select_for_update(of=("self",), no_key=True).select_related("organization").get(pk=user_id)
+            )
+            reason = invitation_resend_refusal(user=user)
+            if reason is not None:
+                skipped.append((user, reason))
+                continue
+            sent.append(member_invite(user=user, sent_by=actor))
+    return InvitationResend(sent=sent, skipped=skipped)
 
 
 def organization_contact_text(*, organization: Organization) -> str:
@@ -530,3 +597,61 @@ def user_update_by_staff(*, user: User, changes: dict[str, Any], actor: User) ->
     user._change_reason = _("account edited by staff")
     user.save(update_fields=changed)
     return user
+
+
+# --- Messages to a segment of members ---------------------------------------------------------------
+
+SEGMENT_MESSAGE_KIND = "maintenance.program_message"
+
+
+def segment_message_refusal(*, author: User) -> str | None:
+    """Why `author` may not message members (None: they may). The buttons and the service ask this."""
+    if not (author.is_active and author.is_staff and author.has_perm("accounts.add_segmentmessage")):
+        return _("Only program admins can message members.")
+    return None
+
+
+@transaction.atomic
+def segment_message_send(
+    *, author: User, title: str, body: str, recipients: list[User], segment: str
+) -> SegmentMessage:
+    """Send one message to each selected member once: a notification and, per their email preference
+    for program news, an email through the outbox. Recorded with its author, segment and recipients.
+
+    A member selected twice (two rows, two pages) is one recipient; the notifications share the
+    message's dedupe key, so the unique (member, key) index also keeps a retry from sending twice.
+    """
+    refusal = segment_message_refusal(author=author)
+    if refusal:
+        raise PermissionDenied(refusal)
+    title, body = (title or "").strip(), (body or "").strip()
+    errors = {}
+    if not title:
+        errors["title"] = [_("Give the message a title.")]
+    if not body:
+        errors["body"] = [_("Write a message.")]
+    if errors:
+        raise ValidationError(errors)
+    user_ids = sorted({user.pk for user in recipients})
+    message = SegmentMessage(
+        title=title, body=body, author=author, segment=segment[:300], recipient_count=len(user_ids)
+    )
+    message.full_clean(exclude=["author"])
+    message.save()
+    key = f"segment-message:{message.pk}"
+    notifications_create_many(
+        kind=SEGMENT_MESSAGE_KIND,
+        user_ids=user_ids,
+        titles=[title] * len(user_ids),
+        bodies=[body] * len(user_ids),
+        dedupe_keys=[key] * len(user_ids),
+        url=reverse("notification_list"),
+    )
+    notification_ids = dict(
+        Notification.objects.filter(dedupe_key=key, user_id__in=user_ids).values_list("user_id", "pk")
+    )
+    SegmentMessageRecipient.objects.bulk_create(
+        SegmentMessageRecipient(message=message, user_id=pk, notification_id=notification_ids.get(pk))
+        for pk in user_ids
+    )
+    return message

@@ -280,12 +280,9 @@ def eligible_members(*, program_year: ProgramYear) -> QuerySet[User]:
     A member whose certification lapsed (or who opted out) in an earlier year is no longer an MA,
     unless they qualified again after that year.
     """
-    earlier_exit = ReviewOutcome.objects.filter(
-        member=OuterRef("pk"),
-        program_year__year__lt=program_year.year,
-        outcome__in=[ReviewOutcome.Outcome.LAPSED, ReviewOutcome.Outcome.OPTED_OUT],
-        program_year__deadline__gt=OuterRef("certification__qualified_on"),
-    )
+    earlier_exit = ReviewOutcome.objects.ending_certification_before(
+        program_year=program_year, qualified_on=OuterRef("certification__qualified_on")
+    ).filter(member=OuterRef("pk"))
     return (
         User.objects.filter(is_active=True, certification__qualified_on__lt=program_year.deadline)
         .exclude(Exists(earlier_exit))

@@ -70,6 +70,19 @@ def signup_engagement_date(*, signup: SignUp) -> datetime | None:
     return signup.scheduled_for or signup.opportunity.starts_at
 
 
+def withdraw_refusal(*, signup: SignUp, now: datetime | None = None) -> str | None:
+    """Why the member cannot withdraw this sign-up themselves (None while live and before its date).
+
+    The page shows the Withdraw button and `signup_withdraw` accepts exactly when this is None.
+    """
+    if not signup.is_live:
+        return _("This sign-up is no longer active, so there is nothing to withdraw.")
+    date = signup_engagement_date(signup=signup)
+    if date and (now or timezone.now()) >= date:
+        return _("The date of this engagement has passed; please contact the program team to change it.")
+    return None
+
+
 def _format(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%d %b %Y, %H:%M %Z")
 
@@ -217,13 +230,9 @@ def signup_withdraw(*, signup_id: int, member: User) -> SignUp:
     """The member gives up their sign-up before the date; a slot it held goes to the next in line."""
     signup = _locked_signup(signup_id, member=member)
     now = timezone.now()
-    if not signup.is_live:
-        raise EngagementError(_("This sign-up is no longer active, so there is nothing to withdraw."))
-    date = signup_engagement_date(signup=signup)
-    if date and now >= date:
-        raise EngagementError(
-            _("The date of this engagement has passed; please contact the program team to change it.")
-        )
+    refusal = withdraw_refusal(signup=signup, now=now)
+    if refusal is not None:
+        raise EngagementError(refusal)
     _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.MEMBER, now, actor=member)
     _offer_free_slots(signup.opportunity, now, actor=member)
     return signup

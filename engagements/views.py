@@ -5,7 +5,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -37,8 +36,7 @@ def _panel_context(request: HttpRequest, opportunity) -> dict:
         "can_withdraw": False,
     }
     if signup is not None and signup.is_live:
-        date = services.signup_engagement_date(signup=signup)
-        context["can_withdraw"] = date is None or timezone.now() < date
+        context["can_withdraw"] = services.withdraw_refusal(signup=signup) is None
         context["has_calendar"] = signup.state == SignUp.State.SCHEDULED or (
             signup.state == SignUp.State.CONFIRMED and signup_calendar_start(signup=signup) is not None
         )

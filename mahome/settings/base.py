@@ -177,6 +177,8 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+# Forgotten-password keys (PASSWORD_RESET_TIMEOUT) and invitation keys (MAHOME_INVITATION_VALID_DAYS).
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.invitation_links.PasswordResetOrInvitationTokenGenerator"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
@@ -204,6 +206,8 @@ SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_PROVIDERS: dict = {}
 ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm"}
 # Where a person without an account (or with a refused SSO login) is told to write.
+# How long an invitation's set-password link works (a resent invitation gets a fresh link).
+MAHOME_INVITATION_VALID_DAYS = env.int("MAHOME_INVITATION_VALID_DAYS", default=14)
 MAHOME_SUPPORT_EMAIL = env("MAHOME_SUPPORT_EMAIL", default="ma-program@mahome.example")
 # What /help/ promises members: the program team verifies a submission within this many working days.
 MAHOME_VERIFICATION_WORKING_DAYS = env.int("MAHOME_VERIFICATION_WORKING_DAYS", default=10)

@@ -115,11 +115,43 @@ def _world():
     ava = people["ava.member"]
     certificate = Certificate.objects.order_by("-year").first()
     return {
+        **_ben_asked_and_owing(people),
         "people": people,
         "contribution": Contribution.objects.filter(member=ava).order_by("-pk").first(),
         "opportunity": Opportunity.objects.filter(state="published").order_by("starts_at").first(),
         "certificate": certificate,
     }
+
+
+def _ben_asked_and_owing(people) -> dict:
+    """Ben (certified in June) with a verifier's question to answer and a training he owes to report."""
+    from contributions import selectors
+    from contributions import services as contribution_services
+    from contributions.models import ActivityType, TechnicalRequirement
+    from tests.factories import ContributionFactory
+
+    ben = people["ben.member"]
+    current = selectors.program_year_current()
+    manual = ActivityType.objects.filter(program_year=current, tracking="manual", is_active=True).first()
+    asked = ContributionFactory(
+        member=ben,
+        activity_type=manual,
+        title="Lunch-and-learn for a customer team",
+        state="submitted",
+        evidence_url="https://example.com/lunch-and-learn",
+    )
+    contribution_services.contribution_decide(
+        contribution_id=asked.pk,
+        verifier=people["paul.admin"],
+        decision="needs_info",
+        note="Which customer was it, and how many attended?",
+    )
+    owed = (
+        TechnicalRequirement.objects.filter(program_year=current, due_on__gte=ben.certification.qualified_on)
+        .order_by("due_on")
+        .first()
+    )
+    return {"asked": asked, "owed": owed}
 
 
 def _member_pages(world):
@@ -135,6 +167,13 @@ def _member_pages(world):
         ("contribution-new", "ava.member", "/contributions/new/"),
         ("contribution-detail", "ava.member", f"/contributions/{world['contribution'].pk}/"),
         ("catalogue", "ava.member", "/contributions/catalogue/"),
+        ("contribution-needs-info", "ben.member", f"/contributions/{world['asked'].pk}/"),
+        ("contribution-answer-edit", "ben.member", f"/contributions/{world['asked'].pk}/edit/"),
+        *(
+            [("requirement-report", "ben.member", f"/contributions/requirements/{world['owed'].pk}/report/")]
+            if world["owed"]
+            else []
+        ),
         ("engagements", "ava.member", "/engagements/"),
         ("opportunity", "ava.member", f"/engagements/{world['opportunity'].slug}/"),
         ("engagements-mine", "ava.member", "/engagements/mine/"),
