@@ -84,6 +84,11 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
                 name="contributions_programyear_report",
             ),
             path(
+                "<int:pk>/report/message/",
+                self.admin_site.admin_view(admin_views.program_year_report_message),
+                name="contributions_programyear_report_message",
+            ),
+            path(
                 "<int:pk>/review/",
                 self.admin_site.admin_view(admin_views.program_year_review),
                 name="contributions_programyear_review",
