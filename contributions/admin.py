@@ -317,7 +317,7 @@ class MemberWithItemsFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         waiting = (
-            Contribution.objects.filter(state__in=[Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO])
+            Contribution.objects.filter(state__in=Contribution.PENDING_STATES)
             .values_list("member_id", "member__email")
             .distinct()
             .order_by("member__email")[:200]
@@ -426,7 +426,7 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
                 reverse("admin:contributions_contribution_correct", args=[obj.pk]),
                 _("Correct or reopen"),
             )
-        if obj.state not in (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO):
+        if obj.state not in Contribution.PENDING_STATES:
             return obj.get_state_display()
         return format_html(
             '<a class="button" href="{}">{}</a>',

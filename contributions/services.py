@@ -151,7 +151,7 @@ def contribution_credit_automatic(
 # --- Member submissions -----------------------------------------------------------------------
 
 EDITABLE_STATES = (Contribution.State.DRAFT, Contribution.State.NEEDS_INFO)
-WITHDRAWABLE_STATES = (Contribution.State.DRAFT, Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
+WITHDRAWABLE_STATES = (Contribution.State.DRAFT, *Contribution.PENDING_STATES)
 DECISIONS = ("verify", "reject", "needs_info")
 
 
@@ -551,8 +551,8 @@ def _change_reason(step: str, *, note: str = "", override_reason: str = "") -> s
 
 # Which items each decision applies to; bulk actions skip (and name) the others.
 DECISION_STATES = {
-    "verify": (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO),
-    "reject": (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO),
+    "verify": Contribution.PENDING_STATES,
+    "reject": Contribution.PENDING_STATES,
     "needs_info": (Contribution.State.SUBMITTED,),
 }
 # "Verify at the claimed points" in bulk leaves items that wait on the member's answer alone.
@@ -1034,7 +1034,7 @@ def target_override_set(
 # --- Technical requirements reported by members ------------------------------------------------
 
 REQUIREMENT_REPORT_CODE = "technical-requirement-report"
-OPEN_STATES = (Contribution.State.DRAFT, Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
+OPEN_STATES = (Contribution.State.DRAFT, *Contribution.PENDING_STATES)
 
 
 def requirement_report_type(*, program_year: ProgramYear) -> ActivityType:
