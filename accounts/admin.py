@@ -18,7 +18,16 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts import selectors, services
 from accounts.imports import PreviewImportMixin
 from accounts.invitation_links import invitation_valid_days
-from accounts.models import MACertification, Notification, Organization, OrganizationDomain, SSOConnection, User
+from accounts.models import (
+    MACertification,
+    Notification,
+    Organization,
+    OrganizationDomain,
+    SegmentMessage,
+    SegmentMessageRecipient,
+    SSOConnection,
+    User,
+)
 from accounts.resources import NewlyCertifiedResource
 from accounts.roles import PROGRAM_ADMIN, VERIFIER, user_staff_role
 
@@ -224,6 +233,116 @@ def _day(moment) -> str:
     return date_format(timezone.localdate(moment))
 
 
+class SegmentMessageForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Sent as written, in MA Home and by email (per each member's email preferences)."),
+    )
+
+
+def segment_message_compose(
+    request, *, admin_site, members: list, segment: str, back_url: str, hidden: dict
+) -> TemplateResponse | None:
+    """The compose page of a message to members (the roster's action, the year report's button).
+
+    Shows how many members will get it and who; sending calls `services.segment_message_send`, then
+    returns to `back_url` (None from an admin action: back to the list it came from).
+    """
+    refusal = services.segment_message_refusal(author=request.user)
+    if refusal:
+        raise PermissionDenied(refusal)
+    sending = request.method == "POST" and request.POST.get("send") == "yes"
+    form = SegmentMessageForm(request.POST if sending else None)
+    if sending and form.is_valid():
+        try:
+            message = services.segment_message_send(
+                author=request.user,
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                recipients=members,
+                segment=segment,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Your message was sent to %(n)d member.", "Your message was sent to %(n)d members.", len(members)
+                )
+                % {"n": message.recipient_count},
+            )
+            return redirect(back_url)
+    hidden_fields = [(name, value) for name, values in hidden.items() for value in _as_list(values)]
+    context = {
+        **admin_site.each_context(request),
+        "title": _("Message members"),
+        "form": form,
+        "members": members[:200],
+        "more": max(0, len(members) - 200),
+        "count": len(members),
+        "segment": segment,
+        "hidden_fields": hidden_fields,
+        "back_url": back_url,
+        "opts": SegmentMessage._meta,
+    }
+    return TemplateResponse(request, "admin/accounts/segmentmessage/compose.html", context)
+
+
+def _as_list(values) -> list:
+    return values if isinstance(values, list) else [values]
+
+
+class SegmentMessageRecipientInline(admin.TabularInline):
+    model = SegmentMessageRecipient
+    fields = ["user", "member_email", "email_state"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "notification")
+
+    @admin.display(description=_("email address"))
+    def member_email(self, obj) -> str:
+        return obj.user.email
+
+    @admin.display(description=_("email"))
+    def email_state(self, obj) -> str:
+        return obj.notification.get_email_state_display() if obj.notification else "—"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SegmentMessage)
+class SegmentMessageAdmin(admin.ModelAdmin):
+    """Messages sent to members (from the roster or the year report): read-only, with every recipient."""
+
+    list_display = ["title", "segment", "recipient_count", "author", "sent_at"]
+    list_select_related = ["author"]
+    search_fields = ["title", "body", "segment"]
+    date_hierarchy = "sent_at"
+    fields = ["title", "body", "segment", "author", "sent_at", "recipient_count"]
+    readonly_fields = fields
+    inlines = [SegmentMessageRecipientInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # written from the roster or the report, where the members are chosen
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a record of what members were told
+
+
 INVITATION_LABELS = {
     selectors.INVITATION_SIGNED_IN: _("Signed in"),
     selectors.INVITATION_PENDING: _("Invited, not signed in yet"),
@@ -248,7 +367,7 @@ class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
     ]
     list_display_links = ["certificate", "member_name"]
     list_filter = [InvitationFilter, ("user__organization", admin.RelatedOnlyFieldListFilter), "qualified_on"]
-    actions = ["resend_invitations"]
+    actions = ["resend_invitations", "message_members"]
     search_fields = ["certificate_number", "user__email", "user__first_name", "user__last_name"]
     raw_id_fields = ["user"]
     date_hierarchy = "qualified_on"
@@ -345,6 +464,27 @@ class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
 
     def has_resend_invitation_permission(self, request) -> bool:
         return self.has_import_permission(request)
+
+    @admin.action(description=_("Message the selected members…"), permissions=["message_members"])
+    def message_members(self, request, queryset):
+        """Compose a message to the selected (or, with "select all", every filtered) member; sent once each."""
+        members = list({c.user_id: c.user for c in queryset.select_related("user")}.values())
+        segment = _("MA roster: %(n)d selected") % {"n": len(members)}
+        return segment_message_compose(
+            request,
+            admin_site=self.admin_site,
+            members=members,
+            segment=segment,
+            back_url=reverse("admin:accounts_macertification_changelist"),
+            hidden={
+                "action": "message_members",
+                helpers.ACTION_CHECKBOX_NAME: request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+            },
+        )
+
+    def has_message_members_permission(self, request) -> bool:
+        return services.segment_message_refusal(author=request.user) is None
 
     @admin.display(description=_("Last sign-in"), ordering="user__last_login", empty_value="—")
     def last_sign_in(self, obj: MACertification):

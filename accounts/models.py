@@ -404,3 +404,47 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.sent_at:%Y-%m-%d})"
+
+
+class SegmentMessage(models.Model):
+    """A message a program admin sent to a segment of members (the filtered roster or report): kept
+    with its author, the segment in words and every recipient, never edited or deleted."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"))
+    author = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("sent by"), null=True, blank=True
+    )
+    segment = models.CharField(_("segment"), max_length=300, help_text=_("Who was selected, in words."))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    recipient_count = models.PositiveIntegerField(_("recipients"), default=0)
+
+    class Meta:
+        verbose_name = _("message to members")
+        verbose_name_plural = _("messages to members")
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SegmentMessageRecipient(models.Model):
+    message = models.ForeignKey(SegmentMessage, on_delete=models.PROTECT, related_name="recipients")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("member"))
+    notification = models.ForeignKey(
+        Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("notification")
+    )
+
+    class Meta:
+        verbose_name = _("recipient")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user"],
+                name="segment_message_one_per_member",
+                violation_error_message=_("This member is already a recipient of this message."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)

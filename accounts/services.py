@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -23,6 +23,8 @@ from accounts.models import (
     MACertification,
     Notification,
     Organization,
+    SegmentMessage,
+    SegmentMessageRecipient,
     SSOConnection,
     User,
     password_allowed,
@@ -595,3 +597,61 @@ def user_update_by_staff(*, user: User, changes: dict[str, Any], actor: User) ->
     user._change_reason = _("account edited by staff")
     user.save(update_fields=changed)
     return user
+
+
+# --- Messages to a segment of members ---------------------------------------------------------------
+
+SEGMENT_MESSAGE_KIND = "maintenance.program_message"
+
+
+def segment_message_refusal(*, author: User) -> str | None:
+    """Why `author` may not message members (None: they may). The buttons and the service ask this."""
+    if not (author.is_active and author.is_staff and author.has_perm("accounts.add_segmentmessage")):
+        return _("Only program admins can message members.")
+    return None
+
+
+@transaction.atomic
+def segment_message_send(
+    *, author: User, title: str, body: str, recipients: list[User], segment: str
+) -> SegmentMessage:
+    """Send one message to each selected member once: a notification and, per their email preference
+    for program news, an email through the outbox. Recorded with its author, segment and recipients.
+
+    A member selected twice (two rows, two pages) is one recipient; the notifications share the
+    message's dedupe key, so the unique (member, key) index also keeps a retry from sending twice.
+    """
+    refusal = segment_message_refusal(author=author)
+    if refusal:
+        raise PermissionDenied(refusal)
+    title, body = (title or "").strip(), (body or "").strip()
+    errors = {}
+    if not title:
+        errors["title"] = [_("Give the message a title.")]
+    if not body:
+        errors["body"] = [_("Write a message.")]
+    if errors:
+        raise ValidationError(errors)
+    user_ids = sorted({user.pk for user in recipients})
+    message = SegmentMessage(
+        title=title, body=body, author=author, segment=segment[:300], recipient_count=len(user_ids)
+    )
+    message.full_clean(exclude=["author"])
+    message.save()
+    key = f"segment-message:{message.pk}"
+    notifications_create_many(
+        kind=SEGMENT_MESSAGE_KIND,
+        user_ids=user_ids,
+        titles=[title] * len(user_ids),
+        bodies=[body] * len(user_ids),
+        dedupe_keys=[key] * len(user_ids),
+        url=reverse("notification_list"),
+    )
+    notification_ids = dict(
+        Notification.objects.filter(dedupe_key=key, user_id__in=user_ids).values_list("user_id", "pk")
+    )
+    SegmentMessageRecipient.objects.bulk_create(
+        SegmentMessageRecipient(message=message, user_id=pk, notification_id=notification_ids.get(pk))
+        for pk in user_ids
+    )
+    return message

@@ -138,8 +138,9 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
 def _refresh(cursor, rules: Rules, *, run: RecomputeRun, now: datetime, reason: str, full: bool) -> int:
     """Metrics, scores and level of every member in scope in one statement; returns how many were in scope.
 
-    Only rows whose metrics, scores or level change (or that had new activity) are written and
-    marked `recomputing`; the later steps work on those alone.
+    Only rows whose metrics, scores or level change (or that had new activity) are written; of
+    those, the ones whose level changes or who are linked to an MA stay marked `recomputing` for
+    the later steps (level history, credits, applying the level).
     """
     select_sql, select_params = metrics_select_sql(rules, "TRUE" if full else "m.recomputing")
     passive_sql, passive_params = score_sql("passive", rules, prefix="agg.")
@@ -157,7 +158,10 @@ def _refresh(cursor, rules: Rules, *, run: RecomputeRun, now: datetime, reason: 
         f"  CAST({active_sql} AS NUMERIC(14, 2)) AS active FROM agg), "
         f"placed AS MATERIALIZED (SELECT scored.*, {case_sql} AS level_id FROM scored), "
         f"written AS (UPDATE {MEMBER} SET {assignments}, passive_score = placed.passive, "
-        f"  active_score = placed.active, computed_level_id = placed.level_id, recomputing = TRUE "
+        # Still marked afterwards only where a later step needs the member: a level to record and
+        # apply, or an MA account to credit; the final UPDATE then touches those rows alone.
+        f"  active_score = placed.active, computed_level_id = placed.level_id, "
+        f"  recomputing = ({MEMBER}.level_id IS DISTINCT FROM placed.level_id OR {MEMBER}.user_id IS NOT NULL) "
         f"  FROM placed WHERE {MEMBER}.id = placed.mid AND ({MEMBER}.recomputing "
         f"  OR ({stored}, {MEMBER}.passive_score, {MEMBER}.active_score, {MEMBER}.level_id) "
         f"  IS DISTINCT FROM ({computed}, placed.passive, placed.active, placed.level_id)) RETURNING 1) "

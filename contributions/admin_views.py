@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.exports import spreadsheet_response
+from accounts.services import segment_message_refusal
 from accounts.spreadsheets import formula_safe
 from contributions import rules, selectors, services
 from contributions.models import Contribution, ProgramYear
@@ -326,6 +327,7 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
         "chart": chart,
         "queue": selectors.queue_stats(program_year=program_year),
         "can_review": may_run_year_end_review(request.user),
+        "can_message": segment_message_refusal(author=request.user) is None,
         "statuses": list(rules.STATUS_LABELS.items()),
         "status": status,
         "opted_out": opted_out,
@@ -334,6 +336,38 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
         "opts": ProgramYear._meta,
     }
     return TemplateResponse(request, "contributions/admin/report.html", context)
+
+
+def program_year_report_message(request: HttpRequest, pk: int) -> HttpResponse:
+    """Message the members the report shows with its filters (status, opt-out, search), each once."""
+    from accounts.admin import segment_message_compose
+
+    program_year = _program_year_or_404(request, pk)
+    if segment_message_refusal(author=request.user):
+        raise PermissionDenied
+    status = request.GET.get("status", "")
+    opted_out = request.GET.get("opted_out", "")
+    search = request.GET.get("q", "").strip()
+    rows = selectors.program_year_report(program_year=program_year, status=status, opted_out=opted_out, search=search)
+    filters = [str(rules.STATUS_LABELS[status])] if status in rules.STATUS_LABELS else []
+    if opted_out in ("yes", "no"):
+        filters.append(_("opted out") if opted_out == "yes" else _("not opted out"))
+    if search:
+        filters.append(_("matching “%(q)s”") % {"q": search})
+    segment = _("Report %(year)s: %(filters)s") % {
+        "year": program_year.year,
+        "filters": ", ".join(filters) or _("every member"),
+    }
+    report_url = reverse("admin:contributions_programyear_report", args=[program_year.pk])
+    querystring = request.GET.urlencode()
+    return segment_message_compose(
+        request,
+        admin_site=admin.site,
+        members=[row.member for row in rows],
+        segment=segment,
+        back_url=f"{report_url}?{querystring}" if querystring else report_url,
+        hidden={},
+    )
 
 
 def may_run_year_end_review(user) -> bool:

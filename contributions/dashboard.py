@@ -87,12 +87,8 @@ def build(*, user: User, today: date, offer: "HeldOffer | None" = None) -> dict:
 def _exit_before(*, user: User, program_year: ProgramYear, qualified_on: date) -> ReviewOutcome | None:
     """The earlier review that ended this member's certification (lapsed or opted out), if any."""
     return (
-        ReviewOutcome.objects.filter(
-            member=user,
-            program_year__year__lt=program_year.year,
-            program_year__deadline__gt=qualified_on,
-            outcome__in=[ReviewOutcome.Outcome.LAPSED, ReviewOutcome.Outcome.OPTED_OUT],
-        )
+        ReviewOutcome.objects.ending_certification_before(program_year=program_year, qualified_on=qualified_on)
+        .filter(member=user)
         .select_related("program_year")
         .order_by("-program_year__year")
         .first()

@@ -225,6 +225,9 @@ class Contribution(models.Model):
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+    # Waiting on a verifier (submitted) or on the member's answer to one (needs info): "pending".
+    PENDING_STATES = (State.SUBMITTED, State.NEEDS_INFO)
+
     class Source(models.TextChoices):
         MANUAL = "manual", _("Submitted by the member")
         ENGAGEMENT = "engagement", _("Opportunity completed")
@@ -497,6 +500,21 @@ class OptOut(models.Model):
         return f"{self.member} ({self.program_year})"
 
 
+class ReviewOutcomeQuerySet(models.QuerySet):
+    def ending_certification_before(self, *, program_year: ProgramYear, qualified_on) -> "ReviewOutcomeQuerySet":
+        """The one "certification ended in an earlier review" rule: outcomes of years before
+        `program_year` that lapsed or opted out the certification held since `qualified_on` (the year's
+        deadline came after it; re-qualifying on or after that deadline starts a new certification).
+
+        `qualified_on` may be a date or an `OuterRef` to it (the review's member list asks per member).
+        """
+        return self.filter(
+            program_year__year__lt=program_year.year,
+            program_year__deadline__gt=qualified_on,
+            outcome__in=ReviewOutcome.ENDING_OUTCOMES,
+        )
+
+
 class ReviewOutcome(models.Model):
     """What the year-end review decided for one member, with the numbers it decided on."""
 
@@ -505,6 +523,9 @@ class ReviewOutcome(models.Model):
         LAPSED = "lapsed", _("Lapsed")
         OPTED_OUT = "opted_out", _("Opted out")
 
+    # Outcomes after which the member is no longer an MA (until they qualify again).
+    ENDING_OUTCOMES = (Outcome.LAPSED, Outcome.OPTED_OUT)
+
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_outcomes")
     program_year = models.ForeignKey(ProgramYear, on_delete=models.PROTECT, related_name="review_outcomes")
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
@@ -512,6 +533,8 @@ class ReviewOutcome(models.Model):
     verified_points = models.PositiveIntegerField(_("verified"))
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), auto_now_add=True)
+
+    objects = ReviewOutcomeQuerySet.as_manager()
 
     class Meta:
         ordering = ["program_year", "member"]

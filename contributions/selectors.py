@@ -31,8 +31,6 @@ from contributions.models import (
     TechnicalRequirement,
 )
 
-PENDING_STATES = (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
-
 
 @dataclass
 class TypeTotal:
@@ -280,12 +278,9 @@ def eligible_members(*, program_year: ProgramYear) -> QuerySet[User]:
     A member whose certification lapsed (or who opted out) in an earlier year is no longer an MA,
     unless they qualified again after that year.
     """
-    earlier_exit = ReviewOutcome.objects.filter(
-        member=OuterRef("pk"),
-        program_year__year__lt=program_year.year,
-        outcome__in=[ReviewOutcome.Outcome.LAPSED, ReviewOutcome.Outcome.OPTED_OUT],
-        program_year__deadline__gt=OuterRef("certification__qualified_on"),
-    )
+    earlier_exit = ReviewOutcome.objects.ending_certification_before(
+        program_year=program_year, qualified_on=OuterRef("certification__qualified_on")
+    ).filter(member=OuterRef("pk"))
     return (
         User.objects.filter(is_active=True, certification__qualified_on__lt=program_year.deadline)
         .exclude(Exists(earlier_exit))
@@ -693,7 +688,7 @@ def claim_preview(*, user: User, activity_type_id: int | None, quantity) -> Clai
             Contribution.objects.filter(
                 member=user,
                 activity_type=activity_type,
-                state__in=[Contribution.State.VERIFIED, Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO],
+                state__in=[Contribution.State.VERIFIED, *Contribution.PENDING_STATES],
             ).aggregate(
                 points=Sum(
                     Case(

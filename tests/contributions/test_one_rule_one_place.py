@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 
 from contributions import selectors, services
 from contributions.forms import ActivityTypeChoiceField
-from contributions.models import ActivityType, ProgramYear
-from tests.factories import ActivityTypeFactory, ProgramYearFactory
+from contributions.models import ActivityType, Contribution, ProgramYear, ReviewOutcome
+from tests.factories import ActivityTypeFactory, ContributionFactory, MACertificationFactory, ProgramYearFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +129,64 @@ def test_current_and_containing_at_the_year_boundaries(member, today, current, c
     dated = ProgramYear.objects.containing(today)
     assert (dated.year if dated else None) == containing
     assert services.program_year_for_date(day=today) == dated
+
+
+# --- "Certification ended in an earlier review" ----------------------------------------------
+# A lapsed or opted-out outcome of an earlier year ends the certification held when that year ran
+# (its deadline came after the qualification day); re-qualifying on or after that deadline starts anew.
+
+
+@pytest.mark.parametrize(
+    ("qualified_on", "ended"),
+    [
+        (date(2026, 12, 31), True),  # qualified before the 2026 deadline: the 2026 lapse ended it
+        (date(2027, 1, 1), False),  # re-qualified on the 2026 deadline: a new certification
+    ],
+)
+@pytest.mark.parametrize("outcome", [ReviewOutcome.Outcome.LAPSED, ReviewOutcome.Outcome.OPTED_OUT])
+def test_an_earlier_exit_ends_the_certification_for_the_dashboard_and_the_review(member, qualified_on, ended, outcome):
+    from contributions import dashboard
+
+    earlier = ProgramYearFactory(year=2026)
+    year = ProgramYearFactory(year=2027)
+    MACertificationFactory(user=member, qualified_on=qualified_on)
+    ReviewOutcome.objects.create(
+        member=member, program_year=earlier, outcome=outcome, target_points=400, verified_points=0
+    )
+    exits = ReviewOutcome.objects.ending_certification_before(program_year=year, qualified_on=qualified_on)
+    assert exits.exists() is ended
+    assert (member in selectors.eligible_members(program_year=year)) is not ended
+    assert (dashboard.build(user=member, today=date(2027, 3, 1))["lapsed"] is not None) is ended
+
+
+def test_a_recertified_or_same_year_outcome_does_not_end_the_certification(member):
+    from contributions import dashboard
+
+    earlier = ProgramYearFactory(year=2026)
+    year = ProgramYearFactory(year=2027)
+    MACertificationFactory(user=member, qualified_on=date(2020, 1, 1))
+    for program_year, outcome in [(earlier, "recertified"), (year, "lapsed")]:
+        ReviewOutcome.objects.create(
+            member=member, program_year=program_year, outcome=outcome, target_points=400, verified_points=0
+        )
+    assert not ReviewOutcome.objects.ending_certification_before(program_year=year, qualified_on=date(2020, 1, 1))
+    assert member in selectors.eligible_members(program_year=year)
+    assert dashboard.build(user=member, today=date(2027, 3, 1))["lapsed"] is None
+
+
+# --- "Pending" contributions -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", list(Contribution.State))
+def test_pending_is_one_set_of_states_for_the_decisions_the_admin_and_the_requirements(state):
+    from contributions.admin import MemberWithItemsFilter
+
+    pending = state in Contribution.PENDING_STATES
+    assert Contribution.PENDING_STATES == (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
+    assert (state in services.DECISION_STATES["verify"]) is pending
+    assert (state in services.DECISION_STATES["reject"]) is pending
+    assert (state in services.WITHDRAWABLE_STATES) is (pending or state == Contribution.State.DRAFT)
+    assert (state in services.OPEN_STATES) is (pending or state == Contribution.State.DRAFT)
+    item = ContributionFactory(state=state)
+    listed = MemberWithItemsFilter(None, {}, Contribution, None).lookups(None, None)
+    assert ((str(item.member_id), item.member.email) in listed) is pending
