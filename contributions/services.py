@@ -1184,6 +1184,16 @@ def _requirement_sync(contribution: Contribution, *, actor: User) -> None:
         .first()
     )
     if contribution.state == Contribution.State.VERIFIED:
+        # The same rule as staff recording it by hand: a completion after the due date needs a
+        # program admin's reason (the decision's note).
+        refusal = requirement_date_refusal(
+            requirement=contribution.requirement,
+            met_on=contribution.occurred_on,
+            by=actor,
+            override_reason=contribution.decision_note,
+        )
+        if refusal:
+            raise ContributionError(refusal)
         status = status or RequirementStatus(requirement_id=contribution.requirement_id, member=contribution.member)
         status.met_on = contribution.occurred_on
         status.report = contribution
