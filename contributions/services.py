@@ -338,6 +338,46 @@ def contribution_update(
     return contribution
 
 
+@transaction.atomic
+def contribution_edit(
+    *,
+    contribution: Contribution,
+    member: User,
+    activity_type: ActivityType,
+    title: str,
+    occurred_on: date,
+    quantity: Decimal | int,
+    description: str = "",
+    evidence_url: str = "",
+    evidence_file: UploadedFile | None = None,
+    submit: bool = False,
+    answer: str = "",
+    today: date | None = None,
+) -> Contribution:
+    """The member's edit page in one transaction: change the item, then (with `submit`) send it on,
+    answering the verifier's question when it needs more information.
+
+    A refused submit rolls the edit back too, so the page that shows the refusal saved nothing.
+    """
+    contribution = contribution_update(
+        contribution=contribution,
+        member=member,
+        activity_type=activity_type,
+        title=title,
+        occurred_on=occurred_on,
+        quantity=quantity,
+        description=description,
+        evidence_url=evidence_url,
+        evidence_file=evidence_file,
+        today=today,
+    )
+    if submit and contribution.state == Contribution.State.NEEDS_INFO:
+        return contribution_reply(contribution=contribution, member=member, body=answer, today=today)
+    if submit:
+        return contribution_submit(contribution=contribution, member=member, today=today)
+    return contribution
+
+
 def _lock_own(*, contribution_id: int, member: User) -> Contribution:
     contribution = (
         Contribution.objects.select_for_update(no_key=True, of=("self",))

@@ -114,15 +114,13 @@ def contribution_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error("answer", _("Answer the verifier's question to resubmit (or save your changes for later)."))
     if request.method == "POST" and form.is_valid():
         try:
-            contribution = services.contribution_update(
-                contribution=contribution, member=request.user, **_form_kwargs(form)
+            contribution = services.contribution_edit(
+                contribution=contribution,
+                member=request.user,
+                submit=submit,
+                answer=form.cleaned_data["answer"] if asked else "",
+                **_form_kwargs(form),
             )
-            if submit and asked:
-                contribution = services.contribution_reply(
-                    contribution=contribution, member=request.user, body=form.cleaned_data["answer"]
-                )
-            elif submit:
-                contribution = services.contribution_submit(contribution=contribution, member=request.user)
         except services.ContributionError as error:
             form.add_error(None, str(error))
         else:
