@@ -36,13 +36,14 @@ from community_levels.models import (
     SourceRun,
 )
 from community_levels.recompute import RecomputeResult, levels_recompute
+from mahome.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
 FILE_SOURCE = "file"
 
 
-class CommunityError(Exception):
+class CommunityError(DomainError):
     """A rule of the community program refused the change; the message is for the person."""
 
 

@@ -151,7 +151,7 @@ def contribution_credit_automatic(
 # --- Member submissions -----------------------------------------------------------------------
 
 EDITABLE_STATES = (Contribution.State.DRAFT, Contribution.State.NEEDS_INFO)
-WITHDRAWABLE_STATES = (Contribution.State.DRAFT, Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
+WITHDRAWABLE_STATES = (Contribution.State.DRAFT, *Contribution.PENDING_STATES)
 DECISIONS = ("verify", "reject", "needs_info")
 
 
@@ -335,6 +335,46 @@ def contribution_update(
     contribution.evidence_url = evidence_url
     contribution.claimed_points = points_for(activity_type=activity_type, quantity=quantity)
     _save(contribution, actor=member)
+    return contribution
+
+
+@transaction.atomic
+def contribution_edit(
+    *,
+    contribution: Contribution,
+    member: User,
+    activity_type: ActivityType,
+    title: str,
+    occurred_on: date,
+    quantity: Decimal | int,
+    description: str = "",
+    evidence_url: str = "",
+    evidence_file: UploadedFile | None = None,
+    submit: bool = False,
+    answer: str = "",
+    today: date | None = None,
+) -> Contribution:
+    """The member's edit page in one transaction: change the item, then (with `submit`) send it on,
+    answering the verifier's question when it needs more information.
+
+    A refused submit rolls the edit back too, so the page that shows the refusal saved nothing.
+    """
+    contribution = contribution_update(
+        contribution=contribution,
+        member=member,
+        activity_type=activity_type,
+        title=title,
+        occurred_on=occurred_on,
+        quantity=quantity,
+        description=description,
+        evidence_url=evidence_url,
+        evidence_file=evidence_file,
+        today=today,
+    )
+    if submit and contribution.state == Contribution.State.NEEDS_INFO:
+        return contribution_reply(contribution=contribution, member=member, body=answer, today=today)
+    if submit:
+        return contribution_submit(contribution=contribution, member=member, today=today)
     return contribution
 
 
@@ -551,8 +591,8 @@ def _change_reason(step: str, *, note: str = "", override_reason: str = "") -> s
 
 # Which items each decision applies to; bulk actions skip (and name) the others.
 DECISION_STATES = {
-    "verify": (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO),
-    "reject": (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO),
+    "verify": Contribution.PENDING_STATES,
+    "reject": Contribution.PENDING_STATES,
     "needs_info": (Contribution.State.SUBMITTED,),
 }
 # "Verify at the claimed points" in bulk leaves items that wait on the member's answer alone.
@@ -1034,7 +1074,7 @@ def target_override_set(
 # --- Technical requirements reported by members ------------------------------------------------
 
 REQUIREMENT_REPORT_CODE = "technical-requirement-report"
-OPEN_STATES = (Contribution.State.DRAFT, Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
+OPEN_STATES = (Contribution.State.DRAFT, *Contribution.PENDING_STATES)
 
 
 def requirement_report_type(*, program_year: ProgramYear) -> ActivityType:
@@ -1144,6 +1184,16 @@ def _requirement_sync(contribution: Contribution, *, actor: User) -> None:
         .first()
     )
     if contribution.state == Contribution.State.VERIFIED:
+        # The same rule as staff recording it by hand: a completion after the due date needs a
+        # program admin's reason (the decision's note).
+        refusal = requirement_date_refusal(
+            requirement=contribution.requirement,
+            met_on=contribution.occurred_on,
+            by=actor,
+            override_reason=contribution.decision_note,
+        )
+        if refusal:
+            raise ContributionError(refusal)
         status = status or RequirementStatus(requirement_id=contribution.requirement_id, member=contribution.member)
         status.met_on = contribution.occurred_on
         status.report = contribution
