@@ -41,6 +41,7 @@ from contributions.resources import (
     ContributionExportResource,
     RequirementStatusResource,
 )
+from mahome.errors import show_refusal
 
 
 class TechnicalRequirementInline(admin.TabularInline):
@@ -49,8 +50,97 @@ class TechnicalRequirementInline(admin.TabularInline):
     fields = ["kind", "code", "name", "due_on", "description"]
 
 
+CHANGE_REASON_HELP = _(
+    "Required once the year is published, when its target (or, for a type, the catalogue) changes: "
+    "kept in the history and, for a target, sent to the members whose target changes."
+)
+
+
+class ProgramYearForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=services.REASON_MAX_LENGTH,
+        help_text=CHANGE_REASON_HELP,
+    )
+
+    class Meta:
+        model = ProgramYear
+        fields = [
+            "year",
+            "target_points",
+            "prorating_method",
+            "opens_on",
+            "deadline",
+            "grace_until",
+            "final_review_on",
+            "notification_on",
+            "published_at",
+            "audit_rate",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        published = (
+            self.instance.pk and ProgramYear.objects.filter(pk=self.instance.pk, published_at__isnull=False).exists()
+        )
+        if (
+            published
+            and set(services.TARGET_FIELDS) & set(self.changed_data)
+            and not cleaned.get("change_reason", "").strip()
+        ):
+            self.add_error(
+                "change_reason",
+                _("Say why the target of a published year changes: members whose target changes are told."),
+            )
+        return cleaned
+
+
+class ActivityTypeForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=services.REASON_MAX_LENGTH,
+        help_text=CHANGE_REASON_HELP,
+    )
+
+    class Meta:
+        model = ActivityType
+        fields = [
+            "program_year",
+            "code",
+            "name",
+            "category",
+            "description",
+            "points",
+            "unit",
+            "annual_cap",
+            "max_quantity_per_claim",
+            "evidence_required",
+            "tracking",
+            "is_active",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        year = cleaned.get("program_year")
+        changed = set(self.changed_data) - {"change_reason"}
+        if year is not None and year.is_published and changed and not cleaned.get("change_reason", "").strip():
+            self.add_error("change_reason", _("Say why the catalogue of a published year changes."))
+        return cleaned
+
+
+class CopyCatalogueForm(forms.Form):
+    source = forms.ModelChoiceField(label=_("Copy from"), queryset=ProgramYear.objects.none(), empty_label=None)
+
+    def __init__(self, *args, target: ProgramYear, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = ProgramYear.objects.exclude(pk=target.pk).order_by("-year")
+
+
 @admin.register(ProgramYear)
 class ProgramYearAdmin(SimpleHistoryAdmin):
+    form = ProgramYearForm
     list_display = [
         "year",
         "target_points",
@@ -62,15 +152,15 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
         "report_link",
     ]
     inlines = [TechnicalRequirementInline]
-    actions = ["publish", "year_end_review"]
+    actions = ["publish", "copy_catalogue", "year_end_review"]
     fieldsets = (
-        (None, {"fields": ("year", "target_points", "prorating_method", "audit_rate")}),
+        (None, {"fields": ("year", "target_points", "prorating_method", "audit_rate", "change_reason")}),
         (_("Key dates"), {"fields": ("opens_on", "deadline", "grace_until", "final_review_on", "notification_on")}),
         (_("Publication"), {"fields": ("published_at",)}),
     )
 
     def save_model(self, request: HttpRequest, obj: ProgramYear, form, change: bool) -> None:
-        services.program_year_save(program_year=obj, by=request.user)
+        services.program_year_save(program_year=obj, by=request.user, reason=form.cleaned_data.get("change_reason", ""))
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         """The year's technical requirements are saved through the services, with who."""
@@ -107,9 +197,72 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
 
     @admin.action(description=_("Publish the selected program years"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[ProgramYear]) -> None:
+        published = []
         for program_year in queryset:
-            services.program_year_publish(program_year=program_year, by=request.user)
-        self.message_user(request, _("Published: members can now see these years' rules."), messages.SUCCESS)
+            try:
+                services.program_year_publish(program_year=program_year, by=request.user)
+            except services.ContributionError as error:
+                show_refusal(request, error)
+            else:
+                published.append(str(program_year.year))
+        if published:
+            self.message_user(
+                request,
+                _("Published %(years)s: members can now see these years' rules.") % {"years": ", ".join(published)},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Copy catalogue and requirements from another year…"), permissions=["change"])
+    def copy_catalogue(self, request: HttpRequest, queryset: QuerySet[ProgramYear]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Copy into one program year at a time."), messages.WARNING)
+            return None
+        target = queryset.get()
+        form = CopyCatalogueForm(request.POST if "apply" in request.POST else None, target=target)
+        if "apply" in request.POST and form.is_valid():
+            source = form.cleaned_data["source"]
+            try:
+                result = services.program_year_copy_catalogue(program_year=target, source=source, by=request.user)
+            except services.ContributionError as error:
+                show_refusal(request, error)
+                return None
+            self.message_user(
+                request,
+                _(
+                    "%(types)s and %(requirements)s copied from %(source)s to %(target)s; %(skipped)s already there "
+                    "kept as they were. Review them, then publish the year."
+                )
+                % {
+                    "types": ngettext("%(n)s activity type", "%(n)s activity types", result.types_copied)
+                    % {"n": result.types_copied},
+                    "requirements": ngettext(
+                        "%(n)s technical requirement", "%(n)s technical requirements", result.requirements_copied
+                    )
+                    % {"n": result.requirements_copied},
+                    "source": source.year,
+                    "target": target.year,
+                    "skipped": result.types_skipped + result.requirements_skipped,
+                },
+                messages.SUCCESS,
+            )
+            return None
+        sources = [
+            (year, year.activity_types.filter(is_active=True).count(), year.requirements.count())
+            for year in form.fields["source"].queryset
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Copy catalogue and requirements into %(year)s") % {"year": target.year},
+            "target": target,
+            "form": form,
+            "sources": sources,
+            "existing_types": target.activity_types.count(),
+            "action": request.POST.get("action"),
+            "selected": target.pk,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/contributions/programyear/copy_catalogue.html", context)
 
     @admin.action(description=_("Year-end review (shows a dry run first)"), permissions=["change"])
     def year_end_review(self, request: HttpRequest, queryset: QuerySet[ProgramYear]) -> HttpResponse | None:
@@ -121,13 +274,16 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
 
 @admin.register(ActivityType)
 class ActivityTypeAdmin(SimpleHistoryAdmin):
+    form = ActivityTypeForm
     list_display = ["name", "program_year", "category", "points", "unit", "annual_cap", "tracking", "is_active"]
     list_filter = ["program_year", "category", "tracking", "is_active"]
     search_fields = ["name", "code"]
     list_select_related = ["program_year"]
 
     def save_model(self, request: HttpRequest, obj: ActivityType, form, change: bool) -> None:
-        services.activity_type_save(activity_type=obj, by=request.user)
+        services.activity_type_save(
+            activity_type=obj, by=request.user, reason=form.cleaned_data.get("change_reason", "")
+        )
 
 
 class QueueStateFilter(admin.SimpleListFilter):
@@ -171,7 +327,7 @@ class MemberWithItemsFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         waiting = (
-            Contribution.objects.filter(state__in=[Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO])
+            Contribution.objects.filter(state__in=Contribution.PENDING_STATES)
             .values_list("member_id", "member__email")
             .distinct()
             .order_by("member__email")[:200]
@@ -280,7 +436,7 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
                 reverse("admin:contributions_contribution_correct", args=[obj.pk]),
                 _("Correct or reopen"),
             )
-        if obj.state not in (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO):
+        if obj.state not in Contribution.PENDING_STATES:
             return obj.get_state_display()
         return format_html(
             '<a class="button" href="{}">{}</a>',
@@ -640,7 +796,7 @@ class CertificateAdmin(ExportMixin, SimpleHistoryAdmin):
             try:
                 result = run(certificate, form.cleaned_data["text"])
             except services.ContributionError as error:
-                form.add_error("text", str(error))
+                show_refusal(request, error, form=form, field="text")
             else:
                 messages.success(request, done % {"number": result.number})
                 return redirect(reverse("admin:contributions_certificate_change", args=[result.pk]))

@@ -239,6 +239,9 @@ class Contribution(models.Model):
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+    # Waiting on a verifier (submitted) or on the member's answer to one (needs info): "pending".
+    PENDING_STATES = (State.SUBMITTED, State.NEEDS_INFO)
+
     class Source(models.TextChoices):
         MANUAL = "manual", _("Submitted by the member")
         ENGAGEMENT = "engagement", _("Opportunity completed")

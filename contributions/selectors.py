@@ -31,8 +31,6 @@ from contributions.models import (
     TechnicalRequirement,
 )
 
-PENDING_STATES = (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
-
 
 @dataclass
 class TypeTotal:
@@ -690,7 +688,7 @@ def claim_preview(*, user: User, activity_type_id: int | None, quantity) -> Clai
             Contribution.objects.filter(
                 member=user,
                 activity_type=activity_type,
-                state__in=[Contribution.State.VERIFIED, Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO],
+                state__in=[Contribution.State.VERIFIED, *Contribution.PENDING_STATES],
             ).aggregate(
                 points=Sum(
                     Case(

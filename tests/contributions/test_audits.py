@@ -267,3 +267,11 @@ def test_the_weekly_job_is_scheduled_with_a_description():
     task = PeriodicTask.objects.get(name="contributions-audits-sample")
     assert task.task == "contributions.tasks.audits_sample_weekly"
     assert "audit" in task.description.lower() and task.crontab is not None
+
+
+def test_the_audit_rate_is_a_percentage_in_words(year_2026):
+    from django.core.exceptions import ValidationError
+
+    year_2026.audit_rate = 101
+    with pytest.raises(ValidationError, match="The audit rate is a percentage"):
+        year_2026.full_clean()

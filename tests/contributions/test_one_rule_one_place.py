@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 
 from contributions import selectors, services
 from contributions.forms import ActivityTypeChoiceField
-from contributions.models import ActivityType, ProgramYear, ReviewOutcome
-from tests.factories import ActivityTypeFactory, MACertificationFactory, ProgramYearFactory
+from contributions.models import ActivityType, Contribution, ProgramYear, ReviewOutcome
+from tests.factories import ActivityTypeFactory, ContributionFactory, MACertificationFactory, ProgramYearFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +172,21 @@ def test_a_recertified_or_same_year_outcome_does_not_end_the_certification(membe
     assert not ReviewOutcome.objects.ending_certification_before(program_year=year, qualified_on=date(2020, 1, 1))
     assert member in selectors.eligible_members(program_year=year)
     assert dashboard.build(user=member, today=date(2027, 3, 1))["lapsed"] is None
+
+
+# --- "Pending" contributions -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", list(Contribution.State))
+def test_pending_is_one_set_of_states_for_the_decisions_the_admin_and_the_requirements(state):
+    from contributions.admin import MemberWithItemsFilter
+
+    pending = state in Contribution.PENDING_STATES
+    assert Contribution.PENDING_STATES == (Contribution.State.SUBMITTED, Contribution.State.NEEDS_INFO)
+    assert (state in services.DECISION_STATES["verify"]) is pending
+    assert (state in services.DECISION_STATES["reject"]) is pending
+    assert (state in services.WITHDRAWABLE_STATES) is (pending or state == Contribution.State.DRAFT)
+    assert (state in services.OPEN_STATES) is (pending or state == Contribution.State.DRAFT)
+    item = ContributionFactory(state=state)
+    listed = MemberWithItemsFilter(None, {}, Contribution, None).lookups(None, None)
+    assert ((str(item.member_id), item.member.email) in listed) is pending

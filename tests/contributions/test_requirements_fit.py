@@ -206,3 +206,25 @@ def test_requirement_reports_are_not_in_the_catalogue_or_the_contribution_form(c
     client.force_login(veteran)
     assert "Technical requirement report" not in client.get("/contributions/catalogue/").content.decode()
     assert "Technical requirement report" not in client.get("/contributions/new/").content.decode()
+
+
+def test_a_report_completed_after_the_due_date_needs_a_program_admins_reason(
+    year, training, veteran, verifier, program_admin
+):
+    """The same rule as recording a requirement by hand (services.requirement_date_refusal)."""
+    from tests.conftest import with_mfa
+
+    report = services.requirement_report_create(
+        member=veteran, requirement=training, met_on=date(2026, 11, 10), evidence_url="https://example.com/t", note=""
+    )
+    with pytest.raises(services.ContributionError, match="after the due date"):
+        services.contribution_decide(contribution_id=report.pk, verifier=verifier, decision="verify")
+    report.refresh_from_db()
+    assert report.state == Contribution.State.SUBMITTED
+    services.contribution_decide(
+        contribution_id=report.pk,
+        verifier=with_mfa(program_admin),
+        decision="verify",
+        note="Late because the course was rescheduled.",
+    )
+    assert RequirementStatus.objects.get(member=veteran, requirement=training).met_on == date(2026, 11, 10)

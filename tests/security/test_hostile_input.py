@@ -111,6 +111,12 @@ FORMS = [
     ("boss application", "/community/boss/", lambda world: {"statement": "I help."}, ["statement"]),
     ("sign-up", "/engagements/{spare}/sign-up/", lambda world: {}, ["opportunity"]),
     ("reply", "/contributions/{contribution}/reply/", lambda world: {"body": "An answer"}, ["body"]),
+    (
+        "requirement report",
+        "/contributions/requirements/{requirement}/report/",
+        lambda world: {"met_on": world.contribution.occurred_on.isoformat(), "evidence_url": "https://e.example/c"},
+        ["met_on", "evidence_url", "note"],
+    ),
 ]
 FORM_CASES = [
     pytest.param(name, template, build, field, key, id=f"{name}|{field}|{key}")

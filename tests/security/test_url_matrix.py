@@ -55,6 +55,8 @@ MATRIX = [
     ("contributions:opt_out_undo", "/contributions/opt-out/undo/", POST_ONLY),
     # Only a requirement of the current year that the member owes has a report page.
     ("contributions:requirement_report", "/contributions/requirements/999999/report/", (302, 404, 404, 404, 404)),
+    # A requirement "member" owes; the others are not MAs (no certification), so nothing to report.
+    ("contributions:requirement_report", "/contributions/requirements/{requirement}/report/", OWNED),
     ("contributions:detail", "/contributions/{contribution}/", OWNED),
     ("contributions:edit", "/contributions/{contribution}/edit/", OWNED),
     ("contributions:submit", "/contributions/{contribution}/submit/", POST_ONLY),

@@ -17,6 +17,7 @@ from tests.factories import (
     ProgramYearFactory,
     SignUpFactory,
     StaffFactory,
+    TechnicalRequirementFactory,
     UserFactory,
     sso_connection_create,
 )
@@ -43,6 +44,7 @@ class World:
     program_year: object
     saml_slug: str
     oidc_id: str
+    requirement: object = None  # a training "member" owes this year (the report form)
 
 
 def world_build() -> World:
@@ -133,6 +135,9 @@ def world_build() -> World:
         program_year=year,
         saml_slug=saml.slug,
         oidc_id=oidc.slug,
+        requirement=TechnicalRequirementFactory(
+            program_year=year, kind="training", name="Level 3 Model Building", due_on=year.deadline - timedelta(days=1)
+        ),
     )
 
 
@@ -150,4 +155,5 @@ def path_for(template: str, world) -> str:
         program_year=world.program_year.pk,
         saml=world.saml_slug,
         oidc=world.oidc_id,
+        requirement=world.requirement.pk if world.requirement else 0,
     )
