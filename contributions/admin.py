@@ -33,6 +33,7 @@ from contributions.models import (
     TechnicalRequirement,
 )
 from contributions.resources import CertificateResource, ContributionExportResource, RequirementStatusResource
+from mahome.errors import show_refusal
 
 
 class TechnicalRequirementInline(admin.TabularInline):
@@ -192,7 +193,7 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
             try:
                 services.program_year_publish(program_year=program_year, by=request.user)
             except services.ContributionError as error:
-                self.message_user(request, str(error), messages.ERROR)
+                show_refusal(request, error)
             else:
                 published.append(str(program_year.year))
         if published:
@@ -214,7 +215,7 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
             try:
                 result = services.program_year_copy_catalogue(program_year=target, source=source, by=request.user)
             except services.ContributionError as error:
-                self.message_user(request, str(error), messages.ERROR)
+                show_refusal(request, error)
                 return None
             self.message_user(
                 request,
@@ -786,7 +787,7 @@ class CertificateAdmin(ExportMixin, SimpleHistoryAdmin):
             try:
                 result = run(certificate, form.cleaned_data["text"])
             except services.ContributionError as error:
-                form.add_error("text", str(error))
+                show_refusal(request, error, form=form, field="text")
             else:
                 messages.success(request, done % {"number": result.number})
                 return redirect(reverse("admin:contributions_certificate_change", args=[result.pk]))

@@ -14,6 +14,7 @@ from contributions import credentials, rules, selectors, services
 from contributions.evidence import download_name, kind_of_stored
 from contributions.forms import ContributionForm, OptOutForm, ReplyForm, RequirementReportForm, id_from_input
 from contributions.models import Certificate, Contribution, TechnicalRequirement
+from mahome.errors import show_refusal
 
 
 def _own_or_404(request: HttpRequest, pk: int) -> Contribution:
@@ -75,7 +76,7 @@ def contribution_new(request: HttpRequest) -> HttpResponse:
         try:
             contribution = services.contribution_create(member=request.user, submit=submit, **_form_kwargs(form))
         except services.ContributionError as error:
-            form.add_error(None, str(error))
+            show_refusal(request, error, form=form)
         else:
             if submit:
                 messages.success(
@@ -122,7 +123,7 @@ def contribution_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **_form_kwargs(form),
             )
         except services.ContributionError as error:
-            form.add_error(None, str(error))
+            show_refusal(request, error, form=form)
         else:
             if contribution.state == Contribution.State.SUBMITTED:
                 messages.success(request, _("Submitted for verification."))
@@ -173,7 +174,7 @@ def contribution_reply(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.contribution_reply(contribution=contribution, member=request.user, body=form.cleaned_data["body"])
         except services.ContributionError as error:
-            form.add_error("body", str(error))
+            show_refusal(request, error, form=form, field="body")
         else:
             messages.success(request, _("Your answer is sent; the item is back with the verifier."))
             return redirect("contributions:detail", pk=pk)
@@ -187,7 +188,7 @@ def contribution_draft_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.contribution_draft_delete(contribution=contribution, member=request.user)
     except services.ContributionError as error:
-        messages.error(request, str(error))
+        show_refusal(request, error)
         return redirect("contributions:detail", pk=pk)
     messages.success(request, _("Draft “%(title)s” deleted.") % {"title": contribution.title})
     return redirect("contributions:list")
@@ -223,7 +224,7 @@ def contribution_submit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.contribution_submit(contribution=contribution, member=request.user)
     except services.ContributionError as error:
-        messages.error(request, str(error))
+        show_refusal(request, error)
     else:
         messages.success(request, _("Submitted for verification."))
     return redirect("contributions:detail", pk=pk)
@@ -236,7 +237,7 @@ def contribution_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.contribution_withdraw(contribution=contribution, member=request.user)
     except services.ContributionError as error:
-        messages.error(request, str(error))
+        show_refusal(request, error)
     else:
         messages.success(request, _("Contribution withdrawn."))
     return redirect("contributions:detail", pk=pk)
@@ -311,7 +312,7 @@ def requirement_report(request: HttpRequest, pk: int) -> HttpResponse:
                 evidence_file=data["evidence_file"] or None,
             )
         except services.ContributionError as error:
-            form.add_error(None, str(error))
+            show_refusal(request, error, form=form)
         else:
             messages.success(
                 request,
@@ -342,7 +343,7 @@ def opt_out(request: HttpRequest) -> HttpResponse:
     try:
         services.opt_out_create(member=request.user, program_year=program_year, reason=form.cleaned_data["reason"])
     except services.ContributionError as error:
-        messages.error(request, str(error))
+        show_refusal(request, error)
     else:
         messages.success(
             request,
@@ -361,7 +362,7 @@ def opt_out_undo(request: HttpRequest) -> HttpResponse:
     try:
         undone = services.opt_out_undo(member=request.user, program_year=program_year)
     except services.ContributionError as error:
-        messages.error(request, str(error))
+        show_refusal(request, error)
     else:
         if undone:
             messages.success(request, _("Welcome back: your opt-out is undone."))
