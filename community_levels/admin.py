@@ -34,6 +34,7 @@ from community_levels.models import (
 )
 from community_levels.recompute import levels_preview
 from community_levels.rules import LevelRule, Rules, load_rules
+from mahome.errors import show_refusal
 
 
 class LevelRequirementInline(admin.TabularInline):
@@ -491,7 +492,7 @@ def _decide(request, queryset, *, accept: bool) -> None:
             )
             decided += 1
         except services.CommunityError as error:
-            messages.warning(request, f"{application}: {error}")
+            show_refusal(request, error, prefix=str(application), level=messages.WARNING)
     messages.success(request, _("%(n)d applications decided.") % {"n": decided})
 
 

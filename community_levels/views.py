@@ -10,6 +10,7 @@ from community_levels import selectors, services
 from community_levels.forms import BossApplicationForm
 from community_levels.metrics import METRICS, PASSIVE
 from community_levels.rules import load_rules
+from mahome.errors import show_refusal
 
 
 def levels(request: HttpRequest) -> HttpResponse:
@@ -58,7 +59,7 @@ def boss(request: HttpRequest) -> HttpResponse:
         try:
             services.boss_application_submit(member=member, statement=form.cleaned_data["statement"], today=today)
         except services.CommunityError as error:
-            messages.error(request, str(error))
+            show_refusal(request, error)
         else:
             messages.success(request, _("Your application was sent. The program team will get back to you."))
             return redirect("community_levels:boss")

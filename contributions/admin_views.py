@@ -24,6 +24,7 @@ from accounts.spreadsheets import formula_safe
 from contributions import rules, selectors, services
 from contributions.models import Contribution, ProgramYear
 from contributions.resources import MemberYearReportResource
+from mahome.errors import show_refusal
 
 OVERRIDE_HELP = gettext_lazy(
     "Only to award more than the bound above (a program admin's decision); recorded in the history."
@@ -102,7 +103,7 @@ def contribution_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 override_reason=form.cleaned_data.get("override_reason", ""),
             )
         except services.ContributionError as error:
-            form.add_error(None, str(error))
+            show_refusal(request, error, form=form)
         else:
             messages.success(request, _("Decision recorded for “%(title)s”.") % {"title": contribution.title})
             if request.POST.get("next"):
@@ -175,7 +176,7 @@ def contribution_correct(request: HttpRequest, pk: int) -> HttpResponse:
                     override_reason=data.get("override_reason", ""),
                 )
         except services.ContributionError as error:
-            form.add_error(None, str(error))
+            show_refusal(request, error, form=form)
         else:
             messages.success(
                 request,
@@ -452,7 +453,7 @@ def program_year_review(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             report = services.year_end_review(program_year=program_year, dry_run=False, by=request.user)
         except services.ContributionError as error:
-            messages.error(request, str(error))
+            show_refusal(request, error)
         else:
             if report.already_ran:
                 messages.warning(request, _already_ran_message(report.run))

@@ -10,10 +10,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import staff_mfa_ready, staff_mfa_required_response
-from contributions import credentials, rules, selectors, services
+from contributions import audit_services, credentials, rules, selectors, services
 from contributions.evidence import download_name, kind_of_stored
-from contributions.forms import ContributionForm, OptOutForm, ReplyForm, RequirementReportForm, id_from_input
+from contributions.forms import (
+    AuditAnswerForm,
+    ContributionForm,
+    OptOutForm,
+    ReplyForm,
+    RequirementReportForm,
+    id_from_input,
+)
 from contributions.models import Certificate, Contribution, TechnicalRequirement
+from mahome.errors import show_refusal
 
 
 def _own_or_404(request: HttpRequest, pk: int) -> Contribution:
@@ -75,7 +83,7 @@ def contribution_new(request: HttpRequest) -> HttpResponse:
         try:
             contribution = services.contribution_create(member=request.user, submit=submit, **_form_kwargs(form))
         except services.ContributionError as error:
-            form.add_error(None, str(error))
+            show_refusal(request, error, form=form)
         else:
             if submit:
                 messages.success(
@@ -122,7 +130,7 @@ def contribution_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **_form_kwargs(form),
             )
         except services.ContributionError as error:
-            form.add_error(None, str(error))
+            show_refusal(request, error, form=form)
         else:
             if contribution.state == Contribution.State.SUBMITTED:
                 messages.success(request, _("Submitted for verification."))
@@ -173,11 +181,35 @@ def contribution_reply(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.contribution_reply(contribution=contribution, member=request.user, body=form.cleaned_data["body"])
         except services.ContributionError as error:
-            form.add_error("body", str(error))
+            show_refusal(request, error, form=form, field="body")
         else:
             messages.success(request, _("Your answer is sent; the item is back with the verifier."))
             return redirect("contributions:detail", pk=pk)
     return _detail(request, contribution, reply_form=form)
+
+
+@login_required
+@require_POST
+def contribution_audit_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The member answers an audit of their item with evidence (another member's item: 404)."""
+    contribution = _own_or_404(request, pk)
+    if audit_services.audit_open_for_member(contribution=contribution) is None:
+        raise Http404
+    form = AuditAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            audit_services.audit_answer(
+                contribution_id=contribution.pk,
+                member=request.user,
+                answer=form.cleaned_data["answer"],
+                evidence_url=form.cleaned_data["evidence_url"],
+            )
+        except services.ContributionError as error:
+            form.add_error("answer", str(error))
+        else:
+            messages.success(request, _("Thank you: your evidence is with the program team."))
+            return redirect("contributions:detail", pk=pk)
+    return _detail(request, contribution, audit_form=form)
 
 
 @login_required
@@ -187,7 +219,7 @@ def contribution_draft_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.contribution_draft_delete(contribution=contribution, member=request.user)
     except services.ContributionError as error:
-        messages.error(request, str(error))
+        show_refusal(request, error)
         return redirect("contributions:detail", pk=pk)
     messages.success(request, _("Draft “%(title)s” deleted.") % {"title": contribution.title})
     return redirect("contributions:list")
@@ -198,7 +230,13 @@ def contribution_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _own_or_404(request, pk))
 
 
-def _detail(request: HttpRequest, contribution: Contribution, reply_form: ReplyForm | None = None) -> HttpResponse:
+def _detail(
+    request: HttpRequest,
+    contribution: Contribution,
+    reply_form: ReplyForm | None = None,
+    audit_form: AuditAnswerForm | None = None,
+) -> HttpResponse:
+    audit = audit_services.audit_open_for_member(contribution=contribution)
     return render(
         request,
         "contributions/detail.html",
@@ -211,8 +249,10 @@ def _detail(request: HttpRequest, contribution: Contribution, reply_form: ReplyF
             "deletable": contribution.state == Contribution.State.DRAFT,
             "thread": _thread(contribution),
             "reply_form": reply_form or (ReplyForm() if contribution.state == Contribution.State.NEEDS_INFO else None),
+            "audit": audit,
+            "audit_form": audit_form or (AuditAnswerForm() if audit else None),
         },
-        status=400 if reply_form is not None and reply_form.errors else 200,
+        status=400 if (reply_form is not None and reply_form.errors) or (audit_form and audit_form.errors) else 200,
     )
 
 
@@ -223,7 +263,7 @@ def contribution_submit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.contribution_submit(contribution=contribution, member=request.user)
     except services.ContributionError as error:
-        messages.error(request, str(error))
+        show_refusal(request, error)
     else:
         messages.success(request, _("Submitted for verification."))
     return redirect("contributions:detail", pk=pk)
@@ -236,7 +276,7 @@ def contribution_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.contribution_withdraw(contribution=contribution, member=request.user)
     except services.ContributionError as error:
-        messages.error(request, str(error))
+        show_refusal(request, error)
     else:
         messages.success(request, _("Contribution withdrawn."))
     return redirect("contributions:detail", pk=pk)
@@ -311,7 +351,7 @@ def requirement_report(request: HttpRequest, pk: int) -> HttpResponse:
                 evidence_file=data["evidence_file"] or None,
             )
         except services.ContributionError as error:
-            form.add_error(None, str(error))
+            show_refusal(request, error, form=form)
         else:
             messages.success(
                 request,
@@ -342,7 +382,7 @@ def opt_out(request: HttpRequest) -> HttpResponse:
     try:
         services.opt_out_create(member=request.user, program_year=program_year, reason=form.cleaned_data["reason"])
     except services.ContributionError as error:
-        messages.error(request, str(error))
+        show_refusal(request, error)
     else:
         messages.success(
             request,
@@ -361,7 +401,7 @@ def opt_out_undo(request: HttpRequest) -> HttpResponse:
     try:
         undone = services.opt_out_undo(member=request.user, program_year=program_year)
     except services.ContributionError as error:
-        messages.error(request, str(error))
+        show_refusal(request, error)
     else:
         if undone:
             messages.success(request, _("Welcome back: your opt-out is undone."))

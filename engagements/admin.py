@@ -25,6 +25,7 @@ from engagements.forms import (
 )
 from engagements.models import Opportunity, SignUp, Suggestion
 from engagements.resources import SignUpExportResource
+from mahome.errors import show_refusal
 
 
 def _action_form(modeladmin, request, queryset, *, form_class, title: str, action: str, initial=None, consequences=()):
@@ -58,7 +59,7 @@ def _run(modeladmin, request, items, call, done: str) -> None:
         try:
             call(item)
         except services.EngagementError as error:
-            modeladmin.message_user(request, f"{item}: {error}", messages.WARNING)
+            show_refusal(request, error, prefix=str(item), level=messages.WARNING)
         except ValidationError as error:
             modeladmin.message_user(request, f"{item}: {' '.join(error.messages)}", messages.ERROR)
         else:

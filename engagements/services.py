@@ -25,17 +25,11 @@ from contributions.models import ActivityType, ProgramYear
 from contributions.services import contribution_credit_automatic
 from engagements import selectors
 from engagements.models import Opportunity, SignUp, Suggestion
+from mahome.errors import DomainError
 
 
-class EngagementError(Exception):
-    """A rule of the programme refused the change; the message is for the person who asked.
-
-    `field` names the form field the refusal is about, when there is one (e.g. "capacity").
-    """
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class EngagementError(DomainError):
+    """A rule of the programme refused the change (`field`: the form field it is about, if any)."""
 
 
 # --- Rules shared by the pages and the services ----------------------------------------------

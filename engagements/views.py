@@ -13,6 +13,7 @@ from engagements.calendar import signup_calendar, signup_calendar_start
 from engagements.filters import OpportunityFilter
 from engagements.forms import SuggestionForm
 from engagements.models import SignUp
+from mahome.errors import show_refusal
 
 PAGE_SIZE = 20
 
@@ -58,7 +59,7 @@ def signup_create(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         signup, created = services.signup_create(opportunity_id=opportunity.pk, member=request.user)
     except services.EngagementError as error:
-        messages.error(request, str(error))
+        show_refusal(request, error)
         return redirect(opportunity)
     if not created:
         messages.info(request, _("You are already signed up for this opportunity."))
