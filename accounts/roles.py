@@ -13,7 +13,7 @@ PROGRAM_ADMIN = "Program admin"
 
 PROGRAM_APPS = ("accounts", "contributions", "engagements", "community_levels")
 # Beyond viewing, what a verifier may change: decisions on contributions and sign-ups.
-VERIFIER_CHANGES = ("change_contribution", "change_signup")
+VERIFIER_CHANGES = ("change_contribution", "change_signup", "change_audit")
 
 
 def role_permissions(role: str):

@@ -25,6 +25,7 @@ from community_levels.ingestion import (
     write_batch,
 )
 from community_levels.models import (
+    ActivityEvent,
     BossApplication,
     BossProgramWindow,
     CommunityMember,
@@ -82,18 +83,45 @@ def _recompute_due(result: IngestResult) -> bool:
     return bool(result.imported) or CommunityMember.objects.filter(needs_recompute=True).exists()
 
 
-def activity_preview_file(*, path: Path | str) -> tuple[IngestResult, int]:
-    """Parse without writing: the counts and bad lines an import would report, and the good lines."""
+PREVIEW_BATCH = 5000
+
+
+def activity_preview_file(*, path: Path | str, source: str = FILE_SOURCE) -> tuple[IngestResult, int]:
+    """Parse without writing: the counts and bad lines an import would report, and the good lines.
+
+    `result.imported` is how many good lines are new events and `result.duplicates` how many are
+    already stored (or repeat an earlier line of the file): re-importing a file says "0 new". The
+    stored ids are looked up in batches, so a file of any size is read once, in constant memory
+    apart from the set of its event ids.
+    """
     result = IngestResult()
     good = 0
+    seen: set[str] = set()
+    batch: list[str] = []
+
+    def count_known() -> None:
+        known = set(ActivityEvent.objects.filter(source=source, event_id__in=batch).values_list("event_id", flat=True))
+        result.duplicates += len(known)
+        result.imported += len(batch) - len(known)
+        batch.clear()
+
     for line_no, item in parse_file(path):
         result.read += 1
         if hasattr(item, "reason"):
             result.bad += 1
             if len(result.errors) < 100:
                 result.errors.append({"line": line_no, "reason": item.reason})
-        else:
-            good += 1
+            continue
+        good += 1
+        if item.event_id in seen:
+            result.duplicates += 1
+            continue
+        seen.add(item.event_id)
+        batch.append(item.event_id)
+        if len(batch) >= PREVIEW_BATCH:
+            count_known()
+    if batch:
+        count_known()
     return result, good
 
 

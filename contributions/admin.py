@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,9 +20,11 @@ from accounts.admin import MACertificationAdmin
 from accounts.exports import EXPORT_FORMATS
 from accounts.imports import PreviewImportMixin
 from accounts.models import MACertification
-from contributions import admin_views, certificate_services, selectors, services
+from contributions import admin_views, audit_services, certificate_services, selectors, services
 from contributions.models import (
     ActivityType,
+    Audit,
+    AuditRun,
     Certificate,
     Contribution,
     OptOut,
@@ -32,7 +35,12 @@ from contributions.models import (
     TargetOverride,
     TechnicalRequirement,
 )
-from contributions.resources import CertificateResource, ContributionExportResource, RequirementStatusResource
+from contributions.resources import (
+    AuditResource,
+    CertificateResource,
+    ContributionExportResource,
+    RequirementStatusResource,
+)
 from mahome.errors import show_refusal
 
 
@@ -68,6 +76,7 @@ class ProgramYearForm(forms.ModelForm):
             "final_review_on",
             "notification_on",
             "published_at",
+            "audit_rate",
         ]
 
     def clean(self):
@@ -145,7 +154,7 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
     inlines = [TechnicalRequirementInline]
     actions = ["publish", "copy_catalogue", "year_end_review"]
     fieldsets = (
-        (None, {"fields": ("year", "target_points", "prorating_method", "change_reason")}),
+        (None, {"fields": ("year", "target_points", "prorating_method", "audit_rate", "change_reason")}),
         (_("Key dates"), {"fields": ("opens_on", "deadline", "grace_until", "final_review_on", "notification_on")}),
         (_("Publication"), {"fields": ("published_at",)}),
     )
@@ -813,7 +822,7 @@ admin.site.unregister(MACertification)
 
 @admin.register(MACertification)
 class MACertificationRosterAdmin(MACertificationAdmin):
-    list_display = ["certificate", "member_name", "legacy_number", *MACertificationAdmin.list_display[2:]]
+    # The legacy number goes under the current one, in the same cell: the roster fits 1280 px.
 
     def get_queryset(self, request):
         return (
@@ -830,10 +839,176 @@ class MACertificationRosterAdmin(MACertificationAdmin):
             queryset |= self.get_queryset(request).filter(user_id=member_id)
         return queryset, may_have_duplicates
 
-    @admin.display(description=_("Certificate"), ordering="current_certificate_number", empty_value="—")
-    def certificate(self, obj: MACertification) -> str | None:
-        return obj.current_certificate_number
+    @admin.display(description=_("Certificate"), ordering="current_certificate_number")
+    def certificate(self, obj: MACertification) -> str:
+        return format_html(
+            '{}<br><span class="quiet">{} {}</span>',
+            obj.current_certificate_number or "—",
+            _("Legacy number"),
+            obj.certificate_number,
+        )
 
-    @admin.display(description=_("Legacy number"), ordering="certificate_number")
-    def legacy_number(self, obj: MACertification) -> str:
-        return obj.certificate_number
+
+# --- Risk-based audits --------------------------------------------------------------------------
+
+
+class AuditConclusionForm(forms.Form):
+    note = forms.CharField(
+        label=_("What the evidence showed"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Sent to each member concerned and kept with the audit."),
+    )
+
+
+class AuditReasonFilter(admin.SimpleListFilter):
+    title = _("risk")
+    parameter_name = "risk"
+
+    def lookups(self, request, model_admin):
+        return [(code, label) for code, label in audit_services.RISK_LABELS.items()] + [
+            ("none", _("Random floor only"))
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(reasons=[])
+        if value in audit_services.RISK_LABELS:
+            return queryset.filter(reasons__contains=[value])
+        return queryset
+
+
+@admin.register(Audit)
+class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
+    """The sample, why each claim was chosen, and the outcomes; verifiers conclude with the actions."""
+
+    resource_classes = [AuditResource]
+    export_formats = EXPORT_FORMATS
+    list_display = [
+        "contribution_link",
+        "member_email",
+        "program_year",
+        "risks",
+        "chance",
+        "state",
+        "evidence_due_on",
+        "answered_at",
+        "concluded_by",
+    ]
+    list_filter = ["state", AuditReasonFilter, "contribution__program_year", "run"]
+    list_select_related = ["contribution__member", "contribution__program_year", "concluded_by"]
+    search_fields = ["contribution__title", "contribution__member__email"]
+    date_hierarchy = "requested_at"
+    actions = ["confirm_claims", "reverse_claims"]
+    fields = [
+        "contribution_link",
+        "member_email",
+        "risks",
+        "chance",
+        "state",
+        "requested_at",
+        "evidence_due_on",
+        "answer",
+        "answer_url",
+        "answered_at",
+        "concluded_at",
+        "concluded_by",
+        "outcome_note",
+        "run",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False  # chosen by the weekly sampling
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("contribution"), ordering="contribution__title")
+    def contribution_link(self, obj: Audit) -> str:
+        url = reverse("admin:contributions_contribution_change", args=[obj.contribution_id])
+        return format_html('<a href="{}">{}</a>', url, obj.contribution.title)
+
+    @admin.display(description=_("member"), ordering="contribution__member__email")
+    def member_email(self, obj: Audit) -> str:
+        return obj.contribution.member.email
+
+    @admin.display(description=_("year"), ordering="contribution__program_year__year")
+    def program_year(self, obj: Audit) -> int:
+        return obj.contribution.program_year.year
+
+    @admin.display(description=_("why chosen"))
+    def risks(self, obj: Audit) -> str:
+        return "; ".join(audit_services.risk_labels(obj.reasons)) or _("Random floor only")
+
+    @admin.display(description=_("chance"), ordering="probability")
+    def chance(self, obj: Audit) -> str:
+        return f"{obj.probability:.0%}"
+
+    def _conclude(self, request, queryset, *, outcome: str, title: str):
+        open_audits = queryset.filter(state__in=Audit.OPEN_STATES)
+        skipped = queryset.count() - open_audits.count()
+        consequences = [
+            ngettext(
+                "%(n)d audit will be concluded and its member told.",
+                "%(n)d audits will be concluded and their members told.",
+                open_audits.count(),
+            )
+            % {"n": open_audits.count()}
+        ]
+        if outcome == "reverse":
+            consequences.append(
+                _("Each claim becomes “not accepted” with no points, through the decision correction (in its history).")
+            )
+        if skipped:
+            consequences.append(_("%(n)d already concluded will be skipped.") % {"n": skipped})
+        form = AuditConclusionForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.model._meta,
+                "queryset": queryset,
+                "form": form,
+                "action": f"{outcome}_claims",
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "consequences": consequences,
+            }
+            return TemplateResponse(request, "admin/contributions/audit/conclude.html", context)
+        done = 0
+        for audit in open_audits:
+            try:
+                audit_services.audit_conclude(
+                    audit_id=audit.pk, staff=request.user, outcome=outcome, note=form.cleaned_data["note"]
+                )
+            except (services.ContributionError, PermissionDenied) as error:
+                self.message_user(request, f"{audit}: {error}", messages.WARNING)
+            else:
+                done += 1
+        self.message_user(request, _("%(n)d audits concluded.") % {"n": done}, messages.SUCCESS)
+        return None
+
+    @admin.action(description=_("Confirm the selected claims…"), permissions=["change"])
+    def confirm_claims(self, request, queryset):
+        return self._conclude(request, queryset, outcome="confirm", title=_("Confirm the claims"))
+
+    @admin.action(description=_("Reverse the selected claims…"), permissions=["change"])
+    def reverse_claims(self, request, queryset):
+        return self._conclude(request, queryset, outcome="reverse", title=_("Reverse the claims"))
+
+
+@admin.register(AuditRun)
+class AuditRunAdmin(admin.ModelAdmin):
+    list_display = ["program_year", "ran_at", "rate", "considered", "sampled", "seed"]
+    list_filter = ["program_year"]
+    readonly_fields = ["program_year", "ran_at", "verified_until", "rate", "seed", "considered", "sampled"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

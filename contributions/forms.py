@@ -183,3 +183,17 @@ class OptOutForm(forms.Form):
         max_length=300,
         widget=forms.TextInput(),
     )
+
+
+class AuditAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Your evidence"),
+        max_length=DESCRIPTION_MAX_LENGTH,
+        help_text=_("What you did and where the evidence can be found."),
+        error_messages={
+            "required": _("Write what you did and where the evidence is before sending your answer."),
+            **text_limit_messages(DESCRIPTION_MAX_LENGTH),
+        },
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    evidence_url = forms.URLField(label=_("Link to the evidence (optional)"), required=False, max_length=500)

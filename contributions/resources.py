@@ -14,7 +14,7 @@ from accounts.imports import LINE, REASON, parse_file_date
 from accounts.models import User
 from accounts.spreadsheets import FormulaSafeModelResource, FormulaSafeResource
 from contributions import rules, selectors, services
-from contributions.models import Certificate, Contribution, RequirementStatus, TechnicalRequirement
+from contributions.models import Audit, Certificate, Contribution, RequirementStatus, TechnicalRequirement
 
 
 class MemberYearReportResource(FormulaSafeResource):
@@ -413,3 +413,93 @@ class CertificateResource(FormulaSafeModelResource):
 
     def dehydrate_replaced_by(self, certificate: Certificate) -> str:
         return certificate.superseded_by.verification_code if certificate.superseded_by_id else ""
+
+
+class AuditResource(FormulaSafeModelResource):
+    """The audits: which claim, why it was chosen (in words), its chance, and what came of it."""
+
+    program_year = fields.Field(column_name="program_year")
+    member = fields.Field(column_name="member")
+    email = fields.Field(column_name="email")
+    contribution = fields.Field(column_name="contribution")
+    activity_type = fields.Field(column_name="activity_type")
+    awarded_points = fields.Field(column_name="awarded_points")
+    reasons = fields.Field(column_name="reasons")
+    probability = fields.Field(column_name="chance")
+    state = fields.Field(column_name="state")
+    concluded_by = fields.Field(column_name="concluded_by")
+    run_seed = fields.Field(column_name="run_seed")
+
+    class Meta:
+        model = Audit
+        fields = (
+            "id",
+            "program_year",
+            "member",
+            "email",
+            "contribution",
+            "activity_type",
+            "awarded_points",
+            "reasons",
+            "probability",
+            "requested_at",
+            "evidence_due_on",
+            "state",
+            "answered_at",
+            "concluded_at",
+            "concluded_by",
+            "outcome_note",
+            "run_seed",
+        )
+        export_order = fields
+
+    RAW_FIELDS = frozenset(("id", "requested_at", "evidence_due_on", "answered_at", "concluded_at", "outcome_note"))
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related(
+            "contribution__member", "contribution__program_year", "contribution__activity_type", "concluded_by", "run"
+        ).order_by("requested_at", "pk")
+
+    def export_field(self, field, instance, **kwargs):
+        name = self.get_field_name(field)
+        if name in self.RAW_FIELDS:
+            return getattr(instance, name) or None
+        return super().export_field(field, instance, **kwargs)
+
+    def after_export(self, queryset, dataset, **kwargs) -> None:
+        dataset.title = _("Audits")
+
+    def dehydrate_program_year(self, audit: Audit) -> int:
+        return audit.contribution.program_year.year
+
+    def dehydrate_member(self, audit: Audit) -> str:
+        return audit.contribution.member.get_full_name() or audit.contribution.member.email
+
+    def dehydrate_email(self, audit: Audit) -> str:
+        return audit.contribution.member.email
+
+    def dehydrate_contribution(self, audit: Audit) -> str:
+        return audit.contribution.title
+
+    def dehydrate_activity_type(self, audit: Audit) -> str:
+        return audit.contribution.activity_type.name
+
+    def dehydrate_awarded_points(self, audit: Audit) -> int | None:
+        return audit.contribution.awarded_points
+
+    def dehydrate_reasons(self, audit: Audit) -> str:
+        from contributions.audit_services import risk_labels
+
+        return "; ".join(risk_labels(audit.reasons)) or _("random floor only")
+
+    def dehydrate_probability(self, audit: Audit) -> float:
+        return round(audit.probability, 4)
+
+    def dehydrate_state(self, audit: Audit) -> str:
+        return audit.get_state_display()
+
+    def dehydrate_concluded_by(self, audit: Audit) -> str | None:
+        return audit.concluded_by.email if audit.concluded_by else None
+
+    def dehydrate_run_seed(self, audit: Audit) -> int | None:
+        return audit.run.seed if audit.run else None

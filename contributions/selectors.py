@@ -702,3 +702,14 @@ def claim_preview(*, user: User, activity_type_id: int | None, quantity) -> Clai
         preview.cap_left = max(0, activity_type.annual_cap - used)
         preview.counted = min(preview.points, preview.cap_left)
     return preview
+
+
+def member_ids_with_status_sql(
+    *, program_year: ProgramYear, status: str, today: date | None = None
+) -> tuple[str, list]:
+    """SQL (and its parameters) selecting the ids of the year's MAs whose status is `status`, to use as a
+    subquery (`pk__in=RawSQL(...)`): the roster filters by this year's status in one query."""
+    from contributions import standing
+
+    sql, params = standing.standing_rows(program_year=program_year, today=_today(today), status=status)
+    return f"SELECT id FROM ({sql}) members_with_status", params  # noqa: S608 - values are parameters

@@ -1716,6 +1716,42 @@ def maintenance_monthly_status_send(*, today: date | None = None) -> int:
 # --- Auto-tracked community contributions (used by community_levels) ---
 
 
+def _sync_community_portable(*, program_year: ProgramYear, rows, occurred_on: date, now) -> int:
+    """The embedded local run (SQLite): the same upsert as below, row by row through the ORM
+    (a demo's few dozen MAs); the same rule that a credit staff corrected is theirs from then on."""
+    written = 0
+    for member_id, type_id, title, quantity, awarded, key in rows:
+        existing = Contribution.objects.filter(source_key=key).first()
+        if existing is None:
+            contribution = Contribution(
+                member_id=member_id,
+                program_year=program_year,
+                activity_type_id=type_id,
+                title=title,
+                description="Counted automatically from community activity.",
+                occurred_on=occurred_on,
+                quantity=quantity,
+                state=Contribution.State.VERIFIED,
+                claimed_points=awarded,
+                awarded_points=awarded,
+                decision_note="Credited automatically from community activity.",
+                decided_at=now,
+                source=Contribution.Source.COMMUNITY,
+                source_key=key,
+                submitted_at=now,
+            )
+        elif existing.decided_by_id is None and (existing.quantity != quantity or existing.awarded_points != awarded):
+            contribution = existing
+            contribution.quantity, contribution.claimed_points, contribution.awarded_points = quantity, awarded, awarded
+            contribution.title, contribution.occurred_on = title, occurred_on
+        else:
+            continue
+        contribution._change_reason = "Community recompute"
+        contribution.save()
+        written += 1
+    return written
+
+
 def contributions_sync_community(
     *,
     program_year: ProgramYear,
@@ -1756,6 +1792,9 @@ def contributions_sync_community(
         keys.append(f"community:{program_year.year}:{code}:{user_id}")
     if not keys:
         return 0
+    if connection.vendor != "postgresql":
+        rows = zip(member_ids, type_ids, titles, quantities, points, keys, strict=True)
+        return _sync_community_portable(program_year=program_year, rows=rows, occurred_on=occurred_on, now=now)
     table = Contribution._meta.db_table
     history = Contribution.history.model
     tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]

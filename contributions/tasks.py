@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from contributions import selectors, services
+from contributions import audit_services, selectors, services
 from contributions.models import ProgramYear
 
 
@@ -24,3 +24,9 @@ def review_notifications() -> int:
         program_year = ProgramYear.objects.get(pk=program_year_id)
         sent += services.review_notifications_send(program_year=program_year)
     return sent
+
+
+@shared_task(acks_late=True)
+def audits_sample_weekly() -> int:
+    """Weekly: choose the audits among the contributions verified since the last run (risk-based)."""
+    return sum(len(sample.sampled_ids) for sample in audit_services.audits_sample_due())

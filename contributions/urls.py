@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/submit/", views.contribution_submit, name="submit"),
     path("<int:pk>/withdraw/", views.contribution_withdraw, name="withdraw"),
     path("<int:pk>/reply/", views.contribution_reply, name="reply"),
+    path("<int:pk>/audit/", views.contribution_audit_answer, name="audit_answer"),
     path("<int:pk>/delete/", views.contribution_draft_delete, name="delete"),
     path("<int:pk>/evidence/", views.contribution_evidence, name="evidence"),
 ]

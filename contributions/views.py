@@ -10,9 +10,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import staff_mfa_ready, staff_mfa_required_response
-from contributions import credentials, rules, selectors, services
+from contributions import audit_services, credentials, rules, selectors, services
 from contributions.evidence import download_name, kind_of_stored
-from contributions.forms import ContributionForm, OptOutForm, ReplyForm, RequirementReportForm, id_from_input
+from contributions.forms import (
+    AuditAnswerForm,
+    ContributionForm,
+    OptOutForm,
+    ReplyForm,
+    RequirementReportForm,
+    id_from_input,
+)
 from contributions.models import Certificate, Contribution, TechnicalRequirement
 from mahome.errors import show_refusal
 
@@ -183,6 +190,30 @@ def contribution_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def contribution_audit_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The member answers an audit of their item with evidence (another member's item: 404)."""
+    contribution = _own_or_404(request, pk)
+    if audit_services.audit_open_for_member(contribution=contribution) is None:
+        raise Http404
+    form = AuditAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            audit_services.audit_answer(
+                contribution_id=contribution.pk,
+                member=request.user,
+                answer=form.cleaned_data["answer"],
+                evidence_url=form.cleaned_data["evidence_url"],
+            )
+        except services.ContributionError as error:
+            form.add_error("answer", str(error))
+        else:
+            messages.success(request, _("Thank you: your evidence is with the program team."))
+            return redirect("contributions:detail", pk=pk)
+    return _detail(request, contribution, audit_form=form)
+
+
+@login_required
+@require_POST
 def contribution_draft_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contribution = _own_or_404(request, pk)
     try:
@@ -199,7 +230,13 @@ def contribution_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _own_or_404(request, pk))
 
 
-def _detail(request: HttpRequest, contribution: Contribution, reply_form: ReplyForm | None = None) -> HttpResponse:
+def _detail(
+    request: HttpRequest,
+    contribution: Contribution,
+    reply_form: ReplyForm | None = None,
+    audit_form: AuditAnswerForm | None = None,
+) -> HttpResponse:
+    audit = audit_services.audit_open_for_member(contribution=contribution)
     return render(
         request,
         "contributions/detail.html",
@@ -212,8 +249,10 @@ def _detail(request: HttpRequest, contribution: Contribution, reply_form: ReplyF
             "deletable": contribution.state == Contribution.State.DRAFT,
             "thread": _thread(contribution),
             "reply_form": reply_form or (ReplyForm() if contribution.state == Contribution.State.NEEDS_INFO else None),
+            "audit": audit,
+            "audit_form": audit_form or (AuditAnswerForm() if audit else None),
         },
-        status=400 if reply_form is not None and reply_form.errors else 200,
+        status=400 if (reply_form is not None and reply_form.errors) or (audit_form and audit_form.errors) else 200,
     )
 
 

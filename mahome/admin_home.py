@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib import admin
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django_celery_beat.models import PeriodicTask
 
 from accounts import selectors as account_selectors
-from accounts.models import Notification
+from accounts.models import MACertification, Notification
 from community_levels import selectors as community_selectors
 from contributions import rules
 from contributions import selectors as contribution_selectors
@@ -102,12 +104,13 @@ def program_home(*, request: HttpRequest, today: date | None = None) -> Home:
     if program_year is not None:
         counts = contribution_selectors.program_year_status_counts(program_year=program_year, today=today)
         report_url = reverse("admin:contributions_programyear_report", args=[program_year.pk])
+        roster_url = reverse("admin:accounts_macertification_changelist")
         statuses = [
             StatusCount(
                 status=status,
                 label=rules.status_label(status),
                 count=counts.get(status, 0),
-                url=f"{report_url}?status={status}",
+                url=f"{roster_url}?{RosterYearStatusFilter.parameter_name}={status}",
             )
             for status in HOME_STATUSES
         ]
@@ -133,8 +136,35 @@ def program_home(*, request: HttpRequest, today: date | None = None) -> Home:
     )
 
 
+class RosterYearStatusFilter(admin.SimpleListFilter):
+    """The MA roster by this year's status (on track, at risk, met, opted out…), computed as the report does.
+
+    Added to the roster (an `accounts` page) here, where the project composes the apps: `accounts`
+    knows nothing of program years."""
+
+    parameter_name = "year_status"
+    title = gettext_lazy("status this year")
+
+    def lookups(self, request, model_admin):
+        return [(status, rules.STATUS_LABELS[status]) for status in rules.STATUS_LABELS]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value or value not in rules.STATUS_LABELS:
+            return queryset
+        program_year = contribution_selectors.program_year_current()
+        if program_year is None:
+            return queryset.none()
+        sql, params = contribution_selectors.member_ids_with_status_sql(program_year=program_year, status=value)
+        return queryset.filter(user_id__in=RawSQL(sql, params))  # noqa: S611 - the selector's SQL, values as parameters
+
+
 def install(site: admin.AdminSite) -> None:
-    """Django's index becomes the program team's home page (the app list stays below the panels)."""
+    """Django's index becomes the program team's home page (the app list stays below the panels), and
+    the MA roster gains a filter by this year's status, which the home page's counts open."""
+    roster = site._registry.get(MACertification)
+    if roster is not None and RosterYearStatusFilter not in roster.list_filter:
+        roster.list_filter = [*roster.list_filter, RosterYearStatusFilter]
     app_index = site.index
 
     def index(request, extra_context=None):

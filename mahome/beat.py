@@ -32,6 +32,8 @@ JOB_DESCRIPTIONS = {
     "community activity counts for the program.",
     "community-boss-windows": "Daily at 03:05 UTC: creates next year's Boss program application windows if they "
     "are missing.",
+    "contributions-audits-sample": "Every Monday at 06:00 UTC: chooses verified contributions to audit, at each "
+    "program year's audit rate and more often when a claim looks risky, and asks those members for evidence.",
 }
 
 

@@ -315,6 +315,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "community_levels.tasks.boss_windows_ensure_task",
         "schedule": crontab(minute=5, hour=3),
     },
+    "contributions-audits-sample": {
+        "task": "contributions.tasks.audits_sample_weekly",
+        "schedule": crontab(day_of_week="1", hour=6, minute=0),
+    },
 }
 # --- Community levels ----------------------------------------------------------------
 # Files dropped here (JSON Lines or CSV) are ingested by beat and moved to processed/.

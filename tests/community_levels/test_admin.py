@@ -213,3 +213,19 @@ def test_only_program_admins_may_pull_or_reset_a_source(client, verifier, progra
     assert source.cursor == {"posts": {"after_id": 9}}
     client.force_login(with_mfa(program_admin))
     assert "reset_cursors" in client.get(url).content.decode()
+
+
+def test_a_second_preview_of_the_same_file_says_nothing_is_new(admin_client, tmp_path, settings):
+    """Issue 17: re-importing a file says "0 new, 2 unchanged" before anything is written."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    content = json.dumps(event(1, "m1", "reply")) + "\n" + json.dumps(event(2, "m1", "post")) + "\n"
+
+    def preview():
+        upload = StringIO(content)
+        upload.name = "activity.jsonl"
+        return admin_client.post("/admin/community_levels/activityevent/import/", {"file": upload})
+
+    first = preview()
+    assert "2 new, 0 unchanged (already imported)" in first.content.decode()
+    admin_client.post("/admin/community_levels/activityevent/import/", {"token": first.context["token"]})
+    assert "0 new, 2 unchanged (already imported)" in preview().content.decode()

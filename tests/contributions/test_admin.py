@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Notification
+from contributions import selectors
 from contributions.models import Contribution, RequirementStatus
 from tests.conftest import with_mfa
 from tests.factories import ContributionFactory, MACertificationFactory, TechnicalRequirementFactory
@@ -93,10 +94,13 @@ def test_report_rows_filters_chart_and_exports(client, program_admin, ma, speaki
     assert response.context["queue"] == {"size": 1, "oldest_days": 3}
     csv = client.get(url + "?export=csv&q=ava").content.decode("utf-8-sig")
     lines = csv.strip().splitlines()
-    assert lines[0].startswith("program_year,certificate_number,legacy_number,email,name,qualified_on,target")
-    legacy = ma.certification.certificate_number
-    assert len(lines) == 2 and lines[1].startswith("2026,")
-    assert f",{legacy},{ma.email},Ava Patel,2024-03-10,400," in lines[1]
+    assert lines[0].startswith(
+        "program_year,certificate_number,legacy_number,email,name,qualified_on,target,target_reason,verified"
+    )
+    # The current certificate's number (MA-YYYY-NNNNNN, empty without one), then the import's reference.
+    current = selectors.certificate_current(member=ma)
+    number, legacy = (current.number if current else ""), ma.certification.certificate_number
+    assert len(lines) == 2 and lines[1].startswith(f"2026,{number},{legacy},{ma.email},Ava Patel,2024-03-10,400,")
     workbook = openpyxl.load_workbook(BytesIO(client.get(url + "?export=xlsx").content))
     assert workbook.active.max_row == 3
 

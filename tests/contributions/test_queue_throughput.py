@@ -102,3 +102,18 @@ def test_the_decide_page_of_a_program_type_with_no_cap_says_so(client, verifier,
     client.force_login(with_mfa(verifier))
     response = client.get(f"{CHANGELIST}{item.pk}/decide/")
     assert response.context["cap_left"] is None and "no cap" in response.content.decode()
+
+
+def test_the_decide_page_queries_do_not_grow_with_the_members_history(
+    client, verifier, ma, speaking, replies, django_assert_max_num_queries
+):
+    item = _waiting(ma, speaking, 3)
+    client.force_login(with_mfa(verifier))
+    client.get(f"{CHANGELIST}{item.pk}/decide/")  # warm the session
+    with django_assert_max_num_queries(16) as small:  # session, MFA, the item, the member's year, the queue
+        client.get(f"{CHANGELIST}{item.pk}/decide/")
+    for i in range(15):
+        ContributionFactory(member=ma, activity_type=replies if i % 2 else speaking, state="verified", awarded_points=2)
+        _waiting(ma, speaking, 1)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(f"{CHANGELIST}{item.pk}/decide/").status_code == 200

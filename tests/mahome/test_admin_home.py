@@ -84,7 +84,8 @@ def test_home_page_says_what_needs_attention(client, program_admin, verifier, th
     counts = {row.status: row.count for row in home.statuses}
     assert counts["met"] == 2 and counts["at_risk"] + counts["on_track"] == 1 and counts["opted_out"] == 0
     report = f"/admin/contributions/programyear/{this_year.pk}/report/"
-    assert {row.status: row.url for row in home.statuses}["met"] == f"{report}?status=met"
+    roster = "/admin/accounts/macertification/?year_status=met"
+    assert {row.status: row.url for row in home.statuses}["met"] == roster
     assert home.failed_emails == 2
     (job,) = [job for job in home.jobs if job.name == "job-2"]
     assert job.description == "Does it." and job.state == "failed" and "503" in job.error
@@ -93,7 +94,7 @@ def test_home_page_says_what_needs_attention(client, program_admin, verifier, th
     html = response.content.decode()
     for text in ("Verification queue", "5 days", "At risk", "Met", "Emails that failed", "Scheduled jobs", "Failed"):
         assert text in html, text
-    assert f'href="{report}?status=met"' in html
+    assert f'href="{roster}"' in html and f'href="{report}"' in html
     assert 'href="/admin/accounts/notification/?email_state__exact=failed"' in html
 
 
@@ -143,3 +144,20 @@ def test_verifiers_see_the_home_page_too(client, verifier, this_year):
     client.force_login(with_mfa(verifier))
     response = client.get("/admin/")
     assert response.status_code == 200 and "Verification queue" in response.content.decode()
+
+
+def test_status_counts_open_the_roster_filtered_by_this_years_status(client, program_admin, verifier, this_year):
+    """Issue 17: each of the year's status counts opens the MA roster filtered by that status."""
+    _world(this_year, verifier, 2)  # two MAs who met their target
+    behind = UserFactory(email="behind@example.com")
+    MACertificationFactory(user=behind, qualified_on=date(2020, 1, 1))
+    client.force_login(with_mfa(program_admin))
+    home = client.get("/admin/").context["home"]
+    urls = {row.status: row.url for row in home.statuses}
+    assert urls["met"] == "/admin/accounts/macertification/?year_status=met"
+    met = client.get(urls["met"])
+    assert {c.user.email for c in met.context["cl"].result_list} == {"home2-0@example.com", "home2-1@example.com"}
+    others = client.get(urls["at_risk"]).context["cl"].result_list
+    on_track = client.get(urls["on_track"]).context["cl"].result_list
+    assert {c.user.email for c in [*others, *on_track]} == {"behind@example.com"}
+    assert "By status this year" in client.get(urls["met"]).content.decode()  # the filter is shown

@@ -68,7 +68,7 @@ def _extra_objects() -> None:
     from tests.factories import CommunitySourceFactory, SuggestionFactory, UserFactory
 
     member = UserFactory(email="walk.member@example.com", first_name="Walk", last_name="Member")
-    if not PeriodicTask.objects.exists():
+    if not IntervalSchedule.objects.exists():  # (migrations schedule some jobs on a crontab)
         every_hour = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS)
         PeriodicTask.objects.create(name="walk", task="mahome.tasks.walk", interval=every_hour)
     if not CrontabSchedule.objects.exists():
@@ -96,6 +96,22 @@ def _extra_objects() -> None:
         TargetOverride.objects.create(
             member=member, program_year=ProgramYear.objects.order_by("-year").first(), target_points=100, reason="walk"
         )
+    from accounts.models import SegmentMessage
+    from accounts.services import segment_message_send
+    from contributions.models import Audit, AuditRun, Contribution
+
+    if not SegmentMessage.objects.exists():
+        admin_user = StaffFactory(email="walk.sender@example.com", groups=[PROGRAM_ADMIN])
+        segment_message_send(author=admin_user, title="Walk", body="Hello", recipients=[member], segment="walk")
+    verified = Contribution.objects.filter(state=Contribution.State.VERIFIED).order_by("pk").first()
+    if not AuditRun.objects.exists() and verified is not None:
+        AuditRun.objects.create(
+            program_year=verified.program_year, verified_until=timezone.now(), rate=5, seed=1, considered=1, sampled=1
+        )
+    if not Audit.objects.exists() and verified is not None:
+        from contributions.audit_services import audit_open
+
+        audit_open(contribution_id=verified.pk, reasons=["link_only"], probability=0.1, run=AuditRun.objects.first())
     if not BossApplication.objects.exists():
         window = BossProgramWindow.objects.first()
         if window is not None:
