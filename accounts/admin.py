@@ -234,10 +234,10 @@ def _day(moment) -> str:
 
 
 class SegmentMessageForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200, widget=forms.TextInput(attrs={"class": "vTextField"}))
     body = forms.CharField(
         label=_("Message"),
-        widget=forms.Textarea(attrs={"rows": 8}),
+        widget=forms.Textarea(attrs={"rows": 10, "class": "vLargeTextField"}),
         help_text=_("Sent as written, in MA Home and by email (per each member's email preferences)."),
     )
 

@@ -150,25 +150,47 @@ def _refresh(cursor, rules: Rules, *, run: RecomputeRun, now: datetime, reason: 
     stored = ", ".join(f"{MEMBER}.{column}" for column in columns)
     computed = ", ".join(f"placed.{column}" for column in columns)
     assignments = ", ".join(f"{column} = placed.{column}" for column in columns)
-    cursor.execute(
-        # Each step MATERIALIZED: inlined, every reference to a score in the ladder's CASE would
-        # evaluate the weighted sum again (14 levels: ten times slower than the GROUP BY itself).
-        f"WITH agg AS MATERIALIZED ({select_sql}), "
-        f"scored AS MATERIALIZED (SELECT agg.*, CAST({passive_sql} AS NUMERIC(14, 2)) AS passive, "
-        f"  CAST({active_sql} AS NUMERIC(14, 2)) AS active FROM agg), "
-        f"placed AS MATERIALIZED (SELECT scored.*, {case_sql} AS level_id FROM scored), "
-        f"written AS (UPDATE {MEMBER} SET {assignments}, passive_score = placed.passive, "
-        # Still marked afterwards only where a later step needs the member: a level to record and
-        # apply, or an MA account to credit; the final UPDATE then touches those rows alone.
-        f"  active_score = placed.active, computed_level_id = placed.level_id, "
-        f"  recomputing = ({MEMBER}.level_id IS DISTINCT FROM placed.level_id OR {MEMBER}.user_id IS NOT NULL) "
-        f"  FROM placed WHERE {MEMBER}.id = placed.mid AND ({MEMBER}.recomputing "
-        f"  OR ({stored}, {MEMBER}.passive_score, {MEMBER}.active_score, {MEMBER}.level_id) "
-        f"  IS DISTINCT FROM ({computed}, placed.passive, placed.active, placed.level_id)) RETURNING 1) "
-        f"SELECT (SELECT COUNT(*) FROM placed), (SELECT COUNT(*) FROM written)",
-        select_params + passive_params + active_params + case_params,
-    )
-    in_scope, _written = cursor.fetchone()
+    params = select_params + passive_params + active_params + case_params
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            # Each step MATERIALIZED: inlined, every reference to a score in the ladder's CASE would
+            # evaluate the weighted sum again (14 levels: ten times slower than the GROUP BY itself).
+            f"WITH agg AS MATERIALIZED ({select_sql}), "
+            f"scored AS MATERIALIZED (SELECT agg.*, CAST({passive_sql} AS NUMERIC(14, 2)) AS passive, "
+            f"  CAST({active_sql} AS NUMERIC(14, 2)) AS active FROM agg), "
+            f"placed AS MATERIALIZED (SELECT scored.*, {case_sql} AS level_id FROM scored), "
+            f"written AS (UPDATE {MEMBER} SET {assignments}, passive_score = placed.passive, "
+            # Still marked afterwards only where a later step needs the member: a level to record and
+            # apply, or an MA account to credit; the final UPDATE then touches those rows alone.
+            f"  active_score = placed.active, computed_level_id = placed.level_id, "
+            f"  recomputing = ({MEMBER}.level_id IS DISTINCT FROM placed.level_id OR {MEMBER}.user_id IS NOT NULL) "
+            f"  FROM placed WHERE {MEMBER}.id = placed.mid AND ({MEMBER}.recomputing "
+            f"  OR ({stored}, {MEMBER}.passive_score, {MEMBER}.active_score, {MEMBER}.level_id) "
+            f"  IS DISTINCT FROM ({computed}, placed.passive, placed.active, placed.level_id)) RETURNING 1) "
+            f"SELECT (SELECT COUNT(*) FROM placed), (SELECT COUNT(*) FROM written)",
+            params,
+        )
+        in_scope, _written = cursor.fetchone()
+    else:
+        # The embedded local run (SQLite): no data-modifying CTE, so the placed rows go through a
+        # temporary table; every member in scope is written (a demo's few hundred rows).
+        cursor.execute("DROP TABLE IF EXISTS temp.community_placed")
+        cursor.execute(
+            f"CREATE TEMP TABLE community_placed AS WITH agg AS ({select_sql}), "
+            f"scored AS (SELECT agg.*, CAST({passive_sql} AS NUMERIC(14, 2)) AS passive, "
+            f"  CAST({active_sql} AS NUMERIC(14, 2)) AS active FROM agg) "
+            f"SELECT scored.*, {case_sql} AS level_id FROM scored",
+            params,
+        )
+        cursor.execute(
+            f"UPDATE {MEMBER} SET {assignments}, passive_score = placed.passive, active_score = placed.active, "
+            f"  computed_level_id = placed.level_id, "
+            f"  recomputing = ({MEMBER}.level_id IS NOT placed.level_id OR {MEMBER}.user_id IS NOT NULL) "
+            f"FROM community_placed AS placed WHERE {MEMBER}.id = placed.mid"
+        )
+        cursor.execute("SELECT COUNT(*) FROM community_placed")
+        (in_scope,) = cursor.fetchone()
+        cursor.execute("DROP TABLE temp.community_placed")
     cursor.execute(
         f"INSERT INTO {LEVELCHANGE} (member_id, run_id, from_level_id, to_level_id, changed_at, reason) "
         f"SELECT id, %s, level_id, computed_level_id, %s, %s FROM {MEMBER} "

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -43,6 +43,7 @@ from contributions.models import (
     TargetOverride,
     TechnicalRequirement,
 )
+from mahome.locks import locked_or_busy
 
 
 def points_for(*, activity_type: ActivityType, quantity: Decimal | int) -> int:
@@ -543,21 +544,15 @@ LOCK_TIMEOUT = "5s"
 
 def _staff_write(busy_message: str):
     """Run a locking service in its own transaction with a short lock_timeout: a row held by
-    someone else makes it answer `busy_message` instead of piling requests up behind the lock."""
+    someone else makes it answer `busy_message` instead of piling requests up behind the lock.
+
+    Not durable: the admin's actions and forms call these inside their own transaction."""
 
     def decorate(service):
         @functools.wraps(service)
         def locked(*args, **kwargs):
-            try:
-                with transaction.atomic():
-                    if connection.vendor == "postgresql":
-                        with connection.cursor() as cursor:
-                            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
-                    return service(*args, **kwargs)
-            except OperationalError as error:
-                if getattr(error.__cause__, "pgcode", None) == "55P03":  # lock_not_available
-                    raise ContributionError(str(busy_message)) from error
-                raise
+            with locked_or_busy(busy=busy_message, error_class=ContributionError, timeout=LOCK_TIMEOUT):
+                return service(*args, **kwargs)
 
         return locked
 
@@ -1721,6 +1716,42 @@ def maintenance_monthly_status_send(*, today: date | None = None) -> int:
 # --- Auto-tracked community contributions (used by community_levels) ---
 
 
+def _sync_community_portable(*, program_year: ProgramYear, rows, occurred_on: date, now) -> int:
+    """The embedded local run (SQLite): the same upsert as below, row by row through the ORM
+    (a demo's few dozen MAs); the same rule that a credit staff corrected is theirs from then on."""
+    written = 0
+    for member_id, type_id, title, quantity, awarded, key in rows:
+        existing = Contribution.objects.filter(source_key=key).first()
+        if existing is None:
+            contribution = Contribution(
+                member_id=member_id,
+                program_year=program_year,
+                activity_type_id=type_id,
+                title=title,
+                description="Counted automatically from community activity.",
+                occurred_on=occurred_on,
+                quantity=quantity,
+                state=Contribution.State.VERIFIED,
+                claimed_points=awarded,
+                awarded_points=awarded,
+                decision_note="Credited automatically from community activity.",
+                decided_at=now,
+                source=Contribution.Source.COMMUNITY,
+                source_key=key,
+                submitted_at=now,
+            )
+        elif existing.decided_by_id is None and (existing.quantity != quantity or existing.awarded_points != awarded):
+            contribution = existing
+            contribution.quantity, contribution.claimed_points, contribution.awarded_points = quantity, awarded, awarded
+            contribution.title, contribution.occurred_on = title, occurred_on
+        else:
+            continue
+        contribution._change_reason = "Community recompute"
+        contribution.save()
+        written += 1
+    return written
+
+
 def contributions_sync_community(
     *,
     program_year: ProgramYear,
@@ -1737,7 +1768,6 @@ def contributions_sync_community(
     (source_key) DO UPDATE` and one history insert covers the rows that were created or changed.
     Returns how many contributions were created or changed.
     """
-    from django.db import connection
 
     types = {
         activity_type.code: activity_type
@@ -1762,6 +1792,9 @@ def contributions_sync_community(
         keys.append(f"community:{program_year.year}:{code}:{user_id}")
     if not keys:
         return 0
+    if connection.vendor != "postgresql":
+        rows = zip(member_ids, type_ids, titles, quantities, points, keys, strict=True)
+        return _sync_community_portable(program_year=program_year, rows=rows, occurred_on=occurred_on, now=now)
     table = Contribution._meta.db_table
     history = Contribution.history.model
     tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]

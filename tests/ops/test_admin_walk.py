@@ -68,7 +68,7 @@ def _extra_objects() -> None:
     from tests.factories import CommunitySourceFactory, SuggestionFactory, UserFactory
 
     member = UserFactory(email="walk.member@example.com", first_name="Walk", last_name="Member")
-    if not PeriodicTask.objects.exists():
+    if not IntervalSchedule.objects.exists():  # (migrations schedule some jobs on a crontab)
         every_hour = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS)
         PeriodicTask.objects.create(name="walk", task="mahome.tasks.walk", interval=every_hour)
     if not CrontabSchedule.objects.exists():
