@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -43,6 +43,7 @@ from contributions.models import (
     TargetOverride,
     TechnicalRequirement,
 )
+from mahome.locks import locked_or_busy
 
 
 def points_for(*, activity_type: ActivityType, quantity: Decimal | int) -> int:
@@ -543,21 +544,15 @@ LOCK_TIMEOUT = "5s"
 
 def _staff_write(busy_message: str):
     """Run a locking service in its own transaction with a short lock_timeout: a row held by
-    someone else makes it answer `busy_message` instead of piling requests up behind the lock."""
+    someone else makes it answer `busy_message` instead of piling requests up behind the lock.
+
+    Not durable: the admin's actions and forms call these inside their own transaction."""
 
     def decorate(service):
         @functools.wraps(service)
         def locked(*args, **kwargs):
-            try:
-                with transaction.atomic():
-                    if connection.vendor == "postgresql":
-                        with connection.cursor() as cursor:
-                            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
-                    return service(*args, **kwargs)
-            except OperationalError as error:
-                if getattr(error.__cause__, "pgcode", None) == "55P03":  # lock_not_available
-                    raise ContributionError(str(busy_message)) from error
-                raise
+            with locked_or_busy(busy=busy_message, error_class=ContributionError, timeout=LOCK_TIMEOUT):
+                return service(*args, **kwargs)
 
         return locked
 
@@ -1773,7 +1768,6 @@ def contributions_sync_community(
     (source_key) DO UPDATE` and one history insert covers the rows that were created or changed.
     Returns how many contributions were created or changed.
     """
-    from django.db import connection
 
     types = {
         activity_type.code: activity_type

@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.services import notification_create
@@ -26,6 +27,7 @@ from contributions.services import contribution_credit_automatic
 from engagements import selectors
 from engagements.models import Opportunity, SignUp, Suggestion
 from mahome.errors import DomainError
+from mahome.locks import locked_or_busy
 
 
 class EngagementError(DomainError):
@@ -114,6 +116,10 @@ def _locked_signup(signup_id: int, *, member: User | None = None) -> SignUp:
     signup = SignUp.objects.select_related("member").get(pk=signup_id)
     signup.opportunity = opportunity
     return signup
+
+
+# A member's request that waits LOCK_TIMEOUT for the opportunity's row lock answers this.
+BUSY_SIGNUP = gettext_lazy("Someone else is changing this opportunity right now; please try again in a moment.")
 
 
 # --- Sign-up ----------------------------------------------------------------------------------
@@ -219,17 +225,17 @@ def _end(signup: SignUp, state: str, reason: str, now: datetime, *, actor: User 
     _save(signup, actor=actor, exclude=["opportunity", "member"])
 
 
-@transaction.atomic
 def signup_withdraw(*, signup_id: int, member: User) -> SignUp:
     """The member gives up their sign-up before the date; a slot it held goes to the next in line."""
-    signup = _locked_signup(signup_id, member=member)
-    now = timezone.now()
-    refusal = withdraw_refusal(signup=signup, now=now)
-    if refusal is not None:
-        raise EngagementError(refusal)
-    _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.MEMBER, now, actor=member)
-    _offer_free_slots(signup.opportunity, now, actor=member)
-    return signup
+    with locked_or_busy(busy=BUSY_SIGNUP, error_class=EngagementError, durable=True, timeout=LOCK_TIMEOUT):
+        signup = _locked_signup(signup_id, member=member)
+        now = timezone.now()
+        refusal = withdraw_refusal(signup=signup, now=now)
+        if refusal is not None:
+            raise EngagementError(refusal)
+        _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.MEMBER, now, actor=member)
+        _offer_free_slots(signup.opportunity, now, actor=member)
+        return signup
 
 
 def _required_reason(reason: str, refusal: str) -> str:
@@ -263,40 +269,40 @@ def signup_withdraw_by_staff(*, signup_id: int, actor: User | None, reason: str)
     return signup
 
 
-@transaction.atomic
 def signup_offer_accept(*, signup_id: int, member: User) -> SignUp:
     """Take the offered slot. An offer past its expiry is passed on instead (check the returned state)."""
-    signup = _locked_signup(signup_id, member=member)
-    now = timezone.now()
-    if signup.state != SignUp.State.OFFERED:
-        raise EngagementError(_("There is no open offer on this sign-up."))
-    if signup.offer_expires_at <= now:
-        _expire_offer(signup, now, actor=member)
-        _offer_free_slots(signup.opportunity, now, actor=member)
+    with locked_or_busy(busy=BUSY_SIGNUP, error_class=EngagementError, durable=True, timeout=LOCK_TIMEOUT):
+        signup = _locked_signup(signup_id, member=member)
+        now = timezone.now()
+        if signup.state != SignUp.State.OFFERED:
+            raise EngagementError(_("There is no open offer on this sign-up."))
+        if signup.offer_expires_at <= now:
+            _expire_offer(signup, now, actor=member)
+            _offer_free_slots(signup.opportunity, now, actor=member)
+            return signup
+        signup.state = SignUp.State.CONFIRMED
+        signup.confirmed_at = now
+        signup.offer_expires_at = None
+        _save(signup, actor=member, exclude=["opportunity", "member"])
+        _notify(
+            signup,
+            "confirmed",
+            _("You have a slot: %(title)s") % {"title": signup.opportunity.title},
+            _("You accepted the offer. The program team will follow up with the next steps."),
+        )
         return signup
-    signup.state = SignUp.State.CONFIRMED
-    signup.confirmed_at = now
-    signup.offer_expires_at = None
-    _save(signup, actor=member, exclude=["opportunity", "member"])
-    _notify(
-        signup,
-        "confirmed",
-        _("You have a slot: %(title)s") % {"title": signup.opportunity.title},
-        _("You accepted the offer. The program team will follow up with the next steps."),
-    )
-    return signup
 
 
-@transaction.atomic
 def signup_offer_decline(*, signup_id: int, member: User) -> SignUp:
     """Turn the offer down; the slot is offered to the next in line."""
-    signup = _locked_signup(signup_id, member=member)
-    now = timezone.now()
-    if signup.state != SignUp.State.OFFERED:
-        raise EngagementError(_("There is no open offer on this sign-up."))
-    _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.OFFER_DECLINED, now, actor=member)
-    _offer_free_slots(signup.opportunity, now, actor=member)
-    return signup
+    with locked_or_busy(busy=BUSY_SIGNUP, error_class=EngagementError, durable=True, timeout=LOCK_TIMEOUT):
+        signup = _locked_signup(signup_id, member=member)
+        now = timezone.now()
+        if signup.state != SignUp.State.OFFERED:
+            raise EngagementError(_("There is no open offer on this sign-up."))
+        _end(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.OFFER_DECLINED, now, actor=member)
+        _offer_free_slots(signup.opportunity, now, actor=member)
+        return signup
 
 
 def _expire_offer(signup: SignUp, now: datetime, *, actor: User | None) -> None:
@@ -504,16 +510,6 @@ OPPORTUNITY_EDITABLE_FIELDS = (
 LOCK_TIMEOUT = "5s"
 
 
-def _lock_timeout() -> None:
-    """Wait at most LOCK_TIMEOUT for a row lock in this transaction, so requests cannot pile up."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
-
-
-def _is_lock_timeout(error: OperationalError) -> bool:
-    return getattr(getattr(error, "__cause__", None), "pgcode", None) == "55P03"  # lock_not_available
-
-
 def _editable_changes(changes: Mapping[str, object]) -> dict[str, object]:
     unknown = set(changes) - set(OPPORTUNITY_EDITABLE_FIELDS)
     if unknown:
@@ -561,28 +557,22 @@ def opportunity_update(
     "busy" message when the lock is not granted within LOCK_TIMEOUT.
     """
     changes = _editable_changes(changes)
-    try:
-        with transaction.atomic():
-            _lock_timeout()
-            opportunity = _lock_opportunity(opportunity_id)
-            for name, value in changes.items():
-                setattr(opportunity, name, value)
-            if "capacity" in changes:
-                problem = opportunity_capacity_problem(opportunity=opportunity)
-                if problem:
-                    raise EngagementError(problem, field="capacity")
-            if not changes:
-                return opportunity, []
-            opportunity._history_user = actor
-            opportunity.full_clean()
-            opportunity.save(update_fields=[*changes, "updated_at"])
-            offered = _offer_free_slots(opportunity, timezone.now(), actor=actor) if "capacity" in changes else []
-    except OperationalError as error:
-        if _is_lock_timeout(error):
-            raise EngagementError(
-                _("Someone else is changing this opportunity right now; please try again in a moment.")
-            ) from error
-        raise
+    busy = _("Someone else is changing this opportunity right now; please try again in a moment.")
+    # Not durable: the admin's save_model calls this inside its own transaction.
+    with locked_or_busy(busy=busy, error_class=EngagementError, timeout=LOCK_TIMEOUT):
+        opportunity = _lock_opportunity(opportunity_id)
+        for name, value in changes.items():
+            setattr(opportunity, name, value)
+        if "capacity" in changes:
+            problem = opportunity_capacity_problem(opportunity=opportunity)
+            if problem:
+                raise EngagementError(problem, field="capacity")
+        if not changes:
+            return opportunity, []
+        opportunity._history_user = actor
+        opportunity.full_clean()
+        opportunity.save(update_fields=[*changes, "updated_at"])
+        offered = _offer_free_slots(opportunity, timezone.now(), actor=actor) if "capacity" in changes else []
     return opportunity, offered
 
 
