@@ -6,12 +6,12 @@ from community_levels.models import CommunityMember, DailyActivity, LevelChange
 
 
 def test_the_tables_the_sql_names_are_the_models_tables():
-    assert (ingestion.MEMBER, ingestion.DAILY) == (CommunityMember._meta.db_table, DailyActivity._meta.db_table)
-    assert (recompute.MEMBER, recompute.DAILY, recompute.LEVELCHANGE) == (
+    assert (CommunityMember._meta.db_table, DailyActivity._meta.db_table) == (ingestion.MEMBER, ingestion.DAILY)
+    assert (
         CommunityMember._meta.db_table,
         DailyActivity._meta.db_table,
         LevelChange._meta.db_table,
-    )
+    ) == (recompute.MEMBER, recompute.DAILY, recompute.LEVELCHANGE)
 
 
 def test_the_member_insert_writes_only_model_columns():
