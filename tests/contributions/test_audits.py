@@ -262,11 +262,22 @@ def test_a_verifier_confirms_with_a_note_from_the_admin(client, verifier, audit)
 
 
 def test_the_weekly_job_is_scheduled_with_a_description():
+    """The data migration's schedule (run here again: transactional tests flush what migrations wrote)."""
+    import importlib
+
+    from django.apps import apps
     from django_celery_beat.models import PeriodicTask
 
+    from mahome.beat import JOB_DESCRIPTIONS
+
+    migration = importlib.import_module("contributions.migrations.0014_audits")
+    PeriodicTask.objects.filter(name="contributions-audits-sample").delete()
+    migration.schedule_weekly_audits(apps, None)
+    migration.schedule_weekly_audits(apps, None)  # idempotent
     task = PeriodicTask.objects.get(name="contributions-audits-sample")
     assert task.task == "contributions.tasks.audits_sample_weekly"
-    assert "audit" in task.description.lower() and task.crontab is not None
+    assert task.description == JOB_DESCRIPTIONS["contributions-audits-sample"] == migration.DESCRIPTION
+    assert (task.crontab.day_of_week, task.crontab.hour, task.crontab.minute) == ("1", "6", "0")
 
 
 def test_the_audit_rate_is_a_percentage_in_words(year_2026):
@@ -275,3 +286,25 @@ def test_the_audit_rate_is_a_percentage_in_words(year_2026):
     year_2026.audit_rate = 101
     with pytest.raises(ValidationError, match="The audit rate is a percentage"):
         year_2026.full_clean()
+
+
+def test_the_audit_list_filters_by_risk(client, program_admin, audit, blog, verifier):
+    claim = _verified(_ma("other@example.com"), blog, by=verifier, file="evidence/a.pdf")
+    audit_services.audit_open(contribution_id=claim.pk, reasons=["first_of_type"], probability=0.1, run=None)
+    client.force_login(with_mfa(program_admin))
+    html = client.get("/admin/contributions/audit/", {"risk": "link_only"}).content.decode()
+    assert "audited@example.com" in html and "other@example.com" not in html
+    html = client.get("/admin/contributions/audit/", {"risk": "first_of_type"}).content.decode()
+    assert "other@example.com" in html and "audited@example.com" not in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_weekly_task_samples_every_running_year_with_a_rate(year_2026, blog, verifier):
+    from contributions.tasks import audits_sample_weekly
+
+    year_2026.audit_rate = 100  # every claim
+    year_2026.save(update_fields=["audit_rate"])
+    claims = [_verified(_ma(f"w{i}@example.com"), blog, by=verifier, file="evidence/a.pdf") for i in range(3)]
+    assert audits_sample_weekly() == 3
+    assert set(Audit.objects.values_list("contribution_id", flat=True)) == {c.pk for c in claims}
+    assert audits_sample_weekly() == 0  # a second run finds nothing new
