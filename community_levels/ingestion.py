@@ -30,7 +30,9 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import User
 from community_levels.metrics import KINDS, LIKE_KINDS, METRICS
+from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
 
 BATCH_SIZE = 20000
 MAX_REPORTED_ERRORS = 100
@@ -313,10 +315,11 @@ def write_batch(batch: list[Record], *, source: str, fast: bool) -> int:
         return _write_batch_portable(batch, source=source)
 
 
-MEMBER = "community_levels_communitymember"
-EVENT = "community_levels_activityevent"
-DAILY = "community_levels_dailyactivity"
-USER = "accounts_user"
+# Table names come from the models (never typed): a renamed table changes the SQL with it.
+MEMBER = CommunityMember._meta.db_table
+EVENT = ActivityEvent._meta.db_table
+DAILY = DailyActivity._meta.db_table
+USER = User._meta.db_table
 _METRIC_COLUMNS = ", ".join(metric.column for metric in METRICS)
 _METRIC_ZEROS = ", ".join("0" for _ in METRICS)
 _MEMBER_INSERT_COLUMNS = (

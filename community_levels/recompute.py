@@ -22,14 +22,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community_levels.metrics import CONTRIBUTION_CODES, METRICS
-from community_levels.models import CommunityMember, LevelChange, RecomputeRun
+from community_levels.models import CommunityMember, DailyActivity, LevelChange, RecomputeRun
 from community_levels.rules import Rules, level_case_sql, load_rules, score_sql
 
 logger = logging.getLogger(__name__)
 
-MEMBER = "community_levels_communitymember"
-DAILY = "community_levels_dailyactivity"
-LEVELCHANGE = "community_levels_levelchange"
+# Table names come from the models (never typed): a renamed table changes the SQL with it.
+MEMBER = CommunityMember._meta.db_table
+DAILY = DailyActivity._meta.db_table
+LEVELCHANGE = LevelChange._meta.db_table
 EPOCH = date(1970, 1, 1)
 
 

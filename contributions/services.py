@@ -7,6 +7,7 @@ import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -1716,34 +1717,92 @@ def maintenance_monthly_status_send(*, today: date | None = None) -> int:
 # --- Auto-tracked community contributions (used by community_levels) ---
 
 
-def _sync_community_portable(*, program_year: ProgramYear, rows, occurred_on: date, now) -> int:
+class CommunityCredit(NamedTuple):
+    """One member's credit for one community activity type in a year: a row of the upsert.
+
+    Each field is named after the `Contribution` field it fills; the fields, with the constants of
+    `_community_credit_constants`, generate the upsert's column list (tests compare it with the model).
+    """
+
+    member: int
+    activity_type: int
+    title: str
+    quantity: Decimal
+    claimed_points: int
+    awarded_points: int
+    source_key: str
+
+
+# The PostgreSQL array type each CommunityCredit field travels in through unnest().
+_COMMUNITY_CREDIT_SQL_TYPES = {
+    "member": "bigint",
+    "activity_type": "bigint",
+    "title": "text",
+    "quantity": "numeric",
+    "claimed_points": "integer",
+    "awarded_points": "integer",
+    "source_key": "text",
+}
+# What a staff correction may have changed is not overwritten; what the recount changes is.
+_COMMUNITY_CREDIT_UPDATED = ("quantity", "claimed_points", "awarded_points", "title", "occurred_on", "updated_at")
+
+
+def _community_credit_constants(*, program_year: ProgramYear, occurred_on: date, now) -> dict[str, object]:
+    """The values every community credit shares, by `Contribution` field name."""
+    return {
+        "program_year": program_year.pk,
+        "description": "Counted automatically from community activity.",
+        "occurred_on": occurred_on,
+        "evidence_url": "",
+        "evidence_file": "",
+        "evidence_name": "",
+        "state": Contribution.State.VERIFIED,
+        "decision_note": "Credited automatically from community activity.",
+        "decided_at": now,
+        "source": Contribution.Source.COMMUNITY,
+        "created_at": now,
+        "submitted_at": now,
+        "updated_at": now,
+    }
+
+
+def _column(name: str) -> str:
+    return Contribution._meta.get_field(name).column
+
+
+def _attname(name: str) -> str:
+    return Contribution._meta.get_field(name).attname
+
+
+def community_credit_columns() -> list[str]:
+    """The columns the community upsert writes, in its order: the row's fields, then the constants."""
+    constants = _community_credit_constants(program_year=ProgramYear(), occurred_on=date.min, now=None)
+    return [_column(name) for name in (*CommunityCredit._fields, *constants)]
+
+
+def _sync_community_portable(*, program_year: ProgramYear, rows: list[CommunityCredit], occurred_on: date, now) -> int:
     """The embedded local run (SQLite): the same upsert as below, row by row through the ORM
     (a demo's few dozen MAs); the same rule that a credit staff corrected is theirs from then on."""
+    constants = _community_credit_constants(program_year=program_year, occurred_on=occurred_on, now=now)
     written = 0
-    for member_id, type_id, title, quantity, awarded, key in rows:
-        existing = Contribution.objects.filter(source_key=key).first()
+    for row in rows:
+        existing = Contribution.objects.filter(source_key=row.source_key).first()
         if existing is None:
             contribution = Contribution(
-                member_id=member_id,
-                program_year=program_year,
-                activity_type_id=type_id,
-                title=title,
-                description="Counted automatically from community activity.",
-                occurred_on=occurred_on,
-                quantity=quantity,
-                state=Contribution.State.VERIFIED,
-                claimed_points=awarded,
-                awarded_points=awarded,
-                decision_note="Credited automatically from community activity.",
-                decided_at=now,
-                source=Contribution.Source.COMMUNITY,
-                source_key=key,
-                submitted_at=now,
+                **{_column(name): value for name, value in row._asdict().items()},
+                **{
+                    _column(name): value
+                    for name, value in constants.items()
+                    if name not in ("created_at", "updated_at")
+                },
             )
-        elif existing.decided_by_id is None and (existing.quantity != quantity or existing.awarded_points != awarded):
+        elif existing.decided_by_id is None and (
+            existing.quantity != row.quantity or existing.awarded_points != row.awarded_points
+        ):
             contribution = existing
-            contribution.quantity, contribution.claimed_points, contribution.awarded_points = quantity, awarded, awarded
-            contribution.title, contribution.occurred_on = title, occurred_on
+            for name in _COMMUNITY_CREDIT_UPDATED:
+                if name != "updated_at":
+                    setattr(contribution, name, getattr(row, name) if name in row._fields else constants[name])
         else:
             continue
         contribution._change_reason = "Community recompute"
@@ -1766,6 +1825,7 @@ def contributions_sync_community(
     type's points for the count, capped at the type's annual cap. Set-based whatever the number
     of members: the rows travel as arrays into one `INSERT ... SELECT FROM unnest(...) ON CONFLICT
     (source_key) DO UPDATE` and one history insert covers the rows that were created or changed.
+    Columns are named through `Contribution._meta` from `CommunityCredit`'s fields.
     Returns how many contributions were created or changed.
     """
 
@@ -1776,7 +1836,7 @@ def contributions_sync_community(
         )
     }
     now = timezone.now()
-    member_ids, type_ids, titles, quantities, points, keys = [], [], [], [], [], []
+    rows: list[CommunityCredit] = []
     for user_id, code, quantity in counts:
         activity_type = types.get(code)
         if activity_type is None or quantity <= 0:
@@ -1784,55 +1844,41 @@ def contributions_sync_community(
         awarded = points_for(activity_type=activity_type, quantity=quantity)
         if activity_type.annual_cap is not None:
             awarded = min(awarded, activity_type.annual_cap)
-        member_ids.append(user_id)
-        type_ids.append(activity_type.pk)
-        titles.append(f"{activity_type.name}: {quantity} in the community ({program_year.year})"[:200])
-        quantities.append(Decimal(quantity))
-        points.append(awarded)
-        keys.append(f"community:{program_year.year}:{code}:{user_id}")
-    if not keys:
+        rows.append(
+            CommunityCredit(
+                member=user_id,
+                activity_type=activity_type.pk,
+                title=f"{activity_type.name}: {quantity} in the community ({program_year.year})"[:200],
+                quantity=Decimal(quantity),
+                claimed_points=awarded,
+                awarded_points=awarded,
+                source_key=f"community:{program_year.year}:{code}:{user_id}",
+            )
+        )
+    if not rows:
         return 0
     if connection.vendor != "postgresql":
-        rows = zip(member_ids, type_ids, titles, quantities, points, keys, strict=True)
         return _sync_community_portable(program_year=program_year, rows=rows, occurred_on=occurred_on, now=now)
     table = Contribution._meta.db_table
     history = Contribution.history.model
     tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
+    constants = _community_credit_constants(program_year=program_year, occurred_on=occurred_on, now=now)
+    row_columns = [_column(name) for name in CommunityCredit._fields]
+    arrays = ", ".join(f"%s::{_COMMUNITY_CREDIT_SQL_TYPES[name]}[]" for name in CommunityCredit._fields)
+    updated = ", ".join(f"{_column(name)} = excluded.{_column(name)}" for name in _COMMUNITY_CREDIT_UPDATED)
+    quantity, awarded, decided_by = _column("quantity"), _column("awarded_points"), _column("decided_by")
+    source_key = _column("source_key")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (member_id, program_year_id, activity_type_id, title, description, "  # noqa: S608
-            "occurred_on, quantity, evidence_url, evidence_file, evidence_name, state, claimed_points, "
-            "awarded_points, decision_note, decided_at, source, source_key, created_at, submitted_at, updated_at) "
-            "SELECT r.member_id, %s, r.activity_type_id, r.title, %s, %s, r.quantity, '', '', '', %s, r.points, "
-            "r.points, %s, %s, %s, r.source_key, %s, %s, %s "
-            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::numeric[], %s::integer[], %s::text[]) "
-            "AS r(member_id, activity_type_id, title, quantity, points, source_key) "
-            f"ON CONFLICT (source_key) WHERE NOT (source_key = '') DO UPDATE SET "
-            f"quantity = excluded.quantity, claimed_points = excluded.claimed_points, "
-            f"awarded_points = excluded.awarded_points, title = excluded.title, "
-            f"occurred_on = excluded.occurred_on, updated_at = excluded.updated_at "
+            f"INSERT INTO {table} ({', '.join(community_credit_columns())}) "  # noqa: S608
+            f"SELECT {', '.join(f'r.{c}' for c in row_columns)}, {', '.join(['%s'] * len(constants))} "
+            f"FROM unnest({arrays}) AS r({', '.join(row_columns)}) "
+            f"ON CONFLICT ({source_key}) WHERE NOT ({source_key} = '') DO UPDATE SET {updated} "
             # A credit that staff corrected or reopened (decided_by set) is theirs from then on.
-            f"WHERE {table}.decided_by_id IS NULL AND ({table}.quantity <> excluded.quantity "
-            f"OR {table}.awarded_points IS DISTINCT FROM excluded.awarded_points) "
+            f"WHERE {table}.{decided_by} IS NULL AND ({table}.{quantity} <> excluded.{quantity} "
+            f"OR {table}.{awarded} IS DISTINCT FROM excluded.{awarded}) "
             "RETURNING id, (xmax = 0)",
-            [
-                program_year.pk,
-                "Counted automatically from community activity.",
-                occurred_on,
-                Contribution.State.VERIFIED,
-                "Credited automatically from community activity.",
-                now,
-                Contribution.Source.COMMUNITY,
-                now,
-                now,
-                now,
-                member_ids,
-                type_ids,
-                titles,
-                quantities,
-                points,
-                keys,
-            ],
+            [*constants.values(), *(list(column) for column in zip(*rows, strict=True))],
         )
         written = cursor.fetchall()
         if written:

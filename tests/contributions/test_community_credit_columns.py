@@ -1,0 +1,56 @@
+"""The community credit upsert names its columns through the model: the named row's fields and the
+constants generate the column list, and this test compares them with `Contribution`'s table, so a
+renamed, reordered or new required field fails here rather than writing the wrong columns."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db.models import NOT_PROVIDED
+
+from contributions import services
+from contributions.models import ActivityType, Contribution
+from tests.factories import ActivityTypeFactory, ProgramYearFactory, UserFactory
+
+
+def test_every_column_the_upsert_writes_is_a_field_of_the_model():
+    named = services.community_credit_columns()
+    model_columns = {f.column for f in Contribution._meta.concrete_fields}
+    assert set(named) <= model_columns
+    assert len(named) == len(set(named))
+    assert [Contribution._meta.get_field(name).column for name in services.CommunityCredit._fields] == named[
+        : len(services.CommunityCredit._fields)
+    ]
+
+
+def test_the_upsert_writes_every_required_column():
+    """A NOT NULL column with no default that the upsert left out would fail every recompute."""
+    required = {
+        f.column
+        for f in Contribution._meta.concrete_fields
+        if not f.primary_key and not f.null and f.default is NOT_PROVIDED and f.db_default is NOT_PROVIDED
+    }
+    assert required <= set(services.community_credit_columns())
+
+
+@pytest.mark.django_db
+def test_each_value_lands_in_its_column():
+    year = ProgramYearFactory(year=2026)
+    replies = ActivityTypeFactory(
+        program_year=year, code="replies", points=2, annual_cap=50, tracking=ActivityType.Tracking.COMMUNITY
+    )
+    member = UserFactory()
+    written = services.contributions_sync_community(
+        program_year=year, counts=[(member.pk, "replies", 30)], occurred_on=date(2026, 6, 1)
+    )
+    assert written == 1
+    credit = Contribution.objects.get(member=member)
+    assert (credit.activity_type, credit.program_year, credit.quantity) == (replies, year, Decimal(30))
+    assert (credit.claimed_points, credit.awarded_points) == (50, 50)
+    assert (credit.state, credit.source, credit.source_key) == (
+        "verified",
+        "community",
+        f"community:2026:replies:{member.pk}",
+    )
+    assert credit.title.startswith(f"{replies.name}: 30 in the community")
+    assert credit.history.get().history_type == "+"
