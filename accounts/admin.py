@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -240,6 +242,7 @@ class SegmentMessageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 10, "class": "vLargeTextField"}),
         help_text=_("Sent as written, in MA Home and by email (per each member's email preferences)."),
     )
+    token = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
 def segment_message_compose(
@@ -254,7 +257,7 @@ def segment_message_compose(
     if refusal:
         raise PermissionDenied(refusal)
     sending = request.method == "POST" and request.POST.get("send") == "yes"
-    form = SegmentMessageForm(request.POST if sending else None)
+    form = SegmentMessageForm(request.POST if sending else None, initial={"token": uuid.uuid4().hex})
     if sending and form.is_valid():
         try:
             message = services.segment_message_send(
@@ -263,6 +266,7 @@ def segment_message_compose(
                 body=form.cleaned_data["body"],
                 recipients=members,
                 segment=segment,
+                request_token=form.cleaned_data["token"],
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():

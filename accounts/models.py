@@ -418,11 +418,21 @@ class SegmentMessage(models.Model):
     segment = models.CharField(_("segment"), max_length=300, help_text=_("Who was selected, in words."))
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
     recipient_count = models.PositiveIntegerField(_("recipients"), default=0)
+    # The compose page's one-time token: pressing Send twice (or re-posting the form) is one message.
+    request_token = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("message to members")
         verbose_name_plural = _("messages to members")
         ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request_token"],
+                condition=~models.Q(request_token=""),
+                name="segment_message_sent_once_per_form",
+                violation_error_message=_("This message was already sent."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

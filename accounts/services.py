@@ -613,7 +613,7 @@ def segment_message_refusal(*, author: User) -> str | None:
 
 @transaction.atomic
 def segment_message_send(
-    *, author: User, title: str, body: str, recipients: list[User], segment: str
+    *, author: User, title: str, body: str, recipients: list[User], segment: str, request_token: str = ""
 ) -> SegmentMessage:
     """Send one message to each selected member once: a notification and, per their email preference
     for program news, an email through the outbox. Recorded with its author, segment and recipients.
@@ -632,12 +632,27 @@ def segment_message_send(
         errors["body"] = [_("Write a message.")]
     if errors:
         raise ValidationError(errors)
+    request_token = (request_token or "").strip()[:64]
+    if request_token:
+        sent = SegmentMessage.objects.filter(request_token=request_token).first()
+        if sent is not None:
+            return sent  # the same form posted again: already sent
     user_ids = sorted({user.pk for user in recipients})
     message = SegmentMessage(
-        title=title, body=body, author=author, segment=segment[:300], recipient_count=len(user_ids)
+        title=title,
+        body=body,
+        author=author,
+        segment=segment[:300],
+        recipient_count=len(user_ids),
+        request_token=request_token,
     )
-    message.full_clean(exclude=["author"])
-    message.save()
+    message.full_clean(exclude=["author"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        # The same form posted at the same moment: the other request's message is the one sent.
+        return SegmentMessage.objects.get(request_token=request_token)
     key = f"segment-message:{message.pk}"
     notifications_create_many(
         kind=SEGMENT_MESSAGE_KIND,

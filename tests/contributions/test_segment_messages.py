@@ -139,3 +139,25 @@ def test_sent_messages_are_listed_with_author_and_recipients_read_only(
         assert "/admin/accounts/segmentmessage/add/" not in html
         assert client.get("/admin/accounts/segmentmessage/add/").status_code == 403
         assert client.post(f"/admin/accounts/segmentmessage/{message.pk}/delete/").status_code == 403
+
+
+def test_pressing_send_twice_sends_the_message_once(client, program_admin, mas, django_capture_on_commit_callbacks):
+    """The compose page carries a one-time token: a double click or a re-posted form is the same message."""
+    client.force_login(with_mfa(program_admin))
+    page = client.post(ROSTER, {"action": "message_members", ACTION_CHECKBOX_NAME: _ids(mas)})
+    token = page.context["form"]["token"].value()
+    assert token
+    data = {
+        "action": "message_members",
+        ACTION_CHECKBOX_NAME: _ids(mas),
+        "title": "Once",
+        "body": "Only once.",
+        "send": "yes",
+        "token": token,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(ROSTER, data)
+        client.post(ROSTER, data)
+    assert SegmentMessage.objects.count() == 1
+    assert Notification.objects.filter(kind="maintenance.program_message").count() == 3
+    assert len(mail.outbox) == 3

@@ -51,6 +51,7 @@ MATRIX = [
     ("contributions:preview", "/contributions/preview/", MEMBER_PAGE),  # the form's live preview (htmx)
     ("contributions:reply", "/contributions/{contribution}/reply/", POST_ONLY),
     ("contributions:delete", "/contributions/{contribution}/delete/", POST_ONLY),
+    ("contributions:audit_answer", "/contributions/{contribution}/audit/", POST_ONLY),
     ("contributions:opt_out", "/contributions/opt-out/", POST_ONLY),
     ("contributions:opt_out_undo", "/contributions/opt-out/undo/", POST_ONLY),
     # Only a requirement of the current year that the member owes has a report page.
@@ -106,6 +107,11 @@ MATRIX = [
         (302, 302, 302, 405, 405),
     ),
     ("admin:contributions_programyear_report", "/admin/contributions/programyear/{program_year}/report/", STAFF_VIEW),
+    (
+        "admin:contributions_programyear_report_message",  # messaging a segment is a program admin's
+        "/admin/contributions/programyear/{program_year}/report/message/",
+        ADMIN_ONLY_403,
+    ),
     (
         "admin:contributions_programyear_review",
         "/admin/contributions/programyear/{program_year}/review/",
