@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
@@ -882,6 +884,19 @@ class AuditReasonFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AuditOverdueFilter(admin.SimpleListFilter):
+    title = _("evidence overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue: no answer by the date"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(state=Audit.State.REQUESTED, evidence_due_on__lt=timezone.localdate())
+        return queryset
+
+
 @admin.register(Audit)
 class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
     """The sample, why each claim was chosen, and the outcomes; verifiers conclude with the actions."""
@@ -895,11 +910,11 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
         "risks",
         "chance",
         "state",
-        "evidence_due_on",
+        "due",
         "answered_at",
         "concluded_by",
     ]
-    list_filter = ["state", AuditReasonFilter, "contribution__program_year", "run"]
+    list_filter = ["state", AuditOverdueFilter, AuditReasonFilter, "contribution__program_year", "run"]
     list_select_related = ["contribution__member", "contribution__program_year", "concluded_by"]
     search_fields = ["contribution__title", "contribution__member__email"]
     date_hierarchy = "requested_at"
@@ -944,6 +959,13 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
     @admin.display(description=_("why chosen"))
     def risks(self, obj: Audit) -> str:
         return "; ".join(audit_services.risk_labels(obj.reasons)) or _("Random floor only")
+
+    @admin.display(description=_("evidence due"), ordering="evidence_due_on")
+    def due(self, obj: Audit) -> str:
+        shown = date_format(obj.evidence_due_on)
+        if obj.state == Audit.State.REQUESTED and obj.evidence_due_on < timezone.localdate():
+            return format_html('{} <strong class="errornote-inline">{}</strong>', shown, _("overdue"))
+        return shown
 
     @admin.display(description=_("chance"), ordering="probability")
     def chance(self, obj: Audit) -> str:

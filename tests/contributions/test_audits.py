@@ -308,3 +308,13 @@ def test_the_weekly_task_samples_every_running_year_with_a_rate(year_2026, blog,
     assert audits_sample_weekly() == 3
     assert set(Audit.objects.values_list("contribution_id", flat=True)) == {c.pk for c in claims}
     assert audits_sample_weekly() == 0  # a second run finds nothing new
+
+
+def test_an_unanswered_audit_past_its_date_shows_as_overdue(client, program_admin, audit):
+    with time_machine.travel(timezone.now() + timedelta(days=audit_services.EVIDENCE_DAYS + 2)):
+        client.force_login(with_mfa(program_admin))
+        html = client.get("/admin/contributions/audit/", {"overdue": "yes"}).content.decode()
+        assert "audited@example.com" in html and "overdue" in html
+        audit_services.audit_answer(contribution_id=audit.contribution_id, member=audit.contribution.member, answer="x")
+        html = client.get("/admin/contributions/audit/", {"overdue": "yes"}).content.decode()
+        assert "audited@example.com" not in html
