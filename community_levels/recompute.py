@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -240,8 +241,9 @@ def _notify(*, run: RecomputeRun, is_rule_change: bool) -> None:
                 % names
             )
             lowered["dedupe_keys"].append(f"community-level-rule:{run.pk}")
-    notifications_create_many(kind="community.level_up", url="/community/me/", **ups)
-    notifications_create_many(kind="community.level_changed", url="/community/me/", **lowered)
+    me = reverse("community_levels:me")
+    notifications_create_many(kind="community.level_up", url=me, **ups)
+    notifications_create_many(kind="community.level_changed", url=me, **lowered)
 
 
 def _epoch_day(day: date) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -343,7 +344,7 @@ def boss_application_decide(
             if accept
             else _("Your Boss program application was not accepted this time"),
             body=note,
-            url="/community/boss/",
+            url=reverse("community_levels:boss"),
             dedupe_key=f"community-boss-decision:{application.pk}",
         )
     return application

@@ -12,16 +12,19 @@ from datetime import date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-MONTHLY = "monthly"
-DAILY = "daily"
+from contributions.models import ProgramYear, ReviewOutcome
 
-# A member's status in a program year (the spec's table).
+MONTHLY = ProgramYear.ProratingMethod.MONTHLY
+DAILY = ProgramYear.ProratingMethod.DAILY
+
+# A member's status in a program year (the spec's table). Once the year is reviewed, the status is
+# the review's outcome itself, so those three are the model's choices, not copies of their strings.
 MET = "met"
 ON_TRACK = "on_track"
 AT_RISK = "at_risk"
-OPTED_OUT = "opted_out"
-LAPSED = "lapsed"
-RECERTIFIED = "recertified"
+OPTED_OUT = ReviewOutcome.Outcome.OPTED_OUT
+LAPSED = ReviewOutcome.Outcome.LAPSED
+RECERTIFIED = ReviewOutcome.Outcome.RECERTIFIED
 
 STATUS_LABELS = {
     MET: gettext_lazy("Met"),
@@ -135,7 +138,7 @@ def status_for(
     A member in their first NEW_MEMBER_DAYS is on track whatever the pace.
     """
     if outcome is not None:
-        return {"recertified": RECERTIFIED, "lapsed": LAPSED, "opted_out": OPTED_OUT}[outcome]
+        return ReviewOutcome.Outcome(outcome)
     if opted_out:
         return OPTED_OUT
     if verified >= target and requirements_met:

@@ -405,7 +405,7 @@ def signup_complete(*, signup_id: int, actor: User) -> tuple[SignUp, bool]:
         _("%(points)s points credited: %(title)s")
         % {"points": opportunity.credited_points, "title": opportunity.title},
         _("Thank you for taking part. The points count toward your certification."),
-        "/contributions/",
+        reverse("contributions:list"),
     )
     return signup, True
 

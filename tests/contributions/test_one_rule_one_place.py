@@ -190,3 +190,20 @@ def test_pending_is_one_set_of_states_for_the_decisions_the_admin_and_the_requir
     item = ContributionFactory(state=state)
     listed = MemberWithItemsFilter(None, {}, Contribution, None).lookups(None, None)
     assert ((str(item.member_id), item.member.email) in listed) is pending
+
+
+# --- Constants are the model's choices, not copies of them ------------------------------------
+
+
+def test_the_rules_speak_the_models_choices():
+    from contributions import rules
+
+    assert rules.MONTHLY is ProgramYear.ProratingMethod.MONTHLY
+    assert rules.DAILY is ProgramYear.ProratingMethod.DAILY
+    for name in ("RECERTIFIED", "LAPSED", "OPTED_OUT"):
+        assert getattr(rules, name) is getattr(ReviewOutcome.Outcome, name)
+    for outcome in ReviewOutcome.Outcome:
+        status = rules.status_for(
+            verified=0, target=400, pending=0, share=1, requirements_met=False, opted_out=False, outcome=outcome
+        )
+        assert status is outcome
