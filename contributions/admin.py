@@ -940,6 +940,10 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # chosen by the weekly sampling
 
+    def changelist_view(self, request, extra_context=None):
+        title = _("Audits: the sample, why each claim was chosen, and the outcomes")
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
@@ -1011,7 +1015,8 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
                 self.message_user(request, f"{audit}: {error}", messages.WARNING)
             else:
                 done += 1
-        self.message_user(request, _("%(n)d audits concluded.") % {"n": done}, messages.SUCCESS)
+        concluded = ngettext("%(n)d audit concluded.", "%(n)d audits concluded.", done) % {"n": done}
+        self.message_user(request, concluded, messages.SUCCESS)
         return None
 
     @admin.action(description=_("Confirm the selected claims…"), permissions=["change"])

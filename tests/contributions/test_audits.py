@@ -318,3 +318,37 @@ def test_an_unanswered_audit_past_its_date_shows_as_overdue(client, program_admi
         audit_services.audit_answer(contribution_id=audit.contribution_id, member=audit.contribution.member, answer="x")
         html = client.get("/admin/contributions/audit/", {"overdue": "yes"}).content.decode()
         assert "audited@example.com" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_the_same_moment_open_each_audit_once(verifier):
+    """A retried weekly task racing the first: the year's row lock makes them take turns (PostgreSQL)."""
+    import threading
+
+    from django.db import connection
+
+    from tests.factories import ProgramYearFactory
+
+    year = ProgramYearFactory(year=2026, target_points=400, audit_rate=100)
+    blog = ActivityTypeFactory(program_year=year, code="blog", name="Blog post", points=20)
+    claims = [_verified(_ma(f"r{i}@example.com"), blog, by=verifier, file="evidence/a.pdf") for i in range(6)]
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(len(audit_services.audits_sample(program_year_id=year.pk, seed=3).sampled_ids))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(results) == [0, len(claims)]
+    assert Audit.objects.count() == len(claims)
