@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import MACertification, User
 from contributions.errors import ContributionError
 from contributions.models import Certificate, ProgramYear, ReviewOutcome
+from mahome.locks import locked_or_busy
 
 LOCK_TIMEOUT = "2s"
 
@@ -153,11 +154,6 @@ def certificates_issue_missing(*, member: User, today: date | None = None, by: U
 
 
 def _lock(*, certificate_id: int) -> Certificate:
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
     certificate = (
         Certificate.objects.select_for_update(no_key=True, of=("self",))
         .select_related("member")
@@ -169,37 +165,39 @@ def _lock(*, certificate_id: int) -> Certificate:
     return certificate
 
 
-def _busy(error: Exception) -> ContributionError:
-    return ContributionError(_("Someone else is changing this certificate right now; try again in a moment."))
+def _locked_or_busy():
+    """The certificate's own durable transaction (staff's admin page is its entry point), waiting at
+    most LOCK_TIMEOUT for a row another staff member holds."""
+    return locked_or_busy(
+        busy=_("Someone else is changing this certificate right now; try again in a moment."),
+        error_class=ContributionError,
+        durable=True,
+        timeout=LOCK_TIMEOUT,
+    )
 
 
 def certificate_revoke(*, certificate: Certificate, reason: str, by: User) -> Certificate:
     """Withdraw a certificate with a reason; its page, its JSON and the status list say so from now on."""
-    from django.db.utils import OperationalError
-
     reason = (reason or "").strip()
     if not reason:
         raise ContributionError(_("A revocation needs a reason: it is shown on the public page."))
-    try:
-        with transaction.atomic(durable=True):
-            locked = _lock(certificate_id=certificate.pk)
-            if locked.revoked_at is not None:
-                raise ContributionError(_("Certificate %(number)s is already revoked.") % {"number": locked.number})
-            if locked.state == Certificate.State.SUPERSEDED:
-                raise ContributionError(
-                    _("Certificate %(number)s was replaced; revoke the certificate that replaced it.")
-                    % {"number": locked.number}
-                )
-            locked.state = Certificate.State.REVOKED
-            locked.revoked_at = timezone.now()
-            locked.revoked_reason = reason[:300]
-            locked.revoked_by = by
-            locked._history_user = by
-            locked._change_reason = "revoked"
-            locked.full_clean(validate_constraints=False)
-            locked.save()
-    except OperationalError as error:
-        raise _busy(error) from error
+    with _locked_or_busy():
+        locked = _lock(certificate_id=certificate.pk)
+        if locked.revoked_at is not None:
+            raise ContributionError(_("Certificate %(number)s is already revoked.") % {"number": locked.number})
+        if locked.state == Certificate.State.SUPERSEDED:
+            raise ContributionError(
+                _("Certificate %(number)s was replaced; revoke the certificate that replaced it.")
+                % {"number": locked.number}
+            )
+        locked.state = Certificate.State.REVOKED
+        locked.revoked_at = timezone.now()
+        locked.revoked_reason = reason[:300]
+        locked.revoked_by = by
+        locked._history_user = by
+        locked._change_reason = "revoked"
+        locked.full_clean(validate_constraints=False)
+        locked.save()
     return locked
 
 
@@ -209,40 +207,35 @@ def certificate_reissue(*, certificate: Certificate, correction: str, by: User) 
     The old one is kept and marked superseded (its public page points to the replacement, and
     its credential's status bit is set, so a copy with the uncorrected facts no longer verifies).
     """
-    from django.db.utils import OperationalError
-
     correction = (correction or "").strip()
     if not correction:
         raise ContributionError(_("Say what was corrected: it is kept with both certificates."))
-    try:
-        with transaction.atomic(durable=True):
-            old = _lock(certificate_id=certificate.pk)
-            if old.state == Certificate.State.SUPERSEDED:
-                raise ContributionError(_("Certificate %(number)s was already replaced.") % {"number": old.number})
-            now = timezone.now()
-            old.state = Certificate.State.SUPERSEDED
-            old.superseded_at = now
-            old._history_user = by
-            old._change_reason = "replaced"
-            old.save(update_fields=["state", "superseded_at"])
-            new = Certificate(
-                member=old.member,
-                program_year=old.program_year,
-                year=old.year,
-                number=old.number,
-                source=Certificate.Source.REISSUE,
-                valid_from=old.valid_from,
-                valid_until=old.valid_until,
-                correction=correction[:300],
-                is_public=old.is_public,
-            )
-            new._history_user = by
-            new.full_clean(validate_constraints=False)
-            new.save()
-            old.superseded_by = new
-            old.save(update_fields=["superseded_by"])
-    except OperationalError as error:
-        raise _busy(error) from error
+    with _locked_or_busy():
+        old = _lock(certificate_id=certificate.pk)
+        if old.state == Certificate.State.SUPERSEDED:
+            raise ContributionError(_("Certificate %(number)s was already replaced.") % {"number": old.number})
+        now = timezone.now()
+        old.state = Certificate.State.SUPERSEDED
+        old.superseded_at = now
+        old._history_user = by
+        old._change_reason = "replaced"
+        old.save(update_fields=["state", "superseded_at"])
+        new = Certificate(
+            member=old.member,
+            program_year=old.program_year,
+            year=old.year,
+            number=old.number,
+            source=Certificate.Source.REISSUE,
+            valid_from=old.valid_from,
+            valid_until=old.valid_until,
+            correction=correction[:300],
+            is_public=old.is_public,
+        )
+        new._history_user = by
+        new.full_clean(validate_constraints=False)
+        new.save()
+        old.superseded_by = new
+        old.save(update_fields=["superseded_by"])
     return new
 
 
