@@ -57,7 +57,8 @@ def test_a_program_admin_provisions_an_ma_from_the_roster_and_returns_to_it(page
     row = page.locator("#result_list tbody tr", has_text="MA-2026-0311")
     expect(row).to_contain_text("Lúcia Ferreira")
     expect(row).to_contain_text("Contoso Planning")  # from the email's domain
-    expect(row).to_contain_text("Invited, not signed in yet")
+    expect(row).to_contain_text("Invited on")  # and until when its link works (issue 17 item 1)
+    expect(row).to_contain_text("link valid until")
     page.get_by_role("button", name="Toggle navigation").click()  # staff fold the sidebar away on a list
     screenshot(page, "admin-roster-after-provisioning")
     assert User.objects.get(email="lucia.ferreira@contoso.example").certification.certificate_number == "MA-2026-0311"
