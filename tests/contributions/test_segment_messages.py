@@ -161,3 +161,40 @@ def test_pressing_send_twice_sends_the_message_once(client, program_admin, mas, 
     assert SegmentMessage.objects.count() == 1
     assert Notification.objects.filter(kind="maintenance.program_message").count() == 3
     assert len(mail.outbox) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_sent_twice_at_the_same_moment_is_one_message():
+    """Two requests with the same token racing on PostgreSQL: the partial unique index keeps one message."""
+    import threading
+
+    from django.db import connection
+
+    from accounts.roles import PROGRAM_ADMIN
+    from tests.factories import StaffFactory
+
+    author = StaffFactory(email="paul@example.com", groups=[PROGRAM_ADMIN])
+    members = [MACertificationFactory(user=UserFactory(email=f"t{i}@example.com")).user for i in range(3)]
+    barrier = threading.Barrier(2)
+    sent, errors = [], []
+
+    def send():
+        try:
+            barrier.wait()
+            message = segment_message_send(
+                author=author, title="Once", body="Body", recipients=members, segment="race", request_token="tok-1"
+            )
+            sent.append(message.pk)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(set(sent)) == 1 and SegmentMessage.objects.count() == 1
+    assert Notification.objects.filter(kind="maintenance.program_message").count() == 3
