@@ -150,6 +150,41 @@ def contribution_credit_automatic(
     return contribution, True
 
 
+# How long a staff write waits for a row another request holds before answering "busy".
+LOCK_TIMEOUT = "5s"
+
+
+def _locked_write(busy_message: str, *, durable: bool = False):
+    """Run a locking service in a transaction with a short lock_timeout: a row held by someone
+    else makes it answer `busy_message` instead of piling requests up behind the lock.
+    `durable` for entry points no other transaction may wrap (a member's page)."""
+
+    def decorate(service):
+        @functools.wraps(service)
+        def locked(*args, **kwargs):
+            with locked_or_busy(
+                busy=busy_message, error_class=ContributionError, durable=durable, timeout=LOCK_TIMEOUT
+            ):
+                return service(*args, **kwargs)
+
+        return locked
+
+    return decorate
+
+
+def _staff_write(busy_message: str):
+    """A staff write: the lock timeout, not durable (the admin's actions and forms call these inside
+    their own transaction)."""
+    return _locked_write(busy_message)
+
+
+# A member's own item is locked by a verifier deciding on it; the member's page then answers this.
+BUSY_OWN = gettext_lazy(
+    "This contribution is being changed elsewhere right now (perhaps a verifier is deciding on it); "
+    "try again in a moment."
+)
+
+
 # --- Member submissions -----------------------------------------------------------------------
 
 EDITABLE_STATES = (Contribution.State.DRAFT, Contribution.State.NEEDS_INFO)
@@ -302,7 +337,7 @@ def contribution_create(
     return contribution
 
 
-@transaction.atomic
+@_locked_write(BUSY_OWN)
 def contribution_update(
     *,
     contribution: Contribution,
@@ -340,7 +375,7 @@ def contribution_update(
     return contribution
 
 
-@transaction.atomic
+@_locked_write(BUSY_OWN, durable=True)
 def contribution_edit(
     *,
     contribution: Contribution,
@@ -392,7 +427,7 @@ def _lock_own(*, contribution_id: int, member: User) -> Contribution:
     return contribution
 
 
-@transaction.atomic
+@_locked_write(BUSY_OWN)
 def contribution_submit(*, contribution: Contribution, member: User, today: date | None = None) -> Contribution:
     """Send a draft (or an answered question) to the verifiers."""
     today = today or timezone.localdate()
@@ -417,7 +452,7 @@ def question_answered(*, contribution: Contribution) -> bool:
     return last is not None and last.kind == ContributionMessage.Kind.ANSWER
 
 
-@transaction.atomic
+@_locked_write(BUSY_OWN)
 def contribution_reply(
     *, contribution: Contribution, member: User, body: str, today: date | None = None
 ) -> Contribution:
@@ -439,7 +474,7 @@ def contribution_reply(
     return contribution_submit(contribution=contribution, member=member, today=today)
 
 
-@transaction.atomic
+@_locked_write(BUSY_OWN, durable=True)
 def contribution_draft_delete(*, contribution: Contribution, member: User) -> None:
     """A draft nobody else has seen is deleted outright (its history keeps a deletion record by the member)."""
     contribution = _lock_own(contribution_id=contribution.pk, member=member)
@@ -453,7 +488,7 @@ def contribution_draft_delete(*, contribution: Contribution, member: User) -> No
         transaction.on_commit(lambda: storage.delete(evidence))
 
 
-@transaction.atomic
+@_locked_write(BUSY_OWN, durable=True)
 def contribution_withdraw(*, contribution: Contribution, member: User) -> Contribution:
     """The member takes back an item before a verifier decided on it."""
     contribution = _lock_own(contribution_id=contribution.pk, member=member)
@@ -537,27 +572,6 @@ def _award_check(*, contribution: Contribution, points: int, staff: User, overri
             % {"points": points, "limit": limit.explain()}
         )
     return override_reason
-
-
-# How long a staff write waits for a row another request holds before answering "busy".
-LOCK_TIMEOUT = "5s"
-
-
-def _staff_write(busy_message: str):
-    """Run a locking service in its own transaction with a short lock_timeout: a row held by
-    someone else makes it answer `busy_message` instead of piling requests up behind the lock.
-
-    Not durable: the admin's actions and forms call these inside their own transaction."""
-
-    def decorate(service):
-        @functools.wraps(service)
-        def locked(*args, **kwargs):
-            with locked_or_busy(busy=busy_message, error_class=ContributionError, timeout=LOCK_TIMEOUT):
-                return service(*args, **kwargs)
-
-        return locked
-
-    return decorate
 
 
 BUSY_CONTRIBUTION = gettext_lazy("Someone else is deciding on this contribution right now; try again in a moment.")
