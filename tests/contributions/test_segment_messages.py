@@ -198,3 +198,18 @@ def test_the_same_form_sent_twice_at_the_same_moment_is_one_message():
     assert errors == []
     assert len(set(sent)) == 1 and SegmentMessage.objects.count() == 1
     assert Notification.objects.filter(kind="maintenance.program_message").count() == 3
+
+
+def test_the_compose_pages_answer_in_a_fixed_number_of_queries(
+    client, program_admin, year_2026, mas, django_assert_max_num_queries
+):
+    for i in range(12):
+        MACertificationFactory(user=UserFactory(email=f"more{i}@example.com"), qualified_on=date(2025, 6, 1))
+    client.force_login(with_mfa(program_admin))
+    with django_assert_max_num_queries(30):
+        page = client.get(f"/admin/contributions/programyear/{year_2026.pk}/report/message/")
+    assert "15 members will get this message" in page.content.decode()
+    ids = [str(pk) for pk in MACertification.objects.values_list("pk", flat=True)]
+    with django_assert_max_num_queries(20):
+        page = client.post(ROSTER, {"action": "message_members", ACTION_CHECKBOX_NAME: ids})
+    assert "15 members will get this message" in page.content.decode()
