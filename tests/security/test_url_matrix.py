@@ -117,6 +117,7 @@ MATRIX = [
         "/admin/contributions/programyear/{program_year}/review/",
         ADMIN_ONLY_403,
     ),
+    ("admin:contributions_audit_changelist", "/admin/contributions/audit/", STAFF_VIEW),  # verifiers conclude audits
     ("admin:contributions_contribution_decide", "/admin/contributions/contribution/{with_file}/decide/", STAFF_VIEW),
     (
         "admin:contributions_certificate_revoke",
