@@ -27,6 +27,15 @@ def _contribution(owner, state=Contribution.State.DRAFT):
     return contribution
 
 
+def _audited(owner):
+    """A verified contribution of `owner` with an open audit (the answer form)."""
+    from contributions.audit_services import audit_open
+
+    contribution = _contribution(owner, Contribution.State.VERIFIED)
+    audit_open(contribution_id=contribution.pk, reasons=["link_only"], probability=0.1, run=None)
+    return contribution
+
+
 def _certificate(owner):
     from datetime import date
 
@@ -65,6 +74,7 @@ OWNED_URLS = [
         lambda u: _contribution(u, Contribution.State.NEEDS_INFO),
     ),
     ("contributions:delete", "post", lambda o: f"/contributions/{o.pk}/delete/", _contribution),
+    ("contributions:audit_answer", "post", lambda o: f"/contributions/{o.pk}/audit/", _audited),
     ("contributions:evidence", "get", lambda o: f"/contributions/{o.pk}/evidence/", _contribution),
     ("certificate_visibility", "post", lambda o: f"/certificates/{o.pk}/visibility/", _certificate),
     ("engagements:signup_withdraw", "post", lambda o: f"/engagements/signups/{o.pk}/withdraw/", _signup),

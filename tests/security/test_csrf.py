@@ -44,6 +44,9 @@ STATE_CHANGING = [
     ("/contributions/{contribution}/edit/", lambda w: _contribution_data(w, title="Renamed"), True),
     ("/contributions/{contribution}/submit/", lambda w: {}, True),
     ("/contributions/{with_file}/withdraw/", lambda w: {}, True),
+    ("/contributions/{questioned}/reply/", lambda w: {"body": "The Anaplan ALM webinar of March."}, True),
+    ("/contributions/{contribution}/delete/", lambda w: {}, True),  # the world's draft
+    ("/contributions/{audited}/audit/", lambda w: {"answer": "The post is online."}, True),
     ("/contributions/opt-out/", lambda w: {"reason": "Parental leave"}, True),
     ("/contributions/opt-out/undo/", lambda w: {}, False),  # nothing to undo: the token alone is checked
     ("/engagements/{spare}/sign-up/", lambda w: {}, True),
@@ -70,7 +73,7 @@ def fingerprint(world) -> tuple:
     """Everything the endpoints above can change."""
     from accounts.models import Notification, User
     from community_levels.models import BossApplication
-    from contributions.models import Certificate, Contribution, OptOut
+    from contributions.models import Audit, Certificate, Contribution, OptOut
     from engagements.models import SignUp, Suggestion
 
     return (
@@ -83,6 +86,7 @@ def fingerprint(world) -> tuple:
         tuple(User.objects.order_by("pk").values_list("pk", "first_name")),
         Session.objects.count(),
         tuple(Certificate.objects.order_by("pk").values_list("pk", "is_public")),
+        tuple(Audit.objects.order_by("pk").values_list("pk", "state", "answer")),
     )
 
 

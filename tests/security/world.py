@@ -45,6 +45,8 @@ class World:
     saml_slug: str
     oidc_id: str
     requirement: object = None  # a training "member" owes this year (the report form)
+    audited: object = None  # a verified contribution of "member" with an open audit (the answer form)
+    questioned: object = None  # a contribution of "member" the verifier asked about (the reply form)
 
 
 def world_build() -> World:
@@ -123,8 +125,39 @@ def world_build() -> World:
         client_id="mahome",
         client_secret="s3cret",
     )
+    from contributions.audit_services import audit_open
+
+    audited = Contribution.objects.create(
+        member=member,
+        activity_type=draft,
+        program_year=year,
+        title="Blog post on ALM",
+        occurred_on=today,
+        quantity=1,
+        claimed_points=25,
+        awarded_points=25,
+        evidence_url="https://example.com/alm-post",
+        state=Contribution.State.VERIFIED,
+        decided_by=verifier,
+        decided_at=timezone.now(),
+    )
+    audit_open(contribution_id=audited.pk, reasons=["link_only"], probability=0.1, run=None)
+    questioned = Contribution.objects.create(
+        member=member,
+        activity_type=draft,
+        program_year=year,
+        title="Webinar on ALM",
+        occurred_on=today,
+        quantity=1,
+        claimed_points=25,
+        evidence_url="https://example.com/alm-webinar",
+        state=Contribution.State.NEEDS_INFO,
+        decision_note="Which webinar?",
+    )
     return World(
         people={"anonymous": None, "member": member, "other": other, "verifier": verifier, "admin": admin},
+        audited=audited,
+        questioned=questioned,
         contribution=contribution,
         contribution_with_file=with_file,
         notification=notification,
@@ -156,4 +189,6 @@ def path_for(template: str, world) -> str:
         saml=world.saml_slug,
         oidc=world.oidc_id,
         requirement=world.requirement.pk if world.requirement else 0,
+        audited=world.audited.pk if world.audited else 0,
+        questioned=world.questioned.pk if world.questioned else 0,
     )
