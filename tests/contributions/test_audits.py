@@ -352,3 +352,20 @@ def test_two_runs_at_the_same_moment_open_each_audit_once(verifier):
     assert errors == []
     assert sorted(results) == [0, len(claims)]
     assert Audit.objects.count() == len(claims)
+
+
+def test_a_program_admin_sets_the_years_audit_rate_in_its_form_and_the_history_names_them(
+    client, program_admin, year_2026
+):
+    client.force_login(with_mfa(program_admin))
+    url = f"/admin/contributions/programyear/{year_2026.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {name: "" if form[name].value() is None else form[name].value() for name in form.fields}
+    data.update({"audit_rate": "5", "requirements-TOTAL_FORMS": "0", "requirements-INITIAL_FORMS": "0"})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:1500]
+    year_2026.refresh_from_db()
+    assert year_2026.audit_rate == 5
+    assert year_2026.history.first().history_user == program_admin
+    response = client.post(url, {**data, "audit_rate": "150"})
+    assert "The audit rate is a percentage: from 0 to 100." in response.content.decode()
