@@ -154,9 +154,8 @@ def test_the_admin_form_asks_for_the_reason_of_a_published_years_change(client, 
     client.force_login(with_mfa(program_admin))
     url = f"{CHANGELIST}{year_2026_catalogue.pk}/change/"
     form = client.get(url).context["adminform"].form
-    # The form's own values (a 0, such as the audit rate, stays 0); empty ones are posted empty.
-    data = {name: "" if form[name].value() is None else form[name].value() for name in form.fields}
-    data.pop("change_reason", None)
+    values = {name: form[name].value() for name in form.fields if name != "change_reason"}
+    data = {name: "" if value is None or value is False else value for name, value in values.items()}  # 0 stays 0
     data.update(
         {
             "target_points": "300",
