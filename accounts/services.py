@@ -121,6 +121,17 @@ def notifications_create_many(
 
     if not user_ids:
         return 0
+    if connection.vendor != "postgresql":
+        # The embedded local run (SQLite) has no unnest: the same rule, one member at a time.
+        users_by_id = User.objects.in_bulk(user_ids)
+        made = [
+            notification_create(
+                user=users_by_id[user_id], kind=kind, title=title, body=body, url=url, email=email, dedupe_key=key
+            )
+            for user_id, title, body, key in zip(user_ids, titles, bodies, dedupe_keys, strict=True)
+            if user_id in users_by_id
+        ]
+        return sum(1 for notification in made if notification is not None)
     area = kind.split(".", 1)[0]
     wants = f"u.email_{area}" if area in NOTIFICATION_AREAS and kind != "account.invitation" else "TRUE"
     table, users = Notification._meta.db_table, User._meta.db_table

@@ -38,3 +38,17 @@ def test_the_demo_loads_on_the_embedded_sqlite_database(tmp_path):
     assert "Demo data is ready." in seeded.stdout
     again = _manage("seed_demo", env=env)  # the recompute's credits and levels hold on a second run
     assert again.returncode == 0, again.stderr[-3000:]
+    # Set-based notifications (level-ups, segment messages, reminders) have a portable path too.
+    notified = _manage("shell", "-c", NOTIFY_MANY, env=env)
+    assert notified.returncode == 0, notified.stderr[-3000:]
+    assert notified.stdout.strip().splitlines()[-1].split() == ["created", "2", "again", "0"]
+
+
+NOTIFY_MANY = """
+from accounts.models import User
+from accounts.services import notifications_create_many
+ids = list(User.objects.order_by("pk").values_list("pk", flat=True)[:2])
+args = dict(kind="maintenance.segment", user_ids=ids, titles=["Hello", "Hello"], bodies=["b", "b"],
+            dedupe_keys=["sqlite-check", "sqlite-check"])
+print("created", notifications_create_many(**args), "again", notifications_create_many(**args))
+"""
