@@ -1004,7 +1004,7 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                 "consequences": consequences,
             }
-            return TemplateResponse(request, "admin/contributions/audit/conclude.html", context)
+            return TemplateResponse(request, "admin/action_form.html", context)
         done = 0
         for audit in open_audits:
             try:

@@ -49,7 +49,7 @@ def _action_form(modeladmin, request, queryset, *, form_class, title: str, actio
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "consequences": consequences,
     }
-    return None, TemplateResponse(request, "admin/engagements/action_form.html", context)
+    return None, TemplateResponse(request, "admin/action_form.html", context)
 
 
 def _run(modeladmin, request, items, call, done: str) -> None:
