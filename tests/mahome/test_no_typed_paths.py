@@ -16,7 +16,7 @@ TYPED_PATH = re.compile(r"""["'](/(?:""" + "|".join(MEMBER_PAGES) + r""")/[^"']*
     [
         "accounts/services.py",
         "contributions/services.py",
-        "contributions/dashboard.py",
+        "mahome/dashboard.py",
         "engagements/services.py",
         "community_levels/services.py",
         "community_levels/recompute.py",
