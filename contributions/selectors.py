@@ -456,8 +456,8 @@ def program_year_report(
     rows = member_years(program_year=program_year, members=list(members), today=today)
     if status:
         rows = [r for r in rows if r.status == status]
-    if opted_out in ("yes", "no"):
-        rows = [r for r in rows if (r.opt_out is not None) == (opted_out == "yes")]
+    if opted_out in rules.OptedOutFilter.values:
+        rows = [r for r in rows if (r.opt_out is not None) == (opted_out == rules.OptedOutFilter.YES)]
     return rows
 
 

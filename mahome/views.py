@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.roles import is_admin_path
 from mahome import dashboard as dashboard_page
 from mahome import health
 from mahome.dev_outbox import dev_outbox_emails
@@ -29,9 +30,9 @@ def status(request: HttpRequest) -> HttpResponse:
     healthy = database == health.OK and broker == health.OK
     context = {
         "healthy": healthy,
-        "database": database,
-        "broker": broker,
-        "worker": worker,
+        "database_ok": database == health.OK,
+        "broker_ok": broker == health.OK,
+        "worker_ok": worker == health.OK,
         "worker_last_seen": datetime.fromisoformat(worker_last_seen) if worker_last_seen else None,
     }
     return render(request, "status.html", context, status=200 if healthy else 503)
@@ -77,7 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def error_403(request: HttpRequest, exception=None) -> HttpResponse:
     """Staff refused an admin page stay in the admin (its header, its navigation); members get their page."""
     user = getattr(request, "user", None)
-    if request.path.startswith("/admin/") and user is not None and user.is_authenticated and user.is_staff:
+    if is_admin_path(request.path) and user is not None and user.is_authenticated and user.is_staff:
         from django.contrib import admin
 
         context = {**admin.site.each_context(request), "title": _("You do not have permission to open this page")}
