@@ -37,14 +37,14 @@ class SignInView(allauth_views.LoginView):
         email = (self.request.POST.get("login") or self.request.GET.get("email") or "").strip()
         email_form = EmailStepForm(data={"email": email} if email else None)
         if not email or not email_form.is_valid():
-            context.update(step="email", email_form=email_form if email else EmailStepForm())
+            context.update(asks_email=True, email_form=email_form if email else EmailStepForm())
             return context
         organization = selectors.organization_for_email(email=email)
         sso_connections = organization.sso_connections.all() if organization else []
         connections = [{"label": c.label, "url": _sso_login_url(c)} for c in sso_connections]
         refusal = services.password_refusal(organization=organization)
         context.update(
-            step="method",
+            asks_email=False,
             email=email_form.cleaned_data["email"],
             organization=organization,
             connections=connections,

@@ -426,3 +426,11 @@ class BossApplication(HistoryAttribution, models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} — {self.window}"
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.state == self.State.ACCEPTED
+
+    @property
+    def is_declined(self) -> bool:
+        return self.state == self.State.DECLINED

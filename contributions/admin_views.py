@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -78,14 +79,20 @@ def _contribution_for_staff(request: HttpRequest, pk: int) -> Contribution:
     return contribution
 
 
-def evidence_preview(contribution: Contribution) -> str:
-    """How the decide page shows the evidence file: "image", "pdf" or "" (a download link only)."""
+class EvidencePreview(models.TextChoices):
+    IMAGE = "image"
+    PDF = "pdf"
+    NONE = ""  # a download link only
+
+
+def evidence_preview(contribution: Contribution) -> EvidencePreview:
+    """How the decide page shows the evidence file: an image, a PDF or none (a download link only)."""
     if not contribution.evidence_file:
-        return ""
+        return EvidencePreview.NONE
     suffix = contribution.evidence_file.name.rsplit(".", 1)[-1].lower()
     if suffix == "pdf":
-        return "pdf"
-    return "image" if suffix in ("png", "jpg", "jpeg", "gif", "webp") else ""
+        return EvidencePreview.PDF
+    return EvidencePreview.IMAGE if suffix in ("png", "jpg", "jpeg", "gif", "webp") else EvidencePreview.NONE
 
 
 def contribution_decide(request: HttpRequest, pk: int) -> HttpResponse:
@@ -120,6 +127,7 @@ def contribution_decide(request: HttpRequest, pk: int) -> HttpResponse:
         "member_year": member_year,
         "cap_left": selectors.cap_left(member_year=member_year, activity_type=contribution.activity_type),
         "evidence": evidence_preview(contribution),
+        "EvidencePreview": EvidencePreview,
         "waiting_besides": selectors.queue_waiting_besides(contribution=contribution),
         "form": form,
         "opts": Contribution._meta,
@@ -332,6 +340,7 @@ def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
         "statuses": list(rules.STATUS_LABELS.items()),
         "status": status,
         "opted_out": opted_out,
+        "opted_out_choices": rules.OptedOutFilter.choices,
         "q": search,
         "querystring": querystring.urlencode(),
         "opts": ProgramYear._meta,
@@ -351,8 +360,8 @@ def program_year_report_message(request: HttpRequest, pk: int) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     rows = selectors.program_year_report(program_year=program_year, status=status, opted_out=opted_out, search=search)
     filters = [str(rules.STATUS_LABELS[status])] if status in rules.STATUS_LABELS else []
-    if opted_out in ("yes", "no"):
-        filters.append(_("opted out") if opted_out == "yes" else _("not opted out"))
+    if opted_out in rules.OptedOutFilter.values:
+        filters.append(_("opted out") if opted_out == rules.OptedOutFilter.YES else _("not opted out"))
     if search:
         filters.append(_("matching “%(q)s”") % {"q": search})
     segment = _("Report %(year)s: %(filters)s") % {

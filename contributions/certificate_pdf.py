@@ -106,7 +106,7 @@ def render(*, facts: CertificateFacts, badge_png: bytes) -> bytes:
         64,
         _("A signed Open Badges 3.0 credential of it verifies offline with the issuer's public keys."),
     )
-    if facts.status == "revoked":
+    if facts.is_revoked:
         pdf.saveState()
         pdf.setFillColor(Color(0.6, 0.05, 0.05, alpha=0.25))
         pdf.setFont("Helvetica-Bold", 110)

@@ -206,6 +206,11 @@ class ActivityType(HistoryAttribution, models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.program_year})"
 
+    @property
+    def is_manual(self) -> bool:
+        """Submitted by the member (the catalogue's "evidence required" applies to these)."""
+        return self.tracking == self.Tracking.MANUAL
+
 
 # Free text a member writes: the form, the model and the database (a CHECK) hold the same limit.
 TITLE_MAX_LENGTH = 200
@@ -338,10 +343,40 @@ class Contribution(HistoryAttribution, models.Model):
     def __str__(self) -> str:
         return self.title
 
+    # The states as the pages ask them (templates name no state; issue 15, finding 7).
+    @property
+    def is_draft(self) -> bool:
+        return self.state == self.State.DRAFT
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.state == self.State.SUBMITTED
+
+    @property
+    def is_needs_info(self) -> bool:
+        return self.state == self.State.NEEDS_INFO
+
+    @property
+    def is_verified(self) -> bool:
+        return self.state == self.State.VERIFIED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.state == self.State.REJECTED
+
+    @property
+    def is_pending(self) -> bool:
+        """Waiting on a verifier or on the member's answer (`PENDING_STATES`)."""
+        return self.state in self.PENDING_STATES
+
+    @property
+    def is_decided(self) -> bool:
+        return self.state in (self.State.VERIFIED, self.State.REJECTED)
+
     @property
     def counted_points(self) -> int:
         """Points toward the target before caps: awarded when verified, else nothing."""
-        if self.state == self.State.VERIFIED:
+        if self.is_verified:
             return self.awarded_points if self.awarded_points is not None else self.claimed_points
         return 0
 
@@ -379,6 +414,10 @@ class ContributionMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.body[:60]}"
+
+    @property
+    def is_question(self) -> bool:
+        return self.kind == self.Kind.QUESTION
 
 
 class TechnicalRequirement(HistoryAttribution, models.Model):
@@ -420,6 +459,10 @@ class TechnicalRequirement(HistoryAttribution, models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.program_year})"
+
+    @property
+    def is_training(self) -> bool:
+        return self.kind == self.Kind.TRAINING
 
 
 class RequirementStatus(HistoryAttribution, models.Model):

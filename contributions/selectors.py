@@ -456,8 +456,8 @@ def program_year_report(
     rows = member_years(program_year=program_year, members=list(members), today=today)
     if status:
         rows = [r for r in rows if r.status == status]
-    if opted_out in ("yes", "no"):
-        rows = [r for r in rows if (r.opt_out is not None) == (opted_out == "yes")]
+    if opted_out in rules.OptedOutFilter.values:
+        rows = [r for r in rows if (r.opt_out is not None) == (opted_out == rules.OptedOutFilter.YES)]
     return rows
 
 
@@ -506,24 +506,9 @@ def queue_stats(*, program_year: ProgramYear | None = None) -> dict:
     return {"size": size, "oldest_days": age_days}
 
 
-# --- The member dashboard -----------------------------------------------------------------------
+# --- For the member dashboard (mahome.dashboard, which composes them) ---------------------------
 
 RECENT_CONTRIBUTIONS = 8
-
-
-def dashboard_for(*, user: User, today: date | None = None, offer=None) -> dict:
-    """Everything the maintenance part of `/` shows, in a fixed number of queries.
-
-    Keys: certification, program_year, next_program_year, standing (MemberYear or None),
-    lapsed (ReviewOutcome that ended the certification, or None), certificate, recent,
-    needs_info (a contribution waiting for the member's answer, or None), drafts (count),
-    chart (data for Chart.js), bar (SVG geometry of the progress bar), next_step.
-    `offer` (a `dashboard.HeldOffer`) is a slot held for the member, composed in by the project's
-    dashboard from the engagements app, which this app does not import.
-    """
-    from contributions import dashboard
-
-    return dashboard.build(user=user, today=_today(today), offer=offer)
 
 
 def year_contribution_counts(*, user: User, program_year: ProgramYear) -> dict[str, int]:

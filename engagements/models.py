@@ -121,6 +121,18 @@ class Opportunity(HistoryAttribution, models.Model):
         return self.points if self.points is not None else self.activity_type.points
 
     @property
+    def is_draft(self) -> bool:
+        return self.state == self.State.DRAFT
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == self.State.CLOSED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.state == self.State.CANCELLED
+
+    @property
     def is_ongoing(self) -> bool:
         return self.starts_at is None
 
@@ -219,6 +231,32 @@ class SignUp(HistoryAttribution, models.Model):
     def is_live(self) -> bool:
         return self.state in self.LIVE_STATES
 
+    # The states as the pages ask them (templates name no state; issue 15, finding 7).
+    @property
+    def is_confirmed(self) -> bool:
+        return self.state == self.State.CONFIRMED
+
+    @property
+    def is_waitlisted(self) -> bool:
+        return self.state == self.State.WAITLISTED
+
+    @property
+    def is_offered(self) -> bool:
+        return self.state == self.State.OFFERED
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.state == self.State.SCHEDULED
+
+    @property
+    def is_completed(self) -> bool:
+        return self.state == self.State.COMPLETED
+
+    @property
+    def is_missed(self) -> bool:
+        """Cancelled with the opportunity or a no-show: it did not happen for the member."""
+        return self.state in (self.State.CANCELLED, self.State.NO_SHOW)
+
 
 class Suggestion(HistoryAttribution, models.Model):
     """A member's proposal for a new engagement activity, and staff's decision on it."""
@@ -274,3 +312,11 @@ class Suggestion(HistoryAttribution, models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.state == self.State.ACCEPTED

@@ -48,6 +48,10 @@ class JobRow:
     state_label: str
     error: str
 
+    @property
+    def failed(self) -> bool:
+        return self.state == ScheduledJobRun.State.FAILED
+
 
 @dataclass(frozen=True)
 class Home:
