@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.managers import UserManager
+from mahome.history import HistoryAttribution
 
 # Notification areas: a notification kind is "<area>.<event>" and members choose emails per area.
 NOTIFICATION_AREAS = ("account", "maintenance", "engagement", "community")
@@ -69,7 +70,7 @@ class ChangesOnlyHistoricalRecords(HistoricalRecords):
         )
 
 
-class User(AbstractUser):
+class User(HistoryAttribution, AbstractUser):
     """A person who signs in: a certified MA, a verifier or a program admin.
 
     Signs in by email; there is no username.
