@@ -4,7 +4,6 @@ the program-year report (with CSV/XLSX export) and the year-end review."""
 import csv
 import io
 
-import openpyxl
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -19,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from accounts.exports import spreadsheet_response
+from accounts.exports import new_workbook, spreadsheet_response
 from accounts.services import segment_message_refusal
 from accounts.spreadsheets import formula_safe
 from contributions import rules, selectors, services
@@ -429,16 +428,15 @@ def _review_export(report: services.ReviewReport, export: str) -> HttpResponse:
         writer.writerows(rows)
         response = HttpResponse(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
     else:
-        workbook = openpyxl.Workbook()
-        sheet = workbook.active
+        workbook, sheet = new_workbook()
         sheet.title = f"Review {report.program_year.year}"
         sheet.append(REVIEW_COLUMNS)
         for row in rows:
             sheet.append(row)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
+        xlsx = io.BytesIO()
+        workbook.save(xlsx)
         response = HttpResponse(
-            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            xlsx.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

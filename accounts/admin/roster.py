@@ -1,5 +1,7 @@
 """The MA roster: every certified Master Anaplanner, provisioning, imports and invitations."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -9,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -24,6 +27,9 @@ from accounts.models import (
     Organization,
 )
 from accounts.resources import NewlyCertifiedResource
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class ProvisionForm(forms.Form):
@@ -137,7 +143,7 @@ class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
         return obj.user.organization.name if obj.user.organization else "—"
 
     @admin.display(description=_("Invitation"))
-    def invitation(self, obj: MACertification) -> str:
+    def invitation(self, obj: "WithAnnotations[MACertification, selectors.RosterInvitation]") -> str | Promise:
         state = selectors.invitation_state(
             last_login=obj.user.last_login,
             invitation_email_state=obj.invitation_email_state,

@@ -46,7 +46,7 @@ def member_invitation_path(*, user: User) -> str:
 def password_refusal(*, organization: Organization | None) -> str | None:
     """Why a member of `organization` cannot use a password (None when `password_allowed`), naming the button
     and whom to call; the sign-in form and the sign-in page say the same words."""
-    if password_allowed(organization):
+    if organization is None or password_allowed(organization):  # no organization: a password is allowed
         return None
     return _(
         '%(organization)s requires single sign-on: use the "Sign in with %(organization)s" button. '

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import (
@@ -42,7 +42,7 @@ def sso_connection_sync(*, connection: SSOConnection) -> SSOConnection:
             "settings": saml_settings,
         }
     if missing:
-        labels = {f: SSOConnection._meta.get_field(f).verbose_name for f in missing}
+        labels = {f: _field_label(f) for f in missing}
         raise ValidationError(
             {f: _("%(field)s is required for this protocol.") % {"field": label} for f, label in labels.items()}
         )
@@ -55,3 +55,8 @@ def sso_connection_sync(*, connection: SSOConnection) -> SSOConnection:
     connection.social_app = app
     connection.save()
     return connection
+
+
+def _field_label(name: str) -> str:
+    field = SSOConnection._meta.get_field(name)
+    return str(field.verbose_name) if isinstance(field, models.Field) else name
