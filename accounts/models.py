@@ -1,4 +1,5 @@
 import zoneinfo
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.managers import UserManager
+from mahome.history import HistoryAttribution
 
 # Notification areas: a notification kind is "<area>.<event>" and members choose emails per area.
 NOTIFICATION_AREAS = ("account", "maintenance", "engagement", "community")
@@ -69,13 +71,14 @@ class ChangesOnlyHistoricalRecords(HistoricalRecords):
         )
 
 
-class User(AbstractUser):
+class User(HistoryAttribution, AbstractUser):
     """A person who signs in: a certified MA, a verifier or a program admin.
 
     Signs in by email; there is no username.
     """
 
-    username = None
+    # Django's way to drop AbstractUser's field; the stubs type it as always a str.
+    username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
     preferred_name = models.CharField(_("preferred name"), max_length=150, blank=True)
     # Work and contact information the member keeps current ("update your work and contact information").
@@ -114,9 +117,11 @@ class User(AbstractUser):
     history = ChangesOnlyHistoricalRecords(excluded_fields=["password", "last_login"])
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # Email instead of username: Django lets a custom user replace the manager; the stubs pin
+    # AbstractUser's to django.contrib.auth's UserManager (whose create_user takes a username).
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("user")

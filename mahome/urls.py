@@ -1,4 +1,3 @@
-from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -6,12 +5,7 @@ from accounts import views as accounts_views
 from contributions import certificate_views
 from mahome import admin_home, views
 
-admin.site.site_header = "MA Home — program administration"
-admin.site.site_title = "MA Home admin"
-admin.site.index_title = "Program administration"
-# The admin signs in through allauth (rate limits, MFA); StaffMFARequiredMiddleware requires TOTP.
-admin.site.login = secure_admin_login(admin.site.login)
-# /admin/ opens on the program team's home page: the queue, the year's statuses, failures, jobs.
+# admin.site is mahome.admin_site.MAHomeAdminSite (title, allauth sign-in, the program team's home page).
 admin_home.install(admin.site)
 
 urlpatterns = [

@@ -46,9 +46,11 @@ def help_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dev_outbox(request: HttpRequest) -> HttpResponse:
     """The emails the local run wrote to var/outbox/ (file email backend); absent elsewhere."""
-    if not settings.MAHOME_DEV_OUTBOX:
+    # Only the file email backend sets EMAIL_FILE_PATH: without it there is no outbox to read.
+    folder = getattr(settings, "EMAIL_FILE_PATH", None)
+    if not settings.MAHOME_DEV_OUTBOX or not folder:
         raise Http404
-    return render(request, "dev_outbox.html", {"emails": dev_outbox_emails(folder=Path(settings.EMAIL_FILE_PATH))})
+    return render(request, "dev_outbox.html", {"emails": dev_outbox_emails(folder=Path(folder))})
 
 
 @never_cache
