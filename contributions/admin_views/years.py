@@ -4,7 +4,6 @@ and the year-end review (dry run, then the final run)."""
 import csv
 import io
 
-import openpyxl
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -15,7 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.exports import spreadsheet_response
+from accounts.exports import new_workbook, spreadsheet_response
 from accounts.services import segment_message_refusal
 from accounts.spreadsheets import formula_safe
 from contributions import rules, selectors, services
@@ -191,16 +190,15 @@ def _review_export(report: services.ReviewReport, export: str) -> HttpResponse:
         writer.writerows(rows)
         response = HttpResponse(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
     else:
-        workbook = openpyxl.Workbook()
-        sheet = workbook.active
+        workbook, sheet = new_workbook()
         sheet.title = f"Review {report.program_year.year}"
         sheet.append(REVIEW_COLUMNS)
         for row in rows:
             sheet.append(row)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
+        xlsx = io.BytesIO()
+        workbook.save(xlsx)
         response = HttpResponse(
-            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            xlsx.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
