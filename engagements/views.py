@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages.utils import get_level_tags
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -86,7 +87,7 @@ def _signup_action(request: HttpRequest, signup_id: int, action, success: str) -
             level, text = messages.SUCCESS, success
     opportunity = selectors.opportunity_for_member(slug=signup.opportunity.slug)
     if request.htmx:
-        context = _panel_context(request, opportunity) | {"panel_message": text, "panel_level": level}
+        context = _panel_context(request, opportunity) | {"panel_message": text, "panel_tag": get_level_tags()[level]}
         return render(request, "engagements/_signup_panel.html", context)
     messages.add_message(request, level, text)
     return redirect(opportunity)

@@ -25,11 +25,7 @@ OVERRIDE_HELP = gettext_lazy(
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
         label=gettext_lazy("Decision"),
-        choices=[
-            ("verify", gettext_lazy("Verify")),
-            ("needs_info", gettext_lazy("Ask for more information")),
-            ("reject", gettext_lazy("Reject")),
-        ],
+        choices=[(decision.value, decision.label) for decision in services.DECISIONS],
         widget=forms.RadioSelect(attrs={"autofocus": True}),  # the page opens ready for the arrow keys
     )
     awarded_points = forms.IntegerField(
@@ -201,15 +197,15 @@ class ReasonForm(forms.Form):
 
 
 BULK_VERBS = {
-    "verify": gettext_lazy("verified"),
-    "needs_info": gettext_lazy("sent back to the member"),
-    "reject": gettext_lazy("rejected"),
-    "reopen": gettext_lazy("reopened"),
+    services.Decision.VERIFY: gettext_lazy("verified"),
+    services.Decision.NEEDS_INFO: gettext_lazy("sent back to the member"),
+    services.Decision.REJECT: gettext_lazy("rejected"),
+    services.Decision.REOPEN: gettext_lazy("reopened"),
 }
 BULK_TITLES = {
-    "needs_info": gettext_lazy("Ask for more information"),
-    "reject": gettext_lazy("Reject"),
-    "reopen": gettext_lazy("Reopen decided items"),
+    services.Decision.NEEDS_INFO: gettext_lazy("Ask for more information"),
+    services.Decision.REJECT: gettext_lazy("Reject"),
+    services.Decision.REOPEN: gettext_lazy("Reopen decided items"),
 }
 
 
@@ -231,7 +227,7 @@ def bulk_decision_with_message(model_admin, request: HttpRequest, queryset, *, d
 
     The page lists the selected items with their state, and says which the action will skip.
     """
-    form_class = ReasonForm if decision == "reopen" else MessageForm
+    form_class = ReasonForm if decision == services.Decision.REOPEN else MessageForm
     form = form_class(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
         result = services.contributions_decide_bulk(
