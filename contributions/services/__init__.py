@@ -28,6 +28,7 @@ from contributions.services.automatic import (
     CommunityCredit,
     activity_type_for_date,
     community_credit_columns,
+    community_credit_rows,
     contribution_credit_automatic,
     contributions_sync_community,
 )
@@ -151,6 +152,7 @@ __all__ = [
     "certificate_set_public",
     "certificates_issue_missing",
     "community_credit_columns",
+    "community_credit_rows",
     "contribution_correct",
     "contribution_create",
     "contribution_credit_automatic",
