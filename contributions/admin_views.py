@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -63,7 +64,7 @@ class DecisionForm(forms.Form):
             del self.fields["override_reason"]
 
 
-def _admin_context(request: HttpRequest, title: str) -> dict:
+def _admin_context(request: HttpRequest, title: str | Promise) -> dict:
     return {**admin.site.each_context(request), "title": title}
 
 
@@ -222,7 +223,9 @@ BULK_TITLES = {
 }
 
 
-def bulk_result_messages(model_admin, request: HttpRequest, result: services.BulkResult, *, verb: str) -> None:
+def bulk_result_messages(
+    model_admin, request: HttpRequest, result: services.BulkResult, *, verb: str | Promise
+) -> None:
     done = len(result.done)
     model_admin.message_user(
         request,

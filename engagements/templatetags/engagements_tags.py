@@ -1,4 +1,5 @@
 from django import template
+from django.utils.functional import Promise
 
 register = template.Library()
 
@@ -24,7 +25,7 @@ def state_pill(state: str) -> str:
 
 
 @register.filter
-def signup_state_label(state: str) -> str:
+def signup_state_label(state: str) -> str | Promise:
     """The member-facing name of a sign-up state value (e.g. from an annotation)."""
     from engagements.models import SignUp
 
