@@ -441,7 +441,7 @@ def bench_admin(args, rows, details) -> None:
             "admin year report",
             f"/admin/contributions/programyear/{program_year.pk}/report/",
             3,
-            f"{program_year.year}: all MAs computed, {admin_views.REPORT_PAGE_SIZE} rows shown",
+            f"{program_year.year}: all MAs computed, {admin_views.years.REPORT_PAGE_SIZE} rows shown",
         ),
     ]
     details["admin"] = {"trivial": {"ms": trivial_ms, "queries": trivial_q}}

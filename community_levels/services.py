@@ -2,7 +2,7 @@
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from community_levels.ingestion import (
     IngestResult,
-    ParsedLine,
     ingest_stream,
     parse_file,
     record_from_mapping,
@@ -67,13 +66,6 @@ def activity_ingest_file(
     """Ingest a JSON Lines or CSV file of canonical events; then recompute the members it touched."""
     batch_size = batch_size or settings.COMMUNITY_INGEST_BATCH_SIZE
     result = ingest_stream(parse_file(path), source=source, batch_size=batch_size)
-    if recompute and _recompute_due(result):
-        _enqueue_recompute(reason=_("New community activity"))
-    return result
-
-
-def activity_ingest_records(*, items: Iterable[ParsedLine], source: str, recompute: bool = True) -> IngestResult:
-    result = ingest_stream(items, source=source)
     if recompute and _recompute_due(result):
         _enqueue_recompute(reason=_("New community activity"))
     return result

@@ -262,13 +262,6 @@ def cap_left(*, member_year: MemberYear, activity_type: ActivityType) -> int | N
     return max(activity_type.annual_cap - verified, 0)
 
 
-def certificate_by_code(*, code: str) -> Certificate | None:
-    """Codes are URL-safe tokens; anything else (a NUL, spaces, SQL) matches no certificate."""
-    if not code or len(code) > 64 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in code):
-        return None
-    return Certificate.objects.select_related("member").filter(verification_code=code).first()
-
-
 # --- Standing of members in a year ----------------------------------------------------------
 
 

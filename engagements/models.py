@@ -252,11 +252,6 @@ class SignUp(HistoryAttribution, models.Model):
     def is_completed(self) -> bool:
         return self.state == self.State.COMPLETED
 
-    @property
-    def is_missed(self) -> bool:
-        """Cancelled with the opportunity or a no-show: it did not happen for the member."""
-        return self.state in (self.State.CANCELLED, self.State.NO_SHOW)
-
 
 class Suggestion(HistoryAttribution, models.Model):
     """A member's proposal for a new engagement activity, and staff's decision on it."""

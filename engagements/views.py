@@ -2,8 +2,9 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages.utils import get_level_tags
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -87,7 +88,7 @@ def _signup_action(request: AuthenticatedRequest, signup_id: int, action, succes
             level, text = messages.SUCCESS, success
     opportunity = selectors.opportunity_for_member(slug=signup.opportunity.slug)
     if request.htmx:
-        context = _panel_context(request, opportunity) | {"panel_message": text, "panel_level": level}
+        context = _panel_context(request, opportunity) | {"panel_message": text, "panel_tag": get_level_tags()[level]}
         return render(request, "engagements/_signup_panel.html", context)
     messages.add_message(request, level, text)
     return redirect(opportunity)

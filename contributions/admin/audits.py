@@ -149,7 +149,8 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
     def chance(self, obj: Audit) -> str:
         return f"{obj.probability:.0%}"
 
-    def _conclude(self, request, queryset, *, outcome: str, title: str | Promise):
+    def _conclude(self, request, queryset, *, outcome: audit_services.AuditOutcome):
+        title = outcome.label
         open_audits = queryset.filter(state__in=Audit.OPEN_STATES)
         skipped = queryset.count() - open_audits.count()
         consequences: list[str | Promise] = [
@@ -160,7 +161,7 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
             )
             % {"n": open_audits.count()}
         ]
-        if outcome == "reverse":
+        if outcome == audit_services.AuditOutcome.REVERSE:
             consequences.append(
                 _("Each claim becomes “not accepted” with no points, through the decision correction (in its history).")
             )
@@ -195,11 +196,11 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
 
     @admin.action(description=_("Confirm the selected claims…"), permissions=["change"])
     def confirm_claims(self, request, queryset):
-        return self._conclude(request, queryset, outcome="confirm", title=_("Confirm the claims"))
+        return self._conclude(request, queryset, outcome=audit_services.AuditOutcome.CONFIRM)
 
     @admin.action(description=_("Reverse the selected claims…"), permissions=["change"])
     def reverse_claims(self, request, queryset):
-        return self._conclude(request, queryset, outcome="reverse", title=_("Reverse the claims"))
+        return self._conclude(request, queryset, outcome=audit_services.AuditOutcome.REVERSE)
 
 
 @admin.register(AuditRun)

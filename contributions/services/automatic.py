@@ -207,7 +207,20 @@ def contributions_sync_community(
         )
     }
     now = timezone.now()
-    rows: list[CommunityCredit] = []
+    rows = community_credit_rows(year=program_year.year, types=types, counts=counts)
+    if not rows:
+        return 0
+    if connection.vendor != "postgresql":
+        return _sync_community_portable(program_year=program_year, rows=rows, occurred_on=occurred_on, now=now)
+    return _sync_community_postgresql(program_year=program_year, rows=rows, occurred_on=occurred_on, now=now)
+
+
+def community_credit_rows(
+    *, year: int, types: dict[str, ActivityType], counts: list[tuple[int, str, int]]
+) -> list[CommunityCredit]:
+    """The credits `counts` earn (pure): one row per member and community type of the year's catalogue
+    (`types` by code) with a positive count; points are the type's for the count, capped at its annual cap."""
+    rows = []
     for user_id, code, quantity in counts:
         activity_type = types.get(code)
         if activity_type is None or quantity <= 0:
@@ -219,17 +232,21 @@ def contributions_sync_community(
             CommunityCredit(
                 member=user_id,
                 activity_type=activity_type.pk,
-                title=f"{activity_type.name}: {quantity} in the community ({program_year.year})"[:200],
+                title=f"{activity_type.name}: {quantity} in the community ({year})"[:200],
                 quantity=Decimal(quantity),
                 claimed_points=awarded,
                 awarded_points=awarded,
-                source_key=f"community:{program_year.year}:{code}:{user_id}",
+                source_key=f"community:{year}:{code}:{user_id}",
             )
         )
-    if not rows:
-        return 0
-    if connection.vendor != "postgresql":
-        return _sync_community_portable(program_year=program_year, rows=rows, occurred_on=occurred_on, now=now)
+    return rows
+
+
+def _sync_community_postgresql(
+    *, program_year: ProgramYear, rows: list[CommunityCredit], occurred_on: date, now
+) -> int:
+    """One `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE` for every row, and one history
+    insert for the rows it created or changed."""
     table = Contribution._meta.db_table
     history = Contribution.history.model
     tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from contributions.models import Contribution
 from contributions.services import contribution_credit_automatic
 from engagements import selectors
 from engagements.models import Opportunity, SignUp
@@ -216,7 +217,7 @@ def signup_complete(*, signup_id: int, actor: User) -> tuple[SignUp, bool]:
         occurred_on=timezone.localdate(moment),
         title=opportunity.title,
         source_key=f"signup:{signup.pk}",
-        source="engagement",
+        source=Contribution.Source.ENGAGEMENT,
         points=opportunity.credited_points,
         description=_("Completed engagement opportunity “%(title)s”.") % {"title": opportunity.title},
     )
