@@ -5,7 +5,7 @@ from engagements.models import SignUp, Suggestion
 
 register = template.Library()
 
-STATE_PILLS = {
+STATE_PILLS: dict[str, str] = {  # keyed by the state as stored
     SignUp.State.CONFIRMED: "pill-ok",
     SignUp.State.SCHEDULED: "pill-ok",
     SignUp.State.COMPLETED: "pill-ok",
