@@ -123,7 +123,7 @@ class User(HistoryAttribution, AbstractUser):
 
     # Email instead of username: Django lets a custom user replace the manager; the stubs pin
     # AbstractUser's to django.contrib.auth's UserManager (whose create_user takes a username).
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager["User"]] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("user")
