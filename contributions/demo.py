@@ -263,7 +263,8 @@ def seed(*, stdout) -> None:
     created = 0
     for (email, year), items in CONTRIBUTIONS.items():
         member, program_year = members[email], years[year]
-        if Contribution.objects.filter(member=member, program_year=program_year, source="manual").exists():
+        seeded = Contribution.objects.filter(member=member, program_year=program_year)
+        if seeded.filter(source=Contribution.Source.MANUAL).exists():
             continue
         for index, (code, quantity, month, state) in enumerate(items):
             activity_type = program_year.activity_types.get(code=code)
@@ -285,7 +286,7 @@ def seed(*, stdout) -> None:
                 services.contribution_decide(
                     contribution_id=contribution.pk,
                     verifier=verifier,
-                    decision="verify",
+                    decision=services.Decision.VERIFY,
                     awarded_points=points,
                     note="" if points == contribution.claimed_points else "Verified up to the type's annual cap.",
                 )
