@@ -96,7 +96,7 @@ def test_report_page_queries_do_not_grow_with_the_number_of_mas(client, program_
 
     from contributions.models import TechnicalRequirement
 
-    monkeypatch.setattr(admin_views, "REPORT_PAGE_SIZE", 10)
+    monkeypatch.setattr(admin_views.years, "REPORT_PAGE_SIZE", 10)
     client.force_login(with_mfa(program_admin))
     requirement = TechnicalRequirement.objects.create(
         program_year=speaking.program_year, kind="exam", name="Exam", due_on=speaking.program_year.deadline
