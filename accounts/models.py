@@ -16,6 +16,8 @@ from mahome.history import HistoryAttribution
 
 # Notification areas: a notification kind is "<area>.<event>" and members choose emails per area.
 NOTIFICATION_AREAS = ("account", "maintenance", "engagement", "community")
+# The invitation's notification: it creates the account, so it is emailed whatever the member's settings.
+INVITATION_KIND = "account.invitation"
 
 TIME_ZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
@@ -121,7 +123,7 @@ class User(HistoryAttribution, AbstractUser):
 
     # Email instead of username: Django lets a custom user replace the manager; the stubs pin
     # AbstractUser's to django.contrib.auth's UserManager (whose create_user takes a username).
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager["User"]] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("user")
@@ -153,7 +155,7 @@ class User(HistoryAttribution, AbstractUser):
 
         Kinds outside the four areas (and the invitation, which creates the account) are always sent.
         """
-        if kind == "account.invitation":
+        if kind == INVITATION_KIND:
             return True
         area = kind.split(".", 1)[0]
         if area not in NOTIFICATION_AREAS:

@@ -11,6 +11,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from accounts.models import (
+    INVITATION_KIND,
     InterestTopic,
     MACertification,
     Notification,
@@ -231,7 +232,7 @@ def certification_roster() -> "QuerySet[WithAnnotations[MACertification, RosterI
 
     from accounts.models import Invitation
 
-    invitation_email = Notification.objects.filter(user_id=OuterRef("user_id"), kind="account.invitation").order_by(
+    invitation_email = Notification.objects.filter(user_id=OuterRef("user_id"), kind=INVITATION_KIND).order_by(
         "-created_at"
     )
     latest = Invitation.objects.filter(user_id=OuterRef("user_id")).order_by("-sent_at", "-pk")

@@ -248,6 +248,9 @@ class Contribution(HistoryAttribution, models.Model):
 
     # Waiting on a verifier (submitted) or on the member's answer to one (needs info): "pending".
     PENDING_STATES = (State.SUBMITTED, State.NEEDS_INFO)
+    # Not yet decided (a draft or pending): the member may still withdraw it; a requirement report is open.
+    OPEN_STATES = (State.DRAFT, *PENDING_STATES)
+    DECIDED_STATES = (State.VERIFIED, State.REJECTED)
 
     class Source(models.TextChoices):
         MANUAL = "manual", _("Submitted by the member")
@@ -371,7 +374,7 @@ class Contribution(HistoryAttribution, models.Model):
 
     @property
     def is_decided(self) -> bool:
-        return self.state in (self.State.VERIFIED, self.State.REJECTED)
+        return self.state in self.DECIDED_STATES
 
     @property
     def counted_points(self) -> int:

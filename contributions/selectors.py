@@ -58,11 +58,7 @@ class RequirementState:
 
     @property
     def report_open(self) -> bool:
-        return self.report is not None and self.report.state in (
-            Contribution.State.DRAFT,
-            Contribution.State.SUBMITTED,
-            Contribution.State.NEEDS_INFO,
-        )
+        return self.report is not None and self.report.state in Contribution.OPEN_STATES
 
     @property
     def can_report(self) -> bool:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.requests import AuthenticatedRequest
 from accounts.roles import is_admin_path
 from mahome import dashboard as dashboard_page
 from mahome import health
@@ -72,7 +73,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     """The member's control tower, composed from each app's selectors in a fixed number of queries."""
     return render(request, "dashboard.html", dashboard_page.page(user=request.user))
 

@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -134,7 +135,7 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
         return obj.contribution.program_year.year
 
     @admin.display(description=_("why chosen"))
-    def risks(self, obj: Audit) -> str:
+    def risks(self, obj: Audit) -> str | Promise:
         return "; ".join(audit_services.risk_labels(obj.reasons)) or _("Random floor only")
 
     @admin.display(description=_("evidence due"), ordering="evidence_due_on")
@@ -152,7 +153,7 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
         title = outcome.label
         open_audits = queryset.filter(state__in=Audit.OPEN_STATES)
         skipped = queryset.count() - open_audits.count()
-        consequences = [
+        consequences: list[str | Promise] = [
             ngettext(
                 "%(n)d audit will be concluded and its member told.",
                 "%(n)d audits will be concluded and their members told.",

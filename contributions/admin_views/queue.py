@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -50,7 +51,7 @@ class DecisionForm(forms.Form):
             del self.fields["override_reason"]
 
 
-def _admin_context(request: HttpRequest, title: str) -> dict:
+def _admin_context(request: HttpRequest, title: str | Promise) -> dict:
     return {**admin.site.each_context(request), "title": title}
 
 
@@ -209,7 +210,9 @@ BULK_TITLES = {
 }
 
 
-def bulk_result_messages(model_admin, request: HttpRequest, result: services.BulkResult, *, verb: str) -> None:
+def bulk_result_messages(
+    model_admin, request: HttpRequest, result: services.BulkResult, *, verb: str | Promise
+) -> None:
     done = len(result.done)
     model_admin.message_user(
         request,

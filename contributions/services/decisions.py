@@ -137,9 +137,9 @@ DECISION_STATES = {
 BULK_STATES = {
     **DECISION_STATES,
     Decision.VERIFY: (Contribution.State.SUBMITTED,),
-    Decision.REOPEN: (Contribution.State.VERIFIED, Contribution.State.REJECTED),
+    Decision.REOPEN: Contribution.DECIDED_STATES,
 }
-DECIDED_STATES = (Contribution.State.VERIFIED, Contribution.State.REJECTED)
+DECIDED_STATES = Contribution.DECIDED_STATES
 
 
 @_staff_write(BUSY_CONTRIBUTION)

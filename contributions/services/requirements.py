@@ -23,7 +23,7 @@ from contributions.services.base import _evidence_attach, _save
 from contributions.services.locks import BUSY_REQUIREMENT, _staff_write
 
 REQUIREMENT_REPORT_CODE = "technical-requirement-report"
-OPEN_STATES = (Contribution.State.DRAFT, *Contribution.PENDING_STATES)
+OPEN_STATES = Contribution.OPEN_STATES
 
 
 def requirement_report_type(*, program_year: ProgramYear) -> ActivityType:

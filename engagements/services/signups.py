@@ -132,7 +132,8 @@ def signup_offer_accept(*, signup_id: int, member: User) -> SignUp:
         now = timezone.now()
         if signup.state != SignUp.State.OFFERED:
             raise EngagementError(_("There is no open offer on this sign-up."))
-        if signup.offer_expires_at <= now:
+        expires_at = signup.offer_expires_at  # set on every offer (constraint signup_offer_has_expiry)
+        if expires_at is None or expires_at <= now:
             expire_offer(signup, now, actor=member)
             offer_free_slots(signup.opportunity, now, actor=member)
             return signup

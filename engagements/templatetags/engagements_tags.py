@@ -1,10 +1,11 @@
 from django import template
+from django.utils.functional import Promise
 
 from engagements.models import SignUp, Suggestion
 
 register = template.Library()
 
-STATE_PILLS = {
+STATE_PILLS: dict[str, str] = {  # keyed by the state as stored
     SignUp.State.CONFIRMED: "pill-ok",
     SignUp.State.SCHEDULED: "pill-ok",
     SignUp.State.COMPLETED: "pill-ok",
@@ -26,6 +27,6 @@ def state_pill(state: str) -> str:
 
 
 @register.filter
-def signup_state_label(state: str) -> str:
+def signup_state_label(state: str) -> str | Promise:
     """The member-facing name of a sign-up state value (e.g. from an annotation)."""
     return SignUp.State(state).label if state in SignUp.State.values else state
