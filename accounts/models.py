@@ -16,6 +16,8 @@ from mahome.history import HistoryAttribution
 
 # Notification areas: a notification kind is "<area>.<event>" and members choose emails per area.
 NOTIFICATION_AREAS = ("account", "maintenance", "engagement", "community")
+# The invitation's notification: it creates the account, so it is emailed whatever the member's settings.
+INVITATION_KIND = "account.invitation"
 
 TIME_ZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
@@ -153,7 +155,7 @@ class User(HistoryAttribution, AbstractUser):
 
         Kinds outside the four areas (and the invitation, which creates the account) are always sent.
         """
-        if kind == "account.invitation":
+        if kind == INVITATION_KIND:
             return True
         area = kind.split(".", 1)[0]
         if area not in NOTIFICATION_AREAS:

@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from accounts.models import (
+    INVITATION_KIND,
     Invitation,
     Organization,
     User,
@@ -105,7 +106,7 @@ def member_invite(*, user: User, sent_by: User | None = None, extra_lines: tuple
     invitation.save()
     invitation.notification = notification_create(
         user=user,
-        kind="account.invitation",
+        kind=INVITATION_KIND,
         title=_("You have been added to MA Home"),
         body="\n\n".join(lines),
         url=url,

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import (
+    INVITATION_KIND,
     NOTIFICATION_AREAS,
     Notification,
     User,
@@ -116,7 +117,7 @@ def notifications_create_many(
         ]
         return sum(1 for notification in made if notification is not None)
     area = kind.split(".", 1)[0]
-    wants = f"u.email_{area}" if area in NOTIFICATION_AREAS and kind != "account.invitation" else "TRUE"
+    wants = f"u.email_{area}" if area in NOTIFICATION_AREAS and kind != INVITATION_KIND else "TRUE"
     table, users = Notification._meta.db_table, User._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

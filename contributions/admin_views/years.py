@@ -56,17 +56,7 @@ def program_year_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     export = request.GET.get("export", "")
     if export in ("csv", "xlsx"):
-        rows = selectors.program_year_report(
-            program_year=program_year, status=status, opted_out=opted_out, search=search
-        )
-        dataset = MemberYearReportResource().export(queryset=rows)
-        stamp = timezone.localdate().isoformat()
-        return spreadsheet_response(
-            dataset,
-            export=export,
-            filename=f"maintenance-{program_year.year}-{stamp}",
-            title=_("Report %(year)s") % {"year": program_year.year},
-        )
+        return _report_export(program_year, export=export, status=status, opted_out=opted_out, search=search)
     report = selectors.program_year_report_page(
         program_year=program_year,
         number=request.GET.get("page"),
@@ -76,12 +66,6 @@ def program_year_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         search=search,
     )
     counts = {key: report.counts.get(key, 0) for key in rules.STATUS_LABELS}
-    chart = {
-        "title": _("Members"),
-        "labels": [str(rules.STATUS_LABELS[key]) for key in counts],
-        "counts": list(counts.values()),
-        "colors": [STATUS_COLOURS[key] for key in counts],
-    }
     querystring = request.GET.copy()
     querystring.pop("export", None)
     querystring.pop("page", None)
@@ -91,7 +75,7 @@ def program_year_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "program_year": program_year,
         "page": page,
         "counts": [(rules.STATUS_LABELS[key], value) for key, value in counts.items()],
-        "chart": chart,
+        "chart": _status_chart(counts),
         "queue": selectors.queue_stats(program_year=program_year),
         "can_review": may_run_year_end_review(request.user),
         "can_message": segment_message_refusal(author=request.user) is None,
@@ -104,6 +88,29 @@ def program_year_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "opts": ProgramYear._meta,
     }
     return TemplateResponse(request, "contributions/admin/report.html", context)
+
+
+def _report_export(program_year: ProgramYear, *, export: str, status: str, opted_out: str, search: str) -> HttpResponse:
+    """Every member the report's filters select, as CSV or XLSX (the page shows one page of them)."""
+    rows = selectors.program_year_report(program_year=program_year, status=status, opted_out=opted_out, search=search)
+    dataset = MemberYearReportResource().export(queryset=rows)
+    stamp = timezone.localdate().isoformat()
+    return spreadsheet_response(
+        dataset,
+        export=export,
+        filename=f"maintenance-{program_year.year}-{stamp}",
+        title=_("Report %(year)s") % {"year": program_year.year},
+    )
+
+
+def _status_chart(counts: dict[str, int]) -> dict:
+    """The report's chart of members by status, in the statuses' order and colours."""
+    return {
+        "title": _("Members"),
+        "labels": [str(rules.STATUS_LABELS[key]) for key in counts],
+        "counts": list(counts.values()),
+        "colors": [STATUS_COLOURS[key] for key in counts],
+    }
 
 
 def program_year_report_message(request: AuthenticatedRequest, pk: int) -> HttpResponse:
@@ -213,30 +220,8 @@ def program_year_review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not may_run:
         raise PermissionDenied  # the dry run too: the review is the program admins' (issue 11, item 3)
     wants_final = request.method == "POST" and request.POST.get("confirm") == "final"
-    if wants_final and not may_run:
-        raise PermissionDenied
     if wants_final and request.POST.get("confirmed") == "yes":
-        try:
-            report = services.year_end_review(program_year=program_year, dry_run=False, by=request.user)
-        except services.ContributionError as error:
-            show_refusal(request, error)
-        else:
-            if report.already_ran:
-                messages.warning(request, _already_ran_message(report.run))
-            else:
-                messages.success(
-                    request,
-                    _("Final review recorded: %(outcomes)s, %(certificates)s; %(notifications)s to notify.")
-                    % {
-                        "outcomes": ngettext("%(n)s outcome", "%(n)s outcomes", report.created_outcomes)
-                        % {"n": report.created_outcomes},
-                        "certificates": ngettext("%(n)s certificate", "%(n)s certificates", report.created_certificates)
-                        % {"n": report.created_certificates},
-                        "notifications": ngettext("%(n)s member", "%(n)s members", report.run.notifications)
-                        % {"n": report.run.notifications},
-                    },
-                )
-        return HttpResponseRedirect(reverse("admin:contributions_programyear_review", args=[program_year.pk]))
+        return _review_final_run(request, program_year)
     report = services.year_end_review(program_year=program_year, dry_run=True)
     export = request.GET.get("export", "")
     if export in ("csv", "xlsx"):
@@ -258,6 +243,31 @@ def program_year_review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "opts": ProgramYear._meta,
     }
     return TemplateResponse(request, "contributions/admin/review.html", context)
+
+
+def _review_final_run(request: HttpRequest, program_year: ProgramYear) -> HttpResponse:
+    """The confirmed final run; the page says what it recorded (or that it had already run)."""
+    try:
+        report = services.year_end_review(program_year=program_year, dry_run=False, by=request.user)
+    except services.ContributionError as error:
+        show_refusal(request, error)
+    else:
+        if report.already_ran:
+            messages.warning(request, _already_ran_message(report.run))
+        else:
+            messages.success(request, _final_run_message(report))
+    return HttpResponseRedirect(reverse("admin:contributions_programyear_review", args=[program_year.pk]))
+
+
+def _final_run_message(report: services.ReviewReport) -> str:
+    return _("Final review recorded: %(outcomes)s, %(certificates)s; %(notifications)s to notify.") % {
+        "outcomes": ngettext("%(n)s outcome", "%(n)s outcomes", report.created_outcomes)
+        % {"n": report.created_outcomes},
+        "certificates": ngettext("%(n)s certificate", "%(n)s certificates", report.created_certificates)
+        % {"n": report.created_certificates},
+        "notifications": ngettext("%(n)s member", "%(n)s members", report.run.notifications)
+        % {"n": report.run.notifications},
+    }
 
 
 def _already_ran_message(run) -> str:

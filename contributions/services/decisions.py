@@ -139,9 +139,9 @@ DECISION_STATES: dict[str, tuple[str, ...]] = {
 BULK_STATES: dict[str, tuple[str, ...]] = {
     **DECISION_STATES,
     Decision.VERIFY: (Contribution.State.SUBMITTED,),
-    Decision.REOPEN: (Contribution.State.VERIFIED, Contribution.State.REJECTED),
+    Decision.REOPEN: Contribution.DECIDED_STATES,
 }
-DECIDED_STATES = (Contribution.State.VERIFIED, Contribution.State.REJECTED)
+DECIDED_STATES = Contribution.DECIDED_STATES
 
 
 @_staff_write(BUSY_CONTRIBUTION)
@@ -168,6 +168,38 @@ def contribution_decide(
     if contribution.state not in allowed:
         raise ContributionError(_state_refusal(contribution, decision=decision))
     note = note.strip()
+    override = _apply_decision(
+        contribution,
+        decision=decision,
+        awarded_points=awarded_points,
+        note=note,
+        verifier=verifier,
+        override_reason=override_reason,
+    )
+    contribution.decision_note = note
+    contribution.decided_by = verifier
+    contribution.decided_at = timezone.now()
+    _save(contribution, actor=verifier, reason=_change_reason(decision, override_reason=override))
+    if decision == Decision.NEEDS_INFO:
+        ContributionMessage.objects.create(
+            contribution=contribution, author=verifier, kind=ContributionMessage.Kind.QUESTION, body=note
+        )
+    _requirement_sync(contribution, actor=verifier)
+    _notify_decision(contribution)
+    return contribution
+
+
+def _apply_decision(
+    contribution: Contribution,
+    *,
+    decision: str,
+    awarded_points: int | None,
+    note: str,
+    verifier: User,
+    override_reason: str,
+) -> str:
+    """Set the decided state and points on the (locked) item, or refuse; returns the override reason
+    to record ('' if the award needed none)."""
     if decision in (Decision.NEEDS_INFO, Decision.REJECT) and not note:
         raise ContributionError(_("Tell the member why: a message is required."))
     override = ""
@@ -185,17 +217,7 @@ def contribution_decide(
         contribution.awarded_points = 0
     else:
         contribution.state = Contribution.State.NEEDS_INFO
-    contribution.decision_note = note
-    contribution.decided_by = verifier
-    contribution.decided_at = timezone.now()
-    _save(contribution, actor=verifier, reason=_change_reason(decision, override_reason=override))
-    if decision == Decision.NEEDS_INFO:
-        ContributionMessage.objects.create(
-            contribution=contribution, author=verifier, kind=ContributionMessage.Kind.QUESTION, body=note
-        )
-    _requirement_sync(contribution, actor=verifier)
-    _notify_decision(contribution)
-    return contribution
+    return override
 
 
 DECISION_NAMES: dict[str, Promise] = {

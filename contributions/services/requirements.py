@@ -23,7 +23,7 @@ from contributions.services.base import _evidence_attach, _save
 from contributions.services.locks import BUSY_REQUIREMENT, _staff_write
 
 REQUIREMENT_REPORT_CODE = "technical-requirement-report"
-OPEN_STATES = (Contribution.State.DRAFT, *Contribution.PENDING_STATES)
+OPEN_STATES = Contribution.OPEN_STATES
 
 
 def requirement_report_type(*, program_year: ProgramYear) -> ActivityType:
@@ -60,7 +60,7 @@ def requirement_report_refusal(
     if RequirementStatus.objects.filter(requirement=requirement, member=member, met_on__isnull=False).exists():
         return _("“%(name)s” is already recorded as met.") % {"name": requirement.name}
     if Contribution.objects.filter(member=member, requirement=requirement, state__in=OPEN_STATES).exists():
-        return _("You already reported “%(name)s”; it is waiting for the program team.") % {"name": requirement.name}
+        return _already_reported(requirement)
     return None
 
 
@@ -91,17 +91,12 @@ def requirement_report_create(
             _("Show the program team it is done: add a link or a file (a certificate, a completion email).")
         )
     program_year = requirement.program_year
-    label = (
-        _("Training completed: %(name)s")
-        if requirement.kind == TechnicalRequirement.Kind.TRAINING
-        else _("Credential held: %(name)s")
-    )
     report = Contribution(
         member=member,
         program_year=program_year,
         activity_type=requirement_report_type(program_year=program_year),
         requirement=requirement,
-        title=(label % {"name": requirement.name})[:200],
+        title=requirement_report_title(requirement),
         description=note,
         occurred_on=met_on,
         quantity=1,
@@ -117,10 +112,23 @@ def requirement_report_create(
         with transaction.atomic():
             _save(report, actor=member)
     except IntegrityError as error:
-        raise ContributionError(
-            _("You already reported “%(name)s”; it is waiting for the program team.") % {"name": requirement.name}
-        ) from error
+        raise ContributionError(_already_reported(requirement)) from error
     return report
+
+
+def _already_reported(requirement: TechnicalRequirement) -> str:
+    """The check before the report and the unique constraint under concurrency say the same."""
+    return _("You already reported “%(name)s”; it is waiting for the program team.") % {"name": requirement.name}
+
+
+def requirement_report_title(requirement: TechnicalRequirement) -> str:
+    """A report's title in the queue: what was done, by the requirement's kind."""
+    label = (
+        _("Training completed: %(name)s")
+        if requirement.kind == TechnicalRequirement.Kind.TRAINING
+        else _("Credential held: %(name)s")
+    )
+    return (label % {"name": requirement.name})[:200]
 
 
 def _requirement_sync(contribution: Contribution, *, actor: User) -> None:
