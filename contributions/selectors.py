@@ -279,6 +279,13 @@ def eligible_members(*, program_year: ProgramYear) -> QuerySet[User]:
     )
 
 
+def members_matching(members: QuerySet[User], *, search: str) -> QuerySet[User]:
+    """The report's search: in the email or either name, whatever the case."""
+    if not search:
+        return members
+    return members.filter(Q(email__icontains=search) | Q(first_name__icontains=search) | Q(last_name__icontains=search))
+
+
 def member_years(
     *,
     program_year: ProgramYear,
@@ -437,11 +444,7 @@ def program_year_report(
     *, program_year: ProgramYear, today: date | None = None, status: str = "", opted_out: str = "", search: str = ""
 ) -> list[MemberYear]:
     """One row per member of the year for the admin report, filtered by status, opt-out and name."""
-    members = eligible_members(program_year=program_year)
-    if search:
-        members = members.filter(
-            Q(email__icontains=search) | Q(first_name__icontains=search) | Q(last_name__icontains=search)
-        )
+    members = members_matching(eligible_members(program_year=program_year), search=search)
     rows = member_years(program_year=program_year, members=list(members), today=today)
     if status:
         rows = [r for r in rows if r.status == status]
@@ -468,8 +471,8 @@ def program_year_report_page(
 ) -> ReportPage:
     """One page of the admin report, its paginator and the status counts, paginated in the database.
 
-    The status of every MA is computed in SQL (`contributions.standing`, two queries: counts and the
-    page's ids); the full standing of the page's members comes from `member_years`, as the dashboard's.
+    The status of every MA is computed in SQL (`contributions.standing`, one query for the counts and
+    the page's ids); the full standing of the page's members comes from `member_years`, as the dashboard's.
     """
     from contributions import standing
 
@@ -477,10 +480,15 @@ def program_year_report_page(
     sql, params = standing.standing_rows(
         program_year=program_year, today=today, status=status, opted_out=opted_out, search=search
     )
-    counts = standing.status_counts(sql=sql, params=params)
+    try:  # the page asked for, when it is a page number; checked against the count below
+        guess = max(1, int(number))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        guess = 1
+    counts, ids = standing.counts_and_page(sql=sql, params=params, offset=(guess - 1) * per_page, limit=per_page)
     paginator = Paginator(range(sum(counts.values())), per_page)
     number = paginator.get_page(number).number
-    ids = standing.page_ids(sql=sql, params=params, offset=(number - 1) * per_page, limit=per_page)
+    if number != guess:  # past the last page, or not a number: the paginator's page, as Paginator.get_page says
+        ids = standing.page_ids(sql=sql, params=params, offset=(number - 1) * per_page, limit=per_page)
     members = {m.pk: m for m in User.objects.filter(pk__in=ids).select_related("certification")}
     rows = member_years(program_year=program_year, members=[members[pk] for pk in ids], today=today)
     return ReportPage(page=Page(rows, number, paginator), counts=counts)
