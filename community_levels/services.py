@@ -19,6 +19,7 @@ from accounts.models import User
 from community_levels.ingestion import (
     IngestResult,
     ParsedLine,
+    ingest_file,
     ingest_stream,
     parse_file,
     record_from_mapping,
@@ -65,7 +66,7 @@ def activity_ingest_file(
 ) -> IngestResult:
     """Ingest a JSON Lines or CSV file of canonical events; then recompute the members it touched."""
     batch_size = batch_size or settings.COMMUNITY_INGEST_BATCH_SIZE
-    result = ingest_stream(parse_file(path), source=source, batch_size=batch_size)
+    result = ingest_file(path, source=source, batch_size=batch_size)
     if recompute and _recompute_due(result):
         _enqueue_recompute(reason=_("New community activity"))
     return result

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from community_levels import ingestion, services
-from community_levels.ingestion import ingest_stream, parse_file
+from community_levels.ingestion import ingest_stream, parse_file, writing
 from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
 from tests.community_levels.helpers import event, sample_events, write_csv, write_jsonl
 from tests.factories import UserFactory
@@ -64,7 +64,7 @@ def test_a_run_interrupted_after_the_first_batch_and_rerun_gives_the_same_totals
     DailyActivity.objects.all().delete()
     CommunityMember.objects.all().delete()
 
-    real_write = ingestion.write_batch
+    real_write = writing.write_batch
     calls = {"n": 0}
 
     def dying_write(batch, **kwargs):
@@ -73,11 +73,11 @@ def test_a_run_interrupted_after_the_first_batch_and_rerun_gives_the_same_totals
             raise KeyboardInterrupt("killed")
         return real_write(batch, **kwargs)
 
-    monkeypatch.setattr(ingestion, "write_batch", dying_write)
+    monkeypatch.setattr(writing, "write_batch", dying_write)
     with pytest.raises(KeyboardInterrupt):
         ingest_stream(parse_file(path), source="file", fast=fast, batch_size=25)
     assert ActivityEvent.objects.count() == 25  # the first batch is committed, the second rolled back
-    monkeypatch.setattr(ingestion, "write_batch", real_write)
+    monkeypatch.setattr(writing, "write_batch", real_write)
     rerun = ingest_stream(parse_file(path), source="file", fast=fast, batch_size=25)
     assert rerun.imported == len(events) - 25
     assert rerun.duplicates == 25
