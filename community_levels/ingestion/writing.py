@@ -28,7 +28,7 @@ from community_levels.ingestion.parsing import (
 from community_levels.metrics import LIKE_KINDS, METRICS
 from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
 
-BATCH_SIZE = 20000
+BATCH_SIZE = 100_000
 # Table names come from the models (never typed): a renamed table changes the SQL with it.
 MEMBER = CommunityMember._meta.db_table
 EVENT = ActivityEvent._meta.db_table
@@ -36,6 +36,7 @@ DAILY = DailyActivity._meta.db_table
 USER = User._meta.db_table
 STAGING = "community_activity_staging"
 STAGED_MEMBERS = "community_activity_staging_members"
+STAGED_IDS = "community_activity_staging_ids"
 # pg_advisory_xact_lock(LOCK_CLASS, hashtext(source)): one batch of a source at a time.
 LOCK_CLASS = 0x4D41
 _METRIC_COLUMNS = ", ".join(metric.column for metric in METRICS)
@@ -149,9 +150,12 @@ def _create_staging(cursor) -> None:
         f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_MEMBERS} "
         f"(member_id text NOT NULL, email text NOT NULL, username text NOT NULL){suffix}"
     )
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_IDS} (member_id text NOT NULL, id bigint NOT NULL){suffix}"
+    )
     # Empty even when the batch runs inside an outer transaction (a connector's page, seed_demo,
     # tests), where ON COMMIT has not fired yet.
-    for table in (STAGING, STAGED_MEMBERS):
+    for table in (STAGING, STAGED_MEMBERS, STAGED_IDS):
         cursor.execute(f"TRUNCATE {table}" if postgres else f"DELETE FROM {table}")
 
 
@@ -204,6 +208,8 @@ def _write_staged(cursor, *, source: str) -> int:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     if connection.vendor == "postgresql":
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOCK_CLASS, source])
+        # Sorts and hashes of a batch in memory, not in temporary files.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
     _write_members(cursor, now=now)
     cursor.execute(f"DELETE FROM {STAGING} WHERE line_no NOT IN (SELECT MIN(line_no) FROM {STAGING} GROUP BY event_id)")
     cursor.execute(
@@ -217,7 +223,7 @@ def _write_staged(cursor, *, source: str) -> int:
         f" target_member_id, is_self_like, ingested_at)"
         f" SELECT %s, s.event_id, m.id, s.kind, s.occurred_at, {day}, COALESCE(s.quantity, 1),"
         f" COALESCE(s.minutes, 0), s.target_member_id, {_SELF_LIKE}, %s"
-        f" FROM {STAGING} s JOIN {MEMBER} m ON m.external_id = s.member_id"
+        f" FROM {STAGING} s JOIN {STAGED_IDS} m ON m.member_id = s.member_id"
         # In index order: neighbouring keys land on the same B-tree pages, not one random page each.
         f" ORDER BY s.event_id",
         [source, now],
@@ -226,7 +232,7 @@ def _write_staged(cursor, *, source: str) -> int:
     cursor.execute(
         f"INSERT INTO {DAILY} (member_id, day, kind, quantity, minutes, events)"
         f" SELECT m.id, {day}, s.kind, SUM(COALESCE(s.quantity, 1)), SUM(COALESCE(s.minutes, 0)), COUNT(*)"
-        f" FROM {STAGING} s JOIN {MEMBER} m ON m.external_id = s.member_id WHERE NOT {_SELF_LIKE}"
+        f" FROM {STAGING} s JOIN {STAGED_IDS} m ON m.member_id = s.member_id WHERE NOT {_SELF_LIKE}"
         # In key order, so that two imports touching the same totals cannot deadlock.
         f" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
         f" ON CONFLICT (member_id, day, kind) DO UPDATE SET quantity = {DAILY}.quantity + EXCLUDED.quantity,"
@@ -234,7 +240,8 @@ def _write_staged(cursor, *, source: str) -> int:
     )
     cursor.execute(
         f"UPDATE {MEMBER} SET needs_recompute = TRUE"
-        f" WHERE NOT needs_recompute AND external_id IN (SELECT member_id FROM {STAGING})"
+        f" WHERE NOT needs_recompute AND id IN (SELECT m.id FROM {STAGED_IDS} m"
+        f" WHERE m.member_id IN (SELECT member_id FROM {STAGING}))"
     )
     return imported
 
@@ -262,6 +269,11 @@ def _write_members(cursor, *, now) -> None:
         f" username = CASE WHEN p.username <> '' THEN p.username ELSE {MEMBER}.username END"
         f" FROM {STAGED_MEMBERS} p WHERE {MEMBER}.external_id = p.member_id"
         f" AND (({MEMBER}.email = '' AND p.email <> '') OR (p.username <> '' AND p.username <> {MEMBER}.username))"
+    )
+    # Each staged member's id, read once: the statements after this one join the small staged table.
+    cursor.execute(
+        f"INSERT INTO {STAGED_IDS} (member_id, id) SELECT p.member_id, m.id"
+        f" FROM {STAGED_MEMBERS} p JOIN {MEMBER} m ON m.external_id = p.member_id"
     )
     cursor.execute(
         f"UPDATE {MEMBER} SET user_id = u.id FROM {USER} u"

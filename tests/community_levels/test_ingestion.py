@@ -286,3 +286,22 @@ def test_ingestion_writes_only_the_indexes_it_needs():
 
     assert indexed(ActivityEvent) == [["id"], ["member_id"], ["source", "event_id"]]
     assert indexed(DailyActivity) == [["id"], ["member_id", "day", "kind"]]
+
+
+def test_events_skip_the_row_by_row_member_check_and_daily_totals_leave_room_for_hot_updates():
+    """The events' member is not a database constraint (a lookup and a lock per event); the daily
+    aggregates, written in the same transaction, keep theirs; their pages keep 30% free."""
+    from django.db import connection
+
+    from community_levels.models import ActivityEvent, DailyActivity
+
+    def foreign_keys(model) -> list[str]:
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+        return sorted(c["columns"][0] for c in found.values() if c["foreign_key"])
+
+    assert foreign_keys(ActivityEvent) == []
+    assert foreign_keys(DailyActivity) == ["member_id"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [DailyActivity._meta.db_table])
+        assert cursor.fetchone()[0] == ["fillfactor=70"]
