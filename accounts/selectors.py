@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet, Window
@@ -9,7 +10,32 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from accounts.models import InterestTopic, Notification, Organization, OrganizationDomain, SSOConnection, User
+from accounts.models import (
+    INVITATION_KIND,
+    InterestTopic,
+    MACertification,
+    Notification,
+    Organization,
+    OrganizationDomain,
+    SSOConnection,
+    User,
+)
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class NotificationCounts(TypedDict):
+    total: int
+    unread: int
+
+
+class RosterInvitation(TypedDict):
+    """What `certification_roster` adds to each certification: its latest invitation."""
+
+    invitation_email_state: str | None
+    invitation_sent_at: datetime | None
+    invitation_valid_until: datetime | None
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
@@ -49,7 +75,9 @@ def notification_page(*, user: User, number: str | int | None, per_page: int = 2
     return NotificationPage(page=Page(rows, wanted, paginator), unread=unread)
 
 
-def _notification_rows(*, user: User, offset: int, limit: int) -> list[Notification]:
+def _notification_rows(
+    *, user: User, offset: int, limit: int
+) -> list["WithAnnotations[Notification, NotificationCounts]"]:
     return list(
         notification_list(user=user).annotate(
             total=Window(Count("pk")),
@@ -197,14 +225,14 @@ INVITATION_EXPIRED = "expired"
 INVITATION_NONE = "none"
 
 
-def certification_roster() -> QuerySet:
+def certification_roster() -> "QuerySet[WithAnnotations[MACertification, RosterInvitation]]":
     """Every MA certification with its member, organization, and latest invitation: its email state,
     when it was sent and until when its link works (one query)."""
     from django.db.models import OuterRef, Subquery
 
-    from accounts.models import Invitation, MACertification
+    from accounts.models import Invitation
 
-    invitation_email = Notification.objects.filter(user_id=OuterRef("user_id"), kind="account.invitation").order_by(
+    invitation_email = Notification.objects.filter(user_id=OuterRef("user_id"), kind=INVITATION_KIND).order_by(
         "-created_at"
     )
     latest = Invitation.objects.filter(user_id=OuterRef("user_id")).order_by("-sent_at", "-pk")

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from community_levels.metrics import ACTIVE, METRICS, Metric
+from community_levels.metrics import ACTIVE, METRICS, PASSIVE, Metric
 from community_levels.models import BossApplication, BossProgramWindow, CommunityMember, CommunitySource, LevelChange
 from community_levels.rules import LevelRule, Rules, criteria_text, load_rules, scores, shortfall
 
@@ -41,13 +41,17 @@ class MemberStanding:
     next_text: str
     rules: Rules
 
+    @property
+    def is_active_tier(self) -> bool:
+        return self.tier == ACTIVE
+
 
 def member_standing(*, member: CommunityMember, rules: Rules | None = None) -> MemberStanding:
     """Level, score by metric and what the next level needs, from the member's stored metrics."""
     rules = rules or load_rules()
     metrics = member.metric_values()
     level = next((lvl for lvl in rules.levels if lvl.id == member.level_id), None)
-    tier = level.tier if level else "passive"
+    tier = level.tier if level else PASSIVE
     passive_score, active_score = scores(metrics, rules)
     breakdown = [
         BreakdownRow(

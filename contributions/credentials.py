@@ -57,9 +57,17 @@ class CertificateFacts:
     linkedin_url: str
     replaced_by_url: str = ""
 
+    @property
+    def is_valid(self) -> bool:
+        return self.status == Certificate.Status.VALID
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == Certificate.Status.REVOKED
+
     def as_json(self) -> dict:
         """The same facts for scripts (GET /verify/<code>.json); nothing the page does not show."""
-        if not self.is_public and self.status != Certificate.Status.REVOKED:
+        if not self.is_public and not self.is_revoked:
             return {"code": self.code, "public": False, "status": "not_public", "checked_at": _iso(self.checked_at)}
         data = {
             "code": self.code,

@@ -58,11 +58,7 @@ class RequirementState:
 
     @property
     def report_open(self) -> bool:
-        return self.report is not None and self.report.state in (
-            Contribution.State.DRAFT,
-            Contribution.State.SUBMITTED,
-            Contribution.State.NEEDS_INFO,
-        )
+        return self.report is not None and self.report.state in Contribution.OPEN_STATES
 
     @property
     def can_report(self) -> bool:
@@ -262,13 +258,6 @@ def cap_left(*, member_year: MemberYear, activity_type: ActivityType) -> int | N
     return max(activity_type.annual_cap - verified, 0)
 
 
-def certificate_by_code(*, code: str) -> Certificate | None:
-    """Codes are URL-safe tokens; anything else (a NUL, spaces, SQL) matches no certificate."""
-    if not code or len(code) > 64 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in code):
-        return None
-    return Certificate.objects.select_related("member").filter(verification_code=code).first()
-
-
 # --- Standing of members in a year ----------------------------------------------------------
 
 
@@ -456,8 +445,8 @@ def program_year_report(
     rows = member_years(program_year=program_year, members=list(members), today=today)
     if status:
         rows = [r for r in rows if r.status == status]
-    if opted_out in ("yes", "no"):
-        rows = [r for r in rows if (r.opt_out is not None) == (opted_out == "yes")]
+    if opted_out in rules.OptedOutFilter.values:
+        rows = [r for r in rows if (r.opt_out is not None) == (opted_out == rules.OptedOutFilter.YES)]
     return rows
 
 
@@ -506,24 +495,9 @@ def queue_stats(*, program_year: ProgramYear | None = None) -> dict:
     return {"size": size, "oldest_days": age_days}
 
 
-# --- The member dashboard -----------------------------------------------------------------------
+# --- For the member dashboard (mahome.dashboard, which composes them) ---------------------------
 
 RECENT_CONTRIBUTIONS = 8
-
-
-def dashboard_for(*, user: User, today: date | None = None, offer=None) -> dict:
-    """Everything the maintenance part of `/` shows, in a fixed number of queries.
-
-    Keys: certification, program_year, next_program_year, standing (MemberYear or None),
-    lapsed (ReviewOutcome that ended the certification, or None), certificate, recent,
-    needs_info (a contribution waiting for the member's answer, or None), drafts (count),
-    chart (data for Chart.js), bar (SVG geometry of the progress bar), next_step.
-    `offer` (a `dashboard.HeldOffer`) is a slot held for the member, composed in by the project's
-    dashboard from the engagements app, which this app does not import.
-    """
-    from contributions import dashboard
-
-    return dashboard.build(user=user, today=_today(today), offer=offer)
 
 
 def year_contribution_counts(*, user: User, program_year: ProgramYear) -> dict[str, int]:

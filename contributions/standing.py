@@ -123,8 +123,8 @@ def standing_rows(
     if status:
         conditions.append("status = %s")
         params.append(status)
-    if opted_out in ("yes", "no"):
-        conditions.append("opted_out" if opted_out == "yes" else "NOT opted_out")
+    if opted_out in rules.OptedOutFilter.values:
+        conditions.append("opted_out" if opted_out == rules.OptedOutFilter.YES else "NOT opted_out")
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     return f"SELECT * FROM ({inner}) standing{where}", params
 

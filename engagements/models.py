@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from contributions.models import DESCRIPTION_MAX_LENGTH, ActivityType, text_within
+from mahome.history import HistoryAttribution
 
 # Paths under /engagements/ that are pages of their own, so no opportunity may take them as slug.
 RESERVED_SLUGS = frozenset({"mine", "signups", "suggestions", "new"})
@@ -18,7 +19,7 @@ def validate_slug_not_reserved(value: str) -> None:
         raise ValidationError(_("“%(slug)s” is a reserved address; choose another slug."), params={"slug": value})
 
 
-class Opportunity(models.Model):
+class Opportunity(HistoryAttribution, models.Model):
     """Something members can sign up for: a blog post, a speaking slot, a training, an ongoing programme."""
 
     class State(models.TextChoices):
@@ -120,6 +121,18 @@ class Opportunity(models.Model):
         return self.points if self.points is not None else self.activity_type.points
 
     @property
+    def is_draft(self) -> bool:
+        return self.state == self.State.DRAFT
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == self.State.CLOSED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.state == self.State.CANCELLED
+
+    @property
     def is_ongoing(self) -> bool:
         return self.starts_at is None
 
@@ -128,7 +141,7 @@ class Opportunity(models.Model):
         return self.capacity is None
 
 
-class SignUp(models.Model):
+class SignUp(HistoryAttribution, models.Model):
     """One member's place (or place in line) for one opportunity.
 
     Waitlist positions are not stored: a member's position is 1 + the number of waitlisted
@@ -218,8 +231,29 @@ class SignUp(models.Model):
     def is_live(self) -> bool:
         return self.state in self.LIVE_STATES
 
+    # The states as the pages ask them (templates name no state; issue 15, finding 7).
+    @property
+    def is_confirmed(self) -> bool:
+        return self.state == self.State.CONFIRMED
 
-class Suggestion(models.Model):
+    @property
+    def is_waitlisted(self) -> bool:
+        return self.state == self.State.WAITLISTED
+
+    @property
+    def is_offered(self) -> bool:
+        return self.state == self.State.OFFERED
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.state == self.State.SCHEDULED
+
+    @property
+    def is_completed(self) -> bool:
+        return self.state == self.State.COMPLETED
+
+
+class Suggestion(HistoryAttribution, models.Model):
     """A member's proposal for a new engagement activity, and staff's decision on it."""
 
     class State(models.TextChoices):
@@ -273,3 +307,11 @@ class Suggestion(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.state == self.State.ACCEPTED

@@ -9,16 +9,13 @@ from django.db import InterfaceError, OperationalError, connections
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from community_levels.selectors import level_for_member
-from contributions.dashboard import HeldOffer
-from contributions.selectors import dashboard_for
-from engagements.models import SignUp
-from engagements.selectors import upcoming_for_member
+from accounts.requests import AuthenticatedRequest
+from accounts.roles import is_admin_path
+from mahome import dashboard as dashboard_page
 from mahome import health
 from mahome.dev_outbox import dev_outbox_emails
 from mahome.help import program_rules
@@ -34,9 +31,9 @@ def status(request: HttpRequest) -> HttpResponse:
     healthy = database == health.OK and broker == health.OK
     context = {
         "healthy": healthy,
-        "database": database,
-        "broker": broker,
-        "worker": worker,
+        "database_ok": database == health.OK,
+        "broker_ok": broker == health.OK,
+        "worker_ok": worker == health.OK,
         "worker_last_seen": datetime.fromisoformat(worker_last_seen) if worker_last_seen else None,
     }
     return render(request, "status.html", context, status=200 if healthy else 503)
@@ -50,9 +47,11 @@ def help_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dev_outbox(request: HttpRequest) -> HttpResponse:
     """The emails the local run wrote to var/outbox/ (file email backend); absent elsewhere."""
-    if not settings.MAHOME_DEV_OUTBOX:
+    # Only the file email backend sets EMAIL_FILE_PATH: without it there is no outbox to read.
+    folder = getattr(settings, "EMAIL_FILE_PATH", None)
+    if not settings.MAHOME_DEV_OUTBOX or not folder:
         raise Http404
-    return render(request, "dev_outbox.html", {"emails": dev_outbox_emails(folder=Path(settings.EMAIL_FILE_PATH))})
+    return render(request, "dev_outbox.html", {"emails": dev_outbox_emails(folder=Path(folder))})
 
 
 @never_cache
@@ -74,37 +73,15 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     """The member's control tower, composed from each app's selectors in a fixed number of queries."""
-    upcoming = upcoming_for_member(user=request.user)
-    now = timezone.now()
-    held = next(
-        (
-            signup
-            for signup in upcoming
-            if signup.state == SignUp.State.OFFERED and signup.offer_expires_at and signup.offer_expires_at > now
-        ),
-        None,
-    )
-    offer = (
-        HeldOffer(
-            title=held.opportunity.title, url=held.opportunity.get_absolute_url(), expires_at=held.offer_expires_at
-        )
-        if held
-        else None
-    )
-    context: dict = {
-        "maintenance": dashboard_for(user=request.user, offer=offer),
-        "upcoming": upcoming,
-        "community_standing": level_for_member(user=request.user),
-    }
-    return render(request, "dashboard.html", context)
+    return render(request, "dashboard.html", dashboard_page.page(user=request.user))
 
 
 def error_403(request: HttpRequest, exception=None) -> HttpResponse:
     """Staff refused an admin page stay in the admin (its header, its navigation); members get their page."""
     user = getattr(request, "user", None)
-    if request.path.startswith("/admin/") and user is not None and user.is_authenticated and user.is_staff:
+    if is_admin_path(request.path) and user is not None and user.is_authenticated and user.is_staff:
         from django.contrib import admin
 
         context = {**admin.site.each_context(request), "title": _("You do not have permission to open this page")}

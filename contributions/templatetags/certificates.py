@@ -4,6 +4,7 @@ from django import template
 from django.utils import timezone
 
 from contributions import selectors
+from contributions.models import Certificate
 
 register = template.Library()
 
@@ -19,8 +20,18 @@ def current_certificate(member, certificate=None) -> dict:
     status = certificate.status_on(today) if certificate else ""
     days_left = (certificate.valid_until - today).days if certificate else 0
     return {
-        "expiring_in": days_left if status == "valid" and days_left <= EXPIRY_NOTICE_DAYS else None,
+        "expiring_in": days_left if status == Certificate.Status.VALID and days_left <= EXPIRY_NOTICE_DAYS else None,
         "certificate": certificate,
         "status": status,
         "status_text": selectors.certificate_status_text(certificate=certificate, today=today) if certificate else "",
     }
+
+
+# The status pill's colour, one rule for every page that shows a certificate's status.
+STATUS_PILLS = {Certificate.Status.VALID: "pill-ok", Certificate.Status.REVOKED: "pill-danger"}
+
+
+@register.filter
+def certificate_pill(status: str) -> str:
+    """`{{ status|certificate_pill }}`: the pill class for a `Certificate.Status` (muted for the others)."""
+    return STATUS_PILLS.get(status, "pill-muted")

@@ -98,7 +98,7 @@ def test_the_current_year_is_the_latest_opened_even_when_its_number_is_lower():
 
 
 def test_the_dashboard_shows_the_current_year(member):
-    from contributions import dashboard
+    from mahome import dashboard
 
     ProgramYearFactory(year=2031, opens_on=date(2026, 1, 1), deadline=date(2027, 1, 1))
     later = ProgramYearFactory(year=2030, opens_on=date(2027, 1, 1), deadline=date(2028, 1, 1))
@@ -117,7 +117,7 @@ def test_the_dashboard_shows_the_current_year(member):
     ],
 )
 def test_current_and_containing_at_the_year_boundaries(member, today, current, containing):
-    from contributions import dashboard
+    from mahome import dashboard
 
     ProgramYearFactory(year=2026)
     ProgramYearFactory(year=2027, opens_on=date(2027, 2, 1), deadline=date(2028, 1, 1))
@@ -145,7 +145,7 @@ def test_current_and_containing_at_the_year_boundaries(member, today, current, c
 )
 @pytest.mark.parametrize("outcome", [ReviewOutcome.Outcome.LAPSED, ReviewOutcome.Outcome.OPTED_OUT])
 def test_an_earlier_exit_ends_the_certification_for_the_dashboard_and_the_review(member, qualified_on, ended, outcome):
-    from contributions import dashboard
+    from mahome import dashboard
 
     earlier = ProgramYearFactory(year=2026)
     year = ProgramYearFactory(year=2027)
@@ -160,7 +160,7 @@ def test_an_earlier_exit_ends_the_certification_for_the_dashboard_and_the_review
 
 
 def test_a_recertified_or_same_year_outcome_does_not_end_the_certification(member):
-    from contributions import dashboard
+    from mahome import dashboard
 
     earlier = ProgramYearFactory(year=2026)
     year = ProgramYearFactory(year=2027)

@@ -16,7 +16,7 @@ def _report(client, program_year):
 def test_report_pages_rows_and_keeps_counts_and_queries_constant(
     client, program_admin, speaking, django_assert_max_num_queries, monkeypatch
 ):
-    monkeypatch.setattr(admin_views, "REPORT_PAGE_SIZE", 5)
+    monkeypatch.setattr(admin_views.years, "REPORT_PAGE_SIZE", 5)
     client.force_login(with_mfa(program_admin))
     for _ in range(3):
         certification = MACertificationFactory()
@@ -47,7 +47,7 @@ def test_report_pages_rows_and_keeps_counts_and_queries_constant(
 
 def test_report_computes_the_full_standing_of_one_page_only(client, program_admin, speaking, monkeypatch):
     """Every MA's status comes from SQL; the Python standing runs for the page's rows alone."""
-    monkeypatch.setattr(admin_views, "REPORT_PAGE_SIZE", 5)
+    monkeypatch.setattr(admin_views.years, "REPORT_PAGE_SIZE", 5)
     client.force_login(with_mfa(program_admin))
     for n in range(12):
         certification = MACertificationFactory()

@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contributions import rules, selectors, services
 from contributions.models import Contribution, RequirementStatus
+from mahome import dashboard
 from tests.factories import (
     MACertificationFactory,
     ProgramYearFactory,
@@ -82,7 +83,7 @@ def test_a_requirement_due_before_the_member_qualified_is_not_owed_that_year(yea
 
 def test_the_year_end_review_does_not_hold_a_requirement_not_owed_against_the_member(year, training, newcomer):
     standing = _standing(newcomer, year)
-    _outcome, reasons = services._review_decision(standing)
+    _outcome, reasons = services.review._review_decision(standing)
     assert not any("Level 3 Model Building" in reason for reason in reasons)
 
 
@@ -106,7 +107,7 @@ def test_a_member_certified_years_ago_is_welcomed_back_and_warned(client, year, 
 
 def test_the_chart_starts_in_the_month_the_member_qualified(client, year, newcomer):
     client.force_login(newcomer)
-    chart = selectors.dashboard_for(user=newcomer, today=date(2026, 11, 20))["chart"]
+    chart = dashboard.build(user=newcomer, today=date(2026, 11, 20))["chart"]
     assert chart["labels"] == ["Nov 2026", "Dec 2026"]
 
 

@@ -162,7 +162,7 @@ def test_a_capacity_change_waiting_too_long_for_the_lock_says_busy_instead_of_pi
     holder.start()
     try:
         assert locked.wait(timeout=30)
-        monkeypatch.setattr(services, "LOCK_TIMEOUT", "50ms")
+        monkeypatch.setattr(services.common, "LOCK_TIMEOUT", "50ms")
         with pytest.raises(services.EngagementError, match="please try again in a moment"):
             services.opportunity_update(opportunity_id=opportunity.pk, actor=program_admin, changes={"capacity": 8})
     finally:

@@ -34,7 +34,7 @@ def test_a_withdrawal_behind_a_held_lock_says_busy_on_the_page(client, member, m
     opportunity = OpportunityFactory(starts_at=timezone.now() + timedelta(days=3))
     signup, _ = services.signup_create(opportunity_id=opportunity.pk, member=member)
     client.force_login(member)
-    monkeypatch.setattr(services, "LOCK_TIMEOUT", "100ms")
+    monkeypatch.setattr(services.common, "LOCK_TIMEOUT", "100ms")
     holder, release = _hold_opportunity_lock(opportunity.pk)
     try:
         with pytest.raises(services.EngagementError, match="try again in a moment"):

@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from accounts.models import User
 from contributions.models import ActivityType, Contribution
-from contributions.selectors import dashboard_for
+from mahome import dashboard
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +29,11 @@ def test_demo_members_cover_every_status_and_community_points_count_once():
     call_command("seed_demo", stdout=StringIO())
 
     statuses = {
-        email: dashboard_for(user=User.objects.get(email=email), today=TODAY)["standing"].status
+        email: dashboard.build(user=User.objects.get(email=email), today=TODAY)["standing"].status
         for email in EXPECTED_STATUS
     }
     assert statuses == EXPECTED_STATUS
-    assert dashboard_for(user=User.objects.get(email="eli.lapsed@example.com"), today=TODAY)["lapsed"]
+    assert dashboard.build(user=User.objects.get(email="eli.lapsed@example.com"), today=TODAY)["lapsed"]
 
     codes = list(
         ActivityType.objects.filter(program_year__year=2026, tracking=ActivityType.Tracking.COMMUNITY).values_list(

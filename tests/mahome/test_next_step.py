@@ -1,6 +1,6 @@
 """One next step, the most urgent (issue 13, finding 3).
 
-The rule order (contributions/dashboard.py, `next_step`): the year decided; opted out (only the
+The rule order (mahome/dashboard.py, `next_step`): the year decided; opted out (only the
 undo); a slot offer held for the member; a verifier's question; points behind the pace with the
 cheapest ways to close them; technical requirements owed; drafts; then the points still to go.
 A member at 0 of 334 points with 31 days left was told only about a training; a member holding a
@@ -137,7 +137,7 @@ def test_an_opted_out_member_sees_only_the_undo(client, ma, catalogue, training,
 
 
 def test_rule_order_is_written_down_where_it_is_decided():
-    from contributions import dashboard
+    from mahome import dashboard
 
     doc = dashboard.next_step.__doc__
     positions = [

@@ -1,195 +1,35 @@
-import uuid
+"""The MA roster: every certified Master Anaplanner, provisioning, imports and invitations."""
+
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportMixin
-from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import selectors, services
+from accounts.admin.segment_messages import segment_message_compose
 from accounts.imports import PreviewImportMixin
 from accounts.invitation_links import invitation_valid_days
 from accounts.models import (
     MACertification,
     Notification,
     Organization,
-    OrganizationDomain,
-    SegmentMessage,
-    SegmentMessageRecipient,
-    SSOConnection,
-    User,
 )
 from accounts.resources import NewlyCertifiedResource
-from accounts.roles import PROGRAM_ADMIN, VERIFIER, user_staff_role
 
-
-class StaffUserChangeForm(UserChangeForm):
-    """The account form a program admin sees: one staff role instead of superuser, groups and permissions."""
-
-    staff_role = forms.ChoiceField(
-        label=_("Staff role"),
-        required=False,
-        choices=[
-            ("", _("None: a member without staff access")),
-            (VERIFIER, _("Verifier")),
-            (PROGRAM_ADMIN, _("Program admin")),
-        ],
-        help_text=_(
-            "Verifiers decide contributions and sign-ups and can read everything else; program admins run the program."
-        ),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["staff_role"].initial = user_staff_role(self.instance)
-
-
-@admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
-    ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "organization", "is_staff", "is_active", "last_login"]
-    list_filter = ["is_staff", "is_active", "groups", "company_type", "organization"]
-    list_select_related = ["organization"]
-    search_fields = ["email", "first_name", "last_name", "preferred_name", "employer"]
-    history_list_display = ["employer", "job_title", "email"]
-    fieldsets = (
-        (None, {"fields": ("email", "password")}),
-        (_("Name"), {"fields": ("first_name", "last_name", "preferred_name")}),
-        (
-            _("Profile"),
-            {
-                "fields": (
-                    "organization",
-                    "employer",
-                    "company_type",
-                    "job_title",
-                    "country",
-                    "time_zone",
-                    "phone",
-                    "linkedin_url",
-                    "bio",
-                    "interests",
-                )
-            },
-        ),
-        (
-            _("Email preferences"),
-            {"fields": ("email_account", "email_maintenance", "email_engagement", "email_community")},
-        ),
-        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
-    )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "first_name", "last_name")}),)
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or request.user.is_superuser:
-            return fieldsets
-        # Superuser status, groups and single permissions are not even shown to other staff.
-        return tuple(
-            (name, {**options, "fields": ("is_active", "staff_role")}) if name == _("Permissions") else (name, options)
-            for name, options in fieldsets
-        )
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is not None and not request.user.is_superuser:
-            kwargs["form"] = StaffUserChangeForm
-        return super().get_form(request, obj, change=change, **kwargs)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def save_model(self, request, obj, form, change) -> None:
-        if not change or request.user.is_superuser:
-            super().save_model(request, obj, form, change)
-            return
-        changes = {
-            name: form.cleaned_data[name]
-            for name in form.changed_data
-            if name in services.STAFF_EDITABLE_FIELDS and name in form.cleaned_data
-        }
-        services.user_update_by_staff(user=obj, changes=changes, actor=request.user)
-        if "staff_role" in form.changed_data:
-            services.user_set_staff_role(user=obj, role=form.cleaned_data["staff_role"], actor=request.user)
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["title", "user", "kind", "created_at", "read_at", "email_state"]
-    list_filter = ["kind", "email_state"]
-    search_fields = ["title", "user__email"]
-    list_select_related = ["user"]
-    raw_id_fields = ["user"]
-    readonly_fields = ["created_at", "emailed_at", "email_attempts"]
-
-
-class OrganizationDomainForm(forms.ModelForm):
-    class Meta:
-        model = OrganizationDomain
-        fields = ["domain"]
-
-    def clean_domain(self) -> str:
-        return self.cleaned_data["domain"].strip().lower().lstrip("@")
-
-
-class OrganizationDomainInline(admin.TabularInline):
-    model = OrganizationDomain
-    form = OrganizationDomainForm
-    extra = 1
-
-
-class SSOConnectionInline(admin.TabularInline):
-    model = SSOConnection
-    fields = ["kind", "slug", "button_label"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "fallback_policy", "contact_name", "contact_email"]
-    list_filter = ["fallback_policy"]
-    search_fields = ["name", "domains__domain"]
-    inlines = [OrganizationDomainInline, SSOConnectionInline]
-
-
-@admin.register(SSOConnection)
-class SSOConnectionAdmin(admin.ModelAdmin):
-    list_display = ["organization", "kind", "slug", "social_app"]
-    list_filter = ["kind"]
-    list_select_related = ["organization", "social_app"]
-    fieldsets = (
-        (None, {"fields": ("organization", "kind", "slug", "button_label")}),
-        (_("OpenID Connect"), {"fields": ("server_url", "client_id", "client_secret")}),
-        (_("SAML 2.0"), {"fields": ("idp_entity_id", "idp_metadata_url", "saml_attribute_mapping")}),
-    )
-
-    def save_model(self, request, obj, form, change) -> None:
-        services.sso_connection_sync(connection=obj)
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class ProvisionForm(forms.Form):
@@ -233,118 +73,6 @@ class InvitationFilter(admin.SimpleListFilter):
 
 def _day(moment) -> str:
     return date_format(timezone.localdate(moment))
-
-
-class SegmentMessageForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200, widget=forms.TextInput(attrs={"class": "vTextField"}))
-    body = forms.CharField(
-        label=_("Message"),
-        widget=forms.Textarea(attrs={"rows": 10, "class": "vLargeTextField"}),
-        help_text=_("Sent as written, in MA Home and by email (per each member's email preferences)."),
-    )
-    token = forms.CharField(widget=forms.HiddenInput, required=False)
-
-
-def segment_message_compose(
-    request, *, admin_site, members: list, segment: str, back_url: str, hidden: dict
-) -> TemplateResponse | None:
-    """The compose page of a message to members (the roster's action, the year report's button).
-
-    Shows how many members will get it and who; sending calls `services.segment_message_send`, then
-    returns to `back_url` (None from an admin action: back to the list it came from).
-    """
-    refusal = services.segment_message_refusal(author=request.user)
-    if refusal:
-        raise PermissionDenied(refusal)
-    sending = request.method == "POST" and request.POST.get("send") == "yes"
-    form = SegmentMessageForm(request.POST if sending else None, initial={"token": uuid.uuid4().hex})
-    if sending and form.is_valid():
-        try:
-            message = services.segment_message_send(
-                author=request.user,
-                title=form.cleaned_data["title"],
-                body=form.cleaned_data["body"],
-                recipients=members,
-                segment=segment,
-                request_token=form.cleaned_data["token"],
-            )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            messages.success(
-                request,
-                ngettext(
-                    "Your message was sent to %(n)d member.", "Your message was sent to %(n)d members.", len(members)
-                )
-                % {"n": message.recipient_count},
-            )
-            return redirect(back_url)
-    hidden_fields = [(name, value) for name, values in hidden.items() for value in _as_list(values)]
-    context = {
-        **admin_site.each_context(request),
-        "title": _("Message members"),
-        "form": form,
-        "members": members[:200],
-        "more": max(0, len(members) - 200),
-        "count": len(members),
-        "segment": segment,
-        "hidden_fields": hidden_fields,
-        "back_url": back_url,
-        "opts": SegmentMessage._meta,
-    }
-    return TemplateResponse(request, "admin/accounts/segmentmessage/compose.html", context)
-
-
-def _as_list(values) -> list:
-    return values if isinstance(values, list) else [values]
-
-
-class SegmentMessageRecipientInline(admin.TabularInline):
-    model = SegmentMessageRecipient
-    fields = ["user", "member_email", "email_state"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user", "notification")
-
-    @admin.display(description=_("email address"))
-    def member_email(self, obj) -> str:
-        return obj.user.email
-
-    @admin.display(description=_("email"))
-    def email_state(self, obj) -> str:
-        return obj.notification.get_email_state_display() if obj.notification else "—"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(SegmentMessage)
-class SegmentMessageAdmin(admin.ModelAdmin):
-    """Messages sent to members (from the roster or the year report): read-only, with every recipient."""
-
-    list_display = ["title", "segment", "recipient_count", "author", "sent_at"]
-    list_select_related = ["author"]
-    search_fields = ["title", "body", "segment"]
-    date_hierarchy = "sent_at"
-    fields = ["title", "body", "segment", "author", "sent_at", "recipient_count"]
-    readonly_fields = fields
-    inlines = [SegmentMessageRecipientInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False  # written from the roster or the report, where the members are chosen
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # a record of what members were told
 
 
 INVITATION_LABELS = {
@@ -415,7 +143,7 @@ class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
         return obj.user.organization.name if obj.user.organization else "—"
 
     @admin.display(description=_("Invitation"))
-    def invitation(self, obj: MACertification) -> str:
+    def invitation(self, obj: "WithAnnotations[MACertification, selectors.RosterInvitation]") -> str | Promise:
         state = selectors.invitation_state(
             last_login=obj.user.last_login,
             invitation_email_state=obj.invitation_email_state,

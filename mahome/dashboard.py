@@ -1,6 +1,8 @@
-"""The maintenance part of the member dashboard, built in a fixed number of queries.
+"""The member dashboard at `/`, composed from each app's selectors in a fixed number of queries.
 
-Reached through `contributions.selectors.dashboard_for`; kept apart so selectors.py stays short.
+It shows pieces of every app, so it lives with the project (shared/docs/style.md): no app imports
+it. `page` is what the view renders; `build` is the certification-maintenance part of it.
+Nothing here writes, and nothing changes the objects it is given.
 """
 
 import math
@@ -12,21 +14,62 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import MACertification, User
+from community_levels.selectors import level_for_member
 from contributions import rules, selectors
 from contributions.models import ActivityType, Contribution, ProgramYear, ReviewOutcome
+from engagements.models import SignUp
+from engagements.selectors import upcoming_for_member
 
 # The bar's geometry is in a 0..100 viewBox; the SVG stretches it to the card's width.
 BAR_WIDTH = 100
 
 
-def build(*, user: User, today: date, offer: "HeldOffer | None" = None) -> dict:
-    certification = MACertification.objects.filter(user=user).first()
-    if certification is not None:
-        user.certification = certification
+def page(*, user: User, now: datetime | None = None) -> dict:
+    """The context of `dashboard.html`: maintenance (`build`), upcoming engagements, community standing."""
+    now = now or timezone.now()
+    upcoming = upcoming_for_member(user=user)
+    offer = next(
+        (
+            HeldOffer(
+                title=signup.opportunity.title,
+                url=signup.opportunity.get_absolute_url(),
+                expires_at=signup.offer_expires_at,
+            )
+            for signup in upcoming
+            if signup.state == SignUp.State.OFFERED
+            and signup.offer_expires_at is not None
+            and signup.offer_expires_at > now
+        ),
+        None,
+    )
+    return {
+        "maintenance": build(user=user, today=timezone.localdate(now), offer=offer),
+        "upcoming": upcoming,
+        "community_standing": level_for_member(user=user),
+    }
+
+
+def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = None) -> dict:
+    """Everything the maintenance part of `/` shows, in a fixed number of queries.
+
+    Keys: certification, program_year, next_program_year, standing (MemberYear or None),
+    lapsed (ReviewOutcome that ended the certification, or None), certificate, recent,
+    needs_info (a contribution waiting for the member's answer, or None), drafts (count),
+    chart (data for Chart.js), bar (SVG geometry of the progress bar), next_step.
+    `offer` is a slot held for the member (from the engagements app, see `page`).
+    """
+    today = today or timezone.localdate()
+    # The member read again with their certification, for `member_years`: the caller's object is left as it was.
+    member = User.objects.select_related("certification").get(pk=user.pk)
+    try:
+        certification = member.certification
+    except MACertification.DoesNotExist:
+        certification = None
     program_year = ProgramYear.objects.current(today)
     next_program_year = (
         ProgramYear.objects.filter(opens_on__gt=today, published_at__isnull=False).order_by("year").first()
@@ -59,7 +102,7 @@ def build(*, user: User, today: date, offer: "HeldOffer | None" = None) -> dict:
         }
         return context
     standing = selectors.member_years(
-        program_year=program_year, members=[user], today=today, by_month=True, with_reports=True
+        program_year=program_year, members=[member], today=today, by_month=True, with_reports=True
     )[0]
     counts = selectors.year_contribution_counts(user=user, program_year=program_year)
     context.update(
@@ -142,7 +185,8 @@ def chart_data(*, standing: selectors.MemberYear) -> dict:
         else:
             bucket[1] += row["claimed"] or 0
     this_month = date(standing.today.year, standing.today.month, 1)
-    verified_series, total_series = [], []
+    verified_series: list[int | None] = []  # None: a month still to come
+    total_series: list[int | None] = []
     running = {pk: [0, 0] for pk in per_type}
     for month in months:
         verified_sum = pending_sum = 0
@@ -234,7 +278,7 @@ def cheapest_ways(*, standing: selectors.MemberYear, missing: int, limit: int = 
     return options
 
 
-UNIT_WORDS = {
+UNIT_WORDS: dict[str, Promise] = {  # keyed by the unit as stored
     ActivityType.Unit.ITEM: gettext_lazy("each"),
     ActivityType.Unit.HOUR: gettext_lazy("an hour"),
     ActivityType.Unit.SESSION: gettext_lazy("a session"),

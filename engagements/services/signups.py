@@ -1,0 +1,245 @@
+"""A member's sign-up and its life: signing up, withdrawing, offers, staff follow-up, completion."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from contributions.models import Contribution
+from contributions.services import contribution_credit_automatic
+from engagements import selectors
+from engagements.models import Opportunity, SignUp
+from engagements.services import common
+from engagements.services.common import (
+    BUSY_SIGNUP,
+    EngagementError,
+    end_signup,
+    format_moment,
+    lock_opportunity,
+    locked_signup,
+    notify_member,
+    required_reason,
+    save_with_actor,
+    slots_held,
+)
+from engagements.services.rules import signup_engagement_date, signup_refusal, withdraw_refusal
+from engagements.services.waitlist import expire_offer, offer_free_slots
+from mahome.locks import locked_or_busy
+
+
+@transaction.atomic
+def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
+    """Sign `member` up: a slot when one is free, else a place at the end of the waitlist.
+
+    Returns (sign-up, created); a member who already has a live sign-up gets it back unchanged.
+    Raises EngagementError when the window is closed, the opportunity is cancelled, or it is
+    full and keeps no waitlist.
+
+    The opportunity's row lock guards its capacity, so it is held for the least work: the checks
+    that need no lock run before it (and the refusal again on the locked row, in Python), the
+    notification after commit. Under the lock: count the held slots, insert the sign-up and its
+    history row.
+    """
+    now = timezone.now()
+    refusal = signup_refusal(opportunity=Opportunity.objects.get(pk=opportunity_id), now=now)
+    if refusal:
+        raise EngagementError(refusal)
+    existing = SignUp.objects.filter(opportunity_id=opportunity_id, member=member, state__in=SignUp.LIVE_STATES).first()
+    if existing is not None:
+        return existing, False
+    signup = SignUp(member=member, state=SignUp.State.CONFIRMED, confirmed_at=now)
+    signup.full_clean(exclude=["opportunity", "member"], validate_constraints=False)
+    signup._history_user = member
+    try:
+        with transaction.atomic():
+            opportunity = lock_opportunity(opportunity_id)
+            refusal = signup_refusal(opportunity=opportunity, now=now)
+            if refusal:
+                raise EngagementError(refusal)
+            if opportunity.capacity is not None and slots_held(opportunity) >= opportunity.capacity:
+                if not opportunity.waitlist_enabled:
+                    raise EngagementError(_("All slots are taken and this opportunity keeps no waitlist."))
+                signup.state, signup.confirmed_at = SignUp.State.WAITLISTED, None
+            signup.opportunity = opportunity
+            signup.save()
+    except IntegrityError:
+        # Only the one-live-sign-up constraint can fire here: the same member's double submit,
+        # both past the check above; the second finds the first's sign-up.
+        existing = SignUp.objects.filter(
+            opportunity_id=opportunity_id, member=member, state__in=SignUp.LIVE_STATES
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    if signup.state == SignUp.State.CONFIRMED:
+        title = _("You have a slot: %(title)s") % {"title": opportunity.title}
+        body = _("The program team will follow up with the next steps.")
+        event = "confirmed"
+    else:
+        title = _("You are on the waitlist: %(title)s") % {"title": opportunity.title}
+        body = _("All slots are taken. If one frees up, we offer it to the next in line and tell you.")
+        event = "waitlisted"
+    transaction.on_commit(lambda: notify_member(signup, event, title, body), robust=True)
+    return signup, True
+
+
+def signup_withdraw(*, signup_id: int, member: User) -> SignUp:
+    """The member gives up their sign-up before the date; a slot it held goes to the next in line."""
+    with locked_or_busy(busy=BUSY_SIGNUP, error_class=EngagementError, durable=True, timeout=common.LOCK_TIMEOUT):
+        signup = locked_signup(signup_id, member=member)
+        now = timezone.now()
+        refusal = withdraw_refusal(signup=signup, now=now)
+        if refusal is not None:
+            raise EngagementError(refusal)
+        end_signup(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.MEMBER, now, actor=member)
+        offer_free_slots(signup.opportunity, now, actor=member)
+        return signup
+
+
+@transaction.atomic
+def signup_withdraw_by_staff(*, signup_id: int, actor: User | None, reason: str) -> SignUp:
+    """Staff end a live sign-up at any time (after the date, withdrawing is theirs to do).
+
+    The reason is stored on the sign-up and sent to the member (message and email); a slot the
+    sign-up held is offered to the next in line, as when a member withdraws.
+    """
+    reason = required_reason(reason, _("Give the member a reason: it is required to withdraw a sign-up."))
+    signup = locked_signup(signup_id)
+    now = timezone.now()
+    if not signup.is_live:
+        raise EngagementError(_("Only an active sign-up can be withdrawn."))
+    signup.end_note = reason
+    end_signup(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.STAFF, now, actor=actor)
+    notify_member(
+        signup,
+        "withdrawn",
+        _("Your sign-up was withdrawn: %(t)s") % {"t": signup.opportunity.title},
+        _("The program team withdrew your sign-up. Their reason: %(reason)s") % {"reason": reason},
+    )
+    offer_free_slots(signup.opportunity, now, actor=actor)
+    return signup
+
+
+def signup_offer_accept(*, signup_id: int, member: User) -> SignUp:
+    """Take the offered slot. An offer past its expiry is passed on instead (check the returned state)."""
+    with locked_or_busy(busy=BUSY_SIGNUP, error_class=EngagementError, durable=True, timeout=common.LOCK_TIMEOUT):
+        signup = locked_signup(signup_id, member=member)
+        now = timezone.now()
+        if signup.state != SignUp.State.OFFERED:
+            raise EngagementError(_("There is no open offer on this sign-up."))
+        expires_at = signup.offer_expires_at  # set on every offer (constraint signup_offer_has_expiry)
+        if expires_at is None or expires_at <= now:
+            expire_offer(signup, now, actor=member)
+            offer_free_slots(signup.opportunity, now, actor=member)
+            return signup
+        signup.state = SignUp.State.CONFIRMED
+        signup.confirmed_at = now
+        signup.offer_expires_at = None
+        save_with_actor(signup, actor=member, exclude=["opportunity", "member"])
+        notify_member(
+            signup,
+            "confirmed",
+            _("You have a slot: %(title)s") % {"title": signup.opportunity.title},
+            _("You accepted the offer. The program team will follow up with the next steps."),
+        )
+        return signup
+
+
+def signup_offer_decline(*, signup_id: int, member: User) -> SignUp:
+    """Turn the offer down; the slot is offered to the next in line."""
+    with locked_or_busy(busy=BUSY_SIGNUP, error_class=EngagementError, durable=True, timeout=common.LOCK_TIMEOUT):
+        signup = locked_signup(signup_id, member=member)
+        now = timezone.now()
+        if signup.state != SignUp.State.OFFERED:
+            raise EngagementError(_("There is no open offer on this sign-up."))
+        end_signup(signup, SignUp.State.WITHDRAWN, SignUp.EndReason.OFFER_DECLINED, now, actor=member)
+        offer_free_slots(signup.opportunity, now, actor=member)
+        return signup
+
+
+# --- Staff follow-up ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def signup_schedule(*, signup_id: int, actor: User | None, next_steps: str, scheduled_for: datetime) -> SignUp:
+    """Staff agreed the next steps and a date with the member."""
+    signup = locked_signup(signup_id)
+    if signup.state not in (SignUp.State.CONFIRMED, SignUp.State.SCHEDULED):
+        raise EngagementError(_("Only a confirmed or scheduled sign-up can be scheduled."))
+    signup.state = SignUp.State.SCHEDULED
+    signup.next_steps = next_steps
+    signup.scheduled_for = scheduled_for
+    save_with_actor(signup, actor=actor, exclude=["opportunity", "member"])
+    notify_member(
+        signup,
+        "scheduled",
+        _("Scheduled for %(date)s: %(title)s")
+        % {"date": format_moment(scheduled_for), "title": signup.opportunity.title},
+        next_steps,
+        reverse("engagements:signup_list"),
+    )
+    return signup
+
+
+@transaction.atomic
+def signup_complete(*, signup_id: int, actor: User) -> tuple[SignUp, bool]:
+    """Mark the engagement done and credit its points as a verified contribution, exactly once.
+
+    Returns (sign-up, changed). A second call (a second admin tab, a double click) waits for
+    the first one's lock, then finds the sign-up completed and changes nothing; the credit's
+    `source_key` is unique as well, so even a direct second credit could not double the points.
+    """
+    signup = locked_signup(signup_id)
+    if signup.state == SignUp.State.COMPLETED:
+        return signup, False
+    if signup.state not in (SignUp.State.CONFIRMED, SignUp.State.SCHEDULED):
+        raise EngagementError(_("Only a confirmed or scheduled sign-up can be completed."))
+    now = timezone.now()
+    engagement_date = signup_engagement_date(signup=signup)
+    if engagement_date and now < engagement_date:
+        raise EngagementError(
+            _("This engagement is on %(date)s; it can be marked completed from then on.")
+            % {"date": format_moment(engagement_date)}
+        )
+    opportunity = Opportunity.objects.select_related("activity_type__program_year").get(pk=signup.opportunity_id)
+    moment = engagement_date or now
+    signup.state = SignUp.State.COMPLETED
+    signup.completed_at = now
+    save_with_actor(signup, actor=actor, exclude=["opportunity", "member"])
+    contribution_credit_automatic(
+        member=signup.member,
+        activity_type=selectors.credited_activity_type(opportunity=opportunity, on=timezone.localdate(moment)),
+        occurred_on=timezone.localdate(moment),
+        title=opportunity.title,
+        source_key=f"signup:{signup.pk}",
+        source=Contribution.Source.ENGAGEMENT,
+        points=opportunity.credited_points,
+        description=_("Completed engagement opportunity “%(title)s”.") % {"title": opportunity.title},
+    )
+    notify_member(
+        signup,
+        "completed",
+        _("%(points)s points credited: %(title)s")
+        % {"points": opportunity.credited_points, "title": opportunity.title},
+        _("Thank you for taking part. The points count toward your certification."),
+        reverse("contributions:list"),
+    )
+    return signup, True
+
+
+@transaction.atomic
+def signup_mark_no_show(*, signup_id: int, actor: User) -> SignUp:
+    """The member did not take part. Before the date, their slot is offered to the next in line."""
+    signup = locked_signup(signup_id)
+    if signup.state not in (SignUp.State.CONFIRMED, SignUp.State.SCHEDULED, SignUp.State.OFFERED):
+        raise EngagementError(_("Only a sign-up holding a slot can be marked as a no-show."))
+    now = timezone.now()
+    end_signup(signup, SignUp.State.NO_SHOW, "", now, actor=actor)
+    notify_member(signup, "no_show", _("Marked as not taking part: %(t)s") % {"t": signup.opportunity.title})
+    offer_free_slots(signup.opportunity, now, actor=actor)
+    return signup
