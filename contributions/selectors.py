@@ -304,16 +304,21 @@ def member_years(
     """
     today = _today(today)
     member_ids = [m.pk for m in members]
+    # `.order_by()` on the lookups below: they fill dicts, and the models' default orderings join other tables.
     types = {
         t.pk: t
-        for t in ActivityType.objects.filter(program_year=program_year).exclude(
-            tracking=ActivityType.Tracking.REQUIREMENT
-        )
+        for t in ActivityType.objects.filter(program_year=program_year)
+        .exclude(tracking=ActivityType.Tracking.REQUIREMENT)
+        .order_by()
     }
     requirements = list(TechnicalRequirement.objects.filter(program_year=program_year).order_by("due_on", "name"))
     statuses = {
-        (s.member_id, s.requirement_id): s.met_on
-        for s in RequirementStatus.objects.filter(requirement__program_year=program_year, member_id__in=member_ids)
+        (member_id, requirement_id): met_on
+        for member_id, requirement_id, met_on in RequirementStatus.objects.filter(
+            requirement__program_year=program_year, member_id__in=member_ids
+        )
+        .order_by()
+        .values_list("member_id", "requirement_id", "met_on")
     }
     reports = (
         {
@@ -326,11 +331,15 @@ def member_years(
         else {}
     )
     overrides = {
-        o.member_id: o for o in TargetOverride.objects.filter(program_year=program_year, member_id__in=member_ids)
+        o.member_id: o
+        for o in TargetOverride.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
     }
-    opt_outs = {o.member_id: o for o in OptOut.objects.filter(program_year=program_year, member_id__in=member_ids)}
+    opt_outs = {
+        o.member_id: o for o in OptOut.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
+    }
     outcomes = {
-        o.member_id: o for o in ReviewOutcome.objects.filter(program_year=program_year, member_id__in=member_ids)
+        o.member_id: o
+        for o in ReviewOutcome.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
     }
     grouping = ["member_id", "activity_type_id", "state"] + (["month"] if by_month else [])
     rows = (

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -64,13 +65,17 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
     `offer` is a slot held for the member (from the engagements app, see `page`).
     """
     today = today or timezone.localdate()
-    # The member read again with their certification, for `member_years`: the caller's object is left as it was.
-    member = User.objects.select_related("certification").get(pk=user.pk)
+    program_year = ProgramYear.objects.current(today)
+    # The member read again (the caller's object is left as it was) with their certification, for
+    # `member_years`, and the id of the earlier review that ended it, if any, in the same query.
+    member = User.objects.select_related("certification")
+    if program_year is not None:
+        member = member.annotate(ended_by=Subquery(_exits_before(program_year=program_year).values("pk")[:1]))
+    member = member.get(pk=user.pk)
     try:
         certification = member.certification
     except MACertification.DoesNotExist:
         certification = None
-    program_year = ProgramYear.objects.current(today)
     next_program_year = (
         ProgramYear.objects.filter(opens_on__gt=today, published_at__isnull=False).order_by("year").first()
     )
@@ -92,8 +97,8 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
     }
     if certification is None or program_year is None:
         return context
-    context["lapsed"] = _exit_before(user=user, program_year=program_year, qualified_on=certification.qualified_on)
-    if context["lapsed"] is not None:
+    if member.ended_by is not None:
+        context["lapsed"] = ReviewOutcome.objects.select_related("program_year").get(pk=member.ended_by)
         context["next_step"] = {
             "text": _("Your certification ended after the %(year)s review. To return, re-qualify as an MA.")
             % {"year": context["lapsed"].program_year.year},
@@ -127,14 +132,14 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
     return context
 
 
-def _exit_before(*, user: User, program_year: ProgramYear, qualified_on: date) -> ReviewOutcome | None:
-    """The earlier review that ended this member's certification (lapsed or opted out), if any."""
+def _exits_before(*, program_year: ProgramYear) -> QuerySet[ReviewOutcome]:
+    """The earlier reviews that ended the outer member's certification (lapsed or opted out), latest first."""
     return (
-        ReviewOutcome.objects.ending_certification_before(program_year=program_year, qualified_on=qualified_on)
-        .filter(member=user)
-        .select_related("program_year")
+        ReviewOutcome.objects.ending_certification_before(
+            program_year=program_year, qualified_on=OuterRef("certification__qualified_on")
+        )
+        .filter(member=OuterRef("pk"))
         .order_by("-program_year__year")
-        .first()
     )
 
 
