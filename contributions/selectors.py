@@ -520,17 +520,6 @@ def queue_stats(*, program_year: ProgramYear | None = None) -> dict:
 RECENT_CONTRIBUTIONS = 8
 
 
-def year_contribution_counts(*, user: User, program_year: ProgramYear) -> dict[str, int]:
-    """Number of the member's contributions per state in a year (one query)."""
-    counts = (
-        Contribution.objects.filter(member=user, program_year=program_year)
-        .values("state")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {row["state"]: row["n"] for row in counts}
-
-
 def current_among(certificates: list[Certificate], *, today: date) -> Certificate | None:
     """The certificate a member's pages point at, among theirs: the one covering today (revoked
     included, so the member sees the revocation); otherwise the latest already started."""
