@@ -19,6 +19,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -182,6 +183,16 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class SSORefused(Exception):
+    class Reason(models.TextChoices):
+        """Why single sign-on was refused; the refusal page explains each (it is given the enum)."""
+
+        UNKNOWN_CONNECTION = "unknown_connection"
+        NO_EMAIL = "no_email"
+        FOREIGN_DOMAIN = "foreign_domain"
+        UNVERIFIED = "unverified"
+        OTHER_ACCOUNT = "other_account"
+        NO_ACCOUNT = "no_account"
+
     def __init__(self, reason: str, *, email: str = "", connection: SSOConnection | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -217,26 +228,26 @@ def sso_login_check(sociallogin):
     """
     connection = selectors.sso_connection_for_provider(provider_id=sociallogin.account.provider)
     if connection is None:
-        raise SSORefused("unknown_connection")
+        raise SSORefused(SSORefused.Reason.UNKNOWN_CONNECTION)
     email, verified = _asserted_email(sociallogin)
     if not email:
-        raise SSORefused("no_email", connection=connection)
+        raise SSORefused(SSORefused.Reason.NO_EMAIL, connection=connection)
     domains = {d.domain for d in connection.organization.domains.all()}
     if selectors.email_domain(email) not in domains:
-        raise SSORefused("foreign_domain", email=email, connection=connection)
+        raise SSORefused(SSORefused.Reason.FOREIGN_DOMAIN, email=email, connection=connection)
     if connection.kind == SSOConnection.Kind.OIDC and not verified:
-        raise SSORefused("unverified", email=email, connection=connection)
+        raise SSORefused(SSORefused.Reason.UNVERIFIED, email=email, connection=connection)
     if sociallogin.is_existing:
         # This identity is already linked: it must still assert that account's own email.
         if sociallogin.user.email.lower() != email:
-            raise SSORefused("other_account", email=email, connection=connection)
+            raise SSORefused(SSORefused.Reason.OTHER_ACCOUNT, email=email, connection=connection)
         return sociallogin.user
     user = selectors.user_by_email(email=email)
     if user is None or not user.is_active:
-        raise SSORefused("no_account", email=email, connection=connection)
+        raise SSORefused(SSORefused.Reason.NO_ACCOUNT, email=email, connection=connection)
     if SocialAccount.objects.filter(user=user, provider=sociallogin.account.provider).exists():
         # The account is linked to a different identity at this provider: not this one's to take.
-        raise SSORefused("other_account", email=email, connection=connection)
+        raise SSORefused(SSORefused.Reason.OTHER_ACCOUNT, email=email, connection=connection)
     return user
 
 
@@ -276,6 +287,7 @@ def sso_refusal_response(request, refusal: SSORefused):
         "accounts/sso_refused.html",
         {
             "reason": refusal.reason,
+            "Reason": SSORefused.Reason,
             "email": refusal.email,
             "organization": organization,
             "domains": [d.domain for d in organization.domains.all()] if organization else [],

@@ -1,4 +1,4 @@
-from accounts.roles import staff_mfa_ready, staff_mfa_required_response
+from accounts.roles import is_admin_path, staff_mfa_ready, staff_mfa_required_response
 
 
 class StaffMFARequiredMiddleware:
@@ -14,7 +14,7 @@ class StaffMFARequiredMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if (
-            request.path.startswith("/admin/")
+            is_admin_path(request.path)
             and user is not None
             and user.is_authenticated
             and user.is_staff
@@ -31,7 +31,8 @@ class SSOProviderUnavailableMiddleware:
     provider is down or unreachable that fetch raises an OSError (URLError, timeout).
     """
 
-    PREFIXES = ("/accounts/saml/", "/accounts/oidc/")
+    # allauth's SAML (saml_login, saml_acs…) and OpenID Connect (openid_connect_login, …_callback) views.
+    URL_NAME_PREFIXES = ("saml_", "openid_connect_")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -40,7 +41,9 @@ class SSOProviderUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not (isinstance(exception, OSError) and request.path.startswith(self.PREFIXES)):
+        match = request.resolver_match
+        url_name = (match.url_name or "") if match is not None else ""
+        if not (isinstance(exception, OSError) and url_name.startswith(self.URL_NAME_PREFIXES)):
             return None
         import logging
 

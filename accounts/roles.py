@@ -7,6 +7,7 @@ data migration.
 
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
+from django.urls import reverse
 
 VERIFIER = "Verifier"
 PROGRAM_ADMIN = "Program admin"
@@ -14,6 +15,11 @@ PROGRAM_ADMIN = "Program admin"
 PROGRAM_APPS = ("accounts", "contributions", "engagements", "community_levels")
 # Beyond viewing, what a verifier may change: decisions on contributions and sign-ups.
 VERIFIER_CHANGES = ("change_contribution", "change_signup", "change_audit")
+
+
+def is_admin_path(path: str) -> bool:
+    """A page of the admin site (wherever `mahome/urls.py` mounts it)."""
+    return path.startswith(reverse("admin:index"))
 
 
 def role_permissions(role: str):

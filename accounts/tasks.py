@@ -4,8 +4,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from accounts import services
 from accounts.models import Notification
+from accounts.services import notifications
 
 EMAIL_MAX_RETRIES = 5
 logger = logging.getLogger(__name__)
@@ -15,10 +15,10 @@ logger = logging.getLogger(__name__)
 def notification_send_email(self, notification_id: int) -> bool:
     """Email one notification; retried with exponential backoff, never sent twice."""
     try:
-        return services.notification_send_email(notification_id=notification_id)
+        return notifications.notification_send_email(notification_id=notification_id)
     except Exception as exc:
         give_up = self.request.retries >= EMAIL_MAX_RETRIES
-        services.notification_record_email_failure(notification_id=notification_id, give_up=give_up)
+        notifications.notification_record_email_failure(notification_id=notification_id, give_up=give_up)
         if give_up:
             return False
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 1800)) from exc
@@ -30,10 +30,10 @@ def notification_send_emails(notification_ids: list[int]) -> int:
     sent = 0
     for notification_id in notification_ids:
         try:
-            sent += services.notification_send_email(notification_id=notification_id)
+            sent += notifications.notification_send_email(notification_id=notification_id)
         except Exception:  # noqa: BLE001 - one bad address must not hold back the rest of the batch
             logger.warning("Email of notification %s failed; the outbox sweep retries it", notification_id)
-            services.notification_record_email_failure(notification_id=notification_id, give_up=False)
+            notifications.notification_record_email_failure(notification_id=notification_id, give_up=False)
     return sent
 
 

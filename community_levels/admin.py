@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.forms import PasswordInput
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.requests import AuthenticatedRequest
 from community_levels import services
 from community_levels.forms import ActivityImportForm
 from community_levels.models import (
@@ -86,7 +88,7 @@ class LevelAdmin(RulesChangeAdmin):
             *super().get_urls(),
         ]
 
-    def preview_view(self, request: HttpRequest) -> HttpResponse:
+    def preview_view(self, request: AuthenticatedRequest) -> HttpResponse:
         """Edit thresholds and weights, see how many members land on each level, then save."""
         if not self.has_change_permission(request):
             raise PermissionDenied
@@ -363,7 +365,7 @@ def reset_cursors(modeladmin, request, queryset):
         "title": _("Reset the cursor of %(count)d source(s)?") % {"count": len(sources)},
         "sources": sources,
         "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
     }
     return render(request, "admin/community_levels/communitysource/reset_cursor.html", context)
 

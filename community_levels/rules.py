@@ -194,7 +194,8 @@ def level_case_sql(
     rules: Rules, passive: tuple[str, list], active: tuple[str, list], prefix: str = ""
 ) -> tuple[str, list]:
     """CASE picking the highest level whose criteria hold; scores given as (SQL, params)."""
-    if not rules.levels:
+    lowest = rules.lowest
+    if lowest is None:  # no levels at all
         return "NULL", []
     whens, params = [], []
     contributed = contribution_sql(prefix)
@@ -209,5 +210,5 @@ def level_case_sql(
             params.append(minimum)
         whens.append(f"WHEN {' AND '.join(condition)} THEN %s")
         params.append(level.id)
-    params.append(rules.lowest.id)
+    params.append(lowest.id)
     return "CASE " + " ".join(whens) + " ELSE %s END", params

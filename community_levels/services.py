@@ -2,10 +2,11 @@
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -18,7 +19,6 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from community_levels.ingestion import (
     IngestResult,
-    ParsedLine,
     ingest_stream,
     parse_file,
     record_from_mapping,
@@ -66,13 +66,6 @@ def activity_ingest_file(
     """Ingest a JSON Lines or CSV file of canonical events; then recompute the members it touched."""
     batch_size = batch_size or settings.COMMUNITY_INGEST_BATCH_SIZE
     result = ingest_stream(parse_file(path), source=source, batch_size=batch_size)
-    if recompute and _recompute_due(result):
-        _enqueue_recompute(reason=_("New community activity"))
-    return result
-
-
-def activity_ingest_records(*, items: Iterable[ParsedLine], source: str, recompute: bool = True) -> IngestResult:
-    result = ingest_stream(items, source=source)
     if recompute and _recompute_due(result):
         _enqueue_recompute(reason=_("New community activity"))
     return result
@@ -226,29 +219,30 @@ def ladder_rule_delete(*, rule: LadderRule, changed_by: User | None, recompute: 
 def rules_save(
     *,
     changed_by: User | None,
-    level_scores: dict[int, object] | None = None,
+    level_scores: dict[int, Decimal] | None = None,
     requirement_minimums: dict[int, int] | None = None,
-    weights: dict[int, tuple[object, int | None]] | None = None,
+    weights: dict[int, tuple[Decimal, int | None]] | None = None,
 ) -> int:
     """Save edited thresholds and weights (with history) and trigger a full recompute."""
+    level_scores, requirement_minimums, weights = level_scores or {}, requirement_minimums or {}, weights or {}
     changed = 0
-    for level in Level.objects.filter(pk__in=list(level_scores or {})):
-        new = level_scores[level.pk]
-        if level.min_score != new:
-            level.min_score = new
+    for level in Level.objects.filter(pk__in=list(level_scores)):
+        new_score = level_scores[level.pk]
+        if level.min_score != new_score:
+            level.min_score = new_score
             level._history_user = changed_by
             level.full_clean()
             level.save()
             changed += 1
-    for requirement in LevelRequirement.objects.filter(pk__in=list(requirement_minimums or {})):
-        new = requirement_minimums[requirement.pk]
-        if requirement.minimum != new:
-            requirement.minimum = new
+    for requirement in LevelRequirement.objects.filter(pk__in=list(requirement_minimums)):
+        new_minimum = requirement_minimums[requirement.pk]
+        if requirement.minimum != new_minimum:
+            requirement.minimum = new_minimum
             requirement._history_user = changed_by
             requirement.full_clean()
             requirement.save()
             changed += 1
-    for weight in ScoringWeight.objects.filter(pk__in=list(weights or {})):
+    for weight in ScoringWeight.objects.filter(pk__in=list(weights)):
         new_weight, new_cap = weights[weight.pk]
         if weight.weight != new_weight or weight.daily_cap != new_cap:
             weight.weight, weight.daily_cap = new_weight, new_cap
@@ -355,10 +349,14 @@ def boss_application_decide(
 SOURCE_LOCK_NAMESPACE = "community_levels.source"
 
 
+# A pull that did not start because another holds the source's lock: no run, so no `SourceRun.State`.
+SOURCE_BUSY = "busy"
+
+
 @dataclass
 class SourceSyncResult:
     run_id: int | None
-    state: str
+    state: str  # a SourceRun.State, or SOURCE_BUSY
     fetched: int = 0
     imported: int = 0
     bad: int = 0
@@ -414,7 +412,9 @@ def source_sync(*, source_id: int, started_by: User | None = None) -> SourceSync
     with _source_lock(source_id) as acquired:
         if not acquired:
             return SourceSyncResult(
-                run_id=None, state="busy", message=_("Another pull of this source is running; this one did not start.")
+                run_id=None,
+                state=SOURCE_BUSY,
+                message=_("Another pull of this source is running; this one did not start."),
             )
         source = CommunitySource.objects.get(pk=source_id)
         now = timezone.now()

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -34,6 +35,15 @@ STATUS_LABELS = {
     LAPSED: gettext_lazy("Lapsed"),
     RECERTIFIED: gettext_lazy("Recertified"),
 }
+
+
+class OptedOutFilter(models.TextChoices):
+    """The year report's "Opted out" filter (empty: everyone)."""
+
+    YES = "yes", gettext_lazy("Yes")
+    NO = "no", gettext_lazy("No")
+
+
 STATUS_PILLS = {
     MET: "pill-ok",
     RECERTIFIED: "pill-ok",

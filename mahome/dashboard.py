@@ -15,6 +15,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,20 +34,19 @@ def page(*, user: User, now: datetime | None = None) -> dict:
     """The context of `dashboard.html`: maintenance (`build`), upcoming engagements, community standing."""
     now = now or timezone.now()
     upcoming = upcoming_for_member(user=user)
-    held = next(
+    offer = next(
         (
-            signup
+            HeldOffer(
+                title=signup.opportunity.title,
+                url=signup.opportunity.get_absolute_url(),
+                expires_at=signup.offer_expires_at,
+            )
             for signup in upcoming
-            if signup.state == SignUp.State.OFFERED and signup.offer_expires_at and signup.offer_expires_at > now
+            if signup.state == SignUp.State.OFFERED
+            and signup.offer_expires_at is not None
+            and signup.offer_expires_at > now
         ),
         None,
-    )
-    offer = (
-        HeldOffer(
-            title=held.opportunity.title, url=held.opportunity.get_absolute_url(), expires_at=held.offer_expires_at
-        )
-        if held
-        else None
     )
     return {
         "maintenance": build(user=user, today=timezone.localdate(now), offer=offer),
@@ -208,7 +208,8 @@ def chart_data(*, standing: selectors.MemberYear) -> dict:
         else:
             bucket[1] += row["claimed"] or 0
     this_month = date(standing.today.year, standing.today.month, 1)
-    verified_series, total_series = [], []
+    verified_series: list[int | None] = []  # None: a month still to come
+    total_series: list[int | None] = []
     running = {pk: [0, 0] for pk in per_type}
     for month in months:
         verified_sum = pending_sum = 0
@@ -300,7 +301,7 @@ def cheapest_ways(*, standing: selectors.MemberYear, missing: int, limit: int = 
     return options
 
 
-UNIT_WORDS = {
+UNIT_WORDS: dict[str, Promise] = {  # keyed by the unit as stored
     ActivityType.Unit.ITEM: gettext_lazy("each"),
     ActivityType.Unit.HOUR: gettext_lazy("an hour"),
     ActivityType.Unit.SESSION: gettext_lazy("a session"),

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.requests import AuthenticatedRequest
+from accounts.roles import is_admin_path
 from mahome import dashboard as dashboard_page
 from mahome import health
 from mahome.dev_outbox import dev_outbox_emails
@@ -29,9 +31,9 @@ def status(request: HttpRequest) -> HttpResponse:
     healthy = database == health.OK and broker == health.OK
     context = {
         "healthy": healthy,
-        "database": database,
-        "broker": broker,
-        "worker": worker,
+        "database_ok": database == health.OK,
+        "broker_ok": broker == health.OK,
+        "worker_ok": worker == health.OK,
         "worker_last_seen": datetime.fromisoformat(worker_last_seen) if worker_last_seen else None,
     }
     return render(request, "status.html", context, status=200 if healthy else 503)
@@ -45,9 +47,11 @@ def help_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dev_outbox(request: HttpRequest) -> HttpResponse:
     """The emails the local run wrote to var/outbox/ (file email backend); absent elsewhere."""
-    if not settings.MAHOME_DEV_OUTBOX:
+    # Only the file email backend sets EMAIL_FILE_PATH: without it there is no outbox to read.
+    folder = getattr(settings, "EMAIL_FILE_PATH", None)
+    if not settings.MAHOME_DEV_OUTBOX or not folder:
         raise Http404
-    return render(request, "dev_outbox.html", {"emails": dev_outbox_emails(folder=Path(settings.EMAIL_FILE_PATH))})
+    return render(request, "dev_outbox.html", {"emails": dev_outbox_emails(folder=Path(folder))})
 
 
 @never_cache
@@ -69,7 +73,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     """The member's control tower, composed from each app's selectors in a fixed number of queries."""
     return render(request, "dashboard.html", dashboard_page.page(user=request.user))
 
@@ -77,7 +81,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def error_403(request: HttpRequest, exception=None) -> HttpResponse:
     """Staff refused an admin page stay in the admin (its header, its navigation); members get their page."""
     user = getattr(request, "user", None)
-    if request.path.startswith("/admin/") and user is not None and user.is_authenticated and user.is_staff:
+    if is_admin_path(request.path) and user is not None and user.is_authenticated and user.is_staff:
         from django.contrib import admin
 
         context = {**admin.site.each_context(request), "title": _("You do not have permission to open this page")}

@@ -36,7 +36,7 @@ def test_a_failed_email_keeps_the_in_app_copy_and_stays_pending(member, monkeypa
     def broken_send_mail(**kwargs):
         raise ConnectionRefusedError("SMTP is down")
 
-    monkeypatch.setattr(services, "send_mail", broken_send_mail)
+    monkeypatch.setattr(services.notifications, "send_mail", broken_send_mail)
     with pytest.raises(ConnectionRefusedError):
         services.notification_send_email(notification_id=notification.pk)
     notification.refresh_from_db()

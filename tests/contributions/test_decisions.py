@@ -291,7 +291,7 @@ def test_a_correction_waiting_on_a_held_lock_answers_busy_instead_of_piling_up(m
     teaching = ActivityTypeFactory(program_year=year_2026, code="teach", name="Teach a class", points=60)
     item = ContributionFactory(member=ma, activity_type=teaching, title="Level 1 class")
     services.contribution_decide(contribution_id=item.pk, verifier=verifier, decision="verify")
-    monkeypatch.setattr(services, "LOCK_TIMEOUT", "300ms")
+    monkeypatch.setattr(services.locks, "LOCK_TIMEOUT", "300ms")
     held, release = threading.Event(), threading.Event()
 
     def hold_the_row() -> None:

@@ -16,7 +16,7 @@ from tests.factories import ContributionFactory
 def test_withdrawing_while_a_verifier_holds_the_item_says_busy(client, ma, speaking, monkeypatch):
     item = ContributionFactory(member=ma, activity_type=speaking, state=Contribution.State.SUBMITTED)
     client.force_login(ma)
-    monkeypatch.setattr(services, "LOCK_TIMEOUT", "100ms")
+    monkeypatch.setattr(services.locks, "LOCK_TIMEOUT", "100ms")
     locked, release = threading.Event(), threading.Event()
 
     def hold():

@@ -83,7 +83,7 @@ def test_a_requirement_due_before_the_member_qualified_is_not_owed_that_year(yea
 
 def test_the_year_end_review_does_not_hold_a_requirement_not_owed_against_the_member(year, training, newcomer):
     standing = _standing(newcomer, year)
-    _outcome, reasons = services._review_decision(standing)
+    _outcome, reasons = services.review._review_decision(standing)
     assert not any("Level 3 Model Building" in reason for reason in reasons)
 
 

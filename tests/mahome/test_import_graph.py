@@ -105,11 +105,12 @@ def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
 
 
 def _service_and_its_tasks(component: set[str]) -> bool:
+    """An app's tasks and its services module, or one module of its services package."""
     if len(component) != 2:
         return False
-    packages = {name.rpartition(".")[0] for name in component}
-    leaves = {name.rpartition(".")[2] for name in component}
-    return len(packages) == 1 and leaves == {"services", "tasks"}
+    apps = {name.split(".")[0] for name in component}
+    rooms = {name.split(".")[1] if "." in name else "" for name in component}
+    return len(apps) == 1 and rooms == {"services", "tasks"}
 
 
 def test_the_dashboard_lives_in_mahome():
@@ -147,4 +148,7 @@ def test_the_graph_sees_function_level_imports(tmp_path):
     assert _imports("pkg.a", a, {"pkg.a", "pkg.b"}) == {"pkg.b"}
     assert _cycles({"pkg.a": {"pkg.b"}, "pkg.b": {"pkg.a"}}) == [{"pkg.a", "pkg.b"}]
     assert _service_and_its_tasks({"pkg.services", "pkg.tasks"})
+    assert _service_and_its_tasks({"pkg.services.notifications", "pkg.tasks"})
+    assert not _service_and_its_tasks({"pkg.services.notifications", "other.tasks"})
+    assert not _service_and_its_tasks({"pkg.audit_services", "pkg.tasks"})
     assert not _service_and_its_tasks({"pkg.selectors", "pkg.dashboard"})

@@ -1,0 +1,159 @@
+"""The invitation and its set-password link; whether a password is allowed, in the words members read."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from accounts.models import (
+    INVITATION_KIND,
+    Invitation,
+    Organization,
+    User,
+    password_allowed,
+)
+from accounts.services.notifications import notification_create
+
+
+def member_set_password_path(*, user: User) -> str:
+    """A one-time link to choose a password (allauth's reset-from-key URL; expires with the token)."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+
+    return reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+    )
+
+
+def member_invitation_path(*, user: User) -> str:
+    """A set-password link for an invitation: valid `MAHOME_INVITATION_VALID_DAYS` (see invitation_links)."""
+    from allauth.account.utils import user_pk_to_url_str
+
+    from accounts.invitation_links import invitation_token_generator
+
+    return reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": invitation_token_generator.make_token(user)},
+    )
+
+
+def password_refusal(*, organization: Organization | None) -> str | None:
+    """Why a member of `organization` cannot use a password (None when `password_allowed`), naming the button
+    and whom to call; the sign-in form and the sign-in page say the same words."""
+    if organization is None or password_allowed(organization):  # no organization: a password is allowed
+        return None
+    return _(
+        '%(organization)s requires single sign-on: use the "Sign in with %(organization)s" button. '
+        "If it does not work, contact %(contact)s."
+    ) % {"organization": organization.name, "contact": organization_contact_text(organization=organization)}
+
+
+def member_invite(*, user: User, sent_by: User | None = None, extra_lines: tuple[str, ...] = ()) -> Invitation:
+    """Send the invitation: a sign-in link, a set-password link where a password is allowed, the SSO button.
+
+    Every send is recorded (`Invitation`) with who sent it (None: MA Home, on provisioning) and until
+    when its link works; a resend is a new notification with a fresh link, the earlier one stays.
+    """
+    from accounts.invitation_links import invitation_valid_days
+
+    organization = user.organization
+    sign_in_path = f"{reverse('account_login')}?{urlencode({'email': user.email})}"
+    lines = [
+        _("Welcome to MA Home, %(name)s.") % {"name": user.display_name},
+        _("Your account is ready: it keeps your certification, your contributions and your opportunities together."),
+    ]
+    certification = getattr(user, "certification", None)
+    if certification is not None:
+        lines.append(_("Certified on %(date)s.") % {"date": date_format(certification.qualified_on)})
+    lines.extend(extra_lines)
+    url = sign_in_path
+    now = timezone.now()
+    valid_until = None
+    connections = list(organization.sso_connections.all()) if organization else []
+    if password_allowed(organization):
+        url = member_invitation_path(user=user)
+        days = invitation_valid_days()
+        valid_until = now + timedelta(days=days)
+        lines.append(
+            _(
+                "Choose your password with the link below (valid for %(days)s days; afterwards use "
+                '"Forgot your password?" on the sign-in page).'
+            )
+            % {"days": days}
+        )
+    if connections:
+        lines.append(
+            _(
+                "You can also sign in with your organization's single sign-on: "
+                'enter %(email)s on %(link)s and choose "%(button)s".'
+            )
+            % {"email": user.email, "link": f"{settings.SITE_URL}{sign_in_path}", "button": connections[0].label}
+        )
+    elif organization is not None and organization.sso_required:
+        lines.append(
+            _("%(organization)s signs you in with single sign-on; contact %(contact)s if it does not work.")
+            % {"organization": organization.name, "contact": organization_contact_text(organization=organization)}
+        )
+    invitation = Invitation(user=user, sent_at=now, sent_by=sent_by, valid_until=valid_until)
+    invitation.full_clean(exclude=["user", "sent_by"])
+    invitation.save()
+    invitation.notification = notification_create(
+        user=user,
+        kind=INVITATION_KIND,
+        title=_("You have been added to MA Home"),
+        body="\n\n".join(lines),
+        url=url,
+        # The first invitation once (provisioning twice sends one); each resend is its own.
+        dedupe_key="invitation" if sent_by is None else f"invitation:{invitation.pk}",
+    )
+    if invitation.notification is not None:
+        invitation.save(update_fields=["notification"])
+    return invitation
+
+
+def invitation_resend_refusal(*, user: User) -> str | None:
+    """Why a member gets no new invitation (None: they may). The confirmation page and the service ask this."""
+    if user.last_login is not None:
+        return _("has already signed in")
+    if not user.is_active:
+        return _("the account is deactivated")
+    return None
+
+
+@dataclass(frozen=True)
+class InvitationResend:
+    sent: list[Invitation]
+    skipped: list[tuple[User, str]]
+
+
+def invitations_resend(*, users: list[User], actor: User) -> InvitationResend:
+    """Send each member a fresh invitation (a new link, valid `MAHOME_INVITATION_VALID_DAYS`), once each.
+
+    Each member's row is locked while their invitation is made, so two program admins resending at
+    the same moment cannot interleave; who sent it is recorded on the invitation.
+    """
+    sent, skipped = [], []
+    for user_id in sorted({u.pk for u in users}):
+        with transaction.atomic():
+            user = (
+                User.objects.select_for_update(of=("self",), no_key=True).select_related("organization").get(pk=user_id)
+            )
+            reason = invitation_resend_refusal(user=user)
+            if reason is not None:
+                skipped.append((user, reason))
+                continue
+            sent.append(member_invite(user=user, sent_by=actor))
+    return InvitationResend(sent=sent, skipped=skipped)
+
+
+def organization_contact_text(*, organization: Organization) -> str:
+    if organization.contact_email:
+        return f"{organization.contact_name} <{organization.contact_email}>"
+    return organization.contact_name

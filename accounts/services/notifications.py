@@ -1,0 +1,200 @@
+"""A member's notifications: recorded in the app, emailed through an outbox that Celery drains."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import (
+    INVITATION_KIND,
+    NOTIFICATION_AREAS,
+    Notification,
+    User,
+)
+
+logger = logging.getLogger("accounts.services")
+
+
+def _enqueue_notification_email(notification_id: int) -> None:
+    """Hand the email to Celery; if the broker is away the outbox sweep sends it later."""
+    from accounts.tasks import notification_send_email
+
+    try:
+        notification_send_email.delay(notification_id)
+    except Exception:  # noqa: BLE001 - the broker being down must never fail the member's request
+        logger.warning("Broker unavailable; notification %s stays in the outbox", notification_id)
+
+
+def notification_create(
+    *,
+    user: User,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    email: bool = True,
+    dedupe_key: str = "",
+) -> Notification | None:
+    """Record a notification for `user` and, after commit, email it.
+
+    With a `dedupe_key` the notification is created at most once per user and key
+    (a unique constraint, so two concurrent jobs cannot both create it); the second call
+    returns None.
+    """
+    wants_email = email and user.is_active and _user_wants_email(user, kind)
+    notification = Notification(
+        user=user,
+        kind=kind,
+        title=title[:200],
+        body=body,
+        url=url,
+        dedupe_key=dedupe_key,
+        email_state=Notification.EmailState.PENDING if wants_email else Notification.EmailState.SKIPPED,
+    )
+    notification.full_clean(exclude=["user"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            notification.save()
+    except IntegrityError:
+        if dedupe_key:
+            return None
+        raise
+    if wants_email:
+        transaction.on_commit(lambda: _enqueue_notification_email(notification.pk), robust=True)
+    return notification
+
+
+def _enqueue_notification_emails(notification_ids: list[int]) -> None:
+    """Hand a set-based insert's emails to Celery in batches; what the broker refuses stays in the outbox."""
+    from accounts.tasks import notification_send_emails
+
+    for start in range(0, len(notification_ids), NOTIFICATION_EMAIL_BATCH):
+        batch = notification_ids[start : start + NOTIFICATION_EMAIL_BATCH]
+        try:
+            notification_send_emails.delay(batch)
+        except Exception:  # noqa: BLE001 - the broker being down must never fail the caller
+            logger.warning("Broker unavailable; %s notifications stay in the outbox", len(batch))
+            return
+
+
+NOTIFICATION_EMAIL_BATCH = 200
+
+
+def notifications_create_many(
+    *,
+    kind: str,
+    user_ids: list[int],
+    titles: list[str],
+    bodies: list[str],
+    dedupe_keys: list[str],
+    url: str = "",
+    email: bool = True,
+) -> int:
+    """`notification_create` for many members in one statement; returns how many were created.
+
+    The i-th member gets the i-th title, body and dedupe key. A (member, key) pair that already has its
+    notification is skipped by the same unique constraint (`ON CONFLICT DO NOTHING`). Whether each
+    one is emailed is decided in SQL from the member's `is_active` and email preference for the
+    kind's area (what `User.wants_email` decides for one); the emails wait in the outbox (`pending`)
+    and are handed to Celery in batches after commit.
+    """
+    from django.db import connection
+
+    if not user_ids:
+        return 0
+    if connection.vendor != "postgresql":
+        # The embedded local run (SQLite) has no unnest: the same rule, one member at a time.
+        users_by_id = User.objects.in_bulk(user_ids)
+        made = [
+            notification_create(
+                user=users_by_id[user_id], kind=kind, title=title, body=body, url=url, email=email, dedupe_key=key
+            )
+            for user_id, title, body, key in zip(user_ids, titles, bodies, dedupe_keys, strict=True)
+            if user_id in users_by_id
+        ]
+        return sum(1 for notification in made if notification is not None)
+    area = kind.split(".", 1)[0]
+    wants = f"u.email_{area}" if area in NOTIFICATION_AREAS and kind != INVITATION_KIND else "TRUE"
+    table, users = Notification._meta.db_table, User._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, kind, title, body, url, created_at, email_state, email_attempts, "  # noqa: S608
+            "dedupe_key) "
+            f"SELECT r.user_id, %s, left(r.title, 200), r.body, %s, %s, "
+            f"CASE WHEN %s AND u.is_active AND {wants} THEN %s ELSE %s END, 0, r.dedupe_key "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS r(user_id, title, body, dedupe_key) "
+            f"JOIN {users} u ON u.id = r.user_id "
+            "ON CONFLICT (user_id, dedupe_key) WHERE NOT (dedupe_key = '') DO NOTHING "
+            "RETURNING id, email_state",
+            [
+                kind,
+                url,
+                timezone.now(),
+                email,
+                Notification.EmailState.PENDING,
+                Notification.EmailState.SKIPPED,
+                user_ids,
+                titles,
+                bodies,
+                dedupe_keys,
+            ],
+        )
+        created = cursor.fetchall()
+    pending = [pk for pk, state in created if state == Notification.EmailState.PENDING]
+    if pending:
+        transaction.on_commit(lambda: _enqueue_notification_emails(pending), robust=True)
+    return len(created)
+
+
+def _user_wants_email(user: User, kind: str) -> bool:
+    preference = getattr(user, "wants_email", None)
+    return preference(kind) if callable(preference) else True
+
+
+def notification_send_email(*, notification_id: int) -> bool:
+    """Send the email of one notification exactly once; returns True when it was sent now.
+
+    The row is locked while sending, so two workers (or a retry racing the sweep) cannot
+    both send it.
+    """
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("user")
+            .filter(pk=notification_id, email_state=Notification.EmailState.PENDING)
+            .first()
+        )
+        if notification is None:
+            return False
+        notification.email_attempts += 1
+        link = f"{settings.SITE_URL}{notification.url}" if notification.url.startswith("/") else notification.url
+        text = notification.body + (f"\n\n{link}" if link else "")
+        send_mail(
+            subject=f"[MA Home] {notification.title}",
+            message=text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[notification.user.email],
+        )
+        notification.email_state = Notification.EmailState.SENT
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["email_state", "email_attempts", "emailed_at"])
+    return True
+
+
+def notification_record_email_failure(*, notification_id: int, give_up: bool) -> None:
+    """Count a failed attempt; after the last retry the email is marked failed (the in-app copy stays)."""
+    updates: dict[str, object] = {"email_attempts": F("email_attempts") + 1}
+    if give_up:
+        updates["email_state"] = Notification.EmailState.FAILED
+    Notification.objects.filter(pk=notification_id, email_state=Notification.EmailState.PENDING).update(**updates)
+
+
+def notifications_mark_read(*, user: User, notification_ids: list[int] | None = None) -> int:
+    """Mark the member's notifications read (all unread ones when no ids are given)."""
+    queryset = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        queryset = queryset.filter(pk__in=notification_ids)
+    return queryset.update(read_at=timezone.now())

@@ -1,0 +1,298 @@
+"""Program years and their rules: the year, its catalogue, its requirements inline, members' target
+overrides and opt-outs."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.requests import AuthenticatedRequest, signed_in_user
+from contributions import admin_views, services
+from contributions.models import (
+    ActivityType,
+    OptOut,
+    ProgramYear,
+    TargetOverride,
+    TechnicalRequirement,
+)
+from mahome.errors import show_refusal
+
+
+class TechnicalRequirementInline(admin.TabularInline):
+    model = TechnicalRequirement
+    extra = 0
+    fields = ["kind", "code", "name", "due_on", "description"]
+
+
+CHANGE_REASON_HELP = _(
+    "Required once the year is published, when its target (or, for a type, the catalogue) changes: "
+    "kept in the history and, for a target, sent to the members whose target changes."
+)
+
+
+class ProgramYearForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=services.REASON_MAX_LENGTH,
+        help_text=CHANGE_REASON_HELP,
+    )
+
+    class Meta:
+        model = ProgramYear
+        fields = [
+            "year",
+            "target_points",
+            "prorating_method",
+            "opens_on",
+            "deadline",
+            "grace_until",
+            "final_review_on",
+            "notification_on",
+            "published_at",
+            "audit_rate",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        published = (
+            self.instance.pk and ProgramYear.objects.filter(pk=self.instance.pk, published_at__isnull=False).exists()
+        )
+        if (
+            published
+            and set(services.TARGET_FIELDS) & set(self.changed_data)
+            and not cleaned.get("change_reason", "").strip()
+        ):
+            self.add_error(
+                "change_reason",
+                _("Say why the target of a published year changes: members whose target changes are told."),
+            )
+        return cleaned
+
+
+class ActivityTypeForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=services.REASON_MAX_LENGTH,
+        help_text=CHANGE_REASON_HELP,
+    )
+
+    class Meta:
+        model = ActivityType
+        fields = [
+            "program_year",
+            "code",
+            "name",
+            "category",
+            "description",
+            "points",
+            "unit",
+            "annual_cap",
+            "max_quantity_per_claim",
+            "evidence_required",
+            "tracking",
+            "is_active",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        year = cleaned.get("program_year")
+        changed = set(self.changed_data) - {"change_reason"}
+        if year is not None and year.is_published and changed and not cleaned.get("change_reason", "").strip():
+            self.add_error("change_reason", _("Say why the catalogue of a published year changes."))
+        return cleaned
+
+
+class CopyCatalogueForm(forms.Form):
+    source = forms.ModelChoiceField(label=_("Copy from"), queryset=ProgramYear.objects.none(), empty_label=None)
+
+    def __init__(self, *args, target: ProgramYear, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = ProgramYear.objects.exclude(pk=target.pk).order_by("-year")
+
+
+@admin.register(ProgramYear)
+class ProgramYearAdmin(SimpleHistoryAdmin):
+    form = ProgramYearForm
+    list_display = [
+        "year",
+        "target_points",
+        "prorating_method",
+        "opens_on",
+        "deadline",
+        "grace_until",
+        "published_at",
+        "report_link",
+    ]
+    inlines = [TechnicalRequirementInline]
+    actions = ["publish", "copy_catalogue", "year_end_review"]
+    fieldsets = (
+        (None, {"fields": ("year", "target_points", "prorating_method", "audit_rate", "change_reason")}),
+        (_("Key dates"), {"fields": ("opens_on", "deadline", "grace_until", "final_review_on", "notification_on")}),
+        (_("Publication"), {"fields": ("published_at",)}),
+    )
+
+    def save_model(self, request: HttpRequest, obj: ProgramYear, form, change: bool) -> None:
+        services.program_year_save(
+            program_year=obj, by=signed_in_user(request), reason=form.cleaned_data.get("change_reason", "")
+        )
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """The year's technical requirements are saved through the services, with who."""
+        for requirement in formset.save(commit=False):
+            services.technical_requirement_save(requirement=requirement, by=signed_in_user(request))
+        for requirement in formset.deleted_objects:
+            services.technical_requirement_delete(requirement=requirement, by=signed_in_user(request))
+
+    @admin.display(description=_("Report"))
+    def report_link(self, obj: ProgramYear) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:contributions_programyear_report", args=[obj.pk]), _("Report")
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/report/",
+                self.admin_site.admin_view(admin_views.program_year_report),
+                name="contributions_programyear_report",
+            ),
+            path(
+                "<int:pk>/report/message/",
+                self.admin_site.admin_view(admin_views.program_year_report_message),
+                name="contributions_programyear_report_message",
+            ),
+            path(
+                "<int:pk>/review/",
+                self.admin_site.admin_view(admin_views.program_year_review),
+                name="contributions_programyear_review",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description=_("Publish the selected program years"), permissions=["change"])
+    def publish(self, request: AuthenticatedRequest, queryset: QuerySet[ProgramYear]) -> None:
+        published = []
+        for program_year in queryset:
+            try:
+                services.program_year_publish(program_year=program_year, by=request.user)
+            except services.ContributionError as error:
+                show_refusal(request, error)
+            else:
+                published.append(str(program_year.year))
+        if published:
+            self.message_user(
+                request,
+                _("Published %(years)s: members can now see these years' rules.") % {"years": ", ".join(published)},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Copy catalogue and requirements from another year…"), permissions=["change"])
+    def copy_catalogue(self, request: AuthenticatedRequest, queryset: QuerySet[ProgramYear]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Copy into one program year at a time."), messages.WARNING)
+            return None
+        target = queryset.get()
+        form = CopyCatalogueForm(request.POST if "apply" in request.POST else None, target=target)
+        if "apply" in request.POST and form.is_valid():
+            source = form.cleaned_data["source"]
+            try:
+                result = services.program_year_copy_catalogue(program_year=target, source=source, by=request.user)
+            except services.ContributionError as error:
+                show_refusal(request, error)
+                return None
+            self.message_user(
+                request,
+                _(
+                    "%(types)s and %(requirements)s copied from %(source)s to %(target)s; %(skipped)s already there "
+                    "kept as they were. Review them, then publish the year."
+                )
+                % {
+                    "types": ngettext("%(n)s activity type", "%(n)s activity types", result.types_copied)
+                    % {"n": result.types_copied},
+                    "requirements": ngettext(
+                        "%(n)s technical requirement", "%(n)s technical requirements", result.requirements_copied
+                    )
+                    % {"n": result.requirements_copied},
+                    "source": source.year,
+                    "target": target.year,
+                    "skipped": result.types_skipped + result.requirements_skipped,
+                },
+                messages.SUCCESS,
+            )
+            return None
+        sources = [
+            (year, year.activity_types.filter(is_active=True).count(), year.requirements.count())
+            for year in form.fields["source"].queryset
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Copy catalogue and requirements into %(year)s") % {"year": target.year},
+            "target": target,
+            "form": form,
+            "sources": sources,
+            "existing_types": target.activity_types.count(),
+            "action": request.POST.get("action"),
+            "selected": target.pk,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/contributions/programyear/copy_catalogue.html", context)
+
+    @admin.action(description=_("Year-end review (shows a dry run first)"), permissions=["change"])
+    def year_end_review(self, request: AuthenticatedRequest, queryset: QuerySet[ProgramYear]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Review one program year at a time."), messages.WARNING)
+            return None
+        return admin_views.program_year_review(request, pk=queryset.get().pk)
+
+
+@admin.register(ActivityType)
+class ActivityTypeAdmin(SimpleHistoryAdmin):
+    form = ActivityTypeForm
+    list_display = ["name", "program_year", "category", "points", "unit", "annual_cap", "tracking", "is_active"]
+    list_filter = ["program_year", "category", "tracking", "is_active"]
+    search_fields = ["name", "code"]
+    list_select_related = ["program_year"]
+
+    def save_model(self, request: HttpRequest, obj: ActivityType, form, change: bool) -> None:
+        services.activity_type_save(
+            activity_type=obj, by=signed_in_user(request), reason=form.cleaned_data.get("change_reason", "")
+        )
+
+
+@admin.register(TargetOverride)
+class TargetOverrideAdmin(SimpleHistoryAdmin):
+    list_display = ["member", "program_year", "target_points", "reason", "set_by"]
+    list_filter = ["program_year"]
+    search_fields = ["member__email"]
+    raw_id_fields = ["member"]
+    fields = ["member", "program_year", "target_points", "reason"]
+
+    def save_model(self, request, obj, form, change):
+        saved = services.target_override_set(
+            member=obj.member,
+            program_year=obj.program_year,
+            target_points=obj.target_points,
+            reason=obj.reason,
+            set_by=request.user,
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(OptOut)
+class OptOutAdmin(SimpleHistoryAdmin):
+    list_display = ["member", "program_year", "reason", "created_at"]
+    list_filter = ["program_year"]
+    search_fields = ["member__email"]
+    readonly_fields = ["member", "program_year", "reason", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
