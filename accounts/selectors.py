@@ -5,10 +5,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
 
 from django.core.paginator import Page, Paginator
+from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import (
     INVITATION_KIND,
@@ -216,13 +218,16 @@ def profile_changes(*, user: User, limit: int = 10) -> list[ProfileChange]:
     return entries
 
 
-# The invitation states the MA roster shows: derived from the last sign-in and the invitation's email.
-INVITATION_SIGNED_IN = "signed_in"
-INVITATION_PENDING = "pending"
-INVITATION_QUEUED = "queued"
-INVITATION_FAILED = "failed"
-INVITATION_EXPIRED = "expired"
-INVITATION_NONE = "none"
+class InvitationState(models.TextChoices):
+    """Where a provisioned MA stands, as the roster shows it: derived from the last sign-in and the
+    latest invitation (its email's state and its link's expiry), never stored."""
+
+    SIGNED_IN = "signed_in", gettext_lazy("Signed in")
+    PENDING = "pending", gettext_lazy("Invited, not signed in yet")
+    QUEUED = "queued", gettext_lazy("Invitation being sent")
+    FAILED = "failed", gettext_lazy("Invitation email failed")
+    EXPIRED = "expired", gettext_lazy("Invitation expired")
+    NONE = "none", gettext_lazy("Not invited")
 
 
 def certification_roster() -> "QuerySet[WithAnnotations[MACertification, RosterInvitation]]":
@@ -259,21 +264,21 @@ def invitation_state(
 ) -> str:
     """One word for where a provisioned MA stands: signed in, invited, queued, failed, expired or never invited."""
     if last_login is not None:
-        return INVITATION_SIGNED_IN
+        return InvitationState.SIGNED_IN
     if invitation_email_state == Notification.EmailState.FAILED:
-        return INVITATION_FAILED
+        return InvitationState.FAILED
     if valid_until is not None and valid_until <= (now or timezone.now()):
-        return INVITATION_EXPIRED
+        return InvitationState.EXPIRED
     if invitation_email_state == Notification.EmailState.SENT:
-        return INVITATION_PENDING
+        return InvitationState.PENDING
     if invitation_email_state == Notification.EmailState.PENDING:
-        return INVITATION_QUEUED
+        return InvitationState.QUEUED
     if invitation_email_state == Notification.EmailState.FAILED:
-        return INVITATION_FAILED
+        return InvitationState.FAILED
     if invitation_email_state is None:
-        return INVITATION_NONE
+        return InvitationState.NONE
     # SKIPPED: shown in the app only (no email); the member still has not signed in.
-    return INVITATION_PENDING
+    return InvitationState.PENDING
 
 
 def failed_email_count() -> int:

@@ -849,3 +849,26 @@ class Audit(HistoryAttribution, models.Model):
 
     def __str__(self) -> str:
         return _("Audit of “%(title)s”") % {"title": self.contribution.title}
+
+
+class StandingTotals(models.Model):
+    """A member's counted points in a program year: the year report's standing reads these, not every contribution.
+
+    Written by PostgreSQL alone (triggers of migration 0015, `contributions.standing` explains why): every
+    statement that inserts, updates or deletes contributions, or changes an activity type's cap, recomputes
+    the rows of the member-years it touched. `verified` is capped per type (`rules.capped`); `pending` counts
+    submitted and needs-info claims up to each type's remaining headroom. No application code writes here.
+    """
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    program_year = models.ForeignKey(ProgramYear, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    verified = models.IntegerField(default=0)
+    pending = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "program_year"], name="standing_totals_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}/{self.program_year_id}: {self.verified} + {self.pending}"

@@ -52,37 +52,27 @@ class InvitationFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            (selectors.INVITATION_SIGNED_IN, _("Signed in")),
-            (selectors.INVITATION_PENDING, _("Not signed in yet")),
-            (selectors.INVITATION_FAILED, _("Invitation email failed")),
-            (selectors.INVITATION_EXPIRED, _("Invitation expired")),
+            (selectors.InvitationState.SIGNED_IN, _("Signed in")),
+            (selectors.InvitationState.PENDING, _("Not signed in yet")),
+            (selectors.InvitationState.FAILED, _("Invitation email failed")),
+            (selectors.InvitationState.EXPIRED, _("Invitation expired")),
         ]
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value == selectors.INVITATION_SIGNED_IN:
+        if value == selectors.InvitationState.SIGNED_IN:
             return queryset.filter(user__last_login__isnull=False)
-        if value == selectors.INVITATION_PENDING:
+        if value == selectors.InvitationState.PENDING:
             return queryset.filter(user__last_login__isnull=True)
-        if value == selectors.INVITATION_FAILED:
+        if value == selectors.InvitationState.FAILED:
             return queryset.filter(user__last_login__isnull=True, invitation_email_state=Notification.EmailState.FAILED)
-        if value == selectors.INVITATION_EXPIRED:
+        if value == selectors.InvitationState.EXPIRED:
             return queryset.filter(selectors.invitation_expired_q(now=timezone.now()))
         return queryset
 
 
 def _day(moment) -> str:
     return date_format(timezone.localdate(moment))
-
-
-INVITATION_LABELS = {
-    selectors.INVITATION_SIGNED_IN: _("Signed in"),
-    selectors.INVITATION_PENDING: _("Invited, not signed in yet"),
-    selectors.INVITATION_QUEUED: _("Invitation being sent"),
-    selectors.INVITATION_FAILED: _("Invitation email failed"),
-    selectors.INVITATION_EXPIRED: _("Invitation expired"),
-    selectors.INVITATION_NONE: _("Not invited"),
-}
 
 
 @admin.register(MACertification)
@@ -149,16 +139,16 @@ class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
             invitation_email_state=obj.invitation_email_state,
             valid_until=obj.invitation_valid_until,
         )
-        if state == selectors.INVITATION_EXPIRED:
+        if state == selectors.InvitationState.EXPIRED:
             return _("Invitation expired on %(date)s") % {"date": _day(obj.invitation_valid_until)}
-        if state == selectors.INVITATION_PENDING and obj.invitation_sent_at is not None:
+        if state == selectors.InvitationState.PENDING and obj.invitation_sent_at is not None:
             if obj.invitation_valid_until is None:
                 return _("Invited on %(sent)s, by single sign-on") % {"sent": _day(obj.invitation_sent_at)}
             return _("Invited on %(sent)s, link valid until %(until)s") % {
                 "sent": _day(obj.invitation_sent_at),
                 "until": _day(obj.invitation_valid_until),
             }
-        return INVITATION_LABELS[state]
+        return selectors.InvitationState(state).label
 
     @admin.action(description=_("Resend the invitation (a fresh link)…"), permissions=["resend_invitation"])
     def resend_invitations(self, request, queryset):
