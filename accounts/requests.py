@@ -4,6 +4,7 @@
 alone types as `User | AnonymousUser`; django-htmx's middleware adds `request.htmx`.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
@@ -13,3 +14,10 @@ from accounts.models import User
 class AuthenticatedRequest(HttpRequest):
     user: User
     htmx: HtmxDetails
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """`request.user` where a sign-in is required (a ModelAdmin hook, whose signature says HttpRequest)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user

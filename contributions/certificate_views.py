@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.requests import AuthenticatedRequest
 from contributions import credentials, selectors, services
 from contributions.models import Certificate
 
@@ -56,7 +57,7 @@ def certificate_verify_json(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def certificate_list(request: HttpRequest) -> HttpResponse:
+def certificate_list(request: AuthenticatedRequest) -> HttpResponse:
     """The member's certificates, past and replaced ones included, each with its status in words."""
     today = timezone.localdate()
     certificates = list(selectors.certificates_of_member(member=request.user))
@@ -81,7 +82,7 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def certificate_visibility(request: HttpRequest, pk: int) -> HttpResponse:
+def certificate_visibility(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The holder shows or hides a certificate's public page (a revoked one still says it is revoked)."""
     certificate = Certificate.objects.filter(pk=pk, member=request.user).first()
     if certificate is None:

@@ -8,8 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.requests import AuthenticatedRequest
 from accounts.roles import staff_mfa_ready, staff_mfa_required_response
-from contributions import audit_services, rules, selectors, services
+from contributions import rules, selectors, services
 from contributions.evidence import download_name, kind_of_stored
 from contributions.forms import (
     AuditAnswerForm,
@@ -20,10 +21,11 @@ from contributions.forms import (
     id_from_input,
 )
 from contributions.models import Contribution, TechnicalRequirement
+from contributions.services import audits as audit_services
 from mahome.errors import show_refusal
 
 
-def _own_or_404(request: HttpRequest, pk: int) -> Contribution:
+def _own_or_404(request: AuthenticatedRequest, pk: int) -> Contribution:
     contribution = selectors.contribution_get(user=request.user, pk=pk)
     if contribution is None:
         raise Http404
@@ -31,7 +33,7 @@ def _own_or_404(request: HttpRequest, pk: int) -> Contribution:
 
 
 @login_required
-def contribution_list(request: HttpRequest) -> HttpResponse:
+def contribution_list(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     current = selectors.program_year_current(today=today)
     year = id_from_input(request.GET.get("year"))
@@ -72,7 +74,7 @@ def _form_kwargs(form: ContributionForm) -> dict:
 
 
 @login_required
-def contribution_new(request: HttpRequest) -> HttpResponse:
+def contribution_new(request: AuthenticatedRequest) -> HttpResponse:
     # ?type=<id> (from the dashboard's "quickest ways") preselects a type; anything else is ignored.
     form = ContributionForm(
         request.POST or None, request.FILES or None, initial={"activity_type": id_from_input(request.GET.get("type"))}
@@ -101,7 +103,7 @@ def contribution_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def contribution_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     contribution = _own_or_404(request, pk)
     if contribution.state not in services.EDITABLE_STATES or contribution.requirement_id:
         messages.info(request, _("Only drafts and items that need more information can be changed."))
@@ -152,7 +154,7 @@ def _thread(contribution: Contribution | None) -> list:
     return list(contribution.messages.select_related("author")) if contribution else []
 
 
-def _preview_for(request: HttpRequest, form: ContributionForm) -> dict:
+def _preview_for(request: AuthenticatedRequest, form: ContributionForm) -> dict:
     data = form.data if form.is_bound else {}
     activity_type = data.get("activity_type") if data else form.initial.get("activity_type")
     quantity = data.get("quantity") if data else form.initial.get("quantity", 1)
@@ -161,7 +163,7 @@ def _preview_for(request: HttpRequest, form: ContributionForm) -> dict:
 
 @login_required
 @require_GET
-def contribution_preview(request: HttpRequest) -> HttpResponse:
+def contribution_preview(request: AuthenticatedRequest) -> HttpResponse:
     """The live preview beside the form (htmx): the points the claim would earn, the cap left, the evidence."""
     preview = selectors.claim_preview(
         user=request.user,
@@ -173,7 +175,7 @@ def contribution_preview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def contribution_reply(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_reply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     contribution = _own_or_404(request, pk)
     form = ReplyForm(request.POST)
     if form.is_valid():
@@ -189,7 +191,7 @@ def contribution_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def contribution_audit_answer(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_audit_answer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The member answers an audit of their item with evidence (another member's item: 404)."""
     contribution = _own_or_404(request, pk)
     if audit_services.audit_open_for_member(contribution=contribution) is None:
@@ -213,7 +215,7 @@ def contribution_audit_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def contribution_draft_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_draft_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     contribution = _own_or_404(request, pk)
     try:
         services.contribution_draft_delete(contribution=contribution, member=request.user)
@@ -225,7 +227,7 @@ def contribution_draft_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def contribution_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _detail(request, _own_or_404(request, pk))
 
 
@@ -257,7 +259,7 @@ def _detail(
 
 @login_required
 @require_POST
-def contribution_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     contribution = _own_or_404(request, pk)
     try:
         services.contribution_submit(contribution=contribution, member=request.user)
@@ -270,7 +272,7 @@ def contribution_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def contribution_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     contribution = _own_or_404(request, pk)
     try:
         services.contribution_withdraw(contribution=contribution, member=request.user)
@@ -283,7 +285,7 @@ def contribution_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_evidence(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The evidence file, to its owner and to staff who review contributions (with MFA, as in the admin);
     images inline, everything else downloads."""
     contribution = selectors.contribution_get(user=request.user, pk=pk)
@@ -325,7 +327,7 @@ def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def requirement_report(request: HttpRequest, pk: int) -> HttpResponse:
+def requirement_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Report a training completed or a credential held; staff verify it in the contribution queue."""
     requirement = TechnicalRequirement.objects.select_related("program_year").filter(pk=pk).first()
     current = selectors.program_year_current()
@@ -366,13 +368,13 @@ def requirement_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def catalogue(request: HttpRequest) -> HttpResponse:
+def catalogue(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "contributions/catalogue.html", {"years": selectors.catalogue_years()})
 
 
 @login_required
 @require_POST
-def opt_out(request: HttpRequest) -> HttpResponse:
+def opt_out(request: AuthenticatedRequest) -> HttpResponse:
     program_year = selectors.program_year_current()
     form = OptOutForm(request.POST)
     if program_year is None or not form.is_valid():
@@ -393,7 +395,7 @@ def opt_out(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def opt_out_undo(request: HttpRequest) -> HttpResponse:
+def opt_out_undo(request: AuthenticatedRequest) -> HttpResponse:
     program_year = selectors.program_year_current()
     if program_year is None:
         return redirect("dashboard")

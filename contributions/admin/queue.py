@@ -11,6 +11,7 @@ from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.exports import EXPORT_FORMATS
+from accounts.requests import AuthenticatedRequest
 from contributions import admin_views, services
 from contributions.models import (
     ActivityType,
@@ -195,7 +196,7 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
         ]
 
     @admin.action(description=_("Verify at the claimed points"), permissions=["change"])
-    def verify_at_claimed(self, request: HttpRequest, queryset: QuerySet[Contribution]) -> None:
+    def verify_at_claimed(self, request: AuthenticatedRequest, queryset: QuerySet[Contribution]) -> None:
         result = services.contributions_decide_bulk(
             contribution_ids=list(queryset.values_list("pk", flat=True)),
             staff=request.user,

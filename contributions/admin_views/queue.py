@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from accounts.requests import AuthenticatedRequest
 from contributions import selectors, services
 from contributions.models import Contribution
 from mahome.errors import show_refusal
@@ -82,7 +83,7 @@ def evidence_preview(contribution: Contribution) -> EvidencePreview:
     return EvidencePreview.IMAGE if suffix in ("png", "jpg", "jpeg", "gif", "webp") else EvidencePreview.NONE
 
 
-def contribution_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     contribution = _contribution_for_staff(request, pk)
     may_override = services.may_override_award_bounds(request.user)
     form = DecisionForm(request.POST or None, may_override=may_override)
@@ -151,7 +152,7 @@ class CorrectionForm(forms.Form):
             del self.fields["override_reason"]
 
 
-def contribution_correct(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_correct(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Correct a decision (other points, or not accepted) or reopen it, with a reason for the member."""
     contribution = _contribution_for_staff(request, pk)
     may_override = services.may_override_award_bounds(request.user)
@@ -197,13 +198,13 @@ class ReasonForm(forms.Form):
     note = forms.CharField(label=gettext_lazy("Reason, shown to each member"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-BULK_VERBS = {
+BULK_VERBS: dict[str, Promise] = {
     services.Decision.VERIFY: gettext_lazy("verified"),
     services.Decision.NEEDS_INFO: gettext_lazy("sent back to the member"),
     services.Decision.REJECT: gettext_lazy("rejected"),
     services.Decision.REOPEN: gettext_lazy("reopened"),
 }
-BULK_TITLES = {
+BULK_TITLES: dict[str, Promise] = {
     services.Decision.NEEDS_INFO: gettext_lazy("Ask for more information"),
     services.Decision.REJECT: gettext_lazy("Reject"),
     services.Decision.REOPEN: gettext_lazy("Reopen decided items"),
@@ -225,7 +226,9 @@ def bulk_result_messages(
         )
 
 
-def bulk_decision_with_message(model_admin, request: HttpRequest, queryset, *, decision: str) -> HttpResponse | None:
+def bulk_decision_with_message(
+    model_admin, request: AuthenticatedRequest, queryset, *, decision: str
+) -> HttpResponse | None:
     """An admin action's intermediate page: one message to every selected member, then the decisions.
 
     The page lists the selected items with their state, and says which the action will skip.

@@ -3,11 +3,12 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from accounts.requests import AuthenticatedRequest
 from contributions import services
 from contributions.admin_views.queue import _admin_context
 
@@ -28,7 +29,7 @@ class MarkMetForm(forms.Form):
             del self.fields["override_reason"]
 
 
-def requirement_statuses_mark_met(model_admin, request: HttpRequest, queryset) -> HttpResponse | None:
+def requirement_statuses_mark_met(model_admin, request: AuthenticatedRequest, queryset) -> HttpResponse | None:
     """The "Mark met…" action: one date for the selected members; rows the date rule refuses are named."""
     may_override = services.may_override_requirement_date(request.user)
     form = MarkMetForm(request.POST if "apply" in request.POST else None, may_override=may_override)

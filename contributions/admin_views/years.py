@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.exports import new_workbook, spreadsheet_response
+from accounts.requests import AuthenticatedRequest
 from accounts.services import segment_message_refusal
 from accounts.spreadsheets import formula_safe
 from contributions import rules, selectors, services
@@ -47,7 +48,7 @@ STATUS_COLOURS = {
 }
 
 
-def program_year_report(request: HttpRequest, pk: int) -> HttpResponse:
+def program_year_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """One row per member; filters; CSV/XLSX export; members by status; the queue's size and age."""
     program_year = _program_year_or_404(request, pk)
     status = request.GET.get("status", "")
@@ -112,7 +113,7 @@ def _status_chart(counts: dict[str, int]) -> dict:
     }
 
 
-def program_year_report_message(request: HttpRequest, pk: int) -> HttpResponse:
+def program_year_report_message(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Message the members the report shows with its filters (status, opt-out, search), each once."""
     from accounts.admin import segment_message_compose
 
@@ -211,7 +212,7 @@ def _review_export(report: services.ReviewReport, export: str) -> HttpResponse:
     return response
 
 
-def program_year_review(request: HttpRequest, pk: int) -> HttpResponse:
+def program_year_review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The dry run (exportable); the final run after a confirmation that says what it will produce;
     afterwards, who ran it, when, and what it produced, and no second final run."""
     program_year = _program_year_or_404(request, pk)

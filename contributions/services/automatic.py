@@ -1,11 +1,11 @@
 """Auto-tracked credits: one verified contribution per source (engagements) and the community
 recount's set-based upsert (community_levels). Other apps credit points only through these."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -122,7 +122,9 @@ _COMMUNITY_CREDIT_SQL_TYPES = {
 _COMMUNITY_CREDIT_UPDATED = ("quantity", "claimed_points", "awarded_points", "title", "occurred_on", "updated_at")
 
 
-def _community_credit_constants(*, program_year: ProgramYear, occurred_on: date, now) -> dict[str, object]:
+def _community_credit_constants(
+    *, program_year: ProgramYear, occurred_on: date, now: datetime | None
+) -> dict[str, int | str | date | None]:
     """The values every community credit shares, by `Contribution` field name."""
     return {
         "program_year": program_year.pk,
@@ -142,7 +144,10 @@ def _community_credit_constants(*, program_year: ProgramYear, occurred_on: date,
 
 
 def _column(name: str) -> str:
-    return Contribution._meta.get_field(name).column
+    field = Contribution._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise LookupError(f"Contribution.{name} has no column")
+    return field.column
 
 
 def community_credit_columns() -> list[str]:

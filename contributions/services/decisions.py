@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -127,14 +128,15 @@ def _change_reason(step: str, *, note: str = "", override_reason: str = "") -> s
     return reason[:100]
 
 
-# Which items each decision applies to; bulk actions skip (and name) the others.
-DECISION_STATES = {
+# Which items each decision applies to; bulk actions skip (and name) the others. Keyed by the
+# decision as the callers pass it (a Decision member equals its value).
+DECISION_STATES: dict[str, tuple[str, ...]] = {
     Decision.VERIFY: Contribution.PENDING_STATES,
     Decision.REJECT: Contribution.PENDING_STATES,
     Decision.NEEDS_INFO: (Contribution.State.SUBMITTED,),
 }
 # "Verify at the claimed points" in bulk leaves items that wait on the member's answer alone.
-BULK_STATES = {
+BULK_STATES: dict[str, tuple[str, ...]] = {
     **DECISION_STATES,
     Decision.VERIFY: (Contribution.State.SUBMITTED,),
     Decision.REOPEN: Contribution.DECIDED_STATES,
@@ -218,7 +220,7 @@ def _apply_decision(
     return override
 
 
-DECISION_NAMES = {
+DECISION_NAMES: dict[str, Promise] = {
     Decision.VERIFY: gettext_lazy("verify at the claimed points"),
     Decision.REJECT: gettext_lazy("reject"),
     Decision.NEEDS_INFO: gettext_lazy("ask for more information"),

@@ -140,7 +140,7 @@ def _requirement_sync(contribution: Contribution, *, actor: User) -> None:
         .filter(requirement_id=contribution.requirement_id, member_id=contribution.member_id)
         .first()
     )
-    if contribution.state == Contribution.State.VERIFIED:
+    if contribution.state == Contribution.State.VERIFIED and contribution.requirement is not None:
         # The same rule as staff recording it by hand: a completion after the due date needs a
         # program admin's reason (the decision's note).
         refusal = requirement_date_refusal(
@@ -225,10 +225,9 @@ def requirement_status_set(
     if refusal:
         raise ContributionError(refusal)
     locked = RequirementStatus.objects.select_for_update(no_key=True).filter(requirement=requirement, member=member)
-    status = locked.first()
-    created = status is None
-    if created:
-        status = RequirementStatus(requirement=requirement, member=member)
+    existing = locked.first()
+    created = existing is None
+    status = RequirementStatus(requirement=requirement, member=member) if existing is None else existing
     _requirement_status_fill(status, met_on=met_on, note=note, by=by, override_reason=override_reason)
     if created:
         try:
