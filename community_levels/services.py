@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from community_levels.ingestion import (
     IngestResult,
-    ingest_stream,
+    ingest_file,
     parse_file,
     record_from_mapping,
     revoke_events,
@@ -65,7 +65,7 @@ def activity_ingest_file(
 ) -> IngestResult:
     """Ingest a JSON Lines or CSV file of canonical events; then recompute the members it touched."""
     batch_size = batch_size or settings.COMMUNITY_INGEST_BATCH_SIZE
-    result = ingest_stream(parse_file(path), source=source, batch_size=batch_size)
+    result = ingest_file(path, source=source, batch_size=batch_size)
     if recompute and _recompute_due(result):
         _enqueue_recompute(reason=_("New community activity"))
     return result
