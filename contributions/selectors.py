@@ -300,16 +300,21 @@ def member_years(
     """
     today = _today(today)
     member_ids = [m.pk for m in members]
+    # `.order_by()` on the lookups below: they fill dicts, and the models' default orderings join other tables.
     types = {
         t.pk: t
-        for t in ActivityType.objects.filter(program_year=program_year).exclude(
-            tracking=ActivityType.Tracking.REQUIREMENT
-        )
+        for t in ActivityType.objects.filter(program_year=program_year)
+        .exclude(tracking=ActivityType.Tracking.REQUIREMENT)
+        .order_by()
     }
     requirements = list(TechnicalRequirement.objects.filter(program_year=program_year).order_by("due_on", "name"))
     statuses = {
-        (s.member_id, s.requirement_id): s.met_on
-        for s in RequirementStatus.objects.filter(requirement__program_year=program_year, member_id__in=member_ids)
+        (member_id, requirement_id): met_on
+        for member_id, requirement_id, met_on in RequirementStatus.objects.filter(
+            requirement__program_year=program_year, member_id__in=member_ids
+        )
+        .order_by()
+        .values_list("member_id", "requirement_id", "met_on")
     }
     reports = (
         {
@@ -322,11 +327,15 @@ def member_years(
         else {}
     )
     overrides = {
-        o.member_id: o for o in TargetOverride.objects.filter(program_year=program_year, member_id__in=member_ids)
+        o.member_id: o
+        for o in TargetOverride.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
     }
-    opt_outs = {o.member_id: o for o in OptOut.objects.filter(program_year=program_year, member_id__in=member_ids)}
+    opt_outs = {
+        o.member_id: o for o in OptOut.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
+    }
     outcomes = {
-        o.member_id: o for o in ReviewOutcome.objects.filter(program_year=program_year, member_id__in=member_ids)
+        o.member_id: o
+        for o in ReviewOutcome.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
     }
     grouping = ["member_id", "activity_type_id", "state"] + (["month"] if by_month else [])
     rows = (
@@ -506,17 +515,6 @@ def queue_stats(*, program_year: ProgramYear | None = None) -> dict:
 # --- For the member dashboard (mahome.dashboard, which composes them) ---------------------------
 
 RECENT_CONTRIBUTIONS = 8
-
-
-def year_contribution_counts(*, user: User, program_year: ProgramYear) -> dict[str, int]:
-    """Number of the member's contributions per state in a year (one query)."""
-    counts = (
-        Contribution.objects.filter(member=user, program_year=program_year)
-        .values("state")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {row["state"]: row["n"] for row in counts}
 
 
 def current_among(certificates: list[Certificate], *, today: date) -> Certificate | None:

@@ -21,17 +21,6 @@ from accounts.models import (
 from accounts.services.notifications import notification_create
 
 
-def member_set_password_path(*, user: User) -> str:
-    """A one-time link to choose a password (allauth's reset-from-key URL; expires with the token)."""
-    from allauth.account.forms import default_token_generator
-    from allauth.account.utils import user_pk_to_url_str
-
-    return reverse(
-        "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
-    )
-
-
 def member_invitation_path(*, user: User) -> str:
     """A set-password link for an invitation: valid `MAHOME_INVITATION_VALID_DAYS` (see invitation_links)."""
     from allauth.account.utils import user_pk_to_url_str
