@@ -195,8 +195,9 @@ def parse_jsonl(lines: Iterable[str]) -> Iterator[ParsedLine]:
             continue
         try:
             data = _json_object(line)
-        except ValueError as error:
-            yield line_no, LineError(f"invalid JSON: {error.msg}")
+        except ValueError as error:  # a JSONDecodeError, or the standard library's limit on integer digits
+            message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+            yield line_no, LineError(f"invalid JSON: {message}")
             continue
         if not isinstance(data, dict):
             yield line_no, LineError("expected a JSON object")
@@ -448,10 +449,10 @@ def _write_batch_portable(batch: list[Record], *, source: str) -> int:
     if unlinked:
         linked = []
         for user_id, email in User.objects.filter(email__in=list(unlinked)).values_list("id", "email"):
-            member = unlinked.get(email.lower())
-            if member is not None:
-                member.user_id = user_id
-                linked.append(member)
+            unlinked_member = unlinked.get(email.lower())
+            if unlinked_member is not None:
+                unlinked_member.user_id = user_id
+                linked.append(unlinked_member)
         if linked:
             CommunityMember.objects.bulk_update(linked, ["user"])
 
@@ -502,17 +503,17 @@ def _write_batch_portable(batch: list[Record], *, source: str) -> int:
         total[0] += r.quantity
         total[1] += r.minutes
         total[2] += 1
-    rows = [(*key, *values) for key, values in totals.items()]
+    daily_rows: list[tuple[int | str, ...]] = [(*key, *values) for key, values in totals.items()]
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
+        for start in range(0, len(daily_rows), 500):
+            daily_chunk = daily_rows[start : start + 500]
             cursor.execute(
                 f"INSERT INTO {DAILY} (member_id, day, kind, quantity, minutes, events) VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(daily_chunk))
                 + f" ON CONFLICT (member_id, day, kind) DO UPDATE SET"
                 f" quantity = {DAILY}.quantity + excluded.quantity, minutes = {DAILY}.minutes + excluded.minutes,"
                 f" events = {DAILY}.events + excluded.events",
-                [value for row in chunk for value in row],
+                [value for row in daily_chunk for value in row],
             )
     touched = {members[r.member_id].pk for r in new.values()}
     CommunityMember.objects.filter(pk__in=touched, needs_recompute=False).update(needs_recompute=True)
