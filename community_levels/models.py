@@ -168,7 +168,12 @@ class ActivityEvent(models.Model):
 
     source = models.CharField(max_length=64)
     event_id = models.CharField(max_length=128)
-    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="events")
+    # No constraint in the database: PostgreSQL would check it row by row (a lookup and a lock of the
+    # member per event, as much again as the insert). Ingestion takes the id from the member row in
+    # the same transaction, and the member's deletion cascades in Django; the daily aggregates,
+    # written in the same transaction as the events, keep theirs, so a member deleted during an import
+    # still fails the import or the deletion loudly.
+    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="events", db_constraint=False)
     kind = models.CharField(max_length=24, choices=KIND_CHOICES)
     occurred_at = models.DateTimeField()
     # Days since 1970-01-01 (UTC) of occurred_at: portable day arithmetic in SQL.

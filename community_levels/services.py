@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from community_levels.ingestion import (
     IngestResult,
-    ingest_stream,
+    LineError,
+    ingest_file,
     parse_file,
     record_from_mapping,
     revoke_events,
@@ -65,7 +66,7 @@ def activity_ingest_file(
 ) -> IngestResult:
     """Ingest a JSON Lines or CSV file of canonical events; then recompute the members it touched."""
     batch_size = batch_size or settings.COMMUNITY_INGEST_BATCH_SIZE
-    result = ingest_stream(parse_file(path), source=source, batch_size=batch_size)
+    result = ingest_file(path, source=source, batch_size=batch_size)
     if recompute and _recompute_due(result):
         _enqueue_recompute(reason=_("New community activity"))
     return result
@@ -101,7 +102,7 @@ def activity_preview_file(*, path: Path | str, source: str = FILE_SOURCE) -> tup
 
     for line_no, item in parse_file(path):
         result.read += 1
-        if hasattr(item, "reason"):
+        if isinstance(item, LineError):
             result.bad += 1
             if len(result.errors) < 100:
                 result.errors.append({"line": line_no, "reason": item.reason})

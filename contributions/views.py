@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.requests import AuthenticatedRequest
 from accounts.roles import staff_mfa_ready, staff_mfa_required_response
-from contributions import audit_services, rules, selectors, services
+from contributions import rules, selectors, services
 from contributions.evidence import download_name, kind_of_stored
 from contributions.forms import (
     AuditAnswerForm,
@@ -22,6 +22,7 @@ from contributions.forms import (
     id_from_input,
 )
 from contributions.models import Contribution, TechnicalRequirement
+from contributions.services import audits as audit_services
 from mahome.errors import show_refusal
 
 

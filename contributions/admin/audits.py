@@ -17,7 +17,7 @@ from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.exports import EXPORT_FORMATS
-from contributions import audit_services, services
+from contributions import services
 from contributions.models import (
     Audit,
     AuditRun,
@@ -25,6 +25,7 @@ from contributions.models import (
 from contributions.resources import (
     AuditResource,
 )
+from contributions.services import audits as audit_services
 
 # --- Risk-based audits --------------------------------------------------------------------------
 

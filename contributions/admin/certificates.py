@@ -18,13 +18,14 @@ from accounts.admin import MACertificationAdmin
 from accounts.exports import EXPORT_FORMATS
 from accounts.models import MACertification
 from accounts.requests import AuthenticatedRequest
-from contributions import certificate_services, selectors, services
+from contributions import selectors, services
 from contributions.models import (
     Certificate,
 )
 from contributions.resources import (
     CertificateResource,
 )
+from contributions.services import certificates as certificate_services
 from mahome.errors import show_refusal
 
 if TYPE_CHECKING:

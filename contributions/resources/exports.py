@@ -312,7 +312,7 @@ class AuditResource(FormulaSafeModelResource):
         return audit.contribution.awarded_points
 
     def dehydrate_reasons(self, audit: Audit) -> str:
-        from contributions.audit_services import risk_labels
+        from contributions.services.audits import risk_labels
 
         return "; ".join(risk_labels(audit.reasons)) or _("random floor only")
 
