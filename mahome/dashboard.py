@@ -70,12 +70,9 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
     # `member_years`, and, in the same query, what else the page asks of them this year: the earlier
     # review that ended the certification, the number of drafts, the oldest question from a verifier.
     members = User.objects.select_related("certification")
-    if program_year is None:
-        year_member = None
-        member = members.get(pk=user.pk)
-    else:
+    if program_year is not None:
         this_year = Contribution.objects.filter(member=OuterRef("pk"), program_year=program_year).order_by()
-        year_member = member = members.annotate(
+        members = members.annotate(
             ended_by=Subquery(_exits_before(program_year=program_year).values("pk")[:1]),
             drafts=Subquery(
                 this_year.filter(state=Contribution.State.DRAFT).values("member").annotate(n=Count("pk")).values("n")
@@ -83,7 +80,12 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
             question_id=Subquery(
                 this_year.filter(state=Contribution.State.NEEDS_INFO).order_by("updated_at").values("pk")[:1]
             ),
-        ).get(pk=user.pk)
+        )
+    member = members.get(pk=user.pk)
+    # The annotations above, absent when there is no program year (the page stops before reading them).
+    ended_by: int | None = getattr(member, "ended_by", None)
+    question_id: int | None = getattr(member, "question_id", None)
+    drafts: int = getattr(member, "drafts", None) or 0
     try:
         certification = member.certification
     except MACertification.DoesNotExist:
@@ -107,10 +109,10 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
         "new_member": certification is not None
         and rules.is_new_member(qualified_on=certification.qualified_on, today=today),
     }
-    if certification is None or program_year is None or year_member is None:
+    if certification is None or program_year is None:
         return context
-    if year_member.ended_by is not None:
-        context["lapsed"] = ReviewOutcome.objects.select_related("program_year").get(pk=year_member.ended_by)
+    if ended_by is not None:
+        context["lapsed"] = ReviewOutcome.objects.select_related("program_year").get(pk=ended_by)
         context["next_step"] = {
             "text": _("Your certification ended after the %(year)s review. To return, re-qualify as an MA.")
             % {"year": context["lapsed"].program_year.year},
@@ -119,13 +121,13 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
         }
         return context
     standing = selectors.member_years(
-        program_year=program_year, members=[year_member], today=today, by_month=True, with_reports=True
+        program_year=program_year, members=[member], today=today, by_month=True, with_reports=True
     )[0]
-    recent, needs_info = _recent_and_question(user=user, program_year=program_year, question_id=year_member.question_id)
+    recent, needs_info = _recent_and_question(user=user, program_year=program_year, question_id=question_id)
     context.update(
         standing=standing,
         recent=recent,
-        drafts=year_member.drafts or 0,
+        drafts=drafts,
         needs_info=needs_info,
         chart=chart_data(standing=standing),
         bar=bar_geometry(standing=standing),
