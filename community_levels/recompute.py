@@ -15,6 +15,7 @@ writes (almost) nothing.
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypedDict
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
@@ -33,6 +34,15 @@ MEMBER = CommunityMember._meta.db_table
 DAILY = DailyActivity._meta.db_table
 LEVELCHANGE = LevelChange._meta.db_table
 EPOCH = date(1970, 1, 1)
+
+
+class _Notifications(TypedDict):
+    """One `notifications_create_many` batch: the same kind of notification to many members."""
+
+    user_ids: list[int]
+    titles: list[str]
+    bodies: list[str]
+    dedupe_keys: list[str]
 
 
 @dataclass
@@ -223,8 +233,8 @@ def _notify(*, run: RecomputeRun, is_rule_change: bool) -> None:
             "member__user_id", "to_level_id", "from_level__name", "to_level__name", "from_level__rank", "to_level__rank"
         )
     )
-    ups: dict[str, list] = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
-    lowered: dict[str, list] = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
+    ups: _Notifications = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
+    lowered: _Notifications = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
     for user_id, to_level_id, from_name, to_name, from_rank, to_rank in changes:
         names = {"from": from_name, "to": to_name}
         if to_rank > from_rank:
@@ -282,7 +292,7 @@ def _sync_contributions(*, today: date, full: bool) -> int:
         f"AND d.day >= %s AND d.day < %s AND d.kind IN ({', '.join(['%s'] * len(CONTRIBUTION_CODES))}) "
         f"GROUP BY m.user_id, d.kind"
     )
-    params = [
+    params: list[int | str] = [
         *(value for code, kind in CONTRIBUTION_CODES.items() for value in (kind, code)),
         _epoch_day(program_year.opens_on),
         _epoch_day(program_year.deadline),
