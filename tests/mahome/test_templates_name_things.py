@@ -183,3 +183,25 @@ def test_python_links_and_recognises_our_pages_through_url_names():
                 continue
             found += [f"{relative}: {typed}" for typed in OUR_PAGES.findall(path.read_text())]
     assert found == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "current"),
+    [
+        ("account_email", "Email address"),
+        ("mfa_index", "Two-factor authentication"),
+        ("usersessions_list", "Where you are signed in"),
+    ],
+)
+def test_the_account_settings_nav_marks_the_page_it_shows(client, name, current):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    html = response.content.decode()
+    nav = html.split('class="card manage-nav"', 1)[1].split("</nav>", 1)[0]
+    marked = re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', nav)
+    assert marked == [current]
+    assert f'<a href="{reverse("profile")}">' in nav
