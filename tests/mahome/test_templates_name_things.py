@@ -65,6 +65,17 @@ def test_templates_link_pages_through_url_tags():
     assert found == []
 
 
+def test_no_template_reads_which_page_it_is_from_the_path():
+    """`{% aria_current %}` asks the resolved URL; comparing or slicing `request.path` breaks when a page moves."""
+    found = []
+    for folder, path in _templates():
+        relative = str(path.relative_to(folder))
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"\{%-?\s*(?:el)?if\b[^%]*request\.path", line):
+                found.append(f"{relative}:{number}: {line.strip()[:120]}")
+    assert found == []
+
+
 def test_the_guard_sees_what_it_forbids():
     """The two patterns catch the forms they are meant to (a guard that cannot fail is no guard)."""
     assert STRING_COMPARISON.search('{% if signup.state == "offered" %}')
