@@ -1,10 +1,11 @@
 """Messages from the program team to a segment of members."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.errors import AccountError
 from accounts.models import (
     Notification,
     SegmentMessage,
@@ -37,13 +38,10 @@ def segment_message_send(
     if refusal:
         raise PermissionDenied(refusal)
     title, body = (title or "").strip(), (body or "").strip()
-    errors = {}
     if not title:
-        errors["title"] = [_("Give the message a title.")]
+        raise AccountError(_("Give the message a title."), field="title")
     if not body:
-        errors["body"] = [_("Write a message.")]
-    if errors:
-        raise ValidationError(errors)
+        raise AccountError(_("Write a message."), field="body")
     request_token = (request_token or "").strip()[:64]
     if request_token:
         sent = SegmentMessage.objects.filter(request_token=request_token).first()

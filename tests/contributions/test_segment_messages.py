@@ -57,9 +57,9 @@ def test_a_verifier_cannot_send_a_segment_message(verifier, mas):
 
 
 def test_an_empty_title_or_body_is_refused_in_words(program_admin, mas):
-    from django.core.exceptions import ValidationError
+    from accounts.errors import AccountError
 
-    with pytest.raises(ValidationError, match="Write a message"):
+    with pytest.raises(AccountError, match="Write a message"):
         segment_message_send(author=program_admin, title="Hi", body="  ", recipients=mas, segment="x")
 
 
