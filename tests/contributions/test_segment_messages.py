@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied
 
 from accounts.models import MACertification, Notification, SegmentMessage
 from accounts.services import segment_message_send
-from tests.conftest import with_mfa
 from tests.factories import ContributionFactory, MACertificationFactory, UserFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 
