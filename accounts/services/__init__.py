@@ -10,6 +10,7 @@ it up (e.g. `accounts.services.notifications.send_mail`).
 from accounts.errors import AccountError
 from accounts.services.invitations import (
     InvitationResend,
+    invitation_lines,
     invitation_resend_refusal,
     invitations_resend,
     member_invitation_path,
@@ -59,6 +60,7 @@ __all__ = [
     "STAFF_EDITABLE_FIELDS",
     "AccountError",
     "InvitationResend",
+    "invitation_lines",
     "invitation_resend_refusal",
     "invitations_resend",
     "member_invitation_path",

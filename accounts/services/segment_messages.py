@@ -63,12 +63,18 @@ def segment_message_send(
     except IntegrityError:
         # The same form posted at the same moment: the other request's message is the one sent.
         return SegmentMessage.objects.get(request_token=request_token)
+    _deliver(message, user_ids=user_ids)
+    return message
+
+
+def _deliver(message: SegmentMessage, *, user_ids: list[int]) -> None:
+    """Each recipient's notification (one statement; emailed per their preference) and recipient row."""
     key = f"segment-message:{message.pk}"
     notifications_create_many(
         kind=SEGMENT_MESSAGE_KIND,
         user_ids=user_ids,
-        titles=[title] * len(user_ids),
-        bodies=[body] * len(user_ids),
+        titles=[message.title] * len(user_ids),
+        bodies=[message.body] * len(user_ids),
         dedupe_keys=[key] * len(user_ids),
         url=reverse("notification_list"),
     )
@@ -79,4 +85,3 @@ def segment_message_send(
         SegmentMessageRecipient(message=message, user_id=pk, notification_id=notification_ids.get(pk))
         for pk in user_ids
     )
-    return message

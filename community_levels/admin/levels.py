@@ -100,18 +100,13 @@ class LevelAdmin(RulesChangeAdmin):
             return HttpResponseRedirect(reverse("admin:community_levels_level_changelist"))
         now_counts = levels_preview(rules=current)
         new_counts = levels_preview(rules=proposed) if request.method == "POST" and not errors else now_counts
-        rows = []
-        for level in levels:
-            rows.append(
-                {
-                    "level": level,
-                    "min_score": edited_levels.get(level.pk, level.min_score),
-                    "requirements": [(r, edited_requirements.get(r.pk, r.minimum)) for r in level.requirements.all()],
-                    "now": now_counts.get(level.pk, 0),
-                    "new": new_counts.get(level.pk, 0),
-                    "delta": new_counts.get(level.pk, 0) - now_counts.get(level.pk, 0),
-                }
-            )
+        rows = level_preview_rows(
+            [(level, list(level.requirements.all())) for level in levels],
+            edited_levels=edited_levels,
+            edited_requirements=edited_requirements,
+            now_counts=now_counts,
+            new_counts=new_counts,
+        )
         weight_rows = [{"weight": w, "value": edited_weights.get(w.pk, (w.weight, w.daily_cap))} for w in weights]
         context = {
             **self.admin_site.each_context(request),
@@ -123,6 +118,29 @@ class LevelAdmin(RulesChangeAdmin):
             "previewed": request.method == "POST" and not errors,
         }
         return render(request, "admin/community_levels/level/preview.html", context)
+
+
+def level_preview_rows(
+    levels: list[tuple[Level, list[LevelRequirement]]],
+    *,
+    edited_levels: dict[int, int],
+    edited_requirements: dict[int, int],
+    now_counts: dict[int, int],
+    new_counts: dict[int, int],
+) -> list[dict]:
+    """One row per level for the preview: the threshold and minimums as edited (else as saved), and
+    how many members are on the level now, would be with the edits, and the difference."""
+    return [
+        {
+            "level": level,
+            "min_score": edited_levels.get(level.pk, level.min_score),
+            "requirements": [(r, edited_requirements.get(r.pk, r.minimum)) for r in requirements],
+            "now": now_counts.get(level.pk, 0),
+            "new": new_counts.get(level.pk, 0),
+            "delta": new_counts.get(level.pk, 0) - now_counts.get(level.pk, 0),
+        }
+        for level, requirements in levels
+    ]
 
 
 def _read_rules_form(request, levels, weights):

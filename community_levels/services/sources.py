@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from community_levels.ingestion import (
+    Record,
     record_from_mapping,
     revoke_events,
     write_batch,
@@ -73,6 +74,17 @@ def source_sync_enqueue(*, source_id: int, started_by: User | None = None) -> No
     transaction.on_commit(lambda: source_sync_task.delay(source_id, user_id))
 
 
+def page_records(events: list[dict]) -> tuple[list[Record], list[str]]:
+    """One page's events as records to store, and for each event that cannot be stored, "event_id: why"."""
+    records, errors = [], []
+    for data in events:
+        try:
+            records.append(record_from_mapping(data))
+        except ValueError as error:
+            errors.append(f"{data.get('event_id', '?')}: {error}")
+    return records, errors
+
+
 def source_sync(*, source_id: int, started_by: User | None = None) -> SourceSyncResult:
     """Pull what is new from one platform source, page by page.
 
@@ -93,51 +105,11 @@ def source_sync(*, source_id: int, started_by: User | None = None) -> SourceSync
             )
         source = CommunitySource.objects.get(pk=source_id)
         now = timezone.now()
-        SourceRun.objects.filter(source=source, state=SourceRun.State.RUNNING).update(
-            state=SourceRun.State.INTERRUPTED,
-            finished_at=now,
-            message=_(
-                "The worker stopped during this run (killed or out of time). Nothing stored was lost: "
-                "the next run continued from the last stored page."
-            ),
-        )
-        run = SourceRun.objects.create(source=source, started_at=now, started_by=started_by)
+        run = _run_start(source, started_by=started_by, now=now)
         result = SourceSyncResult(run_id=run.pk, state=SourceRun.State.RUNNING)
         connector = connector_for(source)
-        cursor = dict(source.cursor or {})
-        deadline = time.monotonic() + settings.COMMUNITY_SOURCE_RUN_SECONDS
-        fast = connection.vendor == "postgresql"
         try:
-            for page in connector.pages(cursor, deadline=deadline):
-                records, errors = [], []
-                for data in page.events:
-                    try:
-                        records.append(record_from_mapping(data))
-                    except ValueError as error:
-                        errors.append(f"{data.get('event_id', '?')}: {error}")
-                with transaction.atomic():
-                    imported = write_batch(records, source=source.slug, fast=fast) if records else 0
-                    revoke_ids, revoke_reason = page.revoke
-                    result.revoked += revoke_events(revoke_ids, source=source.slug, reason=revoke_reason)
-                    cursor[page.stream] = page.cursor
-                    cursor.update(page.extra_cursor)
-                    CommunitySource.objects.filter(pk=source.pk).update(cursor=cursor)
-                    result.fetched += len(page.events)
-                    result.imported += imported
-                    result.bad += len(errors)
-                    result.skipped += page.skipped
-                    result.requests = connector.requests
-                    if errors and not result.message:
-                        result.message = _("Events the connector could not store: %(errors)s") % {
-                            "errors": "; ".join(errors[:5])
-                        }
-                    _run_progress(run, result)
-            result.caught_up = connector.caught_up
-            result.state = SourceRun.State.SUCCEEDED
-            if not result.caught_up and not result.message:
-                result.message = _("Stopped after %(seconds)d seconds; the next run continues from here.") % {
-                    "seconds": settings.COMMUNITY_SOURCE_RUN_SECONDS
-                }
+            _pull(connector, source=source, run=run, result=result)
         except SoftTimeLimitExceeded:
             result.state = SourceRun.State.FAILED
             result.message = _(
@@ -159,6 +131,51 @@ def source_sync(*, source_id: int, started_by: User | None = None) -> SourceSync
     if result.imported or result.revoked or CommunityMember.objects.filter(needs_recompute=True).exists():
         enqueue_recompute(reason=_("New community activity"))
     return result
+
+
+def _run_start(source: CommunitySource, *, started_by: User | None, now) -> SourceRun:
+    """Close the runs a stopped worker left running, and record this one."""
+    SourceRun.objects.filter(source=source, state=SourceRun.State.RUNNING).update(
+        state=SourceRun.State.INTERRUPTED,
+        finished_at=now,
+        message=_(
+            "The worker stopped during this run (killed or out of time). Nothing stored was lost: "
+            "the next run continued from the last stored page."
+        ),
+    )
+    return SourceRun.objects.create(source=source, started_at=now, started_by=started_by)
+
+
+def _pull(connector, *, source: CommunitySource, run: SourceRun, result: SourceSyncResult) -> None:
+    """Store page after page until the connector has caught up or the run's time is over."""
+    cursor = dict(source.cursor or {})
+    deadline = time.monotonic() + settings.COMMUNITY_SOURCE_RUN_SECONDS
+    fast = connection.vendor == "postgresql"
+    for page in connector.pages(cursor, deadline=deadline):
+        records, errors = page_records(page.events)
+        with transaction.atomic():
+            imported = write_batch(records, source=source.slug, fast=fast) if records else 0
+            revoke_ids, revoke_reason = page.revoke
+            result.revoked += revoke_events(revoke_ids, source=source.slug, reason=revoke_reason)
+            cursor[page.stream] = page.cursor
+            cursor.update(page.extra_cursor)
+            CommunitySource.objects.filter(pk=source.pk).update(cursor=cursor)
+            result.fetched += len(page.events)
+            result.imported += imported
+            result.bad += len(errors)
+            result.skipped += page.skipped
+            result.requests = connector.requests
+            if errors and not result.message:
+                result.message = _("Events the connector could not store: %(errors)s") % {
+                    "errors": "; ".join(errors[:5])
+                }
+            _run_progress(run, result)
+    result.caught_up = connector.caught_up
+    result.state = SourceRun.State.SUCCEEDED
+    if not result.caught_up and not result.message:
+        result.message = _("Stopped after %(seconds)d seconds; the next run continues from here.") % {
+            "seconds": settings.COMMUNITY_SOURCE_RUN_SECONDS
+        }
 
 
 def _run_progress(run: SourceRun, result: SourceSyncResult) -> None:
