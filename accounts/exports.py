@@ -14,13 +14,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import openpyxl
 import tablib
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
+from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from accounts.spreadsheets import formula_safe
 
@@ -69,9 +71,17 @@ def sheet_title(text: str) -> str:
     return SHEET_TITLE_FORBIDDEN.sub("-", str(text)).strip()[:31] or "Export"
 
 
-def xlsx_bytes(dataset: tablib.Dataset, *, title: str | None = None) -> bytes:
-    workbook = openpyxl.Workbook()
+def new_workbook() -> tuple[Workbook, Worksheet]:
+    """An empty workbook and the one worksheet it opens on."""
+    workbook = Workbook()
     sheet = workbook.active
+    if not isinstance(sheet, Worksheet):  # openpyxl makes one worksheet with a new workbook
+        raise TypeError(f"a new workbook opened on {sheet!r}")
+    return workbook, sheet
+
+
+def xlsx_bytes(dataset: tablib.Dataset, *, title: str | None = None) -> bytes:
+    workbook, sheet = new_workbook()
     sheet.title = sheet_title(title or dataset.title or "Export")
     headers = [str(header) for header in dataset.headers or []]
     widths = [len(header) for header in headers]
@@ -97,13 +107,13 @@ def xlsx_bytes(dataset: tablib.Dataset, *, title: str | None = None) -> bytes:
                 cell.value = value
                 shown = str(value)
             else:
-                cell.value = formula_safe(_text(value))
-                shown = cell.value
+                shown = formula_safe(_text(value))
+                cell.value = shown
             if column > len(widths):
                 widths.append(0)
             widths[column - 1] = max(widths[column - 1], min(len(shown), 60))
     for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[openpyxl.utils.get_column_letter(column)].width = width + 2
+        sheet.column_dimensions[get_column_letter(column)].width = width + 2
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

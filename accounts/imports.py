@@ -27,6 +27,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
+from import_export.admin import ImportMixin
 from import_export.formats import base_formats
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import RowResult
@@ -60,6 +61,8 @@ def parse_file_date(value, *, required: bool) -> date | None:
         first, second, year = (int(part) for part in slashed.groups())
         year += 2000 if year < 100 else 0
         if first <= 12 and second <= 12 and first != second:
+            day_first: date | None
+            month_first: date | None
             try:
                 day_first, month_first = date(year, second, first), date(year, first, second)
             except ValueError:
@@ -246,9 +249,9 @@ def error_report(rows: list[dict], *, columns: list[str]) -> bytes:
     return csv_bytes(dataset)
 
 
-class PreviewImportMixin:
-    """For an ImportMixin admin: line-numbered formats chosen from the file name, a preview of every row
-    (`preview_rows`, `preview_summary` in the template), good rows confirmable while bad rows are
+class PreviewImportMixin(ImportMixin):
+    """For an ImportMixin admin (listed before it): line-numbered formats chosen from the file name, a
+    preview of every row (`preview_rows`, `preview_summary` in the template), good rows confirmable while bad rows are
     skipped, a downloadable error report (CSV) and a result message in the same words."""
 
     import_formats = IMPORT_FORMATS

@@ -1,12 +1,16 @@
-from django.contrib.auth.base_user import BaseUserManager
+from typing import Any, TypeVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+
+_User = TypeVar("_User", bound=AbstractBaseUser)
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager[_User]):
     """Users are identified by email; there is no username."""
 
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra_fields):
+    def _create_user(self, email: str, password: str | None, **extra_fields: Any) -> _User:
         if not email:
             raise ValueError("An email address is required.")
         email = self.normalize_email(email).lower()
@@ -18,12 +22,12 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra_fields):
+    def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> _User:
         extra_fields.setdefault("is_staff", False)
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra_fields):
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields: Any) -> _User:
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         if extra_fields.get("is_staff") is not True or extra_fields.get("is_superuser") is not True:

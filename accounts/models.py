@@ -1,4 +1,5 @@
 import zoneinfo
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -11,9 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.managers import UserManager
+from mahome.history import HistoryAttribution
 
 # Notification areas: a notification kind is "<area>.<event>" and members choose emails per area.
 NOTIFICATION_AREAS = ("account", "maintenance", "engagement", "community")
+# The invitation's notification: it creates the account, so it is emailed whatever the member's settings.
+INVITATION_KIND = "account.invitation"
 
 TIME_ZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
@@ -73,19 +77,20 @@ def email_preference_field(kind: str) -> str | None:
     """The member's preference (`email_<area>`) that decides whether a notification of `kind`
     ("<area>.<event>") is emailed; None: always emailed (kinds outside the four areas, and the
     invitation, which creates the account). `User.wants_email` and the set-based insert ask this."""
-    if kind == "account.invitation":
+    if kind == INVITATION_KIND:
         return None
     area = kind.split(".", 1)[0]
     return f"email_{area}" if area in NOTIFICATION_AREAS else None
 
 
-class User(AbstractUser):
+class User(HistoryAttribution, AbstractUser):
     """A person who signs in: a certified MA, a verifier or a program admin.
 
     Signs in by email; there is no username.
     """
 
-    username = None
+    # Django's way to drop AbstractUser's field; the stubs type it as always a str.
+    username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
     preferred_name = models.CharField(_("preferred name"), max_length=150, blank=True)
     # Work and contact information the member keeps current ("update your work and contact information").
@@ -124,9 +129,11 @@ class User(AbstractUser):
     history = ChangesOnlyHistoricalRecords(excluded_fields=["password", "last_login"])
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # Email instead of username: Django lets a custom user replace the manager; the stubs pin
+    # AbstractUser's to django.contrib.auth's UserManager (whose create_user takes a username).
+    objects: ClassVar[UserManager["User"]] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("user")

@@ -2,14 +2,42 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.paginator import Page, Paginator
+from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts.models import InterestTopic, Notification, Organization, OrganizationDomain, SSOConnection, User
+from accounts.models import (
+    INVITATION_KIND,
+    InterestTopic,
+    MACertification,
+    Notification,
+    Organization,
+    OrganizationDomain,
+    SSOConnection,
+    User,
+)
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class NotificationCounts(TypedDict):
+    total: int
+    unread: int
+
+
+class RosterInvitation(TypedDict):
+    """What `certification_roster` adds to each certification: its latest invitation."""
+
+    invitation_email_state: str | None
+    invitation_sent_at: datetime | None
+    invitation_valid_until: datetime | None
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
@@ -49,7 +77,9 @@ def notification_page(*, user: User, number: str | int | None, per_page: int = 2
     return NotificationPage(page=Page(rows, wanted, paginator), unread=unread)
 
 
-def _notification_rows(*, user: User, offset: int, limit: int) -> list[Notification]:
+def _notification_rows(
+    *, user: User, offset: int, limit: int
+) -> list["WithAnnotations[Notification, NotificationCounts]"]:
     return list(
         notification_list(user=user).annotate(
             total=Window(Count("pk")),
@@ -188,23 +218,26 @@ def profile_changes(*, user: User, limit: int = 10) -> list[ProfileChange]:
     return entries
 
 
-# The invitation states the MA roster shows: derived from the last sign-in and the invitation's email.
-INVITATION_SIGNED_IN = "signed_in"
-INVITATION_PENDING = "pending"
-INVITATION_QUEUED = "queued"
-INVITATION_FAILED = "failed"
-INVITATION_EXPIRED = "expired"
-INVITATION_NONE = "none"
+class InvitationState(models.TextChoices):
+    """Where a provisioned MA stands, as the roster shows it: derived from the last sign-in and the
+    latest invitation (its email's state and its link's expiry), never stored."""
+
+    SIGNED_IN = "signed_in", gettext_lazy("Signed in")
+    PENDING = "pending", gettext_lazy("Invited, not signed in yet")
+    QUEUED = "queued", gettext_lazy("Invitation being sent")
+    FAILED = "failed", gettext_lazy("Invitation email failed")
+    EXPIRED = "expired", gettext_lazy("Invitation expired")
+    NONE = "none", gettext_lazy("Not invited")
 
 
-def certification_roster() -> QuerySet:
+def certification_roster() -> "QuerySet[WithAnnotations[MACertification, RosterInvitation]]":
     """Every MA certification with its member, organization, and latest invitation: its email state,
     when it was sent and until when its link works (one query)."""
     from django.db.models import OuterRef, Subquery
 
-    from accounts.models import Invitation, MACertification
+    from accounts.models import Invitation
 
-    invitation_email = Notification.objects.filter(user_id=OuterRef("user_id"), kind="account.invitation").order_by(
+    invitation_email = Notification.objects.filter(user_id=OuterRef("user_id"), kind=INVITATION_KIND).order_by(
         "-created_at"
     )
     latest = Invitation.objects.filter(user_id=OuterRef("user_id")).order_by("-sent_at", "-pk")
@@ -231,21 +264,21 @@ def invitation_state(
 ) -> str:
     """One word for where a provisioned MA stands: signed in, invited, queued, failed, expired or never invited."""
     if last_login is not None:
-        return INVITATION_SIGNED_IN
+        return InvitationState.SIGNED_IN
     if invitation_email_state == Notification.EmailState.FAILED:
-        return INVITATION_FAILED
+        return InvitationState.FAILED
     if valid_until is not None and valid_until <= (now or timezone.now()):
-        return INVITATION_EXPIRED
+        return InvitationState.EXPIRED
     if invitation_email_state == Notification.EmailState.SENT:
-        return INVITATION_PENDING
+        return InvitationState.PENDING
     if invitation_email_state == Notification.EmailState.PENDING:
-        return INVITATION_QUEUED
+        return InvitationState.QUEUED
     if invitation_email_state == Notification.EmailState.FAILED:
-        return INVITATION_FAILED
+        return InvitationState.FAILED
     if invitation_email_state is None:
-        return INVITATION_NONE
+        return InvitationState.NONE
     # SKIPPED: shown in the app only (no email); the member still has not signed in.
-    return INVITATION_PENDING
+    return InvitationState.PENDING
 
 
 def failed_email_count() -> int:

@@ -21,10 +21,6 @@ def formula_safe(value: Any) -> Any:
     return value
 
 
-def formula_safe_row(values) -> list:
-    return [formula_safe(value) for value in values]
-
-
 class FormulaSafeResource(resources.Resource):
     """Base of every import-export resource of the project: each exported cell is formula-safe."""
 

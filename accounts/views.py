@@ -6,7 +6,7 @@ from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services
 from accounts.forms import EmailStepForm, ProfileForm
 from accounts.models import Notification, SSOConnection, User, password_allowed
+from accounts.requests import AuthenticatedRequest
 
 
 def _sso_login_url(connection: SSOConnection) -> str:
@@ -65,7 +66,7 @@ class PasswordResetView(allauth_views.PasswordResetView):
     def form_valid(self, form) -> HttpResponse:
         email = form.cleaned_data["email"]
         organization = selectors.organization_for_email(email=email)
-        if password_allowed(organization):
+        if organization is None or password_allowed(organization):  # no organization: a password is allowed
             return super().form_valid(form)
         r429 = ratelimit.consume_or_429(self.request, action="reset_password", key=email.lower())
         if r429:
@@ -86,7 +87,7 @@ class PasswordResetView(allauth_views.PasswordResetView):
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST":
         form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk))  # leaves request.user as is
         if form.is_valid():
@@ -111,7 +112,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+def sign_out_everywhere(request: AuthenticatedRequest) -> HttpResponse:
     services.sessions_end_all(request=request, user=request.user)
     if request.user.is_authenticated:
         logout(request)
@@ -120,13 +121,13 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     found = selectors.notification_page(user=request.user, number=request.GET.get("page"))
     return render(request, "accounts/notifications.html", {"page": found.page, "unread_notifications": found.unread})
 
 
 @login_required
-def notification_detail(request: HttpRequest, notification_id: int) -> HttpResponse:
+def notification_detail(request: AuthenticatedRequest, notification_id: int) -> HttpResponse:
     try:
         notification = selectors.notification_get(user=request.user, notification_id=notification_id)
     except Notification.DoesNotExist:
@@ -138,7 +139,7 @@ def notification_detail(request: HttpRequest, notification_id: int) -> HttpRespo
 
 @login_required
 @require_POST
-def notification_mark_read(request: HttpRequest) -> HttpResponse:
+def notification_mark_read(request: AuthenticatedRequest) -> HttpResponse:
     ids = request.POST.getlist("notification")
     # Only plain ASCII ids within a database integer: "²" passes str.isdigit() but not int().
     wanted = [int(i) for i in ids if i.isascii() and i.isdigit() and int(i) < 2**31]

@@ -38,6 +38,8 @@ def sessions_for(emails: list[str]) -> dict[str, str]:
         store[BACKEND_SESSION_KEY] = backend
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
+        if store.session_key is None:  # create() saved the session under a new key
+            raise RuntimeError(f"no session key for {user.email}")
         keys[user.email] = store.session_key
     return keys
 

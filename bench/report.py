@@ -21,7 +21,7 @@ class Row:
 
     @property
     def ratio(self) -> float | None:
-        if self.baseline_value in (None, 0):
+        if self.baseline_value is None or self.baseline_value == 0:
             return None
         return self.value / self.baseline_value
 

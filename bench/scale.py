@@ -130,6 +130,8 @@ def child(factor: float) -> dict:
     staff = Client()
     staff.force_login(User.objects.get(email=seed.STAFF_EMAIL))
     year = program_year_current()
+    if year is None:
+        raise SystemExit("bench: no current program year (run the seed first)")
     figures["year_report_ms"], figures["year_report_queries"] = _page_ms(
         staff, f"/admin/contributions/programyear/{year.pk}/report/", 3
     )

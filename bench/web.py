@@ -59,6 +59,11 @@ def bench_pages(args, rows, details) -> None:
             rows.append(Row(f"{label}: p95", load.p95_ms, "ms", "trivial page, p95 ms", trivial.p95_ms))
 
 
+def _overbooked(held: int, capacity: int | None) -> int:
+    """Seats held past the capacity (an opportunity without a capacity has no limit)."""
+    return 0 if capacity is None else max(0, held - capacity)
+
+
 def bench_signups(args, rows, details) -> None:
     from django.db import connection
 
@@ -88,9 +93,9 @@ def bench_signups(args, rows, details) -> None:
         quiet_burst = http.signup_burst(port, quiet_plan)
     held = SignUp.objects.filter(opportunity=hot, state__in=SignUp.SLOT_STATES).count()
     live = SignUp.objects.filter(opportunity=hot, state__in=SignUp.LIVE_STATES).count()
-    overbooked = max(0, held - hot.capacity)
+    overbooked = _overbooked(held, hot.capacity)
     quiet_overbooked = sum(
-        max(0, SignUp.objects.filter(opportunity=o, state__in=SignUp.SLOT_STATES).count() - o.capacity)
+        _overbooked(SignUp.objects.filter(opportunity=o, state__in=SignUp.SLOT_STATES).count(), o.capacity)
         for o in Opportunity.objects.filter(slug__in=spread)
     )
     log(
@@ -163,6 +168,8 @@ def bench_mixed(args, rows, details) -> None:
         .order_by("pk")
         .first()
     )
+    if activity_type is None:
+        raise SystemExit("bench: no manual activity type open this year (run the seed first)")
     users = 20
     with http.gunicorn() as port:
         data_file = env.VAR / "locust-data.json"
@@ -281,6 +288,8 @@ def bench_admin(args, rows, details) -> None:
     member = Client()
     member.force_login(User.objects.get(email=TRIVIAL_EMAIL))
     program_year = program_year_current()
+    if program_year is None:
+        raise SystemExit("bench: no current program year (run the seed first)")
     trivial_ms, trivial_q, _ = measure(member, "/notifications/", 20)
     queue_size = Contribution.objects.filter(state=Contribution.State.SUBMITTED).count()
     pages = [
@@ -294,7 +303,7 @@ def bench_admin(args, rows, details) -> None:
             "admin year report",
             f"/admin/contributions/programyear/{program_year.pk}/report/",
             3,
-            f"{program_year.year}: all MAs computed, {admin_views.REPORT_PAGE_SIZE} rows shown",
+            f"{program_year.year}: all MAs computed, {admin_views.years.REPORT_PAGE_SIZE} rows shown",
         ),
     ]
     details["admin"] = {"trivial": {"ms": trivial_ms, "queries": trivial_q}}

@@ -7,6 +7,7 @@ aggregates); how much each is worth, and what each level asks for, are data (`Sc
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -32,7 +33,7 @@ ACTIVE = "active"
 class Metric:
     code: str
     tier: str
-    label: str
+    label: str | Promise  # lazily translated
     # ngettext pair for "N more <thing>" sentences
     singular: str
     plural: str

@@ -6,6 +6,7 @@ from simple_history.models import HistoricalRecords
 
 from community_levels.metrics import ACTIVE, KINDS, METRIC_CHOICES, METRICS, PASSIVE
 from contributions.models import text_within
+from mahome.history import HistoryAttribution
 
 
 class Tier(models.TextChoices):
@@ -13,7 +14,7 @@ class Tier(models.TextChoices):
     ACTIVE = ACTIVE, _("Active")
 
 
-class Level(models.Model):
+class Level(HistoryAttribution, models.Model):
     """One rung of the ladder: a tier, a minimum score of that tier and optional minimum counts."""
 
     name = models.CharField(_("name"), max_length=64, unique=True)
@@ -41,7 +42,7 @@ class Level(models.Model):
         return self.name
 
 
-class LevelRequirement(models.Model):
+class LevelRequirement(HistoryAttribution, models.Model):
     """A minimum count of one metric that a level asks for on top of its score."""
 
     level = models.ForeignKey(Level, on_delete=models.CASCADE, related_name="requirements")
@@ -64,7 +65,7 @@ class LevelRequirement(models.Model):
         return f"{self.level}: {self.get_metric_display()} ≥ {self.minimum}"
 
 
-class ScoringWeight(models.Model):
+class ScoringWeight(HistoryAttribution, models.Model):
     """How many points one unit of a metric is worth (its tier is fixed by the metric)."""
 
     metric = models.CharField(_("metric"), max_length=32, choices=METRIC_CHOICES, unique=True)
@@ -89,7 +90,7 @@ class ScoringWeight(models.Model):
         return f"{self.get_metric_display()}: {self.weight}"
 
 
-class CommunityMember(models.Model):
+class CommunityMember(HistoryAttribution, models.Model):
     """A person on the community platform; linked to an MA account by email when one exists."""
 
     external_id = models.CharField(_("community member id"), max_length=128, unique=True)
@@ -167,7 +168,12 @@ class ActivityEvent(models.Model):
 
     source = models.CharField(max_length=64)
     event_id = models.CharField(max_length=128)
-    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="events")
+    # No constraint in the database: PostgreSQL would check it row by row (a lookup and a lock of the
+    # member per event, as much again as the insert). Ingestion takes the id from the member row in
+    # the same transaction, and the member's deletion cascades in Django; the daily aggregates,
+    # written in the same transaction as the events, keep theirs, so a member deleted during an import
+    # still fails the import or the deletion loudly.
+    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="events", db_constraint=False)
     kind = models.CharField(max_length=24, choices=KIND_CHOICES)
     occurred_at = models.DateTimeField()
     # Days since 1970-01-01 (UTC) of occurred_at: portable day arithmetic in SQL.
@@ -268,7 +274,7 @@ class LevelChange(models.Model):
         return self.from_level is None or (self.to_level is not None and self.to_level.rank > self.from_level.rank)
 
 
-class CommunitySource(models.Model):
+class CommunitySource(HistoryAttribution, models.Model):
     """A place activity comes from: a platform API pulled on a schedule, with its watermark and status."""
 
     class Kind(models.TextChoices):
@@ -360,7 +366,7 @@ class SourceRun(models.Model):
         return f"{self.source} {self.started_at:%Y-%m-%d %H:%M} ({self.get_state_display()})"
 
 
-class BossProgramWindow(models.Model):
+class BossProgramWindow(HistoryAttribution, models.Model):
     """A period in which members at Community Boss or above may apply to the Boss program."""
 
     name = models.CharField(_("name"), max_length=100)
@@ -386,7 +392,7 @@ class BossProgramWindow(models.Model):
 BOSS_STATEMENT_MAX_LENGTH = 4000
 
 
-class BossApplication(models.Model):
+class BossApplication(HistoryAttribution, models.Model):
     class State(models.TextChoices):
         SUBMITTED = "submitted", _("Submitted")
         ACCEPTED = "accepted", _("Accepted")

@@ -41,6 +41,8 @@ class RecomputeResult:
     changed: int = 0
     raised: int = 0
     lowered: int = 0
+    # Member rows the recompute wrote: the ones whose metrics, scores or level changed (PostgreSQL).
+    written: int = 0
     levels: dict[str, int] = field(default_factory=dict)
     run_id: int | None = None
 
@@ -48,8 +50,12 @@ class RecomputeResult:
         return {"members": self.members, "changed": self.changed, "levels": self.levels}
 
 
-def metrics_select_sql(rules: Rules, scope_sql: str) -> tuple[str, list]:
-    """One row per member in scope with every metric, from the daily aggregates."""
+def metrics_select_sql(rules: Rules, *, full: bool) -> tuple[str, list]:
+    """One row per member in scope (everyone with `full`, else those marked `recomputing`) with every metric.
+
+    The daily aggregates are grouped by member first (one pass in their index order) and only then
+    joined to the members: an excluded member or one without activity gets zeros.
+    """
     params: list = []
     cap = rules.caps.get("likes_given")
     if cap is None:
@@ -57,16 +63,15 @@ def metrics_select_sql(rules: Rules, scope_sql: str) -> tuple[str, list]:
     else:
         likes_given = "CASE WHEN d.quantity > %s THEN %s ELSE d.quantity END"
         params.extend([cap, cap])
-    not_received = "d.kind <> 'like_received'"
+    day_visited = "CASE WHEN d.kind <> 'like_received' THEN d.day END"
 
     def total(kind: str) -> str:
-        return f"COALESCE(SUM(CASE WHEN d.kind = '{kind}' THEN d.quantity ELSE 0 END), 0)"
+        return f"SUM(CASE WHEN d.kind = '{kind}' THEN d.quantity ELSE 0 END)"
 
     columns = {
-        "member_days": f"COALESCE(MAX(CASE WHEN {not_received} THEN d.day END)"
-        f" - MIN(CASE WHEN {not_received} THEN d.day END) + 1, 0)",
-        "days_visited": f"COUNT(DISTINCT CASE WHEN {not_received} THEN d.day END)",
-        "reading_minutes": "COALESCE(SUM(CASE WHEN d.kind IN ('visit', 'read') THEN d.minutes ELSE 0 END), 0)",
+        "member_days": f"MAX({day_visited}) - MIN({day_visited}) + 1",
+        "days_visited": f"COUNT(DISTINCT {day_visited})",
+        "reading_minutes": "SUM(CASE WHEN d.kind IN ('visit', 'read') THEN d.minutes ELSE 0 END)",
         "pages_read": total("read"),
         "posts": total("post"),
         "replies": total("reply"),
@@ -74,15 +79,17 @@ def metrics_select_sql(rules: Rules, scope_sql: str) -> tuple[str, list]:
         "comments": total("comment"),
         "ideas": total("idea"),
         "accepted_solutions": total("accepted_solution"),
-        "likes_given": f"COALESCE(SUM(CASE WHEN d.kind = 'like_given' THEN {likes_given} ELSE 0 END), 0)",
+        "likes_given": f"SUM(CASE WHEN d.kind = 'like_given' THEN {likes_given} ELSE 0 END)",
         "likes_received": total("like_received"),
     }
     # Only likes_given carries parameters, so their order is the order of the SELECT list.
-    ordered = [columns[metric.code] + f" AS {metric.column}" for metric in METRICS]
+    grouped = ", ".join(columns[metric.code] + f" AS {metric.column}" for metric in METRICS)
+    metrics = ", ".join(f"COALESCE(a.{metric.column}, 0) AS {metric.column}" for metric in METRICS)
+    daily_scope = "TRUE" if full else f"d.member_id IN (SELECT id FROM {MEMBER} WHERE recomputing)"
     sql = (
-        f"SELECT m.id AS mid, {', '.join(ordered)} FROM {MEMBER} m "
-        f"LEFT JOIN {DAILY} d ON d.member_id = m.id AND NOT m.is_excluded "
-        f"WHERE {scope_sql} GROUP BY m.id"
+        f"SELECT m.id AS mid, {metrics} FROM {MEMBER} m "
+        f"LEFT JOIN (SELECT d.member_id, {grouped} FROM {DAILY} d WHERE {daily_scope} GROUP BY d.member_id) a "
+        f"ON a.member_id = m.id AND NOT m.is_excluded WHERE {'TRUE' if full else 'm.recomputing'}"
     )
     return sql, params
 
@@ -97,17 +104,17 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('community_levels.recompute'))")
             # A few set-based statements over every member: compiling them (JIT) costs more than it saves.
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
     rules = load_rules()
     run = RecomputeRun.objects.create(started_at=now, full=full, reason=reason[:200], is_rule_change=is_rule_change)
     result = RecomputeResult(run_id=run.pk)
     with connection.cursor() as cursor:
         # The members with new activity, whatever the mode: a later ingestion sets the flag again.
         cursor.execute(f"UPDATE {MEMBER} SET recomputing = TRUE, needs_recompute = FALSE WHERE needs_recompute")
-        result.members = cursor.rowcount
-        if full or result.members:
-            in_scope = _refresh(cursor, rules, run=run, now=now, reason=reason, full=full)
-            result.members = in_scope if full else result.members
-    if result.members:
+        dirty = cursor.rowcount
+        if full or dirty:
+            result.written = _refresh(cursor, rules, run=run, now=now, reason=reason, full=full)
+    if full or dirty:
         counts = LevelChange.objects.filter(run=run).aggregate(
             changed=Count("pk"),
             raised=Count("pk", filter=Q(from_level__isnull=False, to_level__rank__gt=F("from_level__rank"))),
@@ -123,9 +130,9 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
                 f"WHERE recomputing",
                 [now],
             )
-    per_level = dict(
-        CommunityMember.objects.filter(level__isnull=False).values_list("level").annotate(n=Count("pk")).order_by()
-    )
+    # Every member by level (None: no level yet); a full recompute had them all in scope.
+    per_level = dict(CommunityMember.objects.values_list("level").annotate(n=Count("pk")).order_by())
+    result.members = sum(per_level.values()) if full else dirty
     result.levels = {level.name: per_level.get(level.id, 0) for level in rules.levels}
     RecomputeRun.objects.filter(pk=run.pk).update(
         finished_at=timezone.now(),
@@ -137,61 +144,58 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
     return result
 
 
+def placed_sql(rules: Rules, *, full: bool) -> tuple[str, list]:
+    """Metrics, both scores and the level (column `level_id`) of every member in scope, in one SELECT."""
+    select_sql, select_params = metrics_select_sql(rules, full=full)
+    passive_sql, passive_params = score_sql("passive", rules, prefix="agg.")
+    active_sql, active_params = score_sql("active", rules, prefix="agg.")
+    case_sql, case_params = level_case_sql(rules, ("scored.passive", []), ("scored.active", []), prefix="scored.")
+    # Each step a subquery kept apart by OFFSET 0: flattened, every reference to a score in the
+    # ladder's CASE would evaluate the weighted sum again (14 levels: ten times slower than the GROUP BY).
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"SELECT scored.*, {case_sql} AS level_id FROM (SELECT agg.*, "
+        f"CAST({passive_sql} AS NUMERIC(14, 2)) AS passive, CAST({active_sql} AS NUMERIC(14, 2)) AS active "
+        f"FROM ({select_sql}{fence}) agg{fence}) scored"
+    )
+    # Parameters in the order of the text: the CASE, the scores, then the metrics.
+    return sql, case_params + passive_params + active_params + select_params
+
+
 def _refresh(cursor, rules: Rules, *, run: RecomputeRun, now: datetime, reason: str, full: bool) -> int:
-    """Metrics, scores and level of every member in scope in one statement; returns how many were in scope.
+    """Metrics, scores and level of every member in scope in one statement; returns how many were written.
 
     Only rows whose metrics, scores or level change (or that had new activity) are written; of
     those, the ones whose level changes or who are linked to an MA stay marked `recomputing` for
     the later steps (level history, credits, applying the level).
     """
-    select_sql, select_params = metrics_select_sql(rules, "TRUE" if full else "m.recomputing")
-    passive_sql, passive_params = score_sql("passive", rules, prefix="agg.")
-    active_sql, active_params = score_sql("active", rules, prefix="agg.")
-    case_sql, case_params = level_case_sql(rules, ("scored.passive", []), ("scored.active", []), prefix="scored.")
+    sql, params = placed_sql(rules, full=full)
     columns = [metric.column for metric in METRICS]
-    stored = ", ".join(f"{MEMBER}.{column}" for column in columns)
-    computed = ", ".join(f"placed.{column}" for column in columns)
     assignments = ", ".join(f"{column} = placed.{column}" for column in columns)
-    params = select_params + passive_params + active_params + case_params
+    update = (
+        f"UPDATE {MEMBER} SET {assignments}, passive_score = placed.passive, active_score = placed.active, "
+        f"computed_level_id = placed.level_id, "
+        # Still marked afterwards only where a later step needs the member: a level to record and
+        # apply, or an MA account to credit; the final UPDATE then touches those rows alone.
+        f"recomputing = ({MEMBER}.level_id IS DISTINCT FROM placed.level_id OR {MEMBER}.user_id IS NOT NULL) "
+    )
     if connection.vendor == "postgresql":
+        stored = ", ".join(f"{MEMBER}.{column}" for column in columns)
+        computed = ", ".join(f"placed.{column}" for column in columns)
         cursor.execute(
-            # Each step MATERIALIZED: inlined, every reference to a score in the ladder's CASE would
-            # evaluate the weighted sum again (14 levels: ten times slower than the GROUP BY itself).
-            f"WITH agg AS MATERIALIZED ({select_sql}), "
-            f"scored AS MATERIALIZED (SELECT agg.*, CAST({passive_sql} AS NUMERIC(14, 2)) AS passive, "
-            f"  CAST({active_sql} AS NUMERIC(14, 2)) AS active FROM agg), "
-            f"placed AS MATERIALIZED (SELECT scored.*, {case_sql} AS level_id FROM scored), "
-            f"written AS (UPDATE {MEMBER} SET {assignments}, passive_score = placed.passive, "
-            # Still marked afterwards only where a later step needs the member: a level to record and
-            # apply, or an MA account to credit; the final UPDATE then touches those rows alone.
-            f"  active_score = placed.active, computed_level_id = placed.level_id, "
-            f"  recomputing = ({MEMBER}.level_id IS DISTINCT FROM placed.level_id OR {MEMBER}.user_id IS NOT NULL) "
-            f"  FROM placed WHERE {MEMBER}.id = placed.mid AND ({MEMBER}.recomputing "
-            f"  OR ({stored}, {MEMBER}.passive_score, {MEMBER}.active_score, {MEMBER}.level_id) "
-            f"  IS DISTINCT FROM ({computed}, placed.passive, placed.active, placed.level_id)) RETURNING 1) "
-            f"SELECT (SELECT COUNT(*) FROM placed), (SELECT COUNT(*) FROM written)",
+            f"{update} FROM ({sql}) AS placed WHERE {MEMBER}.id = placed.mid AND ({MEMBER}.recomputing "
+            f"OR ({stored}, {MEMBER}.passive_score, {MEMBER}.active_score, {MEMBER}.level_id) "
+            f"IS DISTINCT FROM ({computed}, placed.passive, placed.active, placed.level_id))",
             params,
         )
-        in_scope, _written = cursor.fetchone()
+        written = cursor.rowcount
     else:
-        # The embedded local run (SQLite): no data-modifying CTE, so the placed rows go through a
-        # temporary table; every member in scope is written (a demo's few hundred rows).
+        # The embedded local run (SQLite): the placed rows go through a temporary table and every
+        # member in scope is written (a demo's few hundred rows).
         cursor.execute("DROP TABLE IF EXISTS temp.community_placed")
-        cursor.execute(
-            f"CREATE TEMP TABLE community_placed AS WITH agg AS ({select_sql}), "
-            f"scored AS (SELECT agg.*, CAST({passive_sql} AS NUMERIC(14, 2)) AS passive, "
-            f"  CAST({active_sql} AS NUMERIC(14, 2)) AS active FROM agg) "
-            f"SELECT scored.*, {case_sql} AS level_id FROM scored",
-            params,
-        )
-        cursor.execute(
-            f"UPDATE {MEMBER} SET {assignments}, passive_score = placed.passive, active_score = placed.active, "
-            f"  computed_level_id = placed.level_id, "
-            f"  recomputing = ({MEMBER}.level_id IS NOT placed.level_id OR {MEMBER}.user_id IS NOT NULL) "
-            f"FROM community_placed AS placed WHERE {MEMBER}.id = placed.mid"
-        )
-        cursor.execute("SELECT COUNT(*) FROM community_placed")
-        (in_scope,) = cursor.fetchone()
+        cursor.execute(f"CREATE TEMP TABLE community_placed AS {sql}", params)
+        cursor.execute(f"{update} FROM community_placed AS placed WHERE {MEMBER}.id = placed.mid")
+        written = cursor.rowcount
         cursor.execute("DROP TABLE temp.community_placed")
     cursor.execute(
         f"INSERT INTO {LEVELCHANGE} (member_id, run_id, from_level_id, to_level_id, changed_at, reason) "
@@ -200,7 +204,7 @@ def _refresh(cursor, rules: Rules, *, run: RecomputeRun, now: datetime, reason: 
         f"AND (level_id IS NULL OR level_id <> computed_level_id)",
         [run.pk, now, (reason or _("New community activity"))[:200]],
     )
-    return in_scope
+    return written
 
 
 def _notify(*, run: RecomputeRun, is_rule_change: bool) -> None:

@@ -41,26 +41,42 @@ class Rules:
 
 
 def load_rules() -> Rules:
-    """The rules in force: two queries whatever the size of the ladder."""
+    """The rules in force: two queries whatever the size of the ladder (the levels with their
+    requirements come in one, through a LEFT JOIN: a level without requirements has one row of NULLs)."""
     from community_levels.models import Level, ScoringWeight
 
     weights: dict[str, Decimal] = {metric.code: Decimal(0) for metric in METRICS}
     caps: dict[str, int | None] = {metric.code: None for metric in METRICS}
-    for weight in ScoringWeight.objects.all():
-        weights[weight.metric] = weight.weight
-        caps[weight.metric] = weight.daily_cap
-    levels = tuple(
-        LevelRule(
-            id=level.pk,
-            name=level.name,
-            tier=level.tier,
-            rank=level.rank,
-            min_score=level.min_score,
-            requirements=tuple((r.metric, r.minimum) for r in level.requirements.all()),
-            boss_program_eligible=level.boss_program_eligible,
-        )
-        for level in Level.objects.prefetch_related("requirements").order_by("rank")
+    for metric, weight, daily_cap in ScoringWeight.objects.order_by().values_list("metric", "weight", "daily_cap"):
+        weights[metric] = weight
+        caps[metric] = daily_cap
+    ladder: dict[int, dict] = {}
+    rows = Level.objects.order_by("rank", "requirements__metric").values_list(
+        "pk",
+        "name",
+        "tier",
+        "rank",
+        "min_score",
+        "boss_program_eligible",
+        "requirements__metric",
+        "requirements__minimum",
     )
+    for pk, name, tier, rank, min_score, boss_program_eligible, metric, minimum in rows:
+        level = ladder.setdefault(
+            pk,
+            {
+                "id": pk,
+                "name": name,
+                "tier": tier,
+                "rank": rank,
+                "min_score": min_score,
+                "boss_program_eligible": boss_program_eligible,
+                "requirements": [],
+            },
+        )
+        if metric is not None:
+            level["requirements"].append((metric, minimum))
+    levels = tuple(LevelRule(**{**level, "requirements": tuple(level["requirements"])}) for level in ladder.values())
     return Rules(weights=weights, caps=caps, levels=levels)
 
 
@@ -178,7 +194,8 @@ def level_case_sql(
     rules: Rules, passive: tuple[str, list], active: tuple[str, list], prefix: str = ""
 ) -> tuple[str, list]:
     """CASE picking the highest level whose criteria hold; scores given as (SQL, params)."""
-    if not rules.levels:
+    lowest = rules.lowest
+    if lowest is None:  # no levels at all
         return "NULL", []
     whens, params = [], []
     contributed = contribution_sql(prefix)
@@ -193,5 +210,5 @@ def level_case_sql(
             params.append(minimum)
         whens.append(f"WHEN {' AND '.join(condition)} THEN %s")
         params.append(level.id)
-    params.append(rules.lowest.id)
+    params.append(lowest.id)
     return "CASE " + " ".join(whens) + " ELSE %s END", params

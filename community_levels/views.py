@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.requests import AuthenticatedRequest
 from community_levels import selectors, services
 from community_levels.forms import BossApplicationForm
 from community_levels.metrics import METRICS, PASSIVE
@@ -17,23 +18,28 @@ def levels(request: HttpRequest) -> HttpResponse:
     """The public ladder with each level's exact criteria and how scores are computed."""
     rules = load_rules()
     rows = selectors.ladder(rules=rules)
-    weights = [
-        {"metric": metric, "weight": rules.weights[metric.code], "cap": rules.caps[metric.code]} for metric in METRICS
-    ]
+
+    def weights(*, passive: bool) -> list[dict[str, object]]:
+        return [
+            {"metric": metric, "weight": rules.weights[metric.code], "cap": rules.caps[metric.code]}
+            for metric in METRICS
+            if (metric.tier == PASSIVE) == passive
+        ]
+
     return render(
         request,
         "community_levels/levels.html",
         {
             "passive_rows": [row for row in rows if row.level.tier == PASSIVE],
             "active_rows": [row for row in rows if row.level.tier != PASSIVE],
-            "passive_weights": [w for w in weights if w["metric"].tier == PASSIVE],
-            "active_weights": [w for w in weights if w["metric"].tier != PASSIVE],
+            "passive_weights": weights(passive=True),
+            "active_weights": weights(passive=False),
         },
     )
 
 
 @login_required
-def me(request: HttpRequest) -> HttpResponse:
+def me(request: AuthenticatedRequest) -> HttpResponse:
     member = selectors.member_for_user(user=request.user)
     if member is None:
         return render(request, "community_levels/me_unlinked.html", {})
@@ -47,7 +53,7 @@ def me(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def boss(request: HttpRequest) -> HttpResponse:
+def boss(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     member = selectors.member_for_user(user=request.user)
     window = selectors.boss_window_open(today=today)

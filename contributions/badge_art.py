@@ -7,7 +7,6 @@ the app needs no drawing library at run time (baking only adds a text chunk to t
 from pathlib import Path
 
 BRAND = (11, 79, 138)
-BRAND_DARK = (8, 58, 102)
 GOLD = (201, 162, 39)
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 OUT = Path(__file__).resolve().parent.parent / "static" / "img" / "ma-badge.png"

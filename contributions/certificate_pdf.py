@@ -37,7 +37,32 @@ def render(*, facts: CertificateFacts, badge_png: bytes) -> bytes:
     pdf.setTitle(f"{facts.credential_name} {facts.year} — {facts.number}")
     pdf.setAuthor(facts.issuer_name)
     pdf.setSubject(facts.page_url)
+    _draw_heading(pdf, facts=facts, badge_png=badge_png, width=width, height=height)
+    _draw_holder(pdf, facts=facts, width=width, height=height)
+    _draw_facts(pdf, rows=certificate_rows(facts), top=height - 360)
+    _draw_check(pdf, facts=facts, width=width)
+    if facts.is_revoked:
+        _draw_revoked(pdf, width=width, height=height)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
 
+
+def certificate_rows(facts: CertificateFacts) -> list[tuple[str, str]]:
+    """The printed facts, label and value (a value is cut at 90 characters when drawn)."""
+    return [
+        (_("Certificate number"), facts.number),
+        (_("Issued on"), date_format(facts.issued_on, "j F Y")),
+        (_("Valid from"), date_format(facts.valid_from, "j F Y")),
+        (_("Expires on"), date_format(facts.valid_until, "j F Y")),
+        (_("Status when printed"), facts.status_text),
+    ]
+
+
+def _draw_heading(
+    pdf: canvas.Canvas, *, facts: CertificateFacts, badge_png: bytes, width: float, height: float
+) -> None:
+    """The double frame, the badge, the issuer and the title."""
     pdf.setStrokeColor(GOLD)
     pdf.setLineWidth(6)
     pdf.rect(24, 24, width - 48, height - 48)
@@ -56,6 +81,8 @@ def render(*, facts: CertificateFacts, badge_png: bytes) -> bytes:
     pdf.setFillColor(MUTED)
     pdf.drawString(225, height - 170, _("This certifies that"))
 
+
+def _draw_holder(pdf: canvas.Canvas, *, facts: CertificateFacts, width: float, height: float) -> None:
     pdf.setFillColor(INK)
     pdf.setFont("Helvetica-Bold", 30)
     pdf.drawCentredString(width / 2, height - 265, facts.holder)
@@ -69,14 +96,9 @@ def render(*, facts: CertificateFacts, badge_png: bytes) -> bytes:
         _("is a %(name)s, certified for %(year)s.") % {"name": facts.credential_name, "year": facts.year},
     )
 
-    rows = [
-        (_("Certificate number"), facts.number),
-        (_("Issued on"), date_format(facts.issued_on, "j F Y")),
-        (_("Valid from"), date_format(facts.valid_from, "j F Y")),
-        (_("Expires on"), date_format(facts.valid_until, "j F Y")),
-        (_("Status when printed"), facts.status_text),
-    ]
-    y = height - 360
+
+def _draw_facts(pdf: canvas.Canvas, *, rows: list[tuple[str, str]], top: float) -> None:
+    y = top
     for label, value in rows:
         pdf.setFont("Helvetica", 11)
         pdf.setFillColor(MUTED)
@@ -86,6 +108,9 @@ def render(*, facts: CertificateFacts, badge_png: bytes) -> bytes:
         pdf.drawString(230, y, value[:90])
         y -= 20
 
+
+def _draw_check(pdf: canvas.Canvas, *, facts: CertificateFacts, width: float) -> None:
+    """The QR code to the public page and, beside it, where and how to check the certificate."""
     qr_size = 130
     qr_x, qr_y = width - 90 - qr_size, 80
     pdf.setFillColor(white)
@@ -106,14 +131,13 @@ def render(*, facts: CertificateFacts, badge_png: bytes) -> bytes:
         64,
         _("A signed Open Badges 3.0 credential of it verifies offline with the issuer's public keys."),
     )
-    if facts.is_revoked:
-        pdf.saveState()
-        pdf.setFillColor(Color(0.6, 0.05, 0.05, alpha=0.25))
-        pdf.setFont("Helvetica-Bold", 110)
-        pdf.translate(width / 2, height / 2 - 40)
-        pdf.rotate(20)
-        pdf.drawCentredString(0, 0, _("REVOKED"))
-        pdf.restoreState()
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
+
+
+def _draw_revoked(pdf: canvas.Canvas, *, width: float, height: float) -> None:
+    pdf.saveState()
+    pdf.setFillColor(Color(0.6, 0.05, 0.05, alpha=0.25))
+    pdf.setFont("Helvetica-Bold", 110)
+    pdf.translate(width / 2, height / 2 - 40)
+    pdf.rotate(20)
+    pdf.drawCentredString(0, 0, _("REVOKED"))
+    pdf.restoreState()

@@ -260,10 +260,31 @@ def seed(*, stdout) -> None:
     admin = User.objects.filter(email="paul.admin@example.com").first()
     years = {year: _year(year, target, method, requirements, admin) for year, target, method, requirements in YEARS}
     members = {email: _member(email, first, last, qualified) for email, first, last, qualified in MEMBERS}
+    created = _contributions(members, years, verifier=verifier) + _community_credits(members, years)
+    _requirements(members, years)
+    dan = members["dan.optout@example.com"]
+    if not OptOut.objects.filter(member=dan, program_year=years[2026]).exists():
+        services.opt_out_create(
+            member=dan, program_year=years[2026], reason="On parental leave this year.", today=date(2026, 11, 1)
+        )
+    for year in (2020, 2021, 2022):
+        services.year_end_review(program_year=years[year], dry_run=False, by=admin)
+    # The demo MAs were certified before the demo's program years existed: issue the certificates
+    # of every period each one was certified for (provisioning does this for new MAs).
+    for member in User.objects.filter(certification__isnull=False):
+        services.certificates_issue_missing(member=member, by=admin)
+    stdout.write(
+        f"contributions: {created} demo contributions created; years 2020–2022 reviewed, 2026 open, 2027 published"
+    )
+
+
+def _contributions(members: dict[str, User], years: dict[int, ProgramYear], *, verifier: User | None) -> int:
+    """The members' own claims, submitted through the services; those marked "v" verified (once)."""
     created = 0
     for (email, year), items in CONTRIBUTIONS.items():
         member, program_year = members[email], years[year]
-        if Contribution.objects.filter(member=member, program_year=program_year, source="manual").exists():
+        seeded = Contribution.objects.filter(member=member, program_year=program_year)
+        if seeded.filter(source=Contribution.Source.MANUAL).exists():
             continue
         for index, (code, quantity, month, state) in enumerate(items):
             activity_type = program_year.activity_types.get(code=code)
@@ -285,11 +306,17 @@ def seed(*, stdout) -> None:
                 services.contribution_decide(
                     contribution_id=contribution.pk,
                     verifier=verifier,
-                    decision="verify",
+                    decision=services.Decision.VERIFY,
                     awarded_points=points,
                     note="" if points == contribution.claimed_points else "Verified up to the type's annual cap.",
                 )
             created += 1
+    return created
+
+
+def _community_credits(members: dict[str, User], years: dict[int, ProgramYear]) -> int:
+    """Past years' community credits (the current year's come from the community app's recompute)."""
+    created = 0
     for (email, year), credits in COMMUNITY_CREDITS.items():
         for code, count in credits:
             activity_type = years[year].activity_types.get(code=code)
@@ -303,21 +330,7 @@ def seed(*, stdout) -> None:
                 quantity=count,
             )
             created += was_created
-    _requirements(members, years)
-    dan = members["dan.optout@example.com"]
-    if not OptOut.objects.filter(member=dan, program_year=years[2026]).exists():
-        services.opt_out_create(
-            member=dan, program_year=years[2026], reason="On parental leave this year.", today=date(2026, 11, 1)
-        )
-    for year in (2020, 2021, 2022):
-        services.year_end_review(program_year=years[year], dry_run=False, by=admin)
-    # The demo MAs were certified before the demo's program years existed: issue the certificates
-    # of every period each one was certified for (provisioning does this for new MAs).
-    for member in User.objects.filter(certification__isnull=False):
-        services.certificates_issue_missing(member=member, by=admin)
-    stdout.write(
-        f"contributions: {created} demo contributions created; years 2020–2022 reviewed, 2026 open, 2027 published"
-    )
+    return created
 
 
 def _year(year: int, target: int, method: str, requirements: list, admin: User | None) -> ProgramYear:

@@ -14,6 +14,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from mahome.history import HistoryAttribution
+
 # "A year and a few weeks": the longest a program year may run from opening to deadline.
 PROGRAM_YEAR_MAX_LENGTH = timedelta(days=400)
 
@@ -41,7 +43,7 @@ class ProgramYearQuerySet(models.QuerySet):
         return self.filter(opens_on__lte=day, deadline__gt=day).order_by("-opens_on").first()
 
 
-class ProgramYear(models.Model):
+class ProgramYear(HistoryAttribution, models.Model):
     """The rules that holders of a year's certificate must meet to be certified for the next."""
 
     class ProratingMethod(models.TextChoices):
@@ -142,7 +144,7 @@ class ProgramYear(models.Model):
 DEFAULT_MAX_QUANTITY_PER_CLAIM = Decimal(20)
 
 
-class ActivityType(models.Model):
+class ActivityType(HistoryAttribution, models.Model):
     """One line of a year's catalogue: what counts, how many points, how it is tracked."""
 
     class Category(models.TextChoices):
@@ -233,7 +235,7 @@ def evidence_upload_to(instance: "Contribution", filename: str) -> str:
     return f"evidence/{secrets.token_urlsafe(24)}{suffix if suffix in STORED_EVIDENCE_SUFFIXES else ''}"
 
 
-class Contribution(models.Model):
+class Contribution(HistoryAttribution, models.Model):
     """Something a member did that earns points in a program year."""
 
     class State(models.TextChoices):
@@ -246,6 +248,9 @@ class Contribution(models.Model):
 
     # Waiting on a verifier (submitted) or on the member's answer to one (needs info): "pending".
     PENDING_STATES = (State.SUBMITTED, State.NEEDS_INFO)
+    # Not yet decided (a draft or pending): the member may still withdraw it; a requirement report is open.
+    OPEN_STATES = (State.DRAFT, *PENDING_STATES)
+    DECIDED_STATES = (State.VERIFIED, State.REJECTED)
 
     class Source(models.TextChoices):
         MANUAL = "manual", _("Submitted by the member")
@@ -369,7 +374,7 @@ class Contribution(models.Model):
 
     @property
     def is_decided(self) -> bool:
-        return self.state in (self.State.VERIFIED, self.State.REJECTED)
+        return self.state in self.DECIDED_STATES
 
     @property
     def counted_points(self) -> int:
@@ -418,7 +423,7 @@ class ContributionMessage(models.Model):
         return self.kind == self.Kind.QUESTION
 
 
-class TechnicalRequirement(models.Model):
+class TechnicalRequirement(HistoryAttribution, models.Model):
     """A credential to hold or a mandatory training to complete, by its own due date."""
 
     class Kind(models.TextChoices):
@@ -463,7 +468,7 @@ class TechnicalRequirement(models.Model):
         return self.kind == self.Kind.TRAINING
 
 
-class RequirementStatus(models.Model):
+class RequirementStatus(HistoryAttribution, models.Model):
     """Whether one member met one technical requirement, and when; recorded by staff."""
 
     requirement = models.ForeignKey(TechnicalRequirement, on_delete=models.CASCADE, related_name="statuses")
@@ -505,7 +510,7 @@ class RequirementStatus(models.Model):
         return self.met_on is not None
 
 
-class TargetOverride(models.Model):
+class TargetOverride(HistoryAttribution, models.Model):
     """An admin's decision that a member owes a different target this year (leave, special case)."""
 
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="target_overrides")
@@ -534,7 +539,7 @@ class TargetOverride(models.Model):
         return f"{self.member}: {self.target_points} ({self.program_year})"
 
 
-class OptOut(models.Model):
+class OptOut(HistoryAttribution, models.Model):
     """A member's choice not to maintain their certification this year; undone by deleting it."""
 
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="opt_outs")
@@ -618,7 +623,7 @@ def certificate_subject_salt() -> str:
     return secrets.token_hex(16)
 
 
-class Certificate(models.Model):
+class Certificate(HistoryAttribution, models.Model):
     """A member's certificate for one certified period (a program year), never deleted.
 
     The period's first certificate is issued when the person is certified (provisioning or
@@ -790,7 +795,7 @@ class AuditRun(models.Model):
         return f"{self.program_year} {self.ran_at:%Y-%m-%d}"
 
 
-class Audit(models.Model):
+class Audit(HistoryAttribution, models.Model):
     """A verified contribution chosen for an audit: the member is asked for evidence by a date, then
     a verifier confirms the claim or reverses it (through the decision correction). Never deleted."""
 
@@ -844,3 +849,26 @@ class Audit(models.Model):
 
     def __str__(self) -> str:
         return _("Audit of “%(title)s”") % {"title": self.contribution.title}
+
+
+class StandingTotals(models.Model):
+    """A member's counted points in a program year: the year report's standing reads these, not every contribution.
+
+    Written by PostgreSQL alone (triggers of migration 0015, `contributions.standing` explains why): every
+    statement that inserts, updates or deletes contributions, or changes an activity type's cap, recomputes
+    the rows of the member-years it touched. `verified` is capped per type (`rules.capped`); `pending` counts
+    submitted and needs-info claims up to each type's remaining headroom. No application code writes here.
+    """
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    program_year = models.ForeignKey(ProgramYear, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    verified = models.IntegerField(default=0)
+    pending = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "program_year"], name="standing_totals_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}/{self.program_year_id}: {self.verified} + {self.pending}"

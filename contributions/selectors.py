@@ -58,11 +58,7 @@ class RequirementState:
 
     @property
     def report_open(self) -> bool:
-        return self.report is not None and self.report.state in (
-            Contribution.State.DRAFT,
-            Contribution.State.SUBMITTED,
-            Contribution.State.NEEDS_INFO,
-        )
+        return self.report is not None and self.report.state in Contribution.OPEN_STATES
 
     @property
     def can_report(self) -> bool:
@@ -262,13 +258,6 @@ def cap_left(*, member_year: MemberYear, activity_type: ActivityType) -> int | N
     return max(activity_type.annual_cap - verified, 0)
 
 
-def certificate_by_code(*, code: str) -> Certificate | None:
-    """Codes are URL-safe tokens; anything else (a NUL, spaces, SQL) matches no certificate."""
-    if not code or len(code) > 64 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in code):
-        return None
-    return Certificate.objects.select_related("member").filter(verification_code=code).first()
-
-
 # --- Standing of members in a year ----------------------------------------------------------
 
 
@@ -290,6 +279,13 @@ def eligible_members(*, program_year: ProgramYear) -> QuerySet[User]:
     )
 
 
+def members_matching(members: QuerySet[User], *, search: str) -> QuerySet[User]:
+    """The report's search: in the email or either name, whatever the case."""
+    if not search:
+        return members
+    return members.filter(Q(email__icontains=search) | Q(first_name__icontains=search) | Q(last_name__icontains=search))
+
+
 def member_years(
     *,
     program_year: ProgramYear,
@@ -304,16 +300,21 @@ def member_years(
     """
     today = _today(today)
     member_ids = [m.pk for m in members]
+    # `.order_by()` on the lookups below: they fill dicts, and the models' default orderings join other tables.
     types = {
         t.pk: t
-        for t in ActivityType.objects.filter(program_year=program_year).exclude(
-            tracking=ActivityType.Tracking.REQUIREMENT
-        )
+        for t in ActivityType.objects.filter(program_year=program_year)
+        .exclude(tracking=ActivityType.Tracking.REQUIREMENT)
+        .order_by()
     }
     requirements = list(TechnicalRequirement.objects.filter(program_year=program_year).order_by("due_on", "name"))
     statuses = {
-        (s.member_id, s.requirement_id): s.met_on
-        for s in RequirementStatus.objects.filter(requirement__program_year=program_year, member_id__in=member_ids)
+        (member_id, requirement_id): met_on
+        for member_id, requirement_id, met_on in RequirementStatus.objects.filter(
+            requirement__program_year=program_year, member_id__in=member_ids
+        )
+        .order_by()
+        .values_list("member_id", "requirement_id", "met_on")
     }
     reports = (
         {
@@ -326,11 +327,15 @@ def member_years(
         else {}
     )
     overrides = {
-        o.member_id: o for o in TargetOverride.objects.filter(program_year=program_year, member_id__in=member_ids)
+        o.member_id: o
+        for o in TargetOverride.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
     }
-    opt_outs = {o.member_id: o for o in OptOut.objects.filter(program_year=program_year, member_id__in=member_ids)}
+    opt_outs = {
+        o.member_id: o for o in OptOut.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
+    }
     outcomes = {
-        o.member_id: o for o in ReviewOutcome.objects.filter(program_year=program_year, member_id__in=member_ids)
+        o.member_id: o
+        for o in ReviewOutcome.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
     }
     grouping = ["member_id", "activity_type_id", "state"] + (["month"] if by_month else [])
     rows = (
@@ -448,11 +453,7 @@ def program_year_report(
     *, program_year: ProgramYear, today: date | None = None, status: str = "", opted_out: str = "", search: str = ""
 ) -> list[MemberYear]:
     """One row per member of the year for the admin report, filtered by status, opt-out and name."""
-    members = eligible_members(program_year=program_year)
-    if search:
-        members = members.filter(
-            Q(email__icontains=search) | Q(first_name__icontains=search) | Q(last_name__icontains=search)
-        )
+    members = members_matching(eligible_members(program_year=program_year), search=search)
     rows = member_years(program_year=program_year, members=list(members), today=today)
     if status:
         rows = [r for r in rows if r.status == status]
@@ -479,8 +480,8 @@ def program_year_report_page(
 ) -> ReportPage:
     """One page of the admin report, its paginator and the status counts, paginated in the database.
 
-    The status of every MA is computed in SQL (`contributions.standing`, two queries: counts and the
-    page's ids); the full standing of the page's members comes from `member_years`, as the dashboard's.
+    The status of every MA is computed in SQL (`contributions.standing`, one query for the counts and
+    the page's ids); the full standing of the page's members comes from `member_years`, as the dashboard's.
     """
     from contributions import standing
 
@@ -488,10 +489,15 @@ def program_year_report_page(
     sql, params = standing.standing_rows(
         program_year=program_year, today=today, status=status, opted_out=opted_out, search=search
     )
-    counts = standing.status_counts(sql=sql, params=params)
+    try:  # the page asked for, when it is a page number; checked against the count below
+        guess = max(1, int(number))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        guess = 1
+    counts, ids = standing.counts_and_page(sql=sql, params=params, offset=(guess - 1) * per_page, limit=per_page)
     paginator = Paginator(range(sum(counts.values())), per_page)
     number = paginator.get_page(number).number
-    ids = standing.page_ids(sql=sql, params=params, offset=(number - 1) * per_page, limit=per_page)
+    if number != guess:  # past the last page, or not a number: the paginator's page, as Paginator.get_page says
+        ids = standing.page_ids(sql=sql, params=params, offset=(number - 1) * per_page, limit=per_page)
     members = {m.pk: m for m in User.objects.filter(pk__in=ids).select_related("certification")}
     rows = member_years(program_year=program_year, members=[members[pk] for pk in ids], today=today)
     return ReportPage(page=Page(rows, number, paginator), counts=counts)
@@ -509,17 +515,6 @@ def queue_stats(*, program_year: ProgramYear | None = None) -> dict:
 # --- For the member dashboard (mahome.dashboard, which composes them) ---------------------------
 
 RECENT_CONTRIBUTIONS = 8
-
-
-def year_contribution_counts(*, user: User, program_year: ProgramYear) -> dict[str, int]:
-    """Number of the member's contributions per state in a year (one query)."""
-    counts = (
-        Contribution.objects.filter(member=user, program_year=program_year)
-        .values("state")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {row["state"]: row["n"] for row in counts}
 
 
 def current_among(certificates: list[Certificate], *, today: date) -> Certificate | None:

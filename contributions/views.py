@@ -2,15 +2,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.requests import AuthenticatedRequest
 from accounts.roles import staff_mfa_ready, staff_mfa_required_response
-from contributions import audit_services, credentials, rules, selectors, services
+from contributions import rules, selectors, services
 from contributions.evidence import download_name, kind_of_stored
 from contributions.forms import (
     AuditAnswerForm,
@@ -20,11 +20,12 @@ from contributions.forms import (
     RequirementReportForm,
     id_from_input,
 )
-from contributions.models import Certificate, Contribution, TechnicalRequirement
+from contributions.models import Contribution, TechnicalRequirement
+from contributions.services import audits as audit_services
 from mahome.errors import show_refusal
 
 
-def _own_or_404(request: HttpRequest, pk: int) -> Contribution:
+def _own_or_404(request: AuthenticatedRequest, pk: int) -> Contribution:
     contribution = selectors.contribution_get(user=request.user, pk=pk)
     if contribution is None:
         raise Http404
@@ -32,7 +33,7 @@ def _own_or_404(request: HttpRequest, pk: int) -> Contribution:
 
 
 @login_required
-def contribution_list(request: HttpRequest) -> HttpResponse:
+def contribution_list(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     current = selectors.program_year_current(today=today)
     year = id_from_input(request.GET.get("year"))
@@ -73,7 +74,7 @@ def _form_kwargs(form: ContributionForm) -> dict:
 
 
 @login_required
-def contribution_new(request: HttpRequest) -> HttpResponse:
+def contribution_new(request: AuthenticatedRequest) -> HttpResponse:
     # ?type=<id> (from the dashboard's "quickest ways") preselects a type; anything else is ignored.
     form = ContributionForm(
         request.POST or None, request.FILES or None, initial={"activity_type": id_from_input(request.GET.get("type"))}
@@ -102,7 +103,7 @@ def contribution_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def contribution_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     contribution = _own_or_404(request, pk)
     if contribution.state not in services.EDITABLE_STATES or contribution.requirement_id:
         messages.info(request, _("Only drafts and items that need more information can be changed."))
@@ -153,7 +154,7 @@ def _thread(contribution: Contribution | None) -> list:
     return list(contribution.messages.select_related("author")) if contribution else []
 
 
-def _preview_for(request: HttpRequest, form: ContributionForm) -> dict:
+def _preview_for(request: AuthenticatedRequest, form: ContributionForm) -> dict:
     data = form.data if form.is_bound else {}
     activity_type = data.get("activity_type") if data else form.initial.get("activity_type")
     quantity = data.get("quantity") if data else form.initial.get("quantity", 1)
@@ -162,7 +163,7 @@ def _preview_for(request: HttpRequest, form: ContributionForm) -> dict:
 
 @login_required
 @require_GET
-def contribution_preview(request: HttpRequest) -> HttpResponse:
+def contribution_preview(request: AuthenticatedRequest) -> HttpResponse:
     """The live preview beside the form (htmx): the points the claim would earn, the cap left, the evidence."""
     preview = selectors.claim_preview(
         user=request.user,
@@ -174,7 +175,7 @@ def contribution_preview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def contribution_reply(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_reply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     contribution = _own_or_404(request, pk)
     form = ReplyForm(request.POST)
     if form.is_valid():
@@ -190,7 +191,7 @@ def contribution_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def contribution_audit_answer(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_audit_answer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The member answers an audit of their item with evidence (another member's item: 404)."""
     contribution = _own_or_404(request, pk)
     if audit_services.audit_open_for_member(contribution=contribution) is None:
@@ -214,7 +215,7 @@ def contribution_audit_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def contribution_draft_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_draft_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     contribution = _own_or_404(request, pk)
     try:
         services.contribution_draft_delete(contribution=contribution, member=request.user)
@@ -226,7 +227,7 @@ def contribution_draft_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def contribution_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _detail(request, _own_or_404(request, pk))
 
 
@@ -258,7 +259,7 @@ def _detail(
 
 @login_required
 @require_POST
-def contribution_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     contribution = _own_or_404(request, pk)
     try:
         services.contribution_submit(contribution=contribution, member=request.user)
@@ -271,7 +272,7 @@ def contribution_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def contribution_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     contribution = _own_or_404(request, pk)
     try:
         services.contribution_withdraw(contribution=contribution, member=request.user)
@@ -284,7 +285,7 @@ def contribution_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+def contribution_evidence(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The evidence file, to its owner and to staff who review contributions (with MFA, as in the admin);
     images inline, everything else downloads."""
     contribution = selectors.contribution_get(user=request.user, pk=pk)
@@ -326,7 +327,7 @@ def contribution_evidence(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def requirement_report(request: HttpRequest, pk: int) -> HttpResponse:
+def requirement_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Report a training completed or a credential held; staff verify it in the contribution queue."""
     requirement = TechnicalRequirement.objects.select_related("program_year").filter(pk=pk).first()
     current = selectors.program_year_current()
@@ -367,13 +368,13 @@ def requirement_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def catalogue(request: HttpRequest) -> HttpResponse:
+def catalogue(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "contributions/catalogue.html", {"years": selectors.catalogue_years()})
 
 
 @login_required
 @require_POST
-def opt_out(request: HttpRequest) -> HttpResponse:
+def opt_out(request: AuthenticatedRequest) -> HttpResponse:
     program_year = selectors.program_year_current()
     form = OptOutForm(request.POST)
     if program_year is None or not form.is_valid():
@@ -394,7 +395,7 @@ def opt_out(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def opt_out_undo(request: HttpRequest) -> HttpResponse:
+def opt_out_undo(request: AuthenticatedRequest) -> HttpResponse:
     program_year = selectors.program_year_current()
     if program_year is None:
         return redirect("dashboard")
@@ -406,168 +407,3 @@ def opt_out_undo(request: HttpRequest) -> HttpResponse:
         if undone:
             messages.success(request, _("Welcome back: your opt-out is undone."))
     return redirect("dashboard")
-
-
-@require_GET
-def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
-    """Public credential page: who, what, by whom, what it took, dates, status in words, checked when."""
-    certificate = credentials.certificate_for_code(code=code)
-    if certificate is None:
-        return render(request, "contributions/verify_unknown.html", status=404)
-    facts = credentials.facts_for(certificate=certificate)
-    response = render(request, "contributions/verify.html", {"facts": facts, "certificate": certificate})
-    response["Cache-Control"] = "no-store"  # "checked on" must be true when shown
-    if not facts.is_public:
-        response["X-Robots-Tag"] = "noindex"
-    return response
-
-
-@require_GET
-def certificate_verify_json(request: HttpRequest, code: str) -> HttpResponse:
-    """The page's facts for scripts, rate-limited per client address."""
-    from allauth.core.internal import ratelimit
-    from django.conf import settings
-
-    allowed = ratelimit.consume(
-        request,
-        app="mahome",
-        action="verify_json",
-        config={"verify_json": settings.MAHOME_VERIFY_JSON_RATE},
-        limit_get=True,
-    )
-    if not allowed:
-        response = JsonResponse({"error": "rate_limited", "detail": _("Too many requests; wait a minute.")}, status=429)
-        response["Retry-After"] = "60"
-        return response
-    certificate = credentials.certificate_for_code(code=code)
-    if certificate is None:
-        return JsonResponse({"error": "not_found", "detail": _("No certificate has this code.")}, status=404)
-    response = JsonResponse(credentials.facts_for(certificate=certificate).as_json())
-    response["Cache-Control"] = "no-store"
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-@login_required
-@require_GET
-def certificate_list(request: HttpRequest) -> HttpResponse:
-    """The member's certificates, past and replaced ones included, each with its status in words."""
-    today = timezone.localdate()
-    certificates = list(selectors.certificates_of_member(member=request.user))
-    current = selectors.current_among(certificates, today=today)
-    rows = [
-        {
-            "certificate": c,
-            "status": c.status_on(today),
-            "status_label": Certificate.Status(c.status_on(today)).label,
-            "status_text": selectors.certificate_status_text(certificate=c, today=today),
-            "is_current": current is not None and c.pk == current.pk,
-            "linkedin_url": credentials.linkedin_add_url(
-                certificate=c, page_url=credentials.absolute(reverse("certificate_verify", args=[c.verification_code]))
-            )
-            if c.status_on(today) == Certificate.Status.VALID
-            else "",
-        }
-        for c in certificates
-    ]
-    return render(request, "contributions/certificates.html", {"rows": rows, "current": current})
-
-
-@login_required
-@require_POST
-def certificate_visibility(request: HttpRequest, pk: int) -> HttpResponse:
-    """The holder shows or hides a certificate's public page (a revoked one still says it is revoked)."""
-    certificate = Certificate.objects.filter(pk=pk, member=request.user).first()
-    if certificate is None:
-        raise Http404
-    public = request.POST.get("public") == "1"
-    services.certificate_set_public(certificate=certificate, member=request.user, is_public=public)
-    if public:
-        messages.success(request, _("Certificate %(number)s is public again.") % {"number": certificate.number})
-    else:
-        messages.success(
-            request,
-            _("Certificate %(number)s is hidden: its page now says only that it is not public.")
-            % {"number": certificate.number},
-        )
-    return redirect("certificate_list")
-
-
-def _public_certificate_or_404(code: str) -> Certificate:
-    """A certificate whose machine-readable forms may be served: a hidden one has none (its page
-    says only "not public"), except that a revoked one always answers, so a copy can be checked."""
-    certificate = credentials.certificate_for_code(code=code)
-    if certificate is None or not (certificate.is_public or certificate.revoked_at is not None):
-        raise Http404
-    return certificate
-
-
-@require_GET
-def certificate_credential(request: HttpRequest, code: str) -> HttpResponse:
-    """The signed Open Badges 3.0 credential (VC-JWT), for wallets and verifiers."""
-    from contributions import openbadges
-
-    certificate = _public_certificate_or_404(code)
-    response = HttpResponse(openbadges.signed_credential(certificate), content_type=openbadges.MEDIA_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{certificate.number}.jwt"'
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-@require_GET
-def certificate_badge(request: HttpRequest, code: str) -> HttpResponse:
-    """The badge image with the signed credential baked in (OB 3.0 PNG baking)."""
-    from contributions import openbadges
-
-    certificate = _public_certificate_or_404(code)
-    response = HttpResponse(openbadges.baked_badge(certificate), content_type="image/png")
-    response["Content-Disposition"] = f'inline; filename="{certificate.number}.png"'
-    return response
-
-
-@require_GET
-def credential_status_list(request: HttpRequest, number: int) -> HttpResponse:
-    """The Bitstring Status List credential: bit set = revoked (or replaced by a re-issue)."""
-    from contributions import openbadges
-
-    response = HttpResponse(openbadges.signed_status_list(number=number), content_type=openbadges.MEDIA_TYPE)
-    response["Cache-Control"] = "max-age=300"
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-@require_GET
-def jwks(request: HttpRequest) -> HttpResponse:
-    """The issuer's public keys, current and retired (credentials signed before a rotation verify)."""
-    from contributions import issuer_keys
-
-    response = JsonResponse(issuer_keys.jwks(), content_type="application/jwk-set+json")
-    response["Cache-Control"] = "max-age=3600"
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-@require_GET
-def credential_achievement(request: HttpRequest, slug: str) -> HttpResponse:
-    """The Achievement that every certificate's credential awards (its `id` dereferences here)."""
-    from contributions import openbadges
-
-    if slug != openbadges.ACHIEVEMENT_SLUG:
-        raise Http404
-    response = JsonResponse({"@context": [openbadges.VC_CONTEXT, openbadges.OB_CONTEXT], **openbadges.achievement()})
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-@require_GET
-def certificate_pdf(request: HttpRequest, code: str) -> HttpResponse:
-    """The one-page PDF certificate with a QR code to its public page."""
-    from contributions import certificate_pdf, openbadges
-
-    certificate = _public_certificate_or_404(code)
-    facts = credentials.facts_for(certificate=certificate)
-    response = HttpResponse(
-        certificate_pdf.render(facts=facts, badge_png=openbadges.badge_png()), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{certificate.number}.pdf"'
-    return response

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
@@ -28,7 +29,9 @@ from engagements.resources import SignUpExportResource
 from mahome.errors import show_refusal
 
 
-def _action_form(modeladmin, request, queryset, *, form_class, title: str, action: str, initial=None, consequences=()):
+def _action_form(
+    modeladmin, request, queryset, *, form_class, title: str | Promise, action: str, initial=None, consequences=()
+):
     """Show the intermediate form of an action; return (form, None) when posted valid, else (None, response).
 
     `consequences` says, before anything happens, what the action will do and to how many.
@@ -52,7 +55,7 @@ def _action_form(modeladmin, request, queryset, *, form_class, title: str, actio
     return None, TemplateResponse(request, "admin/action_form.html", context)
 
 
-def _run(modeladmin, request, items, call, done: str) -> None:
+def _run(modeladmin, request, items, call, done: str | Promise) -> None:
     """Apply a service to each item; report successes and each refusal with its reason."""
     count = 0
     for item in items:
@@ -77,7 +80,8 @@ class OpportunityAdminForm(forms.ModelForm):
         fields = list(services.OPPORTUNITY_EDITABLE_FIELDS)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.refusal is not None:
             self.add_error(self.refusal.field, str(self.refusal))
         if self.instance.pk and "capacity" in cleaned:
@@ -92,8 +96,7 @@ class SignUpInline(admin.TabularInline):
     model = SignUp
     extra = 0
     can_delete = False
-    fields = ["member", "state", "created_at", "offer_expires_at", "scheduled_for", "end_reason"]
-    readonly_fields = fields
+    fields = readonly_fields = ("member", "state", "created_at", "offer_expires_at", "scheduled_for", "end_reason")
     show_change_link = True
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -171,7 +174,7 @@ class OpportunityAdmin(SimpleHistoryAdmin):
         if not change:
             obj.pk = services.opportunity_create(actor=request.user, fields=form.cleaned_data).pk
             obj.refresh_from_db()
-            offered = []
+            offered: list[SignUp] = []
         else:
             updated, offered = services.opportunity_update(opportunity_id=obj.pk, actor=request.user, changes=changes)
             obj.state, obj.cancellation_reason = updated.state, updated.cancellation_reason

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from contributions.models import DESCRIPTION_MAX_LENGTH, ActivityType, text_within
+from mahome.history import HistoryAttribution
 
 # Paths under /engagements/ that are pages of their own, so no opportunity may take them as slug.
 RESERVED_SLUGS = frozenset({"mine", "signups", "suggestions", "new"})
@@ -18,7 +19,7 @@ def validate_slug_not_reserved(value: str) -> None:
         raise ValidationError(_("“%(slug)s” is a reserved address; choose another slug."), params={"slug": value})
 
 
-class Opportunity(models.Model):
+class Opportunity(HistoryAttribution, models.Model):
     """Something members can sign up for: a blog post, a speaking slot, a training, an ongoing programme."""
 
     class State(models.TextChoices):
@@ -140,7 +141,7 @@ class Opportunity(models.Model):
         return self.capacity is None
 
 
-class SignUp(models.Model):
+class SignUp(HistoryAttribution, models.Model):
     """One member's place (or place in line) for one opportunity.
 
     Waitlist positions are not stored: a member's position is 1 + the number of waitlisted
@@ -251,13 +252,8 @@ class SignUp(models.Model):
     def is_completed(self) -> bool:
         return self.state == self.State.COMPLETED
 
-    @property
-    def is_missed(self) -> bool:
-        """Cancelled with the opportunity or a no-show: it did not happen for the member."""
-        return self.state in (self.State.CANCELLED, self.State.NO_SHOW)
 
-
-class Suggestion(models.Model):
+class Suggestion(HistoryAttribution, models.Model):
     """A member's proposal for a new engagement activity, and staff's decision on it."""
 
     class State(models.TextChoices):

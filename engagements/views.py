@@ -2,12 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages.utils import get_level_tags
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.requests import AuthenticatedRequest
 from engagements import selectors, services
 from engagements.calendar import signup_calendar, signup_calendar_start
 from engagements.filters import OpportunityFilter
@@ -20,13 +22,13 @@ PAGE_SIZE = 20
 
 @login_required
 @require_GET
-def opportunity_list(request: HttpRequest) -> HttpResponse:
+def opportunity_list(request: AuthenticatedRequest) -> HttpResponse:
     filterset = OpportunityFilter(request.GET or None, queryset=selectors.opportunity_list(member=request.user))
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "engagements/opportunity_list.html", {"filter": filterset, "page": page})
 
 
-def _panel_context(request: HttpRequest, opportunity) -> dict:
+def _panel_context(request: AuthenticatedRequest, opportunity) -> dict:
     signup = selectors.signup_current_for_member(opportunity=opportunity, member=request.user)
     is_full = opportunity.slots_left is not None and opportunity.slots_left <= 0
     context = {
@@ -46,7 +48,7 @@ def _panel_context(request: HttpRequest, opportunity) -> dict:
 
 @login_required
 @require_GET
-def opportunity_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def opportunity_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     opportunity = selectors.opportunity_for_member(slug=slug)
     context = _panel_context(request, opportunity) | {"credit": selectors.member_credit(opportunity=opportunity)}
     return render(request, "engagements/opportunity_detail.html", context)
@@ -54,7 +56,7 @@ def opportunity_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def signup_create(request: HttpRequest, slug: str) -> HttpResponse:
+def signup_create(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     opportunity = selectors.opportunity_for_member(slug=slug)
     try:
         signup, created = services.signup_create(opportunity_id=opportunity.pk, member=request.user)
@@ -70,7 +72,7 @@ def signup_create(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(opportunity)
 
 
-def _signup_action(request: HttpRequest, signup_id: int, action, success: str) -> HttpResponse:
+def _signup_action(request: AuthenticatedRequest, signup_id: int, action, success: str) -> HttpResponse:
     """Run a member's action on their own sign-up; answer htmx with the refreshed panel."""
     try:
         signup = action(signup_id=signup_id, member=request.user)
@@ -86,7 +88,7 @@ def _signup_action(request: HttpRequest, signup_id: int, action, success: str) -
             level, text = messages.SUCCESS, success
     opportunity = selectors.opportunity_for_member(slug=signup.opportunity.slug)
     if request.htmx:
-        context = _panel_context(request, opportunity) | {"panel_message": text, "panel_level": level}
+        context = _panel_context(request, opportunity) | {"panel_message": text, "panel_tag": get_level_tags()[level]}
         return render(request, "engagements/_signup_panel.html", context)
     messages.add_message(request, level, text)
     return redirect(opportunity)
@@ -94,19 +96,19 @@ def _signup_action(request: HttpRequest, signup_id: int, action, success: str) -
 
 @login_required
 @require_POST
-def signup_withdraw(request: HttpRequest, signup_id: int) -> HttpResponse:
+def signup_withdraw(request: AuthenticatedRequest, signup_id: int) -> HttpResponse:
     return _signup_action(request, signup_id, services.signup_withdraw, _("You have withdrawn your sign-up."))
 
 
 @login_required
 @require_POST
-def signup_offer_accept(request: HttpRequest, signup_id: int) -> HttpResponse:
+def signup_offer_accept(request: AuthenticatedRequest, signup_id: int) -> HttpResponse:
     return _signup_action(request, signup_id, services.signup_offer_accept, _("You accepted the slot. See you there!"))
 
 
 @login_required
 @require_POST
-def signup_offer_decline(request: HttpRequest, signup_id: int) -> HttpResponse:
+def signup_offer_decline(request: AuthenticatedRequest, signup_id: int) -> HttpResponse:
     return _signup_action(
         request, signup_id, services.signup_offer_decline, _("You declined the offer; it goes to the next member.")
     )
@@ -114,7 +116,7 @@ def signup_offer_decline(request: HttpRequest, signup_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def signup_calendar_file(request: HttpRequest, signup_id: int) -> HttpResponse:
+def signup_calendar_file(request: AuthenticatedRequest, signup_id: int) -> HttpResponse:
     signup = selectors.signup_for_member(signup_id=signup_id, member=request.user)
     if not signup.is_live or signup_calendar_start(signup=signup) is None:
         raise Http404
@@ -125,13 +127,13 @@ def signup_calendar_file(request: HttpRequest, signup_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def signup_list(request: HttpRequest) -> HttpResponse:
+def signup_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(selectors.signups_for_member(member=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "engagements/signup_list.html", {"page": page})
 
 
 @login_required
-def suggestion_list(request: HttpRequest) -> HttpResponse:
+def suggestion_list(request: AuthenticatedRequest) -> HttpResponse:
     form = SuggestionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.suggestion_create(member=request.user, **form.cleaned_data)

@@ -164,15 +164,9 @@ class RosterYearStatusFilter(admin.SimpleListFilter):
 
 
 def install(site: admin.AdminSite) -> None:
-    """Django's index becomes the program team's home page (the app list stays below the panels), and
-    the MA roster gains a filter by this year's status, which the home page's counts open."""
+    """The MA roster gains a filter by this year's status, which the home page's counts open (the home
+    page itself is the site's index: `mahome.admin_site`)."""
     roster = site._registry.get(MACertification)
     if roster is not None and RosterYearStatusFilter not in roster.list_filter:
-        roster.list_filter = [*roster.list_filter, RosterYearStatusFilter]
-    app_index = site.index
-
-    def index(request, extra_context=None):
-        return app_index(request, {"home": program_home(request=request), **(extra_context or {})})
-
-    site.index = index
-    site.index_template = "admin/program_home.html"
+        # list_filter is a class attribute of the roster's ModelAdmin, registered once on this site.
+        type(roster).list_filter = [*roster.list_filter, RosterYearStatusFilter]

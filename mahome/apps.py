@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,3 +16,10 @@ class MahomeConfig(AppConfig):
             from mahome.celery import create_filesystem_broker_folders
 
             create_filesystem_broker_folders(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+
+
+class AdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin, with the program team's site as `admin.site` (INSTALLED_APPS names it)."""
+
+    default = False  # "mahome" in INSTALLED_APPS still means MahomeConfig
+    default_site = "mahome.admin_site.MAHomeAdminSite"

@@ -16,8 +16,9 @@ app.autodiscover_tasks()
 def create_filesystem_broker_folders(options: dict | None) -> None:
     """kombu's filesystem transport needs its folders before anyone publishes or polls."""
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
-        if (options or {}).get(key):
-            Path(options[key]).mkdir(parents=True, exist_ok=True)
+        folder = (options or {}).get(key)
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
 
 
 @worker_init.connect

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,20 +34,19 @@ def page(*, user: User, now: datetime | None = None) -> dict:
     """The context of `dashboard.html`: maintenance (`build`), upcoming engagements, community standing."""
     now = now or timezone.now()
     upcoming = upcoming_for_member(user=user)
-    held = next(
+    offer = next(
         (
-            signup
+            HeldOffer(
+                title=signup.opportunity.title,
+                url=signup.opportunity.get_absolute_url(),
+                expires_at=signup.offer_expires_at,
+            )
             for signup in upcoming
-            if signup.state == SignUp.State.OFFERED and signup.offer_expires_at and signup.offer_expires_at > now
+            if signup.state == SignUp.State.OFFERED
+            and signup.offer_expires_at is not None
+            and signup.offer_expires_at > now
         ),
         None,
-    )
-    offer = (
-        HeldOffer(
-            title=held.opportunity.title, url=held.opportunity.get_absolute_url(), expires_at=held.offer_expires_at
-        )
-        if held
-        else None
     )
     return {
         "maintenance": build(user=user, today=timezone.localdate(now), offer=offer),
@@ -64,13 +65,27 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
     `offer` is a slot held for the member (from the engagements app, see `page`).
     """
     today = today or timezone.localdate()
-    # The member read again with their certification, for `member_years`: the caller's object is left as it was.
-    member = User.objects.select_related("certification").get(pk=user.pk)
+    program_year = ProgramYear.objects.current(today)
+    # The member read again (the caller's object is left as it was) with their certification, for
+    # `member_years`, and, in the same query, what else the page asks of them this year: the earlier
+    # review that ended the certification, the number of drafts, the oldest question from a verifier.
+    member = User.objects.select_related("certification")
+    if program_year is not None:
+        this_year = Contribution.objects.filter(member=OuterRef("pk"), program_year=program_year).order_by()
+        member = member.annotate(
+            ended_by=Subquery(_exits_before(program_year=program_year).values("pk")[:1]),
+            drafts=Subquery(
+                this_year.filter(state=Contribution.State.DRAFT).values("member").annotate(n=Count("pk")).values("n")
+            ),
+            question_id=Subquery(
+                this_year.filter(state=Contribution.State.NEEDS_INFO).order_by("updated_at").values("pk")[:1]
+            ),
+        )
+    member = member.get(pk=user.pk)
     try:
         certification = member.certification
     except MACertification.DoesNotExist:
         certification = None
-    program_year = ProgramYear.objects.current(today)
     next_program_year = (
         ProgramYear.objects.filter(opens_on__gt=today, published_at__isnull=False).order_by("year").first()
     )
@@ -92,8 +107,8 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
     }
     if certification is None or program_year is None:
         return context
-    context["lapsed"] = _exit_before(user=user, program_year=program_year, qualified_on=certification.qualified_on)
-    if context["lapsed"] is not None:
+    if member.ended_by is not None:
+        context["lapsed"] = ReviewOutcome.objects.select_related("program_year").get(pk=member.ended_by)
         context["next_step"] = {
             "text": _("Your certification ended after the %(year)s review. To return, re-qualify as an MA.")
             % {"year": context["lapsed"].program_year.year},
@@ -104,20 +119,12 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
     standing = selectors.member_years(
         program_year=program_year, members=[member], today=today, by_month=True, with_reports=True
     )[0]
-    counts = selectors.year_contribution_counts(user=user, program_year=program_year)
+    recent, needs_info = _recent_and_question(user=user, program_year=program_year, question_id=member.question_id)
     context.update(
         standing=standing,
-        recent=list(
-            selectors.contribution_list(user=user, program_year=program_year)[: selectors.RECENT_CONTRIBUTIONS]
-        ),
-        drafts=counts.get(Contribution.State.DRAFT, 0),
-        needs_info=(
-            Contribution.objects.filter(member=user, program_year=program_year, state=Contribution.State.NEEDS_INFO)
-            .order_by("updated_at")
-            .first()
-            if counts.get(Contribution.State.NEEDS_INFO)
-            else None
-        ),
+        recent=recent,
+        drafts=member.drafts or 0,
+        needs_info=needs_info,
         chart=chart_data(standing=standing),
         bar=bar_geometry(standing=standing),
     )
@@ -127,14 +134,30 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
     return context
 
 
-def _exit_before(*, user: User, program_year: ProgramYear, qualified_on: date) -> ReviewOutcome | None:
-    """The earlier review that ended this member's certification (lapsed or opted out), if any."""
+def _recent_and_question(
+    *, user: User, program_year: ProgramYear, question_id: int | None
+) -> tuple[list[Contribution], Contribution | None]:
+    """The member's latest contributions of the year and the one a verifier asked about, in one query.
+
+    The question, when it is not among the latest, ranks after all of them in the list's order, so
+    the latest are always the first rows.
+    """
+    contributions = selectors.contribution_list(user=user, program_year=program_year)
+    latest = contributions[: selectors.RECENT_CONTRIBUTIONS]
+    if question_id is None:
+        return list(latest), None
+    rows = list(contributions.filter(Q(pk__in=latest.values("pk")) | Q(pk=question_id)))
+    return rows[: selectors.RECENT_CONTRIBUTIONS], next(row for row in rows if row.pk == question_id)
+
+
+def _exits_before(*, program_year: ProgramYear) -> QuerySet[ReviewOutcome]:
+    """The earlier reviews that ended the outer member's certification (lapsed or opted out), latest first."""
     return (
-        ReviewOutcome.objects.ending_certification_before(program_year=program_year, qualified_on=qualified_on)
-        .filter(member=user)
-        .select_related("program_year")
+        ReviewOutcome.objects.ending_certification_before(
+            program_year=program_year, qualified_on=OuterRef("certification__qualified_on")
+        )
+        .filter(member=OuterRef("pk"))
         .order_by("-program_year__year")
-        .first()
     )
 
 
@@ -185,7 +208,8 @@ def chart_data(*, standing: selectors.MemberYear) -> dict:
         else:
             bucket[1] += row["claimed"] or 0
     this_month = date(standing.today.year, standing.today.month, 1)
-    verified_series, total_series = [], []
+    verified_series: list[int | None] = []  # None: a month still to come
+    total_series: list[int | None] = []
     running = {pk: [0, 0] for pk in per_type}
     for month in months:
         verified_sum = pending_sum = 0
@@ -277,7 +301,7 @@ def cheapest_ways(*, standing: selectors.MemberYear, missing: int, limit: int = 
     return options
 
 
-UNIT_WORDS = {
+UNIT_WORDS: dict[str, Promise] = {  # keyed by the unit as stored
     ActivityType.Unit.ITEM: gettext_lazy("each"),
     ActivityType.Unit.HOUR: gettext_lazy("an hour"),
     ActivityType.Unit.SESSION: gettext_lazy("a session"),

@@ -31,7 +31,8 @@ class OutboxEmail:
     @property
     def body_html(self) -> SafeString:
         """The text with its links clickable (everything else escaped)."""
-        parts, last = [], 0
+        parts: list[str] = []
+        last = 0
         for match in LINK.finditer(self.body):
             parts.append(escape(self.body[last : match.start()]))
             url = escape(match.group(0))

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import OperationalError, connection, transaction
+from django.utils.functional import Promise
 
 from mahome.errors import DomainError
 
@@ -32,7 +33,7 @@ def is_lock_timeout(error: OperationalError) -> bool:
 @contextmanager
 def locked_or_busy(
     *,
-    busy: str,
+    busy: str | Promise,
     error_class: type[DomainError] = DomainError,
     durable: bool = False,
     timeout: str = LOCK_TIMEOUT,

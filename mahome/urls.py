@@ -1,17 +1,11 @@
-from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
-from contributions import views as contribution_views
+from contributions import certificate_views
 from mahome import admin_home, views
 
-admin.site.site_header = "MA Home — program administration"
-admin.site.site_title = "MA Home admin"
-admin.site.index_title = "Program administration"
-# The admin signs in through allauth (rate limits, MFA); StaffMFARequiredMiddleware requires TOTP.
-admin.site.login = secure_admin_login(admin.site.login)
-# /admin/ opens on the program team's home page: the queue, the year's statuses, failures, jobs.
+# admin.site is mahome.admin_site.MAHomeAdminSite (title, allauth sign-in, the program team's home page).
 admin_home.install(admin.site)
 
 urlpatterns = [
@@ -25,20 +19,20 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("contributions/", include("contributions.urls")),
-    path("certificates/", contribution_views.certificate_list, name="certificate_list"),
-    path("certificates/<int:pk>/visibility/", contribution_views.certificate_visibility, name="certificate_visibility"),
-    path("verify/<str:code>.json", contribution_views.certificate_verify_json, name="certificate_verify_json"),
-    path("verify/<str:code>/", contribution_views.certificate_verify, name="certificate_verify"),
-    path("verify/<str:code>/credential", contribution_views.certificate_credential, name="certificate_credential"),
-    path("verify/<str:code>/certificate.pdf", contribution_views.certificate_pdf, name="certificate_pdf"),
-    path("verify/<str:code>/badge.png", contribution_views.certificate_badge, name="certificate_badge"),
-    path("credentials/status/<int:number>", contribution_views.credential_status_list, name="credential_status_list"),
+    path("certificates/", certificate_views.certificate_list, name="certificate_list"),
+    path("certificates/<int:pk>/visibility/", certificate_views.certificate_visibility, name="certificate_visibility"),
+    path("verify/<str:code>.json", certificate_views.certificate_verify_json, name="certificate_verify_json"),
+    path("verify/<str:code>/", certificate_views.certificate_verify, name="certificate_verify"),
+    path("verify/<str:code>/credential", certificate_views.certificate_credential, name="certificate_credential"),
+    path("verify/<str:code>/certificate.pdf", certificate_views.certificate_pdf, name="certificate_pdf"),
+    path("verify/<str:code>/badge.png", certificate_views.certificate_badge, name="certificate_badge"),
+    path("credentials/status/<int:number>", certificate_views.credential_status_list, name="credential_status_list"),
     path(
         "credentials/achievements/<slug:slug>",
-        contribution_views.credential_achievement,
+        certificate_views.credential_achievement,
         name="credential_achievement",
     ),
-    path(".well-known/jwks.json", contribution_views.jwks, name="jwks"),
+    path(".well-known/jwks.json", certificate_views.jwks, name="jwks"),
     path("engagements/", include("engagements.urls")),
     path("community/", include("community_levels.urls")),
     path("admin/", admin.site.urls),

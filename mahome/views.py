@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.requests import AuthenticatedRequest
 from accounts.roles import is_admin_path
 from mahome import dashboard as dashboard_page
 from mahome import health
@@ -46,9 +47,11 @@ def help_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dev_outbox(request: HttpRequest) -> HttpResponse:
     """The emails the local run wrote to var/outbox/ (file email backend); absent elsewhere."""
-    if not settings.MAHOME_DEV_OUTBOX:
+    # Only the file email backend sets EMAIL_FILE_PATH: without it there is no outbox to read.
+    folder = getattr(settings, "EMAIL_FILE_PATH", None)
+    if not settings.MAHOME_DEV_OUTBOX or not folder:
         raise Http404
-    return render(request, "dev_outbox.html", {"emails": dev_outbox_emails(folder=Path(settings.EMAIL_FILE_PATH))})
+    return render(request, "dev_outbox.html", {"emails": dev_outbox_emails(folder=Path(folder))})
 
 
 @never_cache
@@ -70,7 +73,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     """The member's control tower, composed from each app's selectors in a fixed number of queries."""
     return render(request, "dashboard.html", dashboard_page.page(user=request.user))
 

@@ -29,8 +29,7 @@ class OrganizationDomainInline(admin.TabularInline):
 
 class SSOConnectionInline(admin.TabularInline):
     model = SSOConnection
-    fields = ["kind", "slug", "button_label"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "slug", "button_label")
     extra = 0
     can_delete = False
     show_change_link = True

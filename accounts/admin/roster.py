@@ -1,5 +1,7 @@
 """The MA roster: every certified Master Anaplanner, provisioning, imports and invitations."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -9,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -26,6 +29,9 @@ from accounts.models import (
 )
 from accounts.resources import NewlyCertifiedResource
 from mahome.errors import show_refusal
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class ProvisionForm(forms.Form):
@@ -61,37 +67,27 @@ class InvitationFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            (selectors.INVITATION_SIGNED_IN, _("Signed in")),
-            (selectors.INVITATION_PENDING, _("Not signed in yet")),
-            (selectors.INVITATION_FAILED, _("Invitation email failed")),
-            (selectors.INVITATION_EXPIRED, _("Invitation expired")),
+            (selectors.InvitationState.SIGNED_IN, _("Signed in")),
+            (selectors.InvitationState.PENDING, _("Not signed in yet")),
+            (selectors.InvitationState.FAILED, _("Invitation email failed")),
+            (selectors.InvitationState.EXPIRED, _("Invitation expired")),
         ]
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value == selectors.INVITATION_SIGNED_IN:
+        if value == selectors.InvitationState.SIGNED_IN:
             return queryset.filter(user__last_login__isnull=False)
-        if value == selectors.INVITATION_PENDING:
+        if value == selectors.InvitationState.PENDING:
             return queryset.filter(user__last_login__isnull=True)
-        if value == selectors.INVITATION_FAILED:
+        if value == selectors.InvitationState.FAILED:
             return queryset.filter(user__last_login__isnull=True, invitation_email_state=Notification.EmailState.FAILED)
-        if value == selectors.INVITATION_EXPIRED:
+        if value == selectors.InvitationState.EXPIRED:
             return queryset.filter(selectors.invitation_expired_q(now=timezone.now()))
         return queryset
 
 
 def _day(moment) -> str:
     return date_format(timezone.localdate(moment))
-
-
-INVITATION_LABELS = {
-    selectors.INVITATION_SIGNED_IN: _("Signed in"),
-    selectors.INVITATION_PENDING: _("Invited, not signed in yet"),
-    selectors.INVITATION_QUEUED: _("Invitation being sent"),
-    selectors.INVITATION_FAILED: _("Invitation email failed"),
-    selectors.INVITATION_EXPIRED: _("Invitation expired"),
-    selectors.INVITATION_NONE: _("Not invited"),
-}
 
 
 @admin.register(MACertification)
@@ -152,22 +148,22 @@ class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
         return obj.user.organization.name if obj.user.organization else "—"
 
     @admin.display(description=_("Invitation"))
-    def invitation(self, obj: MACertification) -> str:
+    def invitation(self, obj: "WithAnnotations[MACertification, selectors.RosterInvitation]") -> str | Promise:
         state = selectors.invitation_state(
             last_login=obj.user.last_login,
             invitation_email_state=obj.invitation_email_state,
             valid_until=obj.invitation_valid_until,
         )
-        if state == selectors.INVITATION_EXPIRED:
+        if state == selectors.InvitationState.EXPIRED:
             return _("Invitation expired on %(date)s") % {"date": _day(obj.invitation_valid_until)}
-        if state == selectors.INVITATION_PENDING and obj.invitation_sent_at is not None:
+        if state == selectors.InvitationState.PENDING and obj.invitation_sent_at is not None:
             if obj.invitation_valid_until is None:
                 return _("Invited on %(sent)s, by single sign-on") % {"sent": _day(obj.invitation_sent_at)}
             return _("Invited on %(sent)s, link valid until %(until)s") % {
                 "sent": _day(obj.invitation_sent_at),
                 "until": _day(obj.invitation_valid_until),
             }
-        return INVITATION_LABELS[state]
+        return selectors.InvitationState(state).label
 
     @admin.action(description=_("Resend the invitation (a fresh link)…"), permissions=["resend_invitation"])
     def resend_invitations(self, request, queryset):

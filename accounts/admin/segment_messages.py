@@ -5,6 +5,7 @@ import uuid
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,7 @@ class SegmentMessageForm(forms.Form):
 
 def segment_message_compose(
     request, *, admin_site, members: list, segment: str, back_url: str, hidden: dict
-) -> TemplateResponse | None:
+) -> HttpResponse:
     """The compose page of a message to members (the roster's action, the year report's button).
 
     Shows how many members will get it and who; sending calls `services.segment_message_send`, then
@@ -85,8 +86,7 @@ def _as_list(values) -> list:
 
 class SegmentMessageRecipientInline(admin.TabularInline):
     model = SegmentMessageRecipient
-    fields = ["user", "member_email", "email_state"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "member_email", "email_state")
     extra = 0
     can_delete = False
 
@@ -116,8 +116,7 @@ class SegmentMessageAdmin(admin.ModelAdmin):
     list_select_related = ["author"]
     search_fields = ["title", "body", "segment"]
     date_hierarchy = "sent_at"
-    fields = ["title", "body", "segment", "author", "sent_at", "recipient_count"]
-    readonly_fields = fields
+    fields = readonly_fields = ("title", "body", "segment", "author", "sent_at", "recipient_count")
     inlines = [SegmentMessageRecipientInline]
 
     def has_add_permission(self, request) -> bool:

@@ -15,7 +15,6 @@ from accounts.services.invitations import (
     invitations_resend,
     member_invitation_path,
     member_invite,
-    member_set_password_path,
     organization_contact_text,
     password_refusal,
 )
@@ -67,7 +66,6 @@ __all__ = [
     "member_invite",
     "member_provision",
     "member_provision_problems",
-    "member_set_password_path",
     "notification_create",
     "notification_record_email_failure",
     "notification_send_email",

@@ -12,23 +12,13 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from accounts.models import (
+    INVITATION_KIND,
     Invitation,
     Organization,
     User,
     password_allowed,
 )
 from accounts.services.notifications import notification_create
-
-
-def member_set_password_path(*, user: User) -> str:
-    """A one-time link to choose a password (allauth's reset-from-key URL; expires with the token)."""
-    from allauth.account.forms import default_token_generator
-    from allauth.account.utils import user_pk_to_url_str
-
-    return reverse(
-        "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
-    )
 
 
 def member_invitation_path(*, user: User) -> str:
@@ -46,7 +36,7 @@ def member_invitation_path(*, user: User) -> str:
 def password_refusal(*, organization: Organization | None) -> str | None:
     """Why a member of `organization` cannot use a password (None when `password_allowed`), naming the button
     and whom to call; the sign-in form and the sign-in page say the same words."""
-    if password_allowed(organization):
+    if organization is None or password_allowed(organization):  # no organization: a password is allowed
         return None
     return _(
         '%(organization)s requires single sign-on: use the "Sign in with %(organization)s" button. '
@@ -86,7 +76,7 @@ def member_invite(*, user: User, sent_by: User | None = None, extra_lines: tuple
     invitation.save()
     invitation.notification = notification_create(
         user=user,
-        kind="account.invitation",
+        kind=INVITATION_KIND,
         title=_("You have been added to MA Home"),
         body="\n\n".join(lines),
         url=url,

@@ -200,7 +200,7 @@ def notification_send_email(*, notification_id: int) -> bool:
 
 def notification_record_email_failure(*, notification_id: int, give_up: bool) -> None:
     """Count a failed attempt; after the last retry the email is marked failed (the in-app copy stays)."""
-    updates = {"email_attempts": F("email_attempts") + 1}
+    updates: dict[str, object] = {"email_attempts": F("email_attempts") + 1}
     if give_up:
         updates["email_state"] = Notification.EmailState.FAILED
     Notification.objects.filter(pk=notification_id, email_state=Notification.EmailState.PENDING).update(**updates)

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from accounts.errors import AccountError
@@ -20,8 +20,7 @@ def sso_connection_problems(*, connection: SSOConnection) -> dict[str, str]:
     """The fields its protocol needs that the connection leaves empty, each with its refusal (empty: none).
     The admin's form and `sso_connection_sync` ask this."""
     return {
-        name: _("%(field)s is required for this protocol.")
-        % {"field": SSOConnection._meta.get_field(name).verbose_name}
+        name: _("%(field)s is required for this protocol.") % {"field": _field_label(name)}
         for name in REQUIRED_FIELDS.get(connection.kind, ())
         if not getattr(connection, name)
     }
@@ -68,3 +67,8 @@ def sso_connection_sync(*, connection: SSOConnection) -> SSOConnection:
     connection.social_app = app
     connection.save()
     return connection
+
+
+def _field_label(name: str) -> str:
+    field = SSOConnection._meta.get_field(name)
+    return str(field.verbose_name) if isinstance(field, models.Field) else name

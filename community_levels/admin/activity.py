@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.forms import PasswordInput
@@ -184,7 +185,7 @@ def reset_cursors(modeladmin, request, queryset):
         "title": _("Reset the cursor of %(count)d source(s)?") % {"count": len(sources)},
         "sources": sources,
         "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
     }
     return render(request, "admin/community_levels/communitysource/reset_cursor.html", context)
 

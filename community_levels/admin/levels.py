@@ -5,12 +5,13 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.requests import AuthenticatedRequest
 from community_levels import services
 from community_levels.models import (
     Level,
@@ -72,7 +73,7 @@ class LevelAdmin(RulesChangeAdmin):
             *super().get_urls(),
         ]
 
-    def preview_view(self, request: HttpRequest) -> HttpResponse:
+    def preview_view(self, request: AuthenticatedRequest) -> HttpResponse:
         """Edit thresholds and weights, see how many members land on each level, then save."""
         if not self.has_change_permission(request):
             raise PermissionDenied

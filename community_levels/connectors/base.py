@@ -37,6 +37,8 @@ class Connector(ABC):
 
     def __init__(self, source) -> None:
         self.source = source
+        # True once pages() read every stream to its end; False when it stopped at the deadline.
+        self.caught_up = False
 
     @property
     @abstractmethod

@@ -9,7 +9,6 @@ programme), `sources` (pulling activity from connectors). Callers import from
 from community_levels.services.activity import (
     PREVIEW_BATCH,
     activity_ingest_file,
-    activity_ingest_records,
     activity_preview_file,
     drop_folder_ingest,
     member_set_excluded,
@@ -33,6 +32,7 @@ from community_levels.services.rules import (
     rules_save,
 )
 from community_levels.services.sources import (
+    SOURCE_BUSY,
     SOURCE_LOCK_NAMESPACE,
     SourceSyncResult,
     source_cursor_reset,
@@ -43,12 +43,12 @@ from community_levels.services.sources import (
 __all__ = [
     "FILE_SOURCE",
     "PREVIEW_BATCH",
+    "SOURCE_BUSY",
     "SOURCE_LOCK_NAMESPACE",
     "CommunityError",
     "LadderRule",
     "SourceSyncResult",
     "activity_ingest_file",
-    "activity_ingest_records",
     "activity_preview_file",
     "boss_application_decide",
     "boss_application_submit",

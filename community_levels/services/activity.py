@@ -1,6 +1,5 @@
 """Activity comes in (files, records, the drop folder) and members' scores follow."""
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
@@ -11,8 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from community_levels.ingestion import (
     IngestResult,
-    ParsedLine,
-    ingest_stream,
+    ingest_file,
     parse_file,
 )
 from community_levels.models import (
@@ -28,14 +26,7 @@ def activity_ingest_file(
 ) -> IngestResult:
     """Ingest a JSON Lines or CSV file of canonical events; then recompute the members it touched."""
     batch_size = batch_size or settings.COMMUNITY_INGEST_BATCH_SIZE
-    result = ingest_stream(parse_file(path), source=source, batch_size=batch_size)
-    if recompute and _recompute_due(result):
-        enqueue_recompute(reason=_("New community activity"))
-    return result
-
-
-def activity_ingest_records(*, items: Iterable[ParsedLine], source: str, recompute: bool = True) -> IngestResult:
-    result = ingest_stream(items, source=source)
+    result = ingest_file(path, source=source, batch_size=batch_size)
     if recompute and _recompute_due(result):
         enqueue_recompute(reason=_("New community activity"))
     return result

@@ -1,5 +1,7 @@
 """The ladder's rules: levels, their requirements and the scoring weights, with history and a recompute."""
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -54,29 +56,30 @@ def ladder_rule_delete(*, rule: LadderRule, changed_by: User | None, recompute: 
 def rules_save(
     *,
     changed_by: User | None,
-    level_scores: dict[int, object] | None = None,
+    level_scores: dict[int, Decimal] | None = None,
     requirement_minimums: dict[int, int] | None = None,
-    weights: dict[int, tuple[object, int | None]] | None = None,
+    weights: dict[int, tuple[Decimal, int | None]] | None = None,
 ) -> int:
     """Save edited thresholds and weights (with history) and trigger a full recompute."""
+    level_scores, requirement_minimums, weights = level_scores or {}, requirement_minimums or {}, weights or {}
     changed = 0
-    for level in Level.objects.filter(pk__in=list(level_scores or {})):
-        new = level_scores[level.pk]
-        if level.min_score != new:
-            level.min_score = new
+    for level in Level.objects.filter(pk__in=list(level_scores)):
+        new_score = level_scores[level.pk]
+        if level.min_score != new_score:
+            level.min_score = new_score
             level._history_user = changed_by
             level.full_clean()
             level.save()
             changed += 1
-    for requirement in LevelRequirement.objects.filter(pk__in=list(requirement_minimums or {})):
-        new = requirement_minimums[requirement.pk]
-        if requirement.minimum != new:
-            requirement.minimum = new
+    for requirement in LevelRequirement.objects.filter(pk__in=list(requirement_minimums)):
+        new_minimum = requirement_minimums[requirement.pk]
+        if requirement.minimum != new_minimum:
+            requirement.minimum = new_minimum
             requirement._history_user = changed_by
             requirement.full_clean()
             requirement.save()
             changed += 1
-    for weight in ScoringWeight.objects.filter(pk__in=list(weights or {})):
+    for weight in ScoringWeight.objects.filter(pk__in=list(weights)):
         new_weight, new_cap = weights[weight.pk]
         if weight.weight != new_weight or weight.daily_cap != new_cap:
             weight.weight, weight.daily_cap = new_weight, new_cap

@@ -31,10 +31,14 @@ logger = logging.getLogger("community_levels.services")
 SOURCE_LOCK_NAMESPACE = "community_levels.source"
 
 
+# A pull that did not start because another holds the source's lock: no run, so no `SourceRun.State`.
+SOURCE_BUSY = "busy"
+
+
 @dataclass
 class SourceSyncResult:
     run_id: int | None
-    state: str
+    state: str  # a SourceRun.State, or SOURCE_BUSY
     fetched: int = 0
     imported: int = 0
     bad: int = 0
@@ -101,7 +105,9 @@ def source_sync(*, source_id: int, started_by: User | None = None) -> SourceSync
     with _source_lock(source_id) as acquired:
         if not acquired:
             return SourceSyncResult(
-                run_id=None, state="busy", message=_("Another pull of this source is running; this one did not start.")
+                run_id=None,
+                state=SOURCE_BUSY,
+                message=_("Another pull of this source is running; this one did not start."),
             )
         source = CommunitySource.objects.get(pk=source_id)
         now = timezone.now()

@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -16,7 +17,7 @@ from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.exports import EXPORT_FORMATS
-from contributions import audit_services, services
+from contributions import services
 from contributions.models import (
     Audit,
     AuditRun,
@@ -24,6 +25,7 @@ from contributions.models import (
 from contributions.resources import (
     AuditResource,
 )
+from contributions.services import audits as audit_services
 
 # --- Risk-based audits --------------------------------------------------------------------------
 
@@ -134,7 +136,7 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
         return obj.contribution.program_year.year
 
     @admin.display(description=_("why chosen"))
-    def risks(self, obj: Audit) -> str:
+    def risks(self, obj: Audit) -> str | Promise:
         return "; ".join(audit_services.risk_labels(obj.reasons)) or _("Random floor only")
 
     @admin.display(description=_("evidence due"), ordering="evidence_due_on")
@@ -148,10 +150,11 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
     def chance(self, obj: Audit) -> str:
         return f"{obj.probability:.0%}"
 
-    def _conclude(self, request, queryset, *, outcome: str, title: str):
+    def _conclude(self, request, queryset, *, outcome: audit_services.AuditOutcome):
+        title = outcome.label
         open_audits = queryset.filter(state__in=Audit.OPEN_STATES)
         skipped = queryset.count() - open_audits.count()
-        consequences = [
+        consequences: list[str | Promise] = [
             ngettext(
                 "%(n)d audit will be concluded and its member told.",
                 "%(n)d audits will be concluded and their members told.",
@@ -159,7 +162,7 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
             )
             % {"n": open_audits.count()}
         ]
-        if outcome == "reverse":
+        if outcome == audit_services.AuditOutcome.REVERSE:
             consequences.append(
                 _("Each claim becomes “not accepted” with no points, through the decision correction (in its history).")
             )
@@ -194,11 +197,11 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
 
     @admin.action(description=_("Confirm the selected claims…"), permissions=["change"])
     def confirm_claims(self, request, queryset):
-        return self._conclude(request, queryset, outcome="confirm", title=_("Confirm the claims"))
+        return self._conclude(request, queryset, outcome=audit_services.AuditOutcome.CONFIRM)
 
     @admin.action(description=_("Reverse the selected claims…"), permissions=["change"])
     def reverse_claims(self, request, queryset):
-        return self._conclude(request, queryset, outcome="reverse", title=_("Reverse the claims"))
+        return self._conclude(request, queryset, outcome=audit_services.AuditOutcome.REVERSE)
 
 
 @admin.register(AuditRun)

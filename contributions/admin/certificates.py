@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,13 +15,15 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.admin import MACertificationAdmin
 from accounts.exports import EXPORT_FORMATS
 from accounts.models import MACertification
-from contributions import certificate_services, selectors, services
+from accounts.requests import AuthenticatedRequest
+from contributions import selectors, services
 from contributions.models import (
     Certificate,
 )
 from contributions.resources import (
     CertificateResource,
 )
+from contributions.services import certificates as certificate_services
 from mahome.errors import show_refusal
 
 
@@ -134,7 +136,7 @@ class CertificateAdmin(ExportMixin, SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def revoke_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def revoke_view(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return self._action_view(
             request,
             pk,
@@ -152,7 +154,7 @@ class CertificateAdmin(ExportMixin, SimpleHistoryAdmin):
             done=_("Certificate %(number)s is revoked."),
         )
 
-    def reissue_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def reissue_view(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return self._action_view(
             request,
             pk,

@@ -11,6 +11,7 @@ from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.exports import EXPORT_FORMATS
+from accounts.requests import AuthenticatedRequest
 from contributions import admin_views, services
 from contributions.models import (
     ActivityType,
@@ -195,20 +196,22 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
         ]
 
     @admin.action(description=_("Verify at the claimed points"), permissions=["change"])
-    def verify_at_claimed(self, request: HttpRequest, queryset: QuerySet[Contribution]) -> None:
+    def verify_at_claimed(self, request: AuthenticatedRequest, queryset: QuerySet[Contribution]) -> None:
         result = services.contributions_decide_bulk(
-            contribution_ids=list(queryset.values_list("pk", flat=True)), staff=request.user, decision="verify"
+            contribution_ids=list(queryset.values_list("pk", flat=True)),
+            staff=request.user,
+            decision=services.Decision.VERIFY,
         )
-        admin_views.bulk_result_messages(self, request, result, verb=admin_views.BULK_VERBS["verify"])
+        admin_views.bulk_result_messages(self, request, result, verb=admin_views.BULK_VERBS[services.Decision.VERIFY])
 
     @admin.action(description=_("Ask for more information…"), permissions=["change"])
     def ask_for_information(self, request, queryset):
-        return admin_views.bulk_decision_with_message(self, request, queryset, decision="needs_info")
+        return admin_views.bulk_decision_with_message(self, request, queryset, decision=services.Decision.NEEDS_INFO)
 
     @admin.action(description=_("Reject…"), permissions=["change"])
     def reject(self, request, queryset):
-        return admin_views.bulk_decision_with_message(self, request, queryset, decision="reject")
+        return admin_views.bulk_decision_with_message(self, request, queryset, decision=services.Decision.REJECT)
 
     @admin.action(description=_("Reopen decided items (back to the queue)…"), permissions=["change"])
     def reopen(self, request, queryset):
-        return admin_views.bulk_decision_with_message(self, request, queryset, decision="reopen")
+        return admin_views.bulk_decision_with_message(self, request, queryset, decision=services.Decision.REOPEN)

@@ -3,13 +3,14 @@
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.exports import EXPORT_FORMATS
 from accounts.imports import PreviewImportMixin
+from accounts.requests import AuthenticatedRequest
 from contributions import admin_views, services
 from contributions.models import (
     RequirementStatus,
@@ -97,5 +98,5 @@ class RequirementStatusAdmin(PreviewImportMixin, ImportExportModelAdmin, SimpleH
         obj.pk = saved.pk
 
     @admin.action(description=_("Mark met…"), permissions=["change"])
-    def mark_met(self, request: HttpRequest, queryset: QuerySet[RequirementStatus]) -> HttpResponse | None:
+    def mark_met(self, request: AuthenticatedRequest, queryset: QuerySet[RequirementStatus]) -> HttpResponse | None:
         return admin_views.requirement_statuses_mark_met(self, request, queryset)

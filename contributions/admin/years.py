@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.requests import AuthenticatedRequest, signed_in_user
 from contributions import admin_views, services
 from contributions.models import (
     ActivityType,
@@ -139,14 +140,16 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
     )
 
     def save_model(self, request: HttpRequest, obj: ProgramYear, form, change: bool) -> None:
-        services.program_year_save(program_year=obj, by=request.user, reason=form.cleaned_data.get("change_reason", ""))
+        services.program_year_save(
+            program_year=obj, by=signed_in_user(request), reason=form.cleaned_data.get("change_reason", "")
+        )
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         """The year's technical requirements are saved through the services, with who."""
         for requirement in formset.save(commit=False):
-            services.technical_requirement_save(requirement=requirement, by=request.user)
+            services.technical_requirement_save(requirement=requirement, by=signed_in_user(request))
         for requirement in formset.deleted_objects:
-            services.technical_requirement_delete(requirement=requirement, by=request.user)
+            services.technical_requirement_delete(requirement=requirement, by=signed_in_user(request))
 
     @admin.display(description=_("Report"))
     def report_link(self, obj: ProgramYear) -> str:
@@ -175,7 +178,7 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
         ]
 
     @admin.action(description=_("Publish the selected program years"), permissions=["change"])
-    def publish(self, request: HttpRequest, queryset: QuerySet[ProgramYear]) -> None:
+    def publish(self, request: AuthenticatedRequest, queryset: QuerySet[ProgramYear]) -> None:
         published = []
         for program_year in queryset:
             try:
@@ -192,7 +195,7 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
             )
 
     @admin.action(description=_("Copy catalogue and requirements from another year…"), permissions=["change"])
-    def copy_catalogue(self, request: HttpRequest, queryset: QuerySet[ProgramYear]) -> HttpResponse | None:
+    def copy_catalogue(self, request: AuthenticatedRequest, queryset: QuerySet[ProgramYear]) -> HttpResponse | None:
         if queryset.count() != 1:
             self.message_user(request, _("Copy into one program year at a time."), messages.WARNING)
             return None
@@ -244,7 +247,7 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/contributions/programyear/copy_catalogue.html", context)
 
     @admin.action(description=_("Year-end review (shows a dry run first)"), permissions=["change"])
-    def year_end_review(self, request: HttpRequest, queryset: QuerySet[ProgramYear]) -> HttpResponse | None:
+    def year_end_review(self, request: AuthenticatedRequest, queryset: QuerySet[ProgramYear]) -> HttpResponse | None:
         if queryset.count() != 1:
             self.message_user(request, _("Review one program year at a time."), messages.WARNING)
             return None
@@ -261,7 +264,7 @@ class ActivityTypeAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: ActivityType, form, change: bool) -> None:
         services.activity_type_save(
-            activity_type=obj, by=request.user, reason=form.cleaned_data.get("change_reason", "")
+            activity_type=obj, by=signed_in_user(request), reason=form.cleaned_data.get("change_reason", "")
         )
 
 

@@ -10,24 +10,21 @@ re-exports each module's public names:
 - `requirements`: requirement reports and staff recording requirement statuses;
 - `opt_outs`, `review` (the year-end review), `reminders`;
 - `automatic`: auto-tracked credits (engagements) and the community recount (community_levels);
+- `certificates`: every write of certificates (issue, revoke, re-issue, hide), re-exported here;
+- `audits`: risk-based audits (sampling, the member's answer, the conclusion); not re-exported (it
+  reads the selectors): `from contributions.services import audits`;
 - `base` (points, the year a date counts toward, saving with history) and `locks` (lock_timeout).
 
 To patch a name in a test, patch it in the module that reads it (e.g. `services.locks.LOCK_TIMEOUT`):
 a re-exported copy here is not what the code looks up, so `LOCK_TIMEOUT` is deliberately not re-exported.
 """
 
-from contributions.certificate_services import (  # certificate writes are contributions services too
-    certificate_reissue,
-    certificate_revoke,
-    certificate_set_public,
-    certificates_issue_missing,
-    renewal_certificate,
-)
 from contributions.errors import ContributionError  # the one domain error
 from contributions.services.automatic import (
     CommunityCredit,
     activity_type_for_date,
     community_credit_columns,
+    community_credit_rows,
     contribution_credit_automatic,
     contributions_sync_community,
 )
@@ -37,6 +34,13 @@ from contributions.services.base import (
     program_year_for_date,
     quantity_refusal,
 )
+from contributions.services.certificates import (  # certificate writes are contributions services too
+    certificate_reissue,
+    certificate_revoke,
+    certificate_set_public,
+    certificates_issue_missing,
+    renewal_certificate,
+)
 from contributions.services.decisions import (
     BULK_STATES,
     DECIDED_STATES,
@@ -45,6 +49,7 @@ from contributions.services.decisions import (
     DECISIONS,
     AwardLimit,
     BulkResult,
+    Decision,
     award_limit,
     contribution_correct,
     contribution_decide,
@@ -75,6 +80,7 @@ from contributions.services.requirements import (
     requirement_date_refusal,
     requirement_report_create,
     requirement_report_refusal,
+    requirement_report_title,
     requirement_report_type,
     requirement_status_set,
     requirement_statuses_mark_met,
@@ -137,6 +143,7 @@ __all__ = [
     "CatalogueCopy",
     "CommunityCredit",
     "ContributionError",
+    "Decision",
     "ReviewEntry",
     "ReviewReport",
     "StatusBulkResult",
@@ -149,6 +156,7 @@ __all__ = [
     "certificate_set_public",
     "certificates_issue_missing",
     "community_credit_columns",
+    "community_credit_rows",
     "contribution_correct",
     "contribution_create",
     "contribution_credit_automatic",
@@ -183,6 +191,7 @@ __all__ = [
     "requirement_date_refusal",
     "requirement_report_create",
     "requirement_report_refusal",
+    "requirement_report_title",
     "requirement_report_type",
     "requirement_status_set",
     "requirement_statuses_mark_met",

@@ -1,11 +1,11 @@
 """Auto-tracked credits: one verified contribution per source (engagements) and the community
 recount's set-based upsert (community_levels). Other apps credit points only through these."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -122,7 +122,9 @@ _COMMUNITY_CREDIT_SQL_TYPES = {
 _COMMUNITY_CREDIT_UPDATED = ("quantity", "claimed_points", "awarded_points", "title", "occurred_on", "updated_at")
 
 
-def _community_credit_constants(*, program_year: ProgramYear, occurred_on: date, now) -> dict[str, object]:
+def _community_credit_constants(
+    *, program_year: ProgramYear, occurred_on: date, now: datetime | None
+) -> dict[str, int | str | date | None]:
     """The values every community credit shares, by `Contribution` field name."""
     return {
         "program_year": program_year.pk,
@@ -142,7 +144,10 @@ def _community_credit_constants(*, program_year: ProgramYear, occurred_on: date,
 
 
 def _column(name: str) -> str:
-    return Contribution._meta.get_field(name).column
+    field = Contribution._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise LookupError(f"Contribution.{name} has no column")
+    return field.column
 
 
 def community_credit_columns() -> list[str]:
@@ -207,7 +212,20 @@ def contributions_sync_community(
         )
     }
     now = timezone.now()
-    rows: list[CommunityCredit] = []
+    rows = community_credit_rows(year=program_year.year, types=types, counts=counts)
+    if not rows:
+        return 0
+    if connection.vendor != "postgresql":
+        return _sync_community_portable(program_year=program_year, rows=rows, occurred_on=occurred_on, now=now)
+    return _sync_community_postgresql(program_year=program_year, rows=rows, occurred_on=occurred_on, now=now)
+
+
+def community_credit_rows(
+    *, year: int, types: dict[str, ActivityType], counts: list[tuple[int, str, int]]
+) -> list[CommunityCredit]:
+    """The credits `counts` earn (pure): one row per member and community type of the year's catalogue
+    (`types` by code) with a positive count; points are the type's for the count, capped at its annual cap."""
+    rows = []
     for user_id, code, quantity in counts:
         activity_type = types.get(code)
         if activity_type is None or quantity <= 0:
@@ -219,17 +237,21 @@ def contributions_sync_community(
             CommunityCredit(
                 member=user_id,
                 activity_type=activity_type.pk,
-                title=f"{activity_type.name}: {quantity} in the community ({program_year.year})"[:200],
+                title=f"{activity_type.name}: {quantity} in the community ({year})"[:200],
                 quantity=Decimal(quantity),
                 claimed_points=awarded,
                 awarded_points=awarded,
-                source_key=f"community:{program_year.year}:{code}:{user_id}",
+                source_key=f"community:{year}:{code}:{user_id}",
             )
         )
-    if not rows:
-        return 0
-    if connection.vendor != "postgresql":
-        return _sync_community_portable(program_year=program_year, rows=rows, occurred_on=occurred_on, now=now)
+    return rows
+
+
+def _sync_community_postgresql(
+    *, program_year: ProgramYear, rows: list[CommunityCredit], occurred_on: date, now
+) -> int:
+    """One `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE` for every row, and one history
+    insert for the rows it created or changed."""
     table = Contribution._meta.db_table
     history = Contribution.history.model
     tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]

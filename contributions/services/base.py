@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,7 +25,8 @@ def points_for(*, activity_type: ActivityType, quantity: Decimal | int) -> int:
     return int((Decimal(activity_type.points) * Decimal(quantity)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-UNITS_PLURAL = {
+# Keyed by the unit as stored (a TextChoices member equals its value).
+UNITS_PLURAL: dict[str, Promise] = {
     ActivityType.Unit.ITEM: gettext_lazy("items"),
     ActivityType.Unit.HOUR: gettext_lazy("hours"),
     ActivityType.Unit.SESSION: gettext_lazy("sessions"),

@@ -3,8 +3,10 @@
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -19,7 +21,18 @@ from contributions.services.base import _save, points_for
 from contributions.services.locks import BUSY_CONTRIBUTION, _staff_write
 from contributions.services.requirements import _requirement_sync
 
-DECISIONS = ("verify", "reject", "needs_info")
+
+class Decision(models.TextChoices):
+    """What staff decide on a pending contribution (one at a time or in bulk), and reopening a decided one."""
+
+    VERIFY = "verify", gettext_lazy("Verify")
+    NEEDS_INFO = "needs_info", gettext_lazy("Ask for more information")
+    REJECT = "reject", gettext_lazy("Reject")
+    REOPEN = "reopen", gettext_lazy("Reopen")
+
+
+# The decisions on a pending item (the decide page's choices, in its order); reopening is a bulk action.
+DECISIONS = (Decision.VERIFY, Decision.NEEDS_INFO, Decision.REJECT)
 
 
 @dataclass(frozen=True)
@@ -115,19 +128,20 @@ def _change_reason(step: str, *, note: str = "", override_reason: str = "") -> s
     return reason[:100]
 
 
-# Which items each decision applies to; bulk actions skip (and name) the others.
-DECISION_STATES = {
-    "verify": Contribution.PENDING_STATES,
-    "reject": Contribution.PENDING_STATES,
-    "needs_info": (Contribution.State.SUBMITTED,),
+# Which items each decision applies to; bulk actions skip (and name) the others. Keyed by the
+# decision as the callers pass it (a Decision member equals its value).
+DECISION_STATES: dict[str, tuple[str, ...]] = {
+    Decision.VERIFY: Contribution.PENDING_STATES,
+    Decision.REJECT: Contribution.PENDING_STATES,
+    Decision.NEEDS_INFO: (Contribution.State.SUBMITTED,),
 }
 # "Verify at the claimed points" in bulk leaves items that wait on the member's answer alone.
-BULK_STATES = {
+BULK_STATES: dict[str, tuple[str, ...]] = {
     **DECISION_STATES,
-    "verify": (Contribution.State.SUBMITTED,),
-    "reopen": (Contribution.State.VERIFIED, Contribution.State.REJECTED),
+    Decision.VERIFY: (Contribution.State.SUBMITTED,),
+    Decision.REOPEN: Contribution.DECIDED_STATES,
 }
-DECIDED_STATES = (Contribution.State.VERIFIED, Contribution.State.REJECTED)
+DECIDED_STATES = Contribution.DECIDED_STATES
 
 
 @_staff_write(BUSY_CONTRIBUTION)
@@ -154,28 +168,19 @@ def contribution_decide(
     if contribution.state not in allowed:
         raise ContributionError(_state_refusal(contribution, decision=decision))
     note = note.strip()
-    if decision in ("needs_info", "reject") and not note:
-        raise ContributionError(_("Tell the member why: a message is required."))
-    override = ""
-    if decision == "verify":
-        points = contribution.claimed_points if awarded_points is None else awarded_points
-        override = _award_check(
-            contribution=contribution, points=points, staff=verifier, override_reason=override_reason
-        )
-        if points != contribution.claimed_points and not note:
-            raise ContributionError(_("Explain to the member why the awarded points differ from the claimed points."))
-        contribution.state = Contribution.State.VERIFIED
-        contribution.awarded_points = points
-    elif decision == "reject":
-        contribution.state = Contribution.State.REJECTED
-        contribution.awarded_points = 0
-    else:
-        contribution.state = Contribution.State.NEEDS_INFO
+    override = _apply_decision(
+        contribution,
+        decision=decision,
+        awarded_points=awarded_points,
+        note=note,
+        verifier=verifier,
+        override_reason=override_reason,
+    )
     contribution.decision_note = note
     contribution.decided_by = verifier
     contribution.decided_at = timezone.now()
     _save(contribution, actor=verifier, reason=_change_reason(decision, override_reason=override))
-    if decision == "needs_info":
+    if decision == Decision.NEEDS_INFO:
         ContributionMessage.objects.create(
             contribution=contribution, author=verifier, kind=ContributionMessage.Kind.QUESTION, body=note
         )
@@ -184,11 +189,42 @@ def contribution_decide(
     return contribution
 
 
-DECISION_NAMES = {
-    "verify": gettext_lazy("verify at the claimed points"),
-    "reject": gettext_lazy("reject"),
-    "needs_info": gettext_lazy("ask for more information"),
-    "reopen": gettext_lazy("reopen"),
+def _apply_decision(
+    contribution: Contribution,
+    *,
+    decision: str,
+    awarded_points: int | None,
+    note: str,
+    verifier: User,
+    override_reason: str,
+) -> str:
+    """Set the decided state and points on the (locked) item, or refuse; returns the override reason
+    to record ('' if the award needed none)."""
+    if decision in (Decision.NEEDS_INFO, Decision.REJECT) and not note:
+        raise ContributionError(_("Tell the member why: a message is required."))
+    override = ""
+    if decision == Decision.VERIFY:
+        points = contribution.claimed_points if awarded_points is None else awarded_points
+        override = _award_check(
+            contribution=contribution, points=points, staff=verifier, override_reason=override_reason
+        )
+        if points != contribution.claimed_points and not note:
+            raise ContributionError(_("Explain to the member why the awarded points differ from the claimed points."))
+        contribution.state = Contribution.State.VERIFIED
+        contribution.awarded_points = points
+    elif decision == Decision.REJECT:
+        contribution.state = Contribution.State.REJECTED
+        contribution.awarded_points = 0
+    else:
+        contribution.state = Contribution.State.NEEDS_INFO
+    return override
+
+
+DECISION_NAMES: dict[str, Promise] = {
+    Decision.VERIFY: gettext_lazy("verify at the claimed points"),
+    Decision.REJECT: gettext_lazy("reject"),
+    Decision.NEEDS_INFO: gettext_lazy("ask for more information"),
+    Decision.REOPEN: gettext_lazy("reopen"),
 }
 
 
@@ -330,7 +366,7 @@ def contributions_decide_bulk(*, contribution_ids: list[int], staff: User, decis
     titles = dict(Contribution.objects.filter(pk__in=contribution_ids).values_list("pk", "title"))
     for contribution_id in contribution_ids:
         try:
-            if decision == "reopen":
+            if decision == Decision.REOPEN:
                 contribution = contribution_reopen(contribution_id=contribution_id, staff=staff, reason=note)
             else:
                 contribution = contribution_decide(

@@ -5,6 +5,7 @@ Tests that shorten the wait patch `LOCK_TIMEOUT` here (the module that reads it)
 
 import functools
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from contributions.errors import ContributionError
@@ -14,7 +15,7 @@ from mahome.locks import locked_or_busy
 LOCK_TIMEOUT = "5s"
 
 
-def _locked_write(busy_message: str, *, durable: bool = False):
+def _locked_write(busy_message: str | Promise, *, durable: bool = False):
     """Run a locking service in a transaction with a short lock_timeout: a row held by someone
     else makes it answer `busy_message` instead of piling requests up behind the lock.
     `durable` for entry points no other transaction may wrap (a member's page)."""
@@ -32,7 +33,7 @@ def _locked_write(busy_message: str, *, durable: bool = False):
     return decorate
 
 
-def _staff_write(busy_message: str):
+def _staff_write(busy_message: str | Promise):
     """A staff write: the lock timeout, not durable (the admin's actions and forms call these inside
     their own transaction)."""
     return _locked_write(busy_message)

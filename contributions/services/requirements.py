@@ -23,7 +23,7 @@ from contributions.services.base import _evidence_attach, _save
 from contributions.services.locks import BUSY_REQUIREMENT, _staff_write
 
 REQUIREMENT_REPORT_CODE = "technical-requirement-report"
-OPEN_STATES = (Contribution.State.DRAFT, *Contribution.PENDING_STATES)
+OPEN_STATES = Contribution.OPEN_STATES
 
 
 def requirement_report_type(*, program_year: ProgramYear) -> ActivityType:
@@ -60,7 +60,7 @@ def requirement_report_refusal(
     if RequirementStatus.objects.filter(requirement=requirement, member=member, met_on__isnull=False).exists():
         return _("“%(name)s” is already recorded as met.") % {"name": requirement.name}
     if Contribution.objects.filter(member=member, requirement=requirement, state__in=OPEN_STATES).exists():
-        return _("You already reported “%(name)s”; it is waiting for the program team.") % {"name": requirement.name}
+        return _already_reported(requirement)
     return None
 
 
@@ -91,17 +91,12 @@ def requirement_report_create(
             _("Show the program team it is done: add a link or a file (a certificate, a completion email).")
         )
     program_year = requirement.program_year
-    label = (
-        _("Training completed: %(name)s")
-        if requirement.kind == TechnicalRequirement.Kind.TRAINING
-        else _("Credential held: %(name)s")
-    )
     report = Contribution(
         member=member,
         program_year=program_year,
         activity_type=requirement_report_type(program_year=program_year),
         requirement=requirement,
-        title=(label % {"name": requirement.name})[:200],
+        title=requirement_report_title(requirement),
         description=note,
         occurred_on=met_on,
         quantity=1,
@@ -117,10 +112,23 @@ def requirement_report_create(
         with transaction.atomic():
             _save(report, actor=member)
     except IntegrityError as error:
-        raise ContributionError(
-            _("You already reported “%(name)s”; it is waiting for the program team.") % {"name": requirement.name}
-        ) from error
+        raise ContributionError(_already_reported(requirement)) from error
     return report
+
+
+def _already_reported(requirement: TechnicalRequirement) -> str:
+    """The check before the report and the unique constraint under concurrency say the same."""
+    return _("You already reported “%(name)s”; it is waiting for the program team.") % {"name": requirement.name}
+
+
+def requirement_report_title(requirement: TechnicalRequirement) -> str:
+    """A report's title in the queue: what was done, by the requirement's kind."""
+    label = (
+        _("Training completed: %(name)s")
+        if requirement.kind == TechnicalRequirement.Kind.TRAINING
+        else _("Credential held: %(name)s")
+    )
+    return (label % {"name": requirement.name})[:200]
 
 
 def _requirement_sync(contribution: Contribution, *, actor: User) -> None:
@@ -132,7 +140,7 @@ def _requirement_sync(contribution: Contribution, *, actor: User) -> None:
         .filter(requirement_id=contribution.requirement_id, member_id=contribution.member_id)
         .first()
     )
-    if contribution.state == Contribution.State.VERIFIED:
+    if contribution.state == Contribution.State.VERIFIED and contribution.requirement is not None:
         # The same rule as staff recording it by hand: a completion after the due date needs a
         # program admin's reason (the decision's note).
         refusal = requirement_date_refusal(
@@ -217,10 +225,9 @@ def requirement_status_set(
     if refusal:
         raise ContributionError(refusal)
     locked = RequirementStatus.objects.select_for_update(no_key=True).filter(requirement=requirement, member=member)
-    status = locked.first()
-    created = status is None
-    if created:
-        status = RequirementStatus(requirement=requirement, member=member)
+    existing = locked.first()
+    created = existing is None
+    status = RequirementStatus(requirement=requirement, member=member) if existing is None else existing
     _requirement_status_fill(status, met_on=met_on, note=note, by=by, override_reason=override_reason)
     if created:
         try:

@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Notification, User
 from accounts.services import notification_create
-from contributions.certificate_services import renewal_certificate
 from contributions.errors import ContributionError
 from contributions.models import (
     Certificate,
@@ -19,6 +18,7 @@ from contributions.models import (
     ReviewOutcome,
     ReviewRun,
 )
+from contributions.services.certificates import renewal_certificate
 
 
 @dataclass
@@ -210,52 +210,78 @@ def _review_compute(*, program_year: ProgramYear, dry_run: bool) -> ReviewReport
         dry_run=dry_run,
         run=ReviewRun.objects.filter(program_year=program_year).select_related("run_by").first(),
     )
+    return review_plan(
+        report,
+        standings=standings,
+        program_years=program_years,
+        existing_certificates=existing_certificates,
+        notified=notified,
+    )
+
+
+def review_plan(
+    report: ReviewReport,
+    *,
+    standings: list,
+    program_years: dict[int, ProgramYear],
+    existing_certificates: dict[int, str],
+    notified: set[int],
+) -> ReviewReport:
+    """Fill `report` from the members' standings (pure: `_review_compute` loads what it reads).
+
+    A member already reviewed keeps the recorded outcome; the others get `_review_decision`'s, to
+    record. A recertified member without next year's certificate (`existing_certificates`, by member)
+    gets one to issue; a member not yet told (`notified`) counts as a notification to send.
+    """
+    program_year, dry_run = report.program_year, report.dry_run
     outcomes, certificates = [], []
     for standing in standings:
-        if standing.outcome is not None:
-            outcome, reasons = standing.outcome.outcome, list(standing.outcome.reasons)
-            target, verified = standing.outcome.target_points, standing.outcome.verified_points
-        else:
-            outcome, reasons = _review_decision(standing)
-            target, verified = standing.target_points, standing.verified
-            outcomes.append(
-                ReviewOutcome(
-                    member=standing.member,
-                    program_year=program_year,
-                    outcome=outcome,
-                    target_points=target,
-                    verified_points=verified,
-                    reasons=reasons,
-                )
-            )
-        if standing.member.pk not in notified:
+        member = standing.member
+        outcome = standing.outcome or _outcome_to_record(standing, program_year=program_year)
+        if standing.outcome is None:
+            outcomes.append(outcome)
+        if member.pk not in notified:
             report.planned_notifications += 1
-            member = standing.member
             report.planned_emails += member.is_active and member.wants_email("maintenance.review")
-        number = existing_certificates.get(standing.member.pk, "")
-        if outcome == ReviewOutcome.Outcome.RECERTIFIED and not number:
-            certificate = renewal_certificate(
-                member=standing.member, reviewed=program_year, program_years=program_years
-            )
+        number = existing_certificates.get(member.pk, "")
+        if outcome.outcome == ReviewOutcome.Outcome.RECERTIFIED and not number:
+            certificate = renewal_certificate(member=member, reviewed=program_year, program_years=program_years)
             number = certificate.number
             certificates.append(certificate)
-        report.entries.append(
-            ReviewEntry(
-                member=standing.member,
-                target=target,
-                verified=verified,
-                outcome=outcome,
-                reasons=reasons,
-                certificate_number=number if not dry_run or standing.outcome is not None else "",
-                pending=standing.pending - standing.needs_info,
-                needs_info=standing.needs_info,
-                would_meet=outcome == ReviewOutcome.Outcome.LAPSED
-                and standing.verified < standing.target_points <= standing.verified + standing.pending,
-            )
-        )
+        shown_number = number if not dry_run or standing.outcome is not None else ""
+        report.entries.append(_review_entry(standing, outcome=outcome, certificate_number=shown_number))
     report.planned_outcomes, report.planned_certificates = len(outcomes), len(certificates)
     report.outcomes_to_record, report.certificates_to_issue = outcomes, certificates
     return report
+
+
+def _outcome_to_record(standing, *, program_year: ProgramYear) -> ReviewOutcome:
+    """The (unsaved) outcome `_review_decision` gives a member not yet reviewed."""
+    outcome, reasons = _review_decision(standing)
+    return ReviewOutcome(
+        member=standing.member,
+        program_year=program_year,
+        outcome=outcome,
+        target_points=standing.target_points,
+        verified_points=standing.verified,
+        reasons=reasons,
+    )
+
+
+def _review_entry(standing, *, outcome: ReviewOutcome, certificate_number: str) -> ReviewEntry:
+    """One line of the review page: the outcome (recorded or to record) and what is still waiting."""
+    return ReviewEntry(
+        member=standing.member,
+        target=outcome.target_points,
+        verified=outcome.verified_points,
+        outcome=outcome.outcome,
+        reasons=list(outcome.reasons),
+        certificate_number=certificate_number,
+        pending=standing.pending - standing.needs_info,
+        needs_info=standing.needs_info,
+        would_meet=outcome.outcome == ReviewOutcome.Outcome.LAPSED
+        and standing.verified < standing.target_points <= standing.verified + standing.pending,
+    )
 
 
 def review_notifications_send(*, program_year: ProgramYear, today: date | None = None) -> int:

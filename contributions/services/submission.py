@@ -22,7 +22,7 @@ from contributions.services.base import _evidence_attach, _save, points_for, pro
 from contributions.services.locks import BUSY_OWN, _locked_write
 
 EDITABLE_STATES = (Contribution.State.DRAFT, Contribution.State.NEEDS_INFO)
-WITHDRAWABLE_STATES = (Contribution.State.DRAFT, *Contribution.PENDING_STATES)
+WITHDRAWABLE_STATES = Contribution.OPEN_STATES
 
 
 def submission_refusal(*, program_year: ProgramYear, today: date) -> str | None:

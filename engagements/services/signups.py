@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from contributions.models import Contribution
 from contributions.services import contribution_credit_automatic
 from engagements import selectors
 from engagements.models import Opportunity, SignUp
@@ -131,7 +132,8 @@ def signup_offer_accept(*, signup_id: int, member: User) -> SignUp:
         now = timezone.now()
         if signup.state != SignUp.State.OFFERED:
             raise EngagementError(_("There is no open offer on this sign-up."))
-        if signup.offer_expires_at <= now:
+        expires_at = signup.offer_expires_at  # set on every offer (constraint signup_offer_has_expiry)
+        if expires_at is None or expires_at <= now:
             expire_offer(signup, now, actor=member)
             offer_free_slots(signup.opportunity, now, actor=member)
             return signup
@@ -215,7 +217,7 @@ def signup_complete(*, signup_id: int, actor: User) -> tuple[SignUp, bool]:
         occurred_on=timezone.localdate(moment),
         title=opportunity.title,
         source_key=f"signup:{signup.pk}",
-        source="engagement",
+        source=Contribution.Source.ENGAGEMENT,
         points=opportunity.credited_points,
         description=_("Completed engagement opportunity “%(title)s”.") % {"title": opportunity.title},
     )

@@ -14,7 +14,7 @@ WHITENOISE_AUTOREFRESH = True
 if not env("EMAIL_URL", default=""):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "outbox")
-MAHOME_DEV_OUTBOX = True
+    MAHOME_DEV_OUTBOX = True  # /dev/outbox/ reads those files; with EMAIL_URL there are none
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-only-insecure-key-do-not-use-in-production")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

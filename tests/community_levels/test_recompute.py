@@ -91,6 +91,19 @@ def test_incremental_recompute_takes_only_members_with_new_activity(tmp_path):
     assert levels_recompute(full=True).members == 2
 
 
+def test_a_full_recompute_writes_only_the_members_whose_values_change(tmp_path):
+    ingest(tmp_path, [event(1, "a", "reply"), event(2, "b", "reply"), event(3, "c", "visit", minutes=5)])
+    assert levels_recompute().written == 3
+    again = levels_recompute(full=True)
+    assert (again.members, again.written, again.changed) == (3, 0, 0)
+    # A member whose stored metrics drifted is the only one written back, to the value of its activity.
+    CommunityMember.objects.filter(external_id="b").update(m_replies=7)
+    repaired = levels_recompute(full=True)
+    assert (repaired.members, repaired.written, repaired.changed) == (3, 1, 0)
+    assert CommunityMember.objects.get(external_id="b").m_replies == 1
+    assert LevelChange.objects.filter(member__external_id="b").count() == 1
+
+
 def _members(tmp_path, count: int, name: str):
     events = []
     for m in range(count):

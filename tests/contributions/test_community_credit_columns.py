@@ -54,3 +54,25 @@ def test_each_value_lands_in_its_column():
     )
     assert credit.title.startswith(f"{replies.name}: 30 in the community")
     assert credit.history.get().history_type == "+"
+
+
+def test_the_rows_are_the_counts_credited_at_the_types_points_within_the_annual_cap():
+    """The pure part of the recount: no database, just the catalogue (by code) and the counts."""
+    replies = ActivityType(pk=7, code="replies", name="Forum replies", points=2, annual_cap=50)
+    answers = ActivityType(pk=8, code="answers", name="Accepted answers", points=5, annual_cap=None)
+    rows = services.community_credit_rows(
+        year=2026,
+        types={"replies": replies, "answers": answers},
+        counts=[(1, "replies", 30), (1, "answers", 3), (2, "replies", 10), (2, "unknown", 9), (3, "answers", 0)],
+    )
+    assert [(r.member, r.activity_type, r.quantity, r.claimed_points, r.awarded_points) for r in rows] == [
+        (1, 7, Decimal(30), 50, 50),  # 60 points for 30 replies, capped at 50
+        (1, 8, Decimal(3), 15, 15),
+        (2, 7, Decimal(10), 20, 20),
+    ]  # a code outside the catalogue and a count of zero earn nothing
+    assert [r.source_key for r in rows] == [
+        "community:2026:replies:1",
+        "community:2026:answers:1",
+        "community:2026:replies:2",
+    ]
+    assert rows[0].title == "Forum replies: 30 in the community (2026)"

@@ -159,10 +159,14 @@ def test_dashboard_query_count_does_not_grow_with_history(client, ma, speaking, 
         assert client.get("/").status_code == 200
     ContributionFactory.create_batch(250, member=ma, activity_type=speaking, state="verified", awarded_points=100)
     ContributionFactory.create_batch(245, member=ma, activity_type=replies, state="submitted")
+    ContributionFactory(member=ma, activity_type=speaking, state="needs_info", occurred_on=date(2026, 1, 5))
+    ContributionFactory.create_batch(3, member=ma, activity_type=speaking, state="draft")
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get("/")
     assert response.status_code == 200
-    assert len(small.captured_queries) <= 24  # session, user, notifications badge and the maintenance panel
+    # session, user, notifications badge, the maintenance panel (the member with their drafts and question,
+    # the years, certificate, standing, latest contributions) and the engagements and community cards
+    assert len(small.captured_queries) <= 18
 
 
 def test_opt_out_and_undo_from_the_dashboard(client, ma, year_2026):

@@ -110,6 +110,17 @@ def test_full_opportunity_without_waitlist_shows_a_message(member_client):
     assert response.status_code == 200 and "keeps no waitlist" in _content(response)
 
 
+def test_the_htmx_panel_colours_its_message_by_level_and_the_ended_sign_up_by_state(member_client, member):
+    opportunity = OpportunityFactory(capacity=2)
+    signup = SignUpFactory(opportunity=opportunity, member=member)
+    url = reverse("engagements:signup_withdraw", args=[signup.pk])
+    page = _content(member_client.post(url, HTTP_HX_REQUEST="true"))
+    assert 'class="message message-success"' in page
+    assert '<span class="pill pill-muted">Withdrawn</span>' in page
+    page = _content(member_client.post(url, HTTP_HX_REQUEST="true"))  # withdrawn already: refused
+    assert 'class="message message-error"' in page
+
+
 def test_draft_opportunity_is_not_found(member_client):
     opportunity = OpportunityFactory(state=Opportunity.State.DRAFT)
     assert member_client.get(opportunity.get_absolute_url()).status_code == 404

@@ -86,3 +86,34 @@ def test_a_held_offer_links_to_its_opportunity_through_the_url_configuration(ma)
     context = dashboard.page(user=ma)
     assert context["maintenance"]["next_step"]["rule"] == "offer"
     assert _links(context) == ["/moved/engagements/user-group/"]
+
+
+def test_a_question_older_than_the_latest_contributions_is_still_the_next_step(ma, year):
+    from contributions.models import ActivityType
+    from tests.factories import ContributionFactory
+
+    teach = ActivityType.objects.get(name="Teach a class")
+    asked = ContributionFactory(
+        member=ma, activity_type=teach, title="Old keynote", state="needs_info", occurred_on=date(2026, 1, 5)
+    )
+    latest = [
+        ContributionFactory(member=ma, activity_type=teach, state="submitted", occurred_on=date(2026, 6, day))
+        for day in range(1, 10)
+    ]
+    ContributionFactory.create_batch(2, member=ma, activity_type=teach, state="draft", occurred_on=date(2026, 2, 1))
+    context = dashboard.build(user=ma, today=TODAY)
+    assert context["needs_info"] == asked
+    assert context["next_step"]["rule"] == "needs_info"
+    assert context["recent"] == sorted(latest, key=lambda c: c.occurred_on, reverse=True)[:8]
+    assert context["drafts"] == 2
+
+
+def test_a_question_among_the_latest_contributions(ma, year):
+    from contributions.models import ActivityType
+    from tests.factories import ContributionFactory
+
+    teach = ActivityType.objects.get(name="Teach a class")
+    asked = ContributionFactory(member=ma, activity_type=teach, state="needs_info", occurred_on=date(2026, 6, 5))
+    context = dashboard.build(user=ma, today=TODAY)
+    assert context["needs_info"] == asked and context["recent"] == [asked]
+    assert context["drafts"] == 0

@@ -146,6 +146,19 @@ def test_the_dev_outbox_does_not_exist_outside_the_local_run(client, settings):
     assert client.get("/dev/outbox/").status_code == 404
 
 
+def test_the_local_run_has_no_outbox_when_it_sends_emails_for_real():
+    """With EMAIL_URL the local run sends mail and writes no files, so there is no outbox page to show."""
+    assert _local_setting("MAHOME_DEV_OUTBOX", EMAIL_URL="smtp://mail.example.com:25") == "False"
+
+
+def test_the_dev_outbox_is_a_404_when_emails_are_not_files(client, settings):
+    """Found by mypy: the page read EMAIL_FILE_PATH, which only the file email backend sets (a 500 before)."""
+    settings.MAHOME_DEV_OUTBOX = True
+    if hasattr(settings, "EMAIL_FILE_PATH"):
+        del settings.EMAIL_FILE_PATH
+    assert client.get("/dev/outbox/").status_code == 404
+
+
 def test_the_demo_invitation_links_work(client, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     call_command("seed_demo", stdout=io.StringIO())

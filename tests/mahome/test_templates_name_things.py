@@ -15,8 +15,10 @@ from django.urls import reverse
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIRS = [ROOT / "templates", *ROOT.glob("*/templates")]
 
-# `{% if x == "literal" %}`, `{% elif x != 'literal' %}`, `{% if "literal" == x %}`.
-STRING_COMPARISON = re.compile(r"""\{%-?\s*(?:el)?if\b[^%]*?(?:(?:==|!=)\s*["']|["']\s*(?:==|!=))""")
+# `{% if x == "literal" %}`, `{% elif x != 'literal' %}`, `{% if "literal" == x %}`, `{% if "a" in x %}`.
+STRING_COMPARISON = re.compile(
+    r"""\{%-?\s*(?:el)?if\b[^%]*?(?:(?:==|!=|\bin)\s*["']|["']\s*(?:==|!=|(?:not\s+)?in\b))"""
+)
 # href="/…", action="/…", hx-get="/…" and the like: a typed path instead of {% url %}.
 TYPED_PATH = re.compile(r"""\b(?:href|action|src|hx-(?:get|post|put|patch|delete))=["']/""")
 
@@ -24,8 +26,12 @@ TYPED_PATH = re.compile(r"""\b(?:href|action|src|hx-(?:get|post|put|patch|delete
 ALLOWED_COMPARISONS = {
     # allauth's own context value (`process`), compared as allauth's template does.
     ("socialaccount/login.html", 'process == "connect"'),
-    # allauth's element API: its templates call `{% element alert level="error" %}`; the level is theirs.
-    ("allauth/elements/alert.html", "attrs.level == 'error'"),
+    # allauth's element API: its templates call `{% element alert level="error" %}` and
+    # `{% element button tags="danger" %}`; the levels and tags are theirs.
+    ("allauth/elements/alert.html", "attrs.level"),
+    ("allauth/elements/button.html", "attrs.tags"),
+    # allauth's MFA settings, as allauth's own template reads them.
+    ("mfa/index.html", "in MFA_SUPPORTED_TYPES"),
 }
 
 
@@ -64,7 +70,10 @@ def test_the_guard_sees_what_it_forbids():
     assert STRING_COMPARISON.search('{% if signup.state == "offered" %}')
     assert STRING_COMPARISON.search("{% elif x != 'draft' %}")
     assert STRING_COMPARISON.search('{% if a and b.state == "x" %}')
+    assert STRING_COMPARISON.search("{% if 'danger' in attrs.tags %}")
+    assert STRING_COMPARISON.search('{% if state in "draft submitted" %}')
     assert not STRING_COMPARISON.search("{% if signup.is_offered %}")
+    assert not STRING_COMPARISON.search("{% if contribution in drafts %}")
     assert not STRING_COMPARISON.search('{% url "engagements:signup_list" as u %}{% if request.path == u %}')
     assert TYPED_PATH.search('<a href="/profile/">')
     assert not TYPED_PATH.search("<a href=\"{% url 'profile' %}\">")

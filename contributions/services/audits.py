@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -282,6 +282,16 @@ def audit_conclude_refusal(*, staff: User) -> str | None:
     return None
 
 
+class AuditOutcome(models.TextChoices):
+    """How a verifier concludes an audit: the claim stands, or it is reversed (each an admin action)."""
+
+    CONFIRM = "confirm", gettext_lazy("Confirm the claims")
+    REVERSE = "reverse", gettext_lazy("Reverse the claims")
+
+
+CONCLUDED_STATES = {AuditOutcome.CONFIRM: Audit.State.CONFIRMED, AuditOutcome.REVERSE: Audit.State.REVERSED}
+
+
 def audit_conclude(*, audit_id: int, staff: User, outcome: str, note: str) -> Audit:
     """Confirm the claim, or reverse it through the decision correction (the member is told either way)."""
     from contributions import services
@@ -289,7 +299,7 @@ def audit_conclude(*, audit_id: int, staff: User, outcome: str, note: str) -> Au
     refusal = audit_conclude_refusal(staff=staff)
     if refusal:
         raise PermissionDenied(refusal)
-    if outcome not in ("confirm", "reverse"):
+    if outcome not in AuditOutcome.values:
         raise ValueError(outcome)
     note = (note or "").strip()
     if not note:
@@ -303,7 +313,7 @@ def audit_conclude(*, audit_id: int, staff: User, outcome: str, note: str) -> Au
                 _("This audit is already concluded (%(state)s).") % {"state": audit.get_state_display().lower()}
             )
         contribution = audit.contribution
-        if outcome == "reverse":
+        if outcome == AuditOutcome.REVERSE:
             services.contribution_correct(
                 contribution_id=contribution.pk,
                 staff=staff,
@@ -311,14 +321,14 @@ def audit_conclude(*, audit_id: int, staff: User, outcome: str, note: str) -> Au
                 awarded_points=None,
                 reason=_("Audit: %(note)s") % {"note": note},
             )
-        audit.state = Audit.State.REVERSED if outcome == "reverse" else Audit.State.CONFIRMED
+        audit.state = CONCLUDED_STATES[AuditOutcome(outcome)]
         audit.concluded_at = timezone.now()
         audit.concluded_by = staff
         audit.outcome_note = note
         audit.full_clean(exclude=["contribution", "run", "concluded_by"])
         audit._history_user = staff
         audit.save()
-        if outcome == "confirm":
+        if outcome == AuditOutcome.CONFIRM:
             notification_create(
                 user=contribution.member,
                 kind=AUDIT_CONCLUDED_KIND,

@@ -1,0 +1,251 @@
+"""Reading canonical activity: one line of JSON Lines or CSV becomes a `Record` or a `LineError`.
+
+`record_from_mapping` is the one definition of a valid event and of the reason a bad one is refused.
+"""
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from community_levels.ingestion import canonical
+from community_levels.ingestion.canonical import COLUMNS
+from community_levels.metrics import KINDS, LIKE_KINDS
+
+MAX_REPORTED_ERRORS = 100
+REQUIRED = ("event_id", "member_id", "kind", "occurred_at")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Record:
+    event_id: str
+    member_id: str
+    kind: str
+    occurred_at: datetime
+    quantity: int = 1
+    minutes: int = 0
+    email: str = ""
+    username: str = ""
+    target_member_id: str = ""
+
+    @property
+    def day(self) -> int:
+        return (self.occurred_at - EPOCH).days
+
+    @property
+    def is_self_like(self) -> bool:
+        return self.kind in LIKE_KINDS and self.target_member_id == self.member_id
+
+
+@dataclass(frozen=True)
+class LineError:
+    reason: str
+
+
+@dataclass
+class IngestResult:
+    read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    bad: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "read": self.read,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "bad": self.bad,
+            "errors": self.errors,
+        }
+
+
+# --- Parsing -----------------------------------------------------------------------------------
+
+
+def _identifier(value, name: str, *, required: bool) -> str:
+    if value is None or value == "":
+        if required:
+            raise ValueError(f"missing {name}")
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{name} must be a string or an integer, not {type(value).__name__}")
+    text = str(value).strip()
+    if required and not text:
+        raise ValueError(f"missing {name}")
+    if len(text) > 128:
+        raise ValueError(f"{name} is longer than 128 characters")
+    return text
+
+
+def _count(value, name: str, default: int, *, from_text: bool) -> int:
+    if value is None or value == "":
+        return default
+    if from_text and isinstance(value, str):
+        whole, _dot, zeros = value.strip().partition(".")
+        if not whole.isdigit() or zeros.strip("0"):
+            raise ValueError(f"{name} must be a whole number, got {value!r}")
+        value = int(whole)
+    if isinstance(value, float) and value.is_integer():
+        # pandas and spreadsheets write whole numbers of a column with gaps as floats (3.0).
+        value = int(value)
+    elif isinstance(value, float):
+        raise ValueError(f"{name} must be a whole number, got {value}")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number, not {type(value).__name__}")
+    if value < 0 or value > 1_000_000:
+        raise ValueError(f"{name} must be between 0 and 1000000, got {value}")
+    return value
+
+
+def _text(value, name: str, limit: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string, not {type(value).__name__}")
+    return value.strip()[:limit]
+
+
+def record_from_mapping(data: dict, *, from_text: bool = False) -> Record:
+    """Validate one canonical event; raises ValueError with the reason a person can act on."""
+    event_id = _identifier(data.get("event_id"), "event_id", required=True)
+    member_id = _identifier(data.get("member_id"), "member_id", required=True)
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind.strip() not in KINDS:
+        raise ValueError(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
+    raw_time = data.get("occurred_at")
+    if not isinstance(raw_time, str) or not raw_time.strip():
+        raise ValueError("missing occurred_at" if raw_time in (None, "") else "occurred_at must be a string")
+    try:
+        occurred_at = datetime.fromisoformat(raw_time.strip())
+    except ValueError:
+        raise ValueError(f"bad timestamp {raw_time!r} (expected ISO 8601 with a time zone)") from None
+    if occurred_at.tzinfo is None:
+        raise ValueError(f"bad timestamp {raw_time!r}: no time zone")
+    try:
+        occurred_at = occurred_at.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:30+01:00 is before year 1 in UTC
+        raise ValueError(f"bad timestamp {raw_time!r}: out of range") from None
+    email = _text(data.get("email"), "email", 254)
+    if email and ("@" not in email or " " in email):
+        raise ValueError(f"email {email!r} is not an email address")
+    return Record(
+        event_id=event_id,
+        member_id=member_id,
+        kind=kind.strip(),
+        occurred_at=occurred_at,
+        quantity=_count(data.get("quantity"), "quantity", 1, from_text=from_text),
+        minutes=_count(data.get("minutes"), "minutes", 0, from_text=from_text),
+        email=email.lower(),
+        username=_text(data.get("username"), "username", 150),
+        target_member_id=_identifier(data.get("target_member_id"), "target_member_id", required=False),
+    )
+
+
+# A line is a Record, a LineError or, on the fast lane (`lane=True`), the canonical CSV text of a
+# line that `record_from_mapping` certainly accepts (see `canonical`).
+ParsedLine = tuple[int, Record | LineError | str]
+
+
+def _json_object(line: str):
+    """orjson for speed; a line it refuses goes through the standard library, whose message the report
+    has always given (and which accepts what orjson does not, e.g. NaN or integers beyond 64 bits)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+
+
+def parse_jsonl(lines: Iterable[str], *, lane: bool = False) -> Iterator[ParsedLine]:
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        staged = canonical.jsonl_line(line) if lane else None
+        if staged is not None:
+            yield line_no, staged
+            continue
+        try:
+            data = _json_object(line)
+        except ValueError as error:
+            yield line_no, LineError(f"invalid JSON: {error.msg}")
+            continue
+        if not isinstance(data, dict):
+            yield line_no, LineError("expected a JSON object")
+            continue
+        yield line_no, _record_or_error(data, from_text=False)
+
+
+def _record_or_error(data: dict, *, from_text: bool) -> Record | LineError:
+    try:
+        return record_from_mapping(data, from_text=from_text)
+    except ValueError as error:
+        return LineError(str(error))
+
+
+def _header_error(header: list[str]) -> str:
+    missing = [column for column in REQUIRED if column not in header]
+    unknown = [column for column in header if column not in COLUMNS]
+    parts = (
+        f"missing column(s) {', '.join(missing)}" if missing else "",
+        f"unknown column(s) {', '.join(unknown)}" if unknown else "",
+    )
+    reason = "; ".join(part for part in parts if part)
+    return f"bad header: {reason}" if reason else ""
+
+
+def parse_csv(lines: Iterable[str], *, lane: bool = False) -> Iterator[ParsedLine]:
+    reader = csv.reader(lines)
+    try:
+        header = [column.strip() for column in next(reader)]
+    except StopIteration:
+        return
+    except csv.Error as error:
+        yield 1, LineError(f"unreadable CSV header: {error}")
+        return
+    if reason := _header_error(header):
+        yield 1, LineError(reason)
+        return
+    fast = canonical.CsvLane(header) if lane else None
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield reader.line_num, LineError(f"unreadable CSV: {error}")
+            continue
+        staged = fast.line(row) if fast is not None else None
+        if staged is not None:
+            yield reader.line_num, staged
+        elif row and any(cell.strip() for cell in row):
+            yield reader.line_num, _csv_record(header, row)
+
+
+def _csv_record(header: list[str], row: list[str]) -> Record | LineError:
+    if len(row) != len(header):
+        return LineError(f"expected {len(header)} columns, found {len(row)}")
+    return _record_or_error(dict(zip(header, row, strict=True)), from_text=True)
+
+
+def file_format(path: Path, first_line: str = "") -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if suffix == ".csv":
+        return "csv"
+    return "jsonl" if first_line.lstrip().startswith("{") else "csv"
+
+
+def parse_file(path: Path | str, *, lane: bool = False) -> Iterator[ParsedLine]:
+    """Stream a file line by line (never the whole file in memory)."""
+    path = Path(path)
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        first = handle.readline()
+        handle.seek(0)
+        parser = parse_jsonl if file_format(path, first) == "jsonl" else parse_csv
+        yield from parser(handle, lane=lane)

@@ -1,0 +1,282 @@
+"""Writing good lines: a staging table, then the same few set-based statements on every database.
+
+See the package's docstring for why a replay can never count twice.
+"""
+
+# SQL here is built from table and column names fixed in this module; every value is a parameter.
+# ruff: noqa: S608
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from community_levels.ingestion.canonical import COLUMNS
+from community_levels.ingestion.parsing import (
+    MAX_REPORTED_ERRORS,
+    IngestResult,
+    LineError,
+    ParsedLine,
+    Record,
+    parse_file,
+    record_from_mapping,
+)
+from community_levels.metrics import LIKE_KINDS, METRICS
+from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
+
+BATCH_SIZE = 100_000
+# Table names come from the models (never typed): a renamed table changes the SQL with it.
+MEMBER = CommunityMember._meta.db_table
+EVENT = ActivityEvent._meta.db_table
+DAILY = DailyActivity._meta.db_table
+USER = User._meta.db_table
+STAGING = "community_activity_staging"
+STAGED_MEMBERS = "community_activity_staging_members"
+STAGED_IDS = "community_activity_staging_ids"
+# pg_advisory_xact_lock(LOCK_CLASS, hashtext(source)): one batch of a source at a time.
+LOCK_CLASS = 0x4D41
+_METRIC_COLUMNS = ", ".join(metric.column for metric in METRICS)
+_METRIC_ZEROS = ", ".join("0" for _ in METRICS)
+_MEMBER_INSERT_COLUMNS = (
+    "external_id, username, email, is_excluded, passive_score, active_score, needs_recompute, recomputing, "
+    f"created_at, {_METRIC_COLUMNS}"
+)
+_STAGED_COLUMNS = ("line_no", *COLUMNS)
+_SELF_LIKE = "(s.kind IN (" + ", ".join(f"'{kind}'" for kind in LIKE_KINDS) + ") AND s.target_member_id = s.member_id)"
+# Days since 1970-01-01 of the UTC date, as Record.day computes it.
+_DAY = {
+    "postgresql": "((s.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01')",
+    "sqlite": "CAST(julianday(date(s.occurred_at)) - 2440587.5 AS INTEGER)",
+}
+
+
+# --- Reading into batches --------------------------------------------------------------------------
+
+
+def ingest_file(path: Path | str, *, source: str, batch_size: int = BATCH_SIZE) -> IngestResult:
+    """A JSON Lines or CSV file; on PostgreSQL its canonical lines take the fast lane to COPY."""
+    fast = connection.vendor == "postgresql"
+    return ingest_stream(parse_file(path, lane=fast), source=source, batch_size=batch_size, fast=fast)
+
+
+def ingest_stream(
+    items: Iterable[ParsedLine],
+    *,
+    source: str,
+    batch_size: int = BATCH_SIZE,
+    fast: bool | None = None,
+    on_batch: Callable[[IngestResult], None] | None = None,
+) -> IngestResult:
+    """Write good lines in batches (one transaction each) and report bad ones with their number.
+
+    `fast` loads the staging table with COPY (PostgreSQL); otherwise with multi-row inserts.
+    """
+    result = IngestResult()
+    if fast is None:
+        fast = connection.vendor == "postgresql"
+    records: list[tuple[int, Record]] = []
+    lines: list[str] = []
+    for line_no, item in items:
+        result.read += 1
+        if type(item) is str:
+            lines.append(f"{line_no},{item}\n")
+        elif isinstance(item, LineError):
+            _report(result, line_no, item)
+            continue
+        else:
+            records.append((line_no, item))
+        if len(records) + len(lines) >= batch_size:
+            _flush(records, lines, source=source, fast=fast, result=result, on_batch=on_batch)
+            records, lines = [], []
+    if records or lines:
+        _flush(records, lines, source=source, fast=fast, result=result, on_batch=on_batch)
+    return result
+
+
+def _report(result: IngestResult, line_no: int, error: LineError) -> None:
+    result.bad += 1
+    if len(result.errors) < MAX_REPORTED_ERRORS:
+        result.errors.append({"line": line_no, "reason": error.reason})
+
+
+def _flush(records, lines, *, source, fast, result, on_batch) -> None:
+    imported = write_batch([record for _no, record in records], source=source, fast=fast, numbers=records, lines=lines)
+    result.imported += imported
+    result.duplicates += len(records) + len(lines) - imported
+    if on_batch:
+        on_batch(result)
+
+
+# --- One batch ------------------------------------------------------------------------------------
+
+
+def write_batch(
+    batch: list[Record],
+    *,
+    source: str,
+    fast: bool,
+    numbers: Sequence[tuple[int, Record]] = (),
+    lines: Sequence[str] = (),
+) -> int:
+    """Store one batch atomically; returns how many events were new.
+
+    `numbers` pairs the records with their line numbers (which only order them: the first line of a
+    repeated event id is the one kept); `lines` are fast-lane lines, "line_no,canonical CSV".
+    """
+    numbered = list(numbers) or list(enumerate(batch, start=1))
+    with transaction.atomic(), connection.cursor() as cursor:
+        _create_staging(cursor)
+        if fast:
+            _stage_by_copy(cursor, numbered, lines)
+        else:
+            _stage_by_insert(cursor, numbered, lines)
+        return _write_staged(cursor, source=source)
+
+
+def _create_staging(cursor) -> None:
+    postgres = connection.vendor == "postgresql"
+    suffix = " ON COMMIT DELETE ROWS" if postgres else ""
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} (line_no bigint NOT NULL, event_id text NOT NULL, "
+        "member_id text NOT NULL, email text NOT NULL DEFAULT '', username text NOT NULL DEFAULT '', "
+        "kind text NOT NULL, occurred_at timestamptz NOT NULL, quantity integer, minutes integer, "
+        f"target_member_id text NOT NULL DEFAULT ''){suffix}"
+    )
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_MEMBERS} "
+        f"(member_id text NOT NULL, email text NOT NULL, username text NOT NULL){suffix}"
+    )
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_IDS} (member_id text NOT NULL, id bigint NOT NULL){suffix}"
+    )
+    # Empty even when the batch runs inside an outer transaction (a connector's page, seed_demo,
+    # tests), where ON COMMIT has not fired yet.
+    for table in (STAGING, STAGED_MEMBERS, STAGED_IDS):
+        cursor.execute(f"TRUNCATE {table}" if postgres else f"DELETE FROM {table}")
+
+
+def _record_row(line_no: int, record: Record) -> tuple:
+    return (
+        line_no,
+        record.event_id,
+        record.member_id,
+        record.email,
+        record.username,
+        record.kind,
+        record.occurred_at,
+        record.quantity,
+        record.minutes,
+        record.target_member_id,
+    )
+
+
+def _stage_by_copy(cursor, numbered: Sequence[tuple[int, Record]], lines: Sequence[str]) -> None:
+    buffer = io.StringIO()
+    buffer.writelines(lines)
+    writer = csv.writer(buffer, lineterminator="\n")  # as the fast-lane lines: COPY wants one kind
+    for line_no, record in numbered:
+        row = _record_row(line_no, record)
+        writer.writerow((*row[:6], record.occurred_at.isoformat(), *row[7:]))
+    buffer.seek(0)
+    cursor.cursor.copy_expert(
+        f"COPY {STAGING} ({', '.join(_STAGED_COLUMNS)}) FROM STDIN "
+        "WITH (FORMAT csv, FORCE_NOT_NULL (email, username, target_member_id))",
+        buffer,
+    )
+    cursor.execute(f"ANALYZE {STAGING}")
+
+
+def _stage_by_insert(cursor, numbered: Sequence[tuple[int, Record]], lines: Sequence[str]) -> None:
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [_record_row(line_no, record) for line_no, record in numbered]
+    for line in lines:  # fast-lane text met on this path: the same values, through the ordinary check
+        line_no, _comma, text = line.rstrip("\n").partition(",")
+        record = record_from_mapping(dict(zip(COLUMNS, text.split(","), strict=True)), from_text=True)
+        rows.append(_record_row(int(line_no), record))
+    cursor.executemany(
+        f"INSERT INTO {STAGING} ({', '.join(_STAGED_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_STAGED_COLUMNS))})",
+        [(*row[:6], adapt(row[6]), *row[7:]) for row in rows],
+    )
+
+
+def _write_staged(cursor, *, source: str) -> int:
+    """Members, then the events not stored yet, then exactly their aggregates; returns how many."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOCK_CLASS, source])
+        # Sorts and hashes of a batch in memory, not in temporary files.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+    _write_members(cursor, now=now)
+    cursor.execute(f"DELETE FROM {STAGING} WHERE line_no NOT IN (SELECT MIN(line_no) FROM {STAGING} GROUP BY event_id)")
+    cursor.execute(
+        f"DELETE FROM {STAGING} WHERE EXISTS "
+        f"(SELECT 1 FROM {EVENT} e WHERE e.source = %s AND e.event_id = {STAGING}.event_id)",
+        [source],
+    )
+    day = _DAY[connection.vendor]
+    cursor.execute(
+        f"INSERT INTO {EVENT} (source, event_id, member_id, kind, occurred_at, day, quantity, minutes,"
+        f" target_member_id, is_self_like, ingested_at)"
+        f" SELECT %s, s.event_id, m.id, s.kind, s.occurred_at, {day}, COALESCE(s.quantity, 1),"
+        f" COALESCE(s.minutes, 0), s.target_member_id, {_SELF_LIKE}, %s"
+        f" FROM {STAGING} s JOIN {STAGED_IDS} m ON m.member_id = s.member_id"
+        # In index order: neighbouring keys land on the same B-tree pages, not one random page each.
+        f" ORDER BY s.event_id",
+        [source, now],
+    )
+    imported = cursor.rowcount
+    cursor.execute(
+        f"INSERT INTO {DAILY} (member_id, day, kind, quantity, minutes, events)"
+        f" SELECT m.id, {day}, s.kind, SUM(COALESCE(s.quantity, 1)), SUM(COALESCE(s.minutes, 0)), COUNT(*)"
+        f" FROM {STAGING} s JOIN {STAGED_IDS} m ON m.member_id = s.member_id WHERE NOT {_SELF_LIKE}"
+        # In key order, so that two imports touching the same totals cannot deadlock.
+        f" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        f" ON CONFLICT (member_id, day, kind) DO UPDATE SET quantity = {DAILY}.quantity + EXCLUDED.quantity,"
+        f" minutes = {DAILY}.minutes + EXCLUDED.minutes, events = {DAILY}.events + EXCLUDED.events"
+    )
+    cursor.execute(
+        f"UPDATE {MEMBER} SET needs_recompute = TRUE"
+        f" WHERE NOT needs_recompute AND id IN (SELECT m.id FROM {STAGED_IDS} m"
+        f" WHERE m.member_id IN (SELECT member_id FROM {STAGING}))"
+    )
+    return imported
+
+
+def _write_members(cursor, *, now) -> None:
+    """New members created, known ones given their email (if they had none) and newest username."""
+    cursor.execute(
+        f"INSERT INTO {STAGED_MEMBERS} (member_id, email, username)"
+        f" SELECT f.member_id, COALESCE(LOWER(e.email), ''), COALESCE(u.username, '') FROM"
+        f" (SELECT member_id, MIN(CASE WHEN email <> '' THEN line_no END) AS email_line,"
+        f" MAX(CASE WHEN username <> '' THEN line_no END) AS username_line FROM {STAGING} GROUP BY member_id) f"
+        f" LEFT JOIN {STAGING} e ON e.line_no = f.email_line LEFT JOIN {STAGING} u ON u.line_no = f.username_line"
+    )
+    cursor.execute(
+        f"INSERT INTO {MEMBER} ({_MEMBER_INSERT_COLUMNS})"
+        f" SELECT p.member_id, p.username, p.email, FALSE, 0, 0, FALSE, FALSE, %s, {_METRIC_ZEROS}"
+        f" FROM {STAGED_MEMBERS} p WHERE NOT EXISTS (SELECT 1 FROM {MEMBER} m WHERE m.external_id = p.member_id)"
+        f" ORDER BY p.member_id ON CONFLICT (external_id) DO NOTHING",
+        [now],
+    )
+    cursor.execute(
+        f"UPDATE {MEMBER} SET"
+        f" email = CASE WHEN {MEMBER}.email = '' THEN p.email ELSE {MEMBER}.email END,"
+        # The newest username wins: a member renamed on the platform is renamed here.
+        f" username = CASE WHEN p.username <> '' THEN p.username ELSE {MEMBER}.username END"
+        f" FROM {STAGED_MEMBERS} p WHERE {MEMBER}.external_id = p.member_id"
+        f" AND (({MEMBER}.email = '' AND p.email <> '') OR (p.username <> '' AND p.username <> {MEMBER}.username))"
+    )
+    # Each staged member's id, read once: the statements after this one join the small staged table.
+    cursor.execute(
+        f"INSERT INTO {STAGED_IDS} (member_id, id) SELECT p.member_id, m.id"
+        f" FROM {STAGED_MEMBERS} p JOIN {MEMBER} m ON m.external_id = p.member_id"
+    )
+    cursor.execute(
+        f"UPDATE {MEMBER} SET user_id = u.id FROM {USER} u"
+        f" WHERE {MEMBER}.user_id IS NULL AND {MEMBER}.email <> '' AND LOWER(u.email) = {MEMBER}.email"
+        f" AND {MEMBER}.external_id IN (SELECT member_id FROM {STAGED_MEMBERS} WHERE email <> '')"
+    )
