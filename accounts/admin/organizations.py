@@ -63,7 +63,8 @@ class SSOConnectionForm(forms.ModelForm):
         ]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         probe = SSOConnection(**cleaned)  # the posted values; the instance takes them after clean()
         for field, problem in services.sso_connection_problems(connection=probe).items():
             if field in self.fields and field not in self.errors:

@@ -48,7 +48,8 @@ class ProvisionForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         problems = services.member_provision_problems(

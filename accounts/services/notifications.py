@@ -4,7 +4,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -110,7 +110,7 @@ def notifications_create_many(
             kind=kind, user_ids=user_ids, titles=titles, bodies=bodies, dedupe_keys=dedupe_keys, url=url, email=email
         )
     preference = email_preference_field(kind)
-    wants = f"u.{User._meta.get_field(preference).column}" if preference else "TRUE"
+    wants = f"u.{_column(preference)}" if preference else "TRUE"
     table, users = Notification._meta.db_table, User._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -140,6 +140,12 @@ def notifications_create_many(
     if pending:
         transaction.on_commit(lambda: _enqueue_notification_emails(pending), robust=True)
     return len(created)
+
+
+def _column(field_name: str) -> str:
+    field = User._meta.get_field(field_name)
+    assert isinstance(field, models.Field)  # a concrete column of the user table
+    return field.column
 
 
 def _create_one_by_one(

@@ -10,7 +10,7 @@ from accounts.models import (
     SSOConnection,
 )
 
-REQUIRED_FIELDS = {
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     SSOConnection.Kind.OIDC: ("server_url", "client_id", "client_secret"),
     SSOConnection.Kind.SAML: ("idp_entity_id", "idp_metadata_url"),
 }

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from community_levels.ingestion import (
     IngestResult,
+    LineError,
+    Record,
     ingest_file,
     parse_file,
 )
@@ -62,11 +64,12 @@ def activity_preview_file(*, path: Path | str, source: str = FILE_SOURCE) -> tup
 
     for line_no, item in parse_file(path):
         result.read += 1
-        if hasattr(item, "reason"):
+        if isinstance(item, LineError):
             result.bad += 1
             if len(result.errors) < 100:
                 result.errors.append({"line": line_no, "reason": item.reason})
             continue
+        assert isinstance(item, Record)  # without `lane`, parse_file yields no raw lines
         good += 1
         if item.event_id in seen:
             result.duplicates += 1
