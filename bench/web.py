@@ -68,7 +68,6 @@ def bench_signups(args, rows, details) -> None:
     from django.db import connection
 
     from bench import http, seed
-    from bench.report import Row
     from engagements.models import Opportunity, SignUp
 
     clients, each = 50, 10
@@ -104,52 +103,54 @@ def bench_signups(args, rows, details) -> None:
     )
     log(f"sign-ups on 50 opportunities: {quiet_burst.per_second:.1f}/s, p99 {quiet_burst.p99_ms:.0f} ms")
     details["signups"] = {
-        "contention": {
-            "per_second": hot_burst.per_second,
-            "p50_ms": hot_burst.p50_ms,
-            "p99_ms": hot_burst.p99_ms,
-            "errors": hot_burst.errors[:10],
-            "held": held,
-            "live": live,
-            "capacity": hot.capacity,
-        },
-        "spread": {
-            "per_second": quiet_burst.per_second,
-            "p50_ms": quiet_burst.p50_ms,
-            "p99_ms": quiet_burst.p99_ms,
-            "errors": quiet_burst.errors[:10],
-        },
+        "contention": _burst_details(hot_burst) | {"held": held, "live": live, "capacity": hot.capacity},
+        "spread": _burst_details(quiet_burst),
     }
-    total = clients * each
-    rows.append(
+    rows += signup_rows(
+        hot_burst,
+        quiet_burst,
+        held=held,
+        live=live,
+        capacity=hot.capacity,
+        overbooked=overbooked + quiet_overbooked,
+        total=clients * each,
+    )
+
+
+def _burst_details(burst) -> dict:
+    return {"per_second": burst.per_second, "p50_ms": burst.p50_ms, "p99_ms": burst.p99_ms, "errors": burst.errors[:10]}
+
+
+def signup_rows(hot, quiet, *, held: int, live: int, capacity: int | None, overbooked: int, total: int) -> list:
+    """The sign-up benchmark's rows: the rate and p99 on one opportunity against 50, and the overbooking
+    verdict (none held past capacity, every request live: a slot or the waitlist)."""
+    from bench.report import Row
+
+    return [
         Row(
             "sign-ups, 50 clients on ONE opportunity: rate",
-            hot_burst.per_second,
+            hot.per_second,
             "sign-ups/s",
             "same, 50 clients on 50 opportunities",
-            quiet_burst.per_second,
-            note=f"{total} sign-ups, {len(hot_burst.errors) + len(quiet_burst.errors)} errors",
-            ok=not hot_burst.errors and not quiet_burst.errors,
-        )
-    )
-    rows.append(
+            quiet.per_second,
+            note=f"{total} sign-ups, {len(hot.errors) + len(quiet.errors)} errors",
+            ok=not hot.errors and not quiet.errors,
+        ),
         Row(
             "sign-ups, 50 clients on ONE opportunity: p99",
-            hot_burst.p99_ms,
+            hot.p99_ms,
             "ms",
             "same, 50 clients on 50 opportunities",
-            quiet_burst.p99_ms,
-        )
-    )
-    rows.append(
+            quiet.p99_ms,
+        ),
         Row(
             "sign-ups: OVERBOOKING (holding beyond capacity)",
-            overbooked + quiet_overbooked,
+            overbooked,
             "sign-ups",
-            note=f"{held}/{hot.capacity} slots held, {live - held} waitlisted, {live}/{total} live; must be 0",
-            ok=overbooked == 0 and quiet_overbooked == 0 and live == total,
-        )
-    )
+            note=f"{held}/{capacity} slots held, {live - held} waitlisted, {live}/{total} live; must be 0",
+            ok=overbooked == 0 and live == total,
+        ),
+    ]
 
 
 def bench_mixed(args, rows, details) -> None:

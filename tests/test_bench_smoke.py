@@ -31,3 +31,20 @@ def test_percentile_is_nearest_rank():
     values = list(range(1, 101))
     assert percentile(values, 99) == 99 and percentile(values, 95) == 95 and percentile(values, 100) == 100
     assert percentile([5.0], 99) == 5.0 and percentile([], 99) == 0.0
+
+
+def test_the_signup_rows_fail_on_overbooking_on_errors_and_on_a_lost_request():
+    from bench.http import Burst
+    from bench.web import signup_rows
+
+    hot = Burst(requests=500, seconds=10.0, latencies_ms=[5.0] * 500)
+    quiet = Burst(requests=500, seconds=5.0, latencies_ms=[2.0] * 500)
+    rate, p99, overbooking = signup_rows(hot, quiet, held=40, live=500, capacity=40, overbooked=0, total=500)
+    assert (rate.value, rate.baseline_value, rate.ok) == (50.0, 100.0, True)
+    assert (p99.value, p99.baseline_value) == (5.0, 2.0)
+    assert (overbooking.value, overbooking.ok) == (0, True)
+    assert overbooking.note == "40/40 slots held, 460 waitlisted, 500/500 live; must be 0"
+    assert not signup_rows(hot, quiet, held=41, live=500, capacity=40, overbooked=1, total=500)[2].ok
+    assert not signup_rows(hot, quiet, held=40, live=499, capacity=40, overbooked=0, total=500)[2].ok
+    failing = Burst(requests=500, seconds=10.0, errors=["HTTP 500"])
+    assert not signup_rows(failing, quiet, held=40, live=500, capacity=40, overbooked=0, total=500)[0].ok
