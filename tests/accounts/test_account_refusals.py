@@ -1,36 +1,17 @@
 """The accounts app's refusals are `AccountError`s (a `DomainError`), and each reaches the person who
 asked in words, beside the field it is about (issue 15, finding 6)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from accounts.errors import AccountError
-from accounts.models import SSOConnection, User
-from accounts.services import member_provision, sso_connection_sync
-from mahome.errors import DomainError
+from accounts.models import SSOConnection
+from accounts.services import sso_connection_sync
 from tests.factories import MACertificationFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def test_an_account_refusal_is_a_domain_error():
-    assert issubclass(AccountError, DomainError)
-
-
-def test_provisioning_a_taken_certificate_is_refused_with_the_field_it_is_about(member):
-    MACertificationFactory(user=member, certificate_number="MA-9")
-    with pytest.raises(AccountError, match="MA-9 belongs to another member") as refused:
-        member_provision(
-            email="new@example.com",
-            first_name="New",
-            last_name="Person",
-            certificate_number="MA-9",
-            qualified_on=date(2026, 1, 1),
-        )
-    assert refused.value.field == "certificate_number"
-    assert not User.objects.filter(email="new@example.com").exists()
 
 
 def test_the_provision_page_shows_every_refusal_beside_its_field(admin_client, member):

@@ -70,7 +70,7 @@ def test_invitation_under_sso_required_points_to_sso_not_a_password(django_captu
 
 def test_member_provision_refuses_a_taken_certificate_and_saves_nothing(member):
     MACertificationFactory(user=member, certificate_number="MA-9")
-    with pytest.raises(AccountError) as excinfo:
+    with pytest.raises(AccountError, match="MA-9 belongs to another member") as excinfo:
         member_provision(
             email="new@example.com",
             first_name="New",
