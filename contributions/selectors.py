@@ -490,8 +490,8 @@ def program_year_report_page(
         program_year=program_year, today=today, status=status, opted_out=opted_out, search=search
     )
     try:  # the page asked for, when it is a page number; checked against the count below
-        guess = max(1, int(number))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        guess = max(1, int(number or 1))
+    except ValueError:
         guess = 1
     counts, ids = standing.counts_and_page(sql=sql, params=params, offset=(guess - 1) * per_page, limit=per_page)
     paginator = Paginator(range(sum(counts.values())), per_page)
@@ -523,7 +523,8 @@ def current_among(certificates: list[Certificate], *, today: date) -> Certificat
     live = [c for c in certificates if c.state != Certificate.State.SUPERSEDED and c.valid_from <= today]
     live.sort(key=lambda c: c.year, reverse=True)
     covering = [c for c in live if today < c.valid_until]
-    return (covering or live or [None])[0]
+    shown = covering or live
+    return shown[0] if shown else None
 
 
 def current_certificate_number(*, member_ref: str = "pk", today: date | None = None) -> Subquery:

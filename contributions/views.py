@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -154,7 +155,7 @@ def _thread(contribution: Contribution | None) -> list:
     return list(contribution.messages.select_related("author")) if contribution else []
 
 
-def _preview_for(request: AuthenticatedRequest, form: ContributionForm) -> dict:
+def _preview_for(request: AuthenticatedRequest, form: ContributionForm) -> selectors.ClaimPreview:
     data = form.data if form.is_bound else {}
     activity_type = data.get("activity_type") if data else form.initial.get("activity_type")
     quantity = data.get("quantity") if data else form.initial.get("quantity", 1)
@@ -285,7 +286,7 @@ def contribution_withdraw(request: AuthenticatedRequest, pk: int) -> HttpRespons
 
 @login_required
 @require_GET
-def contribution_evidence(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+def contribution_evidence(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     """The evidence file, to its owner and to staff who review contributions (with MFA, as in the admin);
     images inline, everything else downloads."""
     contribution = selectors.contribution_get(user=request.user, pk=pk)

@@ -82,7 +82,7 @@ def ingest_stream(
     lines: list[str] = []
     for line_no, item in items:
         result.read += 1
-        if type(item) is str:
+        if isinstance(item, str):
             lines.append(f"{line_no},{item}\n")
         elif isinstance(item, LineError):
             _report(result, line_no, item)

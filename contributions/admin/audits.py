@@ -208,8 +208,7 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
 class AuditRunAdmin(admin.ModelAdmin):
     list_display = ["program_year", "ran_at", "rate", "considered", "sampled", "seed"]
     list_filter = ["program_year"]
-    readonly_fields = ["program_year", "ran_at", "verified_until", "rate", "seed", "considered", "sampled"]
-    fields = readonly_fields
+    fields = readonly_fields = ("program_year", "ran_at", "verified_until", "rate", "seed", "considered", "sampled")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -27,6 +27,7 @@ from contributions.services.automatic import (
     community_credit_rows,
     contribution_credit_automatic,
     contributions_sync_community,
+    contributions_sync_community_query,
 )
 from contributions.services.base import (
     UNITS_PLURAL,
@@ -171,6 +172,7 @@ __all__ = [
     "contribution_withdraw",
     "contributions_decide_bulk",
     "contributions_sync_community",
+    "contributions_sync_community_query",
     "date_outside_year_message",
     "maintenance_deadline_reminders_send",
     "maintenance_monthly_status_send",
