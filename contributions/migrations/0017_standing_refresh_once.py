@@ -63,6 +63,6 @@ def refresh_restore(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("contributions", "0015_standing_totals")]
+    dependencies = [("contributions", "0016_standing_totals_message")]
 
     operations = [migrations.RunPython(refresh_replace, refresh_restore)]
