@@ -157,7 +157,6 @@ def bench_mixed(args, rows, details) -> None:
     from django.conf import settings
 
     from bench import http, seed
-    from bench.report import Row
     from contributions.models import ActivityType
     from contributions.selectors import program_year_current
 
@@ -188,29 +187,8 @@ def bench_mixed(args, rows, details) -> None:
             )
         )
         prefix = env.VAR / "locust"
-        command = [
-            str(env.ROOT / ".venv" / "bin" / "locust"),
-            "-f",
-            str(env.ROOT / "bench" / "locustfile.py"),
-            "--headless",
-            "-u",
-            str(users),
-            "-r",
-            str(users),
-            "-t",
-            f"{args.mixed_seconds}s",
-            "--host",
-            f"http://127.0.0.1:{port}",
-            "--csv",
-            str(prefix),
-            "--only-summary",
-            "--loglevel",
-            "WARNING",
-            "--stop-timeout",
-            "10",
-        ]
         done = subprocess.run(  # noqa: S603
-            command,
+            locust_command(users=users, seconds=args.mixed_seconds, port=port, prefix=prefix),
             env={**os.environ, "BENCH_LOCUST_DATA": str(data_file)},
             capture_output=True,
             text=True,
@@ -219,8 +197,6 @@ def bench_mixed(args, rows, details) -> None:
     with Path(f"{prefix}_stats.csv").open() as handle:
         stats = {row["Name"]: row for row in csv.DictReader(handle)}
     total = stats["Aggregated"]
-    failures = int(total["Failure Count"])
-    failure_lines = Path(f"{prefix}_failures.csv").read_text().splitlines()[1:6]
     details["mixed"] = {
         "users": users,
         "seconds": args.mixed_seconds,
@@ -229,32 +205,64 @@ def bench_mixed(args, rows, details) -> None:
             name: {k: row[k] for k in ("Request Count", "Failure Count", "Requests/s", "50%", "95%")}
             for name, row in stats.items()
         },
-        "failures": failure_lines,
+        "failures": Path(f"{prefix}_failures.csv").read_text().splitlines()[1:6],
     }
-    rps = float(total["Requests/s"])
-    log(f"mixed load: {rps:.1f} req/s, {failures} failures of {total['Request Count']} requests")
+    rps, failures, count = float(total["Requests/s"]), total["Failure Count"], total["Request Count"]
+    log(f"mixed load: {rps:.1f} req/s, {failures} failures of {count} requests")
     trivial = next((r for r in rows if r.name.startswith("trivial page /notifications/: throughput")), None)
-    rows.append(
+    rows += mixed_rows(total, seconds=args.mixed_seconds, trivial=trivial)
+
+
+def locust_command(*, users: int, seconds: int, port: int, prefix: Path) -> list[str]:
+    """locust, headless: `users` members started at once for `seconds`, its statistics as CSV at `prefix`."""
+    return [
+        str(env.ROOT / ".venv" / "bin" / "locust"),
+        "-f",
+        str(env.ROOT / "bench" / "locustfile.py"),
+        "--headless",
+        "-u",
+        str(users),
+        "-r",
+        str(users),
+        "-t",
+        f"{seconds}s",
+        "--host",
+        f"http://127.0.0.1:{port}",
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "--stop-timeout",
+        "10",
+    ]
+
+
+def mixed_rows(total: dict[str, str], *, seconds: int, trivial=None) -> list:
+    """The mixed load's rows from locust's aggregated statistics: throughput against the trivial page
+    (when it was measured), and the errors, which must be none."""
+    from bench.report import Row
+
+    failures = int(total["Failure Count"])
+    return [
         Row(
             "mixed load (locust, 20 members): throughput",
-            rps,
+            float(total["Requests/s"]),
             "req/s",
             "trivial page, req/s" if trivial else "",
             trivial.value if trivial else None,
-            note=f"{total['Request Count']} requests in {args.mixed_seconds} s, p95 {total['95%']} ms; "
+            note=f"{total['Request Count']} requests in {seconds} s, p95 {total['95%']} ms; "
             "0.5–2 s think time per member",
             ok=failures == 0,
-        )
-    )
-    rows.append(
+        ),
         Row(
             "mixed load: ERRORS",
             failures,
             "requests",
             note="browse, submit contributions, sign up; must be 0",
             ok=failures == 0,
-        )
-    )
+        ),
+    ]
 
 
 def bench_admin(args, rows, details) -> None:

@@ -109,6 +109,28 @@ def notifications_create_many(
         return _create_one_by_one(
             kind=kind, user_ids=user_ids, titles=titles, bodies=bodies, dedupe_keys=dedupe_keys, url=url, email=email
         )
+    created = _insert_set_based(
+        kind=kind, user_ids=user_ids, titles=titles, bodies=bodies, dedupe_keys=dedupe_keys, url=url, email=email
+    )
+    pending = [pk for pk, state in created if state == Notification.EmailState.PENDING]
+    if pending:
+        transaction.on_commit(lambda: _enqueue_notification_emails(pending), robust=True)
+    return len(created)
+
+
+def _insert_set_based(
+    *,
+    kind: str,
+    user_ids: list[int],
+    titles: list[str],
+    bodies: list[str],
+    dedupe_keys: list[str],
+    url: str,
+    email: bool,
+) -> list[tuple[int, str]]:
+    """One INSERT ... SELECT FROM unnest(...) (PostgreSQL); returns the (id, email state) of each row made."""
+    from django.db import connection
+
     preference = email_preference_field(kind)
     wants = f"u.{_column(preference)}" if preference else "TRUE"
     table, users = Notification._meta.db_table, User._meta.db_table
@@ -135,11 +157,7 @@ def notifications_create_many(
                 dedupe_keys,
             ],
         )
-        created = cursor.fetchall()
-    pending = [pk for pk, state in created if state == Notification.EmailState.PENDING]
-    if pending:
-        transaction.on_commit(lambda: _enqueue_notification_emails(pending), robust=True)
-    return len(created)
+        return cursor.fetchall()
 
 
 def _column(field_name: str) -> str:
