@@ -1,5 +1,7 @@
 """The benchmark's table and statistics (scripts/bench), without seeding anything."""
 
+import pytest
+
 from bench.http import percentile
 from bench.report import Row, markdown, number, table
 
@@ -127,3 +129,14 @@ def test_the_copy_floor_loads_the_events_file_with_psql(tmp_path):
     command = psql_copy_command(tmp_path / "events.csv")
     assert command[0] == "psql" and command[command.index("-v") + 1] == "ON_ERROR_STOP=1"
     assert command[-1] == f"\\copy bench_copy_target FROM '{tmp_path / 'events.csv'}' WITH (FORMAT csv, HEADER true)"
+
+
+@pytest.mark.django_db
+def test_a_page_timing_counts_the_queries_of_one_request_and_refuses_an_error(client, member):
+    from bench.web import page_timing
+
+    client.force_login(member)
+    ms, queries, size = page_timing(client, "/notifications/", 2)
+    assert ms > 0 and queries > 0 and size > 0
+    with pytest.raises(RuntimeError, match="answered 404"):
+        page_timing(client, "/no-such-page/", 1)
