@@ -9,13 +9,14 @@ See the package's docstring for why a replay can never count twice.
 import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from community_levels.ingestion.canonical import COLUMNS
+from community_levels.ingestion.canonical import COLUMNS, Chunk
 from community_levels.ingestion.parsing import (
     MAX_REPORTED_ERRORS,
     IngestResult,
@@ -78,23 +79,43 @@ def ingest_stream(
     result = IngestResult()
     if fast is None:
         fast = connection.vendor == "postgresql"
-    records: list[tuple[int, Record]] = []
-    lines: list[str] = []
+    batch = _Batch()
     for line_no, item in items:
-        result.read += 1
-        if type(item) is str:
-            lines.append(f"{line_no},{item}\n")
-        elif isinstance(item, LineError):
+        if isinstance(item, LineError):
+            result.read += 1
             _report(result, line_no, item)
             continue
-        else:
-            records.append((line_no, item))
-        if len(records) + len(lines) >= batch_size:
-            _flush(records, lines, source=source, fast=fast, result=result, on_batch=on_batch)
-            records, lines = [], []
-    if records or lines:
-        _flush(records, lines, source=source, fast=fast, result=result, on_batch=on_batch)
+        result.read += batch.add(line_no, item)
+        if batch.size >= batch_size:
+            _flush(batch, source=source, fast=fast, result=result, on_batch=on_batch)
+            batch = _Batch()
+    if batch.size:
+        _flush(batch, source=source, fast=fast, result=result, on_batch=on_batch)
     return result
+
+
+@dataclass
+class _Batch:
+    """Good lines waiting for their transaction: records, fast-lane lines and chunks of a CSV file."""
+
+    records: list[tuple[int, Record]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    chunks: list[tuple[int, Chunk]] = field(default_factory=list)
+    size: int = 0
+
+    def add(self, line_no: int, item: Record | str | Chunk) -> int:
+        """Keep one item; returns how many lines it is."""
+        if type(item) is Chunk:
+            self.chunks.append((line_no, item))
+            count = item.lines
+        elif type(item) is str:
+            self.lines.append(f"{line_no},{item}\n")
+            count = 1
+        else:
+            self.records.append((line_no, item))
+            count = 1
+        self.size += count
+        return count
 
 
 def _report(result: IngestResult, line_no: int, error: LineError) -> None:
@@ -103,10 +124,17 @@ def _report(result: IngestResult, line_no: int, error: LineError) -> None:
         result.errors.append({"line": line_no, "reason": error.reason})
 
 
-def _flush(records, lines, *, source, fast, result, on_batch) -> None:
-    imported = write_batch([record for _no, record in records], source=source, fast=fast, numbers=records, lines=lines)
+def _flush(batch: _Batch, *, source, fast, result, on_batch) -> None:
+    imported = write_batch(
+        [record for _no, record in batch.records],
+        source=source,
+        fast=fast,
+        numbers=batch.records,
+        lines=batch.lines,
+        chunks=batch.chunks,
+    )
     result.imported += imported
-    result.duplicates += len(records) + len(lines) - imported
+    result.duplicates += batch.size - imported
     if on_batch:
         on_batch(result)
 
@@ -121,27 +149,33 @@ def write_batch(
     fast: bool,
     numbers: Sequence[tuple[int, Record]] = (),
     lines: Sequence[str] = (),
+    chunks: Sequence[tuple[int, Chunk]] = (),
 ) -> int:
     """Store one batch atomically; returns how many events were new.
 
     `numbers` pairs the records with their line numbers (which only order them: the first line of a
-    repeated event id is the one kept); `lines` are fast-lane lines, "line_no,canonical CSV".
+    repeated event id is the one kept); `lines` are fast-lane lines, "line_no,canonical CSV", and
+    `chunks` runs of canonical CSV lines with the number of their first line.
     """
     numbered = list(numbers) or list(enumerate(batch, start=1))
     with transaction.atomic(), connection.cursor() as cursor:
         _create_staging(cursor)
         if fast:
-            _stage_by_copy(cursor, numbered, lines)
+            _stage_by_copy(cursor, numbered, lines, chunks)
         else:
-            _stage_by_insert(cursor, numbered, lines)
+            _stage_by_insert(cursor, numbered, lines, chunks)
         return _write_staged(cursor, source=source)
 
 
 def _create_staging(cursor) -> None:
     postgres = connection.vendor == "postgresql"
     suffix = " ON COMMIT DELETE ROWS" if postgres else ""
+    numbering = ""
+    if postgres:  # a chunk's lines are numbered by the sequence, set to its first line
+        cursor.execute(f"CREATE TEMP SEQUENCE IF NOT EXISTS {STAGING}_line")
+        numbering = f" DEFAULT nextval('{STAGING}_line')"
     cursor.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} (line_no bigint NOT NULL, event_id text NOT NULL, "
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} (line_no bigint NOT NULL{numbering}, event_id text NOT NULL, "
         "member_id text NOT NULL, email text NOT NULL DEFAULT '', username text NOT NULL DEFAULT '', "
         "kind text NOT NULL, occurred_at timestamptz NOT NULL, quantity integer, minutes integer, "
         f"target_member_id text NOT NULL DEFAULT ''){suffix}"
@@ -174,28 +208,40 @@ def _record_row(line_no: int, record: Record) -> tuple:
     )
 
 
-def _stage_by_copy(cursor, numbered: Sequence[tuple[int, Record]], lines: Sequence[str]) -> None:
+def _stage_by_copy(cursor, numbered, lines: Sequence[str], chunks: Sequence[tuple[int, Chunk]]) -> None:
     buffer = io.StringIO()
     buffer.writelines(lines)
     writer = csv.writer(buffer, lineterminator="\n")  # as the fast-lane lines: COPY wants one kind
     for line_no, record in numbered:
         row = _record_row(line_no, record)
         writer.writerow((*row[:6], record.occurred_at.isoformat(), *row[7:]))
-    buffer.seek(0)
-    cursor.cursor.copy_expert(
-        f"COPY {STAGING} ({', '.join(_STAGED_COLUMNS)}) FROM STDIN "
-        "WITH (FORMAT csv, FORCE_NOT_NULL (email, username, target_member_id))",
-        buffer,
-    )
+    if buffer.tell():
+        buffer.seek(0)
+        _copy(cursor, _STAGED_COLUMNS, buffer)
+    for first, chunk in chunks:
+        cursor.execute("SELECT setval(%s, %s, false)", [f"{STAGING}_line", first])
+        _copy(cursor, chunk.columns, io.StringIO(chunk.text))
     cursor.execute(f"ANALYZE {STAGING}")
 
 
-def _stage_by_insert(cursor, numbered: Sequence[tuple[int, Record]], lines: Sequence[str]) -> None:
+def _copy(cursor, columns: Sequence[str], data: io.StringIO) -> None:
+    texts = ", ".join(column for column in ("email", "username", "target_member_id") if column in columns)
+    cursor.cursor.copy_expert(
+        f"COPY {STAGING} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv"
+        + (f", FORCE_NOT_NULL ({texts}))" if texts else ")"),
+        data,
+    )
+
+
+def _stage_by_insert(cursor, numbered, lines: Sequence[str], chunks: Sequence[tuple[int, Chunk]]) -> None:
     adapt = connection.ops.adapt_datetimefield_value
     rows = [_record_row(line_no, record) for line_no, record in numbered]
-    for line in lines:  # fast-lane text met on this path: the same values, through the ordinary check
-        line_no, _comma, text = line.rstrip("\n").partition(",")
-        record = record_from_mapping(dict(zip(COLUMNS, text.split(","), strict=True)), from_text=True)
+    # Fast-lane text met on this path: the same values, through the ordinary check.
+    texts = [(COLUMNS, *line.rstrip("\n").split(",", 1)) for line in lines]
+    for first, chunk in chunks:
+        texts += [(chunk.columns, first + n, line) for n, line in enumerate(chunk.text.split("\n")[:-1])]
+    for columns, line_no, text in texts:
+        record = record_from_mapping(dict(zip(columns, text.split(","), strict=True)), from_text=True)
         rows.append(_record_row(int(line_no), record))
     cursor.executemany(
         f"INSERT INTO {STAGING} ({', '.join(_STAGED_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_STAGED_COLUMNS))})",
