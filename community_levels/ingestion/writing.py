@@ -8,6 +8,7 @@ See the package's docstring for why a replay can never count twice.
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,7 +165,7 @@ def write_batch(
             _stage_by_copy(cursor, numbered, lines, chunks)
         else:
             _stage_by_insert(cursor, numbered, lines, chunks)
-        return _write_staged(cursor, source=source)
+        return _write_staged(cursor, source=source, repeats=_has_repeats(numbered, lines, chunks))
 
 
 def _create_staging(cursor) -> None:
@@ -185,7 +186,8 @@ def _create_staging(cursor) -> None:
         f"(member_id text NOT NULL, email text NOT NULL, username text NOT NULL){suffix}"
     )
     cursor.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_IDS} (member_id text NOT NULL, id bigint NOT NULL){suffix}"
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_IDS} (member_id text NOT NULL, id bigint, "
+        f"email text, username text, user_id bigint){suffix}"
     )
     # Empty even when the batch runs inside an outer transaction (a connector's page, seed_demo,
     # tests), where ON COMMIT has not fired yet.
@@ -221,7 +223,6 @@ def _stage_by_copy(cursor, numbered, lines: Sequence[str], chunks: Sequence[tupl
     for first, chunk in chunks:
         cursor.execute("SELECT setval(%s, %s, false)", [f"{STAGING}_line", first])
         _copy(cursor, chunk.columns, io.StringIO(chunk.text))
-    cursor.execute(f"ANALYZE {STAGING}")
 
 
 def _copy(cursor, columns: Sequence[str], data: io.StringIO) -> None:
@@ -249,15 +250,31 @@ def _stage_by_insert(cursor, numbered, lines: Sequence[str], chunks: Sequence[tu
     )
 
 
-def _write_staged(cursor, *, source: str) -> int:
+def _has_repeats(numbered, lines: Sequence[str], chunks: Sequence[tuple[int, Chunk]]) -> bool:
+    """Whether an event id comes twice in the batch (then the SQL keeps the first line of each)."""
+    ids = [record.event_id for _no, record in numbered]
+    ids += [line.split(",", 2)[1] for line in lines]
+    for _first, chunk in chunks:
+        before = chunk.columns.index("event_id")
+        ids += re.compile(f"^(?:[^,\\n]*,){{{before}}}([^,\\n]+)", re.MULTILINE).findall(chunk.text)
+    return len(set(ids)) != len(ids)
+
+
+def _write_staged(cursor, *, source: str, repeats: bool = True) -> int:
     """Members, then the events not stored yet, then exactly their aggregates; returns how many."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     if connection.vendor == "postgresql":
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOCK_CLASS, source])
-        # Sorts and hashes of a batch in memory, not in temporary files.
+        # Sorts and hashes of a batch in memory, not in temporary files; no JIT compilation (seconds,
+        # for statements that take less); the staging tables' statistics, for the joins' plans.
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(f"ANALYZE {STAGING} (member_id, event_id)")
     _write_members(cursor, now=now)
-    cursor.execute(f"DELETE FROM {STAGING} WHERE line_no NOT IN (SELECT MIN(line_no) FROM {STAGING} GROUP BY event_id)")
+    if repeats:
+        cursor.execute(
+            f"DELETE FROM {STAGING} WHERE line_no NOT IN (SELECT MIN(line_no) FROM {STAGING} GROUP BY event_id)"
+        )
     cursor.execute(
         f"DELETE FROM {STAGING} WHERE EXISTS "
         f"(SELECT 1 FROM {EVENT} e WHERE e.source = %s AND e.event_id = {STAGING}.event_id)",
@@ -301,28 +318,46 @@ def _write_members(cursor, *, now) -> None:
         f" MAX(CASE WHEN username <> '' THEN line_no END) AS username_line FROM {STAGING} GROUP BY member_id) f"
         f" LEFT JOIN {STAGING} e ON e.line_no = f.email_line LEFT JOIN {STAGING} u ON u.line_no = f.username_line"
     )
+    # The members the batch names, read once (one join with the member table): the statements below
+    # look at these small tables and touch only the member rows they change.
+    _stage_member_rows(cursor, only_new=False)
     cursor.execute(
         f"INSERT INTO {MEMBER} ({_MEMBER_INSERT_COLUMNS})"
         f" SELECT p.member_id, p.username, p.email, FALSE, 0, 0, FALSE, FALSE, %s, {_METRIC_ZEROS}"
-        f" FROM {STAGED_MEMBERS} p WHERE NOT EXISTS (SELECT 1 FROM {MEMBER} m WHERE m.external_id = p.member_id)"
+        f" FROM {STAGED_MEMBERS} p JOIN {STAGED_IDS} i ON i.member_id = p.member_id WHERE i.id IS NULL"
         f" ORDER BY p.member_id ON CONFLICT (external_id) DO NOTHING",
         [now],
     )
+    _stage_member_rows(cursor, only_new=True)
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {STAGED_IDS} (member_id)")
+    cursor.execute(f"SELECT 1 FROM {STAGED_MEMBERS} WHERE email <> '' OR username <> '' LIMIT 1")
+    if cursor.fetchone() is None:  # the file names no one: nothing to update or link
+        return
     cursor.execute(
         f"UPDATE {MEMBER} SET"
         f" email = CASE WHEN {MEMBER}.email = '' THEN p.email ELSE {MEMBER}.email END,"
         # The newest username wins: a member renamed on the platform is renamed here.
         f" username = CASE WHEN p.username <> '' THEN p.username ELSE {MEMBER}.username END"
-        f" FROM {STAGED_MEMBERS} p WHERE {MEMBER}.external_id = p.member_id"
-        f" AND (({MEMBER}.email = '' AND p.email <> '') OR (p.username <> '' AND p.username <> {MEMBER}.username))"
-    )
-    # Each staged member's id, read once: the statements after this one join the small staged table.
-    cursor.execute(
-        f"INSERT INTO {STAGED_IDS} (member_id, id) SELECT p.member_id, m.id"
-        f" FROM {STAGED_MEMBERS} p JOIN {MEMBER} m ON m.external_id = p.member_id"
+        f" FROM {STAGED_MEMBERS} p, {STAGED_IDS} i WHERE i.member_id = p.member_id AND {MEMBER}.id = i.id"
+        f" AND ((i.email = '' AND p.email <> '') OR (p.username <> '' AND p.username <> i.username))"
     )
     cursor.execute(
         f"UPDATE {MEMBER} SET user_id = u.id FROM {USER} u"
         f" WHERE {MEMBER}.user_id IS NULL AND {MEMBER}.email <> '' AND LOWER(u.email) = {MEMBER}.email"
-        f" AND {MEMBER}.external_id IN (SELECT member_id FROM {STAGED_MEMBERS} WHERE email <> '')"
+        f" AND {MEMBER}.id IN (SELECT i.id FROM {STAGED_IDS} i JOIN {STAGED_MEMBERS} p ON p.member_id = i.member_id"
+        f" WHERE i.user_id IS NULL AND p.email <> '')"
+    )
+
+
+def _stage_member_rows(cursor, *, only_new: bool) -> None:
+    """Each staged member's row as stored (id NULL: not stored yet); `only_new` reads again those."""
+    if only_new:
+        cursor.execute(f"DELETE FROM {STAGED_IDS} WHERE id IS NULL")
+    join = "JOIN" if only_new else "LEFT JOIN"
+    cursor.execute(
+        f"INSERT INTO {STAGED_IDS} (member_id, id, email, username, user_id)"
+        f" SELECT p.member_id, m.id, m.email, m.username, m.user_id FROM {STAGED_MEMBERS} p"
+        f" {join} {MEMBER} m ON m.external_id = p.member_id"
+        + (f" WHERE p.member_id NOT IN (SELECT member_id FROM {STAGED_IDS})" if only_new else "")
     )
