@@ -15,6 +15,7 @@ writes (almost) nothing.
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypedDict
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
@@ -33,6 +34,15 @@ MEMBER = CommunityMember._meta.db_table
 DAILY = DailyActivity._meta.db_table
 LEVELCHANGE = LevelChange._meta.db_table
 EPOCH = date(1970, 1, 1)
+
+
+class _Notifications(TypedDict):
+    """One `notifications_create_many` batch: the same kind of notification to many members."""
+
+    user_ids: list[int]
+    titles: list[str]
+    bodies: list[str]
+    dedupe_keys: list[str]
 
 
 @dataclass
@@ -223,8 +233,8 @@ def _notify(*, run: RecomputeRun, is_rule_change: bool) -> None:
             "member__user_id", "to_level_id", "from_level__name", "to_level__name", "from_level__rank", "to_level__rank"
         )
     )
-    ups: dict[str, list] = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
-    lowered: dict[str, list] = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
+    ups: _Notifications = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
+    lowered: _Notifications = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
     for user_id, to_level_id, from_name, to_name, from_rank, to_rank in changes:
         names = {"from": from_name, "to": to_name}
         if to_rank > from_rank:
@@ -258,29 +268,44 @@ def _sync_contributions(*, today: date, full: bool) -> int:
     """Auto-tracked contributions of the current program year for MAs among the recomputed members.
 
     A full recompute syncs every linked MA (the program year may have turned), the incremental one
-    those whose values changed.
+    those whose values changed. On PostgreSQL the year's counts go from the daily aggregates straight
+    into the contributions' upsert (one statement, only new or changed credits written).
     """
-    from contributions.services import contributions_sync_community, program_year_for_date
+    from contributions.services import (
+        contributions_sync_community,
+        contributions_sync_community_query,
+        program_year_for_date,
+    )
 
     program_year = program_year_for_date(day=today)
     if program_year is None:
         return 0
-    kind_to_code = {kind: code for code, kind in CONTRIBUTION_CODES.items()}
-    kinds = list(kind_to_code)
-    placeholders = ", ".join(["%s"] * len(kinds))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT m.user_id, d.kind, SUM(d.quantity) FROM {DAILY} d JOIN {MEMBER} m ON m.id = d.member_id "
-            f"WHERE m.user_id IN (SELECT user_id FROM {MEMBER} WHERE {'TRUE' if full else 'recomputing'} "
-            f"AND user_id IS NOT NULL) "
-            f"AND NOT m.is_excluded AND d.day >= %s AND d.day < %s AND d.kind IN ({placeholders}) "
-            f"GROUP BY m.user_id, d.kind",
-            [_epoch_day(program_year.opens_on), _epoch_day(program_year.deadline), *kinds],
-        )
-        counts = [(user_id, kind_to_code[kind], int(total)) for user_id, kind, total in cursor.fetchall()]
-    if not counts:
-        return 0
+    codes = " ".join("WHEN %s THEN %s" for _kind in CONTRIBUTION_CODES)
+    linked = (
+        "m.user_id IS NOT NULL"
+        if full
+        else (f"m.user_id IN (SELECT user_id FROM {MEMBER} WHERE recomputing AND user_id IS NOT NULL)")
+    )
+    counts_sql = (
+        f"SELECT m.user_id, CASE d.kind {codes} END, SUM(d.quantity) FROM {DAILY} d "
+        f"JOIN {MEMBER} m ON m.id = d.member_id WHERE {linked} AND NOT m.is_excluded "
+        f"AND d.day >= %s AND d.day < %s AND d.kind IN ({', '.join(['%s'] * len(CONTRIBUTION_CODES))}) "
+        f"GROUP BY m.user_id, d.kind"
+    )
+    params: list[int | str] = [
+        *(value for code, kind in CONTRIBUTION_CODES.items() for value in (kind, code)),
+        _epoch_day(program_year.opens_on),
+        _epoch_day(program_year.deadline),
+        *CONTRIBUTION_CODES.values(),
+    ]
     occurred_on = min(today, program_year.deadline)
+    if connection.vendor == "postgresql":
+        return contributions_sync_community_query(
+            program_year=program_year, counts_sql=counts_sql, counts_params=params, occurred_on=occurred_on
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(counts_sql, params)
+        counts = [(user_id, code, int(total)) for user_id, code, total in cursor.fetchall()]
     return contributions_sync_community(program_year=program_year, counts=counts, occurred_on=occurred_on)
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from community_levels.ingestion import (
     IngestResult,
+    LineError,
     ingest_file,
     parse_file,
     record_from_mapping,
@@ -101,7 +102,7 @@ def activity_preview_file(*, path: Path | str, source: str = FILE_SOURCE) -> tup
 
     for line_no, item in parse_file(path):
         result.read += 1
-        if hasattr(item, "reason"):
+        if isinstance(item, LineError):
             result.bad += 1
             if len(result.errors) < 100:
                 result.errors.append({"line": line_no, "reason": item.reason})

@@ -5,6 +5,10 @@ the app needs no drawing library at run time (baking only adds a text chunk to t
 """
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 BRAND = (11, 79, 138)
 GOLD = (201, 162, 39)
@@ -12,7 +16,7 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 OUT = Path(__file__).resolve().parent.parent / "static" / "img" / "ma-badge.png"
 
 
-def draw(size: int = 600) -> "object":
+def draw(size: int = 600) -> "Image":
     from PIL import Image, ImageDraw, ImageFont
 
     image = Image.new("RGBA", (size, size), (0, 0, 0, 0))

@@ -69,6 +69,7 @@ class CertificateFacts:
         """The same facts for scripts (GET /verify/<code>.json); nothing the page does not show."""
         if not self.is_public and not self.is_revoked:
             return {"code": self.code, "public": False, "status": "not_public", "checked_at": _iso(self.checked_at)}
+        links = {"page": self.page_url, "badge": self.badge_url, "credential": self.credential_url, "pdf": self.pdf_url}
         data = {
             "code": self.code,
             "public": self.is_public,
@@ -84,17 +85,12 @@ class CertificateFacts:
             "status": self.status,
             "status_text": self.status_text,
             "checked_at": _iso(self.checked_at),
-            "links": {
-                "page": self.page_url,
-                "badge": self.badge_url,
-                "credential": self.credential_url,
-                "pdf": self.pdf_url,
-            },
+            "links": links,
         }
         if self.is_public:
             data["holder"] = self.holder
         if self.replaced_by_url:
-            data["links"]["replaced_by"] = self.replaced_by_url
+            links["replaced_by"] = self.replaced_by_url
         return data
 
 
@@ -253,6 +249,6 @@ def facts_for(*, certificate: Certificate, now: datetime | None = None) -> Certi
         if status == Certificate.Status.VALID
         else "",
         replaced_by_url=absolute(reverse("certificate_verify", args=[certificate.superseded_by.verification_code]))
-        if certificate.superseded_by_id and certificate.superseded_by.is_public
+        if certificate.superseded_by is not None and certificate.superseded_by.is_public
         else "",
     )

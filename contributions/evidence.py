@@ -1,5 +1,6 @@
 """What an evidence file may be: its size and its real type, read from its first bytes."""
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -61,12 +62,24 @@ def sniff(head: bytes, name: str) -> str | None:
     return None
 
 
+def _size(file: UploadedFile) -> int:
+    """The upload's size in bytes: Django's upload handlers set it; measured when they did not."""
+    if file.size is not None:
+        return file.size
+    position = file.tell()
+    file.seek(0, os.SEEK_END)
+    size = file.tell()
+    file.seek(position)
+    return size
+
+
 def evidence_check(file: UploadedFile) -> EvidenceKind:
     """Refuse a file that is too large or whose content is not an accepted type, saying which."""
-    if file.size > MAX_EVIDENCE_BYTES:
+    size = _size(file)
+    if size > MAX_EVIDENCE_BYTES:
         raise ValidationError(
             _("“%(name)s” is %(size)s; evidence files can be at most %(max)s. Share a link to a larger file instead.")
-            % {"name": file.name, "size": filesizeformat(file.size), "max": filesizeformat(MAX_EVIDENCE_BYTES)},
+            % {"name": file.name, "size": filesizeformat(size), "max": filesizeformat(MAX_EVIDENCE_BYTES)},
             code="too_large",
         )
     position = file.tell() if hasattr(file, "tell") else 0

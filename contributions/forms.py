@@ -37,13 +37,14 @@ class ActivityTypeChoiceField(forms.ModelChoiceField):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        if id_from_input(value) is None:
+        pk = id_from_input(value)
+        if pk is None:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         try:
             return super().to_python(value)
         except ValidationError:
             # Say why a type is not offered (its year closed), not just "not a valid choice".
-            known = ActivityType.objects.select_related("program_year").filter(pk=id_from_input(value)).first()
+            known = ActivityType.objects.select_related("program_year").filter(pk=pk).first()
             if known is not None:
                 refusal = submission_refusal(program_year=known.program_year, today=timezone.localdate())
                 if refusal is not None:
@@ -97,7 +98,9 @@ class ContributionForm(forms.Form):
 
     def __init__(self, *args, asked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["activity_type"].queryset = selectors.activity_types_open_for_submission()
+        activity_type = self.fields["activity_type"]
+        assert isinstance(activity_type, forms.ModelChoiceField)  # declared above
+        activity_type.queryset = selectors.activity_types_open_for_submission()
         if asked:  # the item needs information: resubmitting carries the member's answer
             self.fields["answer"] = forms.CharField(
                 label=_("Your answer to the verifier"),
@@ -109,7 +112,8 @@ class ContributionForm(forms.Form):
             )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         activity_type, quantity = cleaned.get("activity_type"), cleaned.get("quantity")
         if activity_type is not None and quantity is not None:
             refusal = quantity_refusal(activity_type=activity_type, quantity=quantity)

@@ -229,7 +229,10 @@ def bake_png(png: bytes, compact_jws: str) -> bytes:
 
 
 def badge_png() -> bytes:
-    return Path(finders.find("img/ma-badge.png")).read_bytes()
+    path = finders.find("img/ma-badge.png")
+    if path is None:
+        raise FileNotFoundError("img/ma-badge.png is not among the static files")
+    return Path(path).read_bytes()
 
 
 def baked_badge(certificate: Certificate) -> bytes:

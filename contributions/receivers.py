@@ -6,8 +6,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import MACertification, User
-from contributions.certificate_services import certificates_issue_missing
 from contributions.selectors import certificate_current
+from contributions.services.certificates import certificates_issue_missing
 
 
 def issue_certificates_on_certification(sender, *, user: User, certification: MACertification, **kwargs) -> str:

@@ -523,7 +523,8 @@ def current_among(certificates: list[Certificate], *, today: date) -> Certificat
     live = [c for c in certificates if c.state != Certificate.State.SUPERSEDED and c.valid_from <= today]
     live.sort(key=lambda c: c.year, reverse=True)
     covering = [c for c in live if today < c.valid_until]
-    return (covering or live or [None])[0]
+    shown = covering or live
+    return shown[0] if shown else None
 
 
 def current_certificate_number(*, member_ref: str = "pk", today: date | None = None) -> Subquery:

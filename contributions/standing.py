@@ -106,10 +106,10 @@ def standing_rows(
     from contributions.selectors import eligible_members, members_matching
 
     members = members_matching(eligible_members(program_year=program_year), search=search)
-    members = members.order_by().values(
+    columns = members.order_by().values(
         "id", "last_name", "first_name", "email", qualified_on=F("certification__qualified_on")
     )
-    members_sql, members_params = members.query.sql_with_params()
+    members_sql, members_params = columns.query.sql_with_params()
     inner, params = _standing_sql(
         program_year=program_year, today=today, members_sql=members_sql, members_params=members_params
     )

@@ -1,7 +1,8 @@
 from celery import shared_task
 
-from contributions import audit_services, selectors, services
+from contributions import selectors, services
 from contributions.models import ProgramYear
+from contributions.services import audits as audit_services
 
 
 @shared_task(acks_late=True)

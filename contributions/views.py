@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.requests import AuthenticatedRequest
 from accounts.roles import staff_mfa_ready, staff_mfa_required_response
-from contributions import audit_services, rules, selectors, services
+from contributions import rules, selectors, services
 from contributions.evidence import download_name, kind_of_stored
 from contributions.forms import (
     AuditAnswerForm,
@@ -21,6 +22,7 @@ from contributions.forms import (
     id_from_input,
 )
 from contributions.models import Contribution, TechnicalRequirement
+from contributions.services import audits as audit_services
 from mahome.errors import show_refusal
 
 
@@ -153,7 +155,7 @@ def _thread(contribution: Contribution | None) -> list:
     return list(contribution.messages.select_related("author")) if contribution else []
 
 
-def _preview_for(request: AuthenticatedRequest, form: ContributionForm) -> dict:
+def _preview_for(request: AuthenticatedRequest, form: ContributionForm) -> selectors.ClaimPreview:
     data = form.data if form.is_bound else {}
     activity_type = data.get("activity_type") if data else form.initial.get("activity_type")
     quantity = data.get("quantity") if data else form.initial.get("quantity", 1)
@@ -284,7 +286,7 @@ def contribution_withdraw(request: AuthenticatedRequest, pk: int) -> HttpRespons
 
 @login_required
 @require_GET
-def contribution_evidence(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+def contribution_evidence(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     """The evidence file, to its owner and to staff who review contributions (with MFA, as in the admin);
     images inline, everything else downloads."""
     contribution = selectors.contribution_get(user=request.user, pk=pk)

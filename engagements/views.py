@@ -16,6 +16,7 @@ from engagements.filters import OpportunityFilter
 from engagements.forms import SuggestionForm
 from engagements.models import SignUp
 from mahome.errors import show_refusal
+from mahome.pagination import page_of
 
 PAGE_SIZE = 20
 
@@ -24,7 +25,7 @@ PAGE_SIZE = 20
 @require_GET
 def opportunity_list(request: AuthenticatedRequest) -> HttpResponse:
     filterset = OpportunityFilter(request.GET or None, queryset=selectors.opportunity_list(member=request.user))
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(filterset.qs, number=request.GET.get("page"), per_page=PAGE_SIZE)
     return render(request, "engagements/opportunity_list.html", {"filter": filterset, "page": page})
 
 

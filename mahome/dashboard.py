@@ -69,10 +69,10 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
     # The member read again (the caller's object is left as it was) with their certification, for
     # `member_years`, and, in the same query, what else the page asks of them this year: the earlier
     # review that ended the certification, the number of drafts, the oldest question from a verifier.
-    member = User.objects.select_related("certification")
+    members = User.objects.select_related("certification")
     if program_year is not None:
         this_year = Contribution.objects.filter(member=OuterRef("pk"), program_year=program_year).order_by()
-        member = member.annotate(
+        members = members.annotate(
             ended_by=Subquery(_exits_before(program_year=program_year).values("pk")[:1]),
             drafts=Subquery(
                 this_year.filter(state=Contribution.State.DRAFT).values("member").annotate(n=Count("pk")).values("n")
@@ -81,7 +81,11 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
                 this_year.filter(state=Contribution.State.NEEDS_INFO).order_by("updated_at").values("pk")[:1]
             ),
         )
-    member = member.get(pk=user.pk)
+    member = members.get(pk=user.pk)
+    # The annotations above, absent when there is no program year (the page stops before reading them).
+    ended_by: int | None = getattr(member, "ended_by", None)
+    question_id: int | None = getattr(member, "question_id", None)
+    drafts: int = getattr(member, "drafts", None) or 0
     try:
         certification = member.certification
     except MACertification.DoesNotExist:
@@ -107,8 +111,8 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
     }
     if certification is None or program_year is None:
         return context
-    if member.ended_by is not None:
-        context["lapsed"] = ReviewOutcome.objects.select_related("program_year").get(pk=member.ended_by)
+    if ended_by is not None:
+        context["lapsed"] = ReviewOutcome.objects.select_related("program_year").get(pk=ended_by)
         context["next_step"] = {
             "text": _("Your certification ended after the %(year)s review. To return, re-qualify as an MA.")
             % {"year": context["lapsed"].program_year.year},
@@ -119,11 +123,11 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
     standing = selectors.member_years(
         program_year=program_year, members=[member], today=today, by_month=True, with_reports=True
     )[0]
-    recent, needs_info = _recent_and_question(user=user, program_year=program_year, question_id=member.question_id)
+    recent, needs_info = _recent_and_question(user=user, program_year=program_year, question_id=question_id)
     context.update(
         standing=standing,
         recent=recent,
-        drafts=member.drafts or 0,
+        drafts=drafts,
         needs_info=needs_info,
         chart=chart_data(standing=standing),
         bar=bar_geometry(standing=standing),

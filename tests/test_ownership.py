@@ -29,7 +29,7 @@ def _contribution(owner, state=Contribution.State.DRAFT):
 
 def _audited(owner):
     """A verified contribution of `owner` with an open audit (the answer form)."""
-    from contributions.audit_services import audit_open
+    from contributions.services.audits import audit_open
 
     contribution = _contribution(owner, Contribution.State.VERIFIED)
     audit_open(contribution_id=contribution.pk, reasons=["link_only"], probability=0.1, run=None)

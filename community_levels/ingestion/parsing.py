@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
+from typing import Literal, overload
 
 import orjson
 
@@ -173,8 +174,9 @@ def parse_jsonl(lines: Iterable[str], *, lane: bool = False) -> Iterator[ParsedL
             continue
         try:
             data = _json_object(line)
-        except ValueError as error:
-            yield line_no, LineError(f"invalid JSON: {error.msg}")
+        except ValueError as error:  # a JSONDecodeError, or the standard library's limit on integer digits
+            message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+            yield line_no, LineError(f"invalid JSON: {message}")
             continue
         if not isinstance(data, dict):
             yield line_no, LineError("expected a JSON object")
@@ -269,6 +271,10 @@ def file_format(path: Path, first_line: str = "") -> str:
     return "jsonl" if first_line.lstrip().startswith("{") else "csv"
 
 
+@overload
+def parse_file(path: Path | str, *, lane: Literal[False] = False) -> Iterator[tuple[int, Record | LineError]]: ...
+@overload
+def parse_file(path: Path | str, *, lane: bool) -> Iterator[ParsedLine]: ...
 def parse_file(path: Path | str, *, lane: bool = False) -> Iterator[ParsedLine]:
     """Stream a file line by line (never the whole file in memory)."""
     path = Path(path)

@@ -17,7 +17,7 @@ from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.exports import EXPORT_FORMATS
-from contributions import audit_services, services
+from contributions import services
 from contributions.models import (
     Audit,
     AuditRun,
@@ -25,6 +25,7 @@ from contributions.models import (
 from contributions.resources import (
     AuditResource,
 )
+from contributions.services import audits as audit_services
 
 # --- Risk-based audits --------------------------------------------------------------------------
 
@@ -207,8 +208,7 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
 class AuditRunAdmin(admin.ModelAdmin):
     list_display = ["program_year", "ran_at", "rate", "considered", "sampled", "seed"]
     list_filter = ["program_year"]
-    readonly_fields = ["program_year", "ran_at", "verified_until", "rate", "seed", "considered", "sampled"]
-    fields = readonly_fields
+    fields = readonly_fields = ("program_year", "ran_at", "verified_until", "rate", "seed", "considered", "sampled")
 
     def has_add_permission(self, request) -> bool:
         return False

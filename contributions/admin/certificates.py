@@ -1,5 +1,7 @@
 """Certificates (revoke, re-issue, public or not) and the MA roster with each member's certificate number."""
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -16,14 +18,23 @@ from accounts.admin import MACertificationAdmin
 from accounts.exports import EXPORT_FORMATS
 from accounts.models import MACertification
 from accounts.requests import AuthenticatedRequest
-from contributions import certificate_services, selectors, services
+from contributions import selectors, services
 from contributions.models import (
     Certificate,
 )
 from contributions.resources import (
     CertificateResource,
 )
+from contributions.services import certificates as certificate_services
 from mahome.errors import show_refusal
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class CurrentNumber(TypedDict):
+        """What the roster's queryset adds (`selectors.current_certificate_number`)."""
+
+        current_certificate_number: str | None
 
 
 class CertificateActionForm(forms.Form):
@@ -210,6 +221,12 @@ admin.site.unregister(MACertification)
 @admin.register(MACertification)
 class MACertificationRosterAdmin(MACertificationAdmin):
     # The legacy number goes under the current one, in the same cell: the roster fits 1280 px.
+    list_display = [
+        "certificate_numbers" if name == "certificate" else name for name in MACertificationAdmin.list_display
+    ]
+    list_display_links = [
+        "certificate_numbers" if name == "certificate" else name for name in MACertificationAdmin.list_display_links
+    ]
 
     def get_queryset(self, request):
         return (
@@ -227,7 +244,7 @@ class MACertificationRosterAdmin(MACertificationAdmin):
         return queryset, may_have_duplicates
 
     @admin.display(description=_("Certificate"), ordering="current_certificate_number")
-    def certificate(self, obj: MACertification) -> str:
+    def certificate_numbers(self, obj: "WithAnnotations[MACertification, CurrentNumber]") -> str:
         return format_html(
             '{}<br><span class="quiet">{} {}</span>',
             obj.current_certificate_number or "—",

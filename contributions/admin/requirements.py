@@ -43,7 +43,8 @@ class RequirementStatusForm(forms.ModelForm):
         fields = ["requirement", "member", "met_on", "note"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         requirement = cleaned.get("requirement")
         if requirement is not None and "met_on" not in self.errors:
             refusal = services.requirement_date_refusal(

@@ -39,8 +39,15 @@ class ReviewRunAdmin(admin.ModelAdmin):
 
     list_display = ["program_year", "ran_at", "run_by", "outcomes", "certificates", "notifications", "review_link"]
     list_select_related = ["program_year", "run_by"]
-    readonly_fields = ["program_year", "ran_at", "run_by", "outcomes", "certificates", "notifications", "counts"]
-    fields = readonly_fields
+    fields = readonly_fields = (
+        "program_year",
+        "ran_at",
+        "run_by",
+        "outcomes",
+        "certificates",
+        "notifications",
+        "counts",
+    )
 
     @admin.display(description=_("Review page"))
     def review_link(self, obj: ReviewRun) -> str:

@@ -60,7 +60,8 @@ class ProgramYearForm(forms.ModelForm):
         ]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         published = (
             self.instance.pk and ProgramYear.objects.filter(pk=self.instance.pk, published_at__isnull=False).exists()
         )
@@ -102,7 +103,8 @@ class ActivityTypeForm(forms.ModelForm):
         ]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         year = cleaned.get("program_year")
         changed = set(self.changed_data) - {"change_reason"}
         if year is not None and year.is_published and changed and not cleaned.get("change_reason", "").strip():
@@ -115,7 +117,10 @@ class CopyCatalogueForm(forms.Form):
 
     def __init__(self, *args, target: ProgramYear, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = ProgramYear.objects.exclude(pk=target.pk).order_by("-year")
+        self.sources = ProgramYear.objects.exclude(pk=target.pk).order_by("-year")
+        source = self.fields["source"]
+        assert isinstance(source, forms.ModelChoiceField)  # declared above
+        source.queryset = self.sources
 
 
 @admin.register(ProgramYear)
@@ -230,7 +235,7 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
             return None
         sources = [
             (year, year.activity_types.filter(is_active=True).count(), year.requirements.count())
-            for year in form.fields["source"].queryset
+            for year in form.sources
         ]
         context = {
             **self.admin_site.each_context(request),

@@ -20,7 +20,7 @@ from accounts.services import segment_message_refusal
 from accounts.spreadsheets import formula_safe
 from contributions import rules, selectors, services
 from contributions.admin_views.queue import _admin_context
-from contributions.models import ProgramYear
+from contributions.models import ProgramYear, ReviewRun
 from contributions.resources import MemberYearReportResource
 from mahome.errors import show_refusal
 
@@ -245,32 +245,33 @@ def program_year_review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return TemplateResponse(request, "contributions/admin/review.html", context)
 
 
-def _review_final_run(request: HttpRequest, program_year: ProgramYear) -> HttpResponse:
+def _review_final_run(request: AuthenticatedRequest, program_year: ProgramYear) -> HttpResponse:
     """The confirmed final run; the page says what it recorded (or that it had already run)."""
     try:
         report = services.year_end_review(program_year=program_year, dry_run=False, by=request.user)
     except services.ContributionError as error:
         show_refusal(request, error)
     else:
+        if report.run is None:  # a final run records its run, or finds the one that ran before
+            raise RuntimeError("the final review recorded no run")
         if report.already_ran:
             messages.warning(request, _already_ran_message(report.run))
         else:
-            messages.success(request, _final_run_message(report))
+            messages.success(request, _final_run_message(report, report.run))
     return HttpResponseRedirect(reverse("admin:contributions_programyear_review", args=[program_year.pk]))
 
 
-def _final_run_message(report: services.ReviewReport) -> str:
+def _final_run_message(report: services.ReviewReport, run: ReviewRun) -> str:
     return _("Final review recorded: %(outcomes)s, %(certificates)s; %(notifications)s to notify.") % {
         "outcomes": ngettext("%(n)s outcome", "%(n)s outcomes", report.created_outcomes)
         % {"n": report.created_outcomes},
         "certificates": ngettext("%(n)s certificate", "%(n)s certificates", report.created_certificates)
         % {"n": report.created_certificates},
-        "notifications": ngettext("%(n)s member", "%(n)s members", report.run.notifications)
-        % {"n": report.run.notifications},
+        "notifications": ngettext("%(n)s member", "%(n)s members", run.notifications) % {"n": run.notifications},
     }
 
 
-def _already_ran_message(run) -> str:
+def _already_ran_message(run: ReviewRun) -> str:
     return _("The final review of %(year)s already ran on %(when)s by %(who)s; nothing changed.") % {
         "year": run.program_year.year,
         "when": date_format(timezone.localtime(run.ran_at), "DATETIME_FORMAT"),

@@ -236,7 +236,7 @@ class CertificateResource(FormulaSafeModelResource):
         return f"{settings.SITE_URL}{reverse('certificate_verify', args=[certificate.verification_code])}"
 
     def dehydrate_replaced_by(self, certificate: Certificate) -> str:
-        return certificate.superseded_by.verification_code if certificate.superseded_by_id else ""
+        return certificate.superseded_by.verification_code if certificate.superseded_by is not None else ""
 
 
 class AuditResource(FormulaSafeModelResource):
@@ -312,7 +312,7 @@ class AuditResource(FormulaSafeModelResource):
         return audit.contribution.awarded_points
 
     def dehydrate_reasons(self, audit: Audit) -> str:
-        from contributions.audit_services import risk_labels
+        from contributions.services.audits import risk_labels
 
         return "; ".join(risk_labels(audit.reasons)) or _("random floor only")
 

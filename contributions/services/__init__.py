@@ -10,19 +10,15 @@ re-exports each module's public names:
 - `requirements`: requirement reports and staff recording requirement statuses;
 - `opt_outs`, `review` (the year-end review), `reminders`;
 - `automatic`: auto-tracked credits (engagements) and the community recount (community_levels);
+- `certificates`: every write of certificates (issue, revoke, re-issue, hide), re-exported here;
+- `audits`: risk-based audits (sampling, the member's answer, the conclusion); not re-exported (it
+  reads the selectors): `from contributions.services import audits`;
 - `base` (points, the year a date counts toward, saving with history) and `locks` (lock_timeout).
 
 To patch a name in a test, patch it in the module that reads it (e.g. `services.locks.LOCK_TIMEOUT`):
 a re-exported copy here is not what the code looks up, so `LOCK_TIMEOUT` is deliberately not re-exported.
 """
 
-from contributions.certificate_services import (  # certificate writes are contributions services too
-    certificate_reissue,
-    certificate_revoke,
-    certificate_set_public,
-    certificates_issue_missing,
-    renewal_certificate,
-)
 from contributions.errors import ContributionError  # the one domain error
 from contributions.services.automatic import (
     CommunityCredit,
@@ -31,12 +27,20 @@ from contributions.services.automatic import (
     community_credit_rows,
     contribution_credit_automatic,
     contributions_sync_community,
+    contributions_sync_community_query,
 )
 from contributions.services.base import (
     UNITS_PLURAL,
     points_for,
     program_year_for_date,
     quantity_refusal,
+)
+from contributions.services.certificates import (  # certificate writes are contributions services too
+    certificate_reissue,
+    certificate_revoke,
+    certificate_set_public,
+    certificates_issue_missing,
+    renewal_certificate,
 )
 from contributions.services.decisions import (
     BULK_STATES,
@@ -168,6 +172,7 @@ __all__ = [
     "contribution_withdraw",
     "contributions_decide_bulk",
     "contributions_sync_community",
+    "contributions_sync_community_query",
     "date_outside_year_message",
     "maintenance_deadline_reminders_send",
     "maintenance_monthly_status_send",

@@ -108,16 +108,6 @@ class CommunityCredit(NamedTuple):
     source_key: str
 
 
-# The PostgreSQL array type each CommunityCredit field travels in through unnest().
-_COMMUNITY_CREDIT_SQL_TYPES = {
-    "member": "bigint",
-    "activity_type": "bigint",
-    "title": "text",
-    "quantity": "numeric",
-    "claimed_points": "integer",
-    "awarded_points": "integer",
-    "source_key": "text",
-}
 # What a staff correction may have changed is not overwritten; what the recount changes is.
 _COMMUNITY_CREDIT_UPDATED = ("quantity", "claimed_points", "awarded_points", "title", "occurred_on", "updated_at")
 
@@ -198,26 +188,27 @@ def contributions_sync_community(
     `counts` holds `(user_id, activity type code, count of that activity in the year)`. Each
     row becomes (or updates) the contribution keyed `community:{year}:{code}:{user_id}`, so a
     member's forum replies are counted once however often the recompute runs; points are the
-    type's points for the count, capped at the type's annual cap. Set-based whatever the number
-    of members: the rows travel as arrays into one `INSERT ... SELECT FROM unnest(...) ON CONFLICT
-    (source_key) DO UPDATE` and one history insert covers the rows that were created or changed.
-    Columns are named through `Contribution._meta` from `CommunityCredit`'s fields.
-    Returns how many contributions were created or changed.
+    type's points for the count, capped at the type's annual cap (`community_credit_rows`).
+    Set-based whatever the number of members: on PostgreSQL the counts travel as arrays into
+    `contributions_sync_community_query`. Returns how many contributions were created or changed.
     """
-
+    if connection.vendor == "postgresql":
+        return contributions_sync_community_query(
+            program_year=program_year,
+            counts_sql="SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[])",
+            counts_params=[list(column) for column in zip(*counts, strict=True)] if counts else [[], [], []],
+            occurred_on=occurred_on,
+        )
     types = {
         activity_type.code: activity_type
         for activity_type in ActivityType.objects.filter(
             program_year=program_year, tracking=ActivityType.Tracking.COMMUNITY, is_active=True
         )
     }
-    now = timezone.now()
     rows = community_credit_rows(year=program_year.year, types=types, counts=counts)
     if not rows:
         return 0
-    if connection.vendor != "postgresql":
-        return _sync_community_portable(program_year=program_year, rows=rows, occurred_on=occurred_on, now=now)
-    return _sync_community_postgresql(program_year=program_year, rows=rows, occurred_on=occurred_on, now=now)
+    return _sync_community_portable(program_year=program_year, rows=rows, occurred_on=occurred_on, now=timezone.now())
 
 
 def community_credit_rows(
@@ -247,31 +238,70 @@ def community_credit_rows(
     return rows
 
 
-def _sync_community_postgresql(
-    *, program_year: ProgramYear, rows: list[CommunityCredit], occurred_on: date, now
+def _community_credit_select(*, year: int) -> tuple[str, list]:
+    """`community_credit_rows` in SQL: the credit of each `counts` row `c(user_id, code, quantity)` whose code
+    is a community type `t` of the year's catalogue, one expression per `CommunityCredit` field."""
+    expressions = {
+        "member": ("c.user_id", []),
+        "activity_type": ("t.id", []),
+        "title": ("left(t.name || ': ' || c.quantity || ' in the community (' || %s || ')', 200)", [str(year)]),
+        "quantity": ("CAST(c.quantity AS numeric)", []),
+        # points_for() of a whole count is the type's points times it; the cap, when there is one.
+        "claimed_points": ("p.points", []),
+        "awarded_points": ("p.points", []),
+        "source_key": ("'community:' || %s || ':' || c.code || ':' || c.user_id", [str(year)]),
+    }
+    assert tuple(expressions) == CommunityCredit._fields
+    sql = ", ".join(f"{expression} AS {_column(name)}" for name, (expression, _params) in expressions.items())
+    return sql, [param for _expression, params in expressions.values() for param in params]
+
+
+def contributions_sync_community_query(
+    *, program_year: ProgramYear, counts_sql: str, counts_params: list, occurred_on: date
 ) -> int:
-    """One `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE` for every row, and one history
-    insert for the rows it created or changed."""
-    table = Contribution._meta.db_table
+    """`contributions_sync_community` for the counts a query selects, `(user_id, code, quantity)` rows
+    (PostgreSQL): the credits are computed in SQL and only the new or changed ones are written, by one
+    `INSERT ... SELECT ... ON CONFLICT DO UPDATE`, and one history insert covers them; nothing travels
+    through Python. Columns are named through `Contribution._meta` from `CommunityCredit`'s fields."""
+    table, types = Contribution._meta.db_table, ActivityType._meta.db_table
     history = Contribution.history.model
     tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
+    now = timezone.now()
     constants = _community_credit_constants(program_year=program_year, occurred_on=occurred_on, now=now)
+    select_sql, select_params = _community_credit_select(year=program_year.year)
     row_columns = [_column(name) for name in CommunityCredit._fields]
-    arrays = ", ".join(f"%s::{_COMMUNITY_CREDIT_SQL_TYPES[name]}[]" for name in CommunityCredit._fields)
     updated = ", ".join(f"{_column(name)} = excluded.{_column(name)}" for name in _COMMUNITY_CREDIT_UPDATED)
     quantity, awarded, decided_by = _column("quantity"), _column("awarded_points"), _column("decided_by")
     source_key = _column("source_key")
+
+    def changed(old: str, new: str) -> str:
+        # A credit that staff corrected or reopened (decided_by set) is theirs from then on.
+        return (
+            f"{old}.{decided_by} IS NULL AND ({old}.{quantity} <> {new}.{quantity} "
+            f"OR {old}.{awarded} IS DISTINCT FROM {new}.{awarded})"
+        )
+
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({', '.join(community_credit_columns())}) "  # noqa: S608
-            f"SELECT {', '.join(f'r.{c}' for c in row_columns)}, {', '.join(['%s'] * len(constants))} "
-            f"FROM unnest({arrays}) AS r({', '.join(row_columns)}) "
+            f"WITH c (user_id, code, quantity) AS ({counts_sql}), r AS (SELECT {select_sql} FROM c "  # noqa: S608
+            f"JOIN {types} t ON t.code = c.code AND t.program_year_id = %s AND t.tracking = %s AND t.is_active "
+            "CROSS JOIN LATERAL (SELECT CAST(LEAST(t.points * c.quantity, t.annual_cap) AS integer) AS points) p "
+            "WHERE c.quantity > 0) "
+            f"INSERT INTO {table} ({', '.join(community_credit_columns())}) "
+            f"SELECT {', '.join(f'r.{c}' for c in row_columns)}, {', '.join(['%s'] * len(constants))} FROM r "
+            # Only what is new or changed goes on to the insert (the conflict below still guards a race).
+            # (the key's unique index is partial: saying the key is not empty lets the join use it)
+            f"LEFT JOIN {table} e ON e.{source_key} = r.{source_key} AND NOT (e.{source_key} = '') "
+            f"WHERE e.id IS NULL OR {changed('e', 'r')} "
             f"ON CONFLICT ({source_key}) WHERE NOT ({source_key} = '') DO UPDATE SET {updated} "
-            # A credit that staff corrected or reopened (decided_by set) is theirs from then on.
-            f"WHERE {table}.{decided_by} IS NULL AND ({table}.{quantity} <> excluded.{quantity} "
-            f"OR {table}.{awarded} IS DISTINCT FROM excluded.{awarded}) "
-            "RETURNING id, (xmax = 0)",
-            [*constants.values(), *(list(column) for column in zip(*rows, strict=True))],
+            f"WHERE {changed(table, 'excluded')} RETURNING id, (xmax = 0)",
+            [
+                *counts_params,
+                *select_params,
+                program_year.pk,
+                ActivityType.Tracking.COMMUNITY,
+                *constants.values(),
+            ],
         )
         written = cursor.fetchall()
         if written:

@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Notification, User
 from accounts.services import notification_create
-from contributions.certificate_services import renewal_certificate
 from contributions.errors import ContributionError
 from contributions.models import (
     Certificate,
@@ -19,6 +18,7 @@ from contributions.models import (
     ReviewOutcome,
     ReviewRun,
 )
+from contributions.services.certificates import renewal_certificate
 
 
 @dataclass

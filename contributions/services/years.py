@@ -87,22 +87,25 @@ def program_year_save(*, program_year: ProgramYear, by: User | None, reason: str
     """
     list(ProgramYear.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
     before = ProgramYear.objects.filter(pk=program_year.pk).first() if program_year.pk else None
-    target_changed = (
-        before is not None
+    # The published year whose target this save changes (None: no member's target changes).
+    changed_from = (
+        before
+        if before is not None
         and before.published_at is not None
         and any(getattr(before, name) != getattr(program_year, name) for name in TARGET_FIELDS)
+        else None
     )
-    if target_changed:
-        program_year._change_reason = _reason_required(
-            reason=reason, what=_("The %(year)s year") % {"year": program_year.year}
-        )
+    target_reason = ""
+    if changed_from is not None:
+        target_reason = _reason_required(reason=reason, what=_("The %(year)s year") % {"year": program_year.year})
+        program_year._change_reason = target_reason
     elif reason.strip():
         program_year._change_reason = reason.strip()[:REASON_MAX_LENGTH]
     program_year._history_user = by
     program_year.full_clean()
     program_year.save()
-    if target_changed:
-        _tell_members_their_new_target(program_year=program_year, before=before, reason=program_year._change_reason)
+    if changed_from is not None:
+        _tell_members_their_new_target(program_year=program_year, before=changed_from, reason=target_reason)
     return program_year
 
 
@@ -189,16 +192,18 @@ def program_year_copy_catalogue(*, program_year: ProgramYear, source: ProgramYea
         copied_types += 1
     existing_requirements = set(TechnicalRequirement.objects.filter(program_year=locked).values_list("code", flat=True))
     copied_requirements = skipped_requirements = 0
-    for original in TechnicalRequirement.objects.filter(program_year=source).order_by("pk"):
-        if original.code and original.code in existing_requirements:
+    for original_requirement in TechnicalRequirement.objects.filter(program_year=source).order_by("pk"):
+        if original_requirement.code and original_requirement.code in existing_requirements:
             skipped_requirements += 1
             continue
-        copy = TechnicalRequirement(program_year=locked, **_copied_fields(original, TechnicalRequirement))
-        copy.due_on = _a_year_on(original.due_on, years)
-        copy._history_user = by
-        copy._change_reason = reason
-        copy.full_clean()
-        copy.save()
+        requirement = TechnicalRequirement(
+            program_year=locked, **_copied_fields(original_requirement, TechnicalRequirement)
+        )
+        requirement.due_on = _a_year_on(original_requirement.due_on, years)
+        requirement._history_user = by
+        requirement._change_reason = reason
+        requirement.full_clean()
+        requirement.save()
         copied_requirements += 1
     return CatalogueCopy(copied_types, skipped_types, copied_requirements, skipped_requirements)
 

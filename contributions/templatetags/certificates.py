@@ -28,7 +28,7 @@ def current_certificate(member, certificate=None) -> dict:
 
 
 # The status pill's colour, one rule for every page that shows a certificate's status.
-STATUS_PILLS = {Certificate.Status.VALID: "pill-ok", Certificate.Status.REVOKED: "pill-danger"}
+STATUS_PILLS: dict[str, str] = {Certificate.Status.VALID: "pill-ok", Certificate.Status.REVOKED: "pill-danger"}
 
 
 @register.filter

@@ -8,8 +8,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.roles import VERIFIER
-from contributions import audit_services
 from contributions.models import Audit, Contribution
+from contributions.services import audits as audit_services
 from tests.browser.test_roster import _sign_in_staff
 from tests.conftest import screenshot, sign_in, with_mfa
 from tests.factories import (

@@ -122,6 +122,17 @@ def test_every_kind_of_bad_jsonl_line_is_reported_with_its_number_and_good_lines
     assert set(ActivityEvent.objects.values_list("event_id", flat=True)) == {"e1", "e11"}
 
 
+def test_a_number_too_long_to_read_is_a_bad_line_not_a_crash():
+    """Found by mypy: the standard library refuses an integer past 4300 digits with a plain ValueError
+    (no `.msg`), which made the reader raise AttributeError and lose the whole import."""
+    huge = '{"event_id": "e1", "quantity": ' + "1" * 5000 + "}"
+    parsed = list(ingestion.parse_jsonl([huge, json.dumps(event(2, "m1", "reply"))]))
+    assert [line for line, _ in parsed] == [1, 2]
+    first = parsed[0][1]
+    assert isinstance(first, ingestion.LineError)
+    assert first.reason.startswith("invalid JSON: Exceeds the limit")
+
+
 def test_bad_csv_lines_are_reported_with_their_line_numbers(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(

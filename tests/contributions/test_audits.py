@@ -17,9 +17,9 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from contributions import audit_services
 from contributions.models import Audit, Contribution
 from contributions.resources import AuditResource
+from contributions.services import audits as audit_services
 from tests.conftest import with_mfa
 from tests.factories import ActivityTypeFactory, ContributionFactory, MACertificationFactory, UserFactory
 

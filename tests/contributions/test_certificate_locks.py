@@ -7,8 +7,9 @@ from datetime import date
 import pytest
 from django.db import connections, transaction
 
-from contributions import certificate_services, services
+from contributions import services
 from contributions.models import Certificate
+from contributions.services import certificates as certificate_services
 from tests.factories import MACertificationFactory, ProgramYearFactory, UserFactory
 
 

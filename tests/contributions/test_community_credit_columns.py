@@ -76,3 +76,53 @@ def test_the_rows_are_the_counts_credited_at_the_types_points_within_the_annual_
         "community:2026:replies:2",
     ]
     assert rows[0].title == "Forum replies: 30 in the community (2026)"
+
+
+@pytest.mark.django_db
+def test_the_upsert_credits_what_the_python_rule_says_and_writes_each_credit_once():
+    """On PostgreSQL the credits are computed in the upsert's SQL; they are `community_credit_rows`' (the rule
+    the SQLite run applies), and counts that did not change write nothing the second time."""
+    year = ProgramYearFactory(year=2026)
+    community = ActivityType.Tracking.COMMUNITY
+    ActivityTypeFactory(program_year=year, code="replies", name="R" * 195, points=2, annual_cap=50, tracking=community)
+    ActivityTypeFactory(program_year=year, code="answers", points=5, annual_cap=None, tracking=community)
+    ActivityTypeFactory(program_year=year, code="retired", points=3, tracking=community, is_active=False)
+    ActivityTypeFactory(program_year=year, code="manual", points=3)
+    ActivityTypeFactory(program_year=ProgramYearFactory(year=2025), code="old", points=3, tracking=community)
+    a, b, c = UserFactory(), UserFactory(), UserFactory()
+    counts = [
+        (a.pk, "replies", 30),  # 60 points, capped at 50
+        (a.pk, "answers", 3),
+        (b.pk, "replies", 10),
+        (b.pk, "unknown", 9),
+        (c.pk, "answers", 0),
+        (c.pk, "retired", 4),
+        (c.pk, "manual", 4),
+        (c.pk, "old", 4),
+        (c.pk, "replies", 25),
+    ]
+    written = services.contributions_sync_community(program_year=year, counts=counts, occurred_on=date(2026, 6, 1))
+    types = {t.code: t for t in ActivityType.objects.filter(program_year=year, tracking=community, is_active=True)}
+    expected = services.community_credit_rows(year=2026, types=types, counts=counts)
+    stored = [
+        services.CommunityCredit(
+            member=credit.member_id,
+            activity_type=credit.activity_type_id,
+            title=credit.title,
+            quantity=credit.quantity,
+            claimed_points=credit.claimed_points,
+            awarded_points=credit.awarded_points,
+            source_key=credit.source_key,
+        )
+        for credit in Contribution.objects.filter(source="community")
+    ]
+    assert written == len(expected) == 4
+    assert sorted(stored) == sorted(expected)
+    assert len(expected[0].title) == 200
+    history = Contribution.history.count()
+    assert services.contributions_sync_community(program_year=year, counts=counts, occurred_on=date(2026, 6, 2)) == 0
+    assert Contribution.history.count() == history
+    # A changed count writes that credit alone.
+    counts[2] = (b.pk, "replies", 11)
+    assert services.contributions_sync_community(program_year=year, counts=counts, occurred_on=date(2026, 6, 2)) == 1
+    assert Contribution.objects.get(member=b).awarded_points == 22

@@ -65,6 +65,17 @@ def test_templates_link_pages_through_url_tags():
     assert found == []
 
 
+def test_no_template_reads_which_page_it_is_from_the_path():
+    """`{% aria_current %}` asks the resolved URL; comparing or slicing `request.path` breaks when a page moves."""
+    found = []
+    for folder, path in _templates():
+        relative = str(path.relative_to(folder))
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"\{%-?\s*(?:el)?if\b[^%]*request\.path", line):
+                found.append(f"{relative}:{number}: {line.strip()[:120]}")
+    assert found == []
+
+
 def test_the_guard_sees_what_it_forbids():
     """The two patterns catch the forms they are meant to (a guard that cannot fail is no guard)."""
     assert STRING_COMPARISON.search('{% if signup.state == "offered" %}')
@@ -183,3 +194,25 @@ def test_python_links_and_recognises_our_pages_through_url_names():
                 continue
             found += [f"{relative}: {typed}" for typed in OUR_PAGES.findall(path.read_text())]
     assert found == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "current"),
+    [
+        ("account_email", "Email address"),
+        ("mfa_index", "Two-factor authentication"),
+        ("usersessions_list", "Where you are signed in"),
+    ],
+)
+def test_the_account_settings_nav_marks_the_page_it_shows(client, name, current):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    html = response.content.decode()
+    nav = html.split('class="card manage-nav"', 1)[1].split("</nav>", 1)[0]
+    marked = re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', nav)
+    assert marked == [current]
+    assert f'<a href="{reverse("profile")}">' in nav

@@ -109,7 +109,7 @@ def _extra_objects() -> None:
             program_year=verified.program_year, verified_until=timezone.now(), rate=5, seed=1, considered=1, sampled=1
         )
     if not Audit.objects.exists() and verified is not None:
-        from contributions.audit_services import audit_open
+        from contributions.services.audits import audit_open
 
         audit_open(contribution_id=verified.pk, reasons=["link_only"], probability=0.1, run=AuditRun.objects.first())
     if not BossApplication.objects.exists():

@@ -125,7 +125,7 @@ def world_build() -> World:
         client_id="mahome",
         client_secret="s3cret",
     )
-    from contributions.audit_services import audit_open
+    from contributions.services.audits import audit_open
 
     audited = Contribution.objects.create(
         member=member,

@@ -46,8 +46,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {entry.outcome_label:<12} {entry.member.email:<40} {points}{certificate} {reasons}")
         counts = ", ".join(f"{label}: {value}" for label, value in report.counts_in_words)
         self.stdout.write(self.style.SUCCESS(f"Counts — {counts}"))
-        if report.already_ran:
-            run = report.run
+        run = report.run
+        if report.already_ran and run is not None:
             self.stdout.write(
                 f"The final review already ran on {run.ran_at:%Y-%m-%d %H:%M} by {run.run_by or 'nobody recorded'}; "
                 "nothing changed."

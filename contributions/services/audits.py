@@ -99,8 +99,8 @@ def _above_usual(contributions: list[Contribution], found: dict[int, set[str]]) 
     for type_id, points in rows.values_list("activity_type_id", "awarded_points"):
         awarded[type_id].append(points or 0)
     for c in contributions:
-        points = awarded[c.activity_type_id]
-        if len(points) >= USUAL_MIN_CLAIMS and (c.awarded_points or 0) > USUAL_FACTOR * statistics.median(points):
+        usual = awarded[c.activity_type_id]
+        if len(usual) >= USUAL_MIN_CLAIMS and (c.awarded_points or 0) > USUAL_FACTOR * statistics.median(usual):
             found[c.pk].add("points_above_usual")
 
 
@@ -120,24 +120,25 @@ def _first_of_type(contributions: list[Contribution], found: dict[int, set[str]]
 
 
 def _verifier_burst(contributions: list[Contribution], found: dict[int, set[str]]) -> None:
-    decided = [c for c in contributions if c.decided_by_id and c.decided_at]
+    decided = [
+        (c, c.decided_by_id, c.decided_at) for c in contributions if c.decided_by_id and c.decided_at is not None
+    ]
     if not decided:
         return
-    start = min(c.decided_at for c in decided) - BURST_WINDOW
-    end = max(c.decided_at for c in decided) + BURST_WINDOW
+    start = min(at for _c, _by, at in decided) - BURST_WINDOW
+    end = max(at for _c, _by, at in decided) + BURST_WINDOW
     times: dict[int, list[datetime]] = defaultdict(list)
     rows = _verified().filter(
-        decided_by_id__in={c.decided_by_id for c in decided}, decided_at__gte=start, decided_at__lte=end
+        decided_by_id__in={by for _c, by, _at in decided}, decided_at__gte=start, decided_at__lte=end
     )
     for verifier_id, decided_at in rows.values_list("decided_by_id", "decided_at"):
-        times[verifier_id].append(decided_at)
+        if verifier_id is not None and decided_at is not None:  # both filtered on above
+            times[verifier_id].append(decided_at)
     for moments in times.values():
         moments.sort()
-    for c in decided:
-        moments = times[c.decided_by_id]
-        within = bisect.bisect_right(moments, c.decided_at + BURST_WINDOW) - bisect.bisect_left(
-            moments, c.decided_at - BURST_WINDOW
-        )
+    for c, by, at in decided:
+        moments = times[by]
+        within = bisect.bisect_right(moments, at + BURST_WINDOW) - bisect.bisect_left(moments, at - BURST_WINDOW)
         if within >= BURST_COUNT:
             found[c.pk].add("verifier_burst")
 
@@ -194,11 +195,11 @@ def audits_sample(
         )
         if last is not None:
             candidates = candidates.filter(decided_at__gte=last)
-        candidates = list(candidates)
-        risks = audit_risks(contributions=candidates)
+        considered = list(candidates)
+        risks = audit_risks(contributions=considered)
         generator = random.Random(seed)
-        sample = AuditSample(run=None, considered=len(candidates))
-        for contribution in candidates:
+        sample = AuditSample(run=None, considered=len(considered))
+        for contribution in considered:
             chance = audit_probability(rate=program_year.audit_rate, reasons=risks[contribution.pk])
             if generator.random() < chance:
                 sample.sampled_ids.append(contribution.pk)
@@ -211,7 +212,7 @@ def audits_sample(
             verified_until=now,
             rate=program_year.audit_rate,
             seed=seed,
-            considered=len(candidates),
+            considered=len(considered),
             sampled=len(sample.sampled_ids),
         )
         run.full_clean()
