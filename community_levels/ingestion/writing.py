@@ -40,6 +40,8 @@ STAGING = "community_activity_staging"
 STAGED_MEMBERS = "community_activity_staging_members"
 STAGED_IDS = "community_activity_staging_ids"
 # pg_advisory_xact_lock(LOCK_CLASS, hashtext(source)): one batch of a source at a time.
+# Statistics of the staging tables from this many lines (a connector's page of 200 plans well without).
+ANALYZE_FROM = 5000
 LOCK_CLASS = 0x4D41
 _METRIC_COLUMNS = ", ".join(metric.column for metric in METRICS)
 _METRIC_ZEROS = ", ".join("0" for _ in METRICS)
@@ -165,7 +167,10 @@ def write_batch(
             _stage_by_copy(cursor, numbered, lines, chunks)
         else:
             _stage_by_insert(cursor, numbered, lines, chunks)
-        return _write_staged(cursor, source=source, repeats=_has_repeats(numbered, lines, chunks))
+        size = len(numbered) + len(lines) + sum(chunk.lines for _first, chunk in chunks)
+        return _write_staged(
+            cursor, source=source, repeats=_has_repeats(numbered, lines, chunks), analyze=size >= ANALYZE_FROM
+        )
 
 
 def _create_staging(cursor) -> None:
@@ -260,7 +265,7 @@ def _has_repeats(numbered, lines: Sequence[str], chunks: Sequence[tuple[int, Chu
     return len(set(ids)) != len(ids)
 
 
-def _write_staged(cursor, *, source: str, repeats: bool = True) -> int:
+def _write_staged(cursor, *, source: str, repeats: bool = True, analyze: bool = False) -> int:
     """Members, then the events not stored yet, then exactly their aggregates; returns how many."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     if connection.vendor == "postgresql":
@@ -269,8 +274,9 @@ def _write_staged(cursor, *, source: str, repeats: bool = True) -> int:
         # for statements that take less); the staging tables' statistics, for the joins' plans.
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(f"ANALYZE {STAGING} (member_id, event_id)")
-    _write_members(cursor, now=now)
+        if analyze:
+            cursor.execute(f"ANALYZE {STAGING} (member_id, event_id)")
+    _write_members(cursor, now=now, analyze=analyze)
     if repeats:
         cursor.execute(
             f"DELETE FROM {STAGING} WHERE line_no NOT IN (SELECT MIN(line_no) FROM {STAGING} GROUP BY event_id)"
@@ -309,15 +315,9 @@ def _write_staged(cursor, *, source: str, repeats: bool = True) -> int:
     return imported
 
 
-def _write_members(cursor, *, now) -> None:
+def _write_members(cursor, *, now, analyze: bool) -> None:
     """New members created, known ones given their email (if they had none) and newest username."""
-    cursor.execute(
-        f"INSERT INTO {STAGED_MEMBERS} (member_id, email, username)"
-        f" SELECT f.member_id, COALESCE(LOWER(e.email), ''), COALESCE(u.username, '') FROM"
-        f" (SELECT member_id, MIN(CASE WHEN email <> '' THEN line_no END) AS email_line,"
-        f" MAX(CASE WHEN username <> '' THEN line_no END) AS username_line FROM {STAGING} GROUP BY member_id) f"
-        f" LEFT JOIN {STAGING} e ON e.line_no = f.email_line LEFT JOIN {STAGING} u ON u.line_no = f.username_line"
-    )
+    named = _stage_members(cursor)
     # The members the batch names, read once (one join with the member table): the statements below
     # look at these small tables and touch only the member rows they change.
     _stage_member_rows(cursor, only_new=False)
@@ -329,11 +329,32 @@ def _write_members(cursor, *, now) -> None:
         [now],
     )
     _stage_member_rows(cursor, only_new=True)
-    if connection.vendor == "postgresql":
+    if analyze and connection.vendor == "postgresql":
         cursor.execute(f"ANALYZE {STAGED_IDS} (member_id)")
-    cursor.execute(f"SELECT 1 FROM {STAGED_MEMBERS} WHERE email <> '' OR username <> '' LIMIT 1")
-    if cursor.fetchone() is None:  # the file names no one: nothing to update or link
-        return
+    if named:
+        _name_members(cursor)
+
+
+def _stage_members(cursor) -> bool:
+    """The batch's members with the first email and the last username given; False if none is given."""
+    cursor.execute(f"SELECT 1 FROM {STAGING} WHERE email <> '' OR username <> '' LIMIT 1")
+    if cursor.fetchone() is None:  # the lines name no one (a file without those columns)
+        cursor.execute(
+            f"INSERT INTO {STAGED_MEMBERS} (member_id, email, username)"
+            f" SELECT DISTINCT member_id, '', '' FROM {STAGING}"
+        )
+        return False
+    cursor.execute(
+        f"INSERT INTO {STAGED_MEMBERS} (member_id, email, username)"
+        f" SELECT f.member_id, COALESCE(LOWER(e.email), ''), COALESCE(u.username, '') FROM"
+        f" (SELECT member_id, MIN(CASE WHEN email <> '' THEN line_no END) AS email_line,"
+        f" MAX(CASE WHEN username <> '' THEN line_no END) AS username_line FROM {STAGING} GROUP BY member_id) f"
+        f" LEFT JOIN {STAGING} e ON e.line_no = f.email_line LEFT JOIN {STAGING} u ON u.line_no = f.username_line"
+    )
+    return True
+
+
+def _name_members(cursor) -> None:
     cursor.execute(
         f"UPDATE {MEMBER} SET"
         f" email = CASE WHEN {MEMBER}.email = '' THEN p.email ELSE {MEMBER}.email END,"
