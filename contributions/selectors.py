@@ -490,8 +490,8 @@ def program_year_report_page(
         program_year=program_year, today=today, status=status, opted_out=opted_out, search=search
     )
     try:  # the page asked for, when it is a page number; checked against the count below
-        guess = max(1, int(number))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        guess = max(1, int(number or 1))
+    except ValueError:
         guess = 1
     counts, ids = standing.counts_and_page(sql=sql, params=params, offset=(guess - 1) * per_page, limit=per_page)
     paginator = Paginator(range(sum(counts.values())), per_page)

@@ -85,6 +85,12 @@ def opportunity_for_member(*, slug: str) -> Opportunity:
     return get_object_or_404(_with_slots(queryset), slug=slug)
 
 
+def opportunity_to_sign_up(*, slug: str) -> Opportunity:
+    """The opportunity a member's sign-up names, as `opportunity_for_member` finds it (drafts: 404), without
+    its slot counts: the service counts them itself, under the lock."""
+    return get_object_or_404(Opportunity.objects.filter(state__in=MEMBER_VISIBLE_STATES).only("pk", "slug"), slug=slug)
+
+
 def _with_waitlist_position(queryset: QuerySet[SignUp]) -> QuerySet[SignUp]:
     """Annotate `waitlist_position`: 1 + waitlisted sign-ups of the same opportunity served earlier."""
     ahead = (

@@ -58,7 +58,7 @@ def opportunity_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse
 @login_required
 @require_POST
 def signup_create(request: AuthenticatedRequest, slug: str) -> HttpResponse:
-    opportunity = selectors.opportunity_for_member(slug=slug)
+    opportunity = selectors.opportunity_to_sign_up(slug=slug)
     try:
         signup, created = services.signup_create(opportunity_id=opportunity.pk, member=request.user)
     except services.EngagementError as error:

@@ -122,7 +122,13 @@ class StandingTotals(models.Model):
     pending = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["member", "program_year"], name="standing_totals_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "program_year"],
+                name="standing_totals_unique",
+                violation_error_message=_("This member already has standing totals for this program year."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.member_id}/{self.program_year_id}: {self.verified} + {self.pending}"

@@ -32,7 +32,6 @@ from engagements.services.waitlist import expire_offer, offer_free_slots
 from mahome.locks import locked_or_busy
 
 
-@transaction.atomic
 def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
     """Sign `member` up: a slot when one is free, else a place at the end of the waitlist.
 
@@ -41,9 +40,12 @@ def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
     full and keeps no waitlist.
 
     The opportunity's row lock guards its capacity, so it is held for the least work: the checks
-    that need no lock run before it (and the refusal again on the locked row, in Python), the
-    notification after commit. Under the lock: count the held slots, insert the sign-up and its
-    history row.
+    that need no lock run before it, outside any transaction (and the refusal again on the locked
+    row, in Python), the notification after commit. The locked block is the transaction itself
+    (no savepoint to release under the lock): take the lock, count the held slots, insert the
+    sign-up and its history row, commit. The count is its own statement after the lock: counted
+    in the locking statement it would use that statement's snapshot, taken before the wait, and
+    miss the sign-up whose commit it waited for.
     """
     now = timezone.now()
     refusal = signup_refusal(opportunity=Opportunity.objects.get(pk=opportunity_id), now=now)
@@ -56,7 +58,7 @@ def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
     signup.full_clean(exclude=["opportunity", "member"], validate_constraints=False)
     signup._history_user = member
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # a savepoint only when a caller already holds a transaction
             opportunity = lock_opportunity(opportunity_id)
             refusal = signup_refusal(opportunity=opportunity, now=now)
             if refusal:
@@ -84,6 +86,7 @@ def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
         title = _("You are on the waitlist: %(title)s") % {"title": opportunity.title}
         body = _("All slots are taken. If one frees up, we offer it to the next in line and tell you.")
         event = "waitlisted"
+    # Committed already (or, inside a caller's transaction, at its commit): never under the lock.
     transaction.on_commit(lambda: notify_member(signup, event, title, body), robust=True)
     return signup, True
 

@@ -1,0 +1,48 @@
+"""Signing up holds the opportunity's row lock for the least work: between taking it and the commit,
+only the count of held slots and the two inserts (the sign-up and its history row). Every check that
+needs no lock runs before it; the member's notification after the commit."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Notification
+from engagements import services
+from engagements.models import SignUp
+from tests.factories import OpportunityFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _under_the_lock(queries: list[dict]) -> list[str]:
+    sqls = [q["sql"] for q in queries]
+    locked = next(i for i, sql in enumerate(sqls) if "FOR NO KEY UPDATE" in sql)
+    return sqls[locked + 1 :]
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_the_lock_covers_the_count_and_the_inserts_only(member, other_member, full):
+    opportunity = OpportunityFactory(capacity=1, waitlist_enabled=True)
+    if full:
+        services.signup_create(opportunity_id=opportunity.pk, member=other_member)
+    with CaptureQueriesContext(connection) as captured:
+        signup, created = services.signup_create(opportunity_id=opportunity.pk, member=member)
+    assert created and signup.state == (SignUp.State.WAITLISTED if full else SignUp.State.CONFIRMED)
+    under = _under_the_lock(captured.captured_queries)
+    held = under[: under.index("COMMIT")]  # the lock is released at this commit
+    assert len(held) == 3, held
+    assert held[0].startswith("SELECT COUNT(*)")
+    assert held[1].startswith('INSERT INTO "engagements_signup"')
+    assert held[2].startswith('INSERT INTO "engagements_historicalsignup"')
+    notified = [i for i, sql in enumerate(under) if 'INSERT INTO "accounts_notification"' in sql]
+    assert notified and notified[0] > len(held)  # after the commit
+    assert Notification.objects.filter(user=member).count() == 1
+
+
+def test_an_existing_sign_up_is_answered_without_taking_the_lock(member):
+    opportunity = OpportunityFactory(capacity=5)
+    services.signup_create(opportunity_id=opportunity.pk, member=member)
+    with CaptureQueriesContext(connection) as captured:
+        _, created = services.signup_create(opportunity_id=opportunity.pk, member=member)
+    assert not created
+    assert not any("FOR NO KEY UPDATE" in q["sql"] for q in captured.captured_queries)
