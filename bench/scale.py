@@ -67,7 +67,8 @@ def _page_ms(client, path: str, repeat: int) -> tuple[float, int]:
 
 def child(factor: float) -> dict:
     """Seed one size from scratch and measure it; returns the figures."""
-    from bench import run
+    from bench.common import HEAVY_EMAIL, INGEST_SOURCE
+    from bench.data import child_run, events_csv
 
     sizes = configure(factor)
     figures: dict = {"factor": factor, "sizes": sizes}
@@ -93,9 +94,9 @@ def child(factor: float) -> dict:
 
     # Ingestion of EVENTS new events (the same generator as the main benchmark), in its own process.
     path = env.VAR / f"scale-events-{factor}.csv"
-    run._events_csv(path, count=seed.EVENTS, first_member=1, spread=seed.COMMUNITY_MEMBERS - 1, prefix="s", power=True)
-    seconds, peak_kib, status = run._child(
-        [sys.executable, "-m", "bench.ingest_child", str(path), run.INGEST_SOURCE],
+    events_csv(path, count=seed.EVENTS, first_member=1, spread=seed.COMMUNITY_MEMBERS - 1, prefix="s", power=True)
+    seconds, peak_kib, status = child_run(
+        [sys.executable, "-m", "bench.ingest_child", str(path), INGEST_SOURCE],
         stdout_path=env.VAR / f"scale-ingest-{factor}.out",
     )
     if status:
@@ -118,10 +119,8 @@ def child(factor: float) -> dict:
     # The same 500 new events for 500 members at every size: the incremental cost should not grow.
     path = env.VAR / f"scale-events-1k-{factor}.csv"
     first = seed.COMMUNITY_MEMBERS // 2
-    run._events_csv(
-        path, count=INCREMENTAL_EVENTS, first_member=first, spread=INCREMENTAL_EVENTS, prefix="n", power=False
-    )
-    activity_ingest_file(path=path, source=run.INGEST_SOURCE, recompute=False)
+    events_csv(path, count=INCREMENTAL_EVENTS, first_member=first, spread=INCREMENTAL_EVENTS, prefix="n", power=False)
+    activity_ingest_file(path=path, source=INGEST_SOURCE, recompute=False)
     path.unlink()
     figures["dirty"] = CommunityMember.objects.filter(needs_recompute=True).count()
     started = time.perf_counter()
@@ -137,7 +136,7 @@ def child(factor: float) -> dict:
         staff, f"/admin/contributions/programyear/{year.pk}/report/", 3
     )
     member = Client()
-    member.force_login(User.objects.get(email=run.HEAVY_EMAIL))
+    member.force_login(User.objects.get(email=HEAVY_EMAIL))
     figures["dashboard_ms"], figures["dashboard_queries"] = _page_ms(member, "/", 5)
     connection.close()
     return figures

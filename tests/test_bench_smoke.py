@@ -31,3 +31,45 @@ def test_percentile_is_nearest_rank():
     values = list(range(1, 101))
     assert percentile(values, 99) == 99 and percentile(values, 95) == 95 and percentile(values, 100) == 100
     assert percentile([5.0], 99) == 5.0 and percentile([], 99) == 0.0
+
+
+def test_the_signup_rows_fail_on_overbooking_on_errors_and_on_a_lost_request():
+    from bench.http import Burst
+    from bench.web import signup_rows
+
+    hot = Burst(requests=500, seconds=10.0, latencies_ms=[5.0] * 500)
+    quiet = Burst(requests=500, seconds=5.0, latencies_ms=[2.0] * 500)
+    rate, p99, overbooking = signup_rows(hot, quiet, held=40, live=500, capacity=40, overbooked=0, total=500)
+    assert (rate.value, rate.baseline_value, rate.ok) == (50.0, 100.0, True)
+    assert (p99.value, p99.baseline_value) == (5.0, 2.0)
+    assert (overbooking.value, overbooking.ok) == (0, True)
+    assert overbooking.note == "40/40 slots held, 460 waitlisted, 500/500 live; must be 0"
+    assert not signup_rows(hot, quiet, held=41, live=500, capacity=40, overbooked=1, total=500)[2].ok
+    assert not signup_rows(hot, quiet, held=40, live=499, capacity=40, overbooked=0, total=500)[2].ok
+    failing = Burst(requests=500, seconds=10.0, errors=["HTTP 500"])
+    assert not signup_rows(failing, quiet, held=40, live=500, capacity=40, overbooked=0, total=500)[0].ok
+
+
+def test_the_mixed_load_rows_compare_with_the_trivial_page_and_fail_on_any_error():
+    from bench.web import mixed_rows
+
+    total = {"Requests/s": "41.5", "Failure Count": "0", "Request Count": "1867", "95%": "180"}
+    trivial = Row("trivial page /notifications/: throughput", 104.2, "req/s")
+    throughput, errors = mixed_rows(total, seconds=45, trivial=trivial)
+    assert (throughput.value, throughput.baseline_value, throughput.ok) == (41.5, 104.2, True)
+    assert throughput.note.startswith("1867 requests in 45 s, p95 180 ms;")
+    assert (errors.value, errors.ok) == (0, True)
+    alone, failed = mixed_rows(total | {"Failure Count": "3"}, seconds=45)
+    assert (alone.baseline, alone.baseline_value, alone.ok) == ("", None, False)
+    assert (failed.value, failed.ok) == (3, False)
+
+
+def test_locust_runs_headless_for_the_members_and_seconds_asked(tmp_path):
+    from bench.web import locust_command
+
+    command = locust_command(users=20, seconds=45, port=8123, prefix=tmp_path / "locust")
+    assert command[0].endswith(".venv/bin/locust") and "--headless" in command
+    assert command[command.index("-u") + 1] == command[command.index("-r") + 1] == "20"
+    assert command[command.index("-t") + 1] == "45s"
+    assert command[command.index("--host") + 1] == "http://127.0.0.1:8123"
+    assert command[command.index("--csv") + 1] == str(tmp_path / "locust")
