@@ -14,7 +14,6 @@ The factor scales the standard seed (`bench.seed`: 10,000 MAs, 100,000 community
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -48,27 +47,11 @@ def configure(factor: float) -> dict[str, int]:
     return sizes
 
 
-def _page_ms(client, path: str, repeat: int) -> tuple[float, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    client.get(path, secure=True)
-    times, queries = [], 0
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(path, secure=True)
-            times.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200:
-            raise RuntimeError(f"{path} answered {response.status_code}")
-        queries = len(captured.captured_queries)
-    return statistics.median(times), queries
-
-
 def child(factor: float) -> dict:
     """Seed one size from scratch and measure it; returns the figures."""
     from bench.common import HEAVY_EMAIL, INGEST_SOURCE
     from bench.data import child_run, events_csv
+    from bench.web import page_timing
 
     sizes = configure(factor)
     figures: dict = {"factor": factor, "sizes": sizes}
@@ -132,12 +115,12 @@ def child(factor: float) -> dict:
     year = program_year_current()
     if year is None:
         raise SystemExit("bench: no current program year (run the seed first)")
-    figures["year_report_ms"], figures["year_report_queries"] = _page_ms(
+    figures["year_report_ms"], figures["year_report_queries"], _size = page_timing(
         staff, f"/admin/contributions/programyear/{year.pk}/report/", 3
     )
     member = Client()
     member.force_login(User.objects.get(email=HEAVY_EMAIL))
-    figures["dashboard_ms"], figures["dashboard_queries"] = _page_ms(member, "/", 5)
+    figures["dashboard_ms"], figures["dashboard_queries"], _size = page_timing(member, "/", 5)
     connection.close()
     return figures
 

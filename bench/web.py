@@ -265,12 +265,29 @@ def mixed_rows(total: dict[str, str], *, seconds: int, trivial=None) -> list:
     ]
 
 
-def bench_admin(args, rows, details) -> None:
+def page_timing(client, path: str, repeat: int) -> tuple[float, int, int]:
+    """A page served in-process `repeat` times after one warm-up: the median milliseconds, the SQL
+    queries and the bytes of the last response (fails on anything but 200)."""
     import statistics
 
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
+
+    client.get(path, secure=True)  # warm
+    times, queries = [], 0
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(path, secure=True)
+            times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+        queries = len(captured.captured_queries)
+    return statistics.median(times), queries, len(response.content)
+
+
+def bench_admin(args, rows, details) -> None:
+    from django.test import Client
 
     from accounts.models import User
     from bench import seed
@@ -279,19 +296,6 @@ def bench_admin(args, rows, details) -> None:
     from contributions.models import Contribution
     from contributions.selectors import program_year_current
 
-    def measure(client: Client, path: str, repeat: int) -> tuple[float, int, int]:
-        client.get(path, secure=True)  # warm
-        times, queries = [], 0
-        for _ in range(repeat):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = client.get(path, secure=True)
-                times.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:
-                raise RuntimeError(f"{path} answered {response.status_code}")
-            queries = len(captured.captured_queries)
-        return statistics.median(times), queries, len(response.content)
-
     staff = Client()
     staff.force_login(User.objects.get(email=seed.STAFF_EMAIL))
     member = Client()
@@ -299,7 +303,7 @@ def bench_admin(args, rows, details) -> None:
     program_year = program_year_current()
     if program_year is None:
         raise SystemExit("bench: no current program year (run the seed first)")
-    trivial_ms, trivial_q, _ = measure(member, "/notifications/", 20)
+    trivial_ms, trivial_q, _ = page_timing(member, "/notifications/", 20)
     queue_size = Contribution.objects.filter(state=Contribution.State.SUBMITTED).count()
     pages = [
         (
@@ -318,7 +322,7 @@ def bench_admin(args, rows, details) -> None:
     details["admin"] = {"trivial": {"ms": trivial_ms, "queries": trivial_q}}
     log(f"trivial page in-process: {trivial_ms:.1f} ms, {trivial_q} queries")
     for label, path, repeat, note in pages:
-        ms, queries, size = measure(staff, path, repeat)
+        ms, queries, size = page_timing(staff, path, repeat)
         log(f"{label}: {ms:.0f} ms, {queries} queries, {size / 1024:.0f} KiB")
         details["admin"][path] = {"ms": ms, "queries": queries, "bytes": size}
         rows.append(

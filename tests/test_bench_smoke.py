@@ -1,5 +1,7 @@
 """The benchmark's table and statistics (scripts/bench), without seeding anything."""
 
+import pytest
+
 from bench.http import percentile
 from bench.report import Row, markdown, number, table
 
@@ -73,3 +75,68 @@ def test_locust_runs_headless_for_the_members_and_seconds_asked(tmp_path):
     assert command[command.index("-t") + 1] == "45s"
     assert command[command.index("--host") + 1] == "http://127.0.0.1:8123"
     assert command[command.index("--csv") + 1] == str(tmp_path / "locust")
+
+
+def test_the_ingestion_rows_compare_with_psql_copy_and_fail_on_a_lost_or_bad_event():
+    from bench.data import ingest_rows
+
+    done = {"imported": 1_000_000, "bad": 0}
+    rate, memory = ingest_rows(
+        done, seconds=50.0, peak_kib=102_400, copy_seconds=5.0, copy_peak_kib=10_240, events=1_000_000
+    )
+    assert (rate.value, rate.baseline_value, rate.ok) == (20_000.0, 200_000.0, True)
+    assert (memory.value, memory.baseline_value) == (100.0, 10.0)
+    for result in ({"imported": 999_999, "bad": 0}, {"imported": 1_000_000, "bad": 1}):
+        assert not ingest_rows(result, seconds=50.0, peak_kib=1, copy_seconds=5.0, copy_peak_kib=1, events=1_000_000)[
+            0
+        ].ok
+
+
+def test_the_incremental_recompute_must_touch_exactly_the_thousand_members_with_new_events():
+    from types import SimpleNamespace
+
+    from bench.data import recompute_rows
+
+    full = SimpleNamespace(members=60_000, changed=1_234)
+
+    def rows(members: int, dirty: int, community: int = 60_000):
+        return recompute_rows(
+            full,
+            SimpleNamespace(members=members),
+            full_seconds=12.0,
+            incremental_seconds=0.4,
+            events=3_000_000,
+            group_by_seconds=3.0,
+            dirty=dirty,
+            community_members=community,
+        )
+
+    full_row, incremental_row = rows(1000, 1000)
+    assert (full_row.name, full_row.baseline, full_row.note) == (
+        "full recompute of 60,000 members",
+        "one GROUP BY over the 3.0M events, s",
+        "1,234 level changes",
+    )
+    assert (incremental_row.baseline_value, incremental_row.ok) == (12.0, True)
+    assert not rows(1200, 1200)[1].ok
+    assert not rows(1000, 999)[1].ok
+    assert rows(10, 10, community=600)[1].ok  # a small seed has no members 50,001 to 51,000 to check
+
+
+def test_the_copy_floor_loads_the_events_file_with_psql(tmp_path):
+    from bench.data import psql_copy_command
+
+    command = psql_copy_command(tmp_path / "events.csv")
+    assert command[0] == "psql" and command[command.index("-v") + 1] == "ON_ERROR_STOP=1"
+    assert command[-1] == f"\\copy bench_copy_target FROM '{tmp_path / 'events.csv'}' WITH (FORMAT csv, HEADER true)"
+
+
+@pytest.mark.django_db
+def test_a_page_timing_counts_the_queries_of_one_request_and_refuses_an_error(client, member):
+    from bench.web import page_timing
+
+    client.force_login(member)
+    ms, queries, size = page_timing(client, "/notifications/", 2)
+    assert ms > 0 and queries > 0 and size > 0
+    with pytest.raises(RuntimeError, match="answered 404"):
+        page_timing(client, "/no-such-page/", 1)
