@@ -73,6 +73,16 @@ class ChangesOnlyHistoricalRecords(HistoricalRecords):
         )
 
 
+def email_preference_field(kind: str) -> str | None:
+    """The member's preference (`email_<area>`) that decides whether a notification of `kind`
+    ("<area>.<event>") is emailed; None: always emailed (kinds outside the four areas, and the
+    invitation, which creates the account). `User.wants_email` and the set-based insert ask this."""
+    if kind == INVITATION_KIND:
+        return None
+    area = kind.split(".", 1)[0]
+    return f"email_{area}" if area in NOTIFICATION_AREAS else None
+
+
 class User(HistoryAttribution, AbstractUser):
     """A person who signs in: a certified MA, a verifier or a program admin.
 
@@ -155,12 +165,8 @@ class User(HistoryAttribution, AbstractUser):
 
         Kinds outside the four areas (and the invitation, which creates the account) are always sent.
         """
-        if kind == INVITATION_KIND:
-            return True
-        area = kind.split(".", 1)[0]
-        if area not in NOTIFICATION_AREAS:
-            return True
-        return bool(getattr(self, f"email_{area}"))
+        field = email_preference_field(kind)
+        return True if field is None else bool(getattr(self, field))
 
     def get_interests_display(self) -> list[str]:
         labels = dict(InterestTopic.choices)

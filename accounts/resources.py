@@ -6,11 +6,12 @@ A row whose email already has an account with the same certificate is skipped, s
 same file twice changes nothing.
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields
 
 from accounts import selectors
+from accounts.errors import AccountError
 from accounts.imports import LINE, REASON, parse_file_date
 from accounts.models import MACertification, Organization, User
 from accounts.services import member_provision
@@ -114,14 +115,18 @@ class NewlyCertifiedResource(FormulaSafeModelResource):
 
     def save_instance(self, instance, is_create, row, **kwargs) -> None:
         organization_name = str(row.get("organization") or "").strip().lower()
-        user = member_provision(
-            email=row["email"],
-            first_name=str(row.get("first_name") or ""),
-            last_name=str(row.get("last_name") or ""),
-            certificate_number=row["certificate_number"],
-            qualified_on=row["qualified_on"],
-            organization=self._organizations.get(organization_name) if organization_name else None,
-        )
+        try:
+            user = member_provision(
+                email=row["email"],
+                first_name=str(row.get("first_name") or ""),
+                last_name=str(row.get("last_name") or ""),
+                certificate_number=row["certificate_number"],
+                qualified_on=row["qualified_on"],
+                organization=self._organizations.get(organization_name) if organization_name else None,
+            )
+        except AccountError as error:
+            # import-export reports a row's ValidationError beside its line (a member added meanwhile).
+            raise ValidationError({error.field or NON_FIELD_ERRORS: [str(error)]}) from error
         instance.pk = user.pk
 
     def save_m2m(self, instance, row, **kwargs) -> None:

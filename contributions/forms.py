@@ -56,7 +56,20 @@ class ActivityTypeChoiceField(forms.ModelChoiceField):
         return f"{obj.program_year.year} · {obj.name} — {obj.points} {obj.get_unit_display()}{cap}"
 
 
-class ContributionForm(forms.Form):
+class EvidenceFileForm(forms.Form):
+    """A form with an `evidence_file` field: the file's real type is checked as the services check it."""
+
+    def clean_evidence_file(self):
+        file = self.cleaned_data.get("evidence_file")
+        if file:
+            try:
+                evidence_check(file)
+            except ValidationError as error:
+                raise forms.ValidationError(error.messages) from error
+        return file
+
+
+class ContributionForm(EvidenceFileForm):
     """What the member tells us; the points are computed from the type, never typed."""
 
     activity_type = ActivityTypeChoiceField(
@@ -121,15 +134,6 @@ class ContributionForm(forms.Form):
                 self.add_error("quantity", refusal)
         return cleaned
 
-    def clean_evidence_file(self):
-        file = self.cleaned_data.get("evidence_file")
-        if file:
-            try:
-                evidence_check(file)
-            except ValidationError as error:
-                raise forms.ValidationError(error.messages) from error
-        return file
-
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
@@ -143,7 +147,7 @@ class ReplyForm(forms.Form):
     )
 
 
-class RequirementReportForm(forms.Form):
+class RequirementReportForm(EvidenceFileForm):
     """A training completed or a credential held, with the evidence the program team verifies."""
 
     met_on = forms.DateField(
@@ -169,15 +173,6 @@ class RequirementReportForm(forms.Form):
         error_messages=text_limit_messages(DESCRIPTION_MAX_LENGTH),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-
-    def clean_evidence_file(self):
-        file = self.cleaned_data.get("evidence_file")
-        if file:
-            try:
-                evidence_check(file)
-            except ValidationError as error:
-                raise forms.ValidationError(error.messages) from error
-        return file
 
 
 class OptOutForm(forms.Form):

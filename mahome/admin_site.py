@@ -11,6 +11,20 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 
+class ReadOnlyAdminMixin:
+    """A record the admin shows but never adds, changes or deletes through its generic forms (a review's
+    outcomes and runs, audit runs, certificates: their own pages or jobs write them)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class MAHomeAdminSite(admin.AdminSite):
     site_header = "MA Home — program administration"
     site_title = "MA Home admin"

@@ -1,5 +1,7 @@
 """The benchmark's table and statistics (scripts/bench), without seeding anything."""
 
+import pytest
+
 from bench.http import percentile
 from bench.report import Row, markdown, number, table
 
@@ -31,3 +33,117 @@ def test_percentile_is_nearest_rank():
     values = list(range(1, 101))
     assert percentile(values, 99) == 99 and percentile(values, 95) == 95 and percentile(values, 100) == 100
     assert percentile([5.0], 99) == 5.0 and percentile([], 99) == 0.0
+
+
+def test_the_signup_rows_fail_on_overbooking_on_errors_and_on_a_lost_request():
+    from bench.http import Burst
+    from bench.web import signup_rows
+
+    hot = Burst(requests=500, seconds=10.0, latencies_ms=[5.0] * 500)
+    quiet = Burst(requests=500, seconds=5.0, latencies_ms=[2.0] * 500)
+    rate, p99, overbooking = signup_rows(hot, quiet, held=40, live=500, capacity=40, overbooked=0, total=500)
+    assert (rate.value, rate.baseline_value, rate.ok) == (50.0, 100.0, True)
+    assert (p99.value, p99.baseline_value) == (5.0, 2.0)
+    assert (overbooking.value, overbooking.ok) == (0, True)
+    assert overbooking.note == "40/40 slots held, 460 waitlisted, 500/500 live; must be 0"
+    assert not signup_rows(hot, quiet, held=41, live=500, capacity=40, overbooked=1, total=500)[2].ok
+    assert not signup_rows(hot, quiet, held=40, live=499, capacity=40, overbooked=0, total=500)[2].ok
+    failing = Burst(requests=500, seconds=10.0, errors=["HTTP 500"])
+    assert not signup_rows(failing, quiet, held=40, live=500, capacity=40, overbooked=0, total=500)[0].ok
+
+
+def test_the_mixed_load_rows_compare_with_the_trivial_page_and_fail_on_any_error():
+    from bench.web import mixed_rows
+
+    total = {"Requests/s": "41.5", "Failure Count": "0", "Request Count": "1867", "95%": "180"}
+    trivial = Row("trivial page /notifications/: throughput", 104.2, "req/s")
+    throughput, errors = mixed_rows(total, seconds=45, trivial=trivial)
+    assert (throughput.value, throughput.baseline_value, throughput.ok) == (41.5, 104.2, True)
+    assert throughput.note.startswith("1867 requests in 45 s, p95 180 ms;")
+    assert (errors.value, errors.ok) == (0, True)
+    alone, failed = mixed_rows(total | {"Failure Count": "3"}, seconds=45)
+    assert (alone.baseline, alone.baseline_value, alone.ok) == ("", None, False)
+    assert (failed.value, failed.ok) == (3, False)
+
+
+def test_locust_runs_headless_for_the_members_and_seconds_asked(tmp_path):
+    from bench.web import locust_command
+
+    command = locust_command(users=20, seconds=45, port=8123, prefix=tmp_path / "locust")
+    assert command[0].endswith(".venv/bin/locust") and "--headless" in command
+    assert command[command.index("-u") + 1] == command[command.index("-r") + 1] == "20"
+    assert command[command.index("-t") + 1] == "45s"
+    assert command[command.index("--host") + 1] == "http://127.0.0.1:8123"
+    assert command[command.index("--csv") + 1] == str(tmp_path / "locust")
+
+
+def test_the_ingestion_rows_compare_with_psql_copy_and_fail_on_a_lost_or_bad_event():
+    from bench.data import ingest_rows
+
+    done = {"imported": 1_000_000, "bad": 0}
+    rate, memory = ingest_rows(
+        done, seconds=50.0, peak_kib=102_400, copy_seconds=5.0, copy_peak_kib=10_240, events=1_000_000
+    )
+    assert (rate.value, rate.baseline_value, rate.ok) == (20_000.0, 200_000.0, True)
+    assert (memory.value, memory.baseline_value) == (100.0, 10.0)
+    for result in ({"imported": 999_999, "bad": 0}, {"imported": 1_000_000, "bad": 1}):
+        assert not ingest_rows(result, seconds=50.0, peak_kib=1, copy_seconds=5.0, copy_peak_kib=1, events=1_000_000)[
+            0
+        ].ok
+
+
+def test_the_incremental_recompute_must_touch_exactly_the_thousand_members_with_new_events():
+    from types import SimpleNamespace
+
+    from bench.data import recompute_rows
+
+    full = SimpleNamespace(members=60_000, changed=1_234)
+
+    def rows(members: int, dirty: int, community: int = 60_000):
+        return recompute_rows(
+            full,
+            SimpleNamespace(members=members),
+            full_seconds=12.0,
+            incremental_seconds=0.4,
+            events=3_000_000,
+            group_by_seconds=3.0,
+            dirty=dirty,
+            community_members=community,
+        )
+
+    full_row, incremental_row = rows(1000, 1000)
+    assert (full_row.name, full_row.baseline, full_row.note) == (
+        "full recompute of 60,000 members",
+        "one GROUP BY over the 3.0M events, s",
+        "1,234 level changes",
+    )
+    assert (incremental_row.baseline_value, incremental_row.ok) == (12.0, True)
+    assert not rows(1200, 1200)[1].ok
+    assert not rows(1000, 999)[1].ok
+    assert rows(10, 10, community=600)[1].ok  # a small seed has no members 50,001 to 51,000 to check
+
+
+def test_the_copy_floor_loads_the_events_file_with_psql(tmp_path):
+    from bench.data import psql_copy_command
+
+    command = psql_copy_command(tmp_path / "events.csv")
+    assert command[0] == "psql" and command[command.index("-v") + 1] == "ON_ERROR_STOP=1"
+    assert command[-1] == f"\\copy bench_copy_target FROM '{tmp_path / 'events.csv'}' WITH (FORMAT csv, HEADER true)"
+
+
+@pytest.mark.django_db
+def test_a_page_timing_counts_the_queries_of_one_request_and_refuses_an_error(client, member):
+    from bench.web import page_timing
+
+    client.force_login(member)
+    ms, queries, size = page_timing(client, "/notifications/", 2)
+    assert ms > 0 and queries > 0 and size > 0
+    with pytest.raises(RuntimeError, match="answered 404"):
+        page_timing(client, "/no-such-page/", 1)
+
+
+@pytest.mark.django_db
+def test_the_group_by_floor_runs_over_the_events_table():
+    from bench.data import group_by_seconds
+
+    assert group_by_seconds() >= 0

@@ -10,7 +10,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import _wait_for_port, free_port
+from tests.helpers import free_port, wait_for_port
 
 
 def _pg_bin() -> Path:
@@ -50,7 +50,7 @@ class ThrowawayPostgres:
     def start(self) -> None:
         options = f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._ctl("-l", str(self.datadir / "server.log"), "-o", options, "start")
-        _wait_for_port(self.port)
+        wait_for_port(self.port)
 
     def stop(self, mode: str = "fast") -> None:
         self._ctl("-m", mode, "stop")

@@ -46,8 +46,35 @@ class OrganizationAdmin(admin.ModelAdmin):
     inlines = [OrganizationDomainInline, SSOConnectionInline]
 
 
+class SSOConnectionForm(forms.ModelForm):
+    class Meta:
+        model = SSOConnection
+        fields = [
+            "organization",
+            "kind",
+            "slug",
+            "button_label",
+            "server_url",
+            "client_id",
+            "client_secret",
+            "idp_entity_id",
+            "idp_metadata_url",
+            "saml_attribute_mapping",
+        ]
+
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        probe = SSOConnection(**cleaned)  # the posted values; the instance takes them after clean()
+        for field, problem in services.sso_connection_problems(connection=probe).items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, problem)
+        return cleaned
+
+
 @admin.register(SSOConnection)
 class SSOConnectionAdmin(admin.ModelAdmin):
+    form = SSOConnectionForm
     list_display = ["organization", "kind", "slug", "social_app"]
     list_filter = ["kind"]
     list_select_related = ["organization", "social_app"]

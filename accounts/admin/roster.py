@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,6 +19,7 @@ from import_export.admin import ImportMixin
 
 from accounts import selectors, services
 from accounts.admin.segment_messages import segment_message_compose
+from accounts.errors import AccountError
 from accounts.imports import PreviewImportMixin
 from accounts.invitation_links import invitation_valid_days
 from accounts.models import (
@@ -27,6 +28,7 @@ from accounts.models import (
     Organization,
 )
 from accounts.resources import NewlyCertifiedResource
+from mahome.errors import show_refusal
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -44,6 +46,20 @@ class ProvisionForm(forms.Form):
         required=False,
         help_text=_("Leave empty to use the organization that owns the email's domain, if any."),
     )
+
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        if self.errors:
+            return cleaned
+        problems = services.member_provision_problems(
+            email=services.provision_email(cleaned.get("email")),
+            certificate_number=(cleaned.get("certificate_number") or "").strip(),
+            qualified_on=cleaned.get("qualified_on"),
+        )
+        for field, problem in problems.items():
+            self.add_error(field, problem)
+        return cleaned
 
 
 class InvitationFilter(admin.SimpleListFilter):
@@ -236,9 +252,8 @@ class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 user = services.member_provision(**form.cleaned_data)
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+            except AccountError as error:
+                show_refusal(request, error, form=form)
             else:
                 messages.success(request, _("%(user)s was added and invited by email.") % {"user": user})
                 return redirect(reverse("admin:accounts_macertification_changelist"))

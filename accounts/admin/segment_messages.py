@@ -4,7 +4,7 @@ import uuid
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -12,10 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import services
+from accounts.errors import AccountError
 from accounts.models import (
     SegmentMessage,
     SegmentMessageRecipient,
 )
+from mahome.errors import show_refusal
 
 
 class SegmentMessageForm(forms.Form):
@@ -51,9 +53,8 @@ def segment_message_compose(
                 segment=segment,
                 request_token=form.cleaned_data["token"],
             )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+        except AccountError as error:
+            show_refusal(request, error, form=form)
         else:
             messages.success(
                 request,

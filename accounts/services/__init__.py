@@ -7,8 +7,10 @@ provisioning), `invitations` (the invitation, set-password links, `password_refu
 it up (e.g. `accounts.services.notifications.send_mail`).
 """
 
+from accounts.errors import AccountError
 from accounts.services.invitations import (
     InvitationResend,
+    invitation_lines,
     invitation_resend_refusal,
     invitations_resend,
     member_invitation_path,
@@ -18,6 +20,8 @@ from accounts.services.invitations import (
 )
 from accounts.services.members import (
     member_provision,
+    member_provision_problems,
+    provision_email,
     user_create,
 )
 from accounts.services.notifications import (
@@ -39,6 +43,7 @@ from accounts.services.segment_messages import (
     segment_message_send,
 )
 from accounts.services.sso import (
+    sso_connection_problems,
     sso_connection_sync,
 )
 from accounts.services.staff import (
@@ -52,12 +57,15 @@ __all__ = [
     "PROFILE_FIELDS",
     "SEGMENT_MESSAGE_KIND",
     "STAFF_EDITABLE_FIELDS",
+    "AccountError",
     "InvitationResend",
+    "invitation_lines",
     "invitation_resend_refusal",
     "invitations_resend",
     "member_invitation_path",
     "member_invite",
     "member_provision",
+    "member_provision_problems",
     "notification_create",
     "notification_record_email_failure",
     "notification_send_email",
@@ -66,9 +74,11 @@ __all__ = [
     "organization_contact_text",
     "password_refusal",
     "profile_update",
+    "provision_email",
     "segment_message_refusal",
     "segment_message_send",
     "sessions_end_all",
+    "sso_connection_problems",
     "sso_connection_sync",
     "user_create",
     "user_set_staff_role",

@@ -1,7 +1,7 @@
 """The invitation and its set-password link; whether a password is allowed, in the words members read."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -54,42 +54,23 @@ def member_invite(*, user: User, sent_by: User | None = None, extra_lines: tuple
 
     organization = user.organization
     sign_in_path = f"{reverse('account_login')}?{urlencode({'email': user.email})}"
-    lines = [
-        _("Welcome to MA Home, %(name)s.") % {"name": user.display_name},
-        _("Your account is ready: it keeps your certification, your contributions and your opportunities together."),
-    ]
     certification = getattr(user, "certification", None)
-    if certification is not None:
-        lines.append(_("Certified on %(date)s.") % {"date": date_format(certification.qualified_on)})
-    lines.extend(extra_lines)
-    url = sign_in_path
-    now = timezone.now()
-    valid_until = None
     connections = list(organization.sso_connections.all()) if organization else []
+    now = timezone.now()
+    url, valid_until, days = sign_in_path, None, None
     if password_allowed(organization):
         url = member_invitation_path(user=user)
         days = invitation_valid_days()
         valid_until = now + timedelta(days=days)
-        lines.append(
-            _(
-                "Choose your password with the link below (valid for %(days)s days; afterwards use "
-                '"Forgot your password?" on the sign-in page).'
-            )
-            % {"days": days}
-        )
-    if connections:
-        lines.append(
-            _(
-                "You can also sign in with your organization's single sign-on: "
-                'enter %(email)s on %(link)s and choose "%(button)s".'
-            )
-            % {"email": user.email, "link": f"{settings.SITE_URL}{sign_in_path}", "button": connections[0].label}
-        )
-    elif organization is not None and organization.sso_required:
-        lines.append(
-            _("%(organization)s signs you in with single sign-on; contact %(contact)s if it does not work.")
-            % {"organization": organization.name, "contact": organization_contact_text(organization=organization)}
-        )
+    lines = invitation_lines(
+        user=user,
+        organization=organization,
+        qualified_on=certification.qualified_on if certification is not None else None,
+        password_days=days,
+        sso_button=connections[0].label if connections else None,
+        sign_in_url=f"{settings.SITE_URL}{sign_in_path}",
+        extra_lines=extra_lines,
+    )
     invitation = Invitation(user=user, sent_at=now, sent_by=sent_by, valid_until=valid_until)
     invitation.full_clean(exclude=["user", "sent_by"])
     invitation.save()
@@ -105,6 +86,50 @@ def member_invite(*, user: User, sent_by: User | None = None, extra_lines: tuple
     if invitation.notification is not None:
         invitation.save(update_fields=["notification"])
     return invitation
+
+
+def invitation_lines(
+    *,
+    user: User,
+    organization: Organization | None,
+    qualified_on: date | None,
+    password_days: int | None,
+    sso_button: str | None,
+    sign_in_url: str,
+    extra_lines: tuple[str, ...] = (),
+) -> list[str]:
+    """The invitation's paragraphs (no database): the welcome, the certification, the set-password
+    link's validity (`password_days`; None where the organization allows no password), and how to
+    sign in by single sign-on (`sso_button`: the first connection's label) or whom to contact."""
+    lines = [
+        _("Welcome to MA Home, %(name)s.") % {"name": user.display_name},
+        _("Your account is ready: it keeps your certification, your contributions and your opportunities together."),
+    ]
+    if qualified_on is not None:
+        lines.append(_("Certified on %(date)s.") % {"date": date_format(qualified_on)})
+    lines.extend(extra_lines)
+    if password_days is not None:
+        lines.append(
+            _(
+                "Choose your password with the link below (valid for %(days)s days; afterwards use "
+                '"Forgot your password?" on the sign-in page).'
+            )
+            % {"days": password_days}
+        )
+    if sso_button is not None:
+        lines.append(
+            _(
+                "You can also sign in with your organization's single sign-on: "
+                'enter %(email)s on %(link)s and choose "%(button)s".'
+            )
+            % {"email": user.email, "link": sign_in_url, "button": sso_button}
+        )
+    elif organization is not None and organization.sso_required:
+        lines.append(
+            _("%(organization)s signs you in with single sign-on; contact %(contact)s if it does not work.")
+            % {"organization": organization.name, "contact": organization_contact_text(organization=organization)}
+        )
+    return lines
 
 
 def invitation_resend_refusal(*, user: User) -> str | None:

@@ -2,12 +2,12 @@
 
 from datetime import date
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import selectors
+from accounts.errors import AccountError
 from accounts.models import (
     MACertification,
     Organization,
@@ -45,6 +45,31 @@ def user_create(
     return user
 
 
+def member_provision_problems(*, email: str, certificate_number: str, qualified_on: date | None) -> dict[str, str]:
+    """Why these details cannot make a new member, by field (empty: they can). `email` and
+    `certificate_number` as `member_provision` normalizes them; the provision form and the service ask this."""
+    problems: dict[str, str] = {}
+    if not email:
+        problems["email"] = _("An email address is required.")
+    elif selectors.user_by_email(email=email) is not None:
+        problems["email"] = _("%(email)s already has an account.") % {"email": email}
+    if not certificate_number:
+        problems["certificate_number"] = _("A certificate number is required.")
+    elif MACertification.objects.filter(certificate_number=certificate_number).exists():
+        problems["certificate_number"] = _("Certificate number %(number)s belongs to another member.") % {
+            "number": certificate_number
+        }
+    if qualified_on is None:
+        problems["qualified_on"] = _("A qualification date is required.")
+    elif qualified_on > timezone.localdate():
+        problems["qualified_on"] = _("The qualification date cannot be in the future.")
+    return problems
+
+
+def provision_email(email: str | None) -> str:
+    return User.objects.normalize_email((email or "").strip()).lower()
+
+
 @transaction.atomic
 def member_provision(
     *,
@@ -63,28 +88,14 @@ def member_provision(
     would invalidate the invitation's set-password link.
 
     "All Certified Master Anaplanners are immediately added upon becoming certified." The
-    organization defaults to the one owning the email's domain. Raises ValidationError (nothing
-    saved) when the email already has an account or the certificate number is taken.
+    organization defaults to the one owning the email's domain. Raises AccountError (nothing
+    saved, `field` set) when the email already has an account or the certificate number is taken.
     """
-    email = User.objects.normalize_email((email or "").strip()).lower()
+    email = provision_email(email)
     certificate_number = (certificate_number or "").strip()
-    errors: dict[str, list[str]] = {}
-    if not email:
-        errors["email"] = [_("An email address is required.")]
-    elif selectors.user_by_email(email=email) is not None:
-        errors["email"] = [_("%(email)s already has an account.") % {"email": email}]
-    if not certificate_number:
-        errors["certificate_number"] = [_("A certificate number is required.")]
-    elif MACertification.objects.filter(certificate_number=certificate_number).exists():
-        errors["certificate_number"] = [
-            _("Certificate number %(number)s belongs to another member.") % {"number": certificate_number}
-        ]
-    if qualified_on is None:
-        errors["qualified_on"] = [_("A qualification date is required.")]
-    elif qualified_on > timezone.localdate():
-        errors["qualified_on"] = [_("The qualification date cannot be in the future.")]
-    if errors:
-        raise ValidationError(errors)
+    problems = member_provision_problems(email=email, certificate_number=certificate_number, qualified_on=qualified_on)
+    for field, problem in problems.items():
+        raise AccountError(problem, field=field)
     organization = organization or selectors.organization_for_email(email=email)
     user = user_create(
         email=email, first_name=(first_name or "").strip(), last_name=(last_name or "").strip(), password=password

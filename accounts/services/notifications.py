@@ -4,15 +4,14 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import (
-    INVITATION_KIND,
-    NOTIFICATION_AREAS,
     Notification,
     User,
+    email_preference_field,
 )
 
 logger = logging.getLogger("accounts.services")
@@ -107,17 +106,33 @@ def notifications_create_many(
         return 0
     if connection.vendor != "postgresql":
         # The embedded local run (SQLite) has no unnest: the same rule, one member at a time.
-        users_by_id = User.objects.in_bulk(user_ids)
-        made = [
-            notification_create(
-                user=users_by_id[user_id], kind=kind, title=title, body=body, url=url, email=email, dedupe_key=key
-            )
-            for user_id, title, body, key in zip(user_ids, titles, bodies, dedupe_keys, strict=True)
-            if user_id in users_by_id
-        ]
-        return sum(1 for notification in made if notification is not None)
-    area = kind.split(".", 1)[0]
-    wants = f"u.email_{area}" if area in NOTIFICATION_AREAS and kind != INVITATION_KIND else "TRUE"
+        return _create_one_by_one(
+            kind=kind, user_ids=user_ids, titles=titles, bodies=bodies, dedupe_keys=dedupe_keys, url=url, email=email
+        )
+    created = _insert_set_based(
+        kind=kind, user_ids=user_ids, titles=titles, bodies=bodies, dedupe_keys=dedupe_keys, url=url, email=email
+    )
+    pending = [pk for pk, state in created if state == Notification.EmailState.PENDING]
+    if pending:
+        transaction.on_commit(lambda: _enqueue_notification_emails(pending), robust=True)
+    return len(created)
+
+
+def _insert_set_based(
+    *,
+    kind: str,
+    user_ids: list[int],
+    titles: list[str],
+    bodies: list[str],
+    dedupe_keys: list[str],
+    url: str,
+    email: bool,
+) -> list[tuple[int, str]]:
+    """One INSERT ... SELECT FROM unnest(...) (PostgreSQL); returns the (id, email state) of each row made."""
+    from django.db import connection
+
+    preference = email_preference_field(kind)
+    wants = f"u.{_column(preference)}" if preference else "TRUE"
     table, users = Notification._meta.db_table, User._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -142,11 +157,34 @@ def notifications_create_many(
                 dedupe_keys,
             ],
         )
-        created = cursor.fetchall()
-    pending = [pk for pk, state in created if state == Notification.EmailState.PENDING]
-    if pending:
-        transaction.on_commit(lambda: _enqueue_notification_emails(pending), robust=True)
-    return len(created)
+        return cursor.fetchall()
+
+
+def _column(field_name: str) -> str:
+    field = User._meta.get_field(field_name)
+    assert isinstance(field, models.Field)  # a concrete column of the user table
+    return field.column
+
+
+def _create_one_by_one(
+    *,
+    kind: str,
+    user_ids: list[int],
+    titles: list[str],
+    bodies: list[str],
+    dedupe_keys: list[str],
+    url: str,
+    email: bool,
+) -> int:
+    users_by_id = User.objects.in_bulk(user_ids)
+    made = [
+        notification_create(
+            user=users_by_id[user_id], kind=kind, title=title, body=body, url=url, email=email, dedupe_key=key
+        )
+        for user_id, title, body, key in zip(user_ids, titles, bodies, dedupe_keys, strict=True)
+        if user_id in users_by_id
+    ]
+    return sum(1 for notification in made if notification is not None)
 
 
 def _user_wants_email(user: User, kind: str) -> bool:

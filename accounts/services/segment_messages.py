@@ -1,10 +1,11 @@
 """Messages from the program team to a segment of members."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.errors import AccountError
 from accounts.models import (
     Notification,
     SegmentMessage,
@@ -37,13 +38,10 @@ def segment_message_send(
     if refusal:
         raise PermissionDenied(refusal)
     title, body = (title or "").strip(), (body or "").strip()
-    errors = {}
     if not title:
-        errors["title"] = [_("Give the message a title.")]
+        raise AccountError(_("Give the message a title."), field="title")
     if not body:
-        errors["body"] = [_("Write a message.")]
-    if errors:
-        raise ValidationError(errors)
+        raise AccountError(_("Write a message."), field="body")
     request_token = (request_token or "").strip()[:64]
     if request_token:
         sent = SegmentMessage.objects.filter(request_token=request_token).first()
@@ -65,12 +63,18 @@ def segment_message_send(
     except IntegrityError:
         # The same form posted at the same moment: the other request's message is the one sent.
         return SegmentMessage.objects.get(request_token=request_token)
+    _deliver(message, user_ids=user_ids)
+    return message
+
+
+def _deliver(message: SegmentMessage, *, user_ids: list[int]) -> None:
+    """Each recipient's notification (one statement; emailed per their preference) and recipient row."""
     key = f"segment-message:{message.pk}"
     notifications_create_many(
         kind=SEGMENT_MESSAGE_KIND,
         user_ids=user_ids,
-        titles=[title] * len(user_ids),
-        bodies=[body] * len(user_ids),
+        titles=[message.title] * len(user_ids),
+        bodies=[message.body] * len(user_ids),
         dedupe_keys=[key] * len(user_ids),
         url=reverse("notification_list"),
     )
@@ -81,4 +85,3 @@ def segment_message_send(
         SegmentMessageRecipient(message=message, user_id=pk, notification_id=notification_ids.get(pk))
         for pk in user_ids
     )
-    return message

@@ -47,6 +47,20 @@ def last_settled_day(now: datetime | None = None) -> date:
     return (now - DAY_SETTLED_AFTER).astimezone(UTC).date() - timedelta(days=1)
 
 
+def visit_events(record: dict, *, member: str) -> list[dict]:
+    """One `user_visits` row as canonical events: the day's visit (with its minutes) and, when the
+    member read posts that day, a read event counting them. Ids are stable per member and day."""
+    day = str(record["visited_at"])[:10]
+    user, username, occurred = record["user_id"], record["username"] or "", f"{day}T00:00:00+00:00"
+    visit = {"event_id": f"visit:{user}:{day}", "member_id": member, "username": username, "kind": "visit"}
+    events = [visit | {"occurred_at": occurred, "minutes": int(record["minutes"] or 0)}]
+    pages_read = int(record["posts_read"] or 0)
+    if pages_read:
+        read = {"event_id": f"read:{user}:{day}", "member_id": member, "username": username, "kind": "read"}
+        events.append(read | {"occurred_at": occurred, "quantity": pages_read})
+    return events
+
+
 class DiscourseConnector(Connector):
     def __init__(self, source) -> None:
         super().__init__(source)
@@ -285,32 +299,8 @@ class DiscourseConnector(Connector):
             events = []
             for row in rows:
                 record = dict(zip(columns, row, strict=True))
-                day = str(record["visited_at"])[:10]
-                member = self.member_id(record["user_id"])
-                occurred = f"{day}T00:00:00+00:00"
-                events.append(
-                    {
-                        "event_id": f"visit:{record['user_id']}:{day}",
-                        "member_id": member,
-                        "username": record["username"] or "",
-                        "kind": "visit",
-                        "occurred_at": occurred,
-                        "minutes": int(record["minutes"] or 0),
-                    }
-                )
-                pages_read = int(record["posts_read"] or 0)
-                if pages_read:
-                    events.append(
-                        {
-                            "event_id": f"read:{record['user_id']}:{day}",
-                            "member_id": member,
-                            "username": record["username"] or "",
-                            "kind": "read",
-                            "occurred_at": occurred,
-                            "quantity": pages_read,
-                        }
-                    )
-                after_user, after_day = int(record["user_id"]), day
+                events += visit_events(record, member=self.member_id(record["user_id"]))
+                after_user, after_day = int(record["user_id"]), str(record["visited_at"])[:10]
             if len(rows) < self.page_size:
                 yield Page("visits", events, {"through": until})
                 return

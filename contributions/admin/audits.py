@@ -26,6 +26,7 @@ from contributions.resources import (
     AuditResource,
 )
 from contributions.services import audits as audit_services
+from mahome.admin_site import ReadOnlyAdminMixin
 
 # --- Risk-based audits --------------------------------------------------------------------------
 
@@ -205,16 +206,7 @@ class AuditAdmin(ExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(AuditRun)
-class AuditRunAdmin(admin.ModelAdmin):
+class AuditRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["program_year", "ran_at", "rate", "considered", "sampled", "seed"]
     list_filter = ["program_year"]
     fields = readonly_fields = ("program_year", "ran_at", "verified_until", "rate", "seed", "considered", "sampled")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -26,6 +26,7 @@ from contributions.resources import (
     CertificateResource,
 )
 from contributions.services import certificates as certificate_services
+from mahome.admin_site import ReadOnlyAdminMixin
 from mahome.errors import show_refusal
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class CertificateActionForm(forms.Form):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(ExportMixin, SimpleHistoryAdmin):
+class CertificateAdmin(ReadOnlyAdminMixin, ExportMixin, SimpleHistoryAdmin):
     """Certificates are never deleted: staff revoke one with a reason, or re-issue it after a correction."""
 
     export_formats = EXPORT_FORMATS
@@ -110,15 +111,6 @@ class CertificateAdmin(ExportMixin, SimpleHistoryAdmin):
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_export_permission(self, request):
         return request.user.has_perm("contributions.view_certificate")

@@ -9,24 +9,16 @@ from contributions.models import (
     ReviewOutcome,
     ReviewRun,
 )
+from mahome.admin_site import ReadOnlyAdminMixin
 
 
 @admin.register(ReviewOutcome)
-class ReviewOutcomeAdmin(admin.ModelAdmin):
+class ReviewOutcomeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # The year-end review's record: a deleted outcome would be silently recreated by the next run.
     list_display = ["member", "program_year", "outcome", "target_points", "verified_points", "reviewed_at"]
     list_filter = ["program_year", "outcome"]
     search_fields = ["member__email"]
     list_select_related = ["member", "program_year"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # The year-end review's record: a deleted outcome would be silently recreated by the next run.
-        return False
 
     def changelist_view(self, request, extra_context=None):
         title = _("Review outcomes: written by the year-end review, kept as its record (read only)")
@@ -34,7 +26,7 @@ class ReviewOutcomeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewRun)
-class ReviewRunAdmin(admin.ModelAdmin):
+class ReviewRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The record of each final year-end review: read-only, never deleted."""
 
     list_display = ["program_year", "ran_at", "run_by", "outcomes", "certificates", "notifications", "review_link"]
@@ -56,12 +48,3 @@ class ReviewRunAdmin(admin.ModelAdmin):
             reverse("admin:contributions_programyear_review", args=[obj.program_year_id]),
             _("Open"),
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

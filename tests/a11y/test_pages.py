@@ -17,7 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.template.loader import render_to_string
 
-from tests.conftest import SCREENSHOT_DIR, screenshot, sign_in_fast, with_mfa
+from tests.helpers import SCREENSHOT_DIR, screenshot, sign_in_fast, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.imports import parse_file_date
 from accounts.models import User
-from tests.conftest import with_mfa
 from tests.factories import OrganizationFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

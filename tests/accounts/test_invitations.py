@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.models import Invitation, MACertification, Notification
 from accounts.services import member_provision
-from tests.conftest import with_mfa
 from tests.factories import MACertificationFactory, UserFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,9 @@ from datetime import date
 import pytest
 import tablib
 from django.core import mail
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.errors import AccountError
 from accounts.models import MACertification, Notification, Organization, User
 from accounts.resources import NewlyCertifiedResource
 from accounts.services import member_provision
@@ -70,7 +70,7 @@ def test_invitation_under_sso_required_points_to_sso_not_a_password(django_captu
 
 def test_member_provision_refuses_a_taken_certificate_and_saves_nothing(member):
     MACertificationFactory(user=member, certificate_number="MA-9")
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(AccountError, match="MA-9 belongs to another member") as excinfo:
         member_provision(
             email="new@example.com",
             first_name="New",
@@ -78,7 +78,7 @@ def test_member_provision_refuses_a_taken_certificate_and_saves_nothing(member):
             certificate_number="MA-9",
             qualified_on=date(2026, 1, 1),
         )
-    assert "certificate_number" in excinfo.value.message_dict
+    assert excinfo.value.field == "certificate_number"
     assert not User.objects.filter(email="new@example.com").exists()
 
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from accounts.roles import PROGRAM_ADMIN, VERIFIER
-from tests.conftest import with_mfa
 from tests.factories import MACertificationFactory, NotificationFactory, OrganizationFactory, StaffFactory, UserFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import RequestFactory
 
-from tests.conftest import PRODUCTION_ENV
 from tests.factories import TEST_PASSWORD
+from tests.helpers import PRODUCTION_ENV
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django.core.files.base import ContentFile
 
 from accounts.middleware import StaffMFARequiredMiddleware
 from accounts.roles import VERIFIER, staff_mfa_ready
-from tests.conftest import with_mfa
 from tests.factories import ContributionFactory, StaffFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied
 from accounts import services
 from accounts.models import User
 from accounts.roles import PROGRAM_ADMIN, VERIFIER, user_staff_role
-from tests.conftest import with_mfa
 from tests.factories import StaffFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 
 from accounts.models import Organization
-from tests.conftest import screenshot, sign_in
 from tests.factories import MACertificationFactory, OrganizationFactory, UserFactory
+from tests.helpers import screenshot, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

@@ -6,8 +6,8 @@ import pytest
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-from tests.conftest import STAFF_TOTP_SECRET, screenshot, sign_in, with_mfa
 from tests.factories import StaffFactory
+from tests.helpers import STAFF_TOTP_SECRET, screenshot, sign_in, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

@@ -11,7 +11,6 @@ from accounts.roles import VERIFIER
 from contributions.models import Audit, Contribution
 from contributions.services import audits as audit_services
 from tests.browser.test_roster import _sign_in_staff
-from tests.conftest import screenshot, sign_in, with_mfa
 from tests.factories import (
     ActivityTypeFactory,
     ContributionFactory,
@@ -20,6 +19,7 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
+from tests.helpers import screenshot, sign_in, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

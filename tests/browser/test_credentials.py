@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from contributions import services
 from contributions.models import Certificate
-from tests.conftest import screenshot, sign_in_fast
 from tests.factories import MACertificationFactory, ProgramYearFactory, StaffFactory, UserFactory
+from tests.helpers import screenshot, sign_in_fast
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

@@ -11,8 +11,8 @@ import pytest
 from django.core import mail
 
 from accounts import services
-from tests.conftest import screenshot
 from tests.factories import OrganizationFactory
+from tests.helpers import screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

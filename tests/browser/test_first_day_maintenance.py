@@ -17,8 +17,8 @@ from accounts import services as account_services
 from contributions import services
 from contributions.models import Contribution, RequirementStatus
 from tests.a11y.test_pages import _check, _prepare
-from tests.conftest import screenshot, with_mfa
 from tests.factories import ActivityTypeFactory, ProgramYearFactory, StaffFactory, TechnicalRequirementFactory
+from tests.helpers import screenshot, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

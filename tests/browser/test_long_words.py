@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from tests.conftest import screenshot, sign_in_fast
 from tests.factories import ActivityTypeFactory, ContributionFactory, MACertificationFactory, ProgramYearFactory
+from tests.helpers import screenshot, sign_in_fast
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

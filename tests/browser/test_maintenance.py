@@ -5,7 +5,6 @@ from datetime import date
 import pytest
 
 from contributions import services
-from tests.conftest import screenshot, sign_in_fast, with_mfa
 from tests.factories import (
     ActivityTypeFactory,
     ContributionFactory,
@@ -14,6 +13,7 @@ from tests.factories import (
     TechnicalRequirementFactory,
     UserFactory,
 )
+from tests.helpers import screenshot, sign_in_fast, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

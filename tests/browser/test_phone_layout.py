@@ -8,7 +8,7 @@ opportunity below the fold. Each page's screenshot is saved as var/screenshots/p
 import pytest
 
 from tests.a11y.test_pages import _member_pages, _world
-from tests.conftest import SCREENSHOT_DIR, screenshot, sign_in_fast
+from tests.helpers import SCREENSHOT_DIR, screenshot, sign_in_fast
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

@@ -16,7 +16,6 @@ from playwright.sync_api import expect
 from accounts.models import Notification, User
 from accounts.roles import PROGRAM_ADMIN, VERIFIER
 from contributions.models import Contribution
-from tests.conftest import STAFF_TOTP_SECRET, screenshot, sign_in, with_mfa
 from tests.factories import (
     ActivityTypeFactory,
     CommunitySourceFactory,
@@ -27,6 +26,7 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
+from tests.helpers import STAFF_TOTP_SECRET, screenshot, sign_in, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 
 from accounts.roles import PROGRAM_ADMIN
 from contributions.models import RequirementStatus
-from tests.conftest import STAFF_TOTP_SECRET, screenshot, sign_in, with_mfa
 from tests.factories import (
     MACertificationFactory,
     ProgramYearFactory,
@@ -19,6 +18,7 @@ from tests.factories import (
     TechnicalRequirementFactory,
     UserFactory,
 )
+from tests.helpers import STAFF_TOTP_SECRET, screenshot, sign_in, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.roles import PROGRAM_ADMIN, VERIFIER
-from tests.conftest import STAFF_TOTP_SECRET, screenshot, sign_in, with_mfa
 from tests.factories import MACertificationFactory, OrganizationFactory, StaffFactory, UserFactory
+from tests.helpers import STAFF_TOTP_SECRET, screenshot, sign_in, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

@@ -13,8 +13,8 @@ from accounts.models import Invitation, SegmentMessage
 from accounts.roles import PROGRAM_ADMIN
 from accounts.services import member_provision
 from tests.browser.test_roster import _sign_in_staff
-from tests.conftest import screenshot, with_mfa
 from tests.factories import StaffFactory
+from tests.helpers import screenshot, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

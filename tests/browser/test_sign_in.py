@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import screenshot, sign_in
+from tests.helpers import screenshot, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

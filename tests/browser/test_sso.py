@@ -5,8 +5,8 @@ from allauth.socialaccount.models import SocialAccount
 from django.core.cache import cache
 
 from accounts.models import Organization, SSOConnection
-from tests.conftest import screenshot
 from tests.factories import OrganizationFactory, UserFactory, sso_connection_create
+from tests.helpers import screenshot
 from tests.idp.servers import free_port, run_oidc_provider, run_saml_idp
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]

@@ -13,7 +13,6 @@ from accounts.models import Notification
 from accounts.roles import PROGRAM_ADMIN, VERIFIER
 from contributions import services
 from contributions.models import Contribution, ReviewOutcome, ReviewRun
-from tests.conftest import STAFF_TOTP_SECRET, screenshot, sign_in, sign_in_fast, with_mfa
 from tests.factories import (
     ActivityTypeFactory,
     ContributionFactory,
@@ -22,6 +21,7 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
+from tests.helpers import STAFF_TOTP_SECRET, screenshot, sign_in, sign_in_fast, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

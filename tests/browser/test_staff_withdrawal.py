@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from accounts.models import Notification
 from accounts.roles import VERIFIER
 from engagements.models import SignUp
-from tests.conftest import STAFF_TOTP_SECRET, screenshot, sign_in, sign_in_fast, with_mfa
 from tests.factories import OpportunityFactory, SignUpFactory, StaffFactory, UserFactory
+from tests.helpers import STAFF_TOTP_SECRET, screenshot, sign_in, sign_in_fast, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

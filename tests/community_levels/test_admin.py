@@ -11,8 +11,8 @@ from community_levels.models import ActivityEvent, BossApplication, CommunityMem
 from community_levels.recompute import levels_recompute
 from community_levels.services import boss_application_submit
 from tests.community_levels.helpers import event, write_jsonl
-from tests.conftest import with_mfa
 from tests.factories import BossProgramWindowFactory, StaffFactory, UserFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@ import pytest
 from community_levels.ingestion import ingest_stream, parse_file
 from community_levels.recompute import levels_recompute
 from tests.community_levels.helpers import event, write_jsonl
-from tests.conftest import screenshot, sign_in_fast
 from tests.factories import UserFactory
+from tests.helpers import screenshot, sign_in_fast
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

@@ -11,8 +11,8 @@ import pytest
 from community_levels import services
 from community_levels.models import Level, LevelRequirement, ScoringWeight
 from tests.admin_forms import admin_form_data
-from tests.conftest import with_mfa
 from tests.factories import StaffFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 from accounts.models import Notification
 from contributions import selectors
 from contributions.models import Contribution, RequirementStatus
-from tests.conftest import with_mfa
 from tests.factories import ContributionFactory, MACertificationFactory, TechnicalRequirementFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

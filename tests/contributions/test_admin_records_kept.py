@@ -11,8 +11,8 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from contributions.models import Certificate, Contribution, ReviewOutcome
-from tests.conftest import with_mfa
 from tests.factories import ContributionFactory, ProgramYearFactory, StaffFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from django.utils import timezone
 from contributions.models import Audit, Contribution
 from contributions.resources import AuditResource
 from contributions.services import audits as audit_services
-from tests.conftest import with_mfa
 from tests.factories import ActivityTypeFactory, ContributionFactory, MACertificationFactory, UserFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

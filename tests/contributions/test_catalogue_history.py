@@ -12,7 +12,7 @@ import pytest
 from contributions import services
 from contributions.models import ActivityType, ProgramYear, TechnicalRequirement
 from tests.admin_forms import admin_form_data
-from tests.conftest import with_mfa
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ import time_machine
 
 from contributions import credentials, services
 from contributions.models import Certificate
-from tests.conftest import SCREENSHOT_DIR
 from tests.factories import MACertificationFactory, ProgramYearFactory
+from tests.helpers import SCREENSHOT_DIR
 
 pytestmark = pytest.mark.django_db
 

@@ -229,7 +229,7 @@ def issued(year_2021):
 
 
 def test_program_admin_revokes_in_the_admin_with_a_reason_and_cannot_delete(client, program_admin, issued):
-    from tests.conftest import with_mfa
+    from tests.helpers import with_mfa
 
     client.force_login(with_mfa(program_admin))
     changelist = client.get("/admin/contributions/certificate/").content.decode()
@@ -248,7 +248,7 @@ def test_program_admin_revokes_in_the_admin_with_a_reason_and_cannot_delete(clie
 
 
 def test_program_admin_reissues_in_the_admin(client, program_admin, issued):
-    from tests.conftest import with_mfa
+    from tests.helpers import with_mfa
 
     client.force_login(with_mfa(program_admin))
     response = client.post(f"/admin/contributions/certificate/{issued.pk}/reissue/", {"text": "Name corrected."})
@@ -258,7 +258,7 @@ def test_program_admin_reissues_in_the_admin(client, program_admin, issued):
 
 
 def test_verifier_sees_certificates_but_no_revoke_button_and_is_refused(client, verifier, issued):
-    from tests.conftest import with_mfa
+    from tests.helpers import with_mfa
 
     client.force_login(with_mfa(verifier))
     changelist = client.get("/admin/contributions/certificate/").content.decode()
@@ -272,7 +272,7 @@ def test_verifier_sees_certificates_but_no_revoke_button_and_is_refused(client, 
 def test_bulk_export_lists_every_certificate_with_its_status(client, program_admin, issued):
     from django.contrib import admin
 
-    from tests.conftest import with_mfa
+    from tests.helpers import with_mfa
 
     services.certificate_revoke(certificate=issued, reason="Exam result annulled.", by=program_admin)
     model_admin = admin.site._registry[Certificate]

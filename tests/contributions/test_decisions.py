@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Notification
 from contributions import selectors, services
 from contributions.models import Contribution
-from tests.conftest import with_mfa
 from tests.factories import ActivityTypeFactory, ContributionFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

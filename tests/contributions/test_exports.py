@@ -16,7 +16,6 @@ from django.utils import timezone
 from contributions import selectors, services
 from contributions.models import Contribution
 from engagements.models import SignUp
-from tests.conftest import with_mfa
 from tests.factories import (
     ActivityTypeFactory,
     ContributionFactory,
@@ -26,6 +25,7 @@ from tests.factories import (
     SignUpFactory,
     UserFactory,
 )
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 from contributions import services
 from contributions.models import Certificate, Contribution
 from engagements.models import SignUp
-from tests.conftest import with_mfa
 from tests.contributions.test_exports import _by_header, _export, _report_url, _sheet
 from tests.factories import (
     ContributionFactory,
@@ -20,6 +19,7 @@ from tests.factories import (
     SignUpFactory,
     UserFactory,
 )
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

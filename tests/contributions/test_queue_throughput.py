@@ -8,8 +8,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from tests.conftest import with_mfa
 from tests.factories import ActivityTypeFactory, ContributionFactory, MACertificationFactory, UserFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@
 import pytest
 
 from contributions import admin_views, selectors
-from tests.conftest import with_mfa
 from tests.factories import ContributionFactory, MACertificationFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from contributions import services
 from contributions.models import RequirementStatus
-from tests.conftest import with_mfa
 from tests.factories import TechnicalRequirementFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -213,7 +213,7 @@ def test_a_report_completed_after_the_due_date_needs_a_program_admins_reason(
     year, training, veteran, verifier, program_admin
 ):
     """The same rule as recording a requirement by hand (services.requirement_date_refusal)."""
-    from tests.conftest import with_mfa
+    from tests.helpers import with_mfa
 
     report = services.requirement_report_create(
         member=veteran, requirement=training, met_on=date(2026, 11, 10), evidence_url="https://example.com/t", note=""

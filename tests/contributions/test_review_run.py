@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Notification
 from contributions import services
 from contributions.models import Certificate, Contribution, ReviewOutcome, ReviewRun
-from tests.conftest import with_mfa
 from tests.factories import ContributionFactory, MACertificationFactory, UserFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied
 
 from accounts.models import MACertification, Notification, SegmentMessage
 from accounts.services import segment_message_send
-from tests.conftest import with_mfa
 from tests.factories import ContributionFactory, MACertificationFactory, UserFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +57,9 @@ def test_a_verifier_cannot_send_a_segment_message(verifier, mas):
 
 
 def test_an_empty_title_or_body_is_refused_in_words(program_admin, mas):
-    from django.core.exceptions import ValidationError
+    from accounts.errors import AccountError
 
-    with pytest.raises(ValidationError, match="Write a message"):
+    with pytest.raises(AccountError, match="Write a message"):
         segment_message_send(author=program_admin, title="Hi", body="  ", recipients=mas, segment="x")
 
 

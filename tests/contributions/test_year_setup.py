@@ -10,7 +10,6 @@ import pytest
 from accounts.models import Notification
 from contributions import services
 from contributions.models import ActivityType, ProgramYear, TechnicalRequirement
-from tests.conftest import with_mfa
 from tests.factories import (
     ActivityTypeFactory,
     MACertificationFactory,
@@ -18,6 +17,7 @@ from tests.factories import (
     TechnicalRequirementFactory,
     UserFactory,
 )
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

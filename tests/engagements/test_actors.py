@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from engagements import services, tasks
 from engagements.models import Opportunity, SignUp
-from tests.conftest import with_mfa
 from tests.factories import OpportunityFactory, SignUpFactory, SuggestionFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

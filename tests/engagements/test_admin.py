@@ -7,13 +7,13 @@ from django.utils import timezone
 from accounts.models import Notification
 from contributions.models import ActivityType, Contribution
 from engagements.models import Opportunity, SignUp, Suggestion
-from tests.conftest import with_mfa
 from tests.factories import (
     EngagementActivityTypeFactory,
     OpportunityFactory,
     SignUpFactory,
     SuggestionFactory,
 )
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

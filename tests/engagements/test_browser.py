@@ -4,8 +4,8 @@ import pytest
 from django.utils import timezone
 
 from engagements.models import SignUp
-from tests.conftest import screenshot, sign_in_fast
 from tests.factories import EngagementActivityTypeFactory, OpportunityFactory, SignUpFactory, UserFactory
+from tests.helpers import screenshot, sign_in_fast
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

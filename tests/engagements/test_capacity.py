@@ -16,8 +16,8 @@ from engagements import services
 from engagements.admin import OpportunityAdmin
 from engagements.models import Opportunity, SignUp
 from tests.admin_forms import admin_form_data
-from tests.conftest import with_mfa
 from tests.factories import OpportunityFactory, SignUpFactory, UserFactory
+from tests.helpers import with_mfa
 
 
 @pytest.fixture

@@ -90,8 +90,8 @@ def test_200_concurrent_signups_for_10_slots_never_overbook(bounded_live_server)
 def _admin_session(base_url: str) -> requests.Session:
     """A program admin's session (password and MFA passed) on the live server, as a browser would hold it."""
     from accounts.roles import PROGRAM_ADMIN
-    from tests.conftest import with_mfa
     from tests.factories import StaffFactory
+    from tests.helpers import with_mfa
 
     staff = with_mfa(StaffFactory(email="race-admin@example.com", groups=[PROGRAM_ADMIN]))
     client = Client()

@@ -17,13 +17,13 @@ from accounts.models import Notification
 from contributions.models import Contribution
 from engagements import services
 from engagements.models import Opportunity, SignUp
-from tests.conftest import with_mfa
 from tests.factories import (
     EngagementActivityTypeFactory,
     OpportunityFactory,
     ProgramYearFactory,
     SignUpFactory,
 )
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

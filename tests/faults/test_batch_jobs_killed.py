@@ -14,7 +14,7 @@ from community_levels.models import CommunityMember
 from contributions import services as contributions
 from contributions.models import Certificate, Contribution, ReviewOutcome, ReviewRun
 from tests.factories import ActivityTypeFactory, ProgramYearFactory
-from tests.faults.conftest import (
+from tests.faults.helpers import (
     community_reset,
     community_state,
     kill_hard,

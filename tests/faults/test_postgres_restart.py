@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from tests.conftest import BASE_DIR
-from tests.faults.conftest import gunicorn, process_env
+from tests.faults.helpers import gunicorn, process_env
+from tests.helpers import BASE_DIR
 from tests.throwaway import throwaway_postgres
 
 pytestmark = pytest.mark.slow

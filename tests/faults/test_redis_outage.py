@@ -18,7 +18,6 @@ from django.utils import timezone
 from accounts.models import Notification
 from contributions.models import Contribution
 from engagements.models import SignUp
-from tests.conftest import free_port, throwaway_redis
 from tests.factories import (
     ActivityTypeFactory,
     EngagementActivityTypeFactory,
@@ -27,7 +26,7 @@ from tests.factories import (
     ProgramYearFactory,
     UserFactory,
 )
-from tests.faults.conftest import (
+from tests.faults.helpers import (
     celery_worker,
     csrf_post,
     frozen_service,
@@ -38,6 +37,7 @@ from tests.faults.conftest import (
     test_database_url,
     wait_for,
 )
+from tests.helpers import free_port, throwaway_redis
 
 SWEEP = "accounts.tasks.notification_outbox_sweep"
 # A request must come back well within this, broker or not (a hung request fails the test).

@@ -7,8 +7,7 @@ import pytest
 
 from community_levels import services
 from community_levels.models import ActivityEvent, CommunityMember, RecomputeRun
-from tests.conftest import throwaway_redis
-from tests.faults.conftest import (
+from tests.faults.helpers import (
     celery_worker,
     community_reset,
     community_state,
@@ -19,6 +18,7 @@ from tests.faults.conftest import (
     wait_for,
     write_activity_file,
 )
+from tests.helpers import throwaway_redis
 
 DROP_TASK = "community_levels.tasks.drop_folder_ingest_task"
 

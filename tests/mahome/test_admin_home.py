@@ -16,7 +16,6 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from accounts.models import Notification
 from mahome.beat import JOB_DESCRIPTIONS
 from mahome.models import ScheduledJobRun
-from tests.conftest import with_mfa
 from tests.factories import (
     ActivityTypeFactory,
     CommunitySourceFactory,
@@ -26,6 +25,7 @@ from tests.factories import (
     ProgramYearFactory,
     UserFactory,
 )
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

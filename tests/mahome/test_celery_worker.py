@@ -11,7 +11,7 @@ from django.db import connection
 
 from mahome.celery import app
 from mahome.models import WorkerHeartbeat
-from tests.conftest import BASE_DIR
+from tests.helpers import BASE_DIR
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 
+from accounts.errors import AccountError
 from community_levels.services import CommunityError
 from contributions.errors import ContributionError
 from engagements.services import EngagementError
@@ -22,7 +23,7 @@ def _request(rf):
     return request
 
 
-@pytest.mark.parametrize("error_class", [ContributionError, EngagementError, CommunityError])
+@pytest.mark.parametrize("error_class", [AccountError, ContributionError, EngagementError, CommunityError])
 def test_every_apps_refusal_is_a_domain_error_with_its_message_and_field(error_class):
     error = error_class("Sign-ups are closed.", field="capacity")
     assert isinstance(error, DomainError)

@@ -5,7 +5,7 @@ import requests
 from django.utils import timezone
 
 from mahome.models import WorkerHeartbeat
-from tests.conftest import free_port, throwaway_redis
+from tests.helpers import free_port, throwaway_redis
 
 pytestmark = pytest.mark.django_db
 

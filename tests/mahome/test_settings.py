@@ -3,7 +3,7 @@ import secrets
 import subprocess
 import sys
 
-from tests.conftest import BASE_DIR, PRODUCTION_ENV
+from tests.helpers import BASE_DIR, PRODUCTION_ENV
 
 
 def _manage_in_production(*args: str) -> subprocess.CompletedProcess:

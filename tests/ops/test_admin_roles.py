@@ -13,8 +13,8 @@ from accounts.roles import PROGRAM_APPS
 from community_levels.models import CommunityMember
 from contributions.models import Contribution
 from engagements.models import SignUp
-from tests.conftest import with_mfa
 from tests.factories import CommunityMemberFactory, ProgramYearFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

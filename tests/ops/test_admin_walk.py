@@ -29,8 +29,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from accounts.roles import PROGRAM_ADMIN, VERIFIER
-from tests.conftest import with_mfa
 from tests.factories import StaffFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from tests.conftest import BASE_DIR
+from tests.helpers import BASE_DIR
 
 BACKUP = str(BASE_DIR / "scripts" / "backup")
 RESTORE = str(BASE_DIR / "scripts" / "restore")

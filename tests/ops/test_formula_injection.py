@@ -20,8 +20,8 @@ import contributions.resources
 import engagements.resources
 from accounts.spreadsheets import FORMULA_TRIGGERS, FormulaSafeResource, formula_safe
 from contributions.models import Certificate
-from tests.conftest import with_mfa
 from tests.factories import MACertificationFactory, ProgramYearFactory, UserFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 

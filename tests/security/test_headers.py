@@ -5,8 +5,8 @@ import runpy
 import pytest
 from django.test import override_settings
 
-from tests.conftest import PRODUCTION_ENV
 from tests.factories import TEST_PASSWORD
+from tests.helpers import PRODUCTION_ENV
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core import mail
 from django.core.cache import cache
 
-from tests.conftest import STAFF_TOTP_SECRET
 from tests.factories import TEST_PASSWORD
+from tests.helpers import STAFF_TOTP_SECRET
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,6 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.roles import PROGRAM_ADMIN, VERIFIER
-from tests.conftest import with_mfa
 from tests.factories import (
     ActivityTypeFactory,
     MACertificationFactory,
@@ -21,6 +20,7 @@ from tests.factories import (
     UserFactory,
     sso_connection_create,
 )
+from tests.helpers import with_mfa
 
 # The smallest valid PNG: 1x1, transparent.
 PNG = bytes.fromhex(

@@ -1,0 +1,235 @@
+"""The data-heavy benchmarks: ingestion of a million events (peak memory of its own process) and recompute."""
+
+# SQL here is fixed text; the few values are parameters.
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import env
+from bench.common import INGEST_SOURCE, log
+
+
+def events_csv(path: Path, *, count: int, first_member: int, spread: int, prefix: str, power: bool) -> None:
+    """Canonical CSV events written by PostgreSQL itself (COPY TO), for existing community members."""
+    member = (
+        f"{first_member} + floor({spread} * power(((g * 104729) % 1000003) / 1000003.0, 3))::int"
+        if power
+        else f"{first_member} + (g % {spread})"
+    )
+    query = (
+        "SELECT '" + prefix + "' || g AS event_id, 'bench-c' || (" + member + ") AS member_id, "
+        "(ARRAY['visit','read','read','reply','like_given','like_received','post','comment'])[1 + g % 8] AS kind, "
+        "to_char((now() - make_interval(secs => (g * 7919) % 2592000)) AT TIME ZONE 'UTC', "
+        '\'YYYY-MM-DD"T"HH24:MI:SS"+00:00"\') AS occurred_at, 1 AS quantity, (g % 5) AS minutes '
+        f"FROM generate_series(1::bigint, {count}) g"
+    )
+    env.psql("-c", f"\\copy ({query}) TO '{path}' WITH (FORMAT csv, HEADER true)")
+
+
+def child_run(command: list[str], *, stdout_path: Path) -> tuple[float, int, int]:
+    """Run a child under GNU time; returns (seconds, peak RSS in KiB from its rusage, exit status).
+
+    GNU time (a small C program) forks the child and reads its rusage with wait4. Forking the child
+    from this large process instead would not do: Linux carries the parent's high-water RSS into the
+    child's maxrss across fork and exec.
+    """
+    rss_path = stdout_path.with_suffix(".maxrss")
+    started = time.perf_counter()
+    with stdout_path.open("w") as out:
+        done = subprocess.run(  # noqa: S603
+            ["/usr/bin/time", "-f", "%M", "-o", str(rss_path), *command],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    seconds = time.perf_counter() - started
+    return seconds, int(rss_path.read_text().strip().splitlines()[-1]), done.returncode
+
+
+def bench_ingest(args, rows, details) -> None:
+    from django.db import connection
+
+    from bench import seed
+
+    path = env.VAR / "events-1m.csv"
+    started = time.perf_counter()
+    events_csv(path, count=seed.EVENTS, first_member=1, spread=seed.COMMUNITY_MEMBERS - 1, prefix="i", power=True)
+    log(
+        f"Wrote {seed.EVENTS:,} events to {path.name} ({path.stat().st_size / 1e6:.0f} MB) in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_copy_target (event_id text, member_id text, kind text, "
+            "occurred_at timestamptz, quantity integer, minutes integer)"
+        )
+        cursor.execute("TRUNCATE bench_copy_target")
+    copy_s, copy_kb, copy_exit = child_run(psql_copy_command(path), stdout_path=env.VAR / "copy.out")
+    if copy_exit:
+        raise RuntimeError(f"psql \\copy failed: {(env.VAR / 'copy.out').read_text()}")
+    log(f"psql \\copy: {copy_s:.1f} s, peak {copy_kb / 1024:.0f} MiB")
+    ingest_s, ingest_kb, ingest_exit = child_run(
+        [sys.executable, "-m", "bench.ingest_child", str(path), INGEST_SOURCE], stdout_path=env.VAR / "ingest.out"
+    )
+    output = (env.VAR / "ingest.out").read_text()
+    if ingest_exit:
+        raise RuntimeError(f"ingestion failed: {output[-2000:]}")
+    result = json.loads(output.strip().splitlines()[-1])
+    log(f"ingestion: {result['imported']:,} imported in {ingest_s:.1f} s, peak {ingest_kb / 1024:.0f} MiB")
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE bench_copy_target")
+    details["ingest"] = {
+        "result": result,
+        "seconds": ingest_s,
+        "peak_kib": ingest_kb,
+        "copy_seconds": copy_s,
+        "copy_peak_kib": copy_kb,
+    }
+    rows += ingest_rows(
+        result, seconds=ingest_s, peak_kib=ingest_kb, copy_seconds=copy_s, copy_peak_kib=copy_kb, events=seed.EVENTS
+    )
+
+
+def psql_copy_command(path: Path) -> list[str]:
+    """psql's client-side \\copy of the events file into a plain table: the floor ingestion is measured against."""
+    return [
+        "psql",
+        "-h",
+        env.PG["host"],
+        "-U",
+        env.PG["user"],
+        "-d",
+        env.DB_NAME,
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        f"\\copy bench_copy_target FROM '{path}' WITH (FORMAT csv, HEADER true)",
+    ]
+
+
+def ingest_rows(
+    result: dict, *, seconds: float, peak_kib: int, copy_seconds: float, copy_peak_kib: int, events: int
+) -> list:
+    """The ingestion's rows against psql's \\copy of the same file: the rate (which fails unless every event
+    was imported and none was bad) and the peak memory."""
+    from bench.report import Row
+
+    return [
+        Row(
+            "ingestion of 1,000,000 events: rate",
+            result["imported"] / seconds,
+            "events/s",
+            "psql \\copy of the same rows into a plain table, rows/s",
+            events / copy_seconds,
+            note=f"{seconds:.1f} s vs {copy_seconds:.1f} s; manage.py ingest_activity's path",
+            ok=result["imported"] == events and result["bad"] == 0,
+        ),
+        Row(
+            "ingestion: peak memory (maxrss)",
+            peak_kib / 1024,
+            "MiB",
+            "psql \\copy, MiB",
+            copy_peak_kib / 1024,
+            note="child process rusage",
+        ),
+    ]
+
+
+def bench_recompute(args, rows, details) -> None:
+    from django.db import connection
+
+    from bench import seed
+    from community_levels.models import CommunityMember
+    from community_levels.recompute import levels_recompute
+    from community_levels.services import activity_ingest_file
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM community_levels_activityevent")
+        events = cursor.fetchone()[0]
+    group_by_s = group_by_seconds()
+    log(f"GROUP BY over {events:,} events: {group_by_s:.2f} s")
+    started = time.perf_counter()
+    full = levels_recompute(full=True, reason="Benchmark: full recompute")
+    full_s = time.perf_counter() - started
+    log(f"full recompute: {full.members:,} members in {full_s:.1f} s ({full.changed:,} level changes)")
+
+    path = env.VAR / "events-1k.csv"
+    events_csv(path, count=1000, first_member=50_001, spread=1000, prefix=f"r{int(time.time())}-", power=False)
+    activity_ingest_file(path=path, source=INGEST_SOURCE, recompute=False)
+    dirty = CommunityMember.objects.filter(needs_recompute=True).count()
+    started = time.perf_counter()
+    incremental = levels_recompute(full=False, reason="Benchmark: incremental recompute")
+    incremental_s = time.perf_counter() - started
+    log(f"incremental recompute: {incremental.members:,} members in {incremental_s:.2f} s")
+    details["recompute"] = {
+        "events": events,
+        "group_by_s": group_by_s,
+        "full_s": full_s,
+        "full": full.as_dict(),
+        "incremental_s": incremental_s,
+        "dirty": dirty,
+        "incremental": incremental.as_dict(),
+    }
+    rows += recompute_rows(
+        full,
+        incremental,
+        full_seconds=full_s,
+        incremental_seconds=incremental_s,
+        events=events,
+        group_by_seconds=group_by_s,
+        dirty=dirty,
+        community_members=seed.COMMUNITY_MEMBERS,
+    )
+
+
+def group_by_seconds() -> float:
+    """How long one GROUP BY over every event takes: the floor a full recompute is compared with."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(
+            "SELECT COUNT(*) FROM (SELECT member_id, kind, COUNT(*), SUM(quantity), SUM(minutes) "
+            "FROM community_levels_activityevent GROUP BY member_id, kind) grouped"
+        )
+        cursor.fetchone()
+        return time.perf_counter() - started
+
+
+def recompute_rows(
+    full,
+    incremental,
+    *,
+    full_seconds: float,
+    incremental_seconds: float,
+    events: int,
+    group_by_seconds: float,
+    dirty: int,
+    community_members: int,
+) -> list:
+    """The recompute's rows: the full one against a bare GROUP BY over the events, the incremental one
+    against the full one. The incremental one must recompute exactly the 1,000 members the new events
+    touched (checked where the seed has the members 50,001 to 51,000 the events are for)."""
+    from bench.report import Row
+
+    return [
+        Row(
+            f"full recompute of {full.members:,} members",
+            full_seconds,
+            "s",
+            f"one GROUP BY over the {events / 1e6:.1f}M events, s",
+            group_by_seconds,
+            note=f"{full.changed:,} level changes",
+        ),
+        Row(
+            f"incremental recompute of {incremental.members:,} changed members",
+            incremental_seconds,
+            "s",
+            "full recompute, s",
+            full_seconds,
+            ok=incremental.members == dirty == 1000 or community_members < 51_000,
+        ),
+    ]
