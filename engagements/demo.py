@@ -51,77 +51,88 @@ def _at(days: int, hour: int = 15) -> datetime:
     return moment.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
+# The demo opportunities: the activity type by its code, moments as (days from today, hour).
+OPPORTUNITIES: list[dict] = [
+    {
+        "slug": "community-blog-winter-series",
+        "title": "Community blog: the winter modelling series",
+        "category": Opportunity.Category.BLOG,
+        "activity_type": "community-blog-post",
+        "summary": "Write one post of the winter series on the Community blog.",
+        "description": "The Community team runs a themed series each season. This winter: models that "
+        "survived a reorganisation. Tell the story of one of yours.",
+        "participation": "Pick a publication week, send a draft (800–1,500 words) two weeks before, "
+        "work through one round of edits with the Community editor.",
+        "crediting": "Credited when the post is published; the program team marks it completed.",
+        "starts_at": (21, 15),
+        "capacity": 6,
+        "signup_closes_at": (14, 15),
+    },
+    {
+        "slug": "anaplan-live-speaker-slots",
+        "title": "Speaker slots at the regional user group",
+        "category": Opportunity.Category.SPEAKING,
+        "activity_type": "public-speaking",
+        "summary": "A 20-minute talk about a connected-planning use case, in front of 150 customers.",
+        "description": "Two speaker slots in the customer track of the regional user group.",
+        "participation": "Submit an abstract, rehearse once with the program team, present for 20 minutes "
+        "plus 10 minutes of questions.",
+        "crediting": "Credited after the event, when the program team confirms the talk took place.",
+        "starts_at": (45, 10),
+        "location": "London, Anaplan office",
+        "capacity": 2,
+        "points": 80,
+    },
+    {
+        "slug": "train-the-trainer-spring",
+        "title": "Train-the-trainer: deliver the Level 1 course",
+        "category": Opportunity.Category.TRAINING,
+        "activity_type": "training-delivery",
+        "summary": "Co-deliver the Level 1 model-building course to a partner cohort.",
+        "description": "A week-long virtual cohort; you co-deliver two of the five days.",
+        "participation": "Attend the two-hour trainer briefing, then co-deliver two days of the course.",
+        "crediting": "Credited per completed cohort.",
+        "starts_at": (20, 9),
+        "capacity": 4,
+        "signup_opens_at": (-30, 15),
+        "signup_closes_at": (-2, 15),
+    },
+    {
+        "slug": "mentor-an-emerging-modeler",
+        "title": "Mentor an emerging modeler",
+        "category": Opportunity.Category.MENTORING,
+        "activity_type": "mentoring-programme",
+        "summary": "An ongoing programme: meet a new modeler monthly and review their work.",
+        "description": "Pairs an MA with someone preparing for certification, for as long as it helps.",
+        "participation": "One hour a month, a short note to the program team after each session.",
+        "crediting": "Credited per quarter of mentoring, confirmed by the program team.",
+        "starts_at": None,
+        "capacity": None,
+    },
+    {
+        "slug": "partner-summit-panel",
+        "title": "Panel at the partner summit",
+        "category": Opportunity.Category.SPEAKING,
+        "activity_type": "public-speaking",
+        "summary": "A panel on hiring and growing model builders.",
+        "description": "The summit's agenda changed and the panel was dropped.",
+        "participation": "A 45-minute moderated panel.",
+        "crediting": "Credited after the event.",
+        "starts_at": (30, 15),
+        "location": "Virtual",
+        "capacity": 3,
+    },
+]
+
+MOMENTS = ("starts_at", "signup_opens_at", "signup_closes_at")
+
+
 def _opportunities(types: dict[str, ActivityType]) -> list[dict]:
     return [
-        {
-            "slug": "community-blog-winter-series",
-            "title": "Community blog: the winter modelling series",
-            "category": Opportunity.Category.BLOG,
-            "activity_type": types["community-blog-post"],
-            "summary": "Write one post of the winter series on the Community blog.",
-            "description": "The Community team runs a themed series each season. This winter: models that "
-            "survived a reorganisation. Tell the story of one of yours.",
-            "participation": "Pick a publication week, send a draft (800–1,500 words) two weeks before, "
-            "work through one round of edits with the Community editor.",
-            "crediting": "Credited when the post is published; the program team marks it completed.",
-            "starts_at": _at(21),
-            "capacity": 6,
-            "signup_closes_at": _at(14),
-        },
-        {
-            "slug": "anaplan-live-speaker-slots",
-            "title": "Speaker slots at the regional user group",
-            "category": Opportunity.Category.SPEAKING,
-            "activity_type": types["public-speaking"],
-            "summary": "A 20-minute talk about a connected-planning use case, in front of 150 customers.",
-            "description": "Two speaker slots in the customer track of the regional user group.",
-            "participation": "Submit an abstract, rehearse once with the program team, present for 20 minutes "
-            "plus 10 minutes of questions.",
-            "crediting": "Credited after the event, when the program team confirms the talk took place.",
-            "starts_at": _at(45, 10),
-            "location": "London, Anaplan office",
-            "capacity": 2,
-            "points": 80,
-        },
-        {
-            "slug": "train-the-trainer-spring",
-            "title": "Train-the-trainer: deliver the Level 1 course",
-            "category": Opportunity.Category.TRAINING,
-            "activity_type": types["training-delivery"],
-            "summary": "Co-deliver the Level 1 model-building course to a partner cohort.",
-            "description": "A week-long virtual cohort; you co-deliver two of the five days.",
-            "participation": "Attend the two-hour trainer briefing, then co-deliver two days of the course.",
-            "crediting": "Credited per completed cohort.",
-            "starts_at": _at(20, 9),
-            "capacity": 4,
-            "signup_opens_at": _at(-30),
-            "signup_closes_at": _at(-2),
-        },
-        {
-            "slug": "mentor-an-emerging-modeler",
-            "title": "Mentor an emerging modeler",
-            "category": Opportunity.Category.MENTORING,
-            "activity_type": types["mentoring-programme"],
-            "summary": "An ongoing programme: meet a new modeler monthly and review their work.",
-            "description": "Pairs an MA with someone preparing for certification, for as long as it helps.",
-            "participation": "One hour a month, a short note to the program team after each session.",
-            "crediting": "Credited per quarter of mentoring, confirmed by the program team.",
-            "starts_at": None,
-            "capacity": None,
-        },
-        {
-            "slug": "partner-summit-panel",
-            "title": "Panel at the partner summit",
-            "category": Opportunity.Category.SPEAKING,
-            "activity_type": types["public-speaking"],
-            "summary": "A panel on hiring and growing model builders.",
-            "description": "The summit's agenda changed and the panel was dropped.",
-            "participation": "A 45-minute moderated panel.",
-            "crediting": "Credited after the event.",
-            "starts_at": _at(30),
-            "location": "Virtual",
-            "capacity": 3,
-        },
+        definition
+        | {"activity_type": types[definition["activity_type"]]}
+        | {name: _at(*definition[name]) for name in MOMENTS if definition.get(name) is not None}
+        for definition in OPPORTUNITIES
     ]
 
 

@@ -36,13 +36,18 @@ CHANGE_REASON_HELP = _(
 )
 
 
-class ProgramYearForm(forms.ModelForm):
-    change_reason = forms.CharField(
+def change_reason_field() -> forms.CharField:
+    """The reason a change of a published year's rules needs (kept in the history)."""
+    return forms.CharField(
         label=_("Reason for the change"),
         required=False,
         max_length=services.REASON_MAX_LENGTH,
         help_text=CHANGE_REASON_HELP,
     )
+
+
+class ProgramYearForm(forms.ModelForm):
+    change_reason = change_reason_field()
 
     class Meta:
         model = ProgramYear
@@ -78,12 +83,7 @@ class ProgramYearForm(forms.ModelForm):
 
 
 class ActivityTypeForm(forms.ModelForm):
-    change_reason = forms.CharField(
-        label=_("Reason for the change"),
-        required=False,
-        max_length=services.REASON_MAX_LENGTH,
-        help_text=CHANGE_REASON_HELP,
-    )
+    change_reason = change_reason_field()
 
     class Meta:
         model = ActivityType

@@ -24,7 +24,16 @@ OVERRIDE_HELP = gettext_lazy(
 )
 
 
-class DecisionForm(forms.Form):
+class _AwardOverrideForm(forms.Form):
+    """A form with an `override_reason` field, shown only to staff who may award beyond the bound."""
+
+    def __init__(self, *args, may_override: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_override:
+            del self.fields["override_reason"]
+
+
+class DecisionForm(_AwardOverrideForm):
     decision = forms.ChoiceField(
         label=gettext_lazy("Decision"),
         choices=[(decision.value, decision.label) for decision in services.DECISIONS],
@@ -45,11 +54,6 @@ class DecisionForm(forms.Form):
     override_reason = forms.CharField(
         label=gettext_lazy("Override reason"), required=False, max_length=200, help_text=OVERRIDE_HELP
     )
-
-    def __init__(self, *args, may_override: bool, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if not may_override:
-            del self.fields["override_reason"]
 
 
 def _admin_context(request: HttpRequest, title: str | Promise) -> dict:
@@ -123,7 +127,7 @@ def contribution_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return TemplateResponse(request, "contributions/admin/decide.html", context)
 
 
-class CorrectionForm(forms.Form):
+class CorrectionForm(_AwardOverrideForm):
     action = forms.ChoiceField(
         label=gettext_lazy("New decision"),
         choices=[
@@ -145,11 +149,6 @@ class CorrectionForm(forms.Form):
     override_reason = forms.CharField(
         label=gettext_lazy("Override reason"), required=False, max_length=200, help_text=OVERRIDE_HELP
     )
-
-    def __init__(self, *args, may_override: bool, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if not may_override:
-            del self.fields["override_reason"]
 
 
 def contribution_correct(request: AuthenticatedRequest, pk: int) -> HttpResponse:

@@ -101,6 +101,19 @@ def _evidence_check_for_submit(contribution: Contribution) -> None:
         )
 
 
+def _claim_check(*, activity_type: ActivityType, occurred_on: date, quantity: Decimal | int, today: date) -> None:
+    """What a member's claim must satisfy, new or changed: a type claimed by hand and still offered,
+    a year taking submissions, a date within it, a quantity within the type's maximum per claim."""
+    if activity_type.tracking != ActivityType.Tracking.MANUAL or not activity_type.is_active:
+        raise ContributionError(
+            _("“%(type)s” is credited automatically or no longer offered; it cannot be submitted by hand.")
+            % {"type": activity_type.name}
+        )
+    _submission_window_check(program_year=activity_type.program_year, today=today)
+    _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
+    _quantity_check(activity_type=activity_type, quantity=quantity)
+
+
 @transaction.atomic
 def contribution_create(
     *,
@@ -117,14 +130,7 @@ def contribution_create(
 ) -> Contribution:
     """A member's new contribution (a draft, or submitted at once); points come from the type."""
     today = today or timezone.localdate()
-    if activity_type.tracking != ActivityType.Tracking.MANUAL or not activity_type.is_active:
-        raise ContributionError(
-            _("“%(type)s” is credited automatically or no longer offered; it cannot be submitted by hand.")
-            % {"type": activity_type.name}
-        )
-    _submission_window_check(program_year=activity_type.program_year, today=today)
-    _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
-    _quantity_check(activity_type=activity_type, quantity=quantity)
+    _claim_check(activity_type=activity_type, occurred_on=occurred_on, quantity=quantity, today=today)
     contribution = Contribution(
         member=member,
         program_year=activity_type.program_year,
@@ -167,11 +173,7 @@ def contribution_update(
     contribution = _lock_own(contribution_id=contribution.pk, member=member)
     if contribution.state not in EDITABLE_STATES:
         raise ContributionError(_("Only drafts and items that need more information can be changed."))
-    if activity_type.tracking != ActivityType.Tracking.MANUAL or not activity_type.is_active:
-        raise ContributionError(_("“%(type)s” cannot be submitted by hand.") % {"type": activity_type.name})
-    _submission_window_check(program_year=activity_type.program_year, today=today)
-    _date_check(activity_type=activity_type, occurred_on=occurred_on, today=today)
-    _quantity_check(activity_type=activity_type, quantity=quantity)
+    _claim_check(activity_type=activity_type, occurred_on=occurred_on, quantity=quantity, today=today)
     if evidence_file is not None:
         _evidence_attach(contribution, evidence_file)
     contribution.activity_type = activity_type

@@ -84,6 +84,24 @@ def test_auto_tracked_types_cannot_be_submitted_by_hand(ma, year_2026):
         _submit(ma, replies)
 
 
+def test_a_draft_cannot_be_changed_to_an_auto_tracked_type_and_says_why_in_the_same_words(ma, speaking, year_2026):
+    """Creating and changing a claim check the same rule (`_claim_check`), so they refuse alike."""
+    replies = ActivityTypeFactory(program_year=year_2026, tracking="community", points=2)
+    draft = services.contribution_create(
+        member=ma, activity_type=speaking, title="Talk", occurred_on=date(2026, 3, 1), today=date(2026, 3, 2)
+    )
+    with pytest.raises(services.ContributionError, match="credited automatically or no longer offered"):
+        services.contribution_update(
+            contribution=draft,
+            member=ma,
+            activity_type=replies,
+            title="Talk",
+            occurred_on=date(2026, 3, 1),
+            quantity=1,
+            today=date(2026, 3, 2),
+        )
+
+
 def test_state_machine_needs_info_then_resubmit_then_verify(ma, speaking, verifier):
     contribution = _submit(ma, speaking)
     services.contribution_decide(
