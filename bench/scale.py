@@ -49,10 +49,6 @@ def configure(factor: float) -> dict[str, int]:
 
 def child(factor: float) -> dict:
     """Seed one size from scratch and measure it; returns the figures."""
-    from bench.common import HEAVY_EMAIL, INGEST_SOURCE
-    from bench.data import child_run, events_csv
-    from bench.web import page_timing
-
     sizes = configure(factor)
     figures: dict = {"factor": factor, "sizes": sizes}
     log(f"factor {factor}: {sizes}")
@@ -60,22 +56,27 @@ def child(factor: float) -> dict:
     env.setup_django()
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
 
-    from accounts.models import User
     from bench import seed
-    from community_levels.models import CommunityMember
-    from community_levels.recompute import levels_recompute
-    from community_levels.services import activity_ingest_file
-    from contributions.selectors import program_year_current
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     seed.seed(log=log)
     figures["seed_s"] = time.perf_counter() - started
     call_command("collectstatic", "--noinput", verbosity=0)
+    _measure_ingestion(factor, figures)
+    _measure_recompute(factor, figures)
+    _measure_pages(figures)
+    connection.close()
+    return figures
 
-    # Ingestion of EVENTS new events (the same generator as the main benchmark), in its own process.
+
+def _measure_ingestion(factor: float, figures: dict) -> None:
+    """Ingestion of EVENTS new events (the same generator as the main benchmark), in its own process."""
+    from bench import seed
+    from bench.common import INGEST_SOURCE
+    from bench.data import child_run, events_csv
+
     path = env.VAR / f"scale-events-{factor}.csv"
     events_csv(path, count=seed.EVENTS, first_member=1, spread=seed.COMMUNITY_MEMBERS - 1, prefix="s", power=True)
     seconds, peak_kib, status = child_run(
@@ -87,19 +88,21 @@ def child(factor: float) -> dict:
     figures["ingest_s"], figures["ingest_peak_mib"] = seconds, peak_kib / 1024
     path.unlink()
 
-    with connection.cursor() as cursor:
-        started = time.perf_counter()
-        cursor.execute(
-            "SELECT COUNT(*) FROM (SELECT member_id, kind, COUNT(*), SUM(quantity), SUM(minutes) "
-            "FROM community_levels_activityevent GROUP BY member_id, kind) grouped"
-        )
-        cursor.fetchone()
-        figures["group_by_s"] = time.perf_counter() - started
+
+def _measure_recompute(factor: float, figures: dict) -> None:
+    """The full recompute against one GROUP BY; then the same 500 new events for 500 members at every
+    size: the incremental cost should not grow."""
+    from bench import seed
+    from bench.common import INGEST_SOURCE
+    from bench.data import events_csv, group_by_seconds
+    from community_levels.models import CommunityMember
+    from community_levels.recompute import levels_recompute
+    from community_levels.services import activity_ingest_file
+
+    figures["group_by_s"] = group_by_seconds()
     started = time.perf_counter()
     levels_recompute(full=True, reason="Benchmark scale: full recompute")
     figures["full_recompute_s"] = time.perf_counter() - started
-
-    # The same 500 new events for 500 members at every size: the incremental cost should not grow.
     path = env.VAR / f"scale-events-1k-{factor}.csv"
     first = seed.COMMUNITY_MEMBERS // 2
     events_csv(path, count=INCREMENTAL_EVENTS, first_member=first, spread=INCREMENTAL_EVENTS, prefix="n", power=False)
@@ -109,6 +112,17 @@ def child(factor: float) -> dict:
     started = time.perf_counter()
     levels_recompute(full=False, reason="Benchmark scale: incremental recompute")
     figures["incremental_recompute_s"] = time.perf_counter() - started
+
+
+def _measure_pages(figures: dict) -> None:
+    """The year report (staff) and the heaviest member's dashboard, in-process."""
+    from django.test import Client
+
+    from accounts.models import User
+    from bench import seed
+    from bench.common import HEAVY_EMAIL
+    from bench.web import page_timing
+    from contributions.selectors import program_year_current
 
     staff = Client()
     staff.force_login(User.objects.get(email=seed.STAFF_EMAIL))
@@ -121,8 +135,6 @@ def child(factor: float) -> dict:
     member = Client()
     member.force_login(User.objects.get(email=HEAVY_EMAIL))
     figures["dashboard_ms"], figures["dashboard_queries"], _size = page_timing(member, "/", 5)
-    connection.close()
-    return figures
 
 
 ROWS = (

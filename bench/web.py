@@ -65,7 +65,6 @@ def _overbooked(held: int, capacity: int | None) -> int:
 
 
 def bench_signups(args, rows, details) -> None:
-    from django.db import connection
 
     from bench import http, seed
     from engagements.models import Opportunity, SignUp
@@ -73,11 +72,7 @@ def bench_signups(args, rows, details) -> None:
     clients, each = 50, 10
     hot = Opportunity.objects.get(slug="bench-hot-1")
     spread = [f"bench-spread-{i}" for i in range(1, clients + 1)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM engagements_signup WHERE opportunity_id IN "
-            "(SELECT id FROM engagements_opportunity WHERE slug LIKE 'bench-hot-%%' OR slug LIKE 'bench-spread-%%')"
-        )
+    _clear_contended_signups()
     contention_emails = [seed.ma_email(5001 + i) for i in range(clients * each)]
     quiet_emails = [seed.ma_email(5001 + clients * each + i) for i in range(clients * each)]
     sessions = http.sessions_for(contention_emails + quiet_emails)
@@ -115,6 +110,17 @@ def bench_signups(args, rows, details) -> None:
         overbooked=overbooked + quiet_overbooked,
         total=clients * each,
     )
+
+
+def _clear_contended_signups() -> None:
+    """Remove the sign-ups a previous run made on the contended and the spread opportunities."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM engagements_signup WHERE opportunity_id IN "
+            "(SELECT id FROM engagements_opportunity WHERE slug LIKE 'bench-hot-%%' OR slug LIKE 'bench-spread-%%')"
+        )
 
 
 def _burst_details(burst) -> dict:
@@ -157,19 +163,9 @@ def bench_mixed(args, rows, details) -> None:
     from django.conf import settings
 
     from bench import http, seed
-    from contributions.models import ActivityType
-    from contributions.selectors import program_year_current
 
-    emails = [seed.ma_email(n) for n in range(2, 502)]
-    sessions = http.sessions_for(emails)
-    program_year = program_year_current()
-    activity_type = (
-        ActivityType.objects.filter(program_year=program_year, tracking=ActivityType.Tracking.MANUAL, is_active=True)
-        .order_by("pk")
-        .first()
-    )
-    if activity_type is None:
-        raise SystemExit("bench: no manual activity type open this year (run the seed first)")
+    sessions = http.sessions_for([seed.ma_email(n) for n in range(2, 502)])
+    activity_type = _open_manual_type()
     users = 20
     with http.gunicorn() as port:
         data_file = env.VAR / "locust-data.json"
@@ -211,6 +207,23 @@ def bench_mixed(args, rows, details) -> None:
     log(f"mixed load: {rps:.1f} req/s, {failures} failures of {count} requests")
     trivial = next((r for r in rows if r.name.startswith("trivial page /notifications/: throughput")), None)
     rows += mixed_rows(total, seconds=args.mixed_seconds, trivial=trivial)
+
+
+def _open_manual_type():
+    """The first manual activity type open this year: what the load's members submit contributions of."""
+    from contributions.models import ActivityType
+    from contributions.selectors import program_year_current
+
+    activity_type = (
+        ActivityType.objects.filter(
+            program_year=program_year_current(), tracking=ActivityType.Tracking.MANUAL, is_active=True
+        )
+        .order_by("pk")
+        .first()
+    )
+    if activity_type is None:
+        raise SystemExit("bench: no manual activity type open this year (run the seed first)")
+    return activity_type
 
 
 def locust_command(*, users: int, seconds: int, port: int, prefix: Path) -> list[str]:

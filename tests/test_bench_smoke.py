@@ -140,3 +140,10 @@ def test_a_page_timing_counts_the_queries_of_one_request_and_refuses_an_error(cl
     assert ms > 0 and queries > 0 and size > 0
     with pytest.raises(RuntimeError, match="answered 404"):
         page_timing(client, "/no-such-page/", 1)
+
+
+@pytest.mark.django_db
+def test_the_group_by_floor_runs_over_the_events_table():
+    from bench.data import group_by_seconds
+
+    assert group_by_seconds() >= 0

@@ -5,9 +5,11 @@
 
 import csv
 import json
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Literal, overload
 
@@ -149,8 +151,8 @@ def record_from_mapping(data: dict, *, from_text: bool = False) -> Record:
 
 
 # A line is a Record, a LineError or, on the fast lane (`lane=True`), the canonical CSV text of a
-# line that `record_from_mapping` certainly accepts (see `canonical`).
-ParsedLine = tuple[int, Record | LineError | str]
+# line that `record_from_mapping` certainly accepts, or a Chunk of such lines (see `canonical`).
+ParsedLine = tuple[int, Record | LineError | str | canonical.Chunk]
 
 
 def _json_object(line: str):
@@ -200,8 +202,23 @@ def _header_error(header: list[str]) -> str:
     return f"bad header: {reason}" if reason else ""
 
 
+class _Feed:
+    """The lines of a file for csv.reader, with lines taken ahead (a chunk that was not canonical) put back."""
+
+    def __init__(self, lines: Iterable[str]):
+        self.lines = iter(lines)
+        self.pending: deque[str] = deque()
+
+    def __iter__(self) -> "_Feed":
+        return self
+
+    def __next__(self) -> str:
+        return self.pending.popleft() if self.pending else next(self.lines)
+
+
 def parse_csv(lines: Iterable[str], *, lane: bool = False) -> Iterator[ParsedLine]:
-    reader = csv.reader(lines)
+    feed = _Feed(lines) if lane else None
+    reader = csv.reader(feed if feed is not None else lines)
     try:
         header = [column.strip() for column in next(reader)]
     except StopIteration:
@@ -212,20 +229,31 @@ def parse_csv(lines: Iterable[str], *, lane: bool = False) -> Iterator[ParsedLin
     if reason := _header_error(header):
         yield 1, LineError(reason)
         return
-    fast = canonical.CsvLane(header) if lane else None
+    fast = canonical.CsvLane(header) if feed is not None else None
+    taken = 0  # lines that went whole chunks at a time, which the reader never saw
     while True:
+        if fast is not None and feed is not None and not feed.pending:
+            block = list(islice(feed.lines, canonical.CHUNK_LINES))
+            if not block:
+                return
+            chunk = fast.chunk(block)
+            if chunk is not None:
+                yield reader.line_num + taken + 1, chunk
+                taken += chunk.lines
+                continue
+            feed.pending.extend(block)
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as error:
-            yield reader.line_num, LineError(f"unreadable CSV: {error}")
+            yield reader.line_num + taken, LineError(f"unreadable CSV: {error}")
             continue
         staged = fast.line(row) if fast is not None else None
         if staged is not None:
-            yield reader.line_num, staged
+            yield reader.line_num + taken, staged
         elif row and any(cell.strip() for cell in row):
-            yield reader.line_num, _csv_record(header, row)
+            yield reader.line_num + taken, _csv_record(header, row)
 
 
 def _csv_record(header: list[str], row: list[str]) -> Record | LineError:

@@ -8,14 +8,16 @@ See the package's docstring for why a replay can never count twice.
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from community_levels.ingestion.canonical import COLUMNS
+from community_levels.ingestion.canonical import COLUMNS, Chunk
 from community_levels.ingestion.parsing import (
     MAX_REPORTED_ERRORS,
     IngestResult,
@@ -38,6 +40,8 @@ STAGING = "community_activity_staging"
 STAGED_MEMBERS = "community_activity_staging_members"
 STAGED_IDS = "community_activity_staging_ids"
 # pg_advisory_xact_lock(LOCK_CLASS, hashtext(source)): one batch of a source at a time.
+# Statistics of the staging tables from this many lines (a connector's page of 200 plans well without).
+ANALYZE_FROM = 5000
 LOCK_CLASS = 0x4D41
 _METRIC_COLUMNS = ", ".join(metric.column for metric in METRICS)
 _METRIC_ZEROS = ", ".join("0" for _ in METRICS)
@@ -78,23 +82,43 @@ def ingest_stream(
     result = IngestResult()
     if fast is None:
         fast = connection.vendor == "postgresql"
-    records: list[tuple[int, Record]] = []
-    lines: list[str] = []
+    batch = _Batch()
     for line_no, item in items:
-        result.read += 1
-        if isinstance(item, str):
-            lines.append(f"{line_no},{item}\n")
-        elif isinstance(item, LineError):
+        if isinstance(item, LineError):
+            result.read += 1
             _report(result, line_no, item)
             continue
-        else:
-            records.append((line_no, item))
-        if len(records) + len(lines) >= batch_size:
-            _flush(records, lines, source=source, fast=fast, result=result, on_batch=on_batch)
-            records, lines = [], []
-    if records or lines:
-        _flush(records, lines, source=source, fast=fast, result=result, on_batch=on_batch)
+        result.read += batch.add(line_no, item)
+        if batch.size >= batch_size:
+            _flush(batch, source=source, fast=fast, result=result, on_batch=on_batch)
+            batch = _Batch()
+    if batch.size:
+        _flush(batch, source=source, fast=fast, result=result, on_batch=on_batch)
     return result
+
+
+@dataclass
+class _Batch:
+    """Good lines waiting for their transaction: records, fast-lane lines and chunks of a CSV file."""
+
+    records: list[tuple[int, Record]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    chunks: list[tuple[int, Chunk]] = field(default_factory=list)
+    size: int = 0
+
+    def add(self, line_no: int, item: Record | str | Chunk) -> int:
+        """Keep one item; returns how many lines it is."""
+        if isinstance(item, Chunk):
+            self.chunks.append((line_no, item))
+            count = item.lines
+        elif isinstance(item, str):
+            self.lines.append(f"{line_no},{item}\n")
+            count = 1
+        else:
+            self.records.append((line_no, item))
+            count = 1
+        self.size += count
+        return count
 
 
 def _report(result: IngestResult, line_no: int, error: LineError) -> None:
@@ -103,10 +127,17 @@ def _report(result: IngestResult, line_no: int, error: LineError) -> None:
         result.errors.append({"line": line_no, "reason": error.reason})
 
 
-def _flush(records, lines, *, source, fast, result, on_batch) -> None:
-    imported = write_batch([record for _no, record in records], source=source, fast=fast, numbers=records, lines=lines)
+def _flush(batch: _Batch, *, source, fast, result, on_batch) -> None:
+    imported = write_batch(
+        [record for _no, record in batch.records],
+        source=source,
+        fast=fast,
+        numbers=batch.records,
+        lines=batch.lines,
+        chunks=batch.chunks,
+    )
     result.imported += imported
-    result.duplicates += len(records) + len(lines) - imported
+    result.duplicates += batch.size - imported
     if on_batch:
         on_batch(result)
 
@@ -121,27 +152,36 @@ def write_batch(
     fast: bool,
     numbers: Sequence[tuple[int, Record]] = (),
     lines: Sequence[str] = (),
+    chunks: Sequence[tuple[int, Chunk]] = (),
 ) -> int:
     """Store one batch atomically; returns how many events were new.
 
     `numbers` pairs the records with their line numbers (which only order them: the first line of a
-    repeated event id is the one kept); `lines` are fast-lane lines, "line_no,canonical CSV".
+    repeated event id is the one kept); `lines` are fast-lane lines, "line_no,canonical CSV", and
+    `chunks` runs of canonical CSV lines with the number of their first line.
     """
     numbered = list(numbers) or list(enumerate(batch, start=1))
     with transaction.atomic(), connection.cursor() as cursor:
         _create_staging(cursor)
         if fast:
-            _stage_by_copy(cursor, numbered, lines)
+            _stage_by_copy(cursor, numbered, lines, chunks)
         else:
-            _stage_by_insert(cursor, numbered, lines)
-        return _write_staged(cursor, source=source)
+            _stage_by_insert(cursor, numbered, lines, chunks)
+        size = len(numbered) + len(lines) + sum(chunk.lines for _first, chunk in chunks)
+        return _write_staged(
+            cursor, source=source, repeats=_has_repeats(numbered, lines, chunks), analyze=size >= ANALYZE_FROM
+        )
 
 
 def _create_staging(cursor) -> None:
     postgres = connection.vendor == "postgresql"
     suffix = " ON COMMIT DELETE ROWS" if postgres else ""
+    numbering = ""
+    if postgres:  # a chunk's lines are numbered by the sequence, set to its first line
+        cursor.execute(f"CREATE TEMP SEQUENCE IF NOT EXISTS {STAGING}_line")
+        numbering = f" DEFAULT nextval('{STAGING}_line')"
     cursor.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} (line_no bigint NOT NULL, event_id text NOT NULL, "
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} (line_no bigint NOT NULL{numbering}, event_id text NOT NULL, "
         "member_id text NOT NULL, email text NOT NULL DEFAULT '', username text NOT NULL DEFAULT '', "
         "kind text NOT NULL, occurred_at timestamptz NOT NULL, quantity integer, minutes integer, "
         f"target_member_id text NOT NULL DEFAULT ''){suffix}"
@@ -151,7 +191,8 @@ def _create_staging(cursor) -> None:
         f"(member_id text NOT NULL, email text NOT NULL, username text NOT NULL){suffix}"
     )
     cursor.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_IDS} (member_id text NOT NULL, id bigint NOT NULL){suffix}"
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_IDS} (member_id text NOT NULL, id bigint, "
+        f"email text, username text, user_id bigint){suffix}"
     )
     # Empty even when the batch runs inside an outer transaction (a connector's page, seed_demo,
     # tests), where ON COMMIT has not fired yet.
@@ -174,44 +215,75 @@ def _record_row(line_no: int, record: Record) -> tuple:
     )
 
 
-def _stage_by_copy(cursor, numbered: Sequence[tuple[int, Record]], lines: Sequence[str]) -> None:
+def _stage_by_copy(cursor, numbered, lines: Sequence[str], chunks: Sequence[tuple[int, Chunk]]) -> None:
     buffer = io.StringIO()
     buffer.writelines(lines)
     writer = csv.writer(buffer, lineterminator="\n")  # as the fast-lane lines: COPY wants one kind
     for line_no, record in numbered:
         row = _record_row(line_no, record)
         writer.writerow((*row[:6], record.occurred_at.isoformat(), *row[7:]))
-    buffer.seek(0)
+    if buffer.tell():
+        buffer.seek(0)
+        _copy(cursor, _STAGED_COLUMNS, buffer)
+    for first, chunk in chunks:
+        cursor.execute("SELECT setval(%s, %s, false)", [f"{STAGING}_line", first])
+        _copy(cursor, chunk.columns, io.StringIO(chunk.text))
+
+
+def _copy(cursor, columns: Sequence[str], data: io.StringIO) -> None:
+    texts = ", ".join(column for column in ("email", "username", "target_member_id") if column in columns)
     cursor.cursor.copy_expert(
-        f"COPY {STAGING} ({', '.join(_STAGED_COLUMNS)}) FROM STDIN "
-        "WITH (FORMAT csv, FORCE_NOT_NULL (email, username, target_member_id))",
-        buffer,
+        f"COPY {STAGING} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv"
+        + (f", FORCE_NOT_NULL ({texts}))" if texts else ")"),
+        data,
     )
-    cursor.execute(f"ANALYZE {STAGING}")
 
 
-def _stage_by_insert(cursor, numbered: Sequence[tuple[int, Record]], lines: Sequence[str]) -> None:
+def _stage_by_insert(cursor, numbered, lines: Sequence[str], chunks: Sequence[tuple[int, Chunk]]) -> None:
     adapt = connection.ops.adapt_datetimefield_value
     rows = [_record_row(line_no, record) for line_no, record in numbered]
-    for line in lines:  # fast-lane text met on this path: the same values, through the ordinary check
-        line_no, _comma, text = line.rstrip("\n").partition(",")
-        record = record_from_mapping(dict(zip(COLUMNS, text.split(","), strict=True)), from_text=True)
-        rows.append(_record_row(int(line_no), record))
+    # Fast-lane text met on this path: the same values, through the ordinary check.
+    texts: list[tuple[Sequence[str], int, str]] = []
+    for line in lines:
+        number, text = line.rstrip("\n").split(",", 1)
+        texts.append((COLUMNS, int(number), text))
+    for first, chunk in chunks:
+        texts += [(chunk.columns, first + n, line) for n, line in enumerate(chunk.text.split("\n")[:-1])]
+    for columns, line_no, text in texts:
+        record = record_from_mapping(dict(zip(columns, text.split(","), strict=True)), from_text=True)
+        rows.append(_record_row(line_no, record))
     cursor.executemany(
         f"INSERT INTO {STAGING} ({', '.join(_STAGED_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_STAGED_COLUMNS))})",
         [(*row[:6], adapt(row[6]), *row[7:]) for row in rows],
     )
 
 
-def _write_staged(cursor, *, source: str) -> int:
+def _has_repeats(numbered, lines: Sequence[str], chunks: Sequence[tuple[int, Chunk]]) -> bool:
+    """Whether an event id comes twice in the batch (then the SQL keeps the first line of each)."""
+    ids = [record.event_id for _no, record in numbered]
+    ids += [line.split(",", 2)[1] for line in lines]
+    for _first, chunk in chunks:
+        before = chunk.columns.index("event_id")
+        ids += re.compile(f"^(?:[^,\\n]*,){{{before}}}([^,\\n]+)", re.MULTILINE).findall(chunk.text)
+    return len(set(ids)) != len(ids)
+
+
+def _write_staged(cursor, *, source: str, repeats: bool = True, analyze: bool = False) -> int:
     """Members, then the events not stored yet, then exactly their aggregates; returns how many."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     if connection.vendor == "postgresql":
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOCK_CLASS, source])
-        # Sorts and hashes of a batch in memory, not in temporary files.
+        # Sorts and hashes of a batch in memory, not in temporary files; no JIT compilation (seconds,
+        # for statements that take less); the staging tables' statistics, for the joins' plans.
         cursor.execute("SET LOCAL work_mem = '64MB'")
-    _write_members(cursor, now=now)
-    cursor.execute(f"DELETE FROM {STAGING} WHERE line_no NOT IN (SELECT MIN(line_no) FROM {STAGING} GROUP BY event_id)")
+        cursor.execute("SET LOCAL jit = off")
+        if analyze:
+            cursor.execute(f"ANALYZE {STAGING} (member_id, event_id)")
+    _write_members(cursor, now=now, analyze=analyze)
+    if repeats:
+        cursor.execute(
+            f"DELETE FROM {STAGING} WHERE line_no NOT IN (SELECT MIN(line_no) FROM {STAGING} GROUP BY event_id)"
+        )
     cursor.execute(
         f"DELETE FROM {STAGING} WHERE EXISTS "
         f"(SELECT 1 FROM {EVENT} e WHERE e.source = %s AND e.event_id = {STAGING}.event_id)",
@@ -246,8 +318,35 @@ def _write_staged(cursor, *, source: str) -> int:
     return imported
 
 
-def _write_members(cursor, *, now) -> None:
+def _write_members(cursor, *, now, analyze: bool) -> None:
     """New members created, known ones given their email (if they had none) and newest username."""
+    named = _stage_members(cursor)
+    # The members the batch names, read once (one join with the member table): the statements below
+    # look at these small tables and touch only the member rows they change.
+    _stage_member_rows(cursor, only_new=False)
+    cursor.execute(
+        f"INSERT INTO {MEMBER} ({_MEMBER_INSERT_COLUMNS})"
+        f" SELECT p.member_id, p.username, p.email, FALSE, 0, 0, FALSE, FALSE, %s, {_METRIC_ZEROS}"
+        f" FROM {STAGED_MEMBERS} p JOIN {STAGED_IDS} i ON i.member_id = p.member_id WHERE i.id IS NULL"
+        f" ORDER BY p.member_id ON CONFLICT (external_id) DO NOTHING",
+        [now],
+    )
+    _stage_member_rows(cursor, only_new=True)
+    if analyze and connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {STAGED_IDS} (member_id)")
+    if named:
+        _name_members(cursor)
+
+
+def _stage_members(cursor) -> bool:
+    """The batch's members with the first email and the last username given; False if none is given."""
+    cursor.execute(f"SELECT 1 FROM {STAGING} WHERE email <> '' OR username <> '' LIMIT 1")
+    if cursor.fetchone() is None:  # the lines name no one (a file without those columns)
+        cursor.execute(
+            f"INSERT INTO {STAGED_MEMBERS} (member_id, email, username)"
+            f" SELECT DISTINCT member_id, '', '' FROM {STAGING}"
+        )
+        return False
     cursor.execute(
         f"INSERT INTO {STAGED_MEMBERS} (member_id, email, username)"
         f" SELECT f.member_id, COALESCE(LOWER(e.email), ''), COALESCE(u.username, '') FROM"
@@ -255,28 +354,34 @@ def _write_members(cursor, *, now) -> None:
         f" MAX(CASE WHEN username <> '' THEN line_no END) AS username_line FROM {STAGING} GROUP BY member_id) f"
         f" LEFT JOIN {STAGING} e ON e.line_no = f.email_line LEFT JOIN {STAGING} u ON u.line_no = f.username_line"
     )
-    cursor.execute(
-        f"INSERT INTO {MEMBER} ({_MEMBER_INSERT_COLUMNS})"
-        f" SELECT p.member_id, p.username, p.email, FALSE, 0, 0, FALSE, FALSE, %s, {_METRIC_ZEROS}"
-        f" FROM {STAGED_MEMBERS} p WHERE NOT EXISTS (SELECT 1 FROM {MEMBER} m WHERE m.external_id = p.member_id)"
-        f" ORDER BY p.member_id ON CONFLICT (external_id) DO NOTHING",
-        [now],
-    )
+    return True
+
+
+def _name_members(cursor) -> None:
     cursor.execute(
         f"UPDATE {MEMBER} SET"
         f" email = CASE WHEN {MEMBER}.email = '' THEN p.email ELSE {MEMBER}.email END,"
         # The newest username wins: a member renamed on the platform is renamed here.
         f" username = CASE WHEN p.username <> '' THEN p.username ELSE {MEMBER}.username END"
-        f" FROM {STAGED_MEMBERS} p WHERE {MEMBER}.external_id = p.member_id"
-        f" AND (({MEMBER}.email = '' AND p.email <> '') OR (p.username <> '' AND p.username <> {MEMBER}.username))"
-    )
-    # Each staged member's id, read once: the statements after this one join the small staged table.
-    cursor.execute(
-        f"INSERT INTO {STAGED_IDS} (member_id, id) SELECT p.member_id, m.id"
-        f" FROM {STAGED_MEMBERS} p JOIN {MEMBER} m ON m.external_id = p.member_id"
+        f" FROM {STAGED_MEMBERS} p, {STAGED_IDS} i WHERE i.member_id = p.member_id AND {MEMBER}.id = i.id"
+        f" AND ((i.email = '' AND p.email <> '') OR (p.username <> '' AND p.username <> i.username))"
     )
     cursor.execute(
         f"UPDATE {MEMBER} SET user_id = u.id FROM {USER} u"
         f" WHERE {MEMBER}.user_id IS NULL AND {MEMBER}.email <> '' AND LOWER(u.email) = {MEMBER}.email"
-        f" AND {MEMBER}.external_id IN (SELECT member_id FROM {STAGED_MEMBERS} WHERE email <> '')"
+        f" AND {MEMBER}.id IN (SELECT i.id FROM {STAGED_IDS} i JOIN {STAGED_MEMBERS} p ON p.member_id = i.member_id"
+        f" WHERE i.user_id IS NULL AND p.email <> '')"
+    )
+
+
+def _stage_member_rows(cursor, *, only_new: bool) -> None:
+    """Each staged member's row as stored (id NULL: not stored yet); `only_new` reads again those."""
+    if only_new:
+        cursor.execute(f"DELETE FROM {STAGED_IDS} WHERE id IS NULL")
+    join = "JOIN" if only_new else "LEFT JOIN"
+    cursor.execute(
+        f"INSERT INTO {STAGED_IDS} (member_id, id, email, username, user_id)"
+        f" SELECT p.member_id, m.id, m.email, m.username, m.user_id FROM {STAGED_MEMBERS} p"
+        f" {join} {MEMBER} m ON m.external_id = p.member_id"
+        + (f" WHERE p.member_id NOT IN (SELECT member_id FROM {STAGED_IDS})" if only_new else "")
     )

@@ -51,7 +51,7 @@ def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
     refusal = signup_refusal(opportunity=Opportunity.objects.get(pk=opportunity_id), now=now)
     if refusal:
         raise EngagementError(refusal)
-    existing = SignUp.objects.filter(opportunity_id=opportunity_id, member=member, state__in=SignUp.LIVE_STATES).first()
+    existing = _live_signup(opportunity_id, member)
     if existing is not None:
         return existing, False
     signup = SignUp(member=member, state=SignUp.State.CONFIRMED, confirmed_at=now)
@@ -72,23 +72,33 @@ def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
     except IntegrityError:
         # Only the one-live-sign-up constraint can fire here: the same member's double submit,
         # both past the check above; the second finds the first's sign-up.
-        existing = SignUp.objects.filter(
-            opportunity_id=opportunity_id, member=member, state__in=SignUp.LIVE_STATES
-        ).first()
+        existing = _live_signup(opportunity_id, member)
         if existing is None:
             raise
         return existing, False
-    if signup.state == SignUp.State.CONFIRMED:
-        title = _("You have a slot: %(title)s") % {"title": opportunity.title}
-        body = _("The program team will follow up with the next steps.")
-        event = "confirmed"
-    else:
-        title = _("You are on the waitlist: %(title)s") % {"title": opportunity.title}
-        body = _("All slots are taken. If one frees up, we offer it to the next in line and tell you.")
-        event = "waitlisted"
+    event, title, body = signup_notice(state=signup.state, title=opportunity.title)
     # Committed already (or, inside a caller's transaction, at its commit): never under the lock.
     transaction.on_commit(lambda: notify_member(signup, event, title, body), robust=True)
     return signup, True
+
+
+def _live_signup(opportunity_id: int, member: User) -> SignUp | None:
+    return SignUp.objects.filter(opportunity_id=opportunity_id, member=member, state__in=SignUp.LIVE_STATES).first()
+
+
+def signup_notice(*, state: str, title: str) -> tuple[str, str, str]:
+    """What a new sign-up tells the member: (event, title, body) for a slot or a place on the waitlist."""
+    if state == SignUp.State.CONFIRMED:
+        return (
+            "confirmed",
+            _("You have a slot: %(title)s") % {"title": title},
+            _("The program team will follow up with the next steps."),
+        )
+    return (
+        "waitlisted",
+        _("You are on the waitlist: %(title)s") % {"title": title},
+        _("All slots are taken. If one frees up, we offer it to the next in line and tell you."),
+    )
 
 
 def signup_withdraw(*, signup_id: int, member: User) -> SignUp:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from community_levels.ingestion import ingest_file, ingest_stream, parse_file
+from community_levels.ingestion import canonical, ingest_file, ingest_stream, parse_file
 from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
 from tests.factories import UserFactory
 
@@ -121,3 +121,33 @@ def test_the_fast_lane_leaves_a_file_it_does_not_recognise_to_the_ordinary_road(
     path.write_text("event_id,member_id,kind,occurred_at,kind\nd1,m1,reply,2026-03-02T09:00:00+00:00,reply\n")
     assert [type(item).__name__ for _no, item in parse_file(path, lane=True)] == ["Record"]
     assert ingest_file(path, source="file").imported == 1
+
+
+@pytest.mark.parametrize("chunk_lines", [1, 3, 4, 1000])
+def test_whole_chunks_of_canonical_csv_lines_keep_every_line_number(tmp_path, monkeypatch, chunk_lines):
+    """Chunks of canonical lines go to COPY as they are; a chunk with any other line is read line by line,
+    even when a quoted field runs on into the next chunk, and every reported line number is the file's."""
+    monkeypatch.setattr(canonical, "CHUNK_LINES", chunk_lines)
+    rows = [f"k{n},m{n % 3},reply,2026-03-0{1 + n % 9}T09:00:00+00:00,{n}" for n in range(1, 12)]
+    rows[4] = 'k5,m1,reply,"2026-03-02T09:00:00+00:00",5'  # quoted: the ordinary road, same values
+    rows[6] = 'k7,m1,"rep\nly",2026-03-02T09:00:00+00:00,7'  # a bad kind over two lines (lines 8-9)
+    rows[9] = "k10,m1,reply,2026-02-30T09:00:00+00:00,10"  # no such day (line 12)
+    path = tmp_path / "chunks.csv"
+    path.write_text("event_id,member_id,kind,occurred_at,quantity\n" + "\n".join(rows) + "\n")
+    items = list(parse_file(path, lane=True))
+    physical = path.read_text().split("\n")
+    for line_no, item in items:  # each chunk's number is the file's line number of its first line
+        if isinstance(item, canonical.Chunk):
+            assert item.text.split("\n")[:-1] == physical[line_no - 1 : line_no - 1 + item.lines]
+    if chunk_lines == 1000:
+        assert not any(isinstance(item, canonical.Chunk) for _no, item in items)  # one bad line: none whole
+    elif chunk_lines == 3:
+        assert any(isinstance(item, canonical.Chunk) for _no, item in items)
+    ordinary = ingest_stream(parse_file(path), source="file", batch_size=3)
+    expected = _stored()
+    _wipe()
+    fast = ingest_file(path, source="file", batch_size=3)
+    assert fast.as_dict() == ordinary.as_dict()
+    assert [error["line"] for error in fast.errors] == [9, 12]
+    assert (fast.read, fast.imported) == (11, 9)
+    assert _stored() == expected
