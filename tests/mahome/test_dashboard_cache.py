@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.cache import caches
-from django.db import connection
+from django.db import connection, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -40,7 +40,9 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+# Transactional: the view runs in autocommit, one transaction per write, and so must the scenario
+# (inside a transaction the cache is not used at all, see `dashboard_cache.enabled`).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 NOW = timezone.make_aware(datetime(2026, 6, 15, 10, 0))
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
@@ -271,3 +273,14 @@ def test_two_members_never_share_a_body(setting):
         first = _body(setting["member"].pk, use_cache=True)
         second = _body(other.pk, use_cache=True)
     assert "Ada" in first and "Grace" in second and "Ada" not in second
+
+
+def test_inside_a_transaction_the_cache_is_not_used(setting):
+    """A transaction sees its own uncommitted writes: what it renders must be neither stored nor reused."""
+    with time_machine.travel(NOW, tick=False), transaction.atomic():
+        request = _request(setting["member"].pk)
+        _body(setting["member"].pk, use_cache=True, request=request)
+        with CaptureQueriesContext(connection) as queries:
+            _body(setting["member"].pk, use_cache=True, request=request)
+    assert len(queries.captured_queries) > 5  # a render: no fingerprint, no hit
+    assert dashboard_cache.fingerprint_sql() not in [q["sql"] for q in queries.captured_queries]
