@@ -98,4 +98,6 @@ def reset_previous_run() -> None:
             cursor.execute("VACUUM ANALYZE community_levels_activityevent")
             cursor.execute("VACUUM ANALYZE community_levels_dailyactivity")
         levels_recompute(full=True, reason="Benchmark reset")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE community_levels_communitymember")
         log(f"Reset: removed the previously ingested events and recomputed in {time.perf_counter() - started:.1f} s")

@@ -20,6 +20,9 @@ the admin and set-based SQL (community credits, imports); a trigger sees every o
 bulk statement recomputes each member-year it touched once. `tests/contributions/test_standing.py`
 checks that SQL and Python decide the same way member by member, and that the totals follow every
 kind of write, concurrent ones included.
+
+On SQLite (`scripts/serve`'s embedded database) the same statement in SQLite's dialect comes from
+`contributions.standing_sqlite`, and SQLite triggers keep the totals (migration 0018).
 """
 
 # SQL here is built from table names of the models; every value is a parameter.
@@ -41,6 +44,8 @@ from contributions.models import (
     TargetOverride,
     TechnicalRequirement,
 )
+from contributions.selectors.members import eligible_members, members_matching
+from contributions.standing_sqlite import standing_sql_sqlite
 
 
 def _standing_sql(
@@ -103,14 +108,14 @@ def standing_rows(
     *, program_year: ProgramYear, today: date, status: str = "", opted_out: str = "", search: str = ""
 ) -> tuple[str, list]:
     """The standing of every eligible MA as SQL (filters applied): columns id, names, email, opted_out, status."""
-    from contributions.selectors import eligible_members, members_matching
-
     members = members_matching(eligible_members(program_year=program_year), search=search)
     columns = members.order_by().values(
         "id", "last_name", "first_name", "email", qualified_on=F("certification__qualified_on")
     )
     members_sql, members_params = columns.query.sql_with_params()
-    inner, params = _standing_sql(
+    # SQLite (the local run's embedded database) has its own dialect: `contributions.standing_sqlite`.
+    build = _standing_sql if connection.vendor == "postgresql" else standing_sql_sqlite
+    inner, params = build(
         program_year=program_year, today=today, members_sql=members_sql, members_params=members_params
     )
     conditions = []
@@ -142,6 +147,8 @@ def page_ids(*, sql: str, params: list, offset: int, limit: int) -> list[int]:
 def counts_and_page(*, sql: str, params: list, offset: int, limit: int) -> tuple[dict[str, int], list[int]]:
     """The status counts and one page of member ids (the report's order) in one statement: the standing
     is computed once for both."""
+    if connection.vendor != "postgresql":  # SQLite (the local run): two statements, no json_object_agg/ARRAY
+        return status_counts(sql=sql, params=params), page_ids(sql=sql, params=params, offset=offset, limit=limit)
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH standing AS MATERIALIZED ({sql}) "

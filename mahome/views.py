@@ -15,8 +15,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.requests import AuthenticatedRequest
 from accounts.roles import is_admin_path
-from mahome import dashboard as dashboard_page
-from mahome import health
+from mahome import dashboard_cache, health
 from mahome.dev_outbox import dev_outbox_emails
 from mahome.help import program_rules
 
@@ -75,7 +74,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     """The member's control tower, composed from each app's selectors in a fixed number of queries."""
-    return render(request, "dashboard.html", dashboard_page.page(user=request.user))
+    return render(request, "dashboard.html", {"dashboard_body": dashboard_cache.body(request=request)})
 
 
 def error_403(request: HttpRequest, exception=None) -> HttpResponse:

@@ -108,10 +108,10 @@ class _Batch:
 
     def add(self, line_no: int, item: Record | str | Chunk) -> int:
         """Keep one item; returns how many lines it is."""
-        if type(item) is Chunk:
+        if isinstance(item, Chunk):
             self.chunks.append((line_no, item))
             count = item.lines
-        elif type(item) is str:
+        elif isinstance(item, str):
             self.lines.append(f"{line_no},{item}\n")
             count = 1
         else:
@@ -243,12 +243,15 @@ def _stage_by_insert(cursor, numbered, lines: Sequence[str], chunks: Sequence[tu
     adapt = connection.ops.adapt_datetimefield_value
     rows = [_record_row(line_no, record) for line_no, record in numbered]
     # Fast-lane text met on this path: the same values, through the ordinary check.
-    texts = [(COLUMNS, *line.rstrip("\n").split(",", 1)) for line in lines]
+    texts: list[tuple[Sequence[str], int, str]] = []
+    for line in lines:
+        number, text = line.rstrip("\n").split(",", 1)
+        texts.append((COLUMNS, int(number), text))
     for first, chunk in chunks:
         texts += [(chunk.columns, first + n, line) for n, line in enumerate(chunk.text.split("\n")[:-1])]
     for columns, line_no, text in texts:
         record = record_from_mapping(dict(zip(columns, text.split(","), strict=True)), from_text=True)
-        rows.append(_record_row(int(line_no), record))
+        rows.append(_record_row(line_no, record))
     cursor.executemany(
         f"INSERT INTO {STAGING} ({', '.join(_STAGED_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_STAGED_COLUMNS))})",
         [(*row[:6], adapt(row[6]), *row[7:]) for row in rows],

@@ -128,7 +128,7 @@ DROP FUNCTION IF EXISTS contributions_standing_refresh(bigint[], bigint[]);
 
 
 def triggers_create(apps, schema_editor):
-    # PostgreSQL only: the local SQLite run has no year report standing (its SQL is PostgreSQL's).
+    # PostgreSQL here; SQLite (the local run) gets row triggers of its own in 0018.
     if schema_editor.connection.vendor == "postgresql":
         with schema_editor.connection.cursor() as cursor:
             cursor.execute(REFRESH)

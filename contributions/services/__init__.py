@@ -90,6 +90,7 @@ from contributions.services.review import (
     ReviewEntry,
     ReviewReport,
     review_notifications_send,
+    review_plan,
     year_end_review,
 )
 from contributions.services.submission import (
@@ -198,6 +199,7 @@ __all__ = [
     "requirement_status_set",
     "requirement_statuses_mark_met",
     "review_notifications_send",
+    "review_plan",
     "submission_refusal",
     "target_override_set",
     "technical_requirement_delete",

@@ -115,7 +115,13 @@ else:
 
 # One cache shared by every process where it matters (rate limits of sign-in, reset and MFA):
 # production defaults to a table in PostgreSQL, which keeps working while Redis is down.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The dashboard's rendered bodies (mahome/dashboard_cache.py), keyed by a fingerprint of their data so
+# an entry is never stale: a per-process LRU by default (nothing to share, nothing to invalidate);
+# DASHBOARD_CACHE_URL (e.g. redis://…) shares them between processes.
+DASHBOARD_CACHE = env.cache("DASHBOARD_CACHE_URL", default="locmemcache://mahome-dashboard")
+if DASHBOARD_CACHE["BACKEND"].endswith("LocMemCache"):
+    DASHBOARD_CACHE["OPTIONS"] = {"MAX_ENTRIES": env.int("DASHBOARD_CACHE_ENTRIES", default=2000)}
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://"), "dashboard": DASHBOARD_CACHE}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

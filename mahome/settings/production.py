@@ -1,7 +1,7 @@
 """Production: every secret comes from the environment, with no default."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DASHBOARD_CACHE, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -13,7 +13,7 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 2
-CACHES = {"default": env.cache("CACHE_URL", default="dbcache://mahome_cache")}
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://mahome_cache"), "dashboard": DASHBOARD_CACHE}
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 2}
 

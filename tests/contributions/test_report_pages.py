@@ -61,7 +61,7 @@ def test_report_computes_the_full_standing_of_one_page_only(client, program_admi
         computed.append(len(kwargs["members"]))
         return original(**kwargs)
 
-    monkeypatch.setattr(selectors, "member_years", counting)
+    monkeypatch.setattr(selectors.report, "member_years", counting)  # where the report calls it
     response = _report(client, speaking.program_year)
     assert computed == [5]
     assert response.context["page"].paginator.count == 12

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -24,15 +26,22 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_demo_loads_on_the_embedded_sqlite_database(tmp_path):
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    """A fresh SQLite file after the first run's `migrate` and `seed_demo` (once for the module: ~1.5 min)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "mahome.settings.local",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'mahome.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'mahome.sqlite3'}",
     }
     migrated = _manage("migrate", "--noinput", env=env)
     assert migrated.returncode == 0, migrated.stderr[-3000:]
     seeded = _manage("seed_demo", env=env)
+    return env, seeded
+
+
+def test_the_demo_loads_on_the_embedded_sqlite_database(first_run):
+    env, seeded = first_run
     assert seeded.returncode == 0, seeded.stderr[-3000:]
     assert "14/14 levels populated" in seeded.stdout
     assert "Demo data is ready." in seeded.stdout
@@ -52,3 +61,25 @@ args = dict(kind="maintenance.segment", user_ids=ids, titles=["Hello", "Hello"],
             dedupe_keys=["sqlite-check", "sqlite-check"])
 print("created", notifications_create_many(**args), "again", notifications_create_many(**args))
 """
+
+
+def test_every_page_of_the_demo_answers_on_sqlite_and_the_year_report_counts_as_python_does(first_run):
+    """The pages a newcomer opens on the first day: every member page (as MAs), the admin's index, every
+    admin list and change page (as a superuser, a program admin and a verifier), the year report of
+    every year with each filter and its exports, the roster by this year's status. None may be a 5xx.
+    The report's SQL standing (counts, status filters) and the maintained totals equal `member_years`."""
+    env, seeded = first_run
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+    walked = _manage("shell", "-c", WALK, env=env)
+    assert walked.returncode == 0, walked.stderr[-3000:]
+    *problems, summary = walked.stdout.strip().splitlines()
+    words = summary.split()
+    assert words[0] == "VISITED" and int(words[1]) > 500, summary
+    assert int(words[-1]) > 5, summary  # MAs in the current year: the counts compared are not empty
+    assert words[2:6] == ["FAILURES", "0", "MISMATCHES", "0"], "\n".join([*[p for p in problems if p], summary])
+
+
+# Run by `manage.py shell -c` on the first run's database (a module of its own, not a test: it needs the
+# demo data and the local settings). Prints each 5xx, each difference between the SQL standing and
+# Python's, then one summary line.
+WALK = (Path(__file__).parent / "sqlite_first_day.py").read_text()

@@ -1,0 +1,332 @@
+"""Standing of members in a year: `member_years` computes, for many members at once and in a fixed
+number of queries, what the dashboard shows for one: target (and why), capped verified and pending
+points, requirements, status. The dashboard, the admin report, the reminders and the review read it."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+
+from accounts.models import MACertification, User
+from contributions import rules
+from contributions.models import (
+    ActivityType,
+    Contribution,
+    OptOut,
+    ProgramYear,
+    RequirementStatus,
+    ReviewOutcome,
+    TargetOverride,
+    TechnicalRequirement,
+)
+from contributions.selectors.certificates import current_certificate_number
+from contributions.selectors.common import _today
+
+
+@dataclass
+class TypeTotal:
+    activity_type: ActivityType
+    verified_raw: int = 0
+    pending_raw: int = 0
+    needs_info_raw: int = 0
+    verified: int = 0
+    excess: int = 0
+    pending: int = 0
+    needs_info: int = 0  # the part of `pending` waiting on the member's answer
+
+
+@dataclass
+class RequirementState:
+    requirement: TechnicalRequirement
+    met_on: date | None
+    overdue: bool
+    owed: bool = True  # False when it was due before the member qualified (rules.requirement_owed)
+    report: Contribution | None = None  # the member's latest report of it, if any
+
+    @property
+    def is_met(self) -> bool:
+        return self.met_on is not None
+
+    @property
+    def report_open(self) -> bool:
+        return self.report is not None and self.report.state in Contribution.OPEN_STATES
+
+    @property
+    def can_report(self) -> bool:
+        return self.owed and not self.is_met and not self.report_open
+
+
+@dataclass
+class MemberYear:
+    """One member's standing in one program year."""
+
+    member: User
+    program_year: ProgramYear
+    qualified_on: date | None
+    target: rules.Target
+    override: TargetOverride | None
+    verified: int
+    pending: int
+    excess: int
+    type_totals: list[TypeTotal]
+    requirements: list[RequirementState]
+    opt_out: OptOut | None
+    outcome: ReviewOutcome | None
+    share: float
+    status: str
+    today: date
+    monthly: dict = field(default_factory=dict, repr=False)
+    needs_info: int = 0  # the part of `pending` waiting on the member's answer (needs more information)
+
+    @property
+    def target_points(self) -> int:
+        return self.override.target_points if self.override else self.target.points
+
+    @property
+    def target_explanation(self) -> str:
+        if self.override:
+            return self.override.reason
+        return self.target.formula
+
+    @property
+    def requirements_met(self) -> bool:
+        return all(r.is_met or not r.owed for r in self.requirements)
+
+    @property
+    def requirements_pending(self) -> list[RequirementState]:
+        """Owed and not yet met (a requirement due before the member qualified is not owed)."""
+        return [r for r in self.requirements if r.owed and not r.is_met]
+
+    @property
+    def new_member(self) -> bool:
+        return rules.is_new_member(qualified_on=self.qualified_on, today=self.today)
+
+    @property
+    def pace_points(self) -> int:
+        return round(self.target_points * self.share)
+
+    @property
+    def missing_points(self) -> int:
+        return max(0, self.target_points - self.verified)
+
+    @property
+    def status_label(self) -> str:
+        return rules.status_label(self.status)
+
+    @property
+    def status_pill(self) -> str:
+        return rules.STATUS_PILLS[self.status]
+
+    @property
+    def days_to_deadline(self) -> int:
+        return (self.program_year.deadline - self.today).days
+
+    @property
+    def deadline_passed(self) -> bool:
+        return self.today >= self.program_year.deadline
+
+    @property
+    def can_submit(self) -> bool:
+        return self.program_year.takes_submissions(self.today)
+
+    @property
+    def can_change_opt_out(self) -> bool:
+        return self.outcome is None and not self.deadline_passed
+
+    @property
+    def start(self) -> date:
+        py = self.program_year
+        return max(py.opens_on, self.qualified_on) if self.qualified_on else py.opens_on
+
+
+# --- Standing of members in a year ----------------------------------------------------------
+
+
+def eligible_members(*, program_year: ProgramYear) -> QuerySet[User]:
+    """MAs who hold a certificate in this year: qualified before its deadline and not lapsed since.
+
+    A member whose certification lapsed (or who opted out) in an earlier year is no longer an MA,
+    unless they qualified again after that year.
+    """
+    earlier_exit = ReviewOutcome.objects.ending_certification_before(
+        program_year=program_year, qualified_on=OuterRef("certification__qualified_on")
+    ).filter(member=OuterRef("pk"))
+    return (
+        User.objects.filter(is_active=True, certification__qualified_on__lt=program_year.deadline)
+        .exclude(Exists(earlier_exit))
+        .select_related("certification")
+        .annotate(current_certificate_number=current_certificate_number())
+        .order_by("last_name", "first_name", "email")
+    )
+
+
+def members_matching(members: QuerySet[User], *, search: str) -> QuerySet[User]:
+    """The report's search: in the email or either name, whatever the case."""
+    if not search:
+        return members
+    return members.filter(Q(email__icontains=search) | Q(first_name__icontains=search) | Q(last_name__icontains=search))
+
+
+def member_years(
+    *,
+    program_year: ProgramYear,
+    members: list[User],
+    today: date | None = None,
+    by_month: bool = False,
+    with_reports: bool = False,
+) -> list[MemberYear]:
+    """Standing of each member in the year, in a fixed number of queries whatever their history.
+
+    `with_reports` adds each requirement's latest report by the member (the dashboard's next action).
+    """
+    today = _today(today)
+    member_ids = [m.pk for m in members]
+    # `.order_by()` on the lookups below: they fill dicts, and the models' default orderings join other tables.
+    types = {
+        t.pk: t
+        for t in ActivityType.objects.filter(program_year=program_year)
+        .exclude(tracking=ActivityType.Tracking.REQUIREMENT)
+        .order_by()
+    }
+    requirements = list(TechnicalRequirement.objects.filter(program_year=program_year).order_by("due_on", "name"))
+    statuses = {
+        (member_id, requirement_id): met_on
+        for member_id, requirement_id, met_on in RequirementStatus.objects.filter(
+            requirement__program_year=program_year, member_id__in=member_ids
+        )
+        .order_by()
+        .values_list("member_id", "requirement_id", "met_on")
+    }
+    reports = (
+        {
+            (report.member_id, report.requirement_id): report
+            for report in Contribution.objects.filter(
+                requirement__program_year=program_year, member_id__in=member_ids
+            ).order_by("pk")
+        }  # the latest report per member and requirement wins
+        if with_reports
+        else {}
+    )
+    overrides = {
+        o.member_id: o
+        for o in TargetOverride.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
+    }
+    opt_outs = {
+        o.member_id: o for o in OptOut.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
+    }
+    outcomes = {
+        o.member_id: o
+        for o in ReviewOutcome.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
+    }
+    grouping = ["member_id", "activity_type_id", "state"] + (["month"] if by_month else [])
+    rows = (
+        Contribution.objects.filter(program_year=program_year, member_id__in=member_ids)
+        .exclude(state__in=[Contribution.State.DRAFT, Contribution.State.WITHDRAWN, Contribution.State.REJECTED])
+        .annotate(month=TruncMonth("occurred_on"))
+        .values(*grouping)
+        .annotate(
+            claimed=Sum("claimed_points"),
+            awarded=Sum(Coalesce("awarded_points", F("claimed_points"))),
+        )
+        .order_by(*grouping)
+    )
+    raw: dict[int, dict[int, TypeTotal]] = defaultdict(dict)
+    monthly: dict[int, list] = defaultdict(list)
+    for row in rows:
+        activity_type = types.get(row["activity_type_id"])
+        if activity_type is None:
+            continue
+        total = raw[row["member_id"]].setdefault(activity_type.pk, TypeTotal(activity_type))
+        if row["state"] == Contribution.State.VERIFIED:
+            total.verified_raw += row["awarded"] or 0
+        else:
+            total.pending_raw += row["claimed"] or 0
+            if row["state"] == Contribution.State.NEEDS_INFO:
+                total.needs_info_raw += row["claimed"] or 0
+        if by_month:
+            monthly[row["member_id"]].append(row)
+
+    results = []
+    for member in members:
+        certification = _certification_of(member)
+        qualified_on = certification.qualified_on if certification else None
+        target = rules.prorated_target(
+            base=program_year.target_points,
+            method=program_year.prorating_method,
+            qualified_on=qualified_on,
+            opens_on=program_year.opens_on,
+            deadline=program_year.deadline,
+        )
+        type_totals = sorted(raw[member.pk].values(), key=lambda t: (t.activity_type.category, t.activity_type.name))
+        for total in type_totals:
+            total.verified, total.excess = rules.capped(total.verified_raw, total.activity_type.annual_cap)
+            headroom = (
+                None if total.activity_type.annual_cap is None else total.activity_type.annual_cap - total.verified
+            )
+            total.pending = total.pending_raw if headroom is None else min(total.pending_raw, headroom)
+            total.needs_info = min(total.needs_info_raw, total.pending)
+        requirement_states = []
+        for r in requirements:
+            owed = rules.requirement_owed(due_on=r.due_on, qualified_on=qualified_on)
+            met_on = statuses.get((member.pk, r.pk))
+            requirement_states.append(
+                RequirementState(
+                    requirement=r,
+                    met_on=met_on,
+                    overdue=owed and met_on is None and today > r.due_on,
+                    owed=owed,
+                    report=reports.get((member.pk, r.pk)),
+                )
+            )
+        start = max(program_year.opens_on, qualified_on) if qualified_on else program_year.opens_on
+        share = rules.elapsed_share(today=today, start=start, deadline=program_year.deadline)
+        override = overrides.get(member.pk)
+        target_points = override.target_points if override else target.points
+        verified = sum(t.verified for t in type_totals)
+        pending = sum(t.pending for t in type_totals)
+        outcome = outcomes.get(member.pk)
+        status = rules.status_for(
+            target=target_points,
+            verified=verified,
+            pending=pending,
+            requirements_met=all(r.is_met or not r.owed for r in requirement_states),
+            share=share,
+            opted_out=member.pk in opt_outs,
+            outcome=outcome.outcome if outcome else None,
+            new_member=rules.is_new_member(qualified_on=qualified_on, today=today),
+        )
+        results.append(
+            MemberYear(
+                member=member,
+                program_year=program_year,
+                qualified_on=qualified_on,
+                target=target,
+                override=override,
+                verified=verified,
+                pending=pending,
+                excess=sum(t.excess for t in type_totals),
+                type_totals=type_totals,
+                requirements=requirement_states,
+                opt_out=opt_outs.get(member.pk),
+                outcome=outcome,
+                share=share,
+                status=status,
+                today=today,
+                monthly={"rows": monthly[member.pk]} if by_month else {},
+                needs_info=sum(t.needs_info for t in type_totals),
+            )
+        )
+    return results
+
+
+def _certification_of(member: User) -> MACertification | None:
+    try:
+        return member.certification
+    except MACertification.DoesNotExist:
+        return None
+
+
+def member_year_for(*, user: User, program_year: ProgramYear, today: date | None = None) -> MemberYear:
+    return member_years(program_year=program_year, members=[user], today=today)[0]

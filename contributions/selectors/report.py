@@ -1,0 +1,82 @@
+"""The program-year report: every MA's status from SQL (`contributions.standing`), one page of rows in
+full from `member_years`, the counts by status, and the ids of a status for the roster's filter."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.paginator import Page, Paginator
+
+from accounts.models import User
+from contributions import rules, standing
+from contributions.models import (
+    ProgramYear,
+)
+from contributions.selectors.common import _today
+from contributions.selectors.members import MemberYear, eligible_members, member_years, members_matching
+
+
+def program_year_report(
+    *, program_year: ProgramYear, today: date | None = None, status: str = "", opted_out: str = "", search: str = ""
+) -> list[MemberYear]:
+    """One row per member of the year for the admin report, filtered by status, opt-out and name."""
+    members = members_matching(eligible_members(program_year=program_year), search=search)
+    rows = member_years(program_year=program_year, members=list(members), today=today)
+    if status:
+        rows = [r for r in rows if r.status == status]
+    if opted_out in rules.OptedOutFilter.values:
+        rows = [r for r in rows if (r.opt_out is not None) == (opted_out == rules.OptedOutFilter.YES)]
+    return rows
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    page: Page  # of MemberYear rows
+    counts: dict[str, int]  # members by status, over every row the filters keep
+
+
+def program_year_report_page(
+    *,
+    program_year: ProgramYear,
+    number: str | int | None,
+    per_page: int,
+    today: date | None = None,
+    status: str = "",
+    opted_out: str = "",
+    search: str = "",
+) -> ReportPage:
+    """One page of the admin report, its paginator and the status counts, paginated in the database.
+
+    The status of every MA is computed in SQL (`contributions.standing`, one query for the counts and
+    the page's ids); the full standing of the page's members comes from `member_years`, as the dashboard's.
+    """
+    today = _today(today)
+    sql, params = standing.standing_rows(
+        program_year=program_year, today=today, status=status, opted_out=opted_out, search=search
+    )
+    try:  # the page asked for, when it is a page number; checked against the count below
+        guess = max(1, int(number or 1))
+    except ValueError:
+        guess = 1
+    counts, ids = standing.counts_and_page(sql=sql, params=params, offset=(guess - 1) * per_page, limit=per_page)
+    paginator = Paginator(range(sum(counts.values())), per_page)
+    number = paginator.get_page(number).number
+    if number != guess:  # past the last page, or not a number: the paginator's page, as Paginator.get_page says
+        ids = standing.page_ids(sql=sql, params=params, offset=(number - 1) * per_page, limit=per_page)
+    members = {m.pk: m for m in User.objects.filter(pk__in=ids).select_related("certification")}
+    rows = member_years(program_year=program_year, members=[members[pk] for pk in ids], today=today)
+    return ReportPage(page=Page(rows, number, paginator), counts=counts)
+
+
+def program_year_status_counts(*, program_year: ProgramYear, today: date | None = None) -> dict[str, int]:
+    """Members of the year by status (met, on track, at risk, opted out…), computed in SQL in one query."""
+    sql, params = standing.standing_rows(program_year=program_year, today=_today(today))
+    return standing.status_counts(sql=sql, params=params)
+
+
+def member_ids_with_status_sql(
+    *, program_year: ProgramYear, status: str, today: date | None = None
+) -> tuple[str, list]:
+    """SQL (and its parameters) selecting the ids of the year's MAs whose status is `status`, to use as a
+    subquery (`pk__in=RawSQL(...)`): the roster filters by this year's status in one query."""
+    sql, params = standing.standing_rows(program_year=program_year, today=_today(today), status=status)
+    return f"SELECT id FROM ({sql}) members_with_status", params  # noqa: S608 - values are parameters
