@@ -330,123 +330,202 @@ def next_step(
        for verification is not a step.
     7. Drafts not yet submitted.
     8. The deadline passed; the points covered once verified; the points still to go; all met.
-    Each step carries `rule` (its name above), so the order is tested rule by rule.
+    Each step carries `rule` (its name above), so the order is tested rule by rule; each rule is one
+    function of `_NEXT_STEP_RULES` that answers a step or None.
     """
-    program_year = standing.program_year
-    if standing.outcome is not None:
-        if standing.outcome.outcome == ReviewOutcome.Outcome.RECERTIFIED:
-            return {
-                "rule": "decided",
-                "text": _("You are recertified. Look at next year's requirements to get a head start."),
-                "url": reverse("contributions:catalogue"),
-                "label": _("See the catalogue"),
-            }
-        return {
-            "rule": "decided",
-            "text": _("The year-end review closed this year for you. Contact the program team if this is wrong."),
-            "url": reverse("contributions:list"),
-            "label": _("Your contributions"),
-        }
-    if standing.opt_out is not None:
-        if standing.can_change_opt_out:
-            return {
-                "rule": "opted_out",
-                "text": _(
-                    "You opted out of this year's maintenance. Changed your mind? You can undo it until %(date)s."
-                )
-                % {"date": date_format(program_year.deadline)},
-                "url": "#opt-out",
-                "label": _("Undo my opt-out"),
-            }
-        return {
-            "rule": "opted_out",
-            "text": _("You opted out this year; your certificate stays valid until it expires."),
-            "url": reverse("contributions:catalogue"),
-            "label": _("See the catalogue"),
-        }
-    if offer is not None:
-        return {
-            "rule": "offer",
-            "text": _(
-                "A slot in “%(title)s” is held for you until %(time)s. Accept it before then, or it passes "
-                "to the next member on the waitlist."
-            )
-            % {"title": offer.title, "time": date_format(timezone.localtime(offer.expires_at), "DATETIME_FORMAT")},
-            "url": offer.url,
-            "label": _("Accept or decline the slot"),
-        }
-    if needs_info is not None:
-        return {
-            "rule": "needs_info",
-            "text": _("A verifier asked a question about “%(title)s”. Answer it so they can decide.")
-            % {"title": needs_info.title},
-            "url": reverse("contributions:detail", args=[needs_info.pk]),
-            "label": _("Answer the verifier"),
-        }
-    missing = max(0, standing.target_points - standing.verified - standing.pending)
-    behind = standing.pace_points - standing.verified - standing.pending
-    if not standing.deadline_passed and missing and behind > 0 and not standing.new_member:
-        return {
-            "rule": "points",
-            "text": _(
-                "You need %(missing)s more points in %(days)s days (%(behind)s behind the pace). "
-                "The quickest ways to get them:"
-            )
-            % {
-                "missing": intcomma(missing),
-                "days": standing.days_to_deadline,
-                "behind": intcomma(behind),
-            },
-            "options": cheapest_ways(standing=standing, missing=missing),
-            "url": reverse("contributions:catalogue"),
-            "label": _("See the whole catalogue"),
-        }
-    owed = [r for r in standing.requirements_pending if not r.report_open]
-    if owed and not standing.deadline_passed:
-        first = sorted(owed, key=lambda r: (not r.overdue, r.requirement.due_on))[0]
-        text = (
-            _("“%(name)s” was due on %(date)s. Done it? Report it with your evidence.")
-            if first.overdue
-            else _("“%(name)s” is due on %(date)s. Done it? Report it with your evidence.")
+    facts = _StepFacts(standing=standing, needs_info=needs_info, drafts=drafts, offer=offer)
+    for rule in _NEXT_STEP_RULES:
+        step = rule(facts)
+        if step is not None:
+            return step
+    return _step_to_go(facts)
+
+
+@dataclass(frozen=True)
+class _StepFacts:
+    standing: selectors.MemberYear
+    needs_info: Contribution | None
+    drafts: int
+    offer: HeldOffer | None
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.standing.target_points - self.standing.verified - self.standing.pending)
+
+    @property
+    def behind(self) -> int:
+        return self.standing.pace_points - self.standing.verified - self.standing.pending
+
+
+def _step(rule: str, text: str, url: str, label: str, **extra: object) -> dict:
+    return {"rule": rule, "text": text, "url": url, "label": label, **extra}
+
+
+def _step_decided(facts: _StepFacts) -> dict | None:
+    outcome = facts.standing.outcome
+    if outcome is None:
+        return None
+    if outcome.outcome == ReviewOutcome.Outcome.RECERTIFIED:
+        return _step(
+            "decided",
+            _("You are recertified. Look at next year's requirements to get a head start."),
+            reverse("contributions:catalogue"),
+            _("See the catalogue"),
         )
-        return {
-            "rule": "requirement",
-            "text": text % {"name": first.requirement.name, "date": date_format(first.requirement.due_on)},
-            "url": reverse("contributions:requirement_report", args=[first.requirement.pk]),
-            "label": _("Report it"),
-        }
-    if drafts:
-        return {
-            "rule": "drafts",
-            "text": _("You have %(count)s draft contribution(s) not yet submitted.") % {"count": drafts},
-            "url": reverse("contributions:list") + "?state=draft",
-            "label": _("Submit your drafts"),
-        }
-    if standing.status == rules.MET:
-        return {
-            "rule": "met",
-            "text": _("You have met this year's requirements. Well done!"),
-            "url": reverse("contributions:catalogue"),
-            "label": _("See next year's catalogue"),
-        }
-    if standing.deadline_passed:
-        return {
-            "rule": "deadline",
-            "text": _("The deadline has passed; your year awaits the final review."),
-            "url": reverse("contributions:list"),
-            "label": _("Your contributions"),
-        }
-    if not missing:
-        return {
-            "rule": "covered",
-            "text": _("Your submitted points cover the target; they are waiting for verification."),
-            "url": reverse("contributions:list"),
-            "label": _("Your contributions"),
-        }
-    return {
-        "rule": "to_go",
-        "text": _("You are on track. %(missing)s points to go: log your next contribution.")
-        % {"missing": intcomma(missing)},
-        "url": reverse("contributions:new"),
-        "label": _("Log a contribution"),
-    }
+    return _step(
+        "decided",
+        _("The year-end review closed this year for you. Contact the program team if this is wrong."),
+        reverse("contributions:list"),
+        _("Your contributions"),
+    )
+
+
+def _step_opted_out(facts: _StepFacts) -> dict | None:
+    standing = facts.standing
+    if standing.opt_out is None:
+        return None
+    if standing.can_change_opt_out:
+        return _step(
+            "opted_out",
+            _("You opted out of this year's maintenance. Changed your mind? You can undo it until %(date)s.")
+            % {"date": date_format(standing.program_year.deadline)},
+            "#opt-out",
+            _("Undo my opt-out"),
+        )
+    return _step(
+        "opted_out",
+        _("You opted out this year; your certificate stays valid until it expires."),
+        reverse("contributions:catalogue"),
+        _("See the catalogue"),
+    )
+
+
+def _step_offer(facts: _StepFacts) -> dict | None:
+    offer = facts.offer
+    if offer is None:
+        return None
+    return _step(
+        "offer",
+        _(
+            "A slot in “%(title)s” is held for you until %(time)s. Accept it before then, or it passes "
+            "to the next member on the waitlist."
+        )
+        % {"title": offer.title, "time": date_format(timezone.localtime(offer.expires_at), "DATETIME_FORMAT")},
+        offer.url,
+        _("Accept or decline the slot"),
+    )
+
+
+def _step_needs_info(facts: _StepFacts) -> dict | None:
+    needs_info = facts.needs_info
+    if needs_info is None:
+        return None
+    return _step(
+        "needs_info",
+        _("A verifier asked a question about “%(title)s”. Answer it so they can decide.") % {"title": needs_info.title},
+        reverse("contributions:detail", args=[needs_info.pk]),
+        _("Answer the verifier"),
+    )
+
+
+def _step_points(facts: _StepFacts) -> dict | None:
+    standing, missing, behind = facts.standing, facts.missing, facts.behind
+    if standing.deadline_passed or not missing or behind <= 0 or standing.new_member:
+        return None
+    return _step(
+        "points",
+        _(
+            "You need %(missing)s more points in %(days)s days (%(behind)s behind the pace). "
+            "The quickest ways to get them:"
+        )
+        % {"missing": intcomma(missing), "days": standing.days_to_deadline, "behind": intcomma(behind)},
+        reverse("contributions:catalogue"),
+        _("See the whole catalogue"),
+        options=cheapest_ways(standing=standing, missing=missing),
+    )
+
+
+def _step_requirement(facts: _StepFacts) -> dict | None:
+    owed = [r for r in facts.standing.requirements_pending if not r.report_open]
+    if not owed or facts.standing.deadline_passed:
+        return None
+    first = sorted(owed, key=lambda r: (not r.overdue, r.requirement.due_on))[0]
+    text = (
+        _("“%(name)s” was due on %(date)s. Done it? Report it with your evidence.")
+        if first.overdue
+        else _("“%(name)s” is due on %(date)s. Done it? Report it with your evidence.")
+    )
+    return _step(
+        "requirement",
+        text % {"name": first.requirement.name, "date": date_format(first.requirement.due_on)},
+        reverse("contributions:requirement_report", args=[first.requirement.pk]),
+        _("Report it"),
+    )
+
+
+def _step_drafts(facts: _StepFacts) -> dict | None:
+    if not facts.drafts:
+        return None
+    return _step(
+        "drafts",
+        _("You have %(count)s draft contribution(s) not yet submitted.") % {"count": facts.drafts},
+        reverse("contributions:list") + "?state=draft",
+        _("Submit your drafts"),
+    )
+
+
+def _step_met(facts: _StepFacts) -> dict | None:
+    if facts.standing.status != rules.MET:
+        return None
+    return _step(
+        "met",
+        _("You have met this year's requirements. Well done!"),
+        reverse("contributions:catalogue"),
+        _("See next year's catalogue"),
+    )
+
+
+def _step_deadline(facts: _StepFacts) -> dict | None:
+    if not facts.standing.deadline_passed:
+        return None
+    return _step(
+        "deadline",
+        _("The deadline has passed; your year awaits the final review."),
+        reverse("contributions:list"),
+        _("Your contributions"),
+    )
+
+
+def _step_covered(facts: _StepFacts) -> dict | None:
+    if facts.missing:
+        return None
+    return _step(
+        "covered",
+        _("Your submitted points cover the target; they are waiting for verification."),
+        reverse("contributions:list"),
+        _("Your contributions"),
+    )
+
+
+def _step_to_go(facts: _StepFacts) -> dict:
+    return _step(
+        "to_go",
+        _("You are on track. %(missing)s points to go: log your next contribution.")
+        % {"missing": intcomma(facts.missing)},
+        reverse("contributions:new"),
+        _("Log a contribution"),
+    )
+
+
+_NEXT_STEP_RULES = (
+    _step_decided,
+    _step_opted_out,
+    _step_offer,
+    _step_needs_info,
+    _step_points,
+    _step_requirement,
+    _step_drafts,
+    _step_met,
+    _step_deadline,
+    _step_covered,
+)

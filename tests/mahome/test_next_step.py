@@ -150,3 +150,85 @@ def test_a_quickest_way_opens_the_form_with_its_type_chosen(client, ma, catalogu
     client.force_login(ma)
     page = client.get(f"/contributions/new/?type={catalogue['teach'].pk}").content.decode()
     assert f'<option value="{catalogue["teach"].pk}" selected>' in page
+
+
+def _standing(**overrides):
+    """The facts next_step reads of a MemberYear, for a member on pace with nothing owed."""
+    from types import SimpleNamespace
+
+    facts = {
+        "outcome": None,
+        "opt_out": None,
+        "can_change_opt_out": True,
+        "program_year": SimpleNamespace(deadline=date(2027, 1, 31)),
+        "target_points": 400,
+        "verified": 100,
+        "pending": 0,
+        "pace_points": 50,
+        "deadline_passed": False,
+        "new_member": False,
+        "days_to_deadline": 61,
+        "requirements_pending": [],
+        "status": "on_track",
+    }
+    return SimpleNamespace(**{**facts, **overrides})
+
+
+def _requirement(*, overdue: bool, due_on: date, pk: int):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        report_open=False, overdue=overdue, requirement=SimpleNamespace(pk=pk, name=f"R{pk}", due_on=due_on)
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "drafts", "expected"),
+    [
+        ({}, 0, "to_go"),
+        ({"deadline_passed": True}, 0, "deadline"),
+        ({"verified": 300, "pending": 100}, 0, "covered"),
+        ({"verified": 400, "status": "met"}, 2, "drafts"),
+        ({"verified": 400, "status": "met"}, 0, "met"),
+        ({"verified": 0, "pace_points": 200}, 3, "points"),
+        ({"verified": 0, "pace_points": 200, "new_member": True}, 3, "drafts"),
+        ({"verified": 0, "pace_points": 200, "deadline_passed": True}, 0, "deadline"),
+    ],
+)
+def test_each_rule_answers_in_its_turn_without_the_database(overrides, drafts, expected, monkeypatch):
+    from mahome import dashboard
+    from mahome.dashboard import next_step
+
+    monkeypatch.setattr(dashboard, "cheapest_ways", lambda **kwargs: [])  # the catalogue query, tested above
+
+    step = next_step(standing=_standing(**overrides), needs_info=None, drafts=drafts)
+    assert step["rule"] == expected
+    assert step["url"] and step["label"] and step["text"]
+
+
+def test_the_decided_year_comes_before_everything_and_says_which_outcome():
+    from types import SimpleNamespace
+
+    from contributions.models import ReviewOutcome
+    from mahome.dashboard import next_step
+
+    recertified = SimpleNamespace(outcome=ReviewOutcome.Outcome.RECERTIFIED)
+    step = next_step(standing=_standing(outcome=recertified, verified=0, pace_points=400), needs_info=None, drafts=4)
+    assert step["rule"] == "decided" and "recertified" in str(step["text"])
+    other = next((o for o in ReviewOutcome.Outcome if o != ReviewOutcome.Outcome.RECERTIFIED), None)
+    step = next_step(standing=_standing(outcome=SimpleNamespace(outcome=other)), needs_info=None, drafts=0)
+    assert step["rule"] == "decided" and "closed this year" in str(step["text"])
+
+
+def test_requirements_owed_name_the_overdue_one_first_then_the_next_due():
+    from mahome.dashboard import next_step
+
+    later = _requirement(overdue=False, due_on=date(2026, 12, 20), pk=1)
+    overdue = _requirement(overdue=True, due_on=date(2026, 11, 1), pk=2)
+    sooner = _requirement(overdue=False, due_on=date(2026, 12, 10), pk=3)
+    step = next_step(standing=_standing(requirements_pending=[later, overdue, sooner]), needs_info=None, drafts=1)
+    assert step["rule"] == "requirement" and "R2" in step["text"] and "was due" in step["text"]
+    step = next_step(standing=_standing(requirements_pending=[later, sooner]), needs_info=None, drafts=1)
+    assert "R3" in step["text"] and "is due" in step["text"]
+    step = next_step(standing=_standing(requirements_pending=[later], deadline_passed=True), needs_info=None, drafts=0)
+    assert step["rule"] == "deadline"
