@@ -18,7 +18,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
+from community_levels.ingestion import ingest_stream, parse_file
 from community_levels.models import CommunityMember, Level
+from community_levels.recompute import levels_recompute
 from contributions.models import Certificate, Contribution, ReviewOutcome
 from contributions.services.certificates import certificate_revoke
 from contributions.services.decisions import contribution_decide, contribution_reopen
@@ -29,6 +31,7 @@ from contributions.services.years import activity_type_save, program_year_save, 
 from engagements.models import SignUp
 from engagements.services.signups import signup_create, signup_withdraw
 from mahome import dashboard_cache
+from tests.community_levels.helpers import event, write_jsonl
 from tests.factories import (
     ActivityTypeFactory,
     CommunityMemberFactory,
@@ -284,3 +287,25 @@ def test_inside_a_transaction_the_cache_is_not_used(setting):
             _body(setting["member"].pk, use_cache=True, request=request)
     assert len(queries.captured_queries) > 5  # a render: no fingerprint, no hit
     assert dashboard_cache.fingerprint_sql() not in [q["sql"] for q in queries.captured_queries]
+
+
+def test_imports_and_the_recompute_refresh_the_cached_dashboard(setting, tmp_path):
+    """Community activity arrives by import and the recompute writes levels and credits in bulk SQL."""
+    ActivityTypeFactory(
+        program_year=setting["year"], code="community-replies", tracking="community", points=2, annual_cap=50
+    )
+    member = setting["member"]
+    walk = Walk(member.pk)
+    ingest_stream(
+        parse_file(write_jsonl(tmp_path / "a.jsonl", [event(1, "ada", "reply", quantity=3, email=member.email)])),
+        source="file",
+    )
+    walk.check("import: the community identity arrives")
+    levels_recompute()
+    walk.check("recompute: level placed and replies credited")
+    assert Contribution.objects.filter(member=member, source="community").exists()
+    ingest_stream(parse_file(write_jsonl(tmp_path / "b.jsonl", [event(2, "ada", "reply", quantity=9)])), source="file")
+    levels_recompute()
+    walk.check("recompute: level up and a larger credit")
+    levels_recompute(full=True)
+    walk.check("full recompute: nothing new", changes=False)
