@@ -180,25 +180,34 @@ def member_years(
     """Standing of each member in the year, in a fixed number of queries whatever their history.
 
     `with_reports` adds each requirement's latest report by the member (the dashboard's next action).
+    The queries are `_year_inputs`; each member's standing is the pure `member_year_from`.
     """
     today = _today(today)
-    member_ids = [m.pk for m in members]
+    inputs = _year_inputs(
+        program_year=program_year, member_ids=[m.pk for m in members], by_month=by_month, with_reports=with_reports
+    )
+    return [member_year_from(member=member, inputs=inputs, today=today) for member in members]
+
+
+@dataclass
+class YearInputs:
+    """What `member_years` reads of the database for a year and a set of members."""
+
+    program_year: ProgramYear
+    requirements: list[TechnicalRequirement]
+    statuses: dict[tuple[int, int], date | None]
+    reports: dict[tuple[int, int | None], Contribution]  # keyed by (member, requirement)
+    overrides: dict[int, TargetOverride]
+    opt_outs: dict[int, OptOut]
+    outcomes: dict[int, ReviewOutcome]
+    raw: dict[int, dict[int, TypeTotal]]
+    monthly: dict[int, list] | None  # None: not asked for by month
+
+
+def _year_inputs(*, program_year: ProgramYear, member_ids: list[int], by_month: bool, with_reports: bool) -> YearInputs:
     # `.order_by()` on the lookups below: they fill dicts, and the models' default orderings join other tables.
-    types = {
-        t.pk: t
-        for t in ActivityType.objects.filter(program_year=program_year)
-        .exclude(tracking=ActivityType.Tracking.REQUIREMENT)
-        .order_by()
-    }
-    requirements = list(TechnicalRequirement.objects.filter(program_year=program_year).order_by("due_on", "name"))
-    statuses = {
-        (member_id, requirement_id): met_on
-        for member_id, requirement_id, met_on in RequirementStatus.objects.filter(
-            requirement__program_year=program_year, member_id__in=member_ids
-        )
-        .order_by()
-        .values_list("member_id", "requirement_id", "met_on")
-    }
+    in_year = {"program_year": program_year, "member_id__in": member_ids}
+    statuses = RequirementStatus.objects.filter(requirement__program_year=program_year, member_id__in=member_ids)
     reports = (
         {
             (report.member_id, report.requirement_id): report
@@ -209,16 +218,34 @@ def member_years(
         if with_reports
         else {}
     )
-    overrides = {
-        o.member_id: o
-        for o in TargetOverride.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
-    }
-    opt_outs = {
-        o.member_id: o for o in OptOut.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
-    }
-    outcomes = {
-        o.member_id: o
-        for o in ReviewOutcome.objects.filter(program_year=program_year, member_id__in=member_ids).order_by()
+    raw, monthly = _type_totals_raw(program_year=program_year, member_ids=member_ids, by_month=by_month)
+    return YearInputs(
+        program_year=program_year,
+        requirements=list(TechnicalRequirement.objects.filter(program_year=program_year).order_by("due_on", "name")),
+        statuses={
+            (member_id, requirement_id): met_on
+            for member_id, requirement_id, met_on in statuses.order_by().values_list(
+                "member_id", "requirement_id", "met_on"
+            )
+        },
+        reports=reports,
+        overrides={o.member_id: o for o in TargetOverride.objects.filter(**in_year).order_by()},
+        opt_outs={o.member_id: o for o in OptOut.objects.filter(**in_year).order_by()},
+        outcomes={o.member_id: o for o in ReviewOutcome.objects.filter(**in_year).order_by()},
+        raw=raw,
+        monthly=monthly if by_month else None,
+    )
+
+
+def _type_totals_raw(
+    *, program_year: ProgramYear, member_ids: list[int], by_month: bool
+) -> tuple[dict[int, dict[int, TypeTotal]], dict[int, list]]:
+    """Each member's uncapped points per activity type (verified, pending, needing information)."""
+    types = {
+        t.pk: t
+        for t in ActivityType.objects.filter(program_year=program_year)
+        .exclude(tracking=ActivityType.Tracking.REQUIREMENT)
+        .order_by()
     }
     grouping = ["member_id", "activity_type_id", "state"] + (["month"] if by_month else [])
     rows = (
@@ -247,78 +274,90 @@ def member_years(
                 total.needs_info_raw += row["claimed"] or 0
         if by_month:
             monthly[row["member_id"]].append(row)
+    return raw, monthly
 
-    results = []
-    for member in members:
-        certification = _certification_of(member)
-        qualified_on = certification.qualified_on if certification else None
-        target = rules.prorated_target(
-            base=program_year.target_points,
-            method=program_year.prorating_method,
-            qualified_on=qualified_on,
-            opens_on=program_year.opens_on,
-            deadline=program_year.deadline,
-        )
-        type_totals = sorted(raw[member.pk].values(), key=lambda t: (t.activity_type.category, t.activity_type.name))
-        for total in type_totals:
-            total.verified, total.excess = rules.capped(total.verified_raw, total.activity_type.annual_cap)
-            headroom = (
-                None if total.activity_type.annual_cap is None else total.activity_type.annual_cap - total.verified
-            )
-            total.pending = total.pending_raw if headroom is None else min(total.pending_raw, headroom)
-            total.needs_info = min(total.needs_info_raw, total.pending)
-        requirement_states = []
-        for r in requirements:
-            owed = rules.requirement_owed(due_on=r.due_on, qualified_on=qualified_on)
-            met_on = statuses.get((member.pk, r.pk))
-            requirement_states.append(
-                RequirementState(
-                    requirement=r,
-                    met_on=met_on,
-                    overdue=owed and met_on is None and today > r.due_on,
-                    owed=owed,
-                    report=reports.get((member.pk, r.pk)),
-                )
-            )
-        start = max(program_year.opens_on, qualified_on) if qualified_on else program_year.opens_on
-        share = rules.elapsed_share(today=today, start=start, deadline=program_year.deadline)
-        override = overrides.get(member.pk)
-        target_points = override.target_points if override else target.points
-        verified = sum(t.verified for t in type_totals)
-        pending = sum(t.pending for t in type_totals)
-        outcome = outcomes.get(member.pk)
-        status = rules.status_for(
-            target=target_points,
-            verified=verified,
-            pending=pending,
-            requirements_met=all(r.is_met or not r.owed for r in requirement_states),
-            share=share,
-            opted_out=member.pk in opt_outs,
-            outcome=outcome.outcome if outcome else None,
-            new_member=rules.is_new_member(qualified_on=qualified_on, today=today),
-        )
-        results.append(
-            MemberYear(
-                member=member,
-                program_year=program_year,
-                qualified_on=qualified_on,
-                target=target,
-                override=override,
-                verified=verified,
-                pending=pending,
-                excess=sum(t.excess for t in type_totals),
-                type_totals=type_totals,
-                requirements=requirement_states,
-                opt_out=opt_outs.get(member.pk),
-                outcome=outcome,
-                share=share,
-                status=status,
-                today=today,
-                monthly={"rows": monthly[member.pk]} if by_month else {},
-                needs_info=sum(t.needs_info for t in type_totals),
+
+def capped_type_totals(raw: dict[int, TypeTotal]) -> list[TypeTotal]:
+    """The member's type totals in catalogue order, each within its annual cap (`rules.capped`);
+    pending points count only up to the cap's remaining headroom."""
+    type_totals = sorted(raw.values(), key=lambda t: (t.activity_type.category, t.activity_type.name))
+    for total in type_totals:
+        total.verified, total.excess = rules.capped(total.verified_raw, total.activity_type.annual_cap)
+        headroom = None if total.activity_type.annual_cap is None else total.activity_type.annual_cap - total.verified
+        total.pending = total.pending_raw if headroom is None else min(total.pending_raw, headroom)
+        total.needs_info = min(total.needs_info_raw, total.pending)
+    return type_totals
+
+
+def _requirement_states(
+    *, member_id: int, inputs: YearInputs, qualified_on: date | None, today: date
+) -> list[RequirementState]:
+    states = []
+    for r in inputs.requirements:
+        owed = rules.requirement_owed(due_on=r.due_on, qualified_on=qualified_on)
+        met_on = inputs.statuses.get((member_id, r.pk))
+        states.append(
+            RequirementState(
+                requirement=r,
+                met_on=met_on,
+                overdue=owed and met_on is None and today > r.due_on,
+                owed=owed,
+                report=inputs.reports.get((member_id, r.pk)),
             )
         )
-    return results
+    return states
+
+
+def member_year_from(*, member: User, inputs: YearInputs, today: date) -> MemberYear:
+    """One member's standing from what `_year_inputs` read: no query but the member's certification."""
+    program_year = inputs.program_year
+    certification = _certification_of(member)
+    qualified_on = certification.qualified_on if certification else None
+    target = rules.prorated_target(
+        base=program_year.target_points,
+        method=program_year.prorating_method,
+        qualified_on=qualified_on,
+        opens_on=program_year.opens_on,
+        deadline=program_year.deadline,
+    )
+    type_totals = capped_type_totals(inputs.raw.get(member.pk, {}))
+    requirement_states = _requirement_states(member_id=member.pk, inputs=inputs, qualified_on=qualified_on, today=today)
+    start = max(program_year.opens_on, qualified_on) if qualified_on else program_year.opens_on
+    share = rules.elapsed_share(today=today, start=start, deadline=program_year.deadline)
+    override = inputs.overrides.get(member.pk)
+    target_points = override.target_points if override else target.points
+    verified = sum(t.verified for t in type_totals)
+    pending = sum(t.pending for t in type_totals)
+    outcome = inputs.outcomes.get(member.pk)
+    status = rules.status_for(
+        target=target_points,
+        verified=verified,
+        pending=pending,
+        requirements_met=all(r.is_met or not r.owed for r in requirement_states),
+        share=share,
+        opted_out=member.pk in inputs.opt_outs,
+        outcome=outcome.outcome if outcome else None,
+        new_member=rules.is_new_member(qualified_on=qualified_on, today=today),
+    )
+    return MemberYear(
+        member=member,
+        program_year=program_year,
+        qualified_on=qualified_on,
+        target=target,
+        override=override,
+        verified=verified,
+        pending=pending,
+        excess=sum(t.excess for t in type_totals),
+        type_totals=type_totals,
+        requirements=requirement_states,
+        opt_out=inputs.opt_outs.get(member.pk),
+        outcome=outcome,
+        share=share,
+        status=status,
+        today=today,
+        monthly={"rows": inputs.monthly.get(member.pk, [])} if inputs.monthly is not None else {},
+        needs_info=sum(t.needs_info for t in type_totals),
+    )
 
 
 def _certification_of(member: User) -> MACertification | None:
