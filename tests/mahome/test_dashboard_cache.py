@@ -23,7 +23,7 @@ from community_levels.models import CommunityMember, Level
 from community_levels.recompute import levels_recompute
 from contributions.models import Certificate, Contribution, ReviewOutcome
 from contributions.services.certificates import certificate_revoke
-from contributions.services.decisions import contribution_decide, contribution_reopen
+from contributions.services.decisions import contribution_correct, contribution_decide, contribution_reopen
 from contributions.services.opt_outs import opt_out_create, opt_out_undo
 from contributions.services.requirements import requirement_status_set
 from contributions.services.submission import contribution_create, contribution_reply, contribution_withdraw
@@ -135,6 +135,10 @@ def test_every_write_and_the_clock_refresh_the_cached_dashboard(setting):
         contribution_id=submitted.pk, verifier=staff, decision="verify", awarded_points=100, note="Half a day"
     )
     walk.check("verified")
+    contribution_correct(
+        contribution_id=submitted.pk, staff=staff, state="verified", awarded_points=80, reason="Shorter class"
+    )
+    walk.check("decision corrected")
     contribution_reopen(contribution_id=submitted.pk, staff=staff, reason="Points to check")
     walk.check("reopened")
     contribution_withdraw(contribution=Contribution.objects.get(pk=draft.pk), member=member)
