@@ -71,6 +71,38 @@ def _run(modeladmin, request, items, call, done: str | Promise) -> None:
         modeladmin.message_user(request, done % {"count": count}, messages.SUCCESS)
 
 
+def _confirm_then_run(
+    modeladmin,
+    request,
+    queryset,
+    *,
+    form_class,
+    title: str | Promise,
+    action: str,
+    call,
+    done: str | Promise,
+    items=None,
+    initial=None,
+    consequences=(),
+):
+    """An action with an intermediate form: show it until it is posted valid, then apply
+    `call(item, cleaned_data)` to each item (`items`, default the selection) and report."""
+    form, response = _action_form(
+        modeladmin,
+        request,
+        queryset,
+        form_class=form_class,
+        title=title,
+        action=action,
+        initial=initial,
+        consequences=consequences,
+    )
+    if response:
+        return response
+    _run(modeladmin, request, queryset if items is None else items, lambda item: call(item, form.cleaned_data), done)
+    return None
+
+
 class OpportunityAdminForm(forms.ModelForm):
     # A refusal the service gave when this same form was saved a moment ago (see changeform_view).
     refusal: services.EngagementError | None = None
@@ -290,19 +322,16 @@ class SignUpAdmin(ExportMixin, SimpleHistoryAdmin):
 
     @admin.action(description=_("Schedule: set next steps and a date"), permissions=["change"])
     def schedule(self, request, queryset):
-        form, response = _action_form(
-            self, request, queryset, form_class=ScheduleForm, title=_("Schedule sign-ups"), action="schedule"
-        )
-        if response:
-            return response
-        _run(
+        return _confirm_then_run(
             self,
             request,
             queryset,
-            lambda s: services.signup_schedule(signup_id=s.pk, actor=request.user, **form.cleaned_data),
-            _("%(count)d scheduled."),
+            form_class=ScheduleForm,
+            title=_("Schedule sign-ups"),
+            action="schedule",
+            call=lambda s, data: services.signup_schedule(signup_id=s.pk, actor=request.user, **data),
+            done=_("%(count)d scheduled."),
         )
-        return None
 
     @admin.action(description=_("Mark completed (credits the points once)"), permissions=["change"])
     def complete(self, request, queryset):
@@ -352,7 +381,7 @@ class SignUpAdmin(ExportMixin, SimpleHistoryAdmin):
                 )
                 % {"n": skipped}
             )
-        form, response = _action_form(
+        return _confirm_then_run(
             self,
             request,
             queryset,
@@ -360,19 +389,11 @@ class SignUpAdmin(ExportMixin, SimpleHistoryAdmin):
             title=_("Withdraw sign-ups"),
             action="withdraw",
             consequences=consequences,
-        )
-        if response:
-            return response
-        _run(
-            self,
-            request,
-            queryset,
-            lambda s: services.signup_withdraw_by_staff(
-                signup_id=s.pk, actor=request.user, reason=form.cleaned_data["reason"]
+            call=lambda s, data: services.signup_withdraw_by_staff(
+                signup_id=s.pk, actor=request.user, reason=data["reason"]
             ),
-            _("%(count)d withdrawn; each member was told why."),
+            done=_("%(count)d withdrawn; each member was told why."),
         )
-        return None
 
 
 @admin.register(Suggestion)
@@ -412,66 +433,49 @@ class SuggestionAdmin(SimpleHistoryAdmin):
         suggestion = self._one(request, queryset)
         if suggestion is None:
             return None
-        form, response = _action_form(
+        return _confirm_then_run(
             self,
             request,
             queryset,
+            items=[suggestion],
             form_class=AcceptAsActivityTypeForm,
             title=_("Accept as an activity type"),
             action="accept_as_activity_type",
             initial={"category": suggestion.proposed_category},
-        )
-        if response:
-            return response
-        _run(
-            self,
-            request,
-            [suggestion],
-            lambda s: services.suggestion_accept_as_activity_type(
-                suggestion_id=s.pk, actor=request.user, **form.cleaned_data
+            call=lambda s, data: services.suggestion_accept_as_activity_type(
+                suggestion_id=s.pk, actor=request.user, **data
             ),
-            _("Accepted; the activity type was added."),
+            done=_("Accepted; the activity type was added."),
         )
-        return None
 
     @admin.action(description=_("Accept: create a draft opportunity"), permissions=["change"])
     def accept_as_opportunity(self, request, queryset):
         suggestion = self._one(request, queryset)
         if suggestion is None:
             return None
-        form, response = _action_form(
+        return _confirm_then_run(
             self,
             request,
             queryset,
+            items=[suggestion],
             form_class=AcceptAsOpportunityForm,
             title=_("Accept as an opportunity"),
             action="accept_as_opportunity",
-        )
-        if response:
-            return response
-        _run(
-            self,
-            request,
-            [suggestion],
-            lambda s: services.suggestion_accept_as_opportunity(
-                suggestion_id=s.pk, actor=request.user, **form.cleaned_data
+            call=lambda s, data: services.suggestion_accept_as_opportunity(
+                suggestion_id=s.pk, actor=request.user, **data
             ),
-            _("Accepted; a draft opportunity was created for you to complete and publish."),
+            done=_("Accepted; a draft opportunity was created for you to complete and publish."),
         )
-        return None
 
     @admin.action(description=_("Decline with a reason"), permissions=["change"])
     def decline(self, request, queryset):
-        form, response = _action_form(
-            self, request, queryset, form_class=DeclineForm, title=_("Decline suggestions"), action="decline"
-        )
-        if response:
-            return response
-        _run(
+        return _confirm_then_run(
             self,
             request,
             queryset,
-            lambda s: services.suggestion_decline(suggestion_id=s.pk, actor=request.user, **form.cleaned_data),
-            _("%(count)d declined."),
+            form_class=DeclineForm,
+            title=_("Decline suggestions"),
+            action="decline",
+            call=lambda s, data: services.suggestion_decline(suggestion_id=s.pk, actor=request.user, **data),
+            done=_("%(count)d declined."),
         )
-        return None
