@@ -10,23 +10,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.requests import AuthenticatedRequest
-from engagements import selectors, services
+from engagements import list_cache, selectors, services
 from engagements.calendar import signup_calendar, signup_calendar_start
 from engagements.filters import OpportunityFilter
 from engagements.forms import SuggestionForm
 from engagements.models import SignUp
 from mahome.errors import show_refusal
-from mahome.pagination import page_of
 
-PAGE_SIZE = 20
+PAGE_SIZE = list_cache.PAGE_SIZE
 
 
 @login_required
 @require_GET
 def opportunity_list(request: AuthenticatedRequest) -> HttpResponse:
     filterset = OpportunityFilter(request.GET or None, queryset=selectors.opportunity_list(member=request.user))
-    page = page_of(filterset.qs, number=request.GET.get("page"), per_page=PAGE_SIZE)
-    return render(request, "engagements/opportunity_list.html", {"filter": filterset, "page": page})
+    body = list_cache.body(request=request, filterset=filterset)
+    return render(request, "engagements/opportunity_list.html", {"list_body": body})
 
 
 def _panel_context(request: AuthenticatedRequest, opportunity) -> dict:

@@ -2,7 +2,7 @@
 
 The body (`_dashboard_body.html`: everything under the header) costs ~20 queries and a long render;
 the data behind it changes rarely. Its cache key is a *fingerprint* that one query reads: an MD5 of
-the version (id and `xmin`, see `_rows_digest`) of every row the body is computed from (the
+the version (id and `xmin`, see `rows_digest`) of every row the body is computed from (the
 member's contributions, requirement statuses, target override, opt-outs, review outcomes,
 certificates, certification, sign-ups and their opportunities, community identity; the whole
 catalogue configuration: program years, activity types, technical requirements, community levels,
@@ -26,6 +26,7 @@ Off PostgreSQL (the SQLite local run) nothing is cached.
 """
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -88,7 +89,7 @@ CONFIGURATION: list[type[Model]] = [
 ]
 
 
-def _rows_digest(model: type[Model], where: str = "") -> str:
+def rows_digest(model: type[Model], where: str = "") -> str:
     """SQL: the MD5 of the rows' versions, `id.xmin` in id order ('' when there are none).
 
     PostgreSQL writes a new version of a row for every UPDATE, stamped (`xmin`) with the id of the
@@ -106,20 +107,24 @@ def _rows_digest(model: type[Model], where: str = "") -> str:
 def fingerprint_sql() -> str:
     """One SELECT of scalar subqueries over every row the body is computed from (%(member)s: user id)."""
     parts = [
-        _rows_digest(model, f"WHERE t.{connection.ops.quote_name(column)} = %(member)s")
-        for model, column in MEMBER_ROWS
+        rows_digest(model, f"WHERE t.{connection.ops.quote_name(column)} = %(member)s") for model, column in MEMBER_ROWS
     ]
     signups = connection.ops.quote_name(SignUp._meta.db_table)
     of_signups = f"WHERE t.id IN (SELECT s.opportunity_id FROM {signups} s WHERE s.member_id = %(member)s)"  # noqa: S608
-    parts.append(_rows_digest(Opportunity, of_signups))
-    parts += [_rows_digest(model) for model in CONFIGURATION]
+    parts.append(rows_digest(Opportunity, of_signups))
+    parts += [rows_digest(model) for model in CONFIGURATION]
     return "SELECT md5(" + " || '/' || ".join(parts) + ")"
 
 
-def fingerprint(*, member_id: int) -> str:
+def read_fingerprint(sql: str, params) -> str:
+    """Run a fingerprint query: one row, one column."""
     with connection.cursor() as cursor:
-        cursor.execute(fingerprint_sql(), {"member": member_id})
-        return cursor.fetchone()[0]
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0] or ""
+
+
+def fingerprint(*, member_id: int) -> str:
+    return read_fingerprint(fingerprint_sql(), {"member": member_id})
 
 
 @cache
@@ -142,11 +147,13 @@ def enabled() -> bool:
     return connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
-def key(*, request: AuthenticatedRequest, now: datetime) -> str:
+def cache_key(*, prefix: str, request: AuthenticatedRequest, now: datetime, fingerprint: str, extra=()) -> str:
+    """The key of a member's cached body: its data's `fingerprint` plus what every render depends on besides
+    rows (the code, today, language, time zone, member, display name, URL configuration) and `extra`."""
     user = request.user
     parts = [
         code_version(),
-        fingerprint(member_id=user.pk),
+        fingerprint,
         timezone.localdate(now).isoformat(),
         translation.get_language() or "",
         timezone.get_current_timezone_name(),
@@ -155,8 +162,13 @@ def key(*, request: AuthenticatedRequest, now: datetime) -> str:
         # Links: the body's URLs follow the URL configuration and the prefix the app is mounted under.
         str(get_urlconf() or settings.ROOT_URLCONF),
         get_script_prefix(),
+        *extra,
     ]
-    return "dashboard:" + hashlib.md5("\n".join(parts).encode(), usedforsecurity=False).hexdigest()
+    return prefix + ":" + hashlib.md5("\n".join(parts).encode(), usedforsecurity=False).hexdigest()
+
+
+def key(*, request: AuthenticatedRequest, now: datetime) -> str:
+    return cache_key(prefix="dashboard", request=request, now=now, fingerprint=fingerprint(member_id=request.user.pk))
 
 
 def render_body(*, request: AuthenticatedRequest, now: datetime) -> tuple[str, datetime | None]:
@@ -171,19 +183,33 @@ def render_body(*, request: AuthenticatedRequest, now: datetime) -> tuple[str, d
     return html, min(expiries, default=None)
 
 
-def body(*, request: AuthenticatedRequest, now: datetime | None = None, use_cache: bool = True) -> SafeString:
-    """The body for this request: from the cache when its fingerprint is there and still in time."""
-    now = now or timezone.now()
+def serve(
+    *, request: AuthenticatedRequest, now: datetime, cache_key: Callable[[], str] | None, render: Callable[[], tuple]
+) -> SafeString:
+    """A cached body: the entry under `cache_key()` when there and still in time, else `render()`'s
+    `(html, valid_until, storable)`, stored when storable; the request's CSRF token put in the placeholder's place.
+    `cache_key` None, or off `enabled()`: always rendered, never stored."""
     store = caches[CACHE_ALIAS]
-    cache_key = key(request=request, now=now) if use_cache and enabled() else None
-    entry = store.get(cache_key) if cache_key else None
+    key_ = cache_key() if cache_key is not None and enabled() else None
+    entry = store.get(key_) if key_ else None
     if entry is not None and (entry[1] is None or now < entry[1]):
         html = entry[0]
     else:
-        html, valid_until = render_body(request=request, now=now)
-        if cache_key:
-            store.set(cache_key, (html, valid_until), TIMEOUT)
+        html, valid_until, storable = render()
+        if key_ and storable:
+            store.set(key_, (html, valid_until), TIMEOUT)
     placeholder = CSRF_INPUT.format(CSRF_PLACEHOLDER)
     if placeholder in html:
         html = html.replace(placeholder, CSRF_INPUT.format(get_token(request)))
     return mark_safe(html)  # noqa: S308 - rendered by our own template, escaped there
+
+
+def body(*, request: AuthenticatedRequest, now: datetime | None = None, use_cache: bool = True) -> SafeString:
+    """The body for this request: from the cache when its fingerprint is there and still in time."""
+    now = now or timezone.now()
+    return serve(
+        request=request,
+        now=now,
+        cache_key=(lambda: key(request=request, now=now)) if use_cache else None,
+        render=lambda: (*render_body(request=request, now=now), True),
+    )

@@ -4,6 +4,15 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, IntegerField, QuerySet, Subquery, Value
 
 
+def wanted_page(number: str | int | None, per_page: int) -> int:
+    """The page `page_of` fetches for `number`: 1 when it is not a number, never an OFFSET past bigint."""
+    try:
+        wanted = max(1, int(number or 1))
+    except (TypeError, ValueError):
+        wanted = 1
+    return min(wanted, 2**31 // per_page)
+
+
 def page_of(queryset: QuerySet, *, number: str | int | None, per_page: int) -> Page:
     """`Paginator(queryset, per_page).get_page(number)`, the same page, without the separate COUNT query.
 
@@ -12,11 +21,7 @@ def page_of(queryset: QuerySet, *, number: str | int | None, per_page: int) -> P
     before LIMIT), so the paginator knows its count from the page itself. Only a page past the end (no
     rows come back) or not a number costs the usual count and a second page query.
     """
-    try:
-        wanted = max(1, int(number or 1))
-    except (TypeError, ValueError):
-        wanted = 1
-    wanted = min(wanted, 2**31 // per_page)  # a page past any real one, not an OFFSET past bigint
+    wanted = wanted_page(number, per_page)
     offset = (wanted - 1) * per_page
     total = queryset.order_by().annotate(one=Value(1)).values("one").annotate(n=Count("pk")).values("n")
     counted = queryset.annotate(paginated_total=Subquery(total, output_field=IntegerField()))

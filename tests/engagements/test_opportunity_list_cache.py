@@ -1,0 +1,151 @@
+"""The opportunities list's cached body (engagements/list_cache.py) is never stale, and a hit is cheap (issue 16).
+
+A scenario of writes (staff publish, edit, cancel; other members take slots; the member signs up and
+withdraws; the clock) walks several query strings (filters, pages); after every step the body served
+through the cache must equal a render that bypasses it, and must have changed.
+"""
+
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.cache import caches
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import User
+from contributions.models import ActivityType
+from engagements import list_cache, selectors
+from engagements.filters import OpportunityFilter
+from engagements.models import Opportunity
+from engagements.services.opportunities import opportunity_cancel, opportunity_set_state, opportunity_update
+from engagements.services.signups import signup_create, signup_withdraw
+from mahome import dashboard_cache
+from tests.factories import OpportunityFactory, StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOW = timezone.make_aware(datetime(2026, 6, 15, 10, 0))
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    caches[dashboard_cache.CACHE_ALIAS].clear()
+    yield
+    caches[dashboard_cache.CACHE_ALIAS].clear()
+
+
+def _request(member_id: int, query: str):
+    request = RequestFactory().get("/engagements/" + query)
+    request.user = User.objects.get(pk=member_id)  # as the authentication middleware reads it, each request
+    return request
+
+
+def _body(member_id: int, query: str, *, use_cache: bool, request=None) -> str:
+    request = request or _request(member_id, query)
+    filterset = OpportunityFilter(request.GET or None, queryset=selectors.opportunity_list(member=request.user))
+    html = list_cache.body(request=request, filterset=filterset, use_cache=use_cache)
+    return TOKEN.sub("", html)
+
+
+class Walk:
+    """After each step, for the step's query string: cached == fresh, different from before, then a 1-query hit."""
+
+    def __init__(self, member_id: int) -> None:
+        self.member_id = member_id
+        self.previous: dict[str, str] = {}
+
+    def check(self, step: str, query: str = "", *, changes: bool = True) -> None:
+        cached = _body(self.member_id, query, use_cache=True)
+        fresh = _body(self.member_id, query, use_cache=False)
+        assert cached == fresh, f"stale list after: {step} ({query})"
+        if changes and query in self.previous:
+            assert fresh != self.previous[query], f"the step changed nothing the page shows: {step} ({query})"
+        request = _request(self.member_id, query)
+        with CaptureQueriesContext(connection) as queries:
+            again = _body(self.member_id, query, use_cache=True, request=request)
+        assert again == fresh, step
+        assert len(queries.captured_queries) == 1, step
+        self.previous[query] = fresh
+
+
+def test_every_write_and_the_clock_refresh_the_cached_list():
+    with time_machine.travel(NOW, tick=False):
+        staff = StaffFactory(is_superuser=True)
+        member = UserFactory(first_name="Ada")
+        first = OpportunityFactory(title="Polaris webinar", capacity=2, starts_at=NOW + timedelta(days=3))
+        walk = Walk(member.pk)
+        for query in ("", "?open_slots=on", "?category=speaking"):
+            walk.check("start", query, changes=False)
+
+        draft = OpportunityFactory(title="Talk at a meetup", category="speaking", state=Opportunity.State.DRAFT)
+        walk.check("a draft is invisible", "?category=speaking", changes=False)
+        opportunity_set_state(opportunity_id=draft.pk, actor=staff, state=Opportunity.State.PUBLISHED)
+        walk.check("published", "?category=speaking")
+        walk.check("published", "")
+        opportunity_update(opportunity_id=first.pk, actor=staff, changes={"title": "Polaris deep dive"})
+        walk.check("edited", "")
+        Opportunity.objects.filter(pk=first.pk).update(location="Berlin")  # bulk, no signal
+        walk.check("edited in bulk", "")
+
+        signup_create(opportunity_id=first.pk, member=UserFactory())
+        walk.check("another member took a slot", "")
+        signup_create(opportunity_id=first.pk, member=UserFactory())
+        walk.check("the last slot taken", "")
+        walk.check("the last slot taken: no open slots", "?open_slots=on")
+        mine, _ = signup_create(opportunity_id=draft.pk, member=member)
+        walk.check("own sign-up", "?category=speaking")
+        signup_withdraw(signup_id=mine.pk, member=member)
+        walk.check("own withdrawal", "?category=speaking")
+
+        ActivityType.objects.filter(pk=draft.activity_type_id).update(points=Decimal(77))
+        Opportunity.objects.filter(pk=draft.pk).update(points=None)
+        walk.check("credited points from the activity type", "?category=speaking")
+
+        OpportunityFactory.create_batch(20, title="Later", starts_at=NOW + timedelta(days=60))
+        walk.check("a second page", "?page=2", changes=False)
+        Opportunity.objects.filter(title="Later").order_by("pk").first().delete()
+        walk.check("a row of the second page removed", "?page=2")
+
+        opportunity_cancel(opportunity_id=draft.pk, actor=staff, reason="Speaker ill")
+        walk.check("cancelled", "?category=speaking")
+        Opportunity.objects.filter(pk=first.pk).update(signup_closes_at=NOW + timedelta(hours=2))
+        walk.check("sign-up deadline set", "")
+
+    with time_machine.travel(NOW + timedelta(hours=3), tick=False):
+        walk.check("sign-ups closed by the clock, same day", "")  # nothing was written
+    with time_machine.travel(NOW + timedelta(days=4), tick=False):
+        walk.check("next days: the webinar has started", "?open_slots=on", changes=False)
+        walk.check("next days", "?date_from=2026-06-19")
+
+
+def test_a_hit_costs_the_trivial_page_and_one_query(client):
+    with time_machine.travel(NOW, tick=False):
+        member = UserFactory(first_name="Ada")
+        OpportunityFactory.create_batch(3)
+        client.force_login(member)
+        client.get("/notifications/")
+        with CaptureQueriesContext(connection) as trivial:
+            assert client.get("/notifications/").status_code == 200
+        client.get("/engagements/?open_slots=on")
+        with CaptureQueriesContext(connection) as hit:
+            response = client.get("/engagements/?open_slots=on")
+    assert response.status_code == 200
+    assert "Opportunity" in response.content.decode()
+    assert len(hit.captured_queries) <= len(trivial.captured_queries) + 1
+
+
+def test_a_page_past_the_end_is_not_stored():
+    with time_machine.travel(NOW, tick=False):
+        member = UserFactory()
+        OpportunityFactory.create_batch(2)
+        _body(member.pk, "?page=9", use_cache=True)
+        request = _request(member.pk, "?page=9")
+        with CaptureQueriesContext(connection) as queries:
+            _body(member.pk, "?page=9", use_cache=True, request=request)
+    assert len(queries.captured_queries) > 1
