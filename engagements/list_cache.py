@@ -11,14 +11,14 @@ string (filters and page number are part of the key):
 - the versions (id, `xmin`) of the opportunities on the page (their text, dates, capacity);
 - the whole catalogue the cards read: activity types (credited points) and program years.
 
-The clock: the cards say whether sign-ups are closed or not yet open, and "only with open slots" drops
-what has started; an entry is not served past the next such moment of any published opportunity.
+The clock: the cards say whether sign-ups are closed or not yet open (read by the fingerprint with the
+page's rows, at the request's time), and "only with open slots" drops what has started or closed (the
+page's ids and count, computed live). Dates: today is in the key.
 A page number past the last page shows the last page: such a render is not stored.
 """
 
 from datetime import datetime
 
-from django.db.models import Min, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -32,42 +32,39 @@ from mahome.pagination import page_of, wanted_page
 
 TEMPLATE = "engagements/_opportunity_list_body.html"
 PAGE_SIZE = 20
-TIME_FIELDS = ("signup_opens_at", "signup_closes_at", "starts_at")
 
 
 def fingerprint_sql(filterset: OpportunityFilter, *, page: int) -> tuple[str, list]:
     """One SELECT: the page's rows as the page query finds them now, their versions, the catalogue's."""
     offset = (page - 1) * PAGE_SIZE
     matching = filterset.qs
-    rows_sql, rows_params = matching.values_list("pk", "slots_left", "member_state")[
-        offset : offset + PAGE_SIZE
-    ].query.sql_with_params()
+    shown_columns = ("pk", "slots_left", "member_state", "signups_closed", "signups_not_open")
+    rows = matching.values_list(*shown_columns)[offset : offset + PAGE_SIZE]
+    rows_sql, rows_params = rows.query.sql_with_params()
     count_sql, count_params = matching.order_by().values("pk").query.sql_with_params()
-    shown = "r.id::text || ':' || coalesce(r.slots_left::text, '-') || ':' || coalesce(r.member_state, '-')"
+    shown = (
+        "r.id::text || ':' || coalesce(r.slots_left::text, '-') || ':' || coalesce(r.member_state, '-')"
+        " || ':' || coalesce(r.closed::text, '-') || ':' || coalesce(r.not_open::text, '-')"
+    )
     parts = [
-        f"(SELECT coalesce(string_agg({shown}, ','), '') FROM page_rows r)",
+        f"(SELECT coalesce(string_agg({shown}, ',' ORDER BY r.id), '') FROM page_rows r)",  # noqa: S608 - our own names
         f"(SELECT count(*)::text FROM ({count_sql}) c)",  # noqa: S608 - Django's own SQL
         dashboard_cache.rows_digest(Opportunity, "WHERE t.id IN (SELECT r.id FROM page_rows r)"),
         dashboard_cache.rows_digest(ActivityType),
         dashboard_cache.rows_digest(ProgramYear),
     ]
-    sql = f"WITH page_rows(id, slots_left, member_state) AS ({rows_sql}) SELECT md5(" + " || '/' || ".join(parts) + ")"
+    page_rows = f"WITH page_rows(id, slots_left, member_state, closed, not_open) AS ({rows_sql}) "
+    sql = page_rows + "SELECT md5(" + " || '/' || ".join(parts) + ")"
     return sql, [*rows_params, *count_params]
 
 
-def _next_moment(now: datetime) -> datetime | None:
-    """The next time a published opportunity's sign-ups open or close, or it starts."""
-    published = Opportunity.objects.filter(state=Opportunity.State.PUBLISHED)
-    moments = published.aggregate(**{name: Min(name, filter=Q(**{f"{name}__gt": now})) for name in TIME_FIELDS})
-    return min((m for m in moments.values() if m is not None), default=None)
-
-
 def render_body(*, request: AuthenticatedRequest, filterset: OpportunityFilter, now: datetime):
-    """(html, valid until, storable): storable unless the page asked for is not the page shown."""
+    """(html, no expiry: the clock is in the fingerprint, storable): not storable when the page shown is
+    not the page asked for (past the end: the last page, which the fingerprint did not read)."""
     number = request.GET.get("page")
     page = page_of(filterset.qs, number=number, per_page=PAGE_SIZE)
     html = render_to_string(TEMPLATE, {"filter": filterset, "page": page}, request=request)
-    return html, _next_moment(now), page.number == wanted_page(number, PAGE_SIZE)
+    return html, None, page.number == wanted_page(number, PAGE_SIZE)
 
 
 def body(
