@@ -66,22 +66,7 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
     """
     today = today or timezone.localdate()
     program_year = ProgramYear.objects.current(today)
-    # The member read again (the caller's object is left as it was) with their certification, for
-    # `member_years`, and, in the same query, what else the page asks of them this year: the earlier
-    # review that ended the certification, the number of drafts, the oldest question from a verifier.
-    members = User.objects.select_related("certification")
-    if program_year is not None:
-        this_year = Contribution.objects.filter(member=OuterRef("pk"), program_year=program_year).order_by()
-        members = members.annotate(
-            ended_by=Subquery(_exits_before(program_year=program_year).values("pk")[:1]),
-            drafts=Subquery(
-                this_year.filter(state=Contribution.State.DRAFT).values("member").annotate(n=Count("pk")).values("n")
-            ),
-            question_id=Subquery(
-                this_year.filter(state=Contribution.State.NEEDS_INFO).order_by("updated_at").values("pk")[:1]
-            ),
-        )
-    member = members.get(pk=user.pk)
+    member = _member_with_year_facts(user=user, program_year=program_year)
     # The annotations above, absent when there is no program year (the page stops before reading them).
     ended_by: int | None = getattr(member, "ended_by", None)
     question_id: int | None = getattr(member, "question_id", None)
@@ -113,12 +98,7 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
         return context
     if ended_by is not None:
         context["lapsed"] = ReviewOutcome.objects.select_related("program_year").get(pk=ended_by)
-        context["next_step"] = {
-            "text": _("Your certification ended after the %(year)s review. To return, re-qualify as an MA.")
-            % {"year": context["lapsed"].program_year.year},
-            "url": reverse("contributions:catalogue"),
-            "label": _("See the requirements"),
-        }
+        context["next_step"] = _lapsed_step(context["lapsed"])
         return context
     standing = selectors.member_years(
         program_year=program_year, members=[member], today=today, by_month=True, with_reports=True
@@ -136,6 +116,35 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
         standing=standing, needs_info=context["needs_info"], drafts=context["drafts"], offer=offer
     )
     return context
+
+
+def _member_with_year_facts(*, user: User, program_year: ProgramYear | None) -> User:
+    """The member read again (the caller's object is left as it was) with their certification, for
+    `member_years`, and, in the same query, what else the page asks of them this year: the earlier
+    review that ended the certification (`ended_by`), the number of drafts (`drafts`), the oldest
+    question from a verifier (`question_id`)."""
+    members = User.objects.select_related("certification")
+    if program_year is not None:
+        this_year = Contribution.objects.filter(member=OuterRef("pk"), program_year=program_year).order_by()
+        members = members.annotate(
+            ended_by=Subquery(_exits_before(program_year=program_year).values("pk")[:1]),
+            drafts=Subquery(
+                this_year.filter(state=Contribution.State.DRAFT).values("member").annotate(n=Count("pk")).values("n")
+            ),
+            question_id=Subquery(
+                this_year.filter(state=Contribution.State.NEEDS_INFO).order_by("updated_at").values("pk")[:1]
+            ),
+        )
+    return members.get(pk=user.pk)
+
+
+def _lapsed_step(lapsed: ReviewOutcome) -> dict:
+    return {
+        "text": _("Your certification ended after the %(year)s review. To return, re-qualify as an MA.")
+        % {"year": lapsed.program_year.year},
+        "url": reverse("contributions:catalogue"),
+        "label": _("See the requirements"),
+    }
 
 
 def _recent_and_question(
@@ -197,20 +206,7 @@ def chart_data(*, standing: selectors.MemberYear) -> dict:
     program_year = standing.program_year
     # From the month the member qualified: months before it are not theirs to show.
     months = _months(max(program_year.opens_on, standing.start), program_year.deadline)
-    per_type: dict[int, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    caps = {}
-    types = {t.activity_type.pk: t.activity_type for t in standing.type_totals}
-    for row in standing.monthly.get("rows", []):
-        activity_type = types.get(row["activity_type_id"])
-        if activity_type is None:
-            continue
-        caps[activity_type.pk] = activity_type.annual_cap
-        month = row["month"].date() if hasattr(row["month"], "date") else row["month"]
-        bucket = per_type[activity_type.pk][month]
-        if row["state"] == Contribution.State.VERIFIED:
-            bucket[0] += row["awarded"] or 0
-        else:
-            bucket[1] += row["claimed"] or 0
+    per_type, caps = _points_by_type_and_month(standing)
     this_month = date(standing.today.year, standing.today.month, 1)
     verified_series: list[int | None] = []  # None: a month still to come
     total_series: list[int | None] = []
@@ -232,12 +228,7 @@ def chart_data(*, standing: selectors.MemberYear) -> dict:
             verified_series.append(None)
             total_series.append(None)
     target = standing.target_points
-    start = standing.start
-    pace = []
-    for index in range(len(months)):
-        month_end = months[index + 1] if index + 1 < len(months) else program_year.deadline
-        share = rules.elapsed_share(today=month_end, start=start, deadline=program_year.deadline)
-        pace.append(round(target * share))
+    pace = _pace_series(months=months, target=target, start=standing.start, deadline=program_year.deadline)
     return {
         "labels": [date_format(m, "M Y") for m in months],
         "verified": verified_series,
@@ -251,6 +242,37 @@ def chart_data(*, standing: selectors.MemberYear) -> dict:
             "target": _("Target"),
         },
     }
+
+
+def _points_by_type_and_month(
+    standing: selectors.MemberYear,
+) -> tuple[dict[int, dict[date, list[int]]], dict[int, int | None]]:
+    """[verified, pending] points per activity type and month, and each type's annual cap."""
+    per_type: dict[int, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    caps: dict[int, int | None] = {}
+    types = {t.activity_type.pk: t.activity_type for t in standing.type_totals}
+    for row in standing.monthly.get("rows", []):
+        activity_type = types.get(row["activity_type_id"])
+        if activity_type is None:
+            continue
+        caps[activity_type.pk] = activity_type.annual_cap
+        month = row["month"].date() if hasattr(row["month"], "date") else row["month"]
+        bucket = per_type[activity_type.pk][month]
+        if row["state"] == Contribution.State.VERIFIED:
+            bucket[0] += row["awarded"] or 0
+        else:
+            bucket[1] += row["claimed"] or 0
+    return per_type, caps
+
+
+def _pace_series(*, months: list[date], target: int, start: date, deadline: date) -> list[int]:
+    """The points the pace line expects by the end of each month shown."""
+    pace = []
+    for index in range(len(months)):
+        month_end = months[index + 1] if index + 1 < len(months) else deadline
+        share = rules.elapsed_share(today=month_end, start=start, deadline=deadline)
+        pace.append(round(target * share))
+    return pace
 
 
 @dataclass(frozen=True)
