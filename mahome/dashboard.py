@@ -6,7 +6,6 @@ Nothing here writes, and nothing changes the objects it is given.
 """
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -25,9 +24,7 @@ from contributions import rules, selectors
 from contributions.models import ActivityType, Contribution, ProgramYear, ReviewOutcome
 from engagements.models import SignUp
 from engagements.selectors import upcoming_for_member
-
-# The bar's geometry is in a 0..100 viewBox; the SVG stretches it to the card's width.
-BAR_WIDTH = 100
+from mahome.dashboard_chart import bar_geometry, chart_data
 
 
 def page(*, user: User, now: datetime | None = None) -> dict:
@@ -66,22 +63,7 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
     """
     today = today or timezone.localdate()
     program_year = ProgramYear.objects.current(today)
-    # The member read again (the caller's object is left as it was) with their certification, for
-    # `member_years`, and, in the same query, what else the page asks of them this year: the earlier
-    # review that ended the certification, the number of drafts, the oldest question from a verifier.
-    members = User.objects.select_related("certification")
-    if program_year is not None:
-        this_year = Contribution.objects.filter(member=OuterRef("pk"), program_year=program_year).order_by()
-        members = members.annotate(
-            ended_by=Subquery(_exits_before(program_year=program_year).values("pk")[:1]),
-            drafts=Subquery(
-                this_year.filter(state=Contribution.State.DRAFT).values("member").annotate(n=Count("pk")).values("n")
-            ),
-            question_id=Subquery(
-                this_year.filter(state=Contribution.State.NEEDS_INFO).order_by("updated_at").values("pk")[:1]
-            ),
-        )
-    member = members.get(pk=user.pk)
+    member = _member_with_year_facts(user=user, program_year=program_year)
     # The annotations above, absent when there is no program year (the page stops before reading them).
     ended_by: int | None = getattr(member, "ended_by", None)
     question_id: int | None = getattr(member, "question_id", None)
@@ -113,12 +95,7 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
         return context
     if ended_by is not None:
         context["lapsed"] = ReviewOutcome.objects.select_related("program_year").get(pk=ended_by)
-        context["next_step"] = {
-            "text": _("Your certification ended after the %(year)s review. To return, re-qualify as an MA.")
-            % {"year": context["lapsed"].program_year.year},
-            "url": reverse("contributions:catalogue"),
-            "label": _("See the requirements"),
-        }
+        context["next_step"] = _lapsed_step(context["lapsed"])
         return context
     standing = selectors.member_years(
         program_year=program_year, members=[member], today=today, by_month=True, with_reports=True
@@ -136,6 +113,35 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
         standing=standing, needs_info=context["needs_info"], drafts=context["drafts"], offer=offer
     )
     return context
+
+
+def _member_with_year_facts(*, user: User, program_year: ProgramYear | None) -> User:
+    """The member read again (the caller's object is left as it was) with their certification, for
+    `member_years`, and, in the same query, what else the page asks of them this year: the earlier
+    review that ended the certification (`ended_by`), the number of drafts (`drafts`), the oldest
+    question from a verifier (`question_id`)."""
+    members = User.objects.select_related("certification")
+    if program_year is not None:
+        this_year = Contribution.objects.filter(member=OuterRef("pk"), program_year=program_year).order_by()
+        members = members.annotate(
+            ended_by=Subquery(_exits_before(program_year=program_year).values("pk")[:1]),
+            drafts=Subquery(
+                this_year.filter(state=Contribution.State.DRAFT).values("member").annotate(n=Count("pk")).values("n")
+            ),
+            question_id=Subquery(
+                this_year.filter(state=Contribution.State.NEEDS_INFO).order_by("updated_at").values("pk")[:1]
+            ),
+        )
+    return members.get(pk=user.pk)
+
+
+def _lapsed_step(lapsed: ReviewOutcome) -> dict:
+    return {
+        "text": _("Your certification ended after the %(year)s review. To return, re-qualify as an MA.")
+        % {"year": lapsed.program_year.year},
+        "url": reverse("contributions:catalogue"),
+        "label": _("See the requirements"),
+    }
 
 
 def _recent_and_question(
@@ -163,94 +169,6 @@ def _exits_before(*, program_year: ProgramYear) -> QuerySet[ReviewOutcome]:
         .filter(member=OuterRef("pk"))
         .order_by("-program_year__year")
     )
-
-
-def bar_geometry(*, standing: selectors.MemberYear) -> dict:
-    """Widths (0..100) of the verified and pending parts, and where the pace and target marks sit."""
-    target = standing.target_points
-    scale = max(target, standing.verified + standing.pending, 1)
-
-    def at(points: float) -> float:
-        return round(BAR_WIDTH * points / scale, 2)
-
-    return {
-        "verified": at(standing.verified),
-        "pending_x": at(standing.verified),
-        "pending": at(standing.pending),
-        "pace": at(standing.pace_points),
-        "target": at(target),
-        "percent": min(100, round(100 * standing.verified / target)) if target else 100,
-    }
-
-
-def _months(start: date, end: date) -> list[date]:
-    months = []
-    current = date(start.year, start.month, 1)
-    while current < end:
-        months.append(current)
-        current = date(current.year + (current.month // 12), current.month % 12 + 1, 1)
-    return months
-
-
-def chart_data(*, standing: selectors.MemberYear) -> dict:
-    """Cumulative verified and verified+pending points per month (caps applied), with the pace line."""
-    program_year = standing.program_year
-    # From the month the member qualified: months before it are not theirs to show.
-    months = _months(max(program_year.opens_on, standing.start), program_year.deadline)
-    per_type: dict[int, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    caps = {}
-    types = {t.activity_type.pk: t.activity_type for t in standing.type_totals}
-    for row in standing.monthly.get("rows", []):
-        activity_type = types.get(row["activity_type_id"])
-        if activity_type is None:
-            continue
-        caps[activity_type.pk] = activity_type.annual_cap
-        month = row["month"].date() if hasattr(row["month"], "date") else row["month"]
-        bucket = per_type[activity_type.pk][month]
-        if row["state"] == Contribution.State.VERIFIED:
-            bucket[0] += row["awarded"] or 0
-        else:
-            bucket[1] += row["claimed"] or 0
-    this_month = date(standing.today.year, standing.today.month, 1)
-    verified_series: list[int | None] = []  # None: a month still to come
-    total_series: list[int | None] = []
-    running = {pk: [0, 0] for pk in per_type}
-    for month in months:
-        verified_sum = pending_sum = 0
-        for pk, by_month in per_type.items():
-            running[pk][0] += by_month.get(month, [0, 0])[0]
-            running[pk][1] += by_month.get(month, [0, 0])[1]
-            verified, _excess = rules.capped(running[pk][0], caps.get(pk))
-            cap = caps.get(pk)
-            pending = running[pk][1] if cap is None else min(running[pk][1], cap - verified)
-            verified_sum += verified
-            pending_sum += pending
-        if month <= this_month:
-            verified_series.append(verified_sum)
-            total_series.append(verified_sum + pending_sum)
-        else:
-            verified_series.append(None)
-            total_series.append(None)
-    target = standing.target_points
-    start = standing.start
-    pace = []
-    for index in range(len(months)):
-        month_end = months[index + 1] if index + 1 < len(months) else program_year.deadline
-        share = rules.elapsed_share(today=month_end, start=start, deadline=program_year.deadline)
-        pace.append(round(target * share))
-    return {
-        "labels": [date_format(m, "M Y") for m in months],
-        "verified": verified_series,
-        "total": total_series,
-        "pace": pace,
-        "target": target,
-        "names": {
-            "verified": _("Verified"),
-            "total": _("Verified + pending"),
-            "pace": _("Pace"),
-            "target": _("Target"),
-        },
-    }
 
 
 @dataclass(frozen=True)
