@@ -72,25 +72,7 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
         certification = member.certification
     except MACertification.DoesNotExist:
         certification = None
-    next_program_year = (
-        ProgramYear.objects.filter(opens_on__gt=today, published_at__isnull=False).order_by("year").first()
-    )
-    context: dict = {
-        "certification": certification,
-        "program_year": program_year,
-        "next_program_year": next_program_year,
-        "standing": None,
-        "lapsed": None,
-        "certificate": selectors.certificate_current(member=user, today=today),
-        "recent": [],
-        "needs_info": None,
-        "drafts": 0,
-        "chart": None,
-        "bar": None,
-        "next_step": None,
-        "new_member": certification is not None
-        and rules.is_new_member(qualified_on=certification.qualified_on, today=today),
-    }
+    context = _empty_context(user=user, certification=certification, program_year=program_year, today=today)
     if certification is None or program_year is None:
         return context
     if ended_by is not None:
@@ -113,6 +95,30 @@ def build(*, user: User, today: date | None = None, offer: "HeldOffer | None" = 
         standing=standing, needs_info=context["needs_info"], drafts=context["drafts"], offer=offer
     )
     return context
+
+
+def _empty_context(
+    *, user: User, certification: MACertification | None, program_year: ProgramYear | None, today: date
+) -> dict:
+    """The keys every dashboard has, before the member's standing in the year is known."""
+    return {
+        "certification": certification,
+        "program_year": program_year,
+        "next_program_year": (
+            ProgramYear.objects.filter(opens_on__gt=today, published_at__isnull=False).order_by("year").first()
+        ),
+        "standing": None,
+        "lapsed": None,
+        "certificate": selectors.certificate_current(member=user, today=today),
+        "recent": [],
+        "needs_info": None,
+        "drafts": 0,
+        "chart": None,
+        "bar": None,
+        "next_step": None,
+        "new_member": certification is not None
+        and rules.is_new_member(qualified_on=certification.qualified_on, today=today),
+    }
 
 
 def _member_with_year_facts(*, user: User, program_year: ProgramYear | None) -> User:
