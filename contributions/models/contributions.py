@@ -114,6 +114,8 @@ class Contribution(HistoryAttribution, models.Model):
         indexes = [
             models.Index(fields=["member", "program_year", "state"], name="contribution_member_year"),
             models.Index(fields=["state", "submitted_at"], name="contribution_queue"),
+            # A year's queue size (the year report) counted from the index alone, not the table's rows.
+            models.Index(fields=["program_year", "state"], name="contribution_year_state"),
         ]
         constraints = [
             models.UniqueConstraint(
