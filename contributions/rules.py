@@ -8,12 +8,14 @@ import calendar
 import math
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contributions.models import ProgramYear, ReviewOutcome
+from contributions.models import ActivityType, ProgramYear, ReviewOutcome
 
 MONTHLY = ProgramYear.ProratingMethod.MONTHLY
 DAILY = ProgramYear.ProratingMethod.DAILY
@@ -156,3 +158,28 @@ def status_for(
     if new_member or verified + pending >= target * share:
         return ON_TRACK
     return AT_RISK
+
+
+# A claim of an activity type (the claim form, its live preview and the submitting services ask these).
+def points_for(*, activity_type: ActivityType, quantity: Decimal | int) -> int:
+    """Claimed points: the type's points times the quantity, rounded half up."""
+    return int((Decimal(activity_type.points) * Decimal(quantity)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# Keyed by the unit as stored (a TextChoices member equals its value).
+UNITS_PLURAL: dict[str, Promise] = {
+    ActivityType.Unit.ITEM: gettext_lazy("items"),
+    ActivityType.Unit.HOUR: gettext_lazy("hours"),
+    ActivityType.Unit.SESSION: gettext_lazy("sessions"),
+}
+
+
+def quantity_refusal(*, activity_type: ActivityType, quantity: Decimal | int) -> str | None:
+    """Why one claim of `quantity` is refused for this type (over its maximum per claim), or None."""
+    limit = activity_type.max_quantity_per_claim
+    if Decimal(quantity) <= limit:
+        return None
+    return _(
+        "“%(type)s” allows at most %(limit)s %(units)s per claim. For more, log separate contributions, "
+        "each with its own date."
+    ) % {"type": activity_type.name, "limit": f"{limit.normalize():f}", "units": UNITS_PLURAL[activity_type.unit]}

@@ -78,7 +78,7 @@ class ClaimPreview:
 
 def claim_preview(*, user: User, activity_type_id: int | None, quantity) -> ClaimPreview:
     """The preview for a type and quantity as typed (anything unreadable becomes a hint, never an error)."""
-    from contributions.services import points_for, quantity_refusal
+    from contributions.rules import points_for, quantity_refusal
 
     activity_type = (
         activity_types_open_for_submission().filter(pk=activity_type_id).first() if activity_type_id else None

@@ -20,6 +20,7 @@ a re-exported copy here is not what the code looks up, so `LOCK_TIMEOUT` is deli
 """
 
 from contributions.errors import ContributionError  # the one domain error
+from contributions.rules import UNITS_PLURAL, points_for, quantity_refusal  # pure claim rules, re-exported
 from contributions.services.automatic import (
     CommunityCredit,
     activity_type_for_date,
@@ -29,12 +30,7 @@ from contributions.services.automatic import (
     contributions_sync_community,
     contributions_sync_community_query,
 )
-from contributions.services.base import (
-    UNITS_PLURAL,
-    points_for,
-    program_year_for_date,
-    quantity_refusal,
-)
+from contributions.services.base import program_year_for_date
 from contributions.services.certificates import (  # certificate writes are contributions services too
     certificate_reissue,
     certificate_revoke,

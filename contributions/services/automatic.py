@@ -14,7 +14,7 @@ from contributions.models import (
     Contribution,
     ProgramYear,
 )
-from contributions.services.base import points_for
+from contributions.rules import points_for
 
 
 def activity_type_for_date(*, activity_type: ActivityType, day: date) -> ActivityType:

@@ -17,7 +17,8 @@ from contributions.models import (
     Contribution,
     ContributionMessage,
 )
-from contributions.services.base import _save, points_for
+from contributions.rules import points_for
+from contributions.services.base import _save
 from contributions.services.locks import BUSY_CONTRIBUTION, _staff_write
 from contributions.services.requirements import _requirement_sync
 

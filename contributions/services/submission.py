@@ -18,7 +18,8 @@ from contributions.models import (
     ContributionMessage,
     ProgramYear,
 )
-from contributions.services.base import _evidence_attach, _save, points_for, program_year_for_date, quantity_refusal
+from contributions.rules import points_for, quantity_refusal
+from contributions.services.base import _evidence_attach, _save, program_year_for_date
 from contributions.services.locks import BUSY_OWN, _locked_write
 
 EDITABLE_STATES = (Contribution.State.DRAFT, Contribution.State.NEEDS_INFO)
