@@ -1,6 +1,6 @@
 """The member's opportunities list (`/engagements/`), its body rendered once per state of what it shows (issue 16).
 
-The machinery is the dashboard's (mahome/dashboard_cache.py): a key that one query computes, an entry
+The machinery is the dashboard's (mahome/page_cache.py): a key that one query computes, an entry
 valid until a time the clock reaches, the CSRF placeholder. What the fingerprint covers here, per query
 string (filters and page number are part of the key):
 
@@ -27,7 +27,7 @@ from accounts.requests import AuthenticatedRequest
 from contributions.models import ActivityType, ProgramYear
 from engagements.filters import OpportunityFilter
 from engagements.models import Opportunity
-from mahome import dashboard_cache
+from mahome import page_cache
 from mahome.pagination import page_of, wanted_page
 
 TEMPLATE = "engagements/_opportunity_list_body.html"
@@ -49,9 +49,9 @@ def fingerprint_sql(filterset: OpportunityFilter, *, page: int) -> tuple[str, li
     parts = [
         f"(SELECT coalesce(string_agg({shown}, ',' ORDER BY r.id), '') FROM page_rows r)",  # noqa: S608 - our own names
         f"(SELECT count(*)::text FROM ({count_sql}) c)",  # noqa: S608 - Django's own SQL
-        dashboard_cache.rows_digest(Opportunity, "WHERE t.id IN (SELECT r.id FROM page_rows r)"),
-        dashboard_cache.rows_digest(ActivityType),
-        dashboard_cache.rows_digest(ProgramYear),
+        page_cache.rows_digest(Opportunity, "WHERE t.id IN (SELECT r.id FROM page_rows r)"),
+        page_cache.rows_digest(ActivityType),
+        page_cache.rows_digest(ProgramYear),
     ]
     page_rows = f"WITH page_rows(id, slots_left, member_state, closed, not_open) AS ({rows_sql}) "
     sql = page_rows + "SELECT md5(" + " || '/' || ".join(parts) + ")"
@@ -74,15 +74,15 @@ def body(
 
     def key() -> str:
         sql, params = fingerprint_sql(filterset, page=wanted_page(request.GET.get("page"), PAGE_SIZE))
-        return dashboard_cache.cache_key(
+        return page_cache.cache_key(
             prefix="engagements:list",
             request=request,
             now=now,
-            fingerprint=dashboard_cache.read_fingerprint(sql, params),
+            fingerprint=page_cache.read_fingerprint(sql, params),
             extra=[request.GET.urlencode()],
         )
 
-    return dashboard_cache.serve(
+    return page_cache.serve(
         request=request,
         now=now,
         cache_key=key if use_cache else None,

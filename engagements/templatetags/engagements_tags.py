@@ -89,7 +89,7 @@ def opportunity_cards(opportunities) -> str:
     the code: the cache key is a digest of all of them, so an entry is never stale whoever changed a row;
     a changed row is a new key. The process's own cache (locmem): nothing to invalidate, nothing shared.
     """
-    from mahome.dashboard_cache import code_version
+    from mahome.page_cache import code_version
 
     rows = [tuple(getattr(opportunity, name) for name in CARD_INPUTS) for opportunity in opportunities]
     parts = (

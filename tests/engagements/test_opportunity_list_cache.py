@@ -24,7 +24,7 @@ from engagements.filters import OpportunityFilter
 from engagements.models import Opportunity
 from engagements.services.opportunities import opportunity_cancel, opportunity_set_state, opportunity_update
 from engagements.services.signups import signup_create, signup_withdraw
-from mahome import dashboard_cache
+from mahome import page_cache
 from tests.factories import OpportunityFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,9 +35,9 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    caches[dashboard_cache.CACHE_ALIAS].clear()
+    caches[page_cache.CACHE_ALIAS].clear()
     yield
-    caches[dashboard_cache.CACHE_ALIAS].clear()
+    caches[page_cache.CACHE_ALIAS].clear()
 
 
 def _request(member_id: int, query: str):

@@ -30,7 +30,7 @@ from contributions.services.submission import contribution_create, contribution_
 from contributions.services.years import activity_type_save, program_year_save, target_override_set
 from engagements.models import SignUp
 from engagements.services.signups import signup_create, signup_withdraw
-from mahome import dashboard_cache
+from mahome import dashboard_cache, page_cache
 from tests.community_levels.helpers import event, write_jsonl
 from tests.factories import (
     ActivityTypeFactory,
@@ -44,7 +44,7 @@ from tests.factories import (
 )
 
 # Transactional: the view runs in autocommit, one transaction per write, and so must the scenario
-# (inside a transaction the cache is not used at all, see `dashboard_cache.enabled`).
+# (inside a transaction the cache is not used at all, see `page_cache.enabled`).
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NOW = timezone.make_aware(datetime(2026, 6, 15, 10, 0))
@@ -53,9 +53,9 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    caches[dashboard_cache.CACHE_ALIAS].clear()
+    caches[page_cache.CACHE_ALIAS].clear()
     yield
-    caches[dashboard_cache.CACHE_ALIAS].clear()
+    caches[page_cache.CACHE_ALIAS].clear()
 
 
 def _request(member_id: int):
@@ -250,7 +250,7 @@ def test_a_miss_costs_the_same_whatever_the_history(setting):
     year, teach, member = setting["year"], setting["teach"], setting["member"]
 
     def miss() -> int:
-        caches[dashboard_cache.CACHE_ALIAS].clear()
+        caches[page_cache.CACHE_ALIAS].clear()
         request = _request(member.pk)
         with CaptureQueriesContext(connection) as queries:
             _body(member.pk, use_cache=True, request=request)

@@ -112,9 +112,22 @@ def test_the_dashboard_lives_in_mahome():
     assert not (ROOT / "contributions" / "dashboard.py").exists()
 
 
+def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name == goal:
+            return True
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph.get(name, ()))
+    return False
+
+
 def test_no_app_imports_the_dashboard():
+    """Directly or through another module (a cache in mahome that imports the dashboard counts)."""
     graph = _graph()
-    importers = sorted(name for name, targets in graph.items() if DASHBOARD in targets and name.split(".")[0] in APPS)
+    importers = sorted(name for name in graph if name.split(".")[0] in APPS and _reaches(graph, name, DASHBOARD))
     assert importers == []
 
 
