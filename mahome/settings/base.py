@@ -116,8 +116,8 @@ else:
 # One cache shared by every process where it matters (rate limits of sign-in, reset and MFA):
 # production defaults to a table in PostgreSQL, which keeps working while Redis is down.
 # The rendered bodies of the dashboard and the opportunities list (mahome/page_cache.py), keyed by a
-# fingerprint of their data so an entry is never stale: a per-process LRU by default (nothing to share, nothing to invalidate);
-# DASHBOARD_CACHE_URL (e.g. redis://…) shares them between processes.
+# fingerprint of their data so an entry is never stale: a per-process LRU by default (nothing to
+# share, nothing to invalidate); DASHBOARD_CACHE_URL (e.g. redis://…) shares them between processes.
 DASHBOARD_CACHE = env.cache("DASHBOARD_CACHE_URL", default="locmemcache://mahome-dashboard")
 if DASHBOARD_CACHE["BACKEND"].endswith("LocMemCache"):
     DASHBOARD_CACHE["OPTIONS"] = {"MAX_ENTRIES": env.int("DASHBOARD_CACHE_ENTRIES", default=2000)}
