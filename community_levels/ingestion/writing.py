@@ -27,6 +27,7 @@ from community_levels.ingestion.parsing import (
     parse_file,
     record_from_mapping,
 )
+from community_levels.marks import members_mark
 from community_levels.metrics import LIKE_KINDS, METRICS
 from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
 
@@ -39,6 +40,7 @@ USER = User._meta.db_table
 STAGING = "community_activity_staging"
 STAGED_MEMBERS = "community_activity_staging_members"
 STAGED_IDS = "community_activity_staging_ids"
+STAGED_NEW = "community_activity_staging_new"  # PostgreSQL: the members of the events a batch inserted
 # pg_advisory_xact_lock(LOCK_CLASS, hashtext(source)): one batch of a source at a time.
 # Statistics of the staging tables from this many lines (a connector's page of 200 plans well without).
 ANALYZE_FROM = 5000
@@ -46,10 +48,12 @@ LOCK_CLASS = 0x4D41
 _METRIC_COLUMNS = ", ".join(metric.column for metric in METRICS)
 _METRIC_ZEROS = ", ".join("0" for _ in METRICS)
 _MEMBER_INSERT_COLUMNS = (
-    "external_id, username, email, is_excluded, passive_score, active_score, needs_recompute, recomputing, "
+    "external_id, username, email, is_excluded, passive_score, active_score, recomputing, "
     f"created_at, {_METRIC_COLUMNS}"
 )
 _STAGED_COLUMNS = ("line_no", *COLUMNS)
+# SQLite: the staged lines left after the dedup are the new events.
+_STAGED_MEMBER_IDS = f"SELECT m.id FROM {STAGED_IDS} m WHERE m.member_id IN (SELECT member_id FROM {STAGING})"
 _SELF_LIKE = "(s.kind IN (" + ", ".join(f"'{kind}'" for kind in LIKE_KINDS) + ") AND s.target_member_id = s.member_id)"
 # Days since 1970-01-01 of the UTC date, as Record.day computes it.
 _DAY = {
@@ -195,9 +199,11 @@ def _create_staging(cursor) -> None:
         f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_IDS} (member_id text NOT NULL, id bigint, "
         f"email text, username text, user_id bigint){suffix}"
     )
+    if postgres:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_NEW} (id bigint NOT NULL){suffix}")
     # Empty even when the batch runs inside an outer transaction (a connector's page, seed_demo,
     # tests), where ON COMMIT has not fired yet.
-    for table in (STAGING, STAGED_MEMBERS, STAGED_IDS):
+    for table in (STAGING, STAGED_MEMBERS, STAGED_IDS, *([STAGED_NEW] if postgres else [])):
         cursor.execute(f"TRUNCATE {table}" if postgres else f"DELETE FROM {table}")
 
 
@@ -272,7 +278,8 @@ def _has_repeats(numbered, lines: Sequence[str], chunks: Sequence[tuple[int, Chu
 def _write_staged(cursor, *, source: str, repeats: bool = True, analyze: bool = False) -> int:
     """Members, then the events not stored yet, then exactly their aggregates; returns how many."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    if connection.vendor == "postgresql":
+    postgres = connection.vendor == "postgresql"
+    if postgres:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOCK_CLASS, source])
         # Sorts and hashes of a batch in memory, not in temporary files; no JIT compilation (seconds,
         # for statements that take less); the staging tables' statistics, for the joins' plans.
@@ -283,15 +290,12 @@ def _write_staged(cursor, *, source: str, repeats: bool = True, analyze: bool = 
         if analyze:
             cursor.execute(f"ANALYZE {STAGING} (member_id, event_id)")
     _write_members(cursor, now=now, analyze=analyze)
-    if connection.vendor == "postgresql":
+    if postgres:
         imported = _insert_new_and_add(cursor, source=source, now=now)
     else:
         imported = _insert_after_dedup(cursor, source=source, now=now, repeats=repeats)
-    cursor.execute(
-        f"UPDATE {MEMBER} SET needs_recompute = TRUE"
-        f" WHERE NOT needs_recompute AND id IN (SELECT m.id FROM {STAGED_IDS} m"
-        f" WHERE m.member_id IN (SELECT member_id FROM {STAGING}))"
-    )
+    # The members with new events, for the next recompute (a narrow table: the member rows stay as they are).
+    members_mark(cursor, f"SELECT id FROM {STAGED_NEW}" if postgres else _STAGED_MEMBER_IDS)
     return imported
 
 
@@ -318,13 +322,15 @@ _ADD_TO_DAILY = (
 
 
 def _insert_new_and_add(cursor, *, source: str, now) -> int:
-    """PostgreSQL: one statement inserts the events not stored yet and adds exactly the rows it inserted."""
+    """PostgreSQL: one statement inserts the events not stored yet, adds exactly the rows it inserted and
+    keeps their members (for the recompute marks)."""
     cursor.execute(
         f"WITH new AS ({_new_events(first_line=True)} ON CONFLICT (source, event_id) DO NOTHING"
         " RETURNING member_id, day, kind, quantity, minutes, is_self_like),"
         f" added AS (INSERT INTO {DAILY} (member_id, day, kind, quantity, minutes, events)"
         " SELECT member_id, day, kind, SUM(quantity), SUM(minutes), COUNT(*) FROM new WHERE NOT is_self_like"
-        f"{_ADD_TO_DAILY})"
+        f"{_ADD_TO_DAILY}),"
+        f" touched AS (INSERT INTO {STAGED_NEW} (id) SELECT DISTINCT member_id FROM new)"
         " SELECT COUNT(*) FROM new",
         [source, now],
     )
@@ -363,7 +369,7 @@ def _write_members(cursor, *, now, analyze: bool) -> None:
     _stage_member_rows(cursor, only_new=False)
     cursor.execute(
         f"INSERT INTO {MEMBER} ({_MEMBER_INSERT_COLUMNS})"
-        f" SELECT p.member_id, p.username, p.email, FALSE, 0, 0, FALSE, FALSE, %s, {_METRIC_ZEROS}"
+        f" SELECT p.member_id, p.username, p.email, FALSE, 0, 0, FALSE, %s, {_METRIC_ZEROS}"
         f" FROM {STAGED_MEMBERS} p JOIN {STAGED_IDS} i ON i.member_id = p.member_id WHERE i.id IS NULL"
         f" ORDER BY p.member_id ON CONFLICT (external_id) DO NOTHING",
         [now],

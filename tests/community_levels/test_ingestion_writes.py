@@ -8,7 +8,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from community_levels.ingestion import ingest_stream, parse_file
-from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
+from community_levels.models import ActivityEvent, CommunityMember, DailyActivity, PendingRecompute
 from tests.community_levels.helpers import event, write_csv, write_jsonl
 
 EVENT_TABLE = ActivityEvent._meta.db_table
@@ -31,6 +31,19 @@ def test_an_event_id_repeated_in_a_batch_keeps_its_first_line(tmp_path, fast, wr
     assert list(DailyActivity.objects.values_list("member__external_id", "kind", "quantity", "events")) == [
         ("m1", "reply", 12, 2)
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fast", [True, False], ids=["copy", "portable"])
+def test_only_the_members_of_new_events_are_marked_for_recompute(tmp_path, fast):
+    first = write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply"), event(2, "m2", "reply")])
+    ingest_stream(parse_file(first), source="file", fast=fast)
+    PendingRecompute.objects.all().delete()  # as a recompute takes them
+    again = [event(1, "m1", "reply"), event(2, "m2", "post"), event(3, "m2", "post")]
+    replay = write_jsonl(tmp_path / "b.jsonl", again)
+    result = ingest_stream(parse_file(replay), source="file", fast=fast)
+    assert (result.imported, result.duplicates) == (1, 2)
+    assert list(PendingRecompute.objects.values_list("member__external_id", flat=True)) == ["m2"]
 
 
 @pytest.mark.django_db(transaction=True)
