@@ -142,7 +142,7 @@ def bench_recompute(args, rows, details) -> None:
     from django.db import connection
 
     from bench import seed
-    from community_levels.models import CommunityMember
+    from community_levels.models import PendingRecompute
     from community_levels.recompute import levels_recompute
     from community_levels.services import activity_ingest_file
 
@@ -159,7 +159,7 @@ def bench_recompute(args, rows, details) -> None:
     path = env.VAR / "events-1k.csv"
     events_csv(path, count=1000, first_member=50_001, spread=1000, prefix=f"r{int(time.time())}-", power=False)
     activity_ingest_file(path=path, source=INGEST_SOURCE, recompute=False)
-    dirty = CommunityMember.objects.filter(needs_recompute=True).count()
+    dirty = PendingRecompute.objects.count()
     started = time.perf_counter()
     incremental = levels_recompute(full=False, reason="Benchmark: incremental recompute")
     incremental_s = time.perf_counter() - started

@@ -95,7 +95,7 @@ def _measure_recompute(factor: float, figures: dict) -> None:
     from bench import seed
     from bench.common import INGEST_SOURCE
     from bench.data import events_csv, group_by_seconds
-    from community_levels.models import CommunityMember
+    from community_levels.models import PendingRecompute
     from community_levels.recompute import levels_recompute
     from community_levels.services import activity_ingest_file
 
@@ -108,7 +108,7 @@ def _measure_recompute(factor: float, figures: dict) -> None:
     events_csv(path, count=INCREMENTAL_EVENTS, first_member=first, spread=INCREMENTAL_EVENTS, prefix="n", power=False)
     activity_ingest_file(path=path, source=INGEST_SOURCE, recompute=False)
     path.unlink()
-    figures["dirty"] = CommunityMember.objects.filter(needs_recompute=True).count()
+    figures["dirty"] = PendingRecompute.objects.count()
     started = time.perf_counter()
     levels_recompute(full=False, reason="Benchmark scale: incremental recompute")
     figures["incremental_recompute_s"] = time.perf_counter() - started

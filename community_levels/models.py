@@ -110,15 +110,13 @@ class CommunityMember(HistoryAttribution, models.Model):
     level_changed_at = models.DateTimeField(null=True, blank=True)
     passive_score = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     active_score = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    # Set by ingestion for members with new activity; recompute takes them ("dirty" members).
-    needs_recompute = models.BooleanField(default=False)
+    # Members with new activity are marked in PendingRecompute (community_levels/marks.py).
     recomputing = models.BooleanField(default=False)
     computed_level = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(
         excluded_fields=[
             *(m.column for m in METRICS),
-            "needs_recompute",
             "recomputing",
             "computed_level",
             "passive_score",
@@ -144,7 +142,6 @@ class CommunityMember(HistoryAttribution, models.Model):
         ordering = ["username", "external_id"]
         verbose_name = _("community member")
         indexes = [
-            models.Index(fields=["id"], name="communitymember_dirty", condition=Q(needs_recompute=True)),
             # The members a recompute is working on: an incremental run reads and writes only these.
             models.Index(fields=["id"], name="communitymember_recomputing", condition=Q(recomputing=True)),
             models.Index(fields=["level"], name="communitymember_level"),
@@ -159,6 +156,24 @@ class CommunityMember(HistoryAttribution, models.Model):
     @property
     def score(self):
         return self.active_score if self.level_id and self.level and self.level.tier == ACTIVE else self.passive_score
+
+
+class PendingRecompute(models.Model):
+    """A member the next recompute must take: new activity, an exclusion, a linked account.
+
+    Kept apart from the member row (read and written by community_levels/marks.py): marking a member
+    writes a small row here, not a new version of the wide member row and its indexes.
+    """
+
+    member = models.OneToOneField(
+        CommunityMember, on_delete=models.CASCADE, primary_key=True, related_name="pending_recompute"
+    )
+
+    class Meta:
+        verbose_name = _("member pending recompute")
+
+    def __str__(self) -> str:
+        return str(self.member_id)
 
 
 class ActivityEvent(models.Model):

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community_levels.marks import marks_take
 from community_levels.metrics import CONTRIBUTION_CODES, METRICS
 from community_levels.models import CommunityMember, DailyActivity, LevelChange, RecomputeRun
 from community_levels.rules import Rules, level_case_sql, load_rules, score_sql
@@ -34,6 +35,8 @@ MEMBER = CommunityMember._meta.db_table
 DAILY = DailyActivity._meta.db_table
 LEVELCHANGE = LevelChange._meta.db_table
 EPOCH = date(1970, 1, 1)
+# The members a run takes (their marks), one row each: a temporary table of the session.
+SCOPE = "community_recompute_scope"
 
 
 class _Notifications(TypedDict):
@@ -119,9 +122,9 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
     run = RecomputeRun.objects.create(started_at=now, full=full, reason=reason[:200], is_rule_change=is_rule_change)
     result = RecomputeResult(run_id=run.pk)
     with connection.cursor() as cursor:
-        # The members with new activity, whatever the mode: a later ingestion sets the flag again.
-        cursor.execute(f"UPDATE {MEMBER} SET recomputing = TRUE, needs_recompute = FALSE WHERE needs_recompute")
-        dirty = cursor.rowcount
+        # The members with new activity, whatever the mode: a later ingestion marks them again.
+        dirty = _take_marks(cursor)
+        cursor.execute(f"UPDATE {MEMBER} SET recomputing = TRUE WHERE id IN (SELECT member_id FROM {SCOPE})")
         if full or dirty:
             result.written = _refresh(cursor, rules, run=run, now=now, reason=reason, full=full)
     if full or dirty:
@@ -152,6 +155,16 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
         lowered=result.lowered,
     )
     return result
+
+
+def _take_marks(cursor) -> int:
+    """The marked members into the session's scope table (emptied first); returns how many."""
+    postgres = connection.vendor == "postgresql"
+    suffix = " ON COMMIT DELETE ROWS" if postgres else ""
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SCOPE} (member_id bigint PRIMARY KEY){suffix}")
+    # Empty even inside an outer transaction (tests, a command's), where ON COMMIT has not fired yet.
+    cursor.execute(f"TRUNCATE {SCOPE}" if postgres else f"DELETE FROM {SCOPE}")
+    return marks_take(cursor, SCOPE)
 
 
 def placed_sql(rules: Rules, *, full: bool) -> tuple[str, list]:

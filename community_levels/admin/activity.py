@@ -59,7 +59,7 @@ class CommunityMemberAdmin(SimpleHistoryAdmin):
         "is_excluded",
         *(f.name for f in CommunityMember._meta.fields if f.name.startswith("m_")),
     ]
-    exclude = ["needs_recompute", "recomputing", "computed_level"]
+    exclude = ["recomputing", "computed_level"]
 
 
 def _import_dir() -> Path:

@@ -27,6 +27,7 @@ from community_levels.ingestion.parsing import (
     parse_file,
     record_from_mapping,
 )
+from community_levels.marks import members_mark
 from community_levels.metrics import LIKE_KINDS, METRICS
 from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
 
@@ -46,7 +47,7 @@ LOCK_CLASS = 0x4D41
 _METRIC_COLUMNS = ", ".join(metric.column for metric in METRICS)
 _METRIC_ZEROS = ", ".join("0" for _ in METRICS)
 _MEMBER_INSERT_COLUMNS = (
-    "external_id, username, email, is_excluded, passive_score, active_score, needs_recompute, recomputing, "
+    "external_id, username, email, is_excluded, passive_score, active_score, recomputing, "
     f"created_at, {_METRIC_COLUMNS}"
 )
 _STAGED_COLUMNS = ("line_no", *COLUMNS)
@@ -310,11 +311,8 @@ def _write_staged(cursor, *, source: str, repeats: bool = True, analyze: bool = 
         f" ON CONFLICT (member_id, day, kind) DO UPDATE SET quantity = {DAILY}.quantity + EXCLUDED.quantity,"
         f" minutes = {DAILY}.minutes + EXCLUDED.minutes, events = {DAILY}.events + EXCLUDED.events"
     )
-    cursor.execute(
-        f"UPDATE {MEMBER} SET needs_recompute = TRUE"
-        f" WHERE NOT needs_recompute AND id IN (SELECT m.id FROM {STAGED_IDS} m"
-        f" WHERE m.member_id IN (SELECT member_id FROM {STAGING}))"
-    )
+    # The members with new events, for the next recompute (a narrow table: the member rows stay as they are).
+    members_mark(cursor, f"SELECT m.id FROM {STAGED_IDS} m WHERE m.member_id IN (SELECT member_id FROM {STAGING})")
     return imported
 
 
@@ -326,7 +324,7 @@ def _write_members(cursor, *, now, analyze: bool) -> None:
     _stage_member_rows(cursor, only_new=False)
     cursor.execute(
         f"INSERT INTO {MEMBER} ({_MEMBER_INSERT_COLUMNS})"
-        f" SELECT p.member_id, p.username, p.email, FALSE, 0, 0, FALSE, FALSE, %s, {_METRIC_ZEROS}"
+        f" SELECT p.member_id, p.username, p.email, FALSE, 0, 0, FALSE, %s, {_METRIC_ZEROS}"
         f" FROM {STAGED_MEMBERS} p JOIN {STAGED_IDS} i ON i.member_id = p.member_id WHERE i.id IS NULL"
         f" ORDER BY p.member_id ON CONFLICT (external_id) DO NOTHING",
         [now],

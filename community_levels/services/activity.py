@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,9 +14,11 @@ from community_levels.ingestion import (
     ingest_file,
     parse_file,
 )
+from community_levels.marks import members_mark
 from community_levels.models import (
     ActivityEvent,
     CommunityMember,
+    PendingRecompute,
 )
 from community_levels.recompute import RecomputeResult, levels_recompute
 from community_levels.services.common import FILE_SOURCE, enqueue_recompute
@@ -36,7 +38,7 @@ def activity_ingest_file(
 def _recompute_due(result: IngestResult) -> bool:
     """New events, or members still marked by an earlier run that died before its recompute was enqueued
     (its re-run finds only duplicates, yet those members must still be placed)."""
-    return bool(result.imported) or CommunityMember.objects.filter(needs_recompute=True).exists()
+    return bool(result.imported) or PendingRecompute.objects.exists()
 
 
 PREVIEW_BATCH = 5000
@@ -108,9 +110,10 @@ def recompute(*, full: bool = False, reason: str = "", is_rule_change: bool = Fa
 def member_set_excluded(*, member: CommunityMember, excluded: bool) -> CommunityMember:
     """Exclude (or include again) a member's events from their score; recompute follows."""
     member.is_excluded = excluded
-    member.needs_recompute = True
     member.full_clean()
-    member.save(update_fields=["is_excluded", "needs_recompute"])
+    member.save(update_fields=["is_excluded"])
+    with connection.cursor() as cursor:
+        members_mark(cursor, f"SELECT id FROM {CommunityMember._meta.db_table} WHERE id = %s", [member.pk])  # noqa: S608
     enqueue_recompute(reason=_("Events excluded by an admin") if excluded else _("Events included again"))
     return member
 
@@ -121,15 +124,13 @@ def members_link_accounts() -> int:
 
     One set-based UPDATE; linked members are recomputed so their contributions follow.
     """
-    from django.db import connection
-
     member, user = CommunityMember._meta.db_table, User._meta.db_table
     match = f"SELECT u.id FROM {user} u WHERE LOWER(u.email) = {member}.email"  # noqa: S608
+    unlinked = f"user_id IS NULL AND email <> '' AND EXISTS ({match})"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {member} SET user_id = ({match}), needs_recompute = TRUE "  # noqa: S608 - model table names
-            f"WHERE user_id IS NULL AND email <> '' AND EXISTS ({match})"
-        )
+        # Marked first, then linked: the same members, in one transaction.
+        members_mark(cursor, f"SELECT id FROM {member} WHERE {unlinked}")  # noqa: S608 - model table names
+        cursor.execute(f"UPDATE {member} SET user_id = ({match}) WHERE {unlinked}")  # noqa: S608
         linked = cursor.rowcount
     if linked:
         enqueue_recompute(reason=_("Linked to an MA account"))

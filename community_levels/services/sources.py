@@ -19,8 +19,8 @@ from community_levels.ingestion import (
     write_batch,
 )
 from community_levels.models import (
-    CommunityMember,
     CommunitySource,
+    PendingRecompute,
     SourceRun,
 )
 from community_levels.services.common import enqueue_recompute
@@ -134,7 +134,7 @@ def source_sync(*, source_id: int, started_by: User | None = None) -> SourceSync
                 "error": f"{type(error).__name__}: {error}"
             }
         _run_finish(run, source, result, connector, now)
-    if result.imported or result.revoked or CommunityMember.objects.filter(needs_recompute=True).exists():
+    if result.imported or result.revoked or PendingRecompute.objects.exists():
         enqueue_recompute(reason=_("New community activity"))
     return result
 

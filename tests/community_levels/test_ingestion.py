@@ -7,7 +7,7 @@ from django.db.models import Sum
 
 from community_levels import ingestion, services
 from community_levels.ingestion import ingest_stream, parse_file, writing
-from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
+from community_levels.models import ActivityEvent, CommunityMember, DailyActivity, PendingRecompute
 from tests.community_levels.helpers import event, sample_events, write_csv, write_jsonl
 from tests.factories import UserFactory
 
@@ -196,9 +196,10 @@ def test_members_are_linked_to_ma_accounts_by_email(tmp_path):
 
 def test_ingestion_marks_only_touched_members_for_recompute(tmp_path):
     ingest_stream(parse_file(write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply")])), source="file")
-    CommunityMember.objects.update(needs_recompute=False)
+    PendingRecompute.objects.all().delete()
     ingest_stream(parse_file(write_jsonl(tmp_path / "b.jsonl", [event(2, "m2", "reply")])), source="file")
-    assert list(CommunityMember.objects.filter(needs_recompute=True).values_list("external_id", flat=True)) == ["m2"]
+    marked = CommunityMember.objects.filter(pending_recompute__isnull=False)
+    assert list(marked.values_list("external_id", flat=True)) == ["m2"]
 
 
 def test_same_event_id_from_another_source_is_a_different_event(tmp_path):
@@ -245,11 +246,11 @@ def test_members_are_linked_when_their_ma_account_is_created_later(tmp_path):
         parse_file(write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply", email="late@example.com")])),
         source="file",
     )
-    CommunityMember.objects.update(needs_recompute=False)
+    PendingRecompute.objects.all().delete()
     user = UserFactory(email="Late@example.com")
     assert services.members_link_accounts() == 1
     member = CommunityMember.objects.get()
-    assert member.user == user and member.needs_recompute
+    assert member.user == user and PendingRecompute.objects.filter(member=member).exists()
     assert services.members_link_accounts() == 0
 
 

@@ -3,9 +3,10 @@
 import json
 
 import pytest
+from django.db.models import Exists, OuterRef
 
 from community_levels.ingestion import canonical, ingest_file, ingest_stream, parse_file
-from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
+from community_levels.models import ActivityEvent, CommunityMember, DailyActivity, PendingRecompute
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +89,9 @@ def _stored() -> dict:
             DailyActivity.objects.values_list("member__external_id", "day", "kind", "quantity", "minutes", "events")
         ),
         "members": sorted(
-            CommunityMember.objects.values_list("external_id", "email", "username", "user__email", "needs_recompute")
+            CommunityMember.objects.annotate(
+                needs_recompute=Exists(PendingRecompute.objects.filter(member=OuterRef("pk")))
+            ).values_list("external_id", "email", "username", "user__email", "needs_recompute")
         ),
     }
 

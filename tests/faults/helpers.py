@@ -257,10 +257,10 @@ def write_activity_file(path: Path, *, members: int, per_member: int) -> int:
 
 def community_state() -> dict:
     """Everything ingestion and recompute decide, keyed by community ids (not database ids)."""
-    from django.db.models import Count
+    from django.db.models import Count, Exists, OuterRef
 
     from community_levels.metrics import METRICS
-    from community_levels.models import ActivityEvent, CommunityMember, DailyActivity, LevelChange
+    from community_levels.models import ActivityEvent, CommunityMember, DailyActivity, LevelChange, PendingRecompute
 
     history = list(
         LevelChange.objects.values_list("member__external_id", "from_level__name", "to_level__name").order_by(
@@ -276,7 +276,9 @@ def community_state() -> dict:
             DailyActivity.objects.values_list("member__external_id", "day", "kind", "quantity", "minutes", "events")
         ),
         "members": sorted(
-            CommunityMember.objects.values_list(
+            CommunityMember.objects.annotate(
+                needs_recompute=Exists(PendingRecompute.objects.filter(member=OuterRef("pk")))
+            ).values_list(
                 "external_id",
                 "email",
                 "passive_score",
@@ -294,7 +296,7 @@ def community_state() -> dict:
 def community_reset(*, keep_activity: bool) -> None:
     """Back to before the run: no levels or history (and, unless kept, no activity at all)."""
     from community_levels.metrics import METRICS
-    from community_levels.models import ActivityEvent, CommunityMember, LevelChange, RecomputeRun
+    from community_levels.models import ActivityEvent, CommunityMember, LevelChange, PendingRecompute, RecomputeRun
 
     LevelChange.objects.all().delete()
     RecomputeRun.objects.all().delete()
@@ -305,9 +307,12 @@ def community_reset(*, keep_activity: bool) -> None:
             level_changed_at=None,
             passive_score=0,
             active_score=0,
-            needs_recompute=True,
             recomputing=False,
             **{metric.column: 0 for metric in METRICS},
+        )
+        PendingRecompute.objects.bulk_create(
+            [PendingRecompute(member_id=pk) for pk in CommunityMember.objects.values_list("pk", flat=True)],
+            ignore_conflicts=True,
         )
     else:
         ActivityEvent.objects.all().delete()

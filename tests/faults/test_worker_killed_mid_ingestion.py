@@ -27,7 +27,7 @@ def _settled() -> bool:
     """Every event is in, and the recompute it triggered has finished."""
     return (
         RecomputeRun.objects.filter(finished_at__isnull=False).exists()
-        and not CommunityMember.objects.filter(needs_recompute=True).exists()
+        and not CommunityMember.objects.filter(pending_recompute__isnull=False).exists()
         and not CommunityMember.objects.filter(recomputing=True).exists()
     )
 
@@ -93,9 +93,9 @@ def test_a_run_killed_after_its_last_batch_still_gets_its_recompute(tmp_path):
     drop.mkdir()
     write_activity_file(drop / "activity.jsonl", members=20, per_member=10)
     services.activity_ingest_file(path=drop / "activity.jsonl", recompute=False)  # what the dead run committed
-    assert CommunityMember.objects.filter(needs_recompute=True).count() == 20
+    assert CommunityMember.objects.filter(pending_recompute__isnull=False).count() == 20
 
     [(name, result)] = services.drop_folder_ingest(folder=drop)  # the re-run (eager recompute here)
     assert name == "activity.jsonl" and result.imported == 0
-    assert not CommunityMember.objects.filter(needs_recompute=True).exists()
+    assert not CommunityMember.objects.filter(pending_recompute__isnull=False).exists()
     assert not CommunityMember.objects.filter(level__isnull=True).exists()
