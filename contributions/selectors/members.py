@@ -145,20 +145,28 @@ class MemberYear:
 
 
 def eligible_members(*, program_year: ProgramYear) -> QuerySet[User]:
-    """MAs who hold a certificate in this year: qualified before its deadline and not lapsed since.
+    """MAs who hold a certificate in this year: qualified before its deadline and not lapsed since, with
+    their certification and current certificate number, in name order.
 
     A member whose certification lapsed (or who opted out) in an earlier year is no longer an MA,
     unless they qualified again after that year.
     """
-    earlier_exit = ReviewOutcome.objects.ending_certification_before(
-        program_year=program_year, qualified_on=OuterRef("certification__qualified_on")
-    ).filter(member=OuterRef("pk"))
     return (
-        User.objects.filter(is_active=True, certification__qualified_on__lt=program_year.deadline)
-        .exclude(Exists(earlier_exit))
+        certified_in(program_year=program_year)
         .select_related("certification")
         .annotate(current_certificate_number=current_certificate_number())
         .order_by("last_name", "first_name", "email")
+    )
+
+
+def certified_in(*, program_year: ProgramYear) -> QuerySet[User]:
+    """The members of `eligible_members`, the rule alone: no column added, no order (a page of them reads
+    only its own rows' certificates)."""
+    earlier_exit = ReviewOutcome.objects.ending_certification_before(
+        program_year=program_year, qualified_on=OuterRef("certification__qualified_on")
+    ).filter(member=OuterRef("pk"))
+    return User.objects.filter(is_active=True, certification__qualified_on__lt=program_year.deadline).exclude(
+        Exists(earlier_exit)
     )
 
 
