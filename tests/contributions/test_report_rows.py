@@ -41,19 +41,23 @@ def _varied_year(speaking, *, count: int = 14):
     for n in range(count):
         user = UserFactory(first_name=["Zoë", "<i>Al</i>", "Ann"][n % 3], last_name=f"Name{n % 5} & Co")
         member = MACertificationFactory(user=user, qualified_on=date(2026, 1 + n % 12, 1 + n % 20)).user
-        ContributionFactory(member=member, activity_type=speaking, state="verified", awarded_points=100 * (n % 4))
+        ContributionFactory(member=member, activity_type=speaking, state="verified", awarded_points=400 * (n % 4))
         ContributionFactory(member=member, activity_type=capped, state="verified", awarded_points=6 * (n % 4))
         ContributionFactory(member=member, activity_type=speaking, state="submitted")
         if n % 2:
             RequirementStatus.objects.create(requirement=exam, member=member, met_on=date(2026, 5, n % 28 + 1))
         if n % 3 == 1:
-            TargetOverride.objects.create(member=member, program_year=year, target_points=50, reason="Leave")
+            TargetOverride.objects.create(
+                member=member, program_year=year, target_points=[50, 1500][n % 2], reason="Leave"
+            )
         if n % 4 == 2:
             OptOut.objects.create(member=member, program_year=year, reason="Sabbatical")
     return year
 
 
-def test_report_rows_are_the_html_the_template_wrote(speaking):
+@pytest.mark.parametrize("separators", [False, True])
+def test_report_rows_are_the_html_the_template_wrote(speaking, settings, separators):
+    settings.USE_THOUSAND_SEPARATOR = separators  # a target of 1,500: the template localized every number
     year = _varied_year(speaking)
     rows = selectors.program_year_report(program_year=year, today=date(2026, 10, 1))
     assert any(r.excess for r in rows) and any(r.override for r in rows) and any(r.opt_out for r in rows)
@@ -62,6 +66,7 @@ def test_report_rows_are_the_html_the_template_wrote(speaking):
         expected = Template(TEMPLATE_ROWS).render(Context({"page": rows}))
         assert str(report_rows_html(rows)) == expected
         assert "&lt;i&gt;Al&lt;/i&gt;" in expected and "Exam &lt;B&gt;" in expected  # escaped, as the template did
+        assert ("1,500" in expected) is separators and ("1500" in expected) is not separators
 
 
 def test_report_rows_without_requirements_show_a_dash(speaking):
@@ -131,3 +136,38 @@ def test_report_page_order_has_an_index():
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, User._meta.db_table)
     assert any(c["index"] and tuple(c["columns"]) == REPORT_ORDER for c in constraints.values())
+
+
+def test_member_years_reads_the_joined_records_of_the_same_year_only(speaking, django_assert_num_queries):
+    """Members read `with_year_records` carry their override, opt-out and outcome of the year: `member_years`
+    decides the same, three queries fewer; joined for another year, they are read again for this one."""
+    from accounts.models import User
+    from contributions.models import ReviewOutcome
+    from contributions.selectors.members import member_years, with_year_records
+    from tests.factories import ProgramYearFactory
+
+    year = _varied_year(speaking, count=12)
+    outcome_member = MACertificationFactory().user
+    ReviewOutcome.objects.create(
+        member=outcome_member, program_year=year, outcome="recertified", target_points=400, verified_points=400
+    )
+    plain = list(User.objects.filter(certification__isnull=False).select_related("certification").order_by("pk"))
+    with django_assert_num_queries(7):
+        expected = member_years(program_year=year, members=plain, today=date(2026, 10, 1))
+    joined = list(
+        with_year_records(User.objects.filter(pk__in=[m.pk for m in plain]), program_year=year).order_by("pk")
+    )
+    with django_assert_num_queries(4 + len(joined)):  # + each member's certification, not selected here
+        got = member_years(program_year=year, members=joined, today=date(2026, 10, 1))
+
+    def _shown(rows):
+        return [(r.member.pk, r.status, r.target_points, r.override, r.opt_out, r.outcome) for r in rows]
+
+    assert _shown(got) == _shown(expected)
+    assert any(r.override for r in got) and any(r.opt_out for r in got) and any(r.outcome for r in got)
+
+    other = ProgramYearFactory(year=2025)
+    elsewhere = list(
+        with_year_records(User.objects.filter(pk__in=[m.pk for m in plain]), program_year=other).order_by("pk")
+    )
+    assert _shown(member_years(program_year=year, members=elsewhere, today=date(2026, 10, 1))) == _shown(expected)
