@@ -46,9 +46,7 @@ def test_marking_a_known_member_for_recompute_does_not_write_the_member_row(tmp_
 
     def row_version() -> str:
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT xmin::text FROM {CommunityMember._meta.db_table} WHERE external_id = 'a'"  # noqa: S608
-            )
+            cursor.execute(f"SELECT xmin::text FROM {CommunityMember._meta.db_table} WHERE external_id = 'a'")
             return cursor.fetchone()[0]
 
     before = row_version()
@@ -83,7 +81,7 @@ def test_a_recompute_never_takes_the_mark_of_an_ingestion_that_has_not_committed
                 ingest(tmp_path, [event(2, "a", "reply")], "b.jsonl")
                 written.set()
                 commit.wait(10)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             errors.append(error)
         finally:
             written.set()
@@ -92,7 +90,7 @@ def test_a_recompute_never_takes_the_mark_of_an_ingestion_that_has_not_committed
     def recompute():
         try:
             levels_recompute()
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             errors.append(error)
         finally:
             recomputed.set()
@@ -129,7 +127,7 @@ def test_an_ingestion_during_a_recompute_leaves_its_marks_for_the_next_run(tmp_p
                 results.append(levels_recompute())
                 taken.set()
                 release.wait(10)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             errors.append(error)
         finally:
             taken.set()
@@ -138,7 +136,7 @@ def test_an_ingestion_during_a_recompute_leaves_its_marks_for_the_next_run(tmp_p
     def batch():
         try:
             ingest(tmp_path, [event(4, "a", "reply"), event(5, "b", "reply")], "c.jsonl")
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()
