@@ -139,6 +139,9 @@ class User(HistoryAttribution, AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["last_name", "first_name", "email"]
+        # The year report's pages (and the roster's default order) walk this index: a page of 100 MAs
+        # reads ~100 entries, not every MA sorted (issue 16).
+        indexes = [models.Index(fields=["last_name", "first_name", "email"], name="user_name_order_idx")]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),

@@ -15,7 +15,7 @@ from accounts.errors import AccountError
 from accounts.imports import LINE, REASON, parse_file_date
 from accounts.models import MACertification, Organization, User
 from accounts.services import member_provision
-from accounts.spreadsheets import FormulaSafeModelResource
+from accounts.spreadsheets import FormulaSafeModelResource, nul_cell_errors
 
 
 class NewlyCertifiedResource(FormulaSafeModelResource):
@@ -49,7 +49,9 @@ class NewlyCertifiedResource(FormulaSafeModelResource):
     def before_import_row(self, row, **kwargs) -> None:
         """Validate the whole row before anything is written; every reason is reported at once."""
         number = row.get(LINE) or kwargs.get("row_number", 0) + 1  # line 1 is the header
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[str]] = nul_cell_errors(row)
+        if errors:
+            raise ValidationError(errors)
         email = User.objects.normalize_email(str(row.get("email") or "").strip()).lower()
         row["email"] = email
         certificate_number = str(row.get("certificate_number") or "").strip()

@@ -9,6 +9,7 @@ import-export resources and the hand-written CSV/XLSX writers, passes its cells 
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from import_export import resources
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -19,6 +20,19 @@ def formula_safe(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
+
+
+def nul_cell_errors(row) -> dict[str, list[str]]:
+    """An error per cell of an imported row that holds NUL (0x00), which PostgreSQL text cannot store.
+
+    Forms refuse it already (Django's ProhibitNullCharactersValidator); a file's cell would otherwise
+    reach the database and fail the whole import instead of being reported on its row.
+    """
+    return {
+        str(column): [_("This cell contains an invisible NUL character (0x00); remove it and import again.")]
+        for column, value in row.items()
+        if isinstance(value, str) and "\x00" in value
+    }
 
 
 class FormulaSafeResource(resources.Resource):

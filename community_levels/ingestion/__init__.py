@@ -3,21 +3,31 @@
 A file (JSON Lines or CSV) or a connector is read as a stream of `(line_no, Record | LineError)`
 (`parsing`); on PostgreSQL a file's lines already in the canonical shape skip the Python checks and
 travel as the CSV text they are (`canonical`). Good lines go to the database in batches (`writing`),
-each batch in one transaction, the same statements on PostgreSQL and SQLite:
+each batch in one transaction (a connector's page: the page's, with its watermark):
 
 1. the batch is loaded into a session TEMP staging table (COPY on PostgreSQL, multi-row inserts
    elsewhere) and the members it names are created or updated;
-2. under the ingestion lock of its source, the staged lines whose event id is repeated in the batch
-   or already stored are deleted; what is left is inserted into the events, summed into the
-   per-member daily aggregates and its members marked for recompute.
+2. under the ingestion lock of its source, the events not stored yet are inserted, summed into the
+   per-member daily aggregates and their members marked for recompute.
 
-Idempotency holds by construction, on both databases: the lock (PostgreSQL: a transaction-level
-advisory lock per source; SQLite: the database's write lock, which the batch's first write takes
-and keeps) means no other batch of the source stores an event between the moment step 2 decides
-what is new and the commit, so the aggregates add exactly the events inserted; the events are
-inserted without ON CONFLICT, so anything else that stored one meanwhile fails the batch loudly
-instead of being counted. A replayed line, a file imported twice, two imports of it at once or a
-run killed half-way and started again all end with the same totals.
+Idempotency holds by construction. On PostgreSQL one statement inserts the staged lines with
+`ON CONFLICT (source, event_id) DO NOTHING` (the first line of an id repeated in the batch, by
+`DISTINCT ON`) and adds to the aggregates exactly the rows that insert RETURNs: a stored id, or one
+another transaction stores meanwhile (the insert waits for it, then skips it), is neither inserted
+nor counted, whoever wrote it. Elsewhere (SQLite) the repeated and stored ids are deleted from the
+staging table first, under the database's write lock, which the batch's first write takes and keeps;
+the events are inserted without ON CONFLICT, so anything that stored one meanwhile fails the batch
+loudly instead of being counted. The lock of the source (PostgreSQL: a transaction-level advisory
+lock) keeps one batch of a source at a time. A replayed line, a file imported twice, two imports of
+it at once or a run killed half-way and started again all end with the same totals.
+
+A batch's commit does not wait for its WAL to reach the disk (`SET LOCAL synchronous_commit = off`,
+that transaction only, a connector's page with it; the WAL writer flushes it within a fraction of
+a second). A crash of the database server in that window loses the whole batch, never part of it
+(WAL is replayed in order: events, aggregates and member changes commit or vanish together), and no
+durable commit can depend on a lost one: any later commit that did reach the disk carries every
+earlier commit's WAL with it. Run again, the import writes what was lost, by the idempotency above;
+the count an interrupted run printed is the only thing the crash can make wrong.
 """
 
 from community_levels.ingestion.canonical import COLUMNS

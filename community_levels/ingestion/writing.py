@@ -40,6 +40,7 @@ USER = User._meta.db_table
 STAGING = "community_activity_staging"
 STAGED_MEMBERS = "community_activity_staging_members"
 STAGED_IDS = "community_activity_staging_ids"
+STAGED_NEW = "community_activity_staging_new"  # PostgreSQL: the members of the events a batch inserted
 # pg_advisory_xact_lock(LOCK_CLASS, hashtext(source)): one batch of a source at a time.
 # Statistics of the staging tables from this many lines (a connector's page of 200 plans well without).
 ANALYZE_FROM = 5000
@@ -50,6 +51,8 @@ _MEMBER_INSERT_COLUMNS = (
     f"external_id, username, email, is_excluded, passive_score, active_score, created_at, {_METRIC_COLUMNS}"
 )
 _STAGED_COLUMNS = ("line_no", *COLUMNS)
+# SQLite: the staged lines left after the dedup are the new events.
+_STAGED_MEMBER_IDS = f"SELECT m.id FROM {STAGED_IDS} m WHERE m.member_id IN (SELECT member_id FROM {STAGING})"
 _SELF_LIKE = "(s.kind IN (" + ", ".join(f"'{kind}'" for kind in LIKE_KINDS) + ") AND s.target_member_id = s.member_id)"
 # Days since 1970-01-01 of the UTC date, as Record.day computes it.
 _DAY = {
@@ -168,9 +171,10 @@ def write_batch(
         else:
             _stage_by_insert(cursor, numbered, lines, chunks)
         size = len(numbered) + len(lines) + sum(chunk.lines for _first, chunk in chunks)
-        return _write_staged(
-            cursor, source=source, repeats=_has_repeats(numbered, lines, chunks), analyze=size >= ANALYZE_FROM
-        )
+        # PostgreSQL keeps the first line of a repeated id in the insert itself; elsewhere it costs a
+        # statement, run only when an id does come twice.
+        repeats = connection.vendor != "postgresql" and _has_repeats(numbered, lines, chunks)
+        return _write_staged(cursor, source=source, repeats=repeats, analyze=size >= ANALYZE_FROM)
 
 
 def _create_staging(cursor) -> None:
@@ -194,9 +198,11 @@ def _create_staging(cursor) -> None:
         f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_IDS} (member_id text NOT NULL, id bigint, "
         f"email text, username text, user_id bigint){suffix}"
     )
+    if postgres:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_NEW} (id bigint NOT NULL){suffix}")
     # Empty even when the batch runs inside an outer transaction (a connector's page, seed_demo,
     # tests), where ON COMMIT has not fired yet.
-    for table in (STAGING, STAGED_MEMBERS, STAGED_IDS):
+    for table in (STAGING, STAGED_MEMBERS, STAGED_IDS, *([STAGED_NEW] if postgres else [])):
         cursor.execute(f"TRUNCATE {table}" if postgres else f"DELETE FROM {table}")
 
 
@@ -271,15 +277,68 @@ def _has_repeats(numbered, lines: Sequence[str], chunks: Sequence[tuple[int, Chu
 def _write_staged(cursor, *, source: str, repeats: bool = True, analyze: bool = False) -> int:
     """Members, then the events not stored yet, then exactly their aggregates; returns how many."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    if connection.vendor == "postgresql":
+    postgres = connection.vendor == "postgresql"
+    if postgres:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOCK_CLASS, source])
         # Sorts and hashes of a batch in memory, not in temporary files; no JIT compilation (seconds,
         # for statements that take less); the staging tables' statistics, for the joins' plans.
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL jit = off")
+        # The commit does not wait for the disk: see the package's docstring for why that is safe.
+        cursor.execute("SET LOCAL synchronous_commit = off")
         if analyze:
             cursor.execute(f"ANALYZE {STAGING} (member_id, event_id)")
     _write_members(cursor, now=now, analyze=analyze)
+    if postgres:
+        imported = _insert_new_and_add(cursor, source=source, now=now)
+    else:
+        imported = _insert_after_dedup(cursor, source=source, now=now, repeats=repeats)
+    # The members with new events, for the next recompute (a narrow table: the member rows stay as they are).
+    members_mark(cursor, f"SELECT id FROM {STAGED_NEW}" if postgres else _STAGED_MEMBER_IDS)
+    return imported
+
+
+def _new_events(*, first_line: bool) -> str:
+    """The staged lines as event rows, in the dedup key's order (neighbouring keys land on the same
+    B-tree pages, not one random page each); `first_line` keeps only the first line of each id."""
+    distinct = "DISTINCT ON (s.event_id) " if first_line else ""
+    return (
+        f"INSERT INTO {EVENT} (source, event_id, member_id, kind, occurred_at, day, quantity, minutes,"
+        f" target_member_id, is_self_like, ingested_at)"
+        f" SELECT {distinct}%s, s.event_id, m.id, s.kind, s.occurred_at, {_DAY[connection.vendor]},"
+        f" COALESCE(s.quantity, 1), COALESCE(s.minutes, 0), s.target_member_id, {_SELF_LIKE}, %s"
+        f" FROM {STAGING} s JOIN {STAGED_IDS} m ON m.member_id = s.member_id"
+        f" ORDER BY s.event_id{', s.line_no' if first_line else ''}"
+    )
+
+
+# Added to the daily totals in key order, so that two imports touching the same totals cannot deadlock.
+_ADD_TO_DAILY = (
+    f" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    f" ON CONFLICT (member_id, day, kind) DO UPDATE SET quantity = {DAILY}.quantity + EXCLUDED.quantity,"
+    f" minutes = {DAILY}.minutes + EXCLUDED.minutes, events = {DAILY}.events + EXCLUDED.events"
+)
+
+
+def _insert_new_and_add(cursor, *, source: str, now) -> int:
+    """PostgreSQL: one statement inserts the events not stored yet, adds exactly the rows it inserted and
+    keeps their members (for the recompute marks)."""
+    cursor.execute(
+        f"WITH new AS ({_new_events(first_line=True)} ON CONFLICT (source, event_id) DO NOTHING"
+        " RETURNING member_id, day, kind, quantity, minutes, is_self_like),"
+        f" added AS (INSERT INTO {DAILY} (member_id, day, kind, quantity, minutes, events)"
+        " SELECT member_id, day, kind, SUM(quantity), SUM(minutes), COUNT(*) FROM new WHERE NOT is_self_like"
+        f"{_ADD_TO_DAILY}),"
+        f" touched AS (INSERT INTO {STAGED_NEW} (id) SELECT DISTINCT member_id FROM new)"
+        " SELECT COUNT(*) FROM new",
+        [source, now],
+    )
+    return cursor.fetchone()[0]
+
+
+def _insert_after_dedup(cursor, *, source: str, now, repeats: bool) -> int:
+    """Elsewhere (SQLite, under the database's write lock): the repeated and stored ids deleted from the
+    staged lines, then what is left inserted (no ON CONFLICT: a surprise fails loudly) and added."""
     if repeats:
         cursor.execute(
             f"DELETE FROM {STAGING} WHERE line_no NOT IN (SELECT MIN(line_no) FROM {STAGING} GROUP BY event_id)"
@@ -289,29 +348,15 @@ def _write_staged(cursor, *, source: str, repeats: bool = True, analyze: bool = 
         f"(SELECT 1 FROM {EVENT} e WHERE e.source = %s AND e.event_id = {STAGING}.event_id)",
         [source],
     )
-    day = _DAY[connection.vendor]
-    cursor.execute(
-        f"INSERT INTO {EVENT} (source, event_id, member_id, kind, occurred_at, day, quantity, minutes,"
-        f" target_member_id, is_self_like, ingested_at)"
-        f" SELECT %s, s.event_id, m.id, s.kind, s.occurred_at, {day}, COALESCE(s.quantity, 1),"
-        f" COALESCE(s.minutes, 0), s.target_member_id, {_SELF_LIKE}, %s"
-        f" FROM {STAGING} s JOIN {STAGED_IDS} m ON m.member_id = s.member_id"
-        # In index order: neighbouring keys land on the same B-tree pages, not one random page each.
-        f" ORDER BY s.event_id",
-        [source, now],
-    )
+    cursor.execute(_new_events(first_line=False), [source, now])
     imported = cursor.rowcount
     cursor.execute(
         f"INSERT INTO {DAILY} (member_id, day, kind, quantity, minutes, events)"
-        f" SELECT m.id, {day}, s.kind, SUM(COALESCE(s.quantity, 1)), SUM(COALESCE(s.minutes, 0)), COUNT(*)"
+        f" SELECT m.id, {_DAY[connection.vendor]}, s.kind, SUM(COALESCE(s.quantity, 1)),"
+        f" SUM(COALESCE(s.minutes, 0)), COUNT(*)"
         f" FROM {STAGING} s JOIN {STAGED_IDS} m ON m.member_id = s.member_id WHERE NOT {_SELF_LIKE}"
-        # In key order, so that two imports touching the same totals cannot deadlock.
-        f" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-        f" ON CONFLICT (member_id, day, kind) DO UPDATE SET quantity = {DAILY}.quantity + EXCLUDED.quantity,"
-        f" minutes = {DAILY}.minutes + EXCLUDED.minutes, events = {DAILY}.events + EXCLUDED.events"
+        f"{_ADD_TO_DAILY}"
     )
-    # The members with new events, for the next recompute (a narrow table: the member rows stay as they are).
-    members_mark(cursor, f"SELECT m.id FROM {STAGED_IDS} m WHERE m.member_id IN (SELECT member_id FROM {STAGING})")
     return imported
 
 

@@ -20,6 +20,7 @@ from accounts.services import segment_message_refusal
 from accounts.spreadsheets import formula_safe
 from contributions import rules, selectors, services
 from contributions.admin_views.queue import _admin_context
+from contributions.admin_views.report_rows import report_rows_html
 from contributions.models import ProgramYear, ReviewRun
 from contributions.resources import MemberYearReportResource
 from mahome.errors import show_refusal
@@ -74,6 +75,7 @@ def program_year_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         **_admin_context(request, _("Report %(year)s") % {"year": program_year.year}),
         "program_year": program_year,
         "page": page,
+        "rows": report_rows_html(list(page)),
         "counts": [(rules.STATUS_LABELS[key], value) for key, value in counts.items()],
         "chart": _status_chart(counts),
         "queue": selectors.queue_stats(program_year=program_year),

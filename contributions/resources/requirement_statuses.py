@@ -8,7 +8,7 @@ from import_export import fields, widgets
 
 from accounts.imports import LINE, REASON, parse_file_date
 from accounts.models import User
-from accounts.spreadsheets import FormulaSafeModelResource
+from accounts.spreadsheets import FormulaSafeModelResource, nul_cell_errors
 from contributions import services
 from contributions.models import RequirementStatus, TechnicalRequirement
 
@@ -108,8 +108,8 @@ class RequirementStatusResource(FormulaSafeModelResource):
         """Check the whole row before anything is written; every reason is reported at once."""
         line = row.get(LINE) or kwargs.get("row_number", 0) + 1  # line 1 is the header
         row[LINE] = line
-        errors: dict[str, list[str]] = {}
-        requirement = self._requirement_of(row, errors)
+        errors: dict[str, list[str]] = nul_cell_errors(row)
+        requirement = None if errors else self._requirement_of(row, errors)
         email = _cell(row, "member_email").lower()
         member = self._members.get(email)
         if not email:

@@ -5,14 +5,22 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.paginator import Page, Paginator
+from django.db.models import Exists, OuterRef
 
 from accounts.models import User
 from contributions import rules, standing
-from contributions.models import (
-    ProgramYear,
-)
+from contributions.models import OptOut, ProgramYear
 from contributions.selectors.common import _today
-from contributions.selectors.members import MemberYear, eligible_members, member_years, members_matching
+from contributions.selectors.members import (
+    MemberYear,
+    certified_in,
+    eligible_members,
+    member_years,
+    members_matching,
+)
+
+# The report's order, the standing's (`standing.page_ids`) and the index's on the user's names.
+REPORT_ORDER = ("last_name", "first_name", "email")
 
 
 def program_year_report(
@@ -46,25 +54,61 @@ def program_year_report_page(
 ) -> ReportPage:
     """One page of the admin report, its paginator and the status counts, paginated in the database.
 
-    The status of every MA is computed in SQL (`contributions.standing`, one query for the counts and
-    the page's ids); the full standing of the page's members comes from `member_years`, as the dashboard's.
+    The status of every MA is computed in SQL (`contributions.standing`) for the counts; the page's
+    members are read in the report's order (last name, first name, email) from an index on the names
+    (`report_page_members`), or, filtered by a status, from the standing itself (one statement for the
+    counts and the page's ids). The full standing of the page's members comes from `member_years`, as
+    the dashboard's.
     """
     today = _today(today)
     sql, params = standing.standing_rows(
         program_year=program_year, today=today, status=status, opted_out=opted_out, search=search
     )
+    if status:
+        counts, paginator, number, members = _page_of_a_status(sql=sql, params=params, number=number, per_page=per_page)
+    else:
+        counts = standing.status_counts(sql=sql, params=params)
+        paginator = Paginator(range(sum(counts.values())), per_page)
+        number = paginator.get_page(number).number
+        members = report_page_members(
+            program_year=program_year,
+            search=search,
+            opted_out=opted_out,
+            offset=(number - 1) * per_page,
+            limit=per_page,
+        )
+    rows = member_years(program_year=program_year, members=members, today=today)
+    return ReportPage(page=Page(rows, number, paginator), counts=counts)
+
+
+def _page_of_a_status(
+    *, sql: str, params: list, number: str | int | None, per_page: int
+) -> tuple[dict[str, int], Paginator, int, list[User]]:
+    """The counts and one page of the members the standing's SQL keeps (filtered by a status), in two queries."""
     try:  # the page asked for, when it is a page number; checked against the count below
         guess = max(1, int(number or 1))
     except ValueError:
         guess = 1
     counts, ids = standing.counts_and_page(sql=sql, params=params, offset=(guess - 1) * per_page, limit=per_page)
     paginator = Paginator(range(sum(counts.values())), per_page)
-    number = paginator.get_page(number).number
-    if number != guess:  # past the last page, or not a number: the paginator's page, as Paginator.get_page says
-        ids = standing.page_ids(sql=sql, params=params, offset=(number - 1) * per_page, limit=per_page)
+    page_number = paginator.get_page(number).number
+    if page_number != guess:  # past the last page, or not a number: the paginator's page, as Paginator.get_page says
+        ids = standing.page_ids(sql=sql, params=params, offset=(page_number - 1) * per_page, limit=per_page)
     members = {m.pk: m for m in User.objects.filter(pk__in=ids).select_related("certification")}
-    rows = member_years(program_year=program_year, members=[members[pk] for pk in ids], today=today)
-    return ReportPage(page=Page(rows, number, paginator), counts=counts)
+    return counts, paginator, page_number, [members[pk] for pk in ids]
+
+
+def report_page_members(
+    *, program_year: ProgramYear, search: str, opted_out: str, offset: int, limit: int
+) -> list[User]:
+    """One page of the year's MAs in the report's order, the search and opt-out filters applied, in one
+    query: it walks the index on (last name, first name, email) and stops after the page, so the first
+    pages read ~100 index entries whatever the number of MAs."""
+    members = members_matching(certified_in(program_year=program_year), search=search)
+    if opted_out in rules.OptedOutFilter.values:
+        opt_out = Exists(OptOut.objects.filter(member=OuterRef("pk"), program_year=program_year))
+        members = members.filter(opt_out if opted_out == rules.OptedOutFilter.YES else ~opt_out)
+    return list(members.select_related("certification").order_by(*REPORT_ORDER)[offset : offset + limit])
 
 
 def program_year_status_counts(*, program_year: ProgramYear, today: date | None = None) -> dict[str, int]:

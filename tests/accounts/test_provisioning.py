@@ -163,3 +163,21 @@ def test_admin_adds_one_newly_certified_ma(client, program_admin):
     response = client.post("/admin/accounts/macertification/provision/", data)
     assert response.status_code == 200
     assert "already has an account" in response.content.decode()
+
+
+def test_a_nul_character_in_any_cell_is_a_bad_row_and_the_good_rows_stay(django_capture_on_commit_callbacks):
+    """PostgreSQL text cannot hold NUL (0x00); found by the fuzz test: the row crashed the import."""
+    text = (
+        "email,first_name,last_name,certificate_number,qualified_on,organization\n"
+        "nora@northwind.example,Nora,Lind,MA-1001,2026-03-02,\n"  # row 1: good
+        "omar@example.com,Omar,Haddad,MA-\x001003,2026-03-02,\n"  # row 2: NUL in the certificate
+        "kenji@example.com,Ken\x00ji,Sato,MA-1005,2026-01-15,\n"  # row 3: NUL in the first name
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = NewlyCertifiedResource().import_data(_dataset(text), dry_run=False, use_transactions=True)
+    assert not result.has_errors(), [error.error for row in result.row_errors() for error in row[1]]
+    invalid = {row.number: row.error_dict for row in result.invalid_rows}
+    assert set(invalid) == {2, 3}
+    assert "invisible NUL character" in " ".join(invalid[2]["certificate_number"])
+    assert "invisible NUL character" in " ".join(invalid[3]["first_name"])
+    assert set(User.objects.values_list("email", flat=True)) == {"nora@northwind.example"}

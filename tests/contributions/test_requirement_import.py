@@ -263,3 +263,21 @@ def test_the_import_reads_an_xlsx_with_real_date_cells(client, program_admin, ma
     client.post(PROCESS, response.context["confirm_form"].initial)
     status = RequirementStatus.objects.get()
     assert (status.member, status.met_on, status.note) == (ma, date(2026, 5, 4), "from the LMS")
+
+
+def test_a_nul_character_in_a_cell_is_reported_on_its_line_and_the_good_rows_stay(
+    client, program_admin, ma, other_member, architect
+):
+    """PostgreSQL text cannot hold NUL (0x00): the row is refused with its line, not a crash."""
+    client.force_login(with_mfa(program_admin))
+    text = (
+        "year,requirement,member_email,met_on,note\n"
+        f"2026,csa,{ma.email},2026-05-04,badge seen\n"  # line 2: good
+        f"2026,csa,{other_member.email},2026-05-04,seen\x00\n"  # line 3: NUL in the note
+    )
+    response = _upload(client, text)
+    rows = response.context["preview_rows"]
+    assert [(r["line"], r["action"]) for r in rows] == [(2, "New"), (3, "Error")]
+    assert "invisible NUL character" in " ".join(rows[1]["errors"])
+    client.post(PROCESS, response.context["confirm_form"].initial)
+    assert set(RequirementStatus.objects.values_list("member__email", flat=True)) == {ma.email}
