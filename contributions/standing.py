@@ -44,7 +44,7 @@ from contributions.models import (
     TargetOverride,
     TechnicalRequirement,
 )
-from contributions.selectors.members import eligible_members, members_matching
+from contributions.selectors.members import certified_in, members_matching
 from contributions.standing_sqlite import standing_sql_sqlite
 
 
@@ -108,7 +108,7 @@ def standing_rows(
     *, program_year: ProgramYear, today: date, status: str = "", opted_out: str = "", search: str = ""
 ) -> tuple[str, list]:
     """The standing of every eligible MA as SQL (filters applied): columns id, names, email, opted_out, status."""
-    members = members_matching(eligible_members(program_year=program_year), search=search)
+    members = members_matching(certified_in(program_year=program_year), search=search)
     columns = members.order_by().values(
         "id", "last_name", "first_name", "email", qualified_on=F("certification__qualified_on")
     )

@@ -136,3 +136,38 @@ def test_report_page_order_has_an_index():
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, User._meta.db_table)
     assert any(c["index"] and tuple(c["columns"]) == REPORT_ORDER for c in constraints.values())
+
+
+def test_member_years_reads_the_joined_records_of_the_same_year_only(speaking, django_assert_num_queries):
+    """Members read `with_year_records` carry their override, opt-out and outcome of the year: `member_years`
+    decides the same, three queries fewer; joined for another year, they are read again for this one."""
+    from accounts.models import User
+    from contributions.models import ReviewOutcome
+    from contributions.selectors.members import member_years, with_year_records
+    from tests.factories import ProgramYearFactory
+
+    year = _varied_year(speaking, count=12)
+    outcome_member = MACertificationFactory().user
+    ReviewOutcome.objects.create(
+        member=outcome_member, program_year=year, outcome="recertified", target_points=400, verified_points=400
+    )
+    plain = list(User.objects.filter(certification__isnull=False).select_related("certification").order_by("pk"))
+    with django_assert_num_queries(7):
+        expected = member_years(program_year=year, members=plain, today=date(2026, 10, 1))
+    joined = list(
+        with_year_records(User.objects.filter(pk__in=[m.pk for m in plain]), program_year=year).order_by("pk")
+    )
+    with django_assert_num_queries(4 + len(joined)):  # + each member's certification, not selected here
+        got = member_years(program_year=year, members=joined, today=date(2026, 10, 1))
+
+    def _shown(rows):
+        return [(r.member.pk, r.status, r.target_points, r.override, r.opt_out, r.outcome) for r in rows]
+
+    assert _shown(got) == _shown(expected)
+    assert any(r.override for r in got) and any(r.opt_out for r in got) and any(r.outcome for r in got)
+
+    other = ProgramYearFactory(year=2025)
+    elsewhere = list(
+        with_year_records(User.objects.filter(pk__in=[m.pk for m in plain]), program_year=other).order_by("pk")
+    )
+    assert _shown(member_years(program_year=year, members=elsewhere, today=date(2026, 10, 1))) == _shown(expected)
