@@ -207,9 +207,9 @@ def _seed_community(step) -> None:
     step(
         "community members",
         "INSERT INTO community_levels_communitymember (external_id, username, email, user_id, is_excluded, "
-        "passive_score, active_score, recomputing, created_at, " + metric_columns + ") "
+        "passive_score, active_score, created_at, " + metric_columns + ") "
         "SELECT 'bench-c' || g, 'bench_user_' || g, CASE WHEN g <= %s THEN 'bench.ma' || g || '@bench.example' "
-        "ELSE '' END, u.id, FALSE, 0, 0, FALSE, now(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 "
+        "ELSE '' END, u.id, FALSE, 0, 0, now(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 "
         "FROM generate_series(1, %s) g LEFT JOIN bench_users u ON u.n = g",
         [MAS, COMMUNITY_MEMBERS],
     )

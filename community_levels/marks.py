@@ -37,17 +37,21 @@ def members_mark(cursor, ids_sql: str, params: list | tuple = ()) -> None:
     )
 
 
-def marks_take(cursor, into: str) -> int:
-    """Delete every mark the recompute can see (in key order) and insert the ids into the table `into`."""
+def marks_take(cursor, into: str | None) -> int:
+    """Delete every mark the recompute can see (in key order); returns how many.
+
+    `into` names a table of one column the ids are inserted into (None: a full recompute, which takes
+    everyone anyway, only clears them).
+    """
     if connection.vendor == "postgresql":
-        cursor.execute(
-            f"WITH taken AS (DELETE FROM {MARKS} WHERE member_id IN "
-            f"(SELECT member_id FROM {MARKS} ORDER BY member_id FOR UPDATE) RETURNING member_id) "
-            f"INSERT INTO {into} SELECT member_id FROM taken"
-        )
+        taken = f"DELETE FROM {MARKS} WHERE member_id IN (SELECT member_id FROM {MARKS} ORDER BY member_id FOR UPDATE)"
+        if into is None:
+            cursor.execute(taken)
+        else:
+            cursor.execute(f"WITH t AS ({taken} RETURNING member_id) INSERT INTO {into} SELECT member_id FROM t")
         return cursor.rowcount
     # SQLite: the transaction is the only writer from its first write on.
-    cursor.execute(f"INSERT INTO {into} SELECT member_id FROM {MARKS}")
-    taken = cursor.rowcount
+    if into is not None:
+        cursor.execute(f"INSERT INTO {into} SELECT member_id FROM {MARKS}")
     cursor.execute(f"DELETE FROM {MARKS}")
-    return taken
+    return cursor.rowcount

@@ -106,19 +106,18 @@ class CommunityMember(HistoryAttribution, models.Model):
     is_excluded = models.BooleanField(
         _("events excluded"), default=False, help_text=_("Excluded members' activity does not count.")
     )
-    level = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Not indexed: fourteen values over every member (a filter on one reads about what a scan does, the
+    # counts per level are GROUP BYs over all), and without it a recompute's change of level is written
+    # as a heap-only tuple like its metrics (see migration 0012).
+    level = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False)
     level_changed_at = models.DateTimeField(null=True, blank=True)
     passive_score = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     active_score = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     # Members with new activity are marked in PendingRecompute (community_levels/marks.py).
-    recomputing = models.BooleanField(default=False)
-    computed_level = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(
         excluded_fields=[
             *(m.column for m in METRICS),
-            "recomputing",
-            "computed_level",
             "passive_score",
             "active_score",
         ]
@@ -141,11 +140,6 @@ class CommunityMember(HistoryAttribution, models.Model):
     class Meta:
         ordering = ["username", "external_id"]
         verbose_name = _("community member")
-        indexes = [
-            # The members a recompute is working on: an incremental run reads and writes only these.
-            models.Index(fields=["id"], name="communitymember_recomputing", condition=Q(recomputing=True)),
-            models.Index(fields=["level"], name="communitymember_level"),
-        ]
 
     def __str__(self) -> str:
         return self.username or self.external_id

@@ -1,12 +1,14 @@
 """Set-based recompute of metrics, scores and levels, in a constant number of SQL statements.
 
 Discourse's `directory_item.rb` refreshes every member in a handful of statements; this does the
-same: mark the members with new activity, then ONE `UPDATE ... FROM (SELECT ... GROUP BY)` computes
-metrics, both scores and the level (one CASE built from the ladder) from the daily aggregates and
-writes only the rows whose values change, records the changes with `INSERT ... SELECT`, notifies
-and credits set-based (arrays into one statement each) and applies the new levels. The number of
-statements does not depend on the number of members, and a full recompute that changes nothing
-writes (almost) nothing.
+same. A run takes the marks ingestion left (community_levels/marks.py), then ONE `CREATE TEMP TABLE
+... AS SELECT ... GROUP BY` computes, from the daily aggregates, every metric, both scores, the level
+(one CASE built from the ladder) and the program year's credited counts of each member in scope, and
+keeps the members whose values change and those of MA accounts. From that table: the level history
+(`INSERT ... SELECT`), each changed member row written once (levels included; no indexed column
+changes, so PostgreSQL writes it heap-only), the notifications (one set-based insert per kind) and
+the credits (one upsert). The number of statements does not depend on the number of members, and a
+full recompute that changes nothing writes (almost) nothing.
 """
 
 # SQL here is built from table and column names fixed in this module; every value is a parameter.
@@ -35,8 +37,11 @@ MEMBER = CommunityMember._meta.db_table
 DAILY = DailyActivity._meta.db_table
 LEVELCHANGE = LevelChange._meta.db_table
 EPOCH = date(1970, 1, 1)
-# The members a run takes (their marks), one row each: a temporary table of the session.
+# The members an incremental run takes (their marks), one row each: a temporary table of the session.
 SCOPE = "community_recompute_scope"
+# Every member in scope computed once (metrics, scores, level, the year's credited counts).
+PLACED = "community_placed"
+_TEMP = {"postgresql": "pg_temp.", "sqlite": "temp."}
 
 
 class _Notifications(TypedDict):
@@ -63,11 +68,12 @@ class RecomputeResult:
         return {"members": self.members, "changed": self.changed, "levels": self.levels}
 
 
-def metrics_select_sql(rules: Rules, *, full: bool) -> tuple[str, list]:
-    """One row per member in scope (everyone with `full`, else those marked `recomputing`) with every metric.
+def metrics_select_sql(rules: Rules, *, full: bool, year: tuple[int, int] | None = None) -> tuple[str, list]:
+    """One row per member in scope (everyone with `full`, else those in the run's scope table) with every
+    metric and, with `year` (its first and past-last day), the year's count of each credited kind.
 
-    The daily aggregates are grouped by member first (one pass in their index order) and only then
-    joined to the members: an excluded member or one without activity gets zeros.
+    The daily aggregates are grouped by member first (one pass) and only then joined to the members:
+    an excluded member or one without activity gets zeros (and no counts).
     """
     params: list = []
     cap = rules.caps.get("likes_given")
@@ -95,14 +101,21 @@ def metrics_select_sql(rules: Rules, *, full: bool) -> tuple[str, list]:
         "likes_given": f"SUM(CASE WHEN d.kind = 'like_given' THEN {likes_given} ELSE 0 END)",
         "likes_received": total("like_received"),
     }
-    # Only likes_given carries parameters, so their order is the order of the SELECT list.
-    grouped = ", ".join(columns[metric.code] + f" AS {metric.column}" for metric in METRICS)
-    metrics = ", ".join(f"COALESCE(a.{metric.column}, 0) AS {metric.column}" for metric in METRICS)
-    daily_scope = "TRUE" if full else f"d.member_id IN (SELECT id FROM {MEMBER} WHERE recomputing)"
+    # Only likes_given carries parameters among the metrics, so their order is the order of the SELECT list.
+    grouped = [columns[metric.code] + f" AS {metric.column}" for metric in METRICS]
+    outer = [f"COALESCE(a.{metric.column}, 0) AS {metric.column}" for metric in METRICS]
+    if year is not None:
+        # NULL where the member has no such activity in the year: no credit row at all, as no daily row.
+        for n, kind in enumerate(CONTRIBUTION_CODES.values()):
+            grouped.append(f"SUM(CASE WHEN d.kind = %s AND d.day >= %s AND d.day < %s THEN d.quantity END) AS c{n}")
+            params.extend([kind, *year])
+            outer.append(f"a.c{n}")
+    in_scope = f"IN (SELECT member_id FROM {SCOPE})"
     sql = (
-        f"SELECT m.id AS mid, {metrics} FROM {MEMBER} m "
-        f"LEFT JOIN (SELECT d.member_id, {grouped} FROM {DAILY} d WHERE {daily_scope} GROUP BY d.member_id) a "
-        f"ON a.member_id = m.id AND NOT m.is_excluded WHERE {'TRUE' if full else 'm.recomputing'}"
+        f"SELECT m.id AS mid, {', '.join(outer)} FROM {MEMBER} m "
+        f"LEFT JOIN (SELECT d.member_id, {', '.join(grouped)} FROM {DAILY} d "
+        f"WHERE {'TRUE' if full else 'd.member_id ' + in_scope} GROUP BY d.member_id) a "
+        f"ON a.member_id = m.id AND NOT m.is_excluded WHERE {'TRUE' if full else 'm.id ' + in_scope}"
     )
     return sql, params
 
@@ -121,12 +134,13 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
     rules = load_rules()
     run = RecomputeRun.objects.create(started_at=now, full=full, reason=reason[:200], is_rule_change=is_rule_change)
     result = RecomputeResult(run_id=run.pk)
+    program_year = _program_year(timezone.localdate(now))
     with connection.cursor() as cursor:
         # The members with new activity, whatever the mode: a later ingestion marks them again.
-        dirty = _take_marks(cursor)
-        cursor.execute(f"UPDATE {MEMBER} SET recomputing = TRUE WHERE id IN (SELECT member_id FROM {SCOPE})")
+        dirty = _take_marks(cursor, full=full)
         if full or dirty:
-            result.written = _refresh(cursor, rules, run=run, now=now, reason=reason, full=full)
+            _place(cursor, rules, full=full, program_year=program_year)
+            result.written = _apply(cursor, run=run, now=now, reason=reason)
     if full or dirty:
         counts = LevelChange.objects.filter(run=run).aggregate(
             changed=Count("pk"),
@@ -135,14 +149,10 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
         )
         result.changed, result.raised, result.lowered = counts["changed"], counts["raised"], counts["lowered"]
         _notify(run=run, is_rule_change=is_rule_change)
-        _sync_contributions(today=timezone.localdate(now), full=full)
+        if program_year is not None:
+            _sync_contributions(program_year=program_year, today=timezone.localdate(now))
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {MEMBER} SET level_id = computed_level_id, recomputing = FALSE, level_changed_at = "
-                f"CASE WHEN level_id IS NULL OR level_id <> computed_level_id THEN %s ELSE level_changed_at END "
-                f"WHERE recomputing",
-                [now],
-            )
+            cursor.execute(f"DROP TABLE {_TEMP[connection.vendor]}{PLACED}")
     # Every member by level (None: no level yet); a full recompute had them all in scope.
     per_level = dict(CommunityMember.objects.values_list("level").annotate(n=Count("pk")).order_by())
     result.members = sum(per_level.values()) if full else dirty
@@ -157,19 +167,30 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
     return result
 
 
-def _take_marks(cursor) -> int:
-    """The marked members into the session's scope table (emptied first); returns how many."""
+def _take_marks(cursor, *, full: bool) -> int:
+    """Take the marks; an incremental run puts the marked members in its scope table with the other
+    members of their MA accounts (an account's credits add up all its members). Returns how many."""
+    if full:
+        return marks_take(cursor, None)
     postgres = connection.vendor == "postgresql"
     suffix = " ON COMMIT DELETE ROWS" if postgres else ""
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SCOPE} (member_id bigint PRIMARY KEY){suffix}")
     # Empty even inside an outer transaction (tests, a command's), where ON COMMIT has not fired yet.
     cursor.execute(f"TRUNCATE {SCOPE}" if postgres else f"DELETE FROM {SCOPE}")
-    return marks_take(cursor, SCOPE)
+    taken = marks_take(cursor, SCOPE)
+    if taken:
+        scoped = f"SELECT member_id FROM {SCOPE}"
+        cursor.execute(
+            f"INSERT INTO {SCOPE} (member_id) SELECT o.id FROM {MEMBER} o WHERE o.user_id IN "
+            f"(SELECT m.user_id FROM {MEMBER} m WHERE m.user_id IS NOT NULL AND m.id IN ({scoped})) "
+            f"AND o.id NOT IN ({scoped})"
+        )
+    return taken
 
 
-def placed_sql(rules: Rules, *, full: bool) -> tuple[str, list]:
+def placed_sql(rules: Rules, *, full: bool, year: tuple[int, int] | None = None) -> tuple[str, list]:
     """Metrics, both scores and the level (column `level_id`) of every member in scope, in one SELECT."""
-    select_sql, select_params = metrics_select_sql(rules, full=full)
+    select_sql, select_params = metrics_select_sql(rules, full=full, year=year)
     passive_sql, passive_params = score_sql("passive", rules, prefix="agg.")
     active_sql, active_params = score_sql("active", rules, prefix="agg.")
     case_sql, case_params = level_case_sql(rules, ("scored.passive", []), ("scored.active", []), prefix="scored.")
@@ -185,49 +206,57 @@ def placed_sql(rules: Rules, *, full: bool) -> tuple[str, list]:
     return sql, case_params + passive_params + active_params + select_params
 
 
-def _refresh(cursor, rules: Rules, *, run: RecomputeRun, now: datetime, reason: str, full: bool) -> int:
-    """Metrics, scores and level of every member in scope in one statement; returns how many were written.
-
-    Only rows whose metrics, scores or level change (or that had new activity) are written; of
-    those, the ones whose level changes or who are linked to an MA stay marked `recomputing` for
-    the later steps (level history, credits, applying the level).
-    """
-    sql, params = placed_sql(rules, full=full)
-    columns = [metric.column for metric in METRICS]
-    assignments = ", ".join(f"{column} = placed.{column}" for column in columns)
-    update = (
-        f"UPDATE {MEMBER} SET {assignments}, passive_score = placed.passive, active_score = placed.active, "
-        f"computed_level_id = placed.level_id, "
-        # Still marked afterwards only where a later step needs the member: a level to record and
-        # apply, or an MA account to credit; the final UPDATE then touches those rows alone.
-        f"recomputing = ({MEMBER}.level_id IS DISTINCT FROM placed.level_id OR {MEMBER}.user_id IS NOT NULL) "
+def _place(cursor, rules: Rules, *, full: bool, program_year) -> None:
+    """Compute every member in scope once, into the temporary table PLACED: the members whose metrics,
+    scores or level change, with their level before (`old_level_id`), and the members of MA accounts
+    (their year's counts, `c0`..., make the credits)."""
+    year = None
+    if program_year is not None:
+        year = (_epoch_day(program_year.opens_on), _epoch_day(program_year.deadline))
+    sql, params = placed_sql(rules, full=full, year=year)
+    level_changed = "COALESCE(p.level_id, 0) <> COALESCE(m.level_id, 0)"
+    changed = " OR ".join(
+        [
+            *(f"p.{metric.column} <> m.{metric.column}" for metric in METRICS),
+            "p.passive <> m.passive_score",
+            "p.active <> m.active_score",
+            level_changed,
+        ]
     )
-    if connection.vendor == "postgresql":
-        stored = ", ".join(f"{MEMBER}.{column}" for column in columns)
-        computed = ", ".join(f"placed.{column}" for column in columns)
-        cursor.execute(
-            f"{update} FROM ({sql}) AS placed WHERE {MEMBER}.id = placed.mid AND ({MEMBER}.recomputing "
-            f"OR ({stored}, {MEMBER}.passive_score, {MEMBER}.active_score, {MEMBER}.level_id) "
-            f"IS DISTINCT FROM ({computed}, placed.passive, placed.active, placed.level_id))",
-            params,
-        )
-        written = cursor.rowcount
-    else:
-        # The embedded local run (SQLite): the placed rows go through a temporary table and every
-        # member in scope is written (a demo's few hundred rows).
-        cursor.execute("DROP TABLE IF EXISTS temp.community_placed")
-        cursor.execute(f"CREATE TEMP TABLE community_placed AS {sql}", params)
-        cursor.execute(f"{update} FROM community_placed AS placed WHERE {MEMBER}.id = placed.mid")
-        written = cursor.rowcount
-        cursor.execute("DROP TABLE temp.community_placed")
+    postgres = connection.vendor == "postgresql"
+    cursor.execute(f"DROP TABLE IF EXISTS {_TEMP[connection.vendor]}{PLACED}")
+    # Every daily row of everyone, grouped by member: read in the unique index's order, each row is a
+    # random visit to the heap (twice as slow as reading the table in order and sorting it).
+    unordered = postgres and full
+    if unordered:
+        cursor.execute("SET LOCAL enable_indexscan = off")
+    cursor.execute(
+        f"CREATE TEMP TABLE {PLACED}{' ON COMMIT DROP' if postgres else ''} AS "
+        f"SELECT p.*, m.user_id, m.level_id AS old_level_id, ({changed}) AS changed, "
+        f"({level_changed}) AS level_changed FROM ({sql}) p JOIN {MEMBER} m ON m.id = p.mid "
+        f"WHERE m.user_id IS NOT NULL OR {changed}",
+        params,
+    )
+    if unordered:
+        cursor.execute("SET LOCAL enable_indexscan = on")
+
+
+def _apply(cursor, *, run: RecomputeRun, now: datetime, reason: str) -> int:
+    """The level history, then each changed member row written once; returns how many were written."""
     cursor.execute(
         f"INSERT INTO {LEVELCHANGE} (member_id, run_id, from_level_id, to_level_id, changed_at, reason) "
-        f"SELECT id, %s, level_id, computed_level_id, %s, %s FROM {MEMBER} "
-        f"WHERE recomputing AND computed_level_id IS NOT NULL "
-        f"AND (level_id IS NULL OR level_id <> computed_level_id)",
+        f"SELECT mid, %s, old_level_id, level_id, %s, %s FROM {PLACED} "
+        f"WHERE level_changed AND level_id IS NOT NULL ORDER BY mid",
         [run.pk, now, (reason or _("New community activity"))[:200]],
     )
-    return written
+    assignments = ", ".join(f"{metric.column} = p.{metric.column}" for metric in METRICS)
+    cursor.execute(
+        f"UPDATE {MEMBER} SET {assignments}, passive_score = p.passive, active_score = p.active, "
+        f"level_id = p.level_id, level_changed_at = CASE WHEN p.level_changed THEN %s ELSE level_changed_at END "
+        f"FROM {PLACED} p WHERE {MEMBER}.id = p.mid AND p.changed",
+        [now],
+    )
+    return cursor.rowcount
 
 
 def _notify(*, run: RecomputeRun, is_rule_change: bool) -> None:
@@ -277,40 +306,30 @@ def _epoch_day(day: date) -> int:
     return (day - EPOCH).days
 
 
-def _sync_contributions(*, today: date, full: bool) -> int:
-    """Auto-tracked contributions of the current program year for MAs among the recomputed members.
+def _program_year(today: date):
+    from contributions.services import program_year_for_date
+
+    return program_year_for_date(day=today)
+
+
+def _sync_contributions(*, program_year, today: date) -> int:
+    """Auto-tracked contributions of the current program year for the MAs among the placed members.
 
     A full recompute syncs every linked MA (the program year may have turned), the incremental one
-    those whose values changed. On PostgreSQL the year's counts go from the daily aggregates straight
-    into the contributions' upsert (one statement, only new or changed credits written).
+    those with new activity. The year's counts were summed in the same pass as the metrics (PLACED's
+    `c0`...); on PostgreSQL they go straight into the contributions' upsert (one statement, only new or
+    changed credits written).
     """
-    from contributions.services import (
-        contributions_sync_community,
-        contributions_sync_community_query,
-        program_year_for_date,
-    )
+    from contributions.services import contributions_sync_community, contributions_sync_community_query
 
-    program_year = program_year_for_date(day=today)
-    if program_year is None:
-        return 0
-    codes = " ".join("WHEN %s THEN %s" for _kind in CONTRIBUTION_CODES)
-    linked = (
-        "m.user_id IS NOT NULL"
-        if full
-        else (f"m.user_id IN (SELECT user_id FROM {MEMBER} WHERE recomputing AND user_id IS NOT NULL)")
-    )
+    # One row per credited kind (its column in PLACED and its activity type's code).
+    kinds = " UNION ALL ".join(f"SELECT {n} AS n, %s AS code" for n in range(len(CONTRIBUTION_CODES)))
+    count = "CASE k.n " + " ".join(f"WHEN {n} THEN p.c{n}" for n in range(len(CONTRIBUTION_CODES))) + " END"
     counts_sql = (
-        f"SELECT m.user_id, CASE d.kind {codes} END, SUM(d.quantity) FROM {DAILY} d "
-        f"JOIN {MEMBER} m ON m.id = d.member_id WHERE {linked} AND NOT m.is_excluded "
-        f"AND d.day >= %s AND d.day < %s AND d.kind IN ({', '.join(['%s'] * len(CONTRIBUTION_CODES))}) "
-        f"GROUP BY m.user_id, d.kind"
+        f"SELECT user_id, code, total FROM (SELECT p.user_id, k.code, SUM({count}) AS total FROM {PLACED} p "
+        f"CROSS JOIN ({kinds}) k WHERE p.user_id IS NOT NULL GROUP BY p.user_id, k.code) t WHERE total IS NOT NULL"
     )
-    params: list[int | str] = [
-        *(value for code, kind in CONTRIBUTION_CODES.items() for value in (kind, code)),
-        _epoch_day(program_year.opens_on),
-        _epoch_day(program_year.deadline),
-        *CONTRIBUTION_CODES.values(),
-    ]
+    params = list(CONTRIBUTION_CODES)
     occurred_on = min(today, program_year.deadline)
     if connection.vendor == "postgresql":
         return contributions_sync_community_query(

@@ -59,7 +59,6 @@ class CommunityMemberAdmin(SimpleHistoryAdmin):
         "is_excluded",
         *(f.name for f in CommunityMember._meta.fields if f.name.startswith("m_")),
     ]
-    exclude = ["recomputing", "computed_level"]
 
 
 def _import_dir() -> Path:

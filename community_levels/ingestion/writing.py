@@ -48,8 +48,7 @@ LOCK_CLASS = 0x4D41
 _METRIC_COLUMNS = ", ".join(metric.column for metric in METRICS)
 _METRIC_ZEROS = ", ".join("0" for _ in METRICS)
 _MEMBER_INSERT_COLUMNS = (
-    "external_id, username, email, is_excluded, passive_score, active_score, recomputing, "
-    f"created_at, {_METRIC_COLUMNS}"
+    f"external_id, username, email, is_excluded, passive_score, active_score, created_at, {_METRIC_COLUMNS}"
 )
 _STAGED_COLUMNS = ("line_no", *COLUMNS)
 # SQLite: the staged lines left after the dedup are the new events.
@@ -384,7 +383,7 @@ def _write_members(cursor, *, now, analyze: bool) -> None:
     _stage_member_rows(cursor, only_new=False)
     cursor.execute(
         f"INSERT INTO {MEMBER} ({_MEMBER_INSERT_COLUMNS})"
-        f" SELECT p.member_id, p.username, p.email, FALSE, 0, 0, FALSE, %s, {_METRIC_ZEROS}"
+        f" SELECT p.member_id, p.username, p.email, FALSE, 0, 0, %s, {_METRIC_ZEROS}"
         f" FROM {STAGED_MEMBERS} p JOIN {STAGED_IDS} i ON i.member_id = p.member_id WHERE i.id IS NULL"
         f" ORDER BY p.member_id ON CONFLICT (external_id) DO NOTHING",
         [now],

@@ -285,7 +285,6 @@ def community_state() -> dict:
                 "active_score",
                 "level__name",
                 "needs_recompute",
-                "recomputing",
                 *(metric.column for metric in METRICS),
             )
         ),
@@ -303,11 +302,9 @@ def community_reset(*, keep_activity: bool) -> None:
     if keep_activity:
         CommunityMember.objects.update(
             level=None,
-            computed_level=None,
             level_changed_at=None,
             passive_score=0,
             active_score=0,
-            recomputing=False,
             **{metric.column: 0 for metric in METRICS},
         )
         PendingRecompute.objects.bulk_create(

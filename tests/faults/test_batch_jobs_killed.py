@@ -180,7 +180,7 @@ def test_a_full_recompute_killed_inside_its_transaction_leaves_nothing_and_the_r
     _finish("recompute_levels", "--full")
     after_rerun = community_state()
     assert len(after_rerun["level_history"]) == 3000, "one placement per member, none twice"
-    assert not CommunityMember.objects.filter(recomputing=True).exists()
+    assert not CommunityMember.objects.filter(pending_recompute__isnull=False).exists()
 
     community_reset(keep_activity=True)
     assert community_state() == before

@@ -28,7 +28,6 @@ def _settled() -> bool:
     return (
         RecomputeRun.objects.filter(finished_at__isnull=False).exists()
         and not CommunityMember.objects.filter(pending_recompute__isnull=False).exists()
-        and not CommunityMember.objects.filter(recomputing=True).exists()
     )
 
 

@@ -1,0 +1,82 @@
+"""What a recompute writes: each changed member row once, heap-only where PostgreSQL can, and the
+credits of an MA account from all of its members."""
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from community_levels.ingestion import ingest_stream, parse_file
+from community_levels.models import CommunityMember, LevelChange
+from community_levels.recompute import levels_recompute
+from contributions.models import Contribution
+from tests.community_levels.helpers import event, write_jsonl
+from tests.factories import ActivityTypeFactory, ProgramYearFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+MEMBER = CommunityMember._meta.db_table
+
+
+def ingest(tmp_path, events, name):
+    return ingest_stream(parse_file(write_jsonl(tmp_path / name, events)), source="file")
+
+
+def _member_writes(queries) -> list[str]:
+    statements = [q["sql"].lstrip().replace('"', "") for q in queries.captured_queries]
+    return [sql for sql in statements if sql.upper().startswith(f"UPDATE {MEMBER.upper()} ")]
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_a_recompute_writes_the_member_rows_in_one_statement_levels_included(tmp_path, full):
+    ingest(tmp_path, [event(1, "a", "reply"), event(2, "b", "reply", quantity=40), event(3, "c", "visit")], "a.jsonl")
+    with CaptureQueriesContext(connection) as queries:
+        result = levels_recompute(full=full)
+    assert (result.written, result.changed) == (3, 3)
+    assert len(_member_writes(queries)) == 1
+    assert LevelChange.objects.count() == 3
+    assert not CommunityMember.objects.filter(level__isnull=True).exists()
+    assert all(m.level_changed_at is not None for m in CommunityMember.objects.all())
+
+
+def test_no_index_of_the_member_table_covers_what_a_recompute_writes():
+    """Metrics, scores and the level change on every recompute: with none of them indexed (and room on
+    the page, fillfactor 50) PostgreSQL rewrites a member row without touching any index (HOT)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's indexes and storage parameters")
+    written = {field.column for field in CommunityMember._meta.concrete_fields if field.name.startswith("m_")}
+    written |= {"passive_score", "active_score", "level_id", "level_changed_at"}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey) WHERE c.relname = %s",
+            [MEMBER],
+        )
+        indexed = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [MEMBER])
+        options = cursor.fetchone()[0]
+    assert indexed and not indexed & written
+    assert "fillfactor=50" in options
+
+
+@time_machine.travel("2026-06-15 12:00:00+00:00", tick=False)
+def test_an_incremental_recompute_credits_an_account_with_all_of_its_members(tmp_path):
+    """One MA account, two community members: new activity of one of them recomputes the account's
+    credit from both, as a full recompute would."""
+    year = ProgramYearFactory(year=2026)
+    ActivityTypeFactory(program_year=year, code="community-replies", tracking="community", points=1, annual_cap=None)
+    user = UserFactory(email="ava@example.com")
+    ingest(
+        tmp_path,
+        [
+            event(1, "ava-forum", "reply", quantity=3, email="ava@example.com"),
+            event(2, "ava-blog", "reply", quantity=4, email="ava@example.com"),
+        ],
+        "a.jsonl",
+    )
+    levels_recompute()
+    assert Contribution.objects.get(member=user).quantity == 7
+    ingest(tmp_path, [event(3, "ava-forum", "reply", quantity=5)], "b.jsonl")
+    assert levels_recompute().members == 1
+    assert Contribution.objects.get(member=user).quantity == 12
+    levels_recompute(full=True)
+    assert Contribution.objects.get(member=user).quantity == 12
