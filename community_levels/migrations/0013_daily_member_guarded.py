@@ -46,7 +46,7 @@ def unguard(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("community_levels", "0011_pending_recompute"),
+        ("community_levels", "0012_member_written_once"),
     ]
 
     operations = [
