@@ -179,11 +179,11 @@ class ActivityEvent(models.Model):
     event_id = models.CharField(max_length=128)
     # Neither a constraint nor an index in the database. The constraint PostgreSQL checks row by row (a
     # lookup and a lock of the member per event, as much again as the insert); ingestion takes the id
-    # from the member row in the same transaction, the member's deletion cascades in Django, and the
-    # daily aggregates, written in the same transaction as the events, keep theirs, so a member deleted
-    # during an import still fails the import or the deletion loudly. The index costs a random B-tree
-    # insert per event (40% of the insert) to serve only a member's deletion and the admin's search by
-    # member, both rare, which scan instead.
+    # from the member row in the same transaction (and locks it), the member's deletion cascades in
+    # Django, and the daily aggregates, written in the same transaction as the events, are guarded (see
+    # DailyActivity.member), so a member deleted during an import still fails the import or the deletion
+    # loudly. The index costs a random B-tree insert per event (40% of the insert) to serve only a
+    # member's deletion and the admin's search by member, both rare, which scan instead.
     member = models.ForeignKey(
         CommunityMember, on_delete=models.CASCADE, related_name="events", db_constraint=False, db_index=False
     )
@@ -220,8 +220,15 @@ class ActivityEvent(models.Model):
 class DailyActivity(models.Model):
     """Per member, day and kind: what the events added (self-likes left out), updated per batch."""
 
-    # No index of its own: the unique (member, day, kind) below serves lookups by member.
-    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="daily_activity", db_index=False)
+    # No index of its own: the unique (member, day, kind) below serves lookups by member. No constraint
+    # either: PostgreSQL checks one row by row at commit (a lookup and a lock of the member per total,
+    # some 90,000 per batch of 100,000 events). Instead each batch locks its members once (FOR KEY
+    # SHARE, checking none is gone) and a deferred trigger refuses to delete a member who still has
+    # totals (migration 0013): a member deleted during an import still fails the import or the deletion
+    # loudly.
+    member = models.ForeignKey(
+        CommunityMember, on_delete=models.CASCADE, related_name="daily_activity", db_index=False, db_constraint=False
+    )
     day = models.IntegerField()
     kind = models.CharField(max_length=24)
     quantity = models.PositiveIntegerField(default=0)

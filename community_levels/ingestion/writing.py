@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -295,7 +295,22 @@ def _write_staged(cursor, *, source: str, repeats: bool = True, analyze: bool = 
         imported = _insert_after_dedup(cursor, source=source, now=now, repeats=repeats)
     # The members with new events, for the next recompute (a narrow table: the member rows stay as they are).
     members_mark(cursor, f"SELECT id FROM {STAGED_NEW}" if postgres else _STAGED_MEMBER_IDS)
+    if postgres:  # last, as a member's deletion takes the member row last (no deadlock between them)
+        _lock_members(cursor)
     return imported
+
+
+def _lock_members(cursor) -> None:
+    """PostgreSQL: the batch's members locked against deletion until it commits, once each (the daily
+    totals have no row-by-row foreign key: see DailyActivity.member); one deleted since the batch read
+    it fails the batch, as the foreign key did at commit."""
+    cursor.execute(
+        f"SELECT (SELECT COUNT(*) FROM {STAGED_IDS}), COUNT(*) FROM (SELECT 1 FROM {MEMBER}"
+        f" WHERE id IN (SELECT id FROM {STAGED_IDS}) ORDER BY id FOR KEY SHARE) locked"
+    )
+    named, locked = cursor.fetchone()
+    if locked != named:
+        raise IntegrityError(f"{named - locked} community member(s) of this batch were deleted meanwhile: run it again")
 
 
 def _new_events(*, first_line: bool) -> str:

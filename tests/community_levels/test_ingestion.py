@@ -302,8 +302,9 @@ def test_ingestion_writes_only_the_indexes_it_needs():
 
 
 def test_events_skip_the_row_by_row_member_check_and_daily_totals_leave_room_for_hot_updates():
-    """The events' member is not a database constraint (a lookup and a lock per event); the daily
-    aggregates, written in the same transaction, keep theirs; their pages keep 30% free."""
+    """Neither the events' member nor the daily totals' is a row-by-row database constraint (a lookup and
+    a lock per row); a deferred trigger refuses to delete a member who still has totals (each batch locks
+    its members once: test_ingestion_writes.py); the totals' pages keep 30% free."""
     from django.db import connection
 
     from community_levels.models import ActivityEvent, DailyActivity
@@ -314,7 +315,13 @@ def test_events_skip_the_row_by_row_member_check_and_daily_totals_leave_room_for
         return sorted(c["columns"][0] for c in found.values() if c["foreign_key"])
 
     assert foreign_keys(ActivityEvent) == []
-    assert foreign_keys(DailyActivity) == ["member_id"]
+    assert foreign_keys(DailyActivity) == []
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname, tgdeferrable, tginitdeferred FROM pg_trigger WHERE tgrelid = %s::regclass"
+            " AND tgname = 'communitymember_keeps_daily_totals'",
+            [CommunityMember._meta.db_table],
+        )
+        assert cursor.fetchall() == [("communitymember_keeps_daily_totals", True, True)]
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [DailyActivity._meta.db_table])
         assert cursor.fetchone()[0] == ["fillfactor=70"]

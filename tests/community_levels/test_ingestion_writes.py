@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -99,3 +99,78 @@ def test_a_batch_commits_without_waiting_for_the_disk(tmp_path):
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
+
+
+def _orphans() -> int:
+    """Daily totals whose member no longer exists."""
+    return DailyActivity.objects.exclude(member_id__in=CommunityMember.objects.values("pk")).count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_member_with_daily_totals_cannot_be_deleted_behind_the_aggregates_back(tmp_path):
+    ingest_stream(parse_file(write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply")])), source="file")
+    member = CommunityMember.objects.get()
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {CommunityMember._meta.db_table} WHERE id = %s", [member.pk])
+    assert CommunityMember.objects.filter(pk=member.pk).exists()
+    member.delete()  # Django's cascade takes the totals first
+    assert not DailyActivity.objects.exists()
+
+
+def _delete_member_in_thread(external_id: str, outcome: dict, *, wait: float) -> threading.Thread:
+    def delete():
+        try:
+            CommunityMember.objects.get(external_id=external_id).delete()
+            outcome["deleted"] = True
+        except Exception as error:
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=delete)
+    thread.start()
+    thread.join(timeout=wait)
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_member_deleted_while_a_batch_holds_its_members_waits_and_then_fails_loudly(tmp_path):
+    ingest_stream(parse_file(write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply")])), source="file")
+    PendingRecompute.objects.all().delete()  # as a recompute takes them
+    outcome: dict = {}
+    threads = []
+
+    def interleave(execute, sql, params, many, context):
+        done = execute(sql, params, many, context)
+        if not threads and "FOR KEY SHARE" in sql:
+            threads.append(_delete_member_in_thread("m1", outcome, wait=2))
+        return done
+
+    with connection.execute_wrapper(interleave):
+        result = ingest_stream(parse_file(write_jsonl(tmp_path / "b.jsonl", [event(2, "m1", "post")])), source="file")
+    assert threads, "the batch locks its members"
+    threads[0].join(timeout=30)
+    assert result.imported == 1
+    assert isinstance(outcome.get("error"), IntegrityError)  # the batch's totals are there: refused
+    assert CommunityMember.objects.filter(external_id="m1").exists()
+    assert DailyActivity.objects.count() == 2 and _orphans() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_member_deleted_after_a_batch_read_it_fails_the_batch_loudly(tmp_path):
+    """The deletion commits between the batch reading its members and locking them: nothing of the batch stays."""
+    ingest_stream(parse_file(write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply")])), source="file")
+    PendingRecompute.objects.all().delete()  # as a recompute takes them
+    outcome: dict = {}
+
+    def interleave(execute, sql, params, many, context):
+        if not outcome and "FOR KEY SHARE" in sql:
+            _delete_member_in_thread("m1", outcome, wait=30)
+        return execute(sql, params, many, context)
+
+    events = [event(2, "m1", "post"), event(3, "m2", "post")]
+    with pytest.raises(IntegrityError), connection.execute_wrapper(interleave):
+        ingest_stream(parse_file(write_jsonl(tmp_path / "b.jsonl", events)), source="file")
+    assert outcome == {"deleted": True}
+    assert not ActivityEvent.objects.exists() and not DailyActivity.objects.exists()
+    assert list(CommunityMember.objects.values_list("external_id", flat=True)) == []
