@@ -110,6 +110,18 @@ def metrics_select_sql(rules: Rules, *, full: bool, year: tuple[int, int] | None
             grouped.append(f"SUM(CASE WHEN d.kind = %s AND d.day >= %s AND d.day < %s THEN d.quantity END) AS c{n}")
             params.extend([kind, *year])
             outer.append(f"a.c{n}")
+    # What the member row holds now, to compare with (`o_`), from the same read of the member table.
+    outer += ["m.user_id", "m.level_id AS old_level_id", "m.passive_score AS o_passive", "m.active_score AS o_active"]
+    outer += [f"m.{metric.column} AS o_{metric.column}" for metric in METRICS]
+    if not full and connection.vendor == "postgresql":
+        # A few members: each one's daily rows through the unique index (the planner, which cannot know
+        # how few rows those members have, would otherwise read the whole table to hash-join them).
+        sql = (
+            f"SELECT m.id AS mid, {', '.join(outer)} FROM {SCOPE} s JOIN {MEMBER} m ON m.id = s.member_id "
+            f"LEFT JOIN LATERAL (SELECT {', '.join(grouped)} FROM {DAILY} d WHERE d.member_id = m.id) a "
+            f"ON NOT m.is_excluded"
+        )
+        return sql, params
     in_scope = f"IN (SELECT member_id FROM {SCOPE})"
     sql = (
         f"SELECT m.id AS mid, {', '.join(outer)} FROM {MEMBER} m "
@@ -185,6 +197,8 @@ def _take_marks(cursor, *, full: bool) -> int:
             f"(SELECT m.user_id FROM {MEMBER} m WHERE m.user_id IS NOT NULL AND m.id IN ({scoped})) "
             f"AND o.id NOT IN ({scoped})"
         )
+        if postgres:  # its size, for the plans that read the daily aggregates of these members only
+            cursor.execute(f"ANALYZE {SCOPE}")
     return taken
 
 
@@ -214,15 +228,25 @@ def _place(cursor, rules: Rules, *, full: bool, program_year) -> None:
     if program_year is not None:
         year = (_epoch_day(program_year.opens_on), _epoch_day(program_year.deadline))
     sql, params = placed_sql(rules, full=full, year=year)
-    level_changed = "COALESCE(p.level_id, 0) <> COALESCE(m.level_id, 0)"
+    level_changed = "COALESCE(p.level_id, 0) <> COALESCE(p.old_level_id, 0)"
     changed = " OR ".join(
         [
-            *(f"p.{metric.column} <> m.{metric.column}" for metric in METRICS),
-            "p.passive <> m.passive_score",
-            "p.active <> m.active_score",
+            *(f"p.{metric.column} <> p.o_{metric.column}" for metric in METRICS),
+            "p.passive <> p.o_passive",
+            "p.active <> p.o_active",
             level_changed,
         ]
     )
+    kept = [
+        "mid",
+        *(metric.column for metric in METRICS),
+        "passive",
+        "active",
+        "level_id",
+        "user_id",
+        "old_level_id",
+        *(f"c{n}" for n in range(len(CONTRIBUTION_CODES) if year else 0)),
+    ]
     postgres = connection.vendor == "postgresql"
     cursor.execute(f"DROP TABLE IF EXISTS {_TEMP[connection.vendor]}{PLACED}")
     # Every daily row of everyone, grouped by member: read in the unique index's order, each row is a
@@ -232,9 +256,8 @@ def _place(cursor, rules: Rules, *, full: bool, program_year) -> None:
         cursor.execute("SET LOCAL enable_indexscan = off")
     cursor.execute(
         f"CREATE TEMP TABLE {PLACED}{' ON COMMIT DROP' if postgres else ''} AS "
-        f"SELECT p.*, m.user_id, m.level_id AS old_level_id, ({changed}) AS changed, "
-        f"({level_changed}) AS level_changed FROM ({sql}) p JOIN {MEMBER} m ON m.id = p.mid "
-        f"WHERE m.user_id IS NOT NULL OR {changed}",
+        f"SELECT {', '.join(f'p.{column}' for column in kept)}, ({changed}) AS changed, "
+        f"({level_changed}) AS level_changed FROM ({sql}) p WHERE p.user_id IS NOT NULL OR {changed}",
         params,
     )
     if unordered:

@@ -4,8 +4,10 @@
 `rules.capped`, `rules.elapsed_share`, `rules.status_for`); the year report needs the status of
 every MA (10,000 and more) to count them by status, filter by status and show one page. Here the
 same arithmetic runs in PostgreSQL over contributions, overrides, requirement statuses, opt-outs
-and outcomes, so the report reads one page of ids and computes the full `MemberYear` (with its
-type totals and requirements) for those rows only. `tests/contributions/test_standing.py` checks
+and outcomes, so the report counts every MA here and computes the full `MemberYear` (with its type
+totals and requirements) for one page of rows only. Unfiltered by status, that page is read from an
+index on the members' names (`selectors.report.report_page_members`, the same order as `page_ids`);
+filtered by a status, its ids come from here (`counts_and_page`). `tests/contributions/test_standing.py` checks
 row by row that both decide the same way; a change to one of the rules changes both.
 
 The points come from `StandingTotals`, one row per member-year that PostgreSQL keeps on every write of
@@ -146,7 +148,8 @@ def page_ids(*, sql: str, params: list, offset: int, limit: int) -> list[int]:
 
 def counts_and_page(*, sql: str, params: list, offset: int, limit: int) -> tuple[dict[str, int], list[int]]:
     """The status counts and one page of member ids (the report's order) in one statement: the standing
-    is computed once for both."""
+    is computed once for both (the report filtered by a status; unfiltered, `status_counts` alone and the
+    page from the index on the names cost ~7 ms less: no materialized standing to sort)."""
     if connection.vendor != "postgresql":  # SQLite (the local run): two statements, no json_object_agg/ARRAY
         return status_counts(sql=sql, params=params), page_ids(sql=sql, params=params, offset=offset, limit=limit)
     with connection.cursor() as cursor:
