@@ -5,8 +5,9 @@ A file (JSON Lines or CSV) or a connector is read as a stream of `(line_no, Reco
 travel as the CSV text they are (`canonical`). Good lines go to the database in batches (`writing`),
 each batch in one transaction (a connector's page: the page's, with its watermark):
 
-1. the batch is loaded into a session TEMP staging table (COPY on PostgreSQL, multi-row inserts
-   elsewhere) and the members it names are created or updated;
+1. the batch is loaded into a session TEMP staging table as it is read, a piece at a time (COPY on
+   PostgreSQL, multi-row inserts elsewhere; memory holds one piece, whatever the size of the batch
+   or the file), and the members it names are created or updated;
 2. under the ingestion lock of its source, the events not stored yet are inserted, summed into the
    per-member daily aggregates and their members marked for recompute.
 

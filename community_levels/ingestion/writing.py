@@ -8,8 +8,7 @@ See the package's docstring for why a replay can never count twice.
 
 import csv
 import io
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +30,9 @@ from community_levels.marks import members_mark
 from community_levels.metrics import LIKE_KINDS, METRICS
 from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
 
-BATCH_SIZE = 100_000
+BATCH_SIZE = 1_000_000
+# A batch goes to its staging table this many lines at a time (the most of it held in memory).
+PIECE_LINES = 50_000
 # Table names come from the models (never typed): a renamed table changes the SQL with it.
 MEMBER = CommunityMember._meta.db_table
 EVENT = ActivityEvent._meta.db_table
@@ -85,19 +86,51 @@ def ingest_stream(
     result = IngestResult()
     if fast is None:
         fast = connection.vendor == "postgresql"
-    batch = _Batch()
-    for line_no, item in items:
+    stream = iter(items)
+    while (feed := _Feed.start(stream, result, batch_size)) is not None:
+        imported = write_batch([], source=source, fast=fast, feed=feed)
+        result.imported += imported
+        result.duplicates += feed.size - imported
+        if on_batch:
+            on_batch(result)
+    return result
+
+
+class _Feed:
+    """The good lines of one batch, read from the stream while the batch is staged (bad ones reported on
+    the way): a batch is never in memory whole, a piece of it at most."""
+
+    def __init__(self, stream: Iterator[ParsedLine], result: IngestResult, limit: int, first: ParsedLine):
+        self.stream, self.result, self.limit, self.first = stream, result, limit, first
+        self.size = 0
+
+    @classmethod
+    def start(cls, stream: Iterator[ParsedLine], result: IngestResult, limit: int) -> "_Feed | None":
+        """The next batch, or None when the stream has no good line left."""
+        first = _next_good(stream, result)
+        return None if first is None else cls(stream, result, limit, first)
+
+    def __iter__(self) -> Iterator[tuple[int, Record | str | Chunk]]:
+        item: ParsedLine | None = self.first
+        while item is not None:
+            line_no, good = item
+            count = good.lines if isinstance(good, Chunk) else 1
+            self.size += count
+            self.result.read += count
+            yield line_no, good  # type: ignore[misc]  # never a LineError: _next_good reported those
+            if self.size >= self.limit:
+                return
+            item = _next_good(self.stream, self.result)
+
+
+def _next_good(stream: Iterator[ParsedLine], result: IngestResult) -> ParsedLine | None:
+    for line_no, item in stream:
         if isinstance(item, LineError):
             result.read += 1
             _report(result, line_no, item)
             continue
-        result.read += batch.add(line_no, item)
-        if batch.size >= batch_size:
-            _flush(batch, source=source, fast=fast, result=result, on_batch=on_batch)
-            batch = _Batch()
-    if batch.size:
-        _flush(batch, source=source, fast=fast, result=result, on_batch=on_batch)
-    return result
+        return line_no, item
+    return None
 
 
 @dataclass
@@ -130,21 +163,6 @@ def _report(result: IngestResult, line_no: int, error: LineError) -> None:
         result.errors.append({"line": line_no, "reason": error.reason})
 
 
-def _flush(batch: _Batch, *, source, fast, result, on_batch) -> None:
-    imported = write_batch(
-        [record for _no, record in batch.records],
-        source=source,
-        fast=fast,
-        numbers=batch.records,
-        lines=batch.lines,
-        chunks=batch.chunks,
-    )
-    result.imported += imported
-    result.duplicates += batch.size - imported
-    if on_batch:
-        on_batch(result)
-
-
 # --- One batch ------------------------------------------------------------------------------------
 
 
@@ -156,25 +174,37 @@ def write_batch(
     numbers: Sequence[tuple[int, Record]] = (),
     lines: Sequence[str] = (),
     chunks: Sequence[tuple[int, Chunk]] = (),
+    feed: Iterable[tuple[int, Record | str | Chunk]] = (),
 ) -> int:
     """Store one batch atomically; returns how many events were new.
 
     `numbers` pairs the records with their line numbers (which only order them: the first line of a
     repeated event id is the one kept); `lines` are fast-lane lines, "line_no,canonical CSV", and
-    `chunks` runs of canonical CSV lines with the number of their first line.
+    `chunks` runs of canonical CSV lines with the number of their first line; `feed` numbered items of
+    any of the three kinds, staged PIECE_LINES lines at a time as they are read.
     """
     numbered = list(numbers) or list(enumerate(batch, start=1))
     with transaction.atomic(), connection.cursor() as cursor:
         _create_staging(cursor)
-        if fast:
-            _stage_by_copy(cursor, numbered, lines, chunks)
-        else:
-            _stage_by_insert(cursor, numbered, lines, chunks)
+        stage = _stage_by_copy if fast else _stage_by_insert
+        if numbered or lines or chunks:
+            stage(cursor, numbered, lines, chunks)
         size = len(numbered) + len(lines) + sum(chunk.lines for _first, chunk in chunks)
-        # PostgreSQL keeps the first line of a repeated id in the insert itself; elsewhere it costs a
-        # statement, run only when an id does come twice.
-        repeats = connection.vendor != "postgresql" and _has_repeats(numbered, lines, chunks)
-        return _write_staged(cursor, source=source, repeats=repeats, analyze=size >= ANALYZE_FROM)
+        size += _stage_feed(cursor, stage, feed)
+        return _write_staged(cursor, source=source, analyze=size >= ANALYZE_FROM)
+
+
+def _stage_feed(cursor, stage: Callable, feed: Iterable[tuple[int, Record | str | Chunk]]) -> int:
+    """Stage the feed PIECE_LINES lines at a time, as it is read; returns how many lines it had."""
+    size, piece = 0, _Batch()
+    for line_no, item in feed:
+        piece.add(line_no, item)
+        if piece.size >= PIECE_LINES:
+            stage(cursor, piece.records, piece.lines, piece.chunks)
+            size, piece = size + piece.size, _Batch()
+    if piece.size:
+        stage(cursor, piece.records, piece.lines, piece.chunks)
+    return size + piece.size
 
 
 def _create_staging(cursor) -> None:
@@ -264,17 +294,7 @@ def _stage_by_insert(cursor, numbered, lines: Sequence[str], chunks: Sequence[tu
     )
 
 
-def _has_repeats(numbered, lines: Sequence[str], chunks: Sequence[tuple[int, Chunk]]) -> bool:
-    """Whether an event id comes twice in the batch (then the SQL keeps the first line of each)."""
-    ids = [record.event_id for _no, record in numbered]
-    ids += [line.split(",", 2)[1] for line in lines]
-    for _first, chunk in chunks:
-        before = chunk.columns.index("event_id")
-        ids += re.compile(f"^(?:[^,\\n]*,){{{before}}}([^,\\n]+)", re.MULTILINE).findall(chunk.text)
-    return len(set(ids)) != len(ids)
-
-
-def _write_staged(cursor, *, source: str, repeats: bool = True, analyze: bool = False) -> int:
+def _write_staged(cursor, *, source: str, analyze: bool = False) -> int:
     """Members, then the events not stored yet, then exactly their aggregates; returns how many."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     postgres = connection.vendor == "postgresql"
@@ -292,7 +312,7 @@ def _write_staged(cursor, *, source: str, repeats: bool = True, analyze: bool = 
     if postgres:
         imported = _insert_new_and_add(cursor, source=source, now=now)
     else:
-        imported = _insert_after_dedup(cursor, source=source, now=now, repeats=repeats)
+        imported = _insert_after_dedup(cursor, source=source, now=now)
     # The members with new events, for the next recompute (a narrow table: the member rows stay as they are).
     members_mark(cursor, f"SELECT id FROM {STAGED_NEW}" if postgres else _STAGED_MEMBER_IDS)
     if postgres:  # last, as a member's deletion takes the member row last (no deadlock between them)
@@ -351,13 +371,10 @@ def _insert_new_and_add(cursor, *, source: str, now) -> int:
     return cursor.fetchone()[0]
 
 
-def _insert_after_dedup(cursor, *, source: str, now, repeats: bool) -> int:
+def _insert_after_dedup(cursor, *, source: str, now) -> int:
     """Elsewhere (SQLite, under the database's write lock): the repeated and stored ids deleted from the
     staged lines, then what is left inserted (no ON CONFLICT: a surprise fails loudly) and added."""
-    if repeats:
-        cursor.execute(
-            f"DELETE FROM {STAGING} WHERE line_no NOT IN (SELECT MIN(line_no) FROM {STAGING} GROUP BY event_id)"
-        )
+    cursor.execute(f"DELETE FROM {STAGING} WHERE line_no NOT IN (SELECT MIN(line_no) FROM {STAGING} GROUP BY event_id)")
     cursor.execute(
         f"DELETE FROM {STAGING} WHERE EXISTS "
         f"(SELECT 1 FROM {EVENT} e WHERE e.source = %s AND e.event_id = {STAGING}.event_id)",

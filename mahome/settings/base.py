@@ -333,7 +333,7 @@ CELERY_BEAT_SCHEDULE = {
 COMMUNITY_DROP_FOLDER = Path(env("COMMUNITY_DROP_FOLDER", default=str(VAR_DIR / "community-drop")))
 # Events written per transaction when a file is ingested. A crash loses no work (a re-run skips what is
 # stored); larger batches share each batch's fixed cost (staging, member lookups, aggregates).
-COMMUNITY_INGEST_BATCH_SIZE = env.int("COMMUNITY_INGEST_BATCH_SIZE", default=100_000)
+COMMUNITY_INGEST_BATCH_SIZE = env.int("COMMUNITY_INGEST_BATCH_SIZE", default=1_000_000)
 # Months in which the Boss program takes applications (one window per month, whole month).
 COMMUNITY_BOSS_WINDOW_MONTHS = tuple(env.list("COMMUNITY_BOSS_WINDOW_MONTHS", cast=int, default=[2, 7]))
 COMMUNITY_CONNECTOR_MAX_ATTEMPTS = env.int("COMMUNITY_CONNECTOR_MAX_ATTEMPTS", default=5)

@@ -174,3 +174,35 @@ def test_a_member_deleted_after_a_batch_read_it_fails_the_batch_loudly(tmp_path)
     assert outcome == {"deleted": True}
     assert not ActivityEvent.objects.exists() and not DailyActivity.objects.exists()
     assert list(CommunityMember.objects.values_list("external_id", flat=True)) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fast", [True, False], ids=["copy", "portable"])
+def test_a_batch_is_staged_piece_by_piece_as_it_is_read(tmp_path, monkeypatch, fast):
+    """A large batch never waits in memory whole: its lines go to the staging table a piece at a time."""
+    from community_levels.ingestion import writing
+
+    lines = [event(n, f"m{n % 3}", "reply") for n in range(1, 12)] + [{"event_id": "bad"}]
+    read = {"n": 0}
+    staged_after: list[int] = []
+
+    def counted():
+        for item in parse_file(write_csv(tmp_path / "a.csv", lines), lane=fast):
+            read["n"] += 1
+            yield item
+
+    for name in ("_stage_by_copy", "_stage_by_insert"):
+        real = getattr(writing, name)
+
+        def spy(*args, _real=real, **kwargs):
+            staged_after.append(read["n"])
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(writing, name, spy)
+    monkeypatch.setattr(writing, "PIECE_LINES", 4)
+    batches = []
+    result = ingest_stream(counted(), source="file", fast=fast, batch_size=1000, on_batch=batches.append)
+    assert (result.read, result.imported, result.bad, len(batches)) == (12, 11, 1, 1)
+    assert result.errors == [{"line": 13, "reason": "missing member_id"}]
+    assert staged_after == [4, 8, 12]  # pieces of 4 lines, each staged before the next is read
+    assert DailyActivity.objects.aggregate(n=Sum("events"))["n"] == 11
