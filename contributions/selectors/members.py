@@ -287,37 +287,45 @@ def _type_totals_raw(
         .order_by()
     }
     grouping = ["member_id", "activity_type_id", "state"] + (["month"] if by_month else [])
-    rows = (
-        Contribution.objects.filter(program_year=program_year, member_id__in=member_ids)
-        .exclude(state__in=[Contribution.State.DRAFT, Contribution.State.WITHDRAWN, Contribution.State.REJECTED])
-        .annotate(month=TruncMonth("occurred_on"))
-        .values(*grouping)
-        .annotate(
-            claimed=Sum("claimed_points"),
-            awarded=Sum(Coalesce("awarded_points", F("claimed_points"))),
-        )
-        .order_by(*grouping)
+    rows = Contribution.objects.filter(program_year=program_year, member_id__in=member_ids).exclude(
+        state__in=[Contribution.State.DRAFT, Contribution.State.WITHDRAWN, Contribution.State.REJECTED]
     )
+    if by_month:
+        rows = rows.annotate(month=TruncMonth("occurred_on"))
+    sums = {"claimed": Sum("claimed_points"), "awarded": Sum(Coalesce("awarded_points", F("claimed_points")))}
     raw: dict[int, dict[int, TypeTotal]] = defaultdict(dict)
     monthly: dict[int, list] = defaultdict(list)
-    verified, needs_info = str(Contribution.State.VERIFIED), str(Contribution.State.NEEDS_INFO)
-    for row in rows:  # ~10 rows per member: a page of 100 members reads ~1,000 (kept lean)
-        activity_type = types.get(row["activity_type_id"])
-        if activity_type is None:
-            continue
-        totals = raw[row["member_id"]]
-        total = totals.get(row["activity_type_id"])
-        if total is None:
-            total = totals[row["activity_type_id"]] = TypeTotal(activity_type)
-        if row["state"] == verified:
-            total.verified_raw += row["awarded"] or 0
-        else:
-            total.pending_raw += row["claimed"] or 0
-            if row["state"] == needs_info:
-                total.needs_info_raw += row["claimed"] or 0
-        if by_month:
+    grouped = rows.values(*grouping).annotate(**sums).order_by(*grouping)
+    if not by_month:  # ~10 rows per member: a page of 100 members reads ~1,000, read as tuples (no dicts)
+        for member_id, type_id, state, claimed, awarded in grouped.values_list(*grouping, *sums):
+            _add_to_type_totals(raw[member_id], type_id, types, state, claimed, awarded)
+        return raw, monthly
+    for row in grouped:
+        type_id = row["activity_type_id"]
+        _add_to_type_totals(raw[row["member_id"]], type_id, types, row["state"], row["claimed"], row["awarded"])
+        if type_id in types:
             monthly[row["member_id"]].append(row)
     return raw, monthly
+
+
+_VERIFIED, _NEEDS_INFO = str(Contribution.State.VERIFIED), str(Contribution.State.NEEDS_INFO)
+
+
+def _add_to_type_totals(
+    totals: dict[int, TypeTotal], type_id: int, types: dict[int, ActivityType], state: str, claimed: int, awarded: int
+) -> None:
+    """One (member, type, state) sum added to the member's uncapped totals (a type not counted: skipped)."""
+    total = totals.get(type_id)
+    if total is None:
+        if type_id not in types:
+            return
+        total = totals[type_id] = TypeTotal(types[type_id])
+    if state == _VERIFIED:
+        total.verified_raw += awarded or 0
+    else:
+        total.pending_raw += claimed or 0
+        if state == _NEEDS_INFO:
+            total.needs_info_raw += claimed or 0
 
 
 def capped_type_totals(raw: dict[int, TypeTotal]) -> list[TypeTotal]:

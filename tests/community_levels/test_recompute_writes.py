@@ -58,6 +58,17 @@ def test_no_index_of_the_member_table_covers_what_a_recompute_writes():
     assert "fillfactor=50" in options
 
 
+def test_the_member_table_keeps_only_the_indexes_its_lookups_use():
+    """The key, the unique external id, the email and the account: no level index (14 values), no
+    `varchar_pattern_ops` copies (no prefix LIKE on a member), nothing the recompute writes."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's indexes")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [MEMBER])
+        definitions = sorted(row[0].split(" USING ")[1] for row in cursor.fetchall())
+    assert definitions == ["btree (email)", "btree (external_id)", "btree (id)", "btree (user_id)"]
+
+
 @time_machine.travel("2026-06-15 12:00:00+00:00", tick=False)
 def test_an_incremental_recompute_credits_an_account_with_all_of_its_members(tmp_path):
     """One MA account, two community members: new activity of one of them recomputes the account's

@@ -12,13 +12,17 @@ from tests.factories import ActivityTypeFactory, ContributionFactory, MACertific
 pytestmark = pytest.mark.django_db
 
 
-def _sql_statuses(program_year, today, **filters) -> dict[int, str]:
+def _sql_column(program_year, today, column, **filters) -> dict:
     from django.db import connection
 
     sql, params = standing.standing_rows(program_year=program_year, today=today, **filters)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, status FROM ({sql}) s", params)
+        cursor.execute(f"SELECT id, {column} FROM ({sql}) s", params)
         return dict(cursor.fetchall())
+
+
+def _sql_statuses(program_year, today, **filters) -> dict[int, str]:
+    return _sql_column(program_year, today, "status", **filters)
 
 
 @pytest.mark.parametrize("method", [rules.MONTHLY, rules.DAILY])
@@ -57,8 +61,11 @@ def test_sql_standing_agrees_with_the_python_rules_member_by_member(method):
             )
     assert speaking.pk and replies.pk
     for today in (date(2026, 1, 1), date(2026, 3, 17), date(2026, 9, 30), date(2027, 1, 1)):
-        python = {row.member.pk: row.status for row in selectors.program_year_report(program_year=year, today=today)}
+        rows = selectors.program_year_report(program_year=year, today=today)
+        python = {row.member.pk: row.status for row in rows}
         assert _sql_statuses(year, today) == python
         assert len(set(python.values())) >= 3
+        # the opted-out column (the report's filter) too, members with several records of the year included
+        assert _sql_column(year, today, "opted_out") == {row.member.pk: row.opt_out is not None for row in rows}
     met = {pk for pk, status in _sql_statuses(year, date(2026, 9, 30), status=rules.MET).items()}
     assert met == {pk for pk, s in _sql_statuses(year, date(2026, 9, 30)).items() if s == rules.MET}
