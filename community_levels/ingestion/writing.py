@@ -270,7 +270,8 @@ def _stage_by_copy(cursor, numbered, lines: Sequence[str], chunks: Sequence[tupl
 def _runs(chunks: Sequence[tuple[int, Chunk]]) -> Iterator[tuple[int, tuple[str, ...], str]]:
     """Chunks whose lines follow one another in the file, joined: one COPY (and numbering) for each run."""
     parts: list[str] = []
-    first, columns, following = 0, (), 0
+    columns: tuple[str, ...] = ()
+    first = following = 0
     for number, chunk in chunks:
         if parts and (number != following or chunk.columns != columns):
             yield first, columns, "".join(parts)
