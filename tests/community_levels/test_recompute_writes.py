@@ -69,6 +69,21 @@ def test_the_member_table_keeps_only_the_indexes_its_lookups_use():
     assert definitions == ["btree (email)", "btree (external_id)", "btree (id)", "btree (user_id)"]
 
 
+def test_the_level_history_keeps_only_the_indexes_its_lookups_use():
+    """A member's history (member, time), a run's changes, the admin's filter by new level; the foreign
+    keys all stay."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's indexes")
+    table = LevelChange._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
+        definitions = sorted(row[0].split(" USING ")[1] for row in cursor.fetchall())
+        cursor.execute("SELECT COUNT(*) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'", [table])
+        foreign_keys = cursor.fetchone()[0]
+    assert definitions == ["btree (id)", "btree (member_id, changed_at)", "btree (run_id)", "btree (to_level_id)"]
+    assert foreign_keys == 4
+
+
 @time_machine.travel("2026-06-15 12:00:00+00:00", tick=False)
 def test_an_incremental_recompute_credits_an_account_with_all_of_its_members(tmp_path):
     """One MA account, two community members: new activity of one of them recomputes the account's
