@@ -206,3 +206,23 @@ def test_a_batch_is_staged_piece_by_piece_as_it_is_read(tmp_path, monkeypatch, f
     assert result.errors == [{"line": 13, "reason": "missing member_id"}]
     assert staged_after == [4, 8, 12]  # pieces of 4 lines, each staged before the next is read
     assert DailyActivity.objects.aggregate(n=Sum("events"))["n"] == 11
+
+
+@pytest.mark.django_db
+def test_runs_of_chunks_keep_the_file_line_numbers_that_decide_which_repeat_is_first(tmp_path, monkeypatch):
+    """Consecutive chunks go to COPY together, numbered from their first line; a bad line starts a new run."""
+    from community_levels.ingestion import canonical
+
+    monkeypatch.setattr(canonical, "CHUNK_LINES", 2)
+    rows = [f"x{n},m1,reply,2026-03-02T09:00:00+00:00,{n}" for n in range(1, 5)]  # lines 2-5, two chunks
+    rows += ["x9,m1,reply,2026-03-02T09:00:00+00:00,1", "bad,m1,dance,2026-03-02T09:00:00+00:00,1"]  # 6, 7
+    rows += ["x9,m1,reply,2026-03-02T09:00:00+00:00,50", "x4,m1,reply,2026-03-02T09:00:00+00:00,70"]  # 8, 9
+    path = tmp_path / "runs.csv"
+    path.write_text("event_id,member_id,kind,occurred_at,quantity\n" + "\n".join(rows) + "\n")
+    assert sum(isinstance(item, canonical.Chunk) for _no, item in parse_file(path, lane=True)) >= 3
+    result = ingest_stream(parse_file(path, lane=True), source="file", fast=True)
+    assert (result.imported, result.duplicates, result.bad) == (5, 2, 1)
+    assert [error["line"] for error in result.errors] == [7]
+    assert dict(ActivityEvent.objects.values_list("event_id", "quantity")) == {
+        "x1": 1, "x2": 2, "x3": 3, "x4": 4, "x9": 1
+    }  # fmt: skip
