@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import get_language
 
@@ -41,7 +42,7 @@ class MAHomeAdminSite(admin.AdminSite):
     # /admin/ opens on the program team's home page: the queue, the year's statuses, failures, jobs.
     index_template = "admin/program_home.html"
 
-    def _build_app_dict(self, request: HttpRequest, label: str | None = None) -> dict[str, Any]:
+    def _build_app_dict(self, request: HttpRequest, label: str | Promise | None = None) -> dict[str, Any]:
         """Django's `AdminSite._build_app_dict` (Django 5.2), the same dict, its names as plain text and its
         URLs reversed once per process (`_REVERSED`); `tests/mahome/test_admin_site.py` compares the two."""
         where = (self.name, get_urlconf(), get_script_prefix(), get_language())
