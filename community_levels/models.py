@@ -274,9 +274,14 @@ class RecomputeRun(models.Model):
 class LevelChange(models.Model):
     """The level history: from, to, when and why."""
 
-    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="level_changes")
+    # Each recompute writes one row per change of level (22,907 in the bench's full run), so every index
+    # counts: the member's is the prefix of levelchange_member_time below, and nothing looks changes up by
+    # their former level (a level's deletion, rare, reads the history once).
+    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="level_changes", db_index=False)
     run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="level_changes")
-    from_level = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    from_level = models.ForeignKey(
+        Level, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     to_level = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, related_name="+")
     changed_at = models.DateTimeField()
     reason = models.CharField(max_length=200)

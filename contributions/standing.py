@@ -30,7 +30,7 @@ On SQLite (`scripts/serve`'s embedded database) the same statement in SQLite's d
 # SQL here is built from table names of the models; every value is a parameter.
 # ruff: noqa: S608
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection
 from django.db.models import F
@@ -62,11 +62,14 @@ def _standing_sql(
     params: list = [*members_params, program_year.pk, program_year.pk]
     # rules.prorated_target: full before the year opened, else daily or monthly share, rounded up.
     params += [opens, base, program_year.prorating_method == rules.DAILY, base, deadline, deadline, opens, base]
-    # rules.elapsed_share with start = max(opens, qualified_on).
+    # rules.elapsed_share with start = max(opens, qualified_on): for the members who qualified before the
+    # year opened (nearly all) the start is the year's, so their share is the rule's own, computed once here.
+    params += [opens, rules.elapsed_share(today=today, start=opens, deadline=deadline)]
     params += [deadline, opens, today, deadline, today, opens, today, opens, deadline, opens]
     params += [program_year.pk, program_year.pk, program_year.pk, program_year.pk]
     params += [rules.OPTED_OUT, rules.MET]
-    params += [today, rules.NEW_MEMBER_DAYS - 1, rules.ON_TRACK, rules.AT_RISK]
+    # rules.is_new_member: 0 <= (today - qualified_on).days < NEW_MEMBER_DAYS, as bounds on the date.
+    params += [today - timedelta(days=rules.NEW_MEMBER_DAYS - 1), today, rules.ON_TRACK, rules.AT_RISK]
     sql = (
         f"WITH members AS ({members_sql}), "
         # rules.requirement_owed: a requirement due before the member qualified is not owed. A member has
@@ -83,7 +86,8 @@ def _standing_sql(
         f"  CASE WHEN m.qualified_on < %s THEN %s "
         f"    WHEN %s THEN CEIL((%s * GREATEST(0, %s - m.qualified_on))::float8 / (%s - %s)::float8)::int "
         f"    ELSE CEIL((%s * (13 - EXTRACT(MONTH FROM m.qualified_on)::int))::float8 / 12)::int END AS target, "
-        f"  CASE WHEN %s - GREATEST(%s, m.qualified_on) <= 0 OR %s >= %s THEN 1.0::float8 "
+        f"  CASE WHEN m.qualified_on < %s THEN %s::float8 "
+        f"    WHEN %s - GREATEST(%s, m.qualified_on) <= 0 OR %s >= %s THEN 1.0::float8 "
         f"    WHEN %s <= GREATEST(%s, m.qualified_on) THEN 0.0::float8 "
         f"    ELSE (%s - GREATEST(%s, m.qualified_on))::float8 / (%s - GREATEST(%s, m.qualified_on))::float8 "
         f"  END AS share "
@@ -105,7 +109,7 @@ def _standing_sql(
         f"    WHEN f.verified >= COALESCE(rec.target_points, f.target) AND COALESCE(rec.met, 0) >= "
         f"      cardinality(dues.dates) - width_bucket(f.qualified_on - 1, dues.dates) THEN %s "
         # rules.is_new_member: settling in for NEW_MEMBER_DAYS, on track whatever the pace.
-        f"    WHEN (%s - f.qualified_on) BETWEEN 0 AND %s "
+        f"    WHEN f.qualified_on BETWEEN %s AND %s "
         f"      OR f.verified + f.pending >= COALESCE(rec.target_points, f.target) * f.share THEN %s "
         f"    ELSE %s END AS status "
         f"FROM figures f LEFT JOIN records rec ON rec.id = f.id CROSS JOIN dues"

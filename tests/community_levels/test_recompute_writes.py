@@ -6,6 +6,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from community_levels import recompute, services
 from community_levels.ingestion import ingest_stream, parse_file
 from community_levels.models import CommunityMember, LevelChange
 from community_levels.recompute import levels_recompute
@@ -38,6 +39,38 @@ def test_a_recompute_writes_the_member_rows_in_one_statement_levels_included(tmp
     assert all(m.level_changed_at is not None for m in CommunityMember.objects.all())
 
 
+@pytest.mark.parametrize("per_member_up_to", [0, 2500])
+def test_an_incremental_recompute_places_members_as_a_full_one_would(tmp_path, monkeypatch, per_member_up_to):
+    """Member by member (a few marked members) or in one pass over the daily rows (many): the same values,
+    so the full recompute that follows finds nothing to write."""
+    monkeypatch.setattr(recompute, "PER_MEMBER_UP_TO", per_member_up_to)
+    ingest(
+        tmp_path,
+        [
+            event(1, "a", "reply", quantity=12),
+            event(2, "b", "visit", minutes=30, days=2),
+            event(3, "c", "like_given", target_member_id="a", quantity=80),
+        ],
+        "a.jsonl",
+    )
+    levels_recompute()
+    ingest(
+        tmp_path,
+        [
+            event(4, "a", "idea", quantity=3, days=5),
+            event(5, "b", "read", quantity=4, minutes=9, days=2),
+            event(6, "b", "like_received", days=9),
+            event(7, "c", "like_given", target_member_id="b", quantity=90, days=1),
+        ],
+        "b.jsonl",
+    )
+    services.member_set_excluded(member=CommunityMember.objects.get(external_id="c"), excluded=True)
+    assert levels_recompute().members == 3
+    assert CommunityMember.objects.get(external_id="c").m_likes_given == 0
+    again = levels_recompute(full=True)
+    assert (again.written, again.changed) == (0, 0)
+
+
 def test_no_index_of_the_member_table_covers_what_a_recompute_writes():
     """Metrics, scores and the level change on every recompute: with none of them indexed (and room on
     the page, fillfactor 50) PostgreSQL rewrites a member row without touching any index (HOT)."""
@@ -67,6 +100,21 @@ def test_the_member_table_keeps_only_the_indexes_its_lookups_use():
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [MEMBER])
         definitions = sorted(row[0].split(" USING ")[1] for row in cursor.fetchall())
     assert definitions == ["btree (email)", "btree (external_id)", "btree (id)", "btree (user_id)"]
+
+
+def test_the_level_history_keeps_only_the_indexes_its_lookups_use():
+    """A member's history (member, time), a run's changes, the admin's filter by new level; the foreign
+    keys all stay."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's indexes")
+    table = LevelChange._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
+        definitions = sorted(row[0].split(" USING ")[1] for row in cursor.fetchall())
+        cursor.execute("SELECT COUNT(*) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'", [table])
+        foreign_keys = cursor.fetchone()[0]
+    assert definitions == ["btree (id)", "btree (member_id, changed_at)", "btree (run_id)", "btree (to_level_id)"]
+    assert foreign_keys == 4
 
 
 @time_machine.travel("2026-06-15 12:00:00+00:00", tick=False)
