@@ -264,7 +264,8 @@ def _stage_by_copy(cursor, numbered, lines: Sequence[str], chunks: Sequence[tupl
         _copy(cursor, _STAGED_COLUMNS, buffer)
     for first, columns, text in _runs(chunks):
         cursor.execute("SELECT setval(%s, %s, false)", [f"{STAGING}_line", first])
-        _copy(cursor, columns, io.StringIO(text))
+        # Bytes: a StringIO made from a text keeps it as four bytes a character.
+        _copy(cursor, columns, io.BytesIO(text.encode()))
 
 
 def _runs(chunks: Sequence[tuple[int, Chunk]]) -> Iterator[tuple[int, tuple[str, ...], str]]:
@@ -284,7 +285,7 @@ def _runs(chunks: Sequence[tuple[int, Chunk]]) -> Iterator[tuple[int, tuple[str,
         yield first, columns, "".join(parts)
 
 
-def _copy(cursor, columns: Sequence[str], data: io.StringIO) -> None:
+def _copy(cursor, columns: Sequence[str], data: io.StringIO | io.BytesIO) -> None:
     texts = ", ".join(column for column in ("email", "username", "target_member_id") if column in columns)
     cursor.cursor.copy_expert(
         f"COPY {STAGING} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv"

@@ -226,3 +226,18 @@ def test_runs_of_chunks_keep_the_file_line_numbers_that_decide_which_repeat_is_f
     assert dict(ActivityEvent.objects.values_list("event_id", "quantity")) == {
         "x1": 1, "x2": 2, "x3": 3, "x4": 4, "x9": 1
     }  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_chunk_of_canonical_lines_keeps_names_beyond_ascii(tmp_path):
+    path = tmp_path / "names.csv"
+    path.write_text(
+        "event_id,member_id,username,kind,occurred_at\n"
+        "u1,m1,Zoë Ünal,reply,2026-03-02T09:00:00+00:00\nu2,m2,李小龍,post,2026-03-02T09:00:00+00:00\n",
+        encoding="utf-8",
+    )
+    from community_levels.ingestion import canonical
+
+    assert [type(item) for _no, item in parse_file(path, lane=True)] == [canonical.Chunk]
+    assert ingest_stream(parse_file(path, lane=True), source="file", fast=True).imported == 2
+    assert dict(CommunityMember.objects.values_list("external_id", "username")) == {"m1": "Zoë Ünal", "m2": "李小龍"}
