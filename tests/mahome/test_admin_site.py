@@ -140,3 +140,17 @@ def test_admin_pages_sidebar_is_django_s(admin_client):
     django_s = engines["django"].from_string(source.read_text())
     sidebar = django_s.render({"available_apps": response.context["available_apps"]}, response.wsgi_request)
     assert '<nav class="sticky" id="nav-sidebar"' in sidebar and sidebar in html
+
+
+def test_app_list_urls_follow_the_url_configuration(admin_user):
+    """The URLs are kept per URL configuration too: a site whose ROOT_URLCONF moves the admin gets its own."""
+    from django.test import override_settings
+
+    site_request = RequestFactory().get("/admin/")
+    site_request.user = admin_user
+    before = admin.site.get_app_list(site_request)
+    with override_settings(ROOT_URLCONF="tests.mahome.moved_urls"):
+        moved = admin.site.get_app_list(site_request)
+        _assert_same_with_plain_names(moved, _django_s(site_request))
+    assert all(m["admin_url"].startswith("/moved/admin/") for app in moved for m in app["models"])
+    assert admin.site.get_app_list(site_request) == before
