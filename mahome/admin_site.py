@@ -7,6 +7,7 @@ from typing import Any
 
 from allauth.account.decorators import secure_admin_login
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -16,8 +17,8 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language
 
 # The app list's URLs (two per model, one per app: ~90 `reverse` calls on every admin page, ~1.5 ms), kept
-# by everything a reversal depends on: the URL's name and arguments, the site, and the request's URLconf,
-# script prefix and language. URL patterns do not change while the process runs.
+# by everything a reversal depends on: the URL's name and arguments, the site, the URLconf (the request's,
+# else ROOT_URLCONF), the script prefix and the language. A URLconf's patterns do not change while it runs.
 _REVERSED: dict[tuple, str | None] = {}
 
 
@@ -45,7 +46,8 @@ class MAHomeAdminSite(admin.AdminSite):
     def _build_app_dict(self, request: HttpRequest, label: str | Promise | None = None) -> dict[str, Any]:
         """Django's `AdminSite._build_app_dict` (Django 5.2), the same dict, its names as plain text and its
         URLs reversed once per process (`_REVERSED`); `tests/mahome/test_admin_site.py` compares the two."""
-        where = (self.name, get_urlconf(), get_script_prefix(), get_language())
+        urlconf = get_urlconf() or settings.ROOT_URLCONF  # the request's, else the root one
+        where = (self.name, urlconf, get_script_prefix(), get_language())
         app_dict: dict[str, Any] = {}
         for model, model_admin in self._registry.items():
             app_label = model._meta.app_label

@@ -44,3 +44,11 @@ def is_checkbox(field: forms.BoundField) -> bool:
 @register.filter
 def is_file_input(field: forms.BoundField) -> bool:
     return isinstance(field.field.widget, forms.FileInput)
+
+
+@register.simple_tag(takes_context=True)
+def admin_app_list(context: template.Context, app_list: list[dict]) -> SafeString:
+    """The admin sidebar's app list (`mahome.admin_app_list`): Django's `admin/app_list.html`, built in Python."""
+    from mahome.admin_app_list import app_list_html
+
+    return app_list_html(app_list, path=context["request"].path)

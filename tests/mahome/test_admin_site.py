@@ -83,3 +83,74 @@ def test_app_list_reverses_its_urls_once(admin_user, monkeypatch):
     calls.clear()
     assert admin.site.get_app_list(site_request) == first
     assert calls == []
+
+
+def _app_lists(request) -> list[list[dict]]:
+    """The app lists of a superuser, a program admin and a verifier, one with a model neither listed nor
+    addable and names full of markup, and none."""
+    lists = []
+    for user_fixture in ("admin_user", "program_admin", "verifier"):
+        site_request = RequestFactory().get("/admin/")
+        site_request.user = request.getfixturevalue(user_fixture)
+        lists.append(admin.site.get_app_list(site_request))
+    odd = [{**app, "models": [dict(m) for m in app["models"]]} for app in lists[0][:2]]
+    odd[0]["name"] = "A & B <i>'x'</i> \"y\""
+    odd[0]["models"][0].update(name="<b>Bold</b> & co", admin_url=None, add_url=None)
+    odd[1]["models"][-1].update(object_name="Ünïcode<Model>", add_url='/admin/x/add/?a=1&b="2"')
+    return [*lists, odd, []]
+
+
+PATHS = [
+    "/admin/",
+    "/admin/contributions/",
+    "/admin/contributions/contribution/",
+    "/admin/contributions/programyear/4/report/",
+    "/admin/accounts/user/3/change/",
+    "/admin/é x/",
+]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_sidebar_app_list_is_django_s_template_byte_for_byte(request, language):
+    """`mahome.admin_app_list` writes what Django's `admin/app_list.html` writes in the sidebar (change
+    links not shown), whoever asks, wherever they are, with names that need escaping."""
+    from django.template.loader import get_template
+
+    from mahome.admin_app_list import app_list_html
+
+    django_s = get_template("admin/app_list.html")  # not overridden: Django's own
+    with translation.override(language):
+        for app_list in _app_lists(request):
+            for path in PATHS:
+                page_request = RequestFactory().get(path)
+                expected = django_s.render({"app_list": app_list, "show_changelinks": False}, page_request)
+                assert app_list_html(app_list, path=page_request.path) == expected, (path, app_list[:1])
+
+
+def test_admin_pages_sidebar_is_django_s(admin_client):
+    """An admin page's whole sidebar is Django's `admin/nav_sidebar.html` rendered with the same context."""
+    from pathlib import Path
+
+    import django
+    from django.template import engines
+
+    response = admin_client.get("/admin/contributions/contribution/")
+    html = response.content.decode()
+    source = Path(django.__file__).parent / "contrib/admin/templates/admin/nav_sidebar.html"
+    django_s = engines["django"].from_string(source.read_text())
+    sidebar = django_s.render({"available_apps": response.context["available_apps"]}, response.wsgi_request)
+    assert '<nav class="sticky" id="nav-sidebar"' in sidebar and sidebar in html
+
+
+def test_app_list_urls_follow_the_url_configuration(admin_user):
+    """The URLs are kept per URL configuration too: a site whose ROOT_URLCONF moves the admin gets its own."""
+    from django.test import override_settings
+
+    site_request = RequestFactory().get("/admin/")
+    site_request.user = admin_user
+    before = admin.site.get_app_list(site_request)
+    with override_settings(ROOT_URLCONF="tests.mahome.moved_urls"):
+        moved = admin.site.get_app_list(site_request)
+        _assert_same_with_plain_names(moved, _django_s(site_request))
+    assert all(m["admin_url"].startswith("/moved/admin/") for app in moved for m in app["models"])
+    assert admin.site.get_app_list(site_request) == before
