@@ -216,6 +216,11 @@ class _Feed:
         return self.pending.popleft() if self.pending else next(self.lines)
 
 
+# What makes a CSV cell empty: spaces and tabs. Not str.strip()'s whitespace, which includes control
+# characters such as \x1f: a row of them is reported as a bad line, never skipped as blank.
+BLANK = " \t"
+
+
 def parse_csv(lines: Iterable[str], *, lane: bool = False) -> Iterator[ParsedLine]:
     feed = _Feed(lines) if lane else None
     reader = csv.reader(feed if feed is not None else lines)
@@ -252,7 +257,7 @@ def parse_csv(lines: Iterable[str], *, lane: bool = False) -> Iterator[ParsedLin
         staged = fast.line(row) if fast is not None else None
         if staged is not None:
             yield reader.line_num + taken, staged
-        elif row and any(cell.strip() for cell in row):
+        elif row and any(cell.strip(BLANK) for cell in row):
             yield reader.line_num + taken, _csv_record(header, row)
 
 

@@ -173,3 +173,12 @@ def test_admin_import_of_any_file_is_never_a_500(content, name, client, admin_us
         {"import_file": upload, "format": "0" if name.endswith(".csv") else "1", "resource": "0"},
     )
     assert response.status_code in (200, 302)
+
+
+@pytest.mark.parametrize("invisible", ["\x1f", "\x1c", "\x0b", "\x85", "\u2028"])
+def test_a_csv_row_of_invisible_characters_is_reported_not_skipped_as_blank(invisible):
+    """Found by the fuzz test above: Python's str.strip() calls \\x1f whitespace, so such a row vanished."""
+    text = f"event_id,member_id,kind,occurred_at,quantity\n{invisible}\n \t\n"
+    parsed = list(parse_csv(text.split("\n")))
+    assert [(line_no, type(item)) for line_no, item in parsed] == [(2, LineError)]
+    assert "expected 5 columns, found 1" in parsed[0][1].reason
