@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 from accounts.roles import VERIFIER
 from contributions.models import Audit, Contribution
 from contributions.services import audits as audit_services
-from tests.browser.test_roster import _sign_in_staff
 from tests.factories import (
     ActivityTypeFactory,
     ContributionFactory,
@@ -19,7 +18,7 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
-from tests.helpers import screenshot, sign_in, with_mfa
+from tests.helpers import screenshot, sign_in, sign_in_staff, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -58,7 +57,7 @@ def test_a_member_answers_an_audit_and_a_verifier_reverses_the_claim(browser, li
 
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    _sign_in_staff(page, vera)
+    sign_in_staff(page, vera)
     page.goto("/admin/contributions/audit/")
     expect(page.get_by_role("heading", name="Audits: the sample, why each claim was chosen")).to_be_visible()
     row = page.locator("#result_list tbody tr", has_text="Modelling tips")

@@ -3,12 +3,9 @@ an MA import's preview row by row, the home page at /admin/, and the queue's "de
 by keyboard, at 1280 px."""
 
 import re
-import time
 from datetime import date, timedelta
 
 import pytest
-from allauth.mfa import app_settings as mfa_settings
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -26,7 +23,7 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
-from tests.helpers import STAFF_TOTP_SECRET, screenshot, sign_in, with_mfa
+from tests.helpers import screenshot, sign_in_staff, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -36,17 +33,6 @@ PNG = bytes.fromhex(
     "00fdd49a730000001649444154789c63f8cfc0c0f01f0418fe33c0000021fe03fd"
     "d9c1a1e70000000049454e44ae426082"
 )
-
-
-def _code() -> str:
-    return format_hotp_value(hotp_value(STAFF_TOTP_SECRET, int(time.time()) // mfa_settings.TOTP_PERIOD))
-
-
-def _sign_in_staff(page, staff) -> None:
-    sign_in(page, staff)
-    page.get_by_label("Authenticator code").fill(_code())
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_load_state()
 
 
 def test_an_ma_import_preview_lists_every_line_and_its_errors_download(page, tmp_path):
@@ -60,7 +46,7 @@ def test_an_ma_import_preview_lists_every_line_and_its_errors_download(page, tmp
         "kenji@example.com,,Sato,MA-2026-0303,2026-01-15,\n",
         encoding="utf-8",
     )
-    _sign_in_staff(page, paul)
+    sign_in_staff(page, paul)
     page.goto("/admin/accounts/macertification/import/")
     page.get_by_label("File to import").set_input_files(str(upload))  # no format to choose: from the name
     page.get_by_role("button", name="Submit").click()
@@ -127,7 +113,7 @@ def test_the_home_page_says_what_needs_attention(page):
     job_run_started(periodic_task_name="community-sources-sync", task="sync")
     job_run_finished(periodic_task_name="community-sources-sync", succeeded=False, error="ConnectionError: timed out")
 
-    _sign_in_staff(page, paul)
+    sign_in_staff(page, paul)
     page.goto("/admin/")
     expect(page.get_by_role("heading", name="Verification queue")).to_be_visible()
     expect(page.get_by_role("link", name="3 items waiting")).to_be_visible()
@@ -166,7 +152,7 @@ def test_the_queue_decides_by_keyboard_and_opens_the_next(page):
         member=ava, activity_type=talk, title="Panel at Connect", submitted_at=timezone.now() - timedelta(days=2)
     )
 
-    _sign_in_staff(page, vera)
+    sign_in_staff(page, vera)
     page.goto("/admin/contributions/contribution/")
     expect(page.get_by_role("heading", name="Verification queue", exact=True)).to_be_visible()
     waiting = page.locator("td.field-waiting").first

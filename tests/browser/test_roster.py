@@ -2,31 +2,17 @@
 the real sign-in with MFA (issue 11, finding 1); a verifier sees the roster without the buttons and
 gets the admin's own 403 page for the provisioning form (finding 3)."""
 
-import time
 from datetime import date
 
 import pytest
-from allauth.mfa import app_settings as mfa_settings
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.roles import PROGRAM_ADMIN, VERIFIER
 from tests.factories import MACertificationFactory, OrganizationFactory, StaffFactory, UserFactory
-from tests.helpers import STAFF_TOTP_SECRET, screenshot, sign_in, with_mfa
+from tests.helpers import screenshot, sign_in_staff, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-
-def _code() -> str:
-    return format_hotp_value(hotp_value(STAFF_TOTP_SECRET, int(time.time()) // mfa_settings.TOTP_PERIOD))
-
-
-def _sign_in_staff(page, staff) -> None:
-    sign_in(page, staff)
-    page.get_by_label("Authenticator code").fill(_code())
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_load_state()
 
 
 def _roster() -> None:
@@ -38,7 +24,7 @@ def _roster() -> None:
 def test_a_program_admin_provisions_an_ma_from_the_roster_and_returns_to_it(page):
     _roster()
     paul = with_mfa(StaffFactory(email="paul@example.com", first_name="Paul", groups=[PROGRAM_ADMIN]))
-    _sign_in_staff(page, paul)
+    sign_in_staff(page, paul)
     page.goto("/admin/accounts/macertification/")
     expect(page.get_by_role("heading", name="MA roster: every certified Master Anaplanner")).to_be_visible()
     expect(page.get_by_role("link", name="Import newly certified MAs")).to_be_visible()
@@ -72,7 +58,7 @@ def test_a_program_admin_provisions_an_ma_from_the_roster_and_returns_to_it(page
 def test_a_verifier_reads_the_roster_without_buttons_and_is_refused_the_form_inside_the_admin(page):
     _roster()
     vera = with_mfa(StaffFactory(email="vera@example.com", first_name="Vera", groups=[VERIFIER]))
-    _sign_in_staff(page, vera)
+    sign_in_staff(page, vera)
     page.goto("/admin/accounts/macertification/")
     expect(page.locator("#result_list")).to_contain_text("MA-2025-0402")
     expect(page.get_by_role("link", name="Add a newly certified MA")).to_have_count(0)

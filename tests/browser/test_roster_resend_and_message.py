@@ -12,9 +12,8 @@ from playwright.sync_api import expect
 from accounts.models import Invitation, SegmentMessage
 from accounts.roles import PROGRAM_ADMIN
 from accounts.services import member_provision
-from tests.browser.test_roster import _sign_in_staff
 from tests.factories import StaffFactory
-from tests.helpers import screenshot, with_mfa
+from tests.helpers import screenshot, sign_in_staff, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -42,7 +41,7 @@ def _members():
 def test_a_program_admin_resends_expired_invitations_and_messages_a_segment(page):
     _members()
     paul = with_mfa(StaffFactory(email="paul@example.com", first_name="Paul", groups=[PROGRAM_ADMIN]))
-    _sign_in_staff(page, paul)
+    sign_in_staff(page, paul)
 
     page.goto("/admin/accounts/macertification/?invitation=expired")
     rows = page.locator("#result_list tbody tr")

@@ -1,12 +1,9 @@
 """Staff correct a decision and run the final year-end review, in Debian's Chromium through the
 real sign-in with MFA (issue 11, findings 4 and 5)."""
 
-import time
 from datetime import date
 
 import pytest
-from allauth.mfa import app_settings as mfa_settings
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from playwright.sync_api import expect
 
 from accounts.models import Notification
@@ -21,20 +18,9 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
-from tests.helpers import STAFF_TOTP_SECRET, screenshot, sign_in, sign_in_fast, with_mfa
+from tests.helpers import screenshot, sign_in_fast, sign_in_staff, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-
-def _code() -> str:
-    return format_hotp_value(hotp_value(STAFF_TOTP_SECRET, int(time.time()) // mfa_settings.TOTP_PERIOD))
-
-
-def _sign_in_staff(page, staff) -> None:
-    sign_in(page, staff)
-    page.get_by_label("Authenticator code").fill(_code())
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_load_state()
 
 
 def test_a_verifier_corrects_a_decision_and_the_member_sees_why(page, browser, live_server):
@@ -46,7 +32,7 @@ def test_a_verifier_corrects_a_decision_and_the_member_sees_why(page, browser, l
     talk = ContributionFactory(member=ava, activity_type=teaching, title="Level 1 class")
     services.contribution_decide(contribution_id=talk.pk, verifier=vera, decision="verify")
 
-    _sign_in_staff(page, vera)
+    sign_in_staff(page, vera)
     page.goto("/admin/contributions/contribution/?state=verified")
     page.get_by_role("link", name="Correct or reopen").click()
     expect(page.get_by_role("heading", name="Level 1 class", exact=True)).to_be_visible()
@@ -98,7 +84,7 @@ def test_the_final_review_asks_to_confirm_then_says_who_ran_it(page, live_server
         StaffFactory(email="paul@example.com", first_name="Paul", last_name="Moreau", groups=[PROGRAM_ADMIN])
     )
 
-    _sign_in_staff(page, paul)
+    sign_in_staff(page, paul)
     page.goto(f"/admin/contributions/programyear/{year.pk}/review/")
     expect(page.get_by_text("Dry run: nothing has been written.")).to_be_visible()
     expect(page.get_by_text("Would meet the target if verified")).to_be_visible()

@@ -3,26 +3,18 @@
 Issue 11, finding 7, end to end in Debian's Chromium through the real sign-in with MFA.
 """
 
-import time
-
 import pytest
-from allauth.mfa import app_settings as mfa_settings
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from playwright.sync_api import expect
 
 from accounts.models import Notification
 from accounts.roles import VERIFIER
 from engagements.models import SignUp
 from tests.factories import OpportunityFactory, SignUpFactory, StaffFactory, UserFactory
-from tests.helpers import STAFF_TOTP_SECRET, screenshot, sign_in, sign_in_fast, with_mfa
+from tests.helpers import screenshot, sign_in_fast, sign_in_staff, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 REASON = "You told us by phone that you moved to another team; thank you for offering."
-
-
-def _code() -> str:
-    return format_hotp_value(hotp_value(STAFF_TOTP_SECRET, int(time.time()) // mfa_settings.TOTP_PERIOD))
 
 
 def test_staff_withdrawal_asks_to_confirm_needs_a_reason_and_the_member_sees_it(page, browser, live_server):
@@ -32,9 +24,7 @@ def test_staff_withdrawal_asks_to_confirm_needs_a_reason_and_the_member_sees_it(
     waiting = SignUpFactory(opportunity=opportunity, state=SignUp.State.WAITLISTED)
     vera = with_mfa(StaffFactory(email="vera@example.com", first_name="Vera", groups=[VERIFIER]))
 
-    sign_in(page, vera)
-    page.get_by_label("Authenticator code").fill(_code())
-    page.get_by_role("button", name="Sign In").click()
+    sign_in_staff(page, vera)
     page.goto(f"/admin/engagements/signup/?opportunity__id__exact={opportunity.pk}")
     page.locator(f"input[name=_selected_action][value='{held.pk}']").check()
     page.locator("select[name=action]").select_option("withdraw")
