@@ -37,6 +37,13 @@ def members_mark(cursor, ids_sql: str, params: list | tuple = ()) -> None:
     )
 
 
+def members_mark_ids(cursor, ids) -> None:
+    """Mark for recompute the members with these ids (an admin's exclusion, revoked events)."""
+    ids = sorted(set(ids))
+    if ids:
+        members_mark(cursor, f"SELECT id FROM {MEMBER} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
+
+
 def marks_take(cursor, into: str | None) -> int:
     """Delete every mark the recompute can see (in key order); returns how many.
 

@@ -6,10 +6,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from community_levels.marks import members_mark
-from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
-
-MEMBER = CommunityMember._meta.db_table
+from community_levels.marks import members_mark_ids
+from community_levels.models import ActivityEvent, DailyActivity
 
 
 def revoke_events(event_ids: list[str], *, source: str, reason: str) -> int:
@@ -47,8 +45,6 @@ def revoke_events(event_ids: list[str], *, source: str, reason: str) -> int:
             daily.update(quantity=F("quantity") - quantity, minutes=F("minutes") - minutes, events=F("events") - events)
             # a day with nothing left is no day of activity (days visited, member days)
             daily.filter(events=0).delete()
-        members = {row[1] for row in rows}
-        placeholders = ", ".join(["%s"] * len(members))
         with connection.cursor() as cursor:
-            members_mark(cursor, f"SELECT id FROM {MEMBER} WHERE id IN ({placeholders})", sorted(members))  # noqa: S608
+            members_mark_ids(cursor, (row[1] for row in rows))
     return len(rows)

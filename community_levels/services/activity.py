@@ -14,7 +14,7 @@ from community_levels.ingestion import (
     ingest_file,
     parse_file,
 )
-from community_levels.marks import members_mark
+from community_levels.marks import members_mark, members_mark_ids
 from community_levels.models import (
     ActivityEvent,
     CommunityMember,
@@ -113,7 +113,7 @@ def member_set_excluded(*, member: CommunityMember, excluded: bool) -> Community
     member.full_clean()
     member.save(update_fields=["is_excluded"])
     with connection.cursor() as cursor:
-        members_mark(cursor, f"SELECT id FROM {CommunityMember._meta.db_table} WHERE id = %s", [member.pk])  # noqa: S608
+        members_mark_ids(cursor, [member.pk])
     enqueue_recompute(reason=_("Events excluded by an admin") if excluded else _("Events included again"))
     return member
 
