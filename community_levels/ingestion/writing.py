@@ -411,7 +411,8 @@ def _insert_new_and_add(cursor, *, source: str, now) -> int:
             )
             return cursor.fetchone()[0]
     except IntegrityError as error:
-        if getattr(error.__cause__, "diag", None) is None or error.__cause__.diag.constraint_name != _DEDUP_KEY:
+        diag = getattr(error.__cause__, "diag", None)
+        if diag is None or diag.constraint_name != _DEDUP_KEY:
             raise
     cursor.execute(
         f"WITH new AS ({_new_events(first_line=True)} ON CONFLICT (source, event_id) DO NOTHING {new}{rest}",
