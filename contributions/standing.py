@@ -30,10 +30,13 @@ On SQLite (`scripts/serve`'s embedded database) the same statement in SQLite's d
 # SQL here is built from table names of the models; every value is a parameter.
 # ruff: noqa: S608
 
+import hashlib
+import json
 from datetime import date, timedelta
 
 from django.db import connection
 from django.db.models import F
+from django.utils import timezone
 
 from accounts.models import MACertification
 from contributions import rules
@@ -43,6 +46,8 @@ from contributions.models import (
     RequirementStatus,
     ReviewOutcome,
     StandingTotals,
+    StandingVersion,
+    StatusCounts,
     TargetOverride,
     TechnicalRequirement,
 )
@@ -145,6 +150,64 @@ def status_counts(*, sql: str, params: list) -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT status, COUNT(*) FROM ({sql}) rows GROUP BY status", params)
         return dict(cursor.fetchall())
+
+
+# The trigger function of migration 0020 that bumps the standing's version (its tests look its tables up).
+VERSION_FUNCTION = "contributions_standing_changed"
+# A stored count older than this is of a past day (the fingerprint holds today): deleted when counts are stored.
+STORED_COUNTS_KEPT = timedelta(days=2)
+
+
+def stored_status_counts(*, sql: str, params: list) -> dict[str, int]:
+    """`status_counts`, served from `StatusCounts` while nothing the standing reads has changed (issue 16).
+
+    Why: counting 10,000 MAs by status is the report's (and the admin home's) one costly statement,
+    14-18 ms on the benchmark database, and its answer changes only on a write of one of its inputs or
+    when the day changes. A standing table kept on each write (the other way the issue names) would
+    still compute the pace, which moves every day, on each read, and would need triggers on the same
+    tables that recompute member-years; here each write only counts itself.
+
+    The key: the MD5 of the standing's SQL and parameters (so the year, today, the rules' constants, the
+    filters and the code of the statement), and the standing's version (`StandingVersion`): the sum of
+    the changes that triggers add on every statement writing a table the standing reads (migration 0020,
+    `tests/contributions/test_status_counts_store.py` checks that the SQL reads no other table).
+    Why it is exact:
+    - the version and the counts it is stored with come from one statement, so one snapshot: the counts
+      are those of the version (a hit reads the version and the stored row in one statement too);
+    - a committed write adds at least one to the sum and no change is ever taken back, and every later
+      snapshot sees every commit an earlier one saw: the same version means the same committed writes;
+    - a transaction's uncommitted writes count in its own version: inside a transaction
+      (`in_atomic_block`) nothing is read from or stored into the store; the page views run in autocommit.
+    It does not cover the users' names and emails (only `is_active` bumps the version): a search's counts
+    are never stored. The store is a table of the same database, so a restore, a flush or a truncation of
+    the version takes the stored counts with it.
+    """
+    if connection.in_atomic_block:
+        return status_counts(sql=sql, params=params)
+    fingerprint = hashlib.md5(repr((sql, params)).encode(), usedforsecurity=False).hexdigest()
+    store, version = StatusCounts._meta.db_table, StandingVersion._meta.db_table
+    current = f"(SELECT COALESCE(SUM(changes), 0) FROM {version})"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT counts FROM {store} WHERE fingerprint = %s AND version = {current}", [fingerprint])
+        stored = cursor.fetchone()
+        if stored is not None:
+            return json.loads(stored[0])
+        cursor.execute(
+            f"SELECT v.n, c.status, c.n FROM (SELECT {current} AS n) v LEFT JOIN "
+            f"(SELECT status, COUNT(*) AS n FROM ({sql}) rows GROUP BY status) c ON TRUE",
+            params,
+        )
+        rows = cursor.fetchall()
+        counts = {status: n for _, status, n in rows if status is not None}
+        now = timezone.now()
+        cursor.execute(
+            f"INSERT INTO {store} (fingerprint, version, counts, stored_at) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (fingerprint) DO UPDATE SET version = excluded.version, counts = excluded.counts, "
+            "stored_at = excluded.stored_at",
+            [fingerprint, rows[0][0], json.dumps(counts), now],
+        )
+        cursor.execute(f"DELETE FROM {store} WHERE stored_at < %s", [now - STORED_COUNTS_KEPT])
+    return counts
 
 
 def page_ids(*, sql: str, params: list, offset: int, limit: int) -> list[int]:

@@ -1,5 +1,7 @@
 """The filters of the browse page (django-filter): category, open slots, date."""
 
+from datetime import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
@@ -29,6 +31,11 @@ class OpportunityFilter(django_filters.FilterSet):
         model = Opportunity
         fields = ["category"]
 
+    def __init__(self, data=None, queryset=None, *, now: datetime | None = None, **kwargs) -> None:
+        """`now`: the request's time, as the page's selector read it (the clock of "only with open slots")."""
+        super().__init__(data, queryset, **kwargs)
+        self.now = now or timezone.now()
+
     @property
     def active_count(self) -> int:
         """How many filters the member set: shown on the folded filters' summary."""
@@ -41,7 +48,7 @@ class OpportunityFilter(django_filters.FilterSet):
         not yet taken place, and a place free (or no limit)."""
         if not value:
             return queryset
-        now = timezone.now()
+        now = self.now
         return queryset.filter(
             Q(capacity__isnull=True) | Q(slots_left__gt=0),
             Q(signup_opens_at__isnull=True) | Q(signup_opens_at__lte=now),

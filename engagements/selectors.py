@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import (
     BooleanField,
@@ -33,13 +33,15 @@ MEMBER_VISIBLE_STATES = (Opportunity.State.PUBLISHED, Opportunity.State.CLOSED, 
 
 
 def _signup_count(states) -> Coalesce:
-    """Sign-ups of the row's opportunity in `states`: a correlated subquery (index on opportunity,
-    state), so a page of 20 opportunities counts only their own sign-ups, not every sign-up."""
+    """Sign-ups of the row's opportunity in `states`: a correlated subquery, so a page of 20 opportunities
+    counts only their own sign-ups, not every sign-up. `COUNT(*)`, not of the id: the index on
+    (opportunity, state) then answers it alone (an index-only scan); counting ids read each sign-up's
+    row from the table, ~70 pages per opportunity of the benchmark."""
     counted = (
         SignUp.objects.filter(opportunity=OuterRef("pk"), state__in=states)
         .order_by()
         .values("opportunity")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
@@ -60,14 +62,17 @@ def _with_slots(queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
 
 
 def _member_state(member: User) -> Subquery:
+    # At most one live sign-up per member and opportunity (a unique constraint): no order to choose by,
+    # so none (the model's default order would join the opportunity again for every row).
     live = SignUp.objects.filter(opportunity=OuterRef("pk"), member=member, state__in=SignUp.LIVE_STATES)
-    return Subquery(live.values("state")[:1])
+    return Subquery(live.order_by().values("state")[:1])
 
 
-def opportunity_list(*, member: User) -> QuerySet[Opportunity]:
-    """Published opportunities for the browse page, with slots left and the member's own state."""
+def opportunity_list(*, member: User, now: datetime | None = None) -> QuerySet[Opportunity]:
+    """Published opportunities for the browse page, with slots left and the member's own state
+    (whether sign-ups are closed or not yet open judged at `now`, the request's time)."""
     queryset = Opportunity.objects.filter(state=Opportunity.State.PUBLISHED).select_related("activity_type")
-    now = timezone.now()
+    now = now or timezone.now()
     return (
         _with_slots(queryset)
         .annotate(

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.requests import AuthenticatedRequest
 from engagements import list_cache, selectors, services
 from engagements.calendar import signup_calendar, signup_calendar_start
-from engagements.filters import OpportunityFilter
 from engagements.forms import SuggestionForm
 from engagements.models import SignUp
 from mahome.errors import show_refusal
@@ -23,9 +22,7 @@ PAGE_SIZE = list_cache.PAGE_SIZE
 @login_required
 @require_GET
 def opportunity_list(request: AuthenticatedRequest) -> HttpResponse:
-    filterset = OpportunityFilter(request.GET or None, queryset=selectors.opportunity_list(member=request.user))
-    body = list_cache.body(request=request, filterset=filterset)
-    return render(request, "engagements/opportunity_list.html", {"list_body": body})
+    return render(request, "engagements/opportunity_list.html", {"list_body": list_cache.body(request=request)})
 
 
 def _panel_context(request: AuthenticatedRequest, opportunity) -> dict:

@@ -23,6 +23,8 @@ from contributions.models.member_years import (
     OptOut,
     RequirementStatus,
     StandingTotals,
+    StandingVersion,
+    StatusCounts,
     TargetOverride,
 )
 from contributions.models.review import (
@@ -60,6 +62,8 @@ __all__ = [
     "ReviewOutcomeQuerySet",
     "ReviewRun",
     "StandingTotals",
+    "StandingVersion",
+    "StatusCounts",
     "TargetOverride",
     "TechnicalRequirement",
     "certificate_code",

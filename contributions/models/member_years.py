@@ -132,3 +132,35 @@ class StandingTotals(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id}/{self.program_year_id}: {self.verified} + {self.pending}"
+
+
+class StandingVersion(models.Model):
+    """How many committed statements changed a table the year's standing reads: the key under which its
+    status counts are stored (`StatusCounts`, `contributions.standing` says why and how).
+
+    Written by triggers alone (migration 0020), never by application code. A writing statement adds one to
+    the slot of its database session (`pg_backend_pid() % VERSION_SLOTS`; SQLite has one writer and one
+    slot), so concurrent writers seldom wait for each other's commit on the same row; the version is the sum.
+    """
+
+    slot = models.PositiveSmallIntegerField(primary_key=True)
+    changes = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.slot}: {self.changes}"
+
+
+class StatusCounts(models.Model):
+    """A year's members by status as last computed, kept with the standing's version they were computed at.
+
+    Served again only while `fingerprint` (the standing's SQL and its parameters: the year, today, the rules,
+    the filters) and the version both match; written by `contributions.standing` alone.
+    """
+
+    fingerprint = models.CharField(max_length=32, primary_key=True)
+    version = models.BigIntegerField()
+    counts = models.TextField()  # JSON: {status: members}
+    stored_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.fingerprint} @ {self.version}: {self.counts}"

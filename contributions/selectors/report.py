@@ -70,8 +70,8 @@ def program_year_report_page(
         counts, paginator, number, members = _page_of_a_status(
             program_year=program_year, sql=sql, params=params, number=number, per_page=per_page
         )
-    else:
-        counts = standing.status_counts(sql=sql, params=params)
+    else:  # the counts of a search are not stored: its names and emails do not move the standing's version
+        counts = (standing.status_counts if search else standing.stored_status_counts)(sql=sql, params=params)
         paginator = Paginator(range(sum(counts.values())), per_page)
         number = paginator.get_page(number).number
         members = report_page_members(
@@ -129,7 +129,7 @@ def report_page_members(
 def program_year_status_counts(*, program_year: ProgramYear, today: date | None = None) -> dict[str, int]:
     """Members of the year by status (met, on track, at risk, opted out…), computed in SQL in one query."""
     sql, params = standing.standing_rows(program_year=program_year, today=_today(today))
-    return standing.status_counts(sql=sql, params=params)
+    return standing.stored_status_counts(sql=sql, params=params)
 
 
 def member_ids_with_status_sql(

@@ -86,6 +86,51 @@ def test_an_event_stored_by_another_writer_meanwhile_is_skipped_and_not_counted(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_event_a_rival_commits_while_the_insert_runs_is_skipped_and_not_counted(tmp_path):
+    """The batch's insert meets a stored id the rival has not committed yet: it waits for the rival, then
+    neither fails nor counts the event (the insert that finds no stored id falls back to the one that
+    skips conflicts, the first having written nothing)."""
+    events = [event(n, "m1", "reply", quantity=n) for n in range(1, 5)]
+    path = write_jsonl(tmp_path / "a.jsonl", events)
+    member = CommunityMember.objects.create(external_id="m1")
+    stored, release, rival = threading.Event(), threading.Event(), {}
+
+    def store_e2_and_hold():
+        try:
+            with transaction.atomic():
+                ActivityEvent.objects.create(
+                    source="file", event_id="e2", member=member, kind="reply", occurred_at=timezone.now(),
+                    day=1, quantity=2, ingested_at=timezone.now(),
+                )  # fmt: skip
+                stored.set()
+                release.wait(timeout=10)
+            rival["stored"] = True
+        except Exception as error:  # pragma: no cover - reported by the assertion below
+            rival["error"] = error
+        finally:
+            stored.set()
+            connection.close()
+
+    thread = threading.Thread(target=store_e2_and_hold)
+
+    def interleave(execute, sql, params, many, context):
+        if not thread.is_alive() and not rival and f"INSERT INTO {EVENT_TABLE}" in sql:
+            thread.start()
+            stored.wait(timeout=10)
+            # The rival commits once the batch's insert waits for its row (a lock it cannot take yet).
+            threading.Timer(0.5, release.set).start()
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(interleave):
+        result = ingest_stream(parse_file(path), source="file", fast=True)
+    thread.join(timeout=10)
+    assert rival == {"stored": True}
+    assert (result.imported, result.duplicates) == (3, 1)
+    assert ActivityEvent.objects.filter(source="file").count() == 4
+    assert DailyActivity.objects.aggregate(q=Sum("quantity"), n=Sum("events")) == {"q": 1 + 3 + 4, "n": 3}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_batch_commits_without_waiting_for_the_disk(tmp_path):
     """`synchronous_commit = off` for the batch's transaction only (see the package's docstring)."""
     path = write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply")])
@@ -241,3 +286,22 @@ def test_a_chunk_of_canonical_lines_keeps_names_beyond_ascii(tmp_path):
     assert [type(item) for _no, item in parse_file(path, lane=True)] == [canonical.Chunk]
     assert ingest_stream(parse_file(path, lane=True), source="file", fast=True).imported == 2
     assert dict(CommunityMember.objects.values_list("external_id", "username")) == {"m1": "Zoë Ünal", "m2": "李小龍"}
+
+
+@pytest.mark.django_db
+def test_event_ids_and_their_staging_compare_byte_by_byte():
+    """Migration 0016: the dedup key's ids sort bytewise (collation "C"), as the staged ids do; an
+    AlterField of the column that dropped it would make every batch sort by locale rules again."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT collation_name FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+            [EVENT_TABLE, "event_id"],
+        )
+        assert cursor.fetchone() == ("C",)
+    a, b = ("e-b", "eA")  # "-" < "A" bytewise; most locales ignore punctuation and put "eA" first
+    for source, event_id in (("x", a), ("x", b)):
+        ActivityEvent.objects.create(
+            source=source, event_id=event_id, member=CommunityMember.objects.get_or_create(external_id="m")[0],
+            kind="reply", occurred_at=timezone.now(), day=1, ingested_at=timezone.now(),
+        )  # fmt: skip
+    assert list(ActivityEvent.objects.order_by("event_id").values_list("event_id", flat=True)) == [a, b]

@@ -19,8 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from contributions.models import ActivityType
-from engagements import list_cache, selectors
-from engagements.filters import OpportunityFilter
+from engagements import list_cache
 from engagements.models import Opportunity
 from engagements.services.opportunities import opportunity_cancel, opportunity_set_state, opportunity_update
 from engagements.services.signups import signup_create, signup_withdraw
@@ -48,8 +47,7 @@ def _request(member_id: int, query: str):
 
 def _body(member_id: int, query: str, *, use_cache: bool, request=None) -> str:
     request = request or _request(member_id, query)
-    filterset = OpportunityFilter(request.GET or None, queryset=selectors.opportunity_list(member=request.user))
-    html = list_cache.body(request=request, filterset=filterset, use_cache=use_cache)
+    html = list_cache.body(request=request, use_cache=use_cache)
     return TOKEN.sub("", html)
 
 
@@ -149,3 +147,78 @@ def test_a_page_past_the_end_is_not_stored():
         with CaptureQueriesContext(connection) as queries:
             _body(member.pk, "?page=9", use_cache=True, request=request)
     assert len(queries.captured_queries) > 1
+
+
+QUERIES = [
+    "",
+    "?page=2",
+    "?page=abc",
+    "?open_slots=on",
+    "?open_slots=on&category=speaking&page=3",
+    "?category=blog",
+    "?category=nonsense",
+    "?date_from=2026-06-19",
+    "?date_from=2026-06-19&date_to=2026-07-01&open_slots=on",
+    "?date_to=not-a-date",
+    "?open_slots=false&unknown=1",
+]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Auckland"])
+def test_the_fingerprint_compiled_once_is_the_fingerprint_of_the_request(zone):
+    """Stand-ins put back: the very SQL and parameters the request's own queryset compiles to."""
+    members = [UserFactory(), UserFactory()]
+    OpportunityFactory.create_batch(3)
+    with timezone.override(zone):
+        for query in QUERIES:
+            for member, now in zip(members, [NOW, NOW + timedelta(days=400, microseconds=7)], strict=True):
+                request = _request(member.pk, query)
+                page = _page(query)
+                direct = list_cache.fingerprint_sql(
+                    list_cache.filterset_for(data=request.GET, member=member, now=now), page=page
+                )
+                assert list_cache.fingerprint_query(request=request, now=now, page=page) == direct, query
+
+
+def _page(query: str) -> int:
+    from django.http import QueryDict
+
+    from mahome.pagination import wanted_page
+
+    return wanted_page(QueryDict(query.lstrip("?")).get("page"), list_cache.PAGE_SIZE)
+
+
+def test_a_parameter_derived_from_the_clock_is_compiled_per_request(monkeypatch):
+    """A query that uses the clock otherwise than as itself (here: a day before) is not reused with stand-ins."""
+    from engagements import selectors
+
+    original = selectors.opportunity_list
+
+    def with_yesterday(*, member, now=None):
+        return original(member=member, now=now).filter(created_at__gte=now - timedelta(days=1))
+
+    monkeypatch.setattr(selectors, "opportunity_list", with_yesterday)
+    list_cache._shape.cache_clear()
+    try:
+        member = UserFactory()
+        request = _request(member.pk, "?category=blog")
+        _, params = list_cache.fingerprint_query(request=request, now=NOW, page=1)
+        assert NOW - timedelta(days=1) in params
+        assert list_cache._shape("category=blog", 1, "en", "UTC") is None
+    finally:
+        list_cache._shape.cache_clear()
+
+
+def test_a_hit_builds_no_queryset(monkeypatch):
+    from engagements import selectors
+
+    member = UserFactory()
+    OpportunityFactory.create_batch(2)
+    _body(member.pk, "?open_slots=on", use_cache=True)
+    _body(member.pk, "?open_slots=on", use_cache=True)  # the stand-in query of this query string is compiled
+
+    def refuse(**kwargs):
+        raise AssertionError("the hit built the page's queryset")
+
+    monkeypatch.setattr(selectors, "opportunity_list", refuse)
+    assert "Opportunity" in _body(member.pk, "?open_slots=on", use_cache=True)

@@ -83,3 +83,34 @@ def test_every_page_of_the_demo_answers_on_sqlite_and_the_year_report_counts_as_
 # demo data and the local settings). Prints each 5xx, each difference between the SQL standing and
 # Python's, then one summary line.
 WALK = (Path(__file__).parent / "sqlite_first_day.py").read_text()
+
+
+def test_stored_status_counts_follow_a_write_on_sqlite(first_run):
+    """The counts stored under the standing's version (`contributions.standing.stored_status_counts`): SQLite's
+    row triggers (migration 0020) move the version, so an opt-out is counted at once, as on PostgreSQL."""
+    env, seeded = first_run
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+    checked = _manage("shell", "-c", STORED_COUNTS, env=env)
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    assert checked.stdout.strip().splitlines()[-1].split() == ["stored", "True", "changed", "True", "fresh", "True"]
+
+
+STORED_COUNTS = """
+from django.utils import timezone
+from contributions import rules, selectors, standing
+from contributions.models import OptOut, StatusCounts
+from contributions.selectors.members import certified_in
+year = selectors.program_year_current()
+today = timezone.localdate()
+def fresh():
+    sql, params = standing.standing_rows(program_year=year, today=today)
+    return standing.status_counts(sql=sql, params=params)
+before = selectors.program_year_status_counts(program_year=year, today=today)
+stored = StatusCounts.objects.exists() and before == fresh()
+members = certified_in(program_year=year).exclude(opt_outs__program_year=year)
+member = members.exclude(review_outcomes__program_year=year).first()
+OptOut.objects.create(member=member, program_year=year, reason="sqlite check")
+after = selectors.program_year_status_counts(program_year=year, today=today)
+changed = after.get(rules.OPTED_OUT, 0) == before.get(rules.OPTED_OUT, 0) + 1
+print("stored", stored, "changed", changed, "fresh", after == fresh())
+"""

@@ -1,0 +1,266 @@
+"""The year's status counts are stored and served again only while nothing they read has changed.
+
+`contributions.standing` keeps the counts of the last computation under a fingerprint of the standing's SQL
+(today included) and the standing version, which triggers bump on every committed write of a table the
+standing reads. Each kind of write below must change the next answer at once (it equals the standing
+computed afresh); writes that change nothing the standing reads (a sign-in, a rename, a title) leave the
+stored counts in use. The store works outside transactions only, so these tests commit (`transaction=True`).
+"""
+
+import re
+import threading
+from datetime import date
+
+import pytest
+from django.apps import apps
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import MACertification, User
+from contributions import rules, selectors, standing
+from contributions.models import (
+    ActivityType,
+    Contribution,
+    OptOut,
+    ProgramYear,
+    RequirementStatus,
+    ReviewOutcome,
+    TargetOverride,
+    TechnicalRequirement,
+)
+from tests.factories import (
+    ActivityTypeFactory,
+    ContributionFactory,
+    MACertificationFactory,
+    ProgramYearFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TODAY = date(2026, 6, 1)  # 151 of 365 days: the pace line of a 400 target is at ~166 points
+QUALIFIED = date(2025, 6, 1)
+
+
+class World:
+    """Three MAs of 2026: Alice on track (200 verified), Bob at risk (nothing), Carol met (400 verified)."""
+
+    def __init__(self):
+        self.year = ProgramYearFactory(year=2026, target_points=400)
+        self.speaking = ActivityTypeFactory(program_year=self.year, code="speaking", points=100)
+        self.alice, self.bob, self.carol = (
+            MACertificationFactory(qualified_on=QUALIFIED, user__last_name=name).user
+            for name in ("Alice", "Bob", "Carol")
+        )
+        ContributionFactory(member=self.alice, activity_type=self.speaking, state="verified", awarded_points=200)
+        ContributionFactory(member=self.carol, activity_type=self.speaking, state="verified", awarded_points=400)
+        self.requirement: TechnicalRequirement | None = None
+        self.override: TargetOverride | None = None
+
+    def add_requirement(self):
+        self.requirement = TechnicalRequirement.objects.create(
+            program_year=self.year, kind="exam", name="Exam", due_on=date(2026, 6, 30)
+        )
+
+    def add_override(self):
+        self.override = TargetOverride.objects.create(
+            member=self.alice, program_year=self.year, target_points=200, reason="Leave"
+        )
+
+
+def _counts(world) -> dict[str, int]:
+    return selectors.program_year_status_counts(program_year=world.year, today=TODAY)
+
+
+def _fresh(world) -> dict[str, int]:
+    sql, params = standing.standing_rows(program_year=world.year, today=TODAY)
+    return standing.status_counts(sql=sql, params=params)
+
+
+def _served_from_the_store(world) -> dict[str, int]:
+    """The counts, asserting they came from the store: one query, the version and the stored row."""
+    with CaptureQueriesContext(connection) as queries:
+        counts = _counts(world)
+    assert len(queries.captured_queries) == 1, [q["sql"][:80] for q in queries.captured_queries]
+    return counts
+
+
+def _earlier_lapse(world):
+    earlier = ProgramYearFactory(year=2025)
+    ReviewOutcome.objects.create(
+        member=world.bob, program_year=earlier, outcome=rules.LAPSED, target_points=400, verified_points=0
+    )
+
+
+# Each: what to set up before the counts are stored (or None), and the write that must change them.
+WRITES = {
+    "contribution added": (
+        None,
+        lambda w: ContributionFactory(member=w.bob, activity_type=w.speaking, state="verified", awarded_points=200),
+    ),
+    "contribution decided": (None, lambda w: Contribution.objects.filter(member=w.alice).update(state="rejected")),
+    "contribution deleted": (None, lambda w: Contribution.objects.filter(member=w.carol).delete()),
+    "activity type capped": (None, lambda w: ActivityType.objects.filter(pk=w.speaking.pk).update(annual_cap=100)),
+    "override added": (None, World.add_override),
+    "override changed": (
+        World.add_override,
+        lambda w: TargetOverride.objects.filter(pk=w.override.pk).update(target_points=400),
+    ),
+    "override removed": (World.add_override, lambda w: TargetOverride.objects.filter(pk=w.override.pk).delete()),
+    "opt-out added": (None, lambda w: OptOut.objects.create(member=w.bob, program_year=w.year, reason="Sabbatical")),
+    "opt-out removed": (
+        lambda w: OptOut.objects.create(member=w.bob, program_year=w.year, reason="Sabbatical"),
+        lambda w: OptOut.objects.filter(member=w.bob).delete(),
+    ),
+    "outcome of the year": (
+        None,
+        lambda w: ReviewOutcome.objects.create(
+            member=w.bob, program_year=w.year, outcome=rules.LAPSED, target_points=400, verified_points=0
+        ),
+    ),
+    "outcome of an earlier year": (None, _earlier_lapse),
+    "requirement added": (None, World.add_requirement),
+    "requirement moved": (
+        World.add_requirement,
+        lambda w: TechnicalRequirement.objects.filter(pk=w.requirement.pk).update(due_on=date(2025, 3, 1)),
+    ),
+    "requirement met": (
+        World.add_requirement,
+        lambda w: RequirementStatus.objects.create(requirement=w.requirement, member=w.carol, met_on=date(2026, 5, 1)),
+    ),
+    "certification added": (
+        None,
+        lambda w: MACertification.objects.create(
+            user=UserFactory(), certificate_number="MA-NEW", qualified_on=QUALIFIED
+        ),
+    ),
+    "certification's date changed": (
+        None,
+        lambda w: MACertification.objects.filter(user=w.bob).update(qualified_on=date(2026, 5, 20)),
+    ),
+    "certification removed": (None, lambda w: MACertification.objects.filter(user=w.bob).delete()),
+    "member deactivated": (None, lambda w: User.objects.filter(pk=w.bob.pk).update(is_active=False)),
+    "member deleted": (None, lambda w: User.objects.get(pk=w.bob.pk).delete()),
+    "program year's target changed": (None, lambda w: _year_changed(w, target_points=200)),
+    "earlier year's deadline moved": (
+        _earlier_lapse,  # Bob's certification ended in 2025's review, before 2026 ...
+        lambda w: ProgramYear.objects.filter(year=2025).update(deadline=date(2025, 5, 1)),  # ... or before he qualified
+    ),
+}
+
+
+def _year_changed(world, **fields):
+    """The year's own figures come with the year the page reads (and are in the fingerprint)."""
+    ProgramYear.objects.filter(pk=world.year.pk).update(**fields)
+    world.year.refresh_from_db()
+
+
+@pytest.mark.parametrize("kind", list(WRITES))
+def test_every_kind_of_write_changes_the_next_counts(kind):
+    world = World()
+    prepare, write = WRITES[kind]
+    if prepare is not None:
+        prepare(world)
+    before = _counts(world)
+    assert before == _fresh(world)
+    assert _served_from_the_store(world) == before
+    write(world)
+    after = _counts(world)
+    assert after == _fresh(world)
+    assert after != before  # each write above changes some member's status
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda w: User.objects.filter(pk=w.alice.pk).update(last_login=timezone.now()),  # a sign-in
+        lambda w: UserFactory(),  # a new user without a certification: a statement, but no MA
+        lambda w: _renamed(w.alice),  # a full save() of the user, is_active unchanged
+        lambda w: Contribution.objects.filter(member=w.alice).update(title="Renamed"),  # no counted column
+    ],
+    ids=["sign-in", "new user", "rename", "title"],
+)
+def test_writes_that_change_nothing_counted_keep_the_stored_counts(write):
+    world = World()
+    before = _counts(world)
+    write(world)
+    assert _served_from_the_store(world) == before
+
+
+def _renamed(user):
+    user.first_name = "Renamed"
+    user.save()
+
+
+def test_another_day_is_computed_for_that_day():
+    world = World()
+    assert _counts(world)[rules.ON_TRACK] == 1  # Alice, 200 of the ~166 the pace asks on 1 June
+    autumn = selectors.program_year_status_counts(program_year=world.year, today=date(2026, 10, 1))
+    sql, params = standing.standing_rows(program_year=world.year, today=date(2026, 10, 1))
+    assert autumn == standing.status_counts(sql=sql, params=params)
+    assert autumn.get(rules.ON_TRACK, 0) == 0  # by October the pace asks ~300
+
+
+def test_a_transaction_counts_its_own_writes_and_stores_nothing_it_rolls_back():
+    world = World()
+    before = _counts(world)
+
+    class Undone(Exception):
+        pass
+
+    with pytest.raises(Undone), transaction.atomic():
+        OptOut.objects.create(member=world.bob, program_year=world.year, reason="Sabbatical")
+        inside = _counts(world)
+        assert inside == _fresh(world) and inside != before
+        raise Undone
+    assert _counts(world) == before == _fresh(world)
+
+
+def test_counts_stored_while_a_write_is_uncommitted_are_not_served_after_its_commit():
+    """A reader stores the counts without a concurrent writer's uncommitted opt-out; once the writer commits,
+    the version it bumped no longer matches the stored one and the next reader counts the opt-out."""
+    world = World()
+    written, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def writer():
+        try:
+            with transaction.atomic():
+                OptOut.objects.create(member=world.bob, program_year=world.year, reason="Sabbatical")
+                written.set()
+                release.wait(timeout=30)
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert written.wait(timeout=30)
+    during = _counts(world)  # does not wait for the writer, and does not see its opt-out
+    assert during.get(rules.OPTED_OUT, 0) == 0
+    assert _served_from_the_store(world) == during
+    release.set()
+    thread.join(timeout=30)
+    assert not errors
+    after = _counts(world)
+    assert after[rules.OPTED_OUT] == 1 and after == _fresh(world)
+
+
+def test_every_table_the_standing_reads_bumps_the_version():
+    """The standing's SQL names its tables through the models; each one it reads has the version's trigger.
+    A new input of the standing (a table joined in `certified_in`, say) fails here until it has one."""
+    world = World()
+    sql, _ = standing.standing_rows(program_year=world.year, today=TODAY)
+    tables = {model._meta.db_table for model in apps.get_models()}
+    read = {table for table in tables if re.search(rf'(?<![\w"]){table}(?![\w"])|"{table}"', sql)}
+    assert {"accounts_user", "accounts_macertification", "contributions_standingtotals"} <= read
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT t.tgrelid::regclass::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE p.proname = %s",
+            [standing.VERSION_FUNCTION],
+        )
+        bumped = {row[0] for row in cursor.fetchall()}
+    assert read <= bumped, read - bumped
