@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.requests import AuthenticatedRequest
-from community_levels import selectors, services
+from community_levels import me_cache, selectors, services
 from community_levels.forms import BossApplicationForm
 from community_levels.metrics import METRICS, PASSIVE
 from community_levels.rules import load_rules
@@ -40,15 +40,10 @@ def levels(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def me(request: AuthenticatedRequest) -> HttpResponse:
-    member = selectors.member_for_user(user=request.user)
-    if member is None:
+    body = me_cache.body(request=request)
+    if not body:  # no community identity linked to the account
         return render(request, "community_levels/me_unlinked.html", {})
-    standing = selectors.member_standing(member=member)
-    return render(
-        request,
-        "community_levels/me.html",
-        {"standing": standing, "history": selectors.level_history(member=member)},
-    )
+    return render(request, "community_levels/me.html", {"body": body})
 
 
 @login_required
