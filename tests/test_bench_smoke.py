@@ -147,3 +147,26 @@ def test_the_group_by_floor_runs_over_the_events_table():
     from bench.data import group_by_seconds
 
     assert group_by_seconds() >= 0
+
+
+@pytest.mark.django_db
+def test_the_group_by_floor_computes_its_aggregates():
+    # Counted from outside, the grouped rows' COUNT and SUMs are dropped by the planner (their output
+    # becomes NULL and the scan does not even read quantity and minutes): the floor would be a bare
+    # DISTINCT over (member, kind), not the GROUP BY the row names.
+    from django.db import connection
+
+    from bench.data import GROUP_BY_SQL
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (VERBOSE, FORMAT JSON) " + GROUP_BY_SQL)
+        plan = cursor.fetchone()[0]
+
+    def outputs(node):
+        yield from node.get("Output", [])
+        for child in node.get("Plans", []):
+            yield from outputs(child)
+
+    computed = " ".join(outputs(plan[0]["Plan"]))
+    assert "NULL::" not in computed
+    assert "sum(" in computed and "count(*)" in computed and "minutes" in computed
