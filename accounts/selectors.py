@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
 
 from django.core.paginator import Page, Paginator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -47,6 +47,16 @@ def notification_list(*, user: User) -> QuerySet[Notification]:
 def notification_unread_count(*, user: User) -> int:
     """The header badge: an index-only count over (user, read_at)."""
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notification_unread_count_sql(user_param: str = "%s") -> str:
+    """`notification_unread_count` as a scalar subquery of the user's id (the placeholder `user_param`), for a
+    query that reads the header badge in the same round trip as its own data (mahome/page_cache.py)."""
+    quote = connection.ops.quote_name
+    table = quote(Notification._meta.db_table)
+    user = quote(Notification._meta.get_field("user").column)
+    read_at = quote(Notification._meta.get_field("read_at").column)
+    return f"(SELECT count(*) FROM {table} WHERE {user} = {user_param} AND {read_at} IS NULL)"  # noqa: S608 - our own names
 
 
 @dataclass(frozen=True)

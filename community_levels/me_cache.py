@@ -69,7 +69,7 @@ def body(*, request: AuthenticatedRequest, use_cache: bool = True) -> SafeString
             prefix="community:me",
             request=request,
             now=now,
-            fingerprint=page_cache.read_fingerprint(fingerprint_sql(), {"user": request.user.pk}),
+            fingerprint=page_cache.read_fingerprint(fingerprint_sql(), {"user": request.user.pk}, request=request),
         )
 
     return page_cache.serve(

@@ -150,7 +150,7 @@ def body(*, request: AuthenticatedRequest, now: datetime | None = None, use_cach
             prefix="engagements:list",
             request=request,
             now=now,
-            fingerprint=page_cache.read_fingerprint(sql, params),
+            fingerprint=page_cache.read_fingerprint(sql, params, request=request),
             extra=[request.GET.urlencode()],
         )
 

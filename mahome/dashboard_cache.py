@@ -97,12 +97,9 @@ def fingerprint_sql() -> str:
     return "SELECT md5(" + " || '/' || ".join(parts) + ")"
 
 
-def fingerprint(*, member_id: int) -> str:
-    return read_fingerprint(fingerprint_sql(), {"member": member_id})
-
-
 def key(*, request: AuthenticatedRequest, now: datetime) -> str:
-    return cache_key(prefix="dashboard", request=request, now=now, fingerprint=fingerprint(member_id=request.user.pk))
+    fingerprint = read_fingerprint(fingerprint_sql(), {"member": request.user.pk}, request=request)
+    return cache_key(prefix="dashboard", request=request, now=now, fingerprint=fingerprint)
 
 
 def render_body(*, request: AuthenticatedRequest, now: datetime) -> tuple[str, datetime | None]:

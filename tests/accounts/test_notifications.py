@@ -4,7 +4,7 @@ from django.core import mail
 from accounts import services
 from accounts.models import Notification
 from accounts.tasks import notification_outbox_sweep
-from tests.factories import NotificationFactory
+from tests.factories import NotificationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +162,25 @@ def test_many_notifications_in_one_statement_respect_preferences_dedupe_and_emai
         kind="community.level_up", user_ids=[member.pk], titles=["x"], bodies=["y"], dedupe_keys=["level:1"]
     )
     assert again == 0 and Notification.objects.filter(user=member).count() == 1
+
+
+def test_the_unread_count_in_sql_is_the_header_badge(member, other_member):
+    """The subquery the cached pages read the badge with (in their fingerprint's round trip) counts what the
+    badge's selector counts: the member's own notifications not yet read."""
+    from django.db import connection
+
+    from accounts.selectors import notification_unread_count, notification_unread_count_sql
+
+    NotificationFactory.create_batch(5, user=member)
+    NotificationFactory.create_batch(3, user=other_member)
+    services.notifications_mark_read(
+        user=member, notification_ids=list(member.notifications.values_list("pk", flat=True)[:2])
+    )
+    for user in (member, other_member, UserFactory()):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {notification_unread_count_sql()}", [user.pk])
+            in_sql = cursor.fetchone()[0]
+            cursor.execute(f"SELECT {notification_unread_count_sql('%(who)s')}", {"who": user.pk})
+            named = cursor.fetchone()[0]
+        assert in_sql == named == notification_unread_count(user=user)
+    assert notification_unread_count(user=member) == 3

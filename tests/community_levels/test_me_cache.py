@@ -23,7 +23,7 @@ from community_levels.recompute import levels_recompute
 from community_levels.selectors import member_standing
 from mahome import page_cache
 from tests.community_levels.helpers import event, write_jsonl
-from tests.factories import CommunityMemberFactory, UserFactory
+from tests.factories import CommunityMemberFactory, NotificationFactory, UserFactory
 
 # Transactional: the view runs in autocommit, and inside a transaction the cache is not used at all.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -135,9 +135,11 @@ def test_the_page_is_the_body_in_the_site_layout(client, tmp_path):
     assert "<title>My community level · MA Home</title>" in html
 
 
-def test_a_hit_costs_the_trivial_page_and_one_query(client, tmp_path):
+def test_a_hit_costs_the_queries_of_the_trivial_page(client, tmp_path):
+    """Session, user, and the fingerprint, which reads the header's unread count in the same round trip."""
     user = UserFactory(email="ava@example.com")
     _ingest(tmp_path, [event(1, "ava", "reply", quantity=30, email="ava@example.com")], "1.jsonl")
+    NotificationFactory.create_batch(2, user=user)
     client.force_login(user)
     client.get("/notifications/")
     with CaptureQueriesContext(connection) as trivial:
@@ -146,4 +148,7 @@ def test_a_hit_costs_the_trivial_page_and_one_query(client, tmp_path):
     with CaptureQueriesContext(connection) as hit:
         response = client.get("/community/me/")
     assert "Community profile: ava" in response.content.decode()
-    assert len(hit.captured_queries) <= len(trivial.captured_queries) + 1
+    assert len(hit.captured_queries) <= len(trivial.captured_queries)
+    assert "Notifications: 2 unread" in response.content.decode()
+    NotificationFactory(user=user)
+    assert "Notifications: 3 unread" in client.get("/community/me/").content.decode()
