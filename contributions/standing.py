@@ -191,13 +191,14 @@ def stored_status_counts(*, sql: str, params: list) -> dict[str, int]:
       are those of the version (a hit reads the version and the stored row in one statement too);
     - a committed write adds at least one to the sum and no change is ever taken back, and every later
       snapshot sees every commit an earlier one saw: the same version means the same committed writes;
-    - a transaction's uncommitted writes count in its own version: inside a transaction
-      (`in_atomic_block`) nothing is read from or stored into the store; the page views run in autocommit.
+    - inside a transaction (`atomic`, or autocommit turned off) nothing is read from or stored into the
+      store: its own uncommitted writes count in its version, and a row it stored would hold up the
+      other readers storing the same counts until it ends; the page views run in autocommit.
     It does not cover the users' names and emails (only `is_active` bumps the version): a search's counts
-    are never stored. The store is a table of the same database, so a restore, a flush or a truncation of
-    the version takes the stored counts with it.
+    are never stored. The store is a table of the same database as the version, so a restore or a flush
+    (the tests') puts both back together: stored counts never outlive the version they were counted at.
     """
-    if connection.in_atomic_block:
+    if connection.in_atomic_block or not connection.get_autocommit():
         return status_counts(sql=sql, params=params)
     fingerprint = hashlib.md5(repr((sql, params)).encode(), usedforsecurity=False).hexdigest()
     store, version = StatusCounts._meta.db_table, StandingVersion._meta.db_table
