@@ -220,7 +220,12 @@ class ActivityEvent(models.Model):
 class DailyActivity(models.Model):
     """Per member, day and kind: what the events added (self-likes left out), updated per batch."""
 
-    # No index of its own: the unique (member, day, kind) below serves lookups by member. No constraint
+    # The key is (member, day, kind) itself (migration 0017): every batch adds to some 900,000 of these
+    # rows per million events, and a surrogate id was a second index written with each of them (a
+    # quarter to a half of the upsert's time, measured on the benchmark's database) that nothing read.
+    pk = models.CompositePrimaryKey("member_id", "day", "kind")
+
+    # No index of its own: the key (member, day, kind) serves lookups by member. No constraint
     # either: PostgreSQL checks one row by row at commit (a lookup and a lock of the member per total,
     # some 90,000 per batch of 100,000 events). Instead each batch locks its members once (FOR KEY
     # SHARE, checking none is gone) and a deferred trigger refuses to delete a member who still has
@@ -238,13 +243,6 @@ class DailyActivity(models.Model):
     class Meta:
         verbose_name = _("daily activity")
         verbose_name_plural = _("daily activity")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["member", "day", "kind"],
-                name="dailyactivity_unique",
-                violation_error_message=_("This member already has a total for this day and kind."),
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.day} {self.kind}"

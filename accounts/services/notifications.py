@@ -1,6 +1,7 @@
 """A member's notifications: recorded in the app, emailed through an outbox that Celery drains."""
 
 import logging
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -54,8 +55,12 @@ def notification_create(
         email_state=Notification.EmailState.PENDING if wants_email else Notification.EmailState.SKIPPED,
     )
     notification.full_clean(exclude=["user"], validate_constraints=False)
+    # In a caller's transaction, a savepoint: a refused duplicate must leave that transaction usable. In
+    # autocommit (a sign-up's notice, written after its commit) the INSERT is its own transaction already,
+    # and BEGIN and COMMIT around it would be two more round trips.
+    in_transaction = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic() if in_transaction else nullcontext():
             notification.save()
     except IntegrityError:
         if dedupe_key:

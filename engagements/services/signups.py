@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,12 +49,17 @@ def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
     miss the sign-up whose commit it waited for.
     """
     now = timezone.now()
-    refusal = signup_refusal(opportunity=Opportunity.objects.get(pk=opportunity_id), now=now)
+    # One read for both checks before the lock: the opportunity, and whether the member already holds a
+    # live sign-up for it (read in full only then, which is rare).
+    own_live = SignUp.objects.filter(opportunity=OuterRef("pk"), member=member, state__in=SignUp.LIVE_STATES)
+    seen = Opportunity.objects.annotate(member_has_live=Exists(own_live)).get(pk=opportunity_id)
+    refusal = signup_refusal(opportunity=seen, now=now)
     if refusal:
         raise EngagementError(refusal)
-    existing = _live_signup(opportunity_id, member)
-    if existing is not None:
-        return existing, False
+    if seen.member_has_live:
+        existing = _live_signup(opportunity_id, member)
+        if existing is not None:
+            return existing, False
     signup = SignUp(member=member, state=SignUp.State.CONFIRMED, confirmed_at=now)
     signup.full_clean(exclude=["opportunity", "member"], validate_constraints=False)
     signup._history_user = member

@@ -184,3 +184,21 @@ def test_the_unread_count_in_sql_is_the_header_badge(member, other_member):
             named = cursor.fetchone()[0]
         assert in_sql == named == notification_unread_count(user=user)
     assert notification_unread_count(user=member) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_autocommit_a_notification_is_one_insert_and_a_duplicate_is_refused(member):
+    """After a sign-up's commit its notice is written in autocommit: the INSERT alone, no BEGIN and COMMIT
+    around it; a second one under the same dedupe key is still refused, and the connection stays usable."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        first = services.notification_create(
+            user=member, kind="reminder", title="60 days left", dedupe_key="r-60", email=False
+        )
+    assert first is not None
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["INSERT"]
+    again = services.notification_create(user=member, kind="reminder", title="60 days left", dedupe_key="r-60")
+    assert again is None
+    assert Notification.objects.filter(user=member).count() == 1

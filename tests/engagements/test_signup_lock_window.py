@@ -46,3 +46,15 @@ def test_an_existing_sign_up_is_answered_without_taking_the_lock(member):
         _, created = services.signup_create(opportunity_id=opportunity.pk, member=member)
     assert not created
     assert not any("FOR NO KEY UPDATE" in q["sql"] for q in captured.captured_queries)
+
+
+def test_before_the_lock_one_read(member):
+    """The refusal and the member's own live sign-up are checked from one read of the opportunity."""
+    opportunity = OpportunityFactory(capacity=5)
+    with CaptureQueriesContext(connection) as captured:
+        services.signup_create(opportunity_id=opportunity.pk, member=member)
+    sqls = [q["sql"] for q in captured.captured_queries]
+    locked = next(i for i, sql in enumerate(sqls) if "FOR NO KEY UPDATE" in sql)
+    before = [sql for sql in sqls[:locked] if sql not in ("BEGIN", "SAVEPOINT")]
+    assert len(before) == 1, before
+    assert before[0].startswith('SELECT "engagements_opportunity"') and "EXISTS" in before[0]
