@@ -25,6 +25,10 @@ kind of write, concurrent ones included.
 
 On SQLite (`scripts/serve`'s embedded database) the same statement in SQLite's dialect comes from
 `contributions.standing_sqlite`, and SQLite triggers keep the totals (migration 0018).
+
+The counts by status are stored (`StatusCounts`) under the standing's version, which triggers on every
+input move (migrations 0020, 0022), and served again until it moves or the day turns:
+`stored_status_counts` says why that is exact and why not a standing table.
 """
 
 # SQL here is built from table names of the models; every value is a parameter.
@@ -195,9 +199,10 @@ def stored_status_counts(*, sql: str, params: list) -> dict[str, int]:
     - inside a transaction (`atomic`, or autocommit turned off) nothing is read from or stored into the
       store: its own uncommitted writes count in its version, and a row it stored would hold up the
       other readers storing the same counts until it ends; the page views run in autocommit.
-    It does not cover the users' names and emails (only `is_active` bumps the version): a search's counts
-    are never stored. The store is a table of the same database as the version, so a restore or a flush
-    (the tests') puts both back together: stored counts never outlive the version they were counted at.
+    The users' names and emails move the version too (migration 0022: the report's rows show them), but
+    a search's counts are never stored (it is seldom the same twice). The store is a table of the same
+    database as the version, so a restore or a flush (the tests') puts both back together: stored counts
+    never outlive the version they were counted at.
     """
     return counts_and_state(sql=sql, params=params)[0]
 
