@@ -39,7 +39,7 @@ import json
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -51,6 +51,7 @@ from contributions.models import (
     ProgramYear,
     RequirementStatus,
     ReviewOutcome,
+    StandingChange,
     StandingTotals,
     StandingVersion,
     StatusCounts,
@@ -176,6 +177,8 @@ def status_counts(*, sql: str, params: list) -> dict[str, int]:
 VERSION_FUNCTION = "contributions_standing_changed"
 # A stored count older than this is of a past day (the fingerprint holds today): deleted when counts are stored.
 STORED_COUNTS_KEPT = timedelta(days=2)
+# Changes counted row by row in the version before they are folded into its slot 0 (~0.1 ms per 1,000).
+CHANGES_UNFOLDED = 1000
 
 
 def stored_status_counts(*, sql: str, params: list) -> dict[str, int]:
@@ -215,8 +218,8 @@ def counts_and_state(*, sql: str, params: list) -> tuple[dict[str, int], str | N
     if connection.in_atomic_block or not connection.get_autocommit():
         return status_counts(sql=sql, params=params), None
     fingerprint = hashlib.md5(repr((sql, params)).encode(), usedforsecurity=False).hexdigest()
-    store, version = StatusCounts._meta.db_table, StandingVersion._meta.db_table
-    current = f"(SELECT COALESCE(SUM(changes), 0) FROM {version})"
+    store, changes = StatusCounts._meta.db_table, StandingChange._meta.db_table
+    current = _version_sql()
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT counts, version, stored_at FROM {store} WHERE fingerprint = %s AND version = {current}",
@@ -226,12 +229,13 @@ def counts_and_state(*, sql: str, params: list) -> tuple[dict[str, int], str | N
         if stored is not None:
             return json.loads(stored[0]), _state(fingerprint, stored[1], stored[2])
         cursor.execute(
-            f"SELECT v.n, c.status, c.n FROM (SELECT {current} AS n) v LEFT JOIN "
+            f"SELECT v.n, v.unfolded, c.status, c.n FROM "
+            f"(SELECT {current} AS n, (SELECT COUNT(*) FROM {changes}) AS unfolded) v LEFT JOIN "
             f"(SELECT status, COUNT(*) AS n FROM ({sql}) rows GROUP BY status) c ON TRUE",
             params,
         )
         rows = cursor.fetchall()
-        counts = {status: n for _, status, n in rows if status is not None}
+        counts = {status: n for _, _, status, n in rows if status is not None}
         now = timezone.now()
         cursor.execute(
             f"INSERT INTO {store} (fingerprint, version, counts, stored_at) VALUES (%s, %s, %s, %s) "
@@ -240,7 +244,31 @@ def counts_and_state(*, sql: str, params: list) -> tuple[dict[str, int], str | N
             [fingerprint, rows[0][0], json.dumps(counts), now],
         )
         cursor.execute(f"DELETE FROM {store} WHERE stored_at < %s", [now - STORED_COUNTS_KEPT])
+    if rows[0][1] > CHANGES_UNFOLDED:
+        standing_changes_fold()
     return counts, _state(fingerprint, rows[0][0], now)
+
+
+def _version_sql() -> str:
+    """SQL: the standing's version, the slots' sum plus the changes not yet folded into them."""
+    version, changes = StandingVersion._meta.db_table, StandingChange._meta.db_table
+    return f"((SELECT COALESCE(SUM(changes), 0) FROM {version}) + (SELECT COUNT(*) FROM {changes}))"
+
+
+def standing_changes_fold() -> int:
+    """Move the committed `StandingChange` rows into slot 0 of `StandingVersion`, in one transaction: every
+    snapshot sees the version unchanged (before: the rows; after: the slot). Keeps the version's COUNT
+    small; run after a count found more than `CHANGES_UNFOLDED`. Returns the rows moved."""
+    version, changes = StandingVersion._meta.db_table, StandingChange._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {changes}")
+        moved = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {version} (slot, changes) VALUES (0, %s) "
+            f"ON CONFLICT (slot) DO UPDATE SET changes = excluded.changes + {version}.changes",
+            [moved],
+        )
+    return moved
 
 
 def _state(fingerprint: str, version: int, stored_at: datetime | str) -> str:

@@ -22,6 +22,7 @@ from contributions.models.contributions import (
 from contributions.models.member_years import (
     OptOut,
     RequirementStatus,
+    StandingChange,
     StandingTotals,
     StandingVersion,
     StatusCounts,
@@ -61,6 +62,7 @@ __all__ = [
     "ReviewOutcome",
     "ReviewOutcomeQuerySet",
     "ReviewRun",
+    "StandingChange",
     "StandingTotals",
     "StandingVersion",
     "StatusCounts",

@@ -138,9 +138,10 @@ class StandingVersion(models.Model):
     """How many committed statements changed a table the year's standing reads: the key under which its
     status counts are stored (`StatusCounts`, `contributions.standing` says why and how).
 
-    Written by triggers alone (migrations 0020, 0022), never by application code. A writing statement adds one to
-    the slot of its database session (`pg_backend_pid() % VERSION_SLOTS`; SQLite has one writer and one
-    slot), so concurrent writers seldom wait for each other's commit on the same row; the version is the sum.
+    The version is the slots' sum plus the rows of `StandingChange`. Written by triggers and by
+    `standing.standing_changes_fold` alone, never by other code: on PostgreSQL the triggers insert
+    `StandingChange` rows (migration 0023), which the fold moves into slot 0; on SQLite (one writer at a
+    time) they add to slot 0 directly (migrations 0020, 0022).
     """
 
     slot = models.PositiveSmallIntegerField(primary_key=True)
@@ -164,3 +165,19 @@ class StatusCounts(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fingerprint} @ {self.version}: {self.counts}"
+
+
+class StandingChange(models.Model):
+    """One statement that changed an input of the year's standing, not yet added to `StandingVersion`.
+
+    PostgreSQL's triggers insert a row here (migration 0023) instead of adding to a slot: an insert waits
+    for no other transaction, where an update of a slot row held its lock until the writer's commit (a
+    recompute's whole transaction) and could close a deadlock with the standing totals' row locks. The
+    version is the slots' sum plus the number of rows here; `contributions.standing` moves the rows into
+    slot 0 (one transaction: the sum stays the same) when they pile up.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+
+    def __str__(self) -> str:
+        return str(self.id)

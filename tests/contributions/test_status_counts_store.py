@@ -26,6 +26,7 @@ from contributions.models import (
     ProgramYear,
     RequirementStatus,
     ReviewOutcome,
+    StandingChange,
     TargetOverride,
     TechnicalRequirement,
 )
@@ -390,3 +391,56 @@ def test_the_report_page_reads_its_stored_counts_in_one_query_at_any_number_of_m
         assert sum(response.context["chart"]["counts"]) == 3 + added
         counted.append(views)
     assert counted[0] == counted[1] == [17, 9], counted
+
+
+def test_folding_the_changes_keeps_the_version_and_the_stored_counts(monkeypatch):
+    """The changes counted row by row are moved into the version's slot 0 once they pile up: the version is
+    the same before and after, so the stored counts stay in use, and the next write still moves it."""
+    world = World()
+    monkeypatch.setattr(standing, "CHANGES_UNFOLDED", 0)
+    OptOut.objects.create(member=world.bob, program_year=world.year, reason="Sabbatical")  # a change to count
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {standing._version_sql()}")
+        version = cursor.fetchone()[0]
+    before = _counts(world)  # counts, stores, and folds
+    assert not StandingChange.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {standing._version_sql()}")
+        assert cursor.fetchone()[0] == version
+    assert _served_from_the_store(world) == before
+    OptOut.objects.filter(member=world.bob).delete()
+    assert _counts(world) == _fresh(world) != before
+
+
+def test_a_writer_does_not_wait_for_another_writers_version_change():
+    """Two transactions that each change an input of the standing (the version's rows are inserted, none
+    updated) do not wait for each other: the second commits while the first is still open."""
+    world = World()
+    written, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first_writer():
+        try:
+            with transaction.atomic():
+                OptOut.objects.create(member=world.bob, program_year=world.year, reason="Sabbatical")
+                written.set()
+                release.wait(timeout=30)
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    try:
+        assert written.wait(timeout=30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            TargetOverride.objects.create(member=world.alice, program_year=world.year, target_points=1, reason="x")
+            ContributionFactory(member=world.carol, activity_type=world.speaking, state="verified")
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert not errors
+    assert _counts(world) == _fresh(world)
