@@ -25,6 +25,10 @@ kind of write, concurrent ones included.
 
 On SQLite (`scripts/serve`'s embedded database) the same statement in SQLite's dialect comes from
 `contributions.standing_sqlite`, and SQLite triggers keep the totals (migration 0018).
+
+The counts by status are stored (`StatusCounts`) under the standing's version, which triggers on every
+input move (migrations 0020, 0022), and served again until it moves or the day turns:
+`stored_status_counts` says why that is exact and why not a standing table.
 """
 
 # SQL here is built from table names of the models; every value is a parameter.
@@ -32,12 +36,13 @@ On SQLite (`scripts/serve`'s embedded database) the same statement in SQLite's d
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import MACertification
 from contributions import rules
@@ -194,20 +199,32 @@ def stored_status_counts(*, sql: str, params: list) -> dict[str, int]:
     - inside a transaction (`atomic`, or autocommit turned off) nothing is read from or stored into the
       store: its own uncommitted writes count in its version, and a row it stored would hold up the
       other readers storing the same counts until it ends; the page views run in autocommit.
-    It does not cover the users' names and emails (only `is_active` bumps the version): a search's counts
-    are never stored. The store is a table of the same database as the version, so a restore or a flush
-    (the tests') puts both back together: stored counts never outlive the version they were counted at.
+    The users' names and emails move the version too (migration 0022: the report's rows show them), but
+    a search's counts are never stored (it is seldom the same twice). The store is a table of the same
+    database as the version, so a restore or a flush (the tests') puts both back together: stored counts
+    never outlive the version they were counted at.
     """
+    return counts_and_state(sql=sql, params=params)[0]
+
+
+def counts_and_state(*, sql: str, params: list) -> tuple[dict[str, int], str | None]:
+    """`stored_status_counts`, and a name of the state of every input of the standing they were counted at
+    (the fingerprint, the version, and when they were stored: a flushed or restored database stores
+    anew), to key what else is computed from the same inputs (`selectors.report`'s page rows); None
+    inside a transaction, where nothing is stored."""
     if connection.in_atomic_block or not connection.get_autocommit():
-        return status_counts(sql=sql, params=params)
+        return status_counts(sql=sql, params=params), None
     fingerprint = hashlib.md5(repr((sql, params)).encode(), usedforsecurity=False).hexdigest()
     store, version = StatusCounts._meta.db_table, StandingVersion._meta.db_table
     current = f"(SELECT COALESCE(SUM(changes), 0) FROM {version})"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT counts FROM {store} WHERE fingerprint = %s AND version = {current}", [fingerprint])
+        cursor.execute(
+            f"SELECT counts, version, stored_at FROM {store} WHERE fingerprint = %s AND version = {current}",
+            [fingerprint],
+        )
         stored = cursor.fetchone()
         if stored is not None:
-            return json.loads(stored[0])
+            return json.loads(stored[0]), _state(fingerprint, stored[1], stored[2])
         cursor.execute(
             f"SELECT v.n, c.status, c.n FROM (SELECT {current} AS n) v LEFT JOIN "
             f"(SELECT status, COUNT(*) AS n FROM ({sql}) rows GROUP BY status) c ON TRUE",
@@ -223,7 +240,13 @@ def stored_status_counts(*, sql: str, params: list) -> dict[str, int]:
             [fingerprint, rows[0][0], json.dumps(counts), now],
         )
         cursor.execute(f"DELETE FROM {store} WHERE stored_at < %s", [now - STORED_COUNTS_KEPT])
-    return counts
+    return counts, _state(fingerprint, rows[0][0], now)
+
+
+def _state(fingerprint: str, version: int, stored_at: datetime | str) -> str:
+    if isinstance(stored_at, str):  # SQLite gives back the text it stored
+        stored_at = parse_datetime(stored_at) or timezone.now()
+    return f"{fingerprint}:{version}:{stored_at:%Y%m%d%H%M%S%f}"
 
 
 def page_ids(*, sql: str, params: list, offset: int, limit: int) -> list[int]:

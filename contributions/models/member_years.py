@@ -138,7 +138,7 @@ class StandingVersion(models.Model):
     """How many committed statements changed a table the year's standing reads: the key under which its
     status counts are stored (`StatusCounts`, `contributions.standing` says why and how).
 
-    Written by triggers alone (migration 0020), never by application code. A writing statement adds one to
+    Written by triggers alone (migrations 0020, 0022), never by application code. A writing statement adds one to
     the slot of its database session (`pg_backend_pid() % VERSION_SLOTS`; SQLite has one writer and one
     slot), so concurrent writers seldom wait for each other's commit on the same row; the version is the sum.
     """

@@ -4,6 +4,7 @@ members, member by member)."""
 
 import random
 from collections import defaultdict
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -112,3 +113,25 @@ def test_every_way_of_reading_the_daily_totals_gives_the_members_the_same_metric
     members = CommunityMember.objects.all()
     got = {m.pk: {metric.column: getattr(m, metric.column) for metric in METRICS} for m in members}
     assert got == {pk: values for pk, (values, _counts) in expected.items()}
+
+
+@pytest.mark.parametrize("weight", [Decimal("0.05"), Decimal("999999.99"), Decimal("12.5"), Decimal("0.333")])
+def test_a_score_in_sql_is_the_exact_weighted_sum(weight):
+    """Whole hundredths in integers for the weights of two decimals (every stored one), NUMERIC otherwise:
+    either way exactly the Decimal sum, up to the largest metric times the largest weight."""
+    from dataclasses import replace
+
+    from community_levels.rules import score_sql
+
+    rules = load_rules()
+    rules = replace(rules, weights={**rules.weights, "pages_read": weight, "likes_received": weight})
+    metrics = [{m.column: n * 7_919 % 1_000 for n, m in enumerate(METRICS)}, {m.column: 2_147_483_647 for m in METRICS}]
+    for values in metrics:
+        for tier in ("passive", "active"):
+            sql, params = score_sql(tier, rules, prefix="v.")
+            columns = ", ".join(f"CAST(%s AS INTEGER) AS {column}" for column in values)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {sql} FROM (SELECT {columns}) v", [*params, *values.values()])
+                got = cursor.fetchone()[0]
+            expected = sum(rules.weights[m.code] * values[m.column] for m in METRICS if m.tier == tier)
+            assert got == expected

@@ -174,3 +174,26 @@ def test_the_credits_and_standing_totals_a_recompute_rewrites_fit_beside_their_o
     totals = StandingTotals._meta.db_table
     assert not {"verified", "pending"} & _indexed_columns(totals)
     assert "fillfactor=50" in _reloptions(totals)
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_only_the_pass_over_the_daily_rows_is_compiled(tmp_path, monkeypatch, full):
+    """Its 18 aggregates per row run a fifth faster compiled (JIT, no inlining); compiling the statement
+    that places the members (scores, the ladder's CASE) would cost more than it saves, so JIT is off again."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's JIT")
+    monkeypatch.setattr(recompute, "PER_MEMBER_UP_TO", 0)
+    ingest(tmp_path, [event(1, "a", "reply"), event(2, "b", "visit")], "a.jsonl")
+    with CaptureQueriesContext(connection) as queries:
+        levels_recompute(full=full)
+    statements = [" ".join(q["sql"].split()[:4]) for q in queries.captured_queries]
+    grouping = statements.index(f"CREATE TEMP TABLE {recompute.GROUPED}")
+    assert statements[grouping - 2 : grouping + 2] == [
+        "SET LOCAL jit =",
+        "SET LOCAL jit_inline_above_cost =",
+        f"CREATE TEMP TABLE {recompute.GROUPED}",
+        "SET LOCAL jit =",
+    ]
+    assert [q["sql"] for q in queries.captured_queries][grouping - 2].endswith("on")
+    assert [q["sql"] for q in queries.captured_queries][grouping + 1].endswith("off")
+    assert statements.index(f"CREATE TEMP TABLE {recompute.PLACED}") > grouping
