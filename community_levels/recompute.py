@@ -377,25 +377,25 @@ def _notify(*, run: RecomputeRun, is_rule_change: bool) -> None:
     )
     ups: _Notifications = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
     lowered: _Notifications = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
+    # Each text translated once, then filled in per change (thousands of level-ups in a full recompute).
+    up_title = _("You reached %(level)s in the community")
+    up_body = _("Your community activity moved you from %(from)s to %(to)s. See what the next level needs.")
+    lowered_title = _("The community level rules changed: you are now %(level)s")
+    lowered_body = _(
+        "The program team changed the level criteria. Your level moved from %(from)s to %(to)s; "
+        "your activity itself is unchanged."
+    )
     for user_id, to_level_id, from_name, to_name, from_rank, to_rank in changes:
         names = {"from": from_name, "to": to_name}
         if to_rank > from_rank:
             ups["user_ids"].append(user_id)
-            ups["titles"].append(_("You reached %(level)s in the community") % {"level": to_name})
-            ups["bodies"].append(
-                _("Your community activity moved you from %(from)s to %(to)s. See what the next level needs.") % names
-            )
+            ups["titles"].append(up_title % {"level": to_name})
+            ups["bodies"].append(up_body % names)
             ups["dedupe_keys"].append(f"community-level-up:{to_level_id}")
         elif is_rule_change:
             lowered["user_ids"].append(user_id)
-            lowered["titles"].append(_("The community level rules changed: you are now %(level)s") % {"level": to_name})
-            lowered["bodies"].append(
-                _(
-                    "The program team changed the level criteria. Your level moved from %(from)s to %(to)s; "
-                    "your activity itself is unchanged."
-                )
-                % names
-            )
+            lowered["titles"].append(lowered_title % {"level": to_name})
+            lowered["bodies"].append(lowered_body % names)
             lowered["dedupe_keys"].append(f"community-level-rule:{run.pk}")
     me = reverse("community_levels:me")
     notifications_create_many(kind="community.level_up", url=me, **ups)

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -48,22 +50,24 @@ def fingerprint_sql(filterset: OpportunityFilter, *, page: int) -> tuple[str, li
     """One SELECT: the page's rows as the page query finds them now, their versions, the catalogue's."""
     offset = (page - 1) * PAGE_SIZE
     matching = filterset.qs
-    shown_columns = ("pk", "slots_left", "member_state", "signups_closed", "signups_not_open")
-    rows = matching.values_list(*shown_columns)[offset : offset + PAGE_SIZE]
+    # The row's version (`xmin`, as page_cache.rows_digest reads it) comes with the row itself: no second
+    # scan of the opportunities to find the page's.
+    version = RawSQL(f"{connection.ops.quote_name(Opportunity._meta.db_table)}.xmin::text", ())  # noqa: S611 - our own name
+    shown_columns = ("pk", "slots_left", "member_state", "signups_closed", "signups_not_open", "row_version")
+    rows = matching.annotate(row_version=version).values_list(*shown_columns)[offset : offset + PAGE_SIZE]
     rows_sql, rows_params = rows.query.sql_with_params()
     count_sql, count_params = matching.order_by().values("pk").query.sql_with_params()
     shown = (
         "r.id::text || ':' || coalesce(r.slots_left::text, '-') || ':' || coalesce(r.member_state, '-')"
-        " || ':' || coalesce(r.closed::text, '-') || ':' || coalesce(r.not_open::text, '-')"
+        " || ':' || coalesce(r.closed::text, '-') || ':' || coalesce(r.not_open::text, '-') || ':' || r.version"
     )
     parts = [
         f"(SELECT coalesce(string_agg({shown}, ',' ORDER BY r.id), '') FROM page_rows r)",  # noqa: S608 - our own names
         f"(SELECT count(*)::text FROM ({count_sql}) c)",  # noqa: S608 - Django's own SQL
-        page_cache.rows_digest(Opportunity, "WHERE t.id IN (SELECT r.id FROM page_rows r)"),
         page_cache.rows_digest(ActivityType),
         page_cache.rows_digest(ProgramYear),
     ]
-    page_rows = f"WITH page_rows(id, slots_left, member_state, closed, not_open) AS ({rows_sql}) "
+    page_rows = f"WITH page_rows(id, slots_left, member_state, closed, not_open, version) AS ({rows_sql}) "
     sql = page_rows + "SELECT md5(" + " || '/' || ".join(parts) + ")"
     return sql, [*rows_params, *count_params]
 

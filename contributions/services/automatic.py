@@ -261,8 +261,8 @@ def contributions_sync_community_query(
 ) -> int:
     """`contributions_sync_community` for the counts a query selects, `(user_id, code, quantity)` rows
     (PostgreSQL): the credits are computed in SQL and only the new or changed ones are written, by one
-    `INSERT ... SELECT ... ON CONFLICT DO UPDATE`, and one history insert covers them; nothing travels
-    through Python. Columns are named through `Contribution._meta` from `CommunityCredit`'s fields."""
+    `INSERT ... SELECT ... ON CONFLICT DO UPDATE` whose rows the same statement adds to the history; nothing
+    travels through Python. Columns are named through `Contribution._meta` from `CommunityCredit`'s fields."""
     table, types = Contribution._meta.db_table, ActivityType._meta.db_table
     history = Contribution.history.model
     tracked = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
@@ -282,34 +282,32 @@ def contributions_sync_community_query(
         )
 
     with transaction.atomic(), connection.cursor() as cursor:
+        # The rows the upsert writes go on to the history in the same statement, as the credit holds them
+        # after it (`+` inserted, `~` updated): no second read of them by id, no ids through Python.
         cursor.execute(
             f"WITH c (user_id, code, quantity) AS ({counts_sql}), r AS (SELECT {select_sql} FROM c "  # noqa: S608
             f"JOIN {types} t ON t.code = c.code AND t.program_year_id = %s AND t.tracking = %s AND t.is_active "
             "CROSS JOIN LATERAL (SELECT CAST(LEAST(t.points * c.quantity, t.annual_cap) AS integer) AS points) p "
-            "WHERE c.quantity > 0) "
-            f"INSERT INTO {table} ({', '.join(community_credit_columns())}) "
+            "WHERE c.quantity > 0), "
+            f"w AS (INSERT INTO {table} ({', '.join(community_credit_columns())}) "
             f"SELECT {', '.join(f'r.{c}' for c in row_columns)}, {', '.join(['%s'] * len(constants))} FROM r "
             # Only what is new or changed goes on to the insert (the conflict below still guards a race).
             # (the key's unique index is partial: saying the key is not empty lets the join use it)
             f"LEFT JOIN {table} e ON e.{source_key} = r.{source_key} AND NOT (e.{source_key} = '') "
             f"WHERE e.id IS NULL OR {changed('e', 'r')} "
             f"ON CONFLICT ({source_key}) WHERE NOT ({source_key} = '') DO UPDATE SET {updated} "
-            f"WHERE {changed(table, 'excluded')} RETURNING id, (xmax = 0)",
+            f"WHERE {changed(table, 'excluded')} RETURNING {', '.join(tracked)}, (xmax = 0) AS inserted) "
+            f"INSERT INTO {history._meta.db_table} ({', '.join(tracked)}, history_date, "
+            f"history_change_reason, history_type, history_user_id) SELECT {', '.join(tracked)}, %s, %s, "
+            "CASE WHEN inserted THEN '+' ELSE '~' END, NULL FROM w",
             [
                 *counts_params,
                 *select_params,
                 program_year.pk,
                 ActivityType.Tracking.COMMUNITY,
                 *constants.values(),
+                now,
+                "Community recompute",
             ],
         )
-        written = cursor.fetchall()
-        if written:
-            created = [pk for pk, inserted in written if inserted]
-            cursor.execute(
-                f"INSERT INTO {history._meta.db_table} ({', '.join(tracked)}, history_date, "  # noqa: S608
-                f"history_change_reason, history_type, history_user_id) SELECT {', '.join(tracked)}, %s, %s, "
-                f"CASE WHEN id = ANY(%s) THEN '+' ELSE '~' END, NULL FROM {table} WHERE id = ANY(%s)",
-                [now, "Community recompute", created, [pk for pk, _inserted in written]],
-            )
-    return len(written)
+        return cursor.rowcount

@@ -197,3 +197,65 @@ def test_only_the_pass_over_the_daily_rows_is_compiled(tmp_path, monkeypatch, fu
     assert [q["sql"] for q in queries.captured_queries][grouping - 2].endswith("on")
     assert [q["sql"] for q in queries.captured_queries][grouping + 1].endswith("off")
     assert statements.index(f"CREATE TEMP TABLE {recompute.PLACED}") > grouping
+
+
+@time_machine.travel("2026-06-15 12:00:00+00:00", tick=False)
+def test_the_credits_and_their_history_are_written_by_one_statement(tmp_path):
+    """The upsert's rows go on to the history in the same statement: a new credit is `+`, a changed one `~`,
+    each with the values the credit holds after it; an unchanged credit writes neither."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's upsert")
+    year = ProgramYearFactory(year=2026)
+    ActivityTypeFactory(program_year=year, code="community-replies", tracking="community", points=2, annual_cap=None)
+    ActivityTypeFactory(program_year=year, code="community-posts", tracking="community", points=5, annual_cap=None)
+    ava, bo = UserFactory(email="ava@example.com"), UserFactory(email="bo@example.com")
+    ingest(
+        tmp_path,
+        [
+            event(1, "ava", "reply", quantity=3, email="ava@example.com"),
+            event(2, "bo", "post", quantity=1, email="bo@example.com"),
+        ],
+        "a.jsonl",
+    )
+    levels_recompute()
+    ingest(tmp_path, [event(3, "ava", "reply", quantity=4), event(4, "bo", "reply", quantity=2)], "b.jsonl")
+    with CaptureQueriesContext(connection) as queries:
+        levels_recompute()
+    history_table = Contribution.history.model._meta.db_table
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert [sql for sql in statements if history_table in sql and "INSERT" in sql.upper()] == [
+        sql for sql in statements if "ON CONFLICT" in sql and Contribution._meta.db_table in sql
+    ]
+    replies = Contribution.objects.get(member=ava)
+    assert [(h.history_type, h.quantity, h.awarded_points) for h in replies.history.order_by("history_id")] == [
+        ("+", 3, 6),
+        ("~", 7, 14),
+    ]
+    assert sorted(
+        (c.activity_type.code, [h.history_type for h in c.history.all()])
+        for c in Contribution.objects.filter(member=bo)
+    ) == [("community-posts", ["+"]), ("community-replies", ["+"])]
+
+
+def test_the_notifications_texts_are_translated_once_per_recompute(tmp_path, monkeypatch):
+    """A full recompute after an import raises thousands of MAs (3,193 in the benchmark): each text is
+    translated once and filled in per MA, not looked up in the catalogue twice per MA."""
+    from accounts.models import Notification, User
+
+    count = 30
+    User.objects.bulk_create([User(email=f"t{m}@example.org", first_name="T", password="!") for m in range(count)])
+    ingest(tmp_path, [event(f"t{m}-1", f"t{m}", "reply", email=f"t{m}@example.org") for m in range(count)], "a.jsonl")
+    levels_recompute()
+    ingest(tmp_path, [event(f"t{m}-2", f"t{m}", "reply", quantity=10) for m in range(count)], "b.jsonl")
+    looked_up = []
+
+    def counted(message):
+        looked_up.append(message)
+        return recompute_gettext(message)
+
+    recompute_gettext = recompute._
+    monkeypatch.setattr(recompute, "_", counted)
+    assert levels_recompute().raised == count
+    assert len(looked_up) < 10
+    titles = set(Notification.objects.filter(kind="community.level_up").values_list("title", flat=True))
+    assert titles == {"You reached General Contributor in the community"}
