@@ -11,10 +11,12 @@ each batch in one transaction (a connector's page: the page's, with its watermar
 2. under the ingestion lock of its source, the events not stored yet are inserted, summed into the
    per-member daily aggregates and their members marked for recompute.
 
-Idempotency holds by construction. On PostgreSQL one statement inserts the staged lines with
-`ON CONFLICT (source, event_id) DO NOTHING` (the first line of an id repeated in the batch, by
-`DISTINCT ON`) and adds to the aggregates exactly the rows that insert RETURNs: a stored id, or one
-another transaction stores meanwhile (the insert waits for it, then skips it), is neither inserted
+Idempotency holds by construction. On PostgreSQL one statement inserts the staged lines (the first
+line of an id repeated in the batch, by `DISTINCT ON`) and adds to the aggregates exactly the rows
+that insert RETURNs. It leaves out the ids stored before it began (an anti-join) and inserts the rest
+plainly; an id another transaction stores meanwhile makes it fail whole (the insert waits for that
+transaction, then meets the unique key), and the batch runs it again with
+`ON CONFLICT (source, event_id) DO NOTHING`, which skips such an id: a stored id is neither inserted
 nor counted, whoever wrote it. Elsewhere (SQLite) the repeated and stored ids are deleted from the
 staging table first, under the database's write lock, which the batch's first write takes and keeps;
 the events are inserted without ON CONFLICT, so anything that stored one meanwhile fails the batch
