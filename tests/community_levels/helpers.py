@@ -2,6 +2,7 @@
 
 import csv
 import json
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,3 +48,32 @@ def sample_events(members: int = 5, per_member: int = 8) -> list[dict]:
                 extra["target_member_id"] = f"m{(m + 1) % members}"
             events.append(event(n, f"m{m}", kind, days=i, email=f"m{m}@example.org", **extra))
     return events
+
+
+def reference_metrics(items, cap: int | None) -> dict[str, int]:
+    """Every metric in plain Python (by code), the oracle the recompute's SQL is checked against, from
+    anything with `day`, `kind`, `quantity` and `minutes`: a member's events or its daily totals. Likes
+    given are capped per day."""
+    days = {i.day for i in items if i.kind != "like_received"}
+    likes_per_day: dict[int, int] = defaultdict(int)
+    for i in items:
+        if i.kind == "like_given":
+            likes_per_day[i.day] += i.quantity
+
+    def total(kind):
+        return sum(i.quantity for i in items if i.kind == kind)
+
+    return {
+        "member_days": (max(days) - min(days) + 1) if days else 0,
+        "days_visited": len(days),
+        "reading_minutes": sum(i.minutes for i in items if i.kind in ("visit", "read")),
+        "pages_read": total("read"),
+        "posts": total("post"),
+        "replies": total("reply"),
+        "articles": total("article"),
+        "comments": total("comment"),
+        "ideas": total("idea"),
+        "accepted_solutions": total("accepted_solution"),
+        "likes_given": sum(min(q, cap) if cap else q for q in likes_per_day.values()),
+        "likes_received": total("like_received"),
+    }

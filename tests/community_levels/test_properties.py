@@ -11,6 +11,7 @@ from community_levels.ingestion import KINDS, Record, ingest_stream
 from community_levels.models import ActivityEvent, CommunityMember, DailyActivity, LevelChange
 from community_levels.recompute import levels_recompute
 from community_levels.rules import load_rules, place
+from tests.community_levels.helpers import reference_metrics
 
 pytestmark = pytest.mark.django_db
 
@@ -66,29 +67,7 @@ def python_levels(records: list[Record]) -> dict[str, int]:
     levels = {}
     for member, events in per_member.items():
         counted = [e for e in events if not e.is_self_like]
-        days = {e.day for e in counted if e.kind != "like_received"}
-        likes_per_day: dict[int, int] = defaultdict(int)
-        for e in counted:
-            if e.kind == "like_given":
-                likes_per_day[e.day] += e.quantity
-
-        def total(kind, events=counted):
-            return sum(e.quantity for e in events if e.kind == kind)
-
-        metrics = {
-            "member_days": (max(days) - min(days) + 1) if days else 0,
-            "days_visited": len(days),
-            "reading_minutes": sum(e.minutes for e in counted if e.kind in ("visit", "read")),
-            "pages_read": total("read"),
-            "posts": total("post"),
-            "replies": total("reply"),
-            "articles": total("article"),
-            "comments": total("comment"),
-            "ideas": total("idea"),
-            "accepted_solutions": total("accepted_solution"),
-            "likes_given": sum(min(q, cap) if cap else q for q in likes_per_day.values()),
-            "likes_received": total("like_received"),
-        }
+        metrics = reference_metrics(counted, cap)
         levels[member] = place(metrics, rules).id
     return levels
 

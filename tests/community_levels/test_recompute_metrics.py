@@ -14,6 +14,7 @@ from community_levels.metrics import CONTRIBUTION_CODES, KINDS, METRICS
 from community_levels.models import CommunityMember, DailyActivity, PendingRecompute
 from community_levels.recompute import levels_recompute, metrics_select_sql
 from community_levels.rules import load_rules
+from tests.community_levels.helpers import reference_metrics
 
 pytestmark = pytest.mark.django_db
 
@@ -54,25 +55,7 @@ def _expected(cap: int | None) -> dict[int, tuple[dict, list]]:
     expected = {}
     for member in CommunityMember.objects.all():
         rows = [] if member.is_excluded else per_member[member.pk]
-        days = {r.day for r in rows if r.kind != "like_received"}
-
-        def total(kind, rows=rows):
-            return sum(r.quantity for r in rows if r.kind == kind)
-
-        values = {
-            "member_days": (max(days) - min(days) + 1) if days else 0,
-            "days_visited": len(days),
-            "reading_minutes": sum(r.minutes for r in rows if r.kind in ("visit", "read")),
-            "pages_read": total("read"),
-            "posts": total("post"),
-            "replies": total("reply"),
-            "articles": total("article"),
-            "comments": total("comment"),
-            "ideas": total("idea"),
-            "accepted_solutions": total("accepted_solution"),
-            "likes_given": sum(min(r.quantity, cap) if cap else r.quantity for r in rows if r.kind == "like_given"),
-            "likes_received": total("like_received"),
-        }
+        values = reference_metrics(rows, cap)
         counts = []
         for kind in CONTRIBUTION_CODES.values():
             in_year = [r.quantity for r in rows if r.kind == kind and YEAR[0] <= r.day < YEAR[1]]
