@@ -12,8 +12,9 @@ each batch in one transaction (a connector's page: the page's, with its watermar
    per-member daily aggregates and their members marked for recompute.
 
 Idempotency holds by construction. On PostgreSQL one statement inserts the staged lines (the first
-line of an id repeated in the batch, by `DISTINCT ON`) and adds to the aggregates exactly the rows
-that insert RETURNs. It leaves out the ids stored before it began (an anti-join) and inserts the rest
+line of an id repeated in the batch, by `DISTINCT ON`) and sums exactly the rows that insert RETURNs
+into the batch's daily additions, which the next statement adds to the aggregates (MERGE, or an
+upsert when a rival writer of the same aggregates gets in its way). It leaves out the ids stored before it began (an anti-join) and inserts the rest
 plainly; an id another transaction stores meanwhile makes it fail whole (the insert waits for that
 transaction, then meets the unique key), and the batch runs it again with
 `ON CONFLICT (source, event_id) DO NOTHING`, which skips such an id: a stored id is neither inserted

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -43,6 +43,7 @@ STAGING = "community_activity_staging"
 STAGED_MEMBERS = "community_activity_staging_members"
 STAGED_IDS = "community_activity_staging_ids"
 STAGED_NEW = "community_activity_staging_new"  # PostgreSQL: the members of the events a batch inserted
+STAGED_ADDED = "community_activity_staging_added"  # PostgreSQL: what those events add to the daily totals
 # pg_advisory_xact_lock(LOCK_CLASS, hashtext(source)): one batch of a source at a time.
 # Statistics of the staging tables from this many lines (a connector's page of 200 plans well without).
 ANALYZE_FROM = 5000
@@ -235,9 +236,13 @@ def _create_staging(cursor) -> None:
     )
     if postgres:
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_NEW} (id bigint NOT NULL){suffix}")
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {STAGED_ADDED} (member_id bigint NOT NULL, day integer NOT NULL,"
+            f" kind text NOT NULL, quantity bigint NOT NULL, minutes bigint NOT NULL, events bigint NOT NULL){suffix}"
+        )
     # Empty even when the batch runs inside an outer transaction (a connector's page, seed_demo,
     # tests), where ON COMMIT has not fired yet.
-    for table in (STAGING, STAGED_MEMBERS, STAGED_IDS, *([STAGED_NEW] if postgres else [])):
+    for table in (STAGING, STAGED_MEMBERS, STAGED_IDS, *([STAGED_NEW, STAGED_ADDED] if postgres else [])):
         cursor.execute(f"TRUNCATE {table}" if postgres else f"DELETE FROM {table}")
 
 
@@ -378,48 +383,87 @@ def _new_events(*, first_line: bool, unstored: bool = False) -> str:
 
 
 # Added to the daily totals in key order, so that two imports touching the same totals cannot deadlock.
-_ADD_TO_DAILY = (
-    f" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-    f" ON CONFLICT (member_id, day, kind) DO UPDATE SET quantity = {DAILY}.quantity + EXCLUDED.quantity,"
-    f" minutes = {DAILY}.minutes + EXCLUDED.minutes, events = {DAILY}.events + EXCLUDED.events"
+_ADDED_TO_TOTALS = (
+    f" ORDER BY 1, 2, 3 ON CONFLICT (member_id, day, kind) DO UPDATE SET"
+    f" quantity = {DAILY}.quantity + EXCLUDED.quantity, minutes = {DAILY}.minutes + EXCLUDED.minutes,"
+    f" events = {DAILY}.events + EXCLUDED.events"
 )
+_ADD_TO_DAILY = f" GROUP BY 1, 2, 3{_ADDED_TO_TOTALS}"
+# What a rival writer of the daily totals can make MERGE meet (PostgreSQL's SQLSTATEs): a total it
+# inserted and committed meanwhile, a deadlock over totals both update, a total it deleted meanwhile.
+_MERGE_RACES = {"23505", "40P01", "40001"}
 
 
 def _insert_new_and_add(cursor, *, source: str, now) -> int:
-    """PostgreSQL: one statement inserts the events not stored yet, adds exactly the rows it inserted and
-    keeps their members (for the recompute marks).
+    """PostgreSQL: one statement inserts the events not stored yet, sums exactly the rows it inserted
+    into a staging table of daily additions and keeps their members (for the recompute marks); a
+    second adds those sums to the daily totals (see `_add_to_daily`).
 
-    First without ON CONFLICT: the ids stored before the statement began are left out by an anti-join
-    (one walk of the source's range of the dedup index), and the rest go in as plain inserts, without
-    the speculative insertion that ON CONFLICT makes of every row (a third more WAL records; 4.6 s
-    against 8.1 s for a million events, measured alone). An id that a
-    writer ignoring the source lock stores meanwhile fails that statement as a whole (its savepoint
-    undoes it: nothing inserted, nothing added); the batch then runs the statement that skips
-    conflicts, exact against any writer (see the package's docstring).
+    The insert goes first without ON CONFLICT: the ids stored before the statement began are left out
+    by an anti-join (one walk of the source's range of the dedup index), and the rest go in as plain
+    inserts, without the speculative insertion that ON CONFLICT makes of every row (a third more WAL
+    records; 4.6 s against 8.1 s for a million events, measured alone). An id that a writer ignoring
+    the source lock stores meanwhile fails that statement as a whole (its savepoint undoes it: nothing
+    inserted, nothing summed); the batch then runs the statement that skips conflicts, exact against
+    any writer (see the package's docstring).
     """
     new = "RETURNING member_id, day, kind, quantity, minutes, is_self_like),"
     rest = (
-        f" added AS (INSERT INTO {DAILY} (member_id, day, kind, quantity, minutes, events)"
+        f" added AS (INSERT INTO {STAGED_ADDED} (member_id, day, kind, quantity, minutes, events)"
         " SELECT member_id, day, kind, SUM(quantity), SUM(minutes), COUNT(*) FROM new WHERE NOT is_self_like"
-        f"{_ADD_TO_DAILY}),"
+        " GROUP BY 1, 2, 3),"
         f" touched AS (INSERT INTO {STAGED_NEW} (id) SELECT DISTINCT member_id FROM new)"
         " SELECT COUNT(*) FROM new"
     )
+    imported = None
     try:
         with transaction.atomic():
             cursor.execute(
                 f"WITH new AS ({_new_events(first_line=True, unstored=True)} {new}{rest}", [source, now, source]
             )
-            return cursor.fetchone()[0]
+            imported = cursor.fetchone()[0]
     except IntegrityError as error:
         diag = getattr(error.__cause__, "diag", None)
         if diag is None or diag.constraint_name != _DEDUP_KEY:
             raise
-    cursor.execute(
-        f"WITH new AS ({_new_events(first_line=True)} ON CONFLICT (source, event_id) DO NOTHING {new}{rest}",
-        [source, now],
-    )
-    return cursor.fetchone()[0]
+    if imported is None:
+        cursor.execute(
+            f"WITH new AS ({_new_events(first_line=True)} ON CONFLICT (source, event_id) DO NOTHING {new}{rest}",
+            [source, now],
+        )
+        imported = cursor.fetchone()[0]
+    _add_to_daily(cursor)
+    return imported
+
+
+def _add_to_daily(cursor) -> None:
+    """PostgreSQL: the batch's daily additions added to the totals, first by MERGE, which joins them
+    with the totals once and inserts the new ones plainly: a quarter less backend CPU than the upsert,
+    which makes every one of them a speculative insertion (885,187 new and 13,422 existing totals for
+    the benchmark's million events: 7.0 s against 9.3 s, a third fewer WAL records).
+
+    MERGE does not wait for a rival's total the way ON CONFLICT does: a total another import of a
+    different source inserts and commits meanwhile fails it on the key, and rivals updating the same
+    totals in another order can deadlock. Either undoes the MERGE whole (its savepoint), and the batch
+    adds with the upsert, which takes the totals in key order and waits for a rival's, exact against
+    any writer.
+    """
+    columns = "member_id, day, kind, quantity, minutes, events"
+    try:
+        with transaction.atomic():
+            cursor.execute(
+                f"MERGE INTO {DAILY} d USING (SELECT {columns} FROM {STAGED_ADDED} ORDER BY 1, 2, 3) a"
+                " ON d.member_id = a.member_id AND d.day = a.day AND d.kind = a.kind"
+                " WHEN MATCHED THEN UPDATE SET quantity = d.quantity + a.quantity, minutes = d.minutes + a.minutes,"
+                " events = d.events + a.events"
+                f" WHEN NOT MATCHED THEN INSERT ({columns})"
+                " VALUES (a.member_id, a.day, a.kind, a.quantity, a.minutes, a.events)"
+            )
+            return
+    except DatabaseError as error:
+        if getattr(error.__cause__, "pgcode", None) not in _MERGE_RACES:
+            raise
+    cursor.execute(f"INSERT INTO {DAILY} ({columns}) SELECT {columns} FROM {STAGED_ADDED}{_ADDED_TO_TOTALS}")
 
 
 def _insert_after_dedup(cursor, *, source: str, now) -> int:

@@ -1,15 +1,16 @@
 """How a batch writes on PostgreSQL: exactly what it inserted is added, first line first, commit asynchronous."""
 
 import threading
+from datetime import date
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from community_levels.ingestion import ingest_stream, parse_file
 from community_levels.models import ActivityEvent, CommunityMember, DailyActivity, PendingRecompute
-from tests.community_levels.helpers import event, write_csv, write_jsonl
+from tests.community_levels.helpers import BASE_TIME, event, write_csv, write_jsonl
 
 EVENT_TABLE = ActivityEvent._meta.db_table
 
@@ -128,6 +129,84 @@ def test_an_event_a_rival_commits_while_the_insert_runs_is_skipped_and_not_count
     assert (result.imported, result.duplicates) == (3, 1)
     assert ActivityEvent.objects.filter(source="file").count() == 4
     assert DailyActivity.objects.aggregate(q=Sum("quantity"), n=Sum("events")) == {"q": 1 + 3 + 4, "n": 3}
+
+
+DAILY_TABLE = DailyActivity._meta.db_table
+
+
+def _adds_to_daily(sql: str) -> bool:
+    """The statement of a batch that writes the daily totals (MERGE or INSERT, its own or in a CTE)."""
+    return f"MERGE INTO {DAILY_TABLE}" in sql or f"INSERT INTO {DAILY_TABLE}" in sql
+
+
+def _rival_holding(write, hold: float = 0.5):
+    """A rival writer of the daily totals on its own connection: it runs `write` in a transaction the
+    first time the batch is about to write its totals, and commits `hold` seconds later, once the
+    batch's statement waits for the rival's row. Returns (execute wrapper, result, thread)."""
+    ready, release, rival = threading.Event(), threading.Event(), {}
+
+    def run():
+        try:
+            with transaction.atomic():
+                write()
+                ready.set()
+                release.wait(timeout=10)
+            rival["committed"] = True
+        except Exception as error:  # pragma: no cover - reported by the caller's assertion
+            rival["error"] = error
+        finally:
+            ready.set()
+            connection.close()
+
+    thread = threading.Thread(target=run)
+
+    def interleave(execute, sql, params, many, context):
+        if not thread.is_alive() and not rival and _adds_to_daily(sql):
+            thread.start()
+            ready.wait(timeout=10)
+            threading.Timer(hold, release.set).start()
+        return execute(sql, params, many, context)
+
+    return interleave, rival, thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_daily_total_a_rival_inserts_while_the_batch_adds_is_added_to(tmp_path):
+    """Another writer (an import of another source) inserts a total the batch is about to insert too and
+    commits while the batch waits for it: the batch adds to that total, nothing is lost or fails."""
+    path = write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply", quantity=2), event(2, "m1", "reply", quantity=3)])
+    member = CommunityMember.objects.create(external_id="m1")
+    day = (BASE_TIME.date() - date(1970, 1, 1)).days  # the events' day, as the import counts it
+    interleave, rival, thread = _rival_holding(
+        lambda: DailyActivity.objects.create(member=member, day=day, kind="reply", quantity=100, events=1)
+    )
+    with connection.execute_wrapper(interleave):
+        result = ingest_stream(parse_file(path), source="file", fast=True)
+    thread.join(timeout=10)
+    assert rival == {"committed": True}
+    assert result.imported == 2
+    assert list(DailyActivity.objects.values_list("member_id", "day", "kind", "quantity", "events")) == [
+        (member.pk, day, "reply", 100 + 2 + 3, 1 + 2)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_daily_total_a_rival_updates_while_the_batch_adds_keeps_both_additions(tmp_path):
+    """A rival adding to a stored total (an import of another source, a revocation taking back) holds
+    it while the batch adds to it: the batch waits, then adds to the total as the rival left it."""
+    first = write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply", quantity=2)])
+    ingest_stream(parse_file(first), source="file", fast=True)
+    total = DailyActivity.objects.get()
+    path = write_jsonl(tmp_path / "b.jsonl", [event(2, "m1", "reply", quantity=3), event(3, "m1", "reply", quantity=4)])
+    interleave, rival, thread = _rival_holding(
+        lambda: DailyActivity.objects.filter(pk=total.pk).update(quantity=F("quantity") + 100, events=F("events") + 1)
+    )
+    with connection.execute_wrapper(interleave):
+        result = ingest_stream(parse_file(path), source="file", fast=True)
+    thread.join(timeout=10)
+    assert rival == {"committed": True}
+    assert result.imported == 2
+    assert list(DailyActivity.objects.values_list("quantity", "events")) == [(2 + 100 + 3 + 4, 1 + 1 + 2)]
 
 
 @pytest.mark.django_db(transaction=True)
