@@ -200,6 +200,22 @@ def wrk_page(port: int, path: str, *, session: str, seconds: int, connections: i
     )
 
 
+def combined(loads: list[PageLoad]) -> PageLoad:
+    """Rounds of one page's load as one: the rate over all their requests and time (each round's rate
+    weighed by its duration), the median round's percentiles, every error."""
+    seconds = [load.requests / load.rps if load.rps else 0.0 for load in loads]
+    requests = sum(load.requests for load in loads)
+    return PageLoad(
+        path=loads[0].path,
+        rps=requests / sum(seconds) if sum(seconds) else 0.0,
+        p50_ms=statistics.median(load.p50_ms for load in loads),
+        p95_ms=statistics.median(load.p95_ms for load in loads),
+        p99_ms=statistics.median(load.p99_ms for load in loads),
+        requests=requests,
+        errors=sum(load.errors for load in loads),
+    )
+
+
 @dataclass
 class Burst:
     requests: int

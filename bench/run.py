@@ -19,7 +19,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="keep the benchmark database when it is already seeded (skips dropping, migrating from scratch "
         "and seeding; the state the previous run changed is reset first)",
     )
-    parser.add_argument("--seconds", type=int, default=15, help="duration of each wrk page run (default 15)")
+    parser.add_argument("--seconds", type=int, default=15, help="wrk seconds per page (default 15), in 3 rounds")
     parser.add_argument("--mixed-seconds", type=int, default=45, help="duration of the locust run (default 45)")
     parser.add_argument(
         "--scale",

@@ -213,3 +213,18 @@ def test_the_write_before_each_view_of_the_year_report_moves_the_standing_versio
     client.force_login(member)
     page_timing(client, "/notifications/", 3, before=lambda: calls.append(1))
     assert calls == [1, 1, 1]
+
+
+def test_rounds_of_a_page_combine_into_the_rate_over_all_their_time():
+    from bench.http import PageLoad, combined
+
+    loads = [
+        PageLoad("/", rps=100.0, p50_ms=10, p95_ms=50, p99_ms=90, requests=500, errors=0),  # 5 s
+        PageLoad("/", rps=50.0, p50_ms=20, p95_ms=80, p99_ms=120, requests=250, errors=1),  # 5 s
+        PageLoad("/", rps=200.0, p50_ms=5, p95_ms=30, p99_ms=60, requests=2000, errors=2),  # 10 s
+    ]
+    load = combined(loads)
+    # 2,750 requests in 20 s: not the mean of the three rates (116.7).
+    assert load.rps == pytest.approx(137.5)
+    assert (load.requests, load.errors) == (2750, 3)
+    assert (load.p50_ms, load.p95_ms, load.p99_ms) == (10, 50, 90)
