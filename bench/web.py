@@ -33,7 +33,7 @@ def bench_pages(args, rows, details) -> None:
                 http.request(port, "GET", path, session=sessions[HEAVY_EMAIL])
         # The trivial page and each page alternate in rounds (the machine's speed drifts over a minute:
         # a page measured a minute after its baseline carried that drift in its ratio).
-        rounds = {path: [] for path in ["/notifications/", *(p for _, p, _ in pages)]}
+        rounds: dict[str, list[http.PageLoad]] = {path: [] for path in ["/notifications/", *(p for _, p, _ in pages)]}
         for _ in range(PAGE_ROUNDS):
             for path, loads in rounds.items():
                 session = sessions[TRIVIAL_EMAIL if path == "/notifications/" else HEAVY_EMAIL]
