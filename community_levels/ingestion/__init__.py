@@ -11,19 +11,19 @@ each batch in one transaction (a connector's page: the page's, with its watermar
 2. under the ingestion lock of its source, the events not stored yet are inserted, summed into the
    per-member daily aggregates and their members marked for recompute.
 
-Idempotency holds by construction. On PostgreSQL one statement inserts the staged lines (the first
-line of an id repeated in the batch, by `DISTINCT ON`) and sums exactly the rows that insert RETURNs
-into the batch's daily additions, which the next statement adds to the aggregates (MERGE, or an
-upsert when a rival writer of the same aggregates gets in its way). It leaves out the ids stored before it began (an anti-join) and inserts the rest
-plainly; an id another transaction stores meanwhile makes it fail whole (the insert waits for that
-transaction, then meets the unique key), and the batch runs it again with
-`ON CONFLICT (source, event_id) DO NOTHING`, which skips such an id: a stored id is neither inserted
-nor counted, whoever wrote it. Elsewhere (SQLite) the repeated and stored ids are deleted from the
-staging table first, under the database's write lock, which the batch's first write takes and keeps;
-the events are inserted without ON CONFLICT, so anything that stored one meanwhile fails the batch
-loudly instead of being counted. The lock of the source (PostgreSQL: a transaction-level advisory
-lock) keeps one batch of a source at a time. A replayed line, a file imported twice, two imports of
-it at once or a run killed half-way and started again all end with the same totals.
+Idempotency holds by construction. On PostgreSQL one statement inserts the staged lines (the first line
+of an id repeated in the batch, by `DISTINCT ON`) and sums exactly the rows that insert RETURNs into
+the batch's daily additions, which the next statement adds to the aggregates (MERGE, or an upsert when
+a rival writer of the same aggregates gets in its way). The insert leaves out the ids stored before it
+began (an anti-join) and inserts the rest plainly; an id another transaction stores meanwhile makes it
+fail whole (the insert waits for that transaction, then meets the unique key), and the batch runs it
+again with `ON CONFLICT (source, event_id) DO NOTHING`, which skips such an id: a stored id is neither
+inserted nor counted, whoever wrote it. Elsewhere (SQLite) the repeated and stored ids are deleted from
+the staging table first, under the database's write lock, which the batch's first write takes and
+keeps; the events are inserted without ON CONFLICT, so anything that stored one meanwhile fails the
+batch loudly instead of being counted. The lock of the source (PostgreSQL: a transaction-level advisory
+lock) keeps one batch of a source at a time. A replayed line, a file imported twice, two imports of it
+at once or a run killed half-way and started again all end with the same totals.
 
 A batch's commit does not wait for its WAL to reach the disk (`SET LOCAL synchronous_commit = off`,
 that transaction only, a connector's page with it; the WAL writer flushes it within a fraction of
