@@ -275,12 +275,20 @@ class LevelChange(models.Model):
     # Each recompute writes one row per change of level (22,907 in the bench's full run), so every index
     # counts: the member's is the prefix of levelchange_member_time below, and nothing looks changes up by
     # their former level (a level's deletion, rare, reads the history once).
-    member = models.ForeignKey(CommunityMember, on_delete=models.CASCADE, related_name="level_changes", db_index=False)
-    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="level_changes")
-    from_level = models.ForeignKey(
-        Level, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    # No database constraint on the four references: PostgreSQL checked each once per row at commit (a
+    # lookup and a lock each, 91,628 for the bench's full run, most of a second). Instead (migration 0018)
+    # one set-based check per statement refuses history rows that refer to a missing member, run or level;
+    # a deferred trigger refuses to delete a member, run or level the history still refers to (Django's
+    # cascade and SET NULL take the history rows first); and a recompute locks the levels and its changed
+    # members before it writes their history, so a deletion beside it waits and then fails loudly.
+    member = models.ForeignKey(
+        CommunityMember, on_delete=models.CASCADE, related_name="level_changes", db_index=False, db_constraint=False
     )
-    to_level = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, related_name="+")
+    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="level_changes", db_constraint=False)
+    from_level = models.ForeignKey(
+        Level, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False, db_constraint=False
+    )
+    to_level = models.ForeignKey(Level, on_delete=models.SET_NULL, null=True, related_name="+", db_constraint=False)
     changed_at = models.DateTimeField()
     reason = models.CharField(max_length=200)
 

@@ -5,9 +5,9 @@ same. A run takes the marks ingestion left (community_levels/marks.py), then ONE
 aggregates (`CREATE TEMP TABLE ... AS SELECT ... GROUP BY`, on PostgreSQL a statement of its own) sums
 every metric and the program year's credited counts of each member in scope, and one `CREATE TEMP
 TABLE` joins them to the members with both scores and the level (one CASE built from the ladder),
-keeping the members whose values change and those of MA accounts. From that table: the level history
-(`INSERT ... SELECT`), each changed member row written once (levels included; no indexed column
-changes, so PostgreSQL writes it heap-only), the notifications (one set-based insert per kind) and
+keeping the members whose values change and those of MA accounts. From that table: each changed member
+row written once (levels included; no indexed column changes, so PostgreSQL writes it heap-only), the
+level history (`INSERT ... SELECT`), the notifications (one set-based insert per kind) and
 the credits (one upsert). The number of statements does not depend on the number of members, and a
 full recompute that changes nothing writes (almost) nothing.
 """
@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from community_levels.marks import marks_take
 from community_levels.metrics import CONTRIBUTION_CODES, KINDS, METRICS
-from community_levels.models import CommunityMember, DailyActivity, LevelChange, RecomputeRun
+from community_levels.models import CommunityMember, DailyActivity, Level, LevelChange, RecomputeRun
 from community_levels.rules import Rules, level_case_sql, load_rules, score_sql
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 MEMBER = CommunityMember._meta.db_table
 DAILY = DailyActivity._meta.db_table
 LEVELCHANGE = LevelChange._meta.db_table
+LEVEL = Level._meta.db_table
 EPOCH = date(1970, 1, 1)
 # The members an incremental run takes (their marks), one row each: a temporary table of the session.
 SCOPE = "community_recompute_scope"
@@ -191,6 +192,10 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
             # A few set-based statements over every member: compiling them (JIT) costs more than it saves.
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")
+            # The history's references to levels are no foreign keys (migration 0018): every level is
+            # locked before the rules are read, so none the run places members on or records can be
+            # deleted before it commits (a deletion waits, then its guard refuses: the history refers to it).
+            cursor.execute(f"SELECT 1 FROM {LEVEL} ORDER BY id FOR KEY SHARE")
     rules = load_rules()
     run = RecomputeRun.objects.create(started_at=now, full=full, reason=reason[:200], is_rule_change=is_rule_change)
     result = RecomputeResult(run_id=run.pk)
@@ -342,13 +347,11 @@ def _group(cursor, rules: Rules, *, full: bool, year: tuple[int, int] | None) ->
 
 
 def _apply(cursor, *, run: RecomputeRun, now: datetime, reason: str) -> int:
-    """The level history, then each changed member row written once; returns how many were written."""
-    cursor.execute(
-        f"INSERT INTO {LEVELCHANGE} (member_id, run_id, from_level_id, to_level_id, changed_at, reason) "
-        f"SELECT mid, %s, old_level_id, level_id, %s, %s FROM {PLACED} "
-        f"WHERE level_changed AND level_id IS NOT NULL ORDER BY mid",
-        [run.pk, now, (reason or _("New community activity"))[:200]],
-    )
+    """Each changed member row written once, then the level history; returns how many rows were written.
+
+    The member rows first: their row locks keep the members whose history follows from being deleted
+    before the run commits (the history's member is no foreign key, migration 0018).
+    """
     assignments = ", ".join(f"{metric.column} = p.{metric.column}" for metric in METRICS)
     cursor.execute(
         f"UPDATE {MEMBER} SET {assignments}, passive_score = p.passive, active_score = p.active, "
@@ -356,7 +359,14 @@ def _apply(cursor, *, run: RecomputeRun, now: datetime, reason: str) -> int:
         f"FROM {PLACED} p WHERE {MEMBER}.id = p.mid AND p.changed",
         [now],
     )
-    return cursor.rowcount
+    written = cursor.rowcount
+    cursor.execute(
+        f"INSERT INTO {LEVELCHANGE} (member_id, run_id, from_level_id, to_level_id, changed_at, reason) "
+        f"SELECT mid, %s, old_level_id, level_id, %s, %s FROM {PLACED} "
+        f"WHERE level_changed AND level_id IS NOT NULL ORDER BY mid",
+        [run.pk, now, (reason or _("New community activity"))[:200]],
+    )
+    return written
 
 
 def _notify(*, run: RecomputeRun, is_rule_change: bool) -> None:
