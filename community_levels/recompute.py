@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import TypedDict
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -209,12 +209,8 @@ def levels_recompute(*, full: bool = False, reason: str = "", is_rule_change: bo
             _place(cursor, rules, full=full, program_year=program_year, per_member=per_member)
             result.written = _apply(cursor, run=run, now=now, reason=reason)
     if full or dirty:
-        counts = LevelChange.objects.filter(run=run).aggregate(
-            changed=Count("pk"),
-            raised=Count("pk", filter=Q(from_level__isnull=False, to_level__rank__gt=F("from_level__rank"))),
-            lowered=Count("pk", filter=Q(from_level__isnull=False, to_level__rank__lt=F("from_level__rank"))),
-        )
-        result.changed, result.raised, result.lowered = counts["changed"], counts["raised"], counts["lowered"]
+        with connection.cursor() as cursor:
+            result.changed, result.raised, result.lowered = _count_changes(cursor)
         _notify(run=run, is_rule_change=is_rule_change)
         if program_year is not None:
             _sync_contributions(program_year=program_year, today=timezone.localdate(now))
@@ -369,22 +365,37 @@ def _apply(cursor, *, run: RecomputeRun, now: datetime, reason: str) -> int:
     return written
 
 
+# The run's changes of level as its history records them (`_apply`), read from PLACED, which holds them
+# beside each member's account, not from the history rows just written (a member lookup per row).
+_CHANGES = (
+    f"FROM {PLACED} p JOIN {LEVEL} t ON t.id = p.level_id LEFT JOIN {LEVEL} f ON f.id = p.old_level_id "
+    "WHERE p.level_changed"
+)
+
+
+def _count_changes(cursor) -> tuple[int, int, int]:
+    """How many members changed level, were raised and were lowered (a first level is neither)."""
+    cursor.execute(
+        f"SELECT COUNT(*), COUNT(*) FILTER (WHERE t.rank > f.rank), COUNT(*) FILTER (WHERE t.rank < f.rank) {_CHANGES}"
+    )
+    changed, raised, lowered = cursor.fetchone()
+    return changed, raised, lowered
+
+
 def _notify(*, run: RecomputeRun, is_rule_change: bool) -> None:
     """Tell MAs about a level-up (once per level) and about a level lowered by a rule change.
 
-    One read of the run's changes and one set-based insert per kind (accounts' outbox emails them).
+    One read of the run's changes (in the history's order) and one set-based insert per kind (accounts'
+    outbox emails them).
     """
     from accounts.services import notifications_create_many
 
-    changes = (
-        LevelChange.objects.filter(
-            run=run, member__user__isnull=False, from_level__isnull=False, to_level__isnull=False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.user_id, p.level_id, f.name, t.name, f.rank, t.rank {_CHANGES} "
+            "AND p.user_id IS NOT NULL AND f.id IS NOT NULL ORDER BY p.mid"
         )
-        .order_by("pk")
-        .values_list(
-            "member__user_id", "to_level_id", "from_level__name", "to_level__name", "from_level__rank", "to_level__rank"
-        )
-    )
+        changes = cursor.fetchall()
     ups: _Notifications = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
     lowered: _Notifications = {"user_ids": [], "titles": [], "bodies": [], "dedupe_keys": []}
     # Each text translated once, then filled in per change (thousands of level-ups in a full recompute).

@@ -262,3 +262,46 @@ def test_the_notifications_texts_are_translated_once_per_recompute(tmp_path, mon
     assert len(looked_up) < 10
     titles = set(Notification.objects.filter(kind="community.level_up").values_list("title", flat=True))
     assert titles == {"You reached General Contributor in the community"}
+
+
+def test_a_runs_counts_and_notifications_are_those_of_the_history_it_wrote(tmp_path):
+    """A first level, a level raised and one lowered in the same run (a rule change): the run's counts
+    and notifications (read with the placed members) agree with the history rows it wrote."""
+    from django.db.models import Count, F, Q
+
+    from accounts.models import Notification
+    from community_levels.models import Level
+
+    users = {name: UserFactory(email=f"{name}@example.com") for name in "abc"}
+    ingest(
+        tmp_path,
+        [event(1, "b", "reply", email="b@example.com"), event(2, "c", "reply", quantity=10, email="c@example.com")],
+        "a.jsonl",
+    )
+    levels_recompute()
+    ingest(tmp_path, [event(3, "a", "reply", email="a@example.com"), event(4, "b", "reply", quantity=400)], "b.jsonl")
+    Level.objects.filter(name="General Contributor").update(min_score=60)
+    Notification.objects.all().delete()
+    result = levels_recompute(full=True, reason="rules", is_rule_change=True)
+    history = LevelChange.objects.filter(run_id=result.run_id)
+    expected = history.aggregate(
+        changed=Count("pk"),
+        raised=Count("pk", filter=Q(from_level__isnull=False, to_level__rank__gt=F("from_level__rank"))),
+        lowered=Count("pk", filter=Q(from_level__isnull=False, to_level__rank__lt=F("from_level__rank"))),
+    )
+    assert (result.changed, result.raised, result.lowered) == (
+        expected["changed"],
+        expected["raised"],
+        expected["lowered"],
+    )
+    assert (result.changed, result.raised, result.lowered) == (3, 1, 1)
+    first = history.get(from_level__isnull=True)
+    assert first.member.external_id == "a"
+    notified = sorted(Notification.objects.values_list("user__email", "kind", "title"))
+    raised = history.get(member__external_id="b").to_level.name
+    lowered = history.get(member__external_id="c").to_level.name
+    assert [(email, kind) for email, kind, _title in notified] == [
+        (users["b"].email, "community.level_up"),
+        (users["c"].email, "community.level_changed"),
+    ]
+    assert raised in notified[0][2] and lowered in notified[1][2]
