@@ -9,6 +9,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -90,10 +91,23 @@ def opportunity_for_member(*, slug: str) -> Opportunity:
     return get_object_or_404(_with_slots(queryset), slug=slug)
 
 
-def opportunity_to_sign_up(*, slug: str) -> Opportunity:
-    """The opportunity a member's sign-up names, as `opportunity_for_member` finds it (drafts: 404), without
-    its slot counts: the service counts them itself, under the lock."""
-    return get_object_or_404(Opportunity.objects.filter(state__in=MEMBER_VISIBLE_STATES).only("pk", "slug"), slug=slug)
+# What a sign-up reads of the opportunity before the lock: the sign-up window (`rules.signup_refusal`) and
+# the slug it redirects to, not the long texts.
+SIGN_UP_CHECK_FIELDS = ("pk", "slug", "state", "signup_opens_at", "signup_closes_at", "starts_at")
+
+
+def opportunities_to_sign_up(*, member: User) -> QuerySet[Opportunity]:
+    """Opportunities as a sign-up checks them before taking the lock: the window's fields, and
+    `member_has_live`, whether `member` already holds a live sign-up for it (at most one)."""
+    own_live = SignUp.objects.filter(opportunity=OuterRef("pk"), member=member, state__in=SignUp.LIVE_STATES)
+    return Opportunity.objects.only(*SIGN_UP_CHECK_FIELDS).annotate(member_has_live=Exists(own_live))
+
+
+def opportunity_to_sign_up(*, slug: str, member: User) -> Opportunity:
+    """The opportunity a member's sign-up names, as `opportunity_for_member` finds it (drafts: 404), read as
+    `services.signup_create` checks it before the lock (so it reads nothing more before it). No slot
+    counts: the service counts them itself, under the lock."""
+    return get_object_or_404(opportunities_to_sign_up(member=member).filter(state__in=MEMBER_VISIBLE_STATES), slug=slug)
 
 
 def _with_waitlist_position(queryset: QuerySet[SignUp]) -> QuerySet[SignUp]:

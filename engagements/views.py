@@ -54,9 +54,9 @@ def opportunity_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse
 @login_required
 @require_POST
 def signup_create(request: AuthenticatedRequest, slug: str) -> HttpResponse:
-    opportunity = selectors.opportunity_to_sign_up(slug=slug)
+    opportunity = selectors.opportunity_to_sign_up(slug=slug, member=request.user)
     try:
-        signup, created = services.signup_create(opportunity_id=opportunity.pk, member=request.user)
+        signup, created = services.signup_create(opportunity_id=opportunity.pk, member=request.user, seen=opportunity)
     except services.EngagementError as error:
         show_refusal(request, error)
         return redirect(opportunity)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +32,7 @@ from engagements.services.waitlist import expire_offer, offer_free_slots
 from mahome.locks import locked_or_busy
 
 
-def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
+def signup_create(*, opportunity_id: int, member: User, seen: Opportunity | None = None) -> tuple[SignUp, bool]:
     """Sign `member` up: a slot when one is free, else a place at the end of the waitlist.
 
     Returns (sign-up, created); a member who already has a live sign-up gets it back unchanged.
@@ -47,12 +46,17 @@ def signup_create(*, opportunity_id: int, member: User) -> tuple[SignUp, bool]:
     sign-up and its history row, commit. The count is its own statement after the lock: counted
     in the locking statement it would use that statement's snapshot, taken before the wait, and
     miss the sign-up whose commit it waited for.
+
+    `seen`: the opportunity as `selectors.opportunities_to_sign_up` reads it for `member`, when the caller
+    read it already (the view, which finds it by its slug): the checks before the lock then read nothing.
     """
     now = timezone.now()
     # One read for both checks before the lock: the opportunity, and whether the member already holds a
     # live sign-up for it (read in full only then, which is rare).
-    own_live = SignUp.objects.filter(opportunity=OuterRef("pk"), member=member, state__in=SignUp.LIVE_STATES)
-    seen = Opportunity.objects.annotate(member_has_live=Exists(own_live)).get(pk=opportunity_id)
+    if seen is None:
+        seen = selectors.opportunities_to_sign_up(member=member).get(pk=opportunity_id)
+    elif seen.pk != opportunity_id or not hasattr(seen, "member_has_live"):
+        raise ValueError("seen: the opportunity as selectors.opportunities_to_sign_up reads it")
     refusal = signup_refusal(opportunity=seen, now=now)
     if refusal:
         raise EngagementError(refusal)

@@ -1,0 +1,82 @@
+"""The sign-up POST's statements, counted through the real view with real commits (issue 16).
+
+A steady-state session (its first page already recorded it), as a member who looked at the
+opportunity before signing up. The member's email is handed to the broker after the commit; here
+the hand-over is recorded instead of run (the worker sends it, not the request).
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Notification
+from accounts.services import notifications
+from engagements.models import SignUp
+from tests.factories import OpportunityFactory, SignUpFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    handed = []
+    monkeypatch.setattr(notifications, "_enqueue_notification_email", handed.append)
+    return handed
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    client.get("/notifications/")  # the session's first request records it
+    return client
+
+
+def _post(client, opportunity):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(f"/engagements/{opportunity.slug}/sign-up/")
+    assert response.status_code == 302
+    assert response["Location"] == opportunity.get_absolute_url()
+    return [q["sql"] for q in captured.captured_queries]
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_a_sign_up_post_is_ten_statements(member_client, member, other_member, enqueued, full):
+    opportunity = OpportunityFactory(capacity=1, waitlist_enabled=True)
+    if full:
+        SignUpFactory(opportunity=opportunity, member=other_member)
+    sqls = _post(member_client, opportunity)
+    # session, user; the opportunity by its slug with the member's live sign-up (one read, no lock);
+    # BEGIN, the lock, the held slots, the sign-up, its history row, COMMIT; then, committed, the
+    # member's notification.
+    assert len(sqls) == 10, sqls
+    assert sqls[2].startswith('SELECT "engagements_opportunity"') and "EXISTS" in sqls[2]
+    assert sqls[3] == "BEGIN" and "FOR NO KEY UPDATE" in sqls[4] and sqls[8] == "COMMIT"
+    assert sqls[5].startswith("SELECT COUNT(*)")
+    assert sqls[6].startswith('INSERT INTO "engagements_signup"')
+    assert sqls[7].startswith('INSERT INTO "engagements_historicalsignup"')
+    assert sqls[9].startswith('INSERT INTO "accounts_notification"')
+    signup = SignUp.objects.get(opportunity=opportunity, member=member)
+    assert signup.state == (SignUp.State.WAITLISTED if full else SignUp.State.CONFIRMED)
+    notification = Notification.objects.get(user=member)
+    assert notification.kind == ("engagement.waitlisted" if full else "engagement.confirmed")
+    assert enqueued == [notification.pk]
+
+
+def test_a_second_sign_up_post_reads_and_changes_nothing(member_client, member, enqueued):
+    opportunity = OpportunityFactory(capacity=5)
+    _post(member_client, opportunity)
+    sqls = _post(member_client, opportunity)
+    # session, user, the opportunity with the member's live sign-up, that sign-up (no lock, no write)
+    assert len(sqls) == 4, sqls
+    assert not any("FOR NO KEY UPDATE" in sql or sql.startswith(("INSERT", "UPDATE")) for sql in sqls)
+    assert SignUp.objects.filter(opportunity=opportunity, member=member).count() == 1
+    assert len(enqueued) == 1
+
+
+def test_a_draft_is_not_found_in_the_same_read(member_client, member, enqueued):
+    opportunity = OpportunityFactory(capacity=5, state="draft")
+    with CaptureQueriesContext(connection) as captured:
+        response = member_client.post(f"/engagements/{opportunity.slug}/sign-up/")
+    assert response.status_code == 404
+    assert len(captured.captured_queries) == 3  # session, user, the opportunity (not visible to members)
+    assert not SignUp.objects.exists() and not enqueued
