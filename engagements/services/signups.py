@@ -29,6 +29,7 @@ from engagements.services.common import (
 )
 from engagements.services.rules import signup_engagement_date, signup_refusal, withdraw_refusal
 from engagements.services.waitlist import expire_offer, offer_free_slots
+from mahome.history import insert_with_history
 from mahome.locks import locked_or_busy
 
 
@@ -43,9 +44,9 @@ def signup_create(*, opportunity_id: int, member: User, seen: Opportunity | None
     that need no lock run before it, outside any transaction (and the refusal again on the locked
     row, in Python), the notification after commit. The locked block is the transaction itself
     (no savepoint to release under the lock): take the lock, count the held slots, insert the
-    sign-up and its history row, commit. The count is its own statement after the lock: counted
-    in the locking statement it would use that statement's snapshot, taken before the wait, and
-    miss the sign-up whose commit it waited for.
+    sign-up with its history row (one statement), commit. The count is its own statement after the
+    lock: counted in the locking statement it would use that statement's snapshot, taken before the
+    wait, and miss the sign-up whose commit it waited for.
 
     `seen`: the opportunity as `selectors.opportunities_to_sign_up` reads it for `member`, when the caller
     read it already (the view, which finds it by its slug): the checks before the lock then read nothing.
@@ -78,7 +79,7 @@ def signup_create(*, opportunity_id: int, member: User, seen: Opportunity | None
                     raise EngagementError(_("All slots are taken and this opportunity keeps no waitlist."))
                 signup.state, signup.confirmed_at = SignUp.State.WAITLISTED, None
             signup.opportunity = opportunity
-            signup.save()
+            insert_with_history(signup)  # the sign-up and its history row in one statement
     except IntegrityError:
         # Only the one-live-sign-up constraint can fire here: the same member's double submit,
         # both past the check above; the second finds the first's sign-up.
