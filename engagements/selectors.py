@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     BooleanField,
@@ -29,6 +30,16 @@ from accounts.models import User
 from contributions.models import ActivityType, Contribution
 from contributions.services import activity_type_for_date
 from engagements.models import Opportunity, SignUp, Suggestion
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class MemberHasLive(TypedDict):
+    """What `opportunities_to_sign_up` adds: whether the member holds a live sign-up for it."""
+
+    member_has_live: bool
+
 
 MEMBER_VISIBLE_STATES = (Opportunity.State.PUBLISHED, Opportunity.State.CLOSED, Opportunity.State.CANCELLED)
 
@@ -96,14 +107,14 @@ def opportunity_for_member(*, slug: str) -> Opportunity:
 SIGN_UP_CHECK_FIELDS = ("pk", "slug", "state", "signup_opens_at", "signup_closes_at", "starts_at")
 
 
-def opportunities_to_sign_up(*, member: User) -> QuerySet[Opportunity]:
+def opportunities_to_sign_up(*, member: User) -> QuerySet[WithAnnotations[Opportunity, MemberHasLive]]:
     """Opportunities as a sign-up checks them before taking the lock: the window's fields, and
     `member_has_live`, whether `member` already holds a live sign-up for it (at most one)."""
     own_live = SignUp.objects.filter(opportunity=OuterRef("pk"), member=member, state__in=SignUp.LIVE_STATES)
     return Opportunity.objects.only(*SIGN_UP_CHECK_FIELDS).annotate(member_has_live=Exists(own_live))
 
 
-def opportunity_to_sign_up(*, slug: str, member: User) -> Opportunity:
+def opportunity_to_sign_up(*, slug: str, member: User) -> WithAnnotations[Opportunity, MemberHasLive]:
     """The opportunity a member's sign-up names, as `opportunity_for_member` finds it (drafts: 404), read as
     `services.signup_create` checks it before the lock (so it reads nothing more before it). No slot
     counts: the service counts them itself, under the lock."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
@@ -33,8 +34,15 @@ from engagements.services.waitlist import expire_offer, offer_free_slots
 from mahome.history import insert_with_history
 from mahome.locks import locked_or_busy
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def signup_create(*, opportunity_id: int, member: User, seen: Opportunity | None = None) -> tuple[SignUp, bool]:
+    from engagements.selectors import MemberHasLive
+
+
+def signup_create(
+    *, opportunity_id: int, member: User, seen: WithAnnotations[Opportunity, MemberHasLive] | None = None
+) -> tuple[SignUp, bool]:
     """Sign `member` up: a slot when one is free, else a place at the end of the waitlist.
 
     Returns (sign-up, created); a member who already has a live sign-up gets it back unchanged.
@@ -104,21 +112,21 @@ _LOCKED_FIELDS = {
 }
 
 
-def _locked_attnames() -> list[str]:
+def _locked_fields() -> list:
     """The fields read under the lock in the model's order (what `Model.from_db` expects)."""
-    return [f.attname for f in Opportunity._meta.concrete_fields if f.name in _LOCKED_FIELDS]
+    return [f for f in Opportunity._meta.concrete_fields if f.name in _LOCKED_FIELDS]
 
 
 @lru_cache(maxsize=1)
 def _locked_section_sql() -> tuple[str, str]:
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(Opportunity._meta.get_field(name).column) for name in _locked_attnames())
+    columns = ", ".join(quote(field.column) for field in _locked_fields())
     table = quote(Opportunity._meta.db_table)
     lock = f"SELECT {columns} FROM {table} WHERE {quote('id')} = %s FOR NO KEY UPDATE"  # noqa: S608 - our names
     states = ", ".join(["%s"] * len(SignUp.SLOT_STATES))
     count = (
         f"SELECT COUNT(*) FROM {quote(SignUp._meta.db_table)} "  # noqa: S608 - our names
-        f"WHERE {quote(SignUp._meta.get_field('opportunity').column)} = %s AND {quote('state')} IN ({states})"
+        f"WHERE {quote('opportunity_id')} = %s AND {quote('state')} IN ({states})"
     )
     return lock, count
 
@@ -131,7 +139,7 @@ def _lock_to_sign_up(opportunity_id: int) -> Opportunity:
         row = cursor.fetchone()
     if row is None:
         raise Opportunity.DoesNotExist
-    return Opportunity.from_db(connection.alias, _locked_attnames(), row)
+    return Opportunity.from_db(connection.alias, [field.attname for field in _locked_fields()], row)
 
 
 def _slots_held(opportunity: Opportunity) -> int:
