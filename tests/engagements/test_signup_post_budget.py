@@ -81,3 +81,30 @@ def test_a_draft_is_not_found_in_the_same_read(member_client, member, enqueued):
     assert response.status_code == 404
     assert len(captured.captured_queries) == 3  # session, user, the opportunity (not visible to members)
     assert not SignUp.objects.exists() and not enqueued
+
+
+def test_the_read_before_the_lock_is_compiled_once_and_answers_as_the_queryset(member, other_member):
+    """The view's read runs SQL compiled once per process for stand-ins; it answers as the ORM query does."""
+    from django.http import Http404
+
+    from engagements import selectors
+
+    shape = selectors._to_sign_up_shape()
+    assert shape is not None and len(shape[2]) == 1 and len(shape[3]) == 1  # one member, one slug
+    mine = OpportunityFactory(capacity=5)
+    SignUpFactory(opportunity=mine, member=member)
+    theirs = OpportunityFactory(capacity=5)
+    SignUpFactory(opportunity=theirs, member=other_member)
+    cancelled = OpportunityFactory(capacity=5, state="cancelled", cancellation_reason="Venue closed")
+    for opportunity in (mine, theirs, cancelled):
+        for who in (member, other_member):
+            compiled = selectors.opportunity_to_sign_up(slug=opportunity.slug, member=who)
+            expected = selectors.opportunities_to_sign_up(member=who).get(pk=opportunity.pk)
+            fields = ["pk", "slug", "state", "signup_opens_at", "signup_closes_at", "starts_at", "member_has_live"]
+            assert [getattr(compiled, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert selectors.opportunity_to_sign_up(slug=mine.slug, member=member).member_has_live is True
+    assert selectors.opportunity_to_sign_up(slug=theirs.slug, member=member).member_has_live is False
+    draft = OpportunityFactory(capacity=5, state="draft")
+    for slug in (draft.slug, "no-such-opportunity"):
+        with pytest.raises(Http404):
+            selectors.opportunity_to_sign_up(slug=slug, member=member)
