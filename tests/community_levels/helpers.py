@@ -2,9 +2,12 @@
 
 import csv
 import json
+import threading
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from django.db import connection
 
 from community_levels.ingestion import COLUMNS
 
@@ -77,3 +80,22 @@ def reference_metrics(items, cap: int | None) -> dict[str, int]:
         "likes_given": sum(min(q, cap) if cap else q for q in likes_per_day.values()),
         "likes_received": total("like_received"),
     }
+
+
+def in_thread(work, outcome: dict, *, wait: float, done: str = "done") -> threading.Thread:
+    """Run `work` on a thread of its own (its own database connection, closed after), waiting up to `wait`
+    seconds for it: `outcome[done]` is True when it finished, `outcome["error"]` what it raised."""
+
+    def run():
+        try:
+            work()
+            outcome[done] = True
+        except Exception as error:
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=wait)
+    return thread

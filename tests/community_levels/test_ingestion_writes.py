@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from community_levels.ingestion import ingest_stream, parse_file
 from community_levels.models import ActivityEvent, CommunityMember, DailyActivity, PendingRecompute
-from tests.community_levels.helpers import BASE_TIME, event, write_csv, write_jsonl
+from tests.community_levels.helpers import BASE_TIME, event, in_thread, write_csv, write_jsonl
 
 EVENT_TABLE = ActivityEvent._meta.db_table
 
@@ -242,19 +242,9 @@ def test_a_member_with_daily_totals_cannot_be_deleted_behind_the_aggregates_back
 
 
 def _delete_member_in_thread(external_id: str, outcome: dict, *, wait: float) -> threading.Thread:
-    def delete():
-        try:
-            CommunityMember.objects.get(external_id=external_id).delete()
-            outcome["deleted"] = True
-        except Exception as error:
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=delete)
-    thread.start()
-    thread.join(timeout=wait)
-    return thread
+    return in_thread(
+        lambda: CommunityMember.objects.get(external_id=external_id).delete(), outcome, wait=wait, done="deleted"
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,8 +10,6 @@ the bench's 22,907 changes, most of a second). What they guarded stays guarded (
   running beside it waits and then fails instead of leaving a dangling reference.
 """
 
-import threading
-
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -27,7 +25,7 @@ from community_levels.models import (
     RecomputeRun,
 )
 from community_levels.recompute import levels_recompute
-from tests.community_levels.helpers import event, write_jsonl
+from tests.community_levels.helpers import event, in_thread, write_jsonl
 
 HISTORY = LevelChange._meta.db_table
 
@@ -116,22 +114,6 @@ def test_what_the_history_refers_to_cannot_be_deleted_behind_its_back_but_django
         assert LevelChange.objects.get().to_level_id is None
 
 
-def _in_thread(work, outcome: dict, *, wait: float) -> threading.Thread:
-    def run():
-        try:
-            work()
-            outcome["done"] = True
-        except Exception as error:
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=wait)
-    return thread
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_member_deleted_while_a_recompute_writes_its_history_waits_and_then_fails_loudly(tmp_path):
     ingest(tmp_path, [event(1, "m1", "reply")], "a.jsonl")
@@ -145,7 +127,7 @@ def test_a_member_deleted_while_a_recompute_writes_its_history_waits_and_then_fa
     def interleave(execute, sql, params, many, context):
         done = execute(sql, params, many, context)
         if not threads and sql.startswith(f"INSERT INTO {HISTORY}"):
-            threads.append(_in_thread(CommunityMember.objects.get(external_id="m1").delete, outcome, wait=2))
+            threads.append(in_thread(CommunityMember.objects.get(external_id="m1").delete, outcome, wait=2))
         return done
 
     with connection.execute_wrapper(interleave):
@@ -177,7 +159,7 @@ def test_a_level_deleted_while_a_recompute_runs_waits_and_then_fails_loudly(tmp_
     def interleave(execute, sql, params, many, context):
         done = execute(sql, params, many, context)
         if not threads and sql.startswith("CREATE TEMP TABLE community_placed"):
-            threads.append(_in_thread(Level.objects.get(pk=target).delete, outcome, wait=2))
+            threads.append(in_thread(Level.objects.get(pk=target).delete, outcome, wait=2))
         return done
 
     with connection.execute_wrapper(interleave):
