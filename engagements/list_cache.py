@@ -22,7 +22,6 @@ query string (and language, time zone, page) with stand-ins for the member and t
 request puts its own member and time in their places (`fingerprint_query`).
 """
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -41,6 +40,7 @@ from engagements.filters import OpportunityFilter
 from engagements.models import Opportunity
 from mahome import page_cache
 from mahome.pagination import page_of, wanted_page
+from mahome.query_shape import QueryShape, query_shape
 
 TEMPLATE = "engagements/_opportunity_list_body.html"
 PAGE_SIZE = 20
@@ -77,16 +77,6 @@ def filterset_for(*, data: QueryDict, member: User, now: datetime) -> Opportunit
     return OpportunityFilter(data or None, queryset=selectors.opportunity_list(member=member, now=now), now=now)
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """A fingerprint query compiled for stand-ins: where the member's id and the clock go in its parameters."""
-
-    sql: str
-    params: tuple
-    member_at: tuple[int, ...]
-    now_at: tuple[int, ...]
-
-
 # Two sets of values no request has (no user has a negative id; no request comes from 1901): compiling with
 # each and comparing says which parameters are the member's id and the clock, and that no other is derived
 # from them (else the query is compiled per request, as it would be without this).
@@ -97,28 +87,19 @@ _STAND_INS = (
 
 
 @lru_cache(maxsize=256)
-def _shape(query: str, page: int, language: str | None, time_zone: str) -> _Shape | None:
-    """The fingerprint query of a query string and page, in stand-ins; None when it cannot be reused.
+def _shape(query: str, page: int, language: str | None, time_zone: str) -> QueryShape | None:
+    """The fingerprint query of a query string and page, in stand-ins (the member's id, the clock); None
+    when it cannot be reused.
 
     The arguments are the cache's key: the filters come from the query string, their dates are read in
     the language's formats and compared in the time zone (both active, as in the request).
     """
-    compiled = [
-        fingerprint_sql(filterset_for(data=QueryDict(query), member=User(pk=member_id), now=now), page=page)
-        for member_id, now in _STAND_INS
-    ]
-    (sql, params), (other_sql, other_params) = compiled
-    if sql != other_sql or len(params) != len(other_params):
-        return None
-    member_at, now_at = [], []
-    for i, (value, other) in enumerate(zip(params, other_params, strict=True)):
-        if (value, other) == (_STAND_INS[0][0], _STAND_INS[1][0]) and type(value) is int:
-            member_at.append(i)
-        elif (value, other) == (_STAND_INS[0][1], _STAND_INS[1][1]) and type(value) is datetime:
-            now_at.append(i)
-        elif value != other:
-            return None
-    return _Shape(sql=sql, params=tuple(params), member_at=tuple(member_at), now_at=tuple(now_at))
+    return query_shape(
+        lambda member_id, now: fingerprint_sql(
+            filterset_for(data=QueryDict(query), member=User(pk=member_id), now=now), page=page
+        ),
+        _STAND_INS,
+    )
 
 
 def fingerprint_query(*, request: AuthenticatedRequest, now: datetime, page: int) -> tuple[str, list]:
@@ -127,11 +108,7 @@ def fingerprint_query(*, request: AuthenticatedRequest, now: datetime, page: int
     shape = _shape(query, page, translation.get_language(), timezone.get_current_timezone_name())
     if shape is None:
         return fingerprint_sql(filterset_for(data=request.GET, member=request.user, now=now), page=page)
-    params = list(shape.params)
-    for i in shape.member_at:
-        params[i] = request.user.pk
-    for i in shape.now_at:
-        params[i] = now
+    params = shape.fill(request.user.pk, now)
     return shape.sql, params
 
 

@@ -33,6 +33,7 @@ from accounts.models import User
 from contributions.models import ActivityType, Contribution
 from contributions.services import activity_type_for_date
 from engagements.models import Opportunity, SignUp, Suggestion
+from mahome.query_shape import QueryShape, query_shape
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -108,6 +109,10 @@ def opportunity_for_member(*, slug: str) -> Opportunity:
 # What a sign-up reads of the opportunity before the lock: the sign-up window (`rules.signup_refusal`) and
 # the slug it redirects to, not the long texts.
 SIGN_UP_CHECK_FIELDS = ("pk", "slug", "state", "signup_opens_at", "signup_closes_at", "starts_at")
+# Their columns in the model's order: the rows `_to_sign_up_by_slug` reads and `opportunity_to_sign_up` loads.
+_TO_SIGN_UP_NAMES = [
+    f.attname for f in Opportunity._meta.concrete_fields if f.name in SIGN_UP_CHECK_FIELDS or f.primary_key
+]
 
 
 def opportunities_to_sign_up(*, member: User) -> QuerySet[WithAnnotations[Opportunity, MemberHasLive]]:
@@ -119,11 +124,10 @@ def opportunities_to_sign_up(*, member: User) -> QuerySet[WithAnnotations[Opport
 
 def _to_sign_up_by_slug(*, slug: str, member: User) -> QuerySet:
     """`opportunity_to_sign_up`'s query, as rows: the check fields in the model's order, then member_has_live."""
-    names = [f.attname for f in Opportunity._meta.concrete_fields if f.name in SIGN_UP_CHECK_FIELDS or f.primary_key]
     return (
         opportunities_to_sign_up(member=member)
         .filter(state__in=MEMBER_VISIBLE_STATES, slug=slug)
-        .values_list(*names, "member_has_live")
+        .values_list(*_TO_SIGN_UP_NAMES, "member_has_live")
     )
 
 
@@ -133,27 +137,14 @@ _STAND_INS = ((-(2**62) + 1, "\x00stand-in-1"), (-(2**62) + 2, "\x00stand-in-2")
 
 
 @lru_cache(maxsize=1)
-def _to_sign_up_shape() -> tuple[str, tuple, tuple[int, ...], tuple[int, ...], list[str]] | None:
-    """`_to_sign_up_by_slug` compiled once per process for stand-ins, and where the member and the slug go."""
+def _to_sign_up_shape() -> QueryShape | None:
+    """`_to_sign_up_by_slug` compiled once per process for stand-ins: where the member and the slug go."""
     if connection.vendor != "postgresql":
         return None
-    compiled = [
-        _to_sign_up_by_slug(slug=slug, member=User(pk=member_id)).query.sql_with_params()
-        for member_id, slug in _STAND_INS
-    ]
-    (sql, params), (other_sql, other_params) = compiled
-    if sql != other_sql or len(params) != len(other_params):
-        return None
-    member_at, slug_at = [], []
-    for i, pair in enumerate(zip(params, other_params, strict=True)):
-        if pair == (_STAND_INS[0][0], _STAND_INS[1][0]):
-            member_at.append(i)
-        elif pair == (_STAND_INS[0][1], _STAND_INS[1][1]):
-            slug_at.append(i)
-        elif pair[0] != pair[1]:
-            return None
-    names = [f.attname for f in Opportunity._meta.concrete_fields if f.name in SIGN_UP_CHECK_FIELDS or f.primary_key]
-    return sql, tuple(params), tuple(member_at), tuple(slug_at), names
+    return query_shape(
+        lambda member_id, slug: _to_sign_up_by_slug(slug=slug, member=User(pk=member_id)).query.sql_with_params(),
+        _STAND_INS,
+    )
 
 
 def opportunity_to_sign_up(*, slug: str, member: User) -> WithAnnotations[Opportunity, MemberHasLive]:
@@ -169,18 +160,12 @@ def opportunity_to_sign_up(*, slug: str, member: User) -> WithAnnotations[Opport
         return get_object_or_404(
             opportunities_to_sign_up(member=member).filter(state__in=MEMBER_VISIBLE_STATES), slug=slug
         )
-    sql, stand_in_params, member_at, slug_at, names = shape
-    params = list(stand_in_params)
-    for i in member_at:
-        params[i] = member.pk
-    for i in slug_at:
-        params[i] = slug
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(shape.sql, shape.fill(member.pk, slug))
         row = cursor.fetchone()
     if row is None:
         raise Http404
-    opportunity = Opportunity.from_db(connection.alias, names, row[:-1])
+    opportunity = Opportunity.from_db(connection.alias, _TO_SIGN_UP_NAMES, row[:-1])
     opportunity.member_has_live = row[-1]  # type: ignore[attr-defined] # the annotation, as the ORM sets it
     return opportunity  # type: ignore[return-value]
 

@@ -90,7 +90,7 @@ def test_the_read_before_the_lock_is_compiled_once_and_answers_as_the_queryset(m
     from engagements import selectors
 
     shape = selectors._to_sign_up_shape()
-    assert shape is not None and len(shape[2]) == 1 and len(shape[3]) == 1  # one member, one slug
+    assert shape is not None and len(shape.slots[0]) == 1 and len(shape.slots[1]) == 1  # one member, one slug
     mine = OpportunityFactory(capacity=5)
     SignUpFactory(opportunity=mine, member=member)
     theirs = OpportunityFactory(capacity=5)
