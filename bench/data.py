@@ -79,6 +79,13 @@ def bench_ingest(args, rows, details) -> None:
         raise RuntimeError(f"ingestion failed: {output[-2000:]}")
     result = json.loads(output.strip().splitlines()[-1])
     log(f"ingestion: {result['imported']:,} imported in {ingest_s:.1f} s, peak {ingest_kb / 1024:.0f} MiB")
+    floor_s, floor_events, floor_totals = floor_run()
+    log(
+        f"floor: {floor_events:,} events and {floor_totals:,} daily totals INSERT ... SELECTed into empty copies "
+        f"of their tables in {floor_s:.1f} s"
+    )
+    if floor_events != seed.EVENTS:
+        raise RuntimeError(f"the floor wrote {floor_events:,} events of {seed.EVENTS:,}")
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE bench_copy_target")
     details["ingest"] = {
@@ -87,10 +94,54 @@ def bench_ingest(args, rows, details) -> None:
         "peak_kib": ingest_kb,
         "copy_seconds": copy_s,
         "copy_peak_kib": copy_kb,
+        "floor_seconds": floor_s,
     }
     rows += ingest_rows(
-        result, seconds=ingest_s, peak_kib=ingest_kb, copy_seconds=copy_s, copy_peak_kib=copy_kb, events=seed.EVENTS
+        result,
+        seconds=ingest_s,
+        peak_kib=ingest_kb,
+        copy_seconds=copy_s,
+        copy_peak_kib=copy_kb,
+        events=seed.EVENTS,
+        floor_seconds=floor_s,
     )
+
+
+# The rows an import must store, written the cheapest way PostgreSQL offers once they are in the database:
+# no parsing, no staging, no dedup, no lock; one INSERT ... SELECT each, into empty copies of the events and
+# the daily totals with their keys (logged tables, as theirs; a populated table costs more per row), created in
+# the measuring transaction and rolled back with it: nothing is kept.
+FLOOR_SQL = (
+    "CREATE TABLE bench_floor_event (LIKE community_levels_activityevent INCLUDING ALL)",
+    "CREATE TABLE bench_floor_daily (LIKE community_levels_dailyactivity INCLUDING ALL)",
+    "INSERT INTO bench_floor_event (source, event_id, member_id, kind, occurred_at, day, quantity, minutes, "
+    "target_member_id, is_self_like, ingested_at) SELECT 'bench-floor', c.event_id, m.id, c.kind, c.occurred_at, "
+    "((c.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01'), c.quantity, c.minutes, '', FALSE, now() "
+    "FROM bench_copy_target c JOIN community_levels_communitymember m ON m.external_id = c.member_id",
+    "INSERT INTO bench_floor_daily (member_id, day, kind, quantity, minutes, events) "
+    "SELECT member_id, day, kind, SUM(quantity), SUM(minutes), COUNT(*) FROM bench_floor_event GROUP BY 1, 2, 3",
+)
+
+
+def floor_run() -> tuple[float, int, int]:
+    """The floor under any import of the \\copy'd rows into this schema: writing its events and daily totals,
+    nothing else. Returns (seconds, events written, daily totals written).
+
+    Measured after the import, on the rows psql copied.
+    """
+    from django.db import connection, transaction
+
+    written = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute("SET LOCAL jit = off")
+        started = time.perf_counter()
+        for statement in FLOOR_SQL:
+            cursor.execute(statement)
+            written.append(cursor.rowcount)
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return seconds, written[-2], written[-1]
 
 
 def psql_copy_command(path: Path) -> list[str]:
@@ -111,13 +162,21 @@ def psql_copy_command(path: Path) -> list[str]:
 
 
 def ingest_rows(
-    result: dict, *, seconds: float, peak_kib: int, copy_seconds: float, copy_peak_kib: int, events: int
+    result: dict,
+    *,
+    seconds: float,
+    peak_kib: int,
+    copy_seconds: float,
+    copy_peak_kib: int,
+    events: int,
+    floor_seconds: float | None = None,
 ) -> list:
     """The ingestion's rows against psql's \\copy of the same file: the rate (which fails unless every event
-    was imported and none was bad) and the peak memory."""
+    was imported and none was bad) and the peak memory; with `floor_seconds`, the floor's rate against the
+    same \\copy (what writing the import's rows costs alone, see FLOOR_SQL) and the import against the floor."""
     from bench.report import Row
 
-    return [
+    rows = [
         Row(
             "ingestion of 1,000,000 events: rate",
             result["imported"] / seconds,
@@ -136,6 +195,27 @@ def ingest_rows(
             note="child process rusage",
         ),
     ]
+    if floor_seconds:
+        rows += [
+            Row(
+                "floor: the same rows INSERT ... SELECTed, rate",
+                events / floor_seconds,
+                "events/s",
+                "psql \\copy of the same rows into a plain table, rows/s",
+                events / copy_seconds,
+                note=f"{floor_seconds:.1f} s: events and daily totals into empty copies with their keys; "
+                "no parsing, staging or dedup",
+            ),
+            Row(
+                "ingestion: rate against the floor",
+                result["imported"] / seconds,
+                "events/s",
+                "the floor above, events/s",
+                events / floor_seconds,
+                note=f"{seconds:.1f} s vs {floor_seconds:.1f} s",
+            ),
+        ]
+    return rows
 
 
 def bench_recompute(args, rows, details) -> None:

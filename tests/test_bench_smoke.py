@@ -92,6 +92,45 @@ def test_the_ingestion_rows_compare_with_psql_copy_and_fail_on_a_lost_or_bad_eve
         ].ok
 
 
+def test_the_ingestion_floor_rows_put_the_floor_and_the_import_against_copy_and_the_floor():
+    from bench.data import ingest_rows
+
+    done = {"imported": 1_000_000, "bad": 0}
+    _rate, _memory, floor, against_floor = ingest_rows(
+        done, seconds=40.0, peak_kib=1, copy_seconds=2.0, copy_peak_kib=1, events=1_000_000, floor_seconds=10.0
+    )
+    assert (floor.value, floor.baseline_value, floor.ratio) == (100_000.0, 500_000.0, 0.2)
+    assert (against_floor.value, against_floor.baseline_value, against_floor.ratio) == (25_000.0, 100_000.0, 0.25)
+    assert "10.0 s" in floor.note
+
+
+def test_the_ingestion_floor_writes_into_empty_copies_of_both_tables_and_keeps_nothing(db):
+    from django.db import connection
+
+    from bench.data import floor_run
+    from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
+
+    CommunityMember.objects.create(external_id="bench-c1", created_at="2026-01-01T00:00:00Z")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_copy_target (event_id text, member_id text, kind text, "
+            "occurred_at timestamptz, quantity integer, minutes integer)"
+        )
+        cursor.execute(
+            "INSERT INTO bench_copy_target VALUES ('e1', 'bench-c1', 'visit', '2026-11-02T10:00:00Z', 1, 3), "
+            "('e2', 'bench-c1', 'visit', '2026-11-02T11:00:00Z', 1, 4), ('e3', 'bench-c1', 'read', "
+            "'2026-11-03T10:00:00Z', 2, 0)"
+        )
+    seconds, events, totals = floor_run()
+    assert seconds > 0
+    assert (events, totals) == (3, 2)  # two visits on one day make one total
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('bench_floor_event'), to_regclass('bench_floor_daily')")
+        assert cursor.fetchone() == (None, None)
+    assert not ActivityEvent.objects.exists()
+    assert not DailyActivity.objects.exists()
+
+
 def test_the_incremental_recompute_must_touch_exactly_the_thousand_members_with_new_events():
     from types import SimpleNamespace
 
