@@ -6,7 +6,7 @@ import time
 
 from bench import env
 from bench.common import STARTED, log
-from bench.data import bench_ingest, bench_recompute
+from bench.data import bench_floor, bench_ingest, bench_recompute
 from bench.prepare import prepare
 from bench.web import bench_admin, bench_mixed, bench_pages, bench_signups
 
@@ -34,8 +34,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="pages,signups,mixed,admin,ingest,recompute",
-        help="comma-separated subset of: pages, signups, mixed, admin, ingest, recompute",
+        default="pages,signups,mixed,admin,ingest,recompute,floor",
+        help="comma-separated subset of: pages, signups, mixed, admin, ingest, recompute, floor (the ingestion's "
+        "floor, measured last so that its writes do not weigh on the recompute)",
     )
     return parser.parse_args(argv)
 
@@ -47,6 +48,7 @@ BENCHMARKS = {
     "admin": bench_admin,
     "ingest": bench_ingest,
     "recompute": bench_recompute,
+    "floor": bench_floor,
 }
 
 

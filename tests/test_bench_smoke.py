@@ -92,16 +92,15 @@ def test_the_ingestion_rows_compare_with_psql_copy_and_fail_on_a_lost_or_bad_eve
         ].ok
 
 
-def test_the_ingestion_floor_rows_put_the_floor_and_the_import_against_copy_and_the_floor():
-    from bench.data import ingest_rows
+def test_the_floor_rows_put_the_floor_against_copy_and_the_import_against_the_floor():
+    from bench.data import floor_rows
 
-    done = {"imported": 1_000_000, "bad": 0}
-    _rate, _memory, floor, against_floor = ingest_rows(
-        done, seconds=40.0, peak_kib=1, copy_seconds=2.0, copy_peak_kib=1, events=1_000_000, floor_seconds=10.0
-    )
+    floor, against_floor = floor_rows(10.0, copy_seconds=2.0, events=1_000_000, ingest_seconds=40.0, imported=1_000_000)
     assert (floor.value, floor.baseline_value, floor.ratio) == (100_000.0, 500_000.0, 0.2)
     assert (against_floor.value, against_floor.baseline_value, against_floor.ratio) == (25_000.0, 100_000.0, 0.25)
     assert "10.0 s" in floor.note
+    # Without the ingestion in the run (--only floor): the floor alone.
+    assert len(floor_rows(10.0, copy_seconds=2.0, events=1_000_000)) == 1
 
 
 def test_the_ingestion_floor_writes_into_empty_copies_of_both_tables_and_keeps_nothing(db):
