@@ -24,6 +24,7 @@ from community_levels.selectors import member_standing
 from mahome import page_cache
 from tests.community_levels.helpers import event, write_jsonl
 from tests.factories import CommunityMemberFactory, NotificationFactory, UserFactory
+from tests.page_cache_walk import CachedPageWalk
 
 # Transactional: the view runs in autocommit, and inside a transaction the cache is not used at all.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,26 +49,9 @@ def _body(user_id: int, *, use_cache: bool, request=None) -> str:
     return me_cache.body(request=request or _request(user_id), use_cache=use_cache)
 
 
-class Walk:
-    """After each step: cached == fresh, different from the step before, then a 1-query hit."""
-
-    def __init__(self, user_id: int) -> None:
-        self.user_id = user_id
-        self.previous: str | None = None
-
-    def check(self, step: str, *, changes: bool = True) -> str:
-        cached = _body(self.user_id, use_cache=True)
-        fresh = _body(self.user_id, use_cache=False)
-        assert cached == fresh, f"stale page after: {step}"
-        if changes:
-            assert fresh != self.previous, f"the step changed nothing the page shows: {step}"
-        request = _request(self.user_id)
-        with CaptureQueriesContext(connection) as queries:
-            again = _body(self.user_id, use_cache=True, request=request)
-        assert again == fresh, step
-        assert len(queries.captured_queries) == 1, step
-        self.previous = fresh
-        return fresh
+def page_walk(user_id: int) -> CachedPageWalk:
+    """The user's community page walk."""
+    return CachedPageWalk(lambda _key, **kwargs: _body(user_id, **kwargs), lambda _key: _request(user_id))
 
 
 def _ingest(tmp_path, events, name):
@@ -78,7 +62,7 @@ def _ingest(tmp_path, events, name):
 def test_every_write_refreshes_the_cached_page(tmp_path):
     with time_machine.travel(NOW, tick=False):
         user = UserFactory(email="ava@example.com")
-        walk = Walk(user.pk)
+        walk = page_walk(user.pk)
         assert walk.check("no community identity", changes=False) == ""
 
         _ingest(tmp_path, [event(1, "ava", "reply", quantity=30, email="ava@example.com")], "1.jsonl")

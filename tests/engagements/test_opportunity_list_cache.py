@@ -25,6 +25,7 @@ from engagements.services.opportunities import opportunity_cancel, opportunity_s
 from engagements.services.signups import signup_create, signup_withdraw
 from mahome import page_cache
 from tests.factories import NotificationFactory, OpportunityFactory, StaffFactory, UserFactory
+from tests.page_cache_walk import CachedPageWalk
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,25 +52,11 @@ def _body(member_id: int, query: str, *, use_cache: bool, request=None) -> str:
     return TOKEN.sub("", html)
 
 
-class Walk:
-    """After each step, for the step's query string: cached == fresh, different from before, then a 1-query hit."""
-
-    def __init__(self, member_id: int) -> None:
-        self.member_id = member_id
-        self.previous: dict[str, str] = {}
-
-    def check(self, step: str, query: str = "", *, changes: bool = True) -> None:
-        cached = _body(self.member_id, query, use_cache=True)
-        fresh = _body(self.member_id, query, use_cache=False)
-        assert cached == fresh, f"stale list after: {step} ({query})"
-        if changes and query in self.previous:
-            assert fresh != self.previous[query], f"the step changed nothing the page shows: {step} ({query})"
-        request = _request(self.member_id, query)
-        with CaptureQueriesContext(connection) as queries:
-            again = _body(self.member_id, query, use_cache=True, request=request)
-        assert again == fresh, step
-        assert len(queries.captured_queries) == 1, step
-        self.previous[query] = fresh
+def list_walk(member_id: int) -> CachedPageWalk:
+    """The member's opportunities list walk, one page per query string."""
+    return CachedPageWalk(
+        lambda query, **kwargs: _body(member_id, query, **kwargs), lambda query: _request(member_id, query)
+    )
 
 
 def test_every_write_and_the_clock_refresh_the_cached_list():
@@ -77,7 +64,7 @@ def test_every_write_and_the_clock_refresh_the_cached_list():
         staff = StaffFactory(is_superuser=True)
         member = UserFactory(first_name="Ada")
         first = OpportunityFactory(title="Polaris webinar", capacity=2, starts_at=NOW + timedelta(days=3))
-        walk = Walk(member.pk)
+        walk = list_walk(member.pk)
         for query in ("", "?open_slots=on", "?category=speaking"):
             walk.check("start", query, changes=False)
 

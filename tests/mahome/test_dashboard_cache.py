@@ -44,6 +44,7 @@ from tests.factories import (
     TechnicalRequirementFactory,
     UserFactory,
 )
+from tests.page_cache_walk import CachedPageWalk
 
 # Transactional: the view runs in autocommit, one transaction per write, and so must the scenario
 # (inside a transaction the cache is not used at all, see `page_cache.enabled`).
@@ -71,27 +72,11 @@ def _body(member_id: int, *, use_cache: bool, request=None) -> str:
     return TOKEN.sub('name="csrfmiddlewaretoken" value="-"', html)
 
 
-class Walk:
-    """After each step: the cached body equals a fresh one, and differs from the step before."""
-
-    def __init__(self, member_id: int) -> None:
-        self.member_id = member_id
-        self.previous = self.check("start", changes=False)
-
-    def check(self, step: str, *, changes: bool = True) -> str:
-        cached = _body(self.member_id, use_cache=True)
-        fresh = _body(self.member_id, use_cache=False)
-        assert cached == fresh, f"stale dashboard after: {step}"
-        if changes:
-            assert fresh != self.previous, f"the step changed nothing the page shows: {step}"
-        # The next request with nothing changed is served from the cache: one query, the fingerprint.
-        request = _request(self.member_id)
-        with CaptureQueriesContext(connection) as queries:
-            again = _body(self.member_id, use_cache=True, request=request)
-        assert again == fresh
-        assert len(queries.captured_queries) == 1, step
-        self.previous = fresh
-        return fresh
+def dashboard_walk(member_id: int) -> CachedPageWalk:
+    """The member's dashboard walk, its first body checked and kept ("start")."""
+    walk = CachedPageWalk(lambda _key, **kwargs: _body(member_id, **kwargs), lambda _key: _request(member_id))
+    walk.check("start", changes=False)
+    return walk
 
 
 @pytest.fixture
@@ -110,7 +95,7 @@ def setting():
 def test_every_write_and_the_clock_refresh_the_cached_dashboard(setting):
     year, teach, member = setting["year"], setting["teach"], setting["member"]
     staff = StaffFactory(is_superuser=True)
-    walk = Walk(member.pk)
+    walk = dashboard_walk(member.pk)
 
     # The member's contributions, through the services.
     draft = contribution_create(
@@ -305,7 +290,7 @@ def test_imports_and_the_recompute_refresh_the_cached_dashboard(setting, tmp_pat
         program_year=setting["year"], code="community-replies", tracking="community", points=2, annual_cap=50
     )
     member = setting["member"]
-    walk = Walk(member.pk)
+    walk = dashboard_walk(member.pk)
     ingest_stream(
         parse_file(write_jsonl(tmp_path / "a.jsonl", [event(1, "ada", "reply", quantity=3, email=member.email)])),
         source="file",
