@@ -9,6 +9,8 @@ stored counts in use. The store works outside transactions only, so these tests 
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -293,33 +295,45 @@ def test_a_transaction_counts_its_own_writes_and_stores_nothing_it_rolls_back():
     assert _counts(world) == before == _fresh(world)
 
 
-def test_counts_stored_while_a_write_is_uncommitted_are_not_served_after_its_commit():
-    """A reader stores the counts without a concurrent writer's uncommitted opt-out; once the writer commits,
-    the version it bumped no longer matches the stored one and the next reader counts the opt-out."""
-    world = World()
+@contextmanager
+def _held_open(write) -> Iterator[None]:
+    """`write` runs in a transaction on a thread of its own (its own connection), left uncommitted for the
+    block and committed when the block ends; what the writer raised fails the test."""
     written, release = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
     def writer():
         try:
             with transaction.atomic():
-                OptOut.objects.create(member=world.bob, program_year=world.year, reason="Sabbatical")
+                write()
                 written.set()
                 release.wait(timeout=30)
         except BaseException as error:  # reported by the main thread
             errors.append(error)
         finally:
+            written.set()
             connections.close_all()
 
     thread = threading.Thread(target=writer)
     thread.start()
-    assert written.wait(timeout=30)
-    during = _counts(world)  # does not wait for the writer, and does not see its opt-out
-    assert during.get(rules.OPTED_OUT, 0) == 0
-    assert _served_from_the_store(world) == during
-    release.set()
-    thread.join(timeout=30)
+    try:
+        assert written.wait(timeout=30)
+        assert not errors
+        yield
+    finally:
+        release.set()
+        thread.join(timeout=30)
     assert not errors
+
+
+def test_counts_stored_while_a_write_is_uncommitted_are_not_served_after_its_commit():
+    """A reader stores the counts without a concurrent writer's uncommitted opt-out; once the writer commits,
+    the version it bumped no longer matches the stored one and the next reader counts the opt-out."""
+    world = World()
+    with _held_open(lambda: OptOut.objects.create(member=world.bob, program_year=world.year, reason="Sabbatical")):
+        during = _counts(world)  # does not wait for the writer, and does not see its opt-out
+        assert during.get(rules.OPTED_OUT, 0) == 0
+        assert _served_from_the_store(world) == during
     after = _counts(world)
     assert after[rules.OPTED_OUT] == 1 and after == _fresh(world)
 
@@ -416,31 +430,13 @@ def test_a_writer_does_not_wait_for_another_writers_version_change():
     """Two transactions that each change an input of the standing (the version's rows are inserted, none
     updated) do not wait for each other: the second commits while the first is still open."""
     world = World()
-    written, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
-    def first_writer():
-        try:
-            with transaction.atomic():
-                OptOut.objects.create(member=world.bob, program_year=world.year, reason="Sabbatical")
-                written.set()
-                release.wait(timeout=30)
-        except BaseException as error:  # reported by the main thread
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def opt_out():
+        OptOut.objects.create(member=world.bob, program_year=world.year, reason="Sabbatical")
 
-    thread = threading.Thread(target=first_writer)
-    thread.start()
-    try:
-        assert written.wait(timeout=30)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '2s'")
-            TargetOverride.objects.create(member=world.alice, program_year=world.year, target_points=1, reason="x")
-            ContributionFactory(member=world.carol, activity_type=world.speaking, state="verified")
-    finally:
-        release.set()
-        thread.join(timeout=30)
-    assert not errors
+    with _held_open(opt_out), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+        TargetOverride.objects.create(member=world.alice, program_year=world.year, target_points=1, reason="x")
+        ContributionFactory(member=world.carol, activity_type=world.speaking, state="verified")
     assert _counts(world) == _fresh(world)
