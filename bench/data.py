@@ -55,23 +55,10 @@ def child_run(command: list[str], *, stdout_path: Path) -> tuple[float, int, int
 
 
 def bench_ingest(args, rows, details) -> None:
-    from django.db import connection
-
     from bench import seed
 
-    path = env.VAR / "events-1m.csv"
-    started = time.perf_counter()
-    events_csv(path, count=seed.EVENTS, first_member=1, spread=seed.COMMUNITY_MEMBERS - 1, prefix="i", power=True)
-    log(
-        f"Wrote {seed.EVENTS:,} events to {path.name} ({path.stat().st_size / 1e6:.0f} MB) in "
-        f"{time.perf_counter() - started:.1f} s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(COPY_TARGET_SQL)
-        cursor.execute("TRUNCATE bench_copy_target")
-    copy_s, copy_kb, copy_exit = child_run(psql_copy_command(path), stdout_path=env.VAR / "copy.out")
-    if copy_exit:
-        raise RuntimeError(f"psql \\copy failed: {(env.VAR / 'copy.out').read_text()}")
+    path = _events_file(fresh=True)
+    copy_s, copy_kb = _copy_events(path)
     log(f"psql \\copy: {copy_s:.1f} s, peak {copy_kb / 1024:.0f} MiB")
     ingest_s, ingest_kb, ingest_exit = child_run(
         [sys.executable, "-m", "bench.ingest_child", str(path), INGEST_SOURCE], stdout_path=env.VAR / "ingest.out"
@@ -109,7 +96,7 @@ def bench_floor(args, rows, details) -> None:
             copied = cursor.fetchone()[0] == seed.EVENTS
     copy_s = details.get("ingest", {}).get("copy_seconds")
     if not copied or copy_s is None:
-        copy_s = _copy_events()
+        copy_s, _kib = _copy_events(_events_file(fresh=False))
     floor_s, floor_events, floor_totals = floor_run()
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE bench_copy_target")
@@ -133,22 +120,32 @@ def bench_floor(args, rows, details) -> None:
     rows[after:after] = found
 
 
-def _copy_events() -> float:
-    """The events file into bench_copy_target by psql's \\copy (written first if missing); returns its seconds."""
-    from django.db import connection
-
+def _events_file(*, fresh: bool) -> Path:
+    """The benchmark's million events as canonical CSV, written anew (`fresh`) or only when missing."""
     from bench import seed
 
     path = env.VAR / "events-1m.csv"
-    if not path.exists():
+    if fresh or not path.exists():
+        started = time.perf_counter()
         events_csv(path, count=seed.EVENTS, first_member=1, spread=seed.COMMUNITY_MEMBERS - 1, prefix="i", power=True)
+        log(
+            f"Wrote {seed.EVENTS:,} events to {path.name} ({path.stat().st_size / 1e6:.0f} MB) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+    return path
+
+
+def _copy_events(path: Path) -> tuple[float, int]:
+    """The events file into bench_copy_target (emptied first) by psql's \\copy; returns (seconds, peak KiB)."""
+    from django.db import connection
+
     with connection.cursor() as cursor:
         cursor.execute(COPY_TARGET_SQL)
         cursor.execute("TRUNCATE bench_copy_target")
-    copy_s, _kb, copy_exit = child_run(psql_copy_command(path), stdout_path=env.VAR / "copy.out")
+    copy_s, copy_kb, copy_exit = child_run(psql_copy_command(path), stdout_path=env.VAR / "copy.out")
     if copy_exit:
         raise RuntimeError(f"psql \\copy failed: {(env.VAR / 'copy.out').read_text()}")
-    return copy_s
+    return copy_s, copy_kb
 
 
 # The rows an import must store, written the cheapest way PostgreSQL offers once they are in the database:
