@@ -16,8 +16,12 @@ See README.md in this folder for the allauth settings and the Playwright selecto
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
+import itertools
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -50,11 +54,54 @@ class IdpStartError(RuntimeError):
     """An IdP process did not come up; the message holds its output."""
 
 
+# free_port() hands out ports below Linux's ephemeral range (32768-60999), from which the kernel picks
+# the local port of every outgoing connection and of bind(("127.0.0.1", 0)).
+PORTS_FIRST, PORTS_END = 20000, 32000
+
+
+def _port_block() -> range:
+    """This process's own ports: a block for each pytest-xdist worker (gw0, gw1, ...) and one for a
+    run without workers, so two workers never hand out the same port."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    blocks = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0")) + 1
+    index = int(worker.removeprefix("gw")) + 1 if worker.startswith("gw") else 0
+    size = (PORTS_END - PORTS_FIRST) // blocks
+    start = PORTS_FIRST + (index % blocks) * size
+    return range(start, start + size)
+
+
+_ports_lock = threading.Lock()
+_ports: Iterator[int] | None = None
+
+
+def _port_cycle() -> Iterator[int]:
+    block = _port_block()
+    # A random start, so that two test runs at once (each with its own gw0) rarely walk in step.
+    first = random.randrange(len(block))
+    return itertools.cycle([*block[first:], *block[:first]])
+
+
 def free_port() -> int:
-    """A TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port that is free on 127.0.0.1 right now, and no other process of the test run will be given.
+
+    Not bind(0): a port the kernel lends there can meanwhile go to another worker's server, or to an
+    outgoing connection, which matters for a test that stops a server and starts it again on the same
+    port (Redis, PostgreSQL). Each call takes the next port of this process's block, so a port is not
+    handed out twice before the whole block has gone round.
+    """
+    global _ports
+    with _ports_lock:
+        if _ports is None:
+            _ports = _port_cycle()
+        for port in itertools.islice(_ports, len(_port_block())):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue  # in use (a listener, or connections of a recent server still in TIME_WAIT)
+                return port
+    block = _port_block()
+    raise OSError(f"no free port in {block.start}-{block.stop - 1} on 127.0.0.1")
 
 
 _install_lock = threading.Lock()
@@ -64,9 +111,24 @@ def _installed() -> bool:
     return all((NODE_MODULES / name / "package.json").is_file() for name in ("oidc-provider", "saml-idp", "samlp"))
 
 
+@contextlib.contextmanager
+def _npm_lock() -> Iterator[None]:
+    """Held while ``npm ci`` runs: across the threads of this process, and across processes (pytest-xdist's
+    workers), since ``npm ci`` deletes node_modules first and two at once would break each other."""
+    lock_path = Path(tempfile.gettempdir()) / f"mahome-idp-npm-{hashlib.sha256(bytes(IDP_DIR)).hexdigest()[:12]}.lock"
+    with _install_lock, open(lock_path, "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
 def ensure_npm_installed() -> None:
     """Run ``npm ci`` in tests/idp if its node_modules are missing."""
-    with _install_lock:
+    if _installed():
+        return
+    with _npm_lock():
         if _installed():
             return
         npm = shutil.which("npm")
