@@ -1,5 +1,16 @@
 """The test suite: always PostgreSQL (select_for_update and constraints are what we test)."""
 
+import os
+from pathlib import Path
+
+# Under pytest-xdist each worker has a var/ folder of its own (media, credential keys, the filesystem
+# broker's and the drop folders), and so has every process its tests start, which inherits the
+# environment. Its test database gets a suffix from pytest-django (test_mahome_gw0, ...).
+if os.environ.get("PYTEST_XDIST_WORKER") and "MAHOME_VAR_DIR" not in os.environ:
+    os.environ["MAHOME_VAR_DIR"] = str(
+        Path(__file__).resolve().parents[2] / "var" / "test-workers" / os.environ["PYTEST_XDIST_WORKER"]
+    )
+
 from .base import *  # noqa: F403
 from .base import DATABASES, env
 
