@@ -93,6 +93,20 @@ def default_ladder(request):
         import_module("community_levels.migrations.0002_default_ladder").create_ladder(apps, None)
 
 
+@pytest.fixture(autouse=True)
+def celery_join_flag_clear():
+    """Celery keeps "a task runs in this process" in one process-wide flag, which an eager task sets and then
+    puts back as it found it. Eager tasks running at once in several threads (200 sign-ups over the live
+    server, two admins pressing the final run together) can leave it set after their test: A saves False
+    and sets it, B saves True, A puts back False, B puts back True. Every later `result.get()` in the process
+    then raises "Never call result.get() within a task!" in whichever test comes next. A serial run hid it
+    (pytest-django runs the transactional tests, where such threads are, after all the others); pytest-xdist's
+    workers run whole modules in another order. Each test starts with the flag clear."""
+    from celery.result import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
 @pytest.fixture
 def without_history_middleware(settings):
     """Remove simple-history's request middleware: the actor in the history must then come from the
