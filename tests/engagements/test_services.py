@@ -271,13 +271,16 @@ def test_completion_marked_concurrently_from_two_tabs_credits_once():
 
 
 def test_signup_holds_the_opportunity_lock_only_to_count_and_insert(member, django_capture_on_commit_callbacks):
-    """Everything that does not need the lock (checks, the notification) happens before it or after commit."""
+    """Everything that does not need the lock (checks, the notification) happens before it or after commit;
+    the held slots are counted in the locking round trip, by a statement of their own after the lock."""
     opportunity = OpportunityFactory(capacity=2)
     with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
         _sign_up(opportunity, member)
     statements = [q["sql"] for q in queries.captured_queries]
     lock = next(i for i, sql in enumerate(statements) if "FOR NO KEY UPDATE" in sql)
     held = [sql for sql in statements[lock + 1 :] if not sql.startswith("RELEASE SAVEPOINT")]
-    assert len(held) == 2, held  # count the held slots, insert the sign-up with its history row
+    assert len(held) == 1, held  # insert the sign-up with its history row
+    locking, counting = statements[lock].split("FOR NO KEY UPDATE; ")
+    assert locking.startswith("SELECT 1 ") and "SELECT COUNT(*)" in counting
     assert not any("accounts_notification" in sql for sql in held)
     assert Notification.objects.get(user=member).kind == "engagement.confirmed"

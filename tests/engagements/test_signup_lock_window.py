@@ -1,15 +1,18 @@
 """Signing up holds the opportunity's row lock for the least work: between taking it and the commit,
-only the count of held slots and one statement inserting the sign-up and its history row. Every
-check that needs no lock runs before it; the member's notification after the commit."""
+only the count of held slots (a statement of its own, sent with the lock in one round trip) and one
+statement inserting the sign-up and its history row. Every check that needs no lock runs before it;
+the member's notification after the commit."""
+
+import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Notification
 from engagements import services
-from engagements.models import SignUp
-from tests.factories import OpportunityFactory
+from engagements.models import Opportunity, SignUp
+from tests.factories import OpportunityFactory, SignUpFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +24,7 @@ def _under_the_lock(queries: list[dict]) -> list[str]:
 
 
 @pytest.mark.parametrize("full", [False, True])
-def test_the_lock_covers_the_count_and_the_inserts_only(member, other_member, full):
+def test_the_lock_covers_the_count_and_the_insert_only(member, other_member, full):
     opportunity = OpportunityFactory(capacity=1, waitlist_enabled=True)
     if full:
         services.signup_create(opportunity_id=opportunity.pk, member=other_member)
@@ -30,9 +33,13 @@ def test_the_lock_covers_the_count_and_the_inserts_only(member, other_member, fu
     assert created and signup.state == (SignUp.State.WAITLISTED if full else SignUp.State.CONFIRMED)
     under = _under_the_lock(captured.captured_queries)
     held = under[: under.index("COMMIT")]  # the lock is released at this commit
-    assert len(held) == 2, held
-    assert held[0].startswith("SELECT COUNT(*)")
-    assert 'INSERT INTO "engagements_signup"' in held[1] and 'INSERT INTO "engagements_historicalsignup"' in held[1]
+    assert len(held) == 1, held
+    assert 'INSERT INTO "engagements_signup"' in held[0] and 'INSERT INTO "engagements_historicalsignup"' in held[0]
+    # The locking round trip: the lock, then a statement of its own (a snapshot taken once the lock is
+    # held) that reads the opportunity and counts its held slots.
+    locking = next(q["sql"] for q in captured.captured_queries if "FOR NO KEY UPDATE" in q["sql"])
+    lock, read = locking.split("FOR NO KEY UPDATE; ")
+    assert lock.startswith('SELECT 1 FROM "engagements_opportunity"') and "SELECT COUNT(*)" in read
     notified = [i for i, sql in enumerate(under) if 'INSERT INTO "accounts_notification"' in sql]
     assert notified and notified[0] > len(held)  # after the commit
     assert Notification.objects.filter(user=member).count() == 1
@@ -57,3 +64,35 @@ def test_before_the_lock_one_read(member):
     before = [sql for sql in sqls[:locked] if sql not in ("BEGIN", "SAVEPOINT")]
     assert len(before) == 1, before
     assert before[0].startswith('SELECT "engagements_opportunity"') and "EXISTS" in before[0]
+
+
+def test_a_sign_up_that_waited_for_the_lock_counts_the_slot_its_holder_took(member, other_member):
+    """The held slots are counted with a snapshot taken once the lock is held: a sign-up that waited for
+    another transaction's lock on the opportunity sees the slot that one took and committed, and goes to
+    the waitlist (counted with a snapshot from before the wait, it would take the slot again: overbooking)."""
+    opportunity = OpportunityFactory(capacity=1, waitlist_enabled=True)
+    locked, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def holder():
+        try:
+            with transaction.atomic():
+                Opportunity.objects.select_for_update(no_key=True).get(pk=opportunity.pk)
+                SignUpFactory(opportunity=opportunity, member=other_member)  # the last slot
+                locked.set()
+                release.wait(timeout=30)
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            locked.set()
+            connections.close_all()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert locked.wait(timeout=30) and not errors
+    threading.Timer(0.5, release.set).start()  # commits while the sign-up below waits for the lock
+    signup, created = services.signup_create(opportunity_id=opportunity.pk, member=member)
+    thread.join(timeout=30)
+    assert not errors
+    assert created and signup.state == SignUp.State.WAITLISTED
+    assert SignUp.objects.filter(opportunity=opportunity, state__in=SignUp.SLOT_STATES).count() == 1
