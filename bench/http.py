@@ -236,6 +236,17 @@ class Burst:
         return statistics.median(self.latencies_ms) if self.latencies_ms else 0.0
 
 
+def merged(bursts: list[Burst]) -> Burst:
+    """Rounds of one burst as one: the rate over all their requests and time, the percentiles over all
+    their latencies, every error."""
+    return Burst(
+        requests=sum(burst.requests for burst in bursts),
+        seconds=sum(burst.seconds for burst in bursts),
+        latencies_ms=[latency for burst in bursts for latency in burst.latencies_ms],
+        errors=[error for burst in bursts for error in burst.errors],
+    )
+
+
 def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile (the value at or below which pct % of the samples fall)."""
     if not values:

@@ -52,6 +52,18 @@ def test_the_signup_rows_fail_on_overbooking_on_errors_and_on_a_lost_request():
     assert not signup_rows(failing, quiet, held=40, live=500, capacity=40, overbooked=0, total=500)[0].ok
 
 
+def test_the_signup_rounds_merge_into_one_rate_and_one_p99_over_all_their_requests():
+    from bench.http import Burst, merged
+
+    fast = Burst(requests=500, seconds=2.0, latencies_ms=[100.0] * 500)
+    slow = Burst(requests=500, seconds=8.0, latencies_ms=[400.0] * 490 + [900.0] * 10, errors=["HTTP 502"])
+    both = merged([fast, slow])
+    assert (both.requests, both.seconds, both.per_second) == (1000, 10.0, 100.0)
+    assert both.p99_ms == 400.0  # 10 of 1,000 are slower: the 99th percentile is the 990th
+    assert merged([slow, slow]).p99_ms == 900.0  # 20 of 1,000
+    assert both.errors == ["HTTP 502"]
+
+
 def test_the_mixed_load_rows_compare_with_the_trivial_page_and_fail_on_any_error():
     from bench.web import mixed_rows
 
