@@ -83,11 +83,7 @@ def signup_create(
             refusal = signup_refusal(opportunity=opportunity, now=now)
             if refusal:
                 raise EngagementError(refusal)
-            full = (
-                opportunity.capacity is not None
-                and (held if held is not None else slots_held(opportunity)) >= opportunity.capacity
-            )
-            if full:
+            if opportunity.capacity is not None and held >= opportunity.capacity:
                 if not opportunity.waitlist_enabled:
                     raise EngagementError(_("All slots are taken and this opportunity keeps no waitlist."))
                 signup.state, signup.confirmed_at = SignUp.State.WAITLISTED, None
@@ -141,11 +137,11 @@ def _locked_section_sql() -> str:
     )
 
 
-def _lock_to_sign_up(opportunity_id: int) -> tuple[Opportunity, int | None]:
-    """The opportunity, locked, and its held slots counted under the lock (None where they are counted
-    apart: SQLite, the laptop's run, takes no row locks)."""
-    if connection.vendor != "postgresql":
-        return lock_opportunity(opportunity_id), None
+def _lock_to_sign_up(opportunity_id: int) -> tuple[Opportunity, int]:
+    """The opportunity, locked, and its held slots counted under the lock."""
+    if connection.vendor != "postgresql":  # SQLite (the laptop's run) takes no row locks: the ORM's two reads
+        opportunity = lock_opportunity(opportunity_id)
+        return opportunity, slots_held(opportunity)
     with connection.cursor() as cursor:
         cursor.execute(_locked_section_sql(), [opportunity_id, *SignUp.SLOT_STATES, opportunity_id])
         row = cursor.fetchone()  # the last statement's row
