@@ -9,11 +9,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.db import connections, transaction
 from joserfc.jwk import ECKey
 
 from tests.idp.servers import free_port
@@ -26,6 +28,7 @@ __all__ = [
     "SCREENSHOT_DIR",
     "STAFF_TOTP_SECRET",
     "free_port",
+    "held_open",
     "screenshot",
     "sign_in",
     "sign_in_fast",
@@ -172,3 +175,35 @@ def with_mfa(user):
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(user, STAFF_TOTP_SECRET)
     return user
+
+
+@contextmanager
+def held_open(write) -> Iterator[threading.Event]:
+    """`write` runs in a transaction on a thread of its own (its own connection), left uncommitted until the
+    event this yields is set (a timer can set it while the block waits on the writer's locks) or the block
+    ends; what the writer raised fails the test."""
+    written, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def writer():
+        try:
+            with transaction.atomic():
+                write()
+                written.set()
+                release.wait(timeout=30)
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+        finally:
+            written.set()
+            connections.close_all()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert written.wait(timeout=30)
+        assert not errors
+        yield release
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert not errors

@@ -8,14 +8,11 @@ stored counts in use. The store works outside transactions only, so these tests 
 """
 
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
 from django.apps import apps
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -39,6 +36,7 @@ from tests.factories import (
     ProgramYearFactory,
     UserFactory,
 )
+from tests.helpers import held_open
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -295,42 +293,11 @@ def test_a_transaction_counts_its_own_writes_and_stores_nothing_it_rolls_back():
     assert _counts(world) == before == _fresh(world)
 
 
-@contextmanager
-def _held_open(write) -> Iterator[None]:
-    """`write` runs in a transaction on a thread of its own (its own connection), left uncommitted for the
-    block and committed when the block ends; what the writer raised fails the test."""
-    written, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def writer():
-        try:
-            with transaction.atomic():
-                write()
-                written.set()
-                release.wait(timeout=30)
-        except BaseException as error:  # reported by the main thread
-            errors.append(error)
-        finally:
-            written.set()
-            connections.close_all()
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        assert written.wait(timeout=30)
-        assert not errors
-        yield
-    finally:
-        release.set()
-        thread.join(timeout=30)
-    assert not errors
-
-
 def test_counts_stored_while_a_write_is_uncommitted_are_not_served_after_its_commit():
     """A reader stores the counts without a concurrent writer's uncommitted opt-out; once the writer commits,
     the version it bumped no longer matches the stored one and the next reader counts the opt-out."""
     world = World()
-    with _held_open(lambda: OptOut.objects.create(member=world.bob, program_year=world.year, reason="Sabbatical")):
+    with held_open(lambda: OptOut.objects.create(member=world.bob, program_year=world.year, reason="Sabbatical")):
         during = _counts(world)  # does not wait for the writer, and does not see its opt-out
         assert during.get(rules.OPTED_OUT, 0) == 0
         assert _served_from_the_store(world) == during
@@ -434,7 +401,7 @@ def test_a_writer_does_not_wait_for_another_writers_version_change():
     def opt_out():
         OptOut.objects.create(member=world.bob, program_year=world.year, reason="Sabbatical")
 
-    with _held_open(opt_out), transaction.atomic():
+    with held_open(opt_out), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = '2s'")
         TargetOverride.objects.create(member=world.alice, program_year=world.year, target_points=1, reason="x")

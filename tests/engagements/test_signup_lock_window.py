@@ -6,13 +6,14 @@ the member's notification after the commit."""
 import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Notification
 from engagements import services
 from engagements.models import Opportunity, SignUp
 from tests.factories import OpportunityFactory, SignUpFactory
+from tests.helpers import held_open
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,28 +72,13 @@ def test_a_sign_up_that_waited_for_the_lock_counts_the_slot_its_holder_took(memb
     another transaction's lock on the opportunity sees the slot that one took and committed, and goes to
     the waitlist (counted with a snapshot from before the wait, it would take the slot again: overbooking)."""
     opportunity = OpportunityFactory(capacity=1, waitlist_enabled=True)
-    locked, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
-    def holder():
-        try:
-            with transaction.atomic():
-                Opportunity.objects.select_for_update(no_key=True).get(pk=opportunity.pk)
-                SignUpFactory(opportunity=opportunity, member=other_member)  # the last slot
-                locked.set()
-                release.wait(timeout=30)
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            locked.set()
-            connections.close_all()
+    def take_the_last_slot():
+        Opportunity.objects.select_for_update(no_key=True).get(pk=opportunity.pk)
+        SignUpFactory(opportunity=opportunity, member=other_member)
 
-    thread = threading.Thread(target=holder)
-    thread.start()
-    assert locked.wait(timeout=30) and not errors
-    threading.Timer(0.5, release.set).start()  # commits while the sign-up below waits for the lock
-    signup, created = services.signup_create(opportunity_id=opportunity.pk, member=member)
-    thread.join(timeout=30)
-    assert not errors
+    with held_open(take_the_last_slot) as release:
+        threading.Timer(0.5, release.set).start()  # commits while the sign-up below waits for the lock
+        signup, created = services.signup_create(opportunity_id=opportunity.pk, member=member)
     assert created and signup.state == SignUp.State.WAITLISTED
     assert SignUp.objects.filter(opportunity=opportunity, state__in=SignUp.SLOT_STATES).count() == 1
