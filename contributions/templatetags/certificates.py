@@ -23,6 +23,7 @@ def current_certificate(member, certificate=None) -> dict:
         "expiring_in": days_left if status == Certificate.Status.VALID and days_left <= EXPIRY_NOTICE_DAYS else None,
         "certificate": certificate,
         "status": status,
+        "status_label": Certificate.Status(status).label if certificate else "",
         "status_text": selectors.certificate_status_text(certificate=certificate, today=today) if certificate else "",
     }
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from contributions import services
 from contributions.models import Certificate
 from tests.factories import MACertificationFactory, ProgramYearFactory, StaffFactory, UserFactory
-from tests.helpers import screenshot, sign_in_fast
+from tests.helpers import SCREENSHOT_DIR, screenshot, sign_in_fast
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -93,5 +93,27 @@ def test_members_certificates_list_at_both_widths(browser, live_server, certific
         )
         assert not overflow, f"the list scrolls sideways at {label}"
         screenshot(page, f"certificates-list-{label}")
+        assert not problems, problems
+        context.close()
+
+
+def test_current_certificate_card_status_fits_its_card_at_both_widths(browser, live_server, certificates):
+    """The walk found "Valid until 1 Jan 2027." in the badge, past the card's right edge on / and /profile/."""
+    member, _by_state = certificates
+    for label, size in WIDTHS.items():
+        context, page, problems = _new_page(browser, live_server, size)
+        sign_in_fast(page, live_server, member)
+        for path in ("/", "/profile/"):
+            page.goto(path)
+            pill = page.locator(".card .facts .pill").first
+            assert pill.inner_text() == "Valid", f"{path} at {label}: the badge says {pill.inner_text()!r}"
+            facts = page.locator(".card .facts").first
+            assert "Valid until" in facts.inner_text(), f"{path} at {label}: the date is missing"
+            sticks_out = pill.evaluate(
+                "pill => pill.getBoundingClientRect().right - pill.closest('.card').getBoundingClientRect().right"
+            )
+            assert sticks_out <= 0, f"{path} at {label}: the badge sticks out of its card by {sticks_out}px"
+            card = page.locator(".card", has=page.locator(".facts .pill")).first
+            card.screenshot(path=str(SCREENSHOT_DIR / f"certificate-card-{path.strip('/') or 'dashboard'}-{label}.png"))
         assert not problems, problems
         context.close()
