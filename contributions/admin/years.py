@@ -3,8 +3,10 @@ overrides and opt-outs."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -21,6 +23,7 @@ from contributions.models import (
     TargetOverride,
     TechnicalRequirement,
 )
+from mahome.admin_site import ReadOnlyAdminMixin
 from mahome.errors import show_refusal
 
 
@@ -292,12 +295,78 @@ class TargetOverrideAdmin(SimpleHistoryAdmin):
         obj.pk = saved.pk
 
 
+class OptOutTakeBackForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (sent to the member)"),
+        max_length=services.TAKE_BACK_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 @admin.register(OptOut)
-class OptOutAdmin(SimpleHistoryAdmin):
+class OptOutAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """A member's own choice: never added, changed or deleted here. A program admin takes one back from its
+    page with a reason (the member is told; the history keeps who and why), in the member's own window."""
+
     list_display = ["member", "program_year", "reason", "created_at"]
     list_filter = ["program_year"]
+    list_select_related = ["member", "program_year"]
     search_fields = ["member__email"]
-    readonly_fields = ["member", "program_year", "reason", "created_at"]
+    readonly_fields = ["member", "program_year", "reason", "created_at", "take_back_link"]
 
-    def has_add_permission(self, request):
-        return False
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if self._may_take_back(request) else [f for f in fields if f != "take_back_link"]
+
+    def changelist_view(self, request, extra_context=None):
+        title = _("Opt-outs: the members' own choice, taken back by staff only with a reason")
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    @admin.display(description=_("Take back"))
+    def take_back_link(self, obj: OptOut) -> str:
+        url = reverse("admin:contributions_optout_take_back", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Take back this opt-out (with a reason)"))
+
+    @staticmethod
+    def _may_take_back(request) -> bool:
+        return request is not None and request.user.has_perm("contributions.change_optout")
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/take-back/",
+                self.admin_site.admin_view(self.take_back_view),
+                name="contributions_optout_take_back",
+            ),
+            *super().get_urls(),
+        ]
+
+    def take_back_view(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        if not self._may_take_back(request):
+            raise PermissionDenied
+        opt_out = OptOut.objects.select_related("member", "program_year").filter(pk=pk).first()
+        if opt_out is None:
+            raise Http404
+        form = OptOutTakeBackForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                reason = form.cleaned_data["reason"]
+                services.opt_out_take_back(opt_out_id=pk, by=signed_in_user(request), reason=reason)
+            except services.ContributionError as error:
+                show_refusal(request, error, form=form, field="reason")
+            else:
+                messages.success(
+                    request,
+                    _("%(member)s's opt-out of %(year)s was taken back; they were told why.")
+                    % {"member": opt_out.member, "year": opt_out.program_year.year},
+                )
+                return redirect(reverse("admin:contributions_optout_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Take back %(member)s's opt-out of %(year)s")
+            % {"member": opt_out.member, "year": opt_out.program_year.year},
+            "opt_out": opt_out,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/contributions/optout/take_back.html", context)

@@ -61,7 +61,9 @@ from contributions.services.locks import (
     BUSY_REQUIREMENT,
 )
 from contributions.services.opt_outs import (
+    TAKE_BACK_REASON_MAX_LENGTH,
     opt_out_create,
+    opt_out_take_back,
     opt_out_undo,
 )
 from contributions.services.reminders import (
@@ -133,6 +135,7 @@ __all__ = [
     "REASON_MAX_LENGTH",
     "REMINDER_DAYS",
     "REQUIREMENT_REPORT_CODE",
+    "TAKE_BACK_REASON_MAX_LENGTH",
     "TARGET_FIELDS",
     "UNITS_PLURAL",
     "WITHDRAWABLE_STATES",
@@ -176,6 +179,7 @@ __all__ = [
     "may_override_award_bounds",
     "may_override_requirement_date",
     "opt_out_create",
+    "opt_out_take_back",
     "opt_out_undo",
     "points_for",
     "program_year_copy_catalogue",

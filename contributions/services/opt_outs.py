@@ -3,10 +3,12 @@
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import notification_create
 from contributions.errors import ContributionError
 from contributions.models import (
     OptOut,
@@ -50,6 +52,43 @@ def opt_out_undo(*, member: User, program_year: ProgramYear, today: date | None 
     opt_out._history_user = member
     opt_out.delete()
     return True
+
+
+# The reason a staff member gives is the history's change reason (simple-history keeps 100 characters).
+TAKE_BACK_REASON_MAX_LENGTH = 100
+
+
+@transaction.atomic
+def opt_out_take_back(*, opt_out_id: int, by: User, reason: str, today: date | None = None) -> OptOut:
+    """Staff take back a member's opt-out (the member asked, or it was made by mistake), in the same window
+    as the member's own undo: the member maintains the year again and the reminders resume.
+
+    The opt-out leaves the table as the member's own undo does, and its history keeps it: the row as it
+    was, who took it back and why. The member is told, with the reason. Returns the opt-out as it was.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ContributionError(_("Give a reason: the member is told why their opt-out was taken back."))
+    opt_out = OptOut.objects.select_for_update().select_related("member", "program_year").filter(pk=opt_out_id).first()
+    if opt_out is None:
+        raise ContributionError(_("This member is no longer opted out: the opt-out was already taken back or undone."))
+    program_year = opt_out.program_year
+    _opt_out_window_check(program_year=program_year, today=today or timezone.localdate())
+    opt_out._history_user = by
+    opt_out._change_reason = reason[:TAKE_BACK_REASON_MAX_LENGTH]
+    opt_out.delete()
+    notification_create(
+        user=opt_out.member,
+        kind="maintenance.opt_out_taken_back",
+        title=_("You maintain your certification in %(year)s again") % {"year": program_year.year},
+        body=_(
+            "The program team took back your opt-out of %(year)s, so your target and reminders apply again. "
+            "Their reason: %(reason)s"
+        )
+        % {"year": program_year.year, "reason": reason},
+        url=reverse("dashboard"),
+    )
+    return opt_out
 
 
 # --- Year-end review ------------------------------------------------------------------------------

@@ -1,16 +1,17 @@
 """Records others rely on are never deleted through the admin (issue 11, item 6).
 
-Certificates (an employer's /verify/ link), review outcomes (the year-end review's record) and
+Certificates (an employer's /verify/ link), review outcomes (the year-end review's record),
 contributions (points: automatically credited ones would be silently credited again, decided ones
-are corrected with a reason) have no delete permission and no delete action for anyone, a
-superuser included; their lists say what they are.
+are corrected with a reason) and members' opt-outs (a member's own choice: staff take one back with a
+reason the member is told, tests/contributions/test_opt_out_taken_back.py) have no delete permission
+and no delete action for anyone, a superuser included; their lists say what they are.
 """
 
 import pytest
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
-from contributions.models import Certificate, Contribution, ReviewOutcome
+from contributions.models import Certificate, Contribution, OptOut, ReviewOutcome
 from tests.factories import ContributionFactory, ProgramYearFactory, StaffFactory
 from tests.helpers import with_mfa
 
@@ -44,7 +45,8 @@ def records(member):
         valid_from=year.deadline,
         valid_until=year.deadline.replace(year=2027),
     )
-    return {"auto": auto, "manual": manual, "outcome": outcome, "certificate": certificate}
+    opt_out = OptOut.objects.create(member=member, program_year=ProgramYearFactory(year=2027), reason="Parental leave")
+    return {"auto": auto, "manual": manual, "outcome": outcome, "certificate": certificate, "opt_out": opt_out}
 
 
 @pytest.fixture(params=["superuser", "program_admin"])
@@ -57,7 +59,7 @@ def _path(obj, suffix: str = "") -> str:
     return f"/admin/{opts.app_label}/{opts.model_name}/{suffix}"
 
 
-@pytest.mark.parametrize("name", ["auto", "manual", "outcome", "certificate"])
+@pytest.mark.parametrize("name", ["auto", "manual", "outcome", "certificate", "opt_out"])
 def test_no_one_deletes_a_kept_record_through_the_admin(client, staff, records, name, rf):
     obj = records[name]
     client.force_login(staff)
