@@ -102,3 +102,21 @@ def test_opportunity_filters_fold_away_on_a_phone_and_stay_open_on_a_desktop(pho
     sign_in_fast(page, live_server, world["people"]["ava.member"])
     page.goto("/engagements/")
     assert page.get_by_label("Category").is_visible()
+
+
+def test_my_signups_stack_into_cards_on_a_phone(phone_page, live_server):
+    """The walk found the sign-ups table clipped sideways on a phone: Details and "Add to calendar" hidden."""
+    world = _world()
+    sign_in_fast(phone_page, live_server, world["people"]["ava.member"])
+    phone_page.goto("/engagements/mine/")
+    assert not phone_page.locator("table thead").is_visible()
+    scrolls = phone_page.evaluate(
+        "[...document.querySelectorAll('.table-wrap')].some(w => w.scrollWidth > w.clientWidth)"
+    )
+    assert not scrolls, "the sign-ups table scrolls sideways"
+    calendar = phone_page.get_by_role("link", name="Add to calendar").first
+    assert calendar.is_visible()
+    for cell in (calendar, phone_page.locator("td[data-label='Details']").first):
+        box = cell.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, cell
+    screenshot(phone_page, "phone-engagements-mine-cards")
