@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
@@ -27,7 +28,10 @@ BUSY_SIGNUP = gettext_lazy("Someone else is changing this opportunity right now;
 
 
 def format_moment(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%d %b %Y, %H:%M %Z")
+    """A moment in a message (read in notifications too, away from the page): the site's DATETIME_FORMAT
+    ("5 Dec 2026, 15:00", `mahome/formats`) and the zone it is in."""
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
 
 
 def notify_member(signup: SignUp, event: str, title: str, body: str = "", url: str = "") -> None:

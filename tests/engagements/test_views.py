@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
@@ -100,6 +100,16 @@ def test_closed_or_cancelled_opportunity_shows_a_message_never_an_error(member_c
     response = member_client.post(reverse("engagements:signup_create", args=[opportunity.slug]), follow=True)
     assert response.status_code == 200 and message in _content(response)
     assert not SignUp.objects.exists()
+
+
+def test_closed_sign_ups_message_writes_the_date_as_the_rest_of_the_site(member_client):
+    """The walk found "Sign-ups closed on 05 Dec 2026" beside "until 5 Dec 2026, 15:00" on the same page."""
+    opportunity = OpportunityFactory(
+        signup_opens_at=datetime(2025, 2, 1, 9, 0, tzinfo=UTC), signup_closes_at=datetime(2025, 3, 5, 15, 0, tzinfo=UTC)
+    )
+    page = _content(member_client.get(opportunity.get_absolute_url()))
+    assert "Sign-ups closed on 5 Mar 2025, 15:00 UTC." in page
+    assert "05 Mar" not in page
 
 
 def test_full_opportunity_without_waitlist_shows_a_message(member_client):
