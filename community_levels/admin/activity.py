@@ -16,17 +16,19 @@ from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from community_levels import services
 from community_levels.forms import ActivityImportForm
+from community_levels.ingestion import IngestResult
 from community_levels.models import (
     ActivityEvent,
     CommunityMember,
     CommunitySource,
     SourceRun,
 )
+from mahome.errors import show_refusal
 
 
 @admin.action(description=gettext_lazy("Exclude their events from the score"), permissions=["change"])
@@ -122,9 +124,14 @@ class ActivityEventAdmin(admin.ModelAdmin):
             if not matches:
                 messages.error(request, _("That upload has expired; choose the file again."))
                 return HttpResponseRedirect(reverse("admin:community_levels_activityevent_import"))
-            result = services.activity_ingest_file(path=matches[0])
-            matches[0].unlink(missing_ok=True)
-            context.update({"result": result, "done": True})
+            try:
+                result = services.activity_ingest_file(path=matches[0])
+            except services.CommunityError as error:
+                show_refusal(request, error)
+                return HttpResponseRedirect(reverse("admin:community_levels_activityevent_import"))
+            finally:
+                matches[0].unlink(missing_ok=True)
+            context.update({"result": result, "done": True, "summary": _import_summary(result)})
             return render(request, "admin/community_levels/activityevent/import.html", context)
         if request.method == "POST":
             form = ActivityImportForm(request.POST, request.FILES)
@@ -139,10 +146,55 @@ class ActivityEventAdmin(admin.ModelAdmin):
                     with target.open("wb") as handle:
                         for chunk in upload.chunks():
                             handle.write(chunk)
-                    preview, good = services.activity_preview_file(path=target)
-                    context.update({"preview": preview, "good": good, "token": token, "filename": upload.name})
+                    try:
+                        preview, good = services.activity_preview_file(path=target)
+                    except services.CommunityError as error:
+                        target.unlink(missing_ok=True)
+                        show_refusal(request, error, form=form)
+                    else:
+                        if not good:  # nothing to import: the file is not kept, no import is offered
+                            target.unlink(missing_ok=True)
+                        context.update(
+                            {
+                                "preview": preview,
+                                "good": good,
+                                "token": token if good else None,
+                                "filename": upload.name,
+                                "summary": _preview_summary(preview, good),
+                                "nothing_to_import": "" if good else _nothing_to_import(preview),
+                            }
+                        )
         context["form"] = form
         return render(request, "admin/community_levels/activityevent/import.html", context)
+
+
+def _lines_read(count: int) -> str:
+    return ngettext("%(n)d line read", "%(n)d lines read", count) % {"n": count}
+
+
+def _preview_summary(preview: IngestResult, good: int) -> str:
+    return _("%(lines_read)s: %(good)d good, %(bad)d bad.") % {
+        "lines_read": _lines_read(preview.read),
+        "good": good,
+        "bad": preview.bad,
+    }
+
+
+def _nothing_to_import(preview: IngestResult) -> str:
+    if not preview.read:
+        return _("Nothing can be imported: the file has no event in it.")
+    return _("Nothing can be imported: every line read is bad (the reasons are below, with their line numbers).")
+
+
+def _import_summary(result: IngestResult) -> str:
+    """What an import did; levels are said to be recomputed only when it brought new events."""
+    summary = _("%(lines_read)s: %(new)s, %(known)s, %(bad)s.") % {
+        "lines_read": _lines_read(result.read),
+        "new": ngettext("%(n)d new event", "%(n)d new events", result.imported) % {"n": result.imported},
+        "known": ngettext("%(n)d already known", "%(n)d already known", result.duplicates) % {"n": result.duplicates},
+        "bad": ngettext("%(n)d bad line skipped", "%(n)d bad lines skipped", result.bad) % {"n": result.bad},
+    }
+    return f"{summary} {_('Levels are being recomputed.')}" if result.imported else summary
 
 
 def _is_uuid(value: str) -> bool:

@@ -44,11 +44,13 @@ from community_levels.ingestion.parsing import (
     LineError,
     ParsedLine,
     Record,
+    UnreadableFile,
     file_format,
     parse_csv,
     parse_file,
     parse_jsonl,
     record_from_mapping,
+    text_file_refusal,
 )
 from community_levels.ingestion.revoking import revoke_events
 from community_levels.ingestion.writing import (
@@ -79,6 +81,7 @@ __all__ = [
     "LineError",
     "ParsedLine",
     "Record",
+    "UnreadableFile",
     "file_format",
     "ingest_file",
     "ingest_stream",
@@ -87,5 +90,6 @@ __all__ = [
     "parse_jsonl",
     "record_from_mapping",
     "revoke_events",
+    "text_file_refusal",
     "write_batch",
 ]

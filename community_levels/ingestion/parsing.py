@@ -3,6 +3,7 @@
 `record_from_mapping` is the one definition of a valid event and of the reason a bad one is refused.
 """
 
+import codecs
 import csv
 import json
 from collections import deque
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Literal, overload
 
 import orjson
+from django.utils.translation import gettext as _
 
 from community_levels.ingestion import canonical
 from community_levels.ingestion.canonical import COLUMNS
@@ -276,13 +278,59 @@ def file_format(path: Path, first_line: str = "") -> str:
     return "jsonl" if first_line.lstrip().startswith("{") else "csv"
 
 
+class UnreadableFile(ValueError):
+    """The file is not text a line of which could be read; its message is for the person who gave it."""
+
+
+READ_AHEAD = 1 << 20
+
+
+def text_file_refusal(path: Path | str) -> str | None:
+    """Why the file is not a text CSV or JSON Lines file, or None when it is one.
+
+    Text is UTF-8 throughout (a byte-order mark allowed) without a NUL byte: a binary file (an image,
+    a spreadsheet, an archive renamed .csv) or text in another encoding fails one of the two, usually
+    on its first line, and would otherwise be read as a line or two of replacement characters. The
+    whole file is checked before its first line is parsed, so a refusal comes before anything is
+    previewed or written; it reads the file once more, a piece at a time.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    newlines = 0  # before the piece being checked
+    with Path(path).open("rb") as handle:
+        while True:
+            piece = handle.read(READ_AHEAD)
+            pending = decoder.getstate()[0]  # the start of a character cut by the previous piece
+            try:
+                decoder.decode(piece, final=not piece)
+            except UnicodeDecodeError as error:
+                line = newlines + (pending + piece)[: error.start].count(b"\n") + 1
+                return _("This file is not a text CSV or JSON Lines file (it is not UTF-8 text: line %(line)d).") % {
+                    "line": line
+                }
+            if (nul := piece.find(b"\x00")) >= 0:
+                line = newlines + piece[:nul].count(b"\n") + 1
+                return _(
+                    "This file is not a text CSV or JSON Lines file (line %(line)d has a NUL byte, which text "
+                    "never has: the file is binary, or text in UTF-16 rather than UTF-8)."
+                ) % {"line": line}
+            if not piece:
+                return None
+            newlines += piece.count(b"\n")
+
+
 @overload
 def parse_file(path: Path | str, *, lane: Literal[False] = False) -> Iterator[tuple[int, Record | LineError]]: ...
 @overload
 def parse_file(path: Path | str, *, lane: bool) -> Iterator[ParsedLine]: ...
 def parse_file(path: Path | str, *, lane: bool = False) -> Iterator[ParsedLine]:
-    """Stream a file line by line (never the whole file in memory)."""
+    """Stream a file line by line (never the whole file in memory).
+
+    Raises `UnreadableFile` before the first line when the file is not text (`text_file_refusal`).
+    """
     path = Path(path)
+    if reason := text_file_refusal(path):
+        raise UnreadableFile(reason)
+    # Checked above; "replace" only matters for a file rewritten while it is read.
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         first = handle.readline()
         handle.seek(0)

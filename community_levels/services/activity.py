@@ -1,5 +1,8 @@
 """Activity comes in (files, records, the drop folder) and members' scores follow."""
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -11,6 +14,7 @@ from accounts.models import User
 from community_levels.ingestion import (
     IngestResult,
     LineError,
+    UnreadableFile,
     ingest_file,
     parse_file,
 )
@@ -21,15 +25,30 @@ from community_levels.models import (
     PendingRecompute,
 )
 from community_levels.recompute import RecomputeResult, levels_recompute
-from community_levels.services.common import FILE_SOURCE, enqueue_recompute
+from community_levels.services.common import FILE_SOURCE, CommunityError, enqueue_recompute
+
+logger = logging.getLogger("community_levels.services")
+
+
+@contextmanager
+def _text_file_only() -> Iterator[None]:
+    """A file that is not text is refused as a whole, before its first line is read or written."""
+    try:
+        yield
+    except UnreadableFile as error:
+        raise CommunityError(str(error), field="file") from None
 
 
 def activity_ingest_file(
     *, path: Path | str, source: str = FILE_SOURCE, recompute: bool = True, batch_size: int | None = None
 ) -> IngestResult:
-    """Ingest a JSON Lines or CSV file of canonical events; then recompute the members it touched."""
+    """Ingest a JSON Lines or CSV file of canonical events; then recompute the members it touched.
+
+    Raises CommunityError, with nothing written, for a file that is not text (`text_file_refusal`).
+    """
     batch_size = batch_size or settings.COMMUNITY_INGEST_BATCH_SIZE
-    result = ingest_file(path, source=source, batch_size=batch_size)
+    with _text_file_only():
+        result = ingest_file(path, source=source, batch_size=batch_size)
     if recompute and _recompute_due(result):
         enqueue_recompute(reason=_("New community activity"))
     return result
@@ -49,8 +68,8 @@ def activity_preview_file(*, path: Path | str, source: str = FILE_SOURCE) -> tup
 
     `result.imported` is how many good lines are new events and `result.duplicates` how many are
     already stored (or repeat an earlier line of the file): re-importing a file says "0 new". The
-    stored ids are looked up in batches, so a file of any size is read once, in constant memory
-    apart from the set of its event ids.
+    stored ids are looked up in batches, so a file of any size is parsed once, in constant memory
+    apart from the set of its event ids. Raises CommunityError for a file that is not text.
     """
     result = IngestResult()
     good = 0
@@ -63,28 +82,33 @@ def activity_preview_file(*, path: Path | str, source: str = FILE_SOURCE) -> tup
         result.imported += len(batch) - len(known)
         batch.clear()
 
-    for line_no, item in parse_file(path):
-        result.read += 1
-        if isinstance(item, LineError):
-            result.bad += 1
-            if len(result.errors) < 100:
-                result.errors.append({"line": line_no, "reason": item.reason})
-            continue
-        good += 1
-        if item.event_id in seen:
-            result.duplicates += 1
-            continue
-        seen.add(item.event_id)
-        batch.append(item.event_id)
-        if len(batch) >= PREVIEW_BATCH:
-            count_known()
+    with _text_file_only():
+        for line_no, item in parse_file(path):
+            result.read += 1
+            if isinstance(item, LineError):
+                result.bad += 1
+                if len(result.errors) < 100:
+                    result.errors.append({"line": line_no, "reason": item.reason})
+                continue
+            good += 1
+            if item.event_id in seen:
+                result.duplicates += 1
+                continue
+            seen.add(item.event_id)
+            batch.append(item.event_id)
+            if len(batch) >= PREVIEW_BATCH:
+                count_known()
     if batch:
         count_known()
     return result, good
 
 
 def drop_folder_ingest(*, folder: Path | None = None) -> list[tuple[str, IngestResult]]:
-    """Ingest every file in the drop folder, then move it to processed/ (safe to re-run)."""
+    """Ingest every file in the drop folder, then move it to processed/ (safe to re-run).
+
+    A file that is not text is moved to refused/ untouched, with a warning in the log: it would be
+    refused again on every run, and the files after it still go in.
+    """
     folder = Path(folder or settings.COMMUNITY_DROP_FOLDER)
     processed = folder / "processed"
     folder.mkdir(parents=True, exist_ok=True)
@@ -93,13 +117,23 @@ def drop_folder_ingest(*, folder: Path | None = None) -> list[tuple[str, IngestR
     for path in sorted(
         p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".jsonl", ".ndjson", ".csv")
     ):
-        result = activity_ingest_file(path=path, source=FILE_SOURCE)
-        target = processed / path.name
-        if target.exists():
-            target = processed / f"{path.stem}-{timezone.now():%Y%m%d%H%M%S}{path.suffix}"
-        path.rename(target)
+        try:
+            result = activity_ingest_file(path=path, source=FILE_SOURCE)
+        except CommunityError as error:
+            logger.warning("Drop folder: %s refused and moved to refused/: %s", path.name, error)
+            _move_aside(path, folder / "refused")
+            continue
+        _move_aside(path, processed)
         done.append((path.name, result))
     return done
+
+
+def _move_aside(path: Path, folder: Path) -> None:
+    folder.mkdir(exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        target = folder / f"{path.stem}-{timezone.now():%Y%m%d%H%M%S}{path.suffix}"
+    path.rename(target)
 
 
 def recompute(*, full: bool = False, reason: str = "", is_rule_change: bool = False) -> RecomputeResult:

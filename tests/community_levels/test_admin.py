@@ -90,7 +90,7 @@ def test_admin_import_previews_then_imports_with_the_same_parser(admin_client, t
     assert ActivityEvent.objects.count() == 0
     token = response.context["token"]
     response = admin_client.post("/admin/community_levels/activityevent/import/", {"token": token})
-    assert "2 new events, 0 already known, 1 bad lines skipped" in response.content.decode()
+    assert "2 new events, 0 already known, 1 bad line skipped" in response.content.decode()
     assert ActivityEvent.objects.count() == 2
     assert not list((tmp_path / "media" / "community-imports").iterdir())
 

@@ -333,3 +333,87 @@ def test_events_skip_the_row_by_row_member_check_and_daily_totals_leave_room_for
         assert cursor.fetchall() == [("communitymember_keeps_daily_totals", True, True)]
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [DailyActivity._meta.db_table])
         assert cursor.fetchone()[0] == ["fillfactor=70"]
+
+
+def test_a_binary_file_is_refused_by_the_import_and_its_preview_before_anything_is_written(tmp_path):
+    path = tmp_path / "garbage.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    with pytest.raises(services.CommunityError, match=r"not a text CSV or JSON Lines file \(it is not UTF-8 text"):
+        services.activity_preview_file(path=path)
+    with pytest.raises(services.CommunityError, match="not UTF-8 text"):
+        services.activity_ingest_file(path=path, recompute=False)
+    assert ActivityEvent.objects.count() == 0
+
+
+def test_a_file_whose_line_after_the_first_batch_is_not_utf8_imports_nothing(tmp_path):
+    """The refusal comes before the first batch: a late bad byte leaves no half-imported file behind."""
+    path = tmp_path / "late.jsonl"
+    good = "".join(json.dumps(event(n, "m1", "reply")) + "\n" for n in range(1, 31))
+    path.write_bytes(good.encode() + b'{"username": "Jos\xe9"}\n')
+    with pytest.raises(services.CommunityError, match="not UTF-8 text: line 31"):
+        services.activity_ingest_file(path=path, recompute=False, batch_size=10)
+    assert ActivityEvent.objects.count() == 0
+
+
+def test_utf16_text_is_refused_as_not_utf8(tmp_path):
+    csv_text = "event_id,member_id,kind,occurred_at\ne1,m1,reply,2026-03-02T09:00:00+00:00\n"
+    with_bom, without_bom = tmp_path / "bom.csv", tmp_path / "le.csv"
+    with_bom.write_bytes(csv_text.encode("utf-16"))
+    without_bom.write_bytes(csv_text.encode("utf-16-le"))  # valid UTF-8 bytes, but every other one is NUL
+    with pytest.raises(services.CommunityError, match="not UTF-8 text: line 1"):
+        services.activity_preview_file(path=with_bom)
+    with pytest.raises(services.CommunityError, match="line 1 has a NUL byte"):
+        services.activity_preview_file(path=without_bom)
+
+
+def test_a_utf8_file_with_a_byte_order_mark_keeps_its_line_numbers(tmp_path):
+    path = tmp_path / "excel.csv"
+    rows = "event_id,member_id,kind,occurred_at\ne1,m1,reply,2026-03-02T09:00:00+00:00\ne2,Zoë,dance,x\n"
+    path.write_bytes(b"\xef\xbb\xbf" + rows.encode())
+    result = services.activity_ingest_file(path=path, recompute=False)
+    assert (result.imported, result.bad) == (1, 1)
+    assert [error["line"] for error in result.errors] == [3]
+
+
+def test_ingest_activity_command_refuses_a_binary_file_with_a_clear_message(tmp_path):
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "garbage.csv"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(CommandError, match=r"garbage.csv: This file is not a text CSV or JSON Lines file"):
+        call_command("ingest_activity", str(path), stdout=StringIO())
+    assert ActivityEvent.objects.count() == 0
+
+
+def test_ingest_activity_command_says_one_more_bad_line_in_the_singular(tmp_path, monkeypatch):
+    monkeypatch.setattr(writing, "MAX_REPORTED_ERRORS", 1)
+    path = tmp_path / "two-bad.jsonl"
+    path.write_text("nope\nnope\n")
+    out = StringIO()
+    call_command("ingest_activity", str(path), "--no-recompute", stdout=out)
+    assert "… and 1 more bad line\n" in out.getvalue()
+
+
+def test_the_drop_folder_sets_a_binary_file_aside_and_ingests_the_others(tmp_path, settings):
+    settings.COMMUNITY_DROP_FOLDER = tmp_path / "drop"
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "a-garbage.csv").write_bytes(bytes(range(256)) * 4)
+    write_jsonl(tmp_path / "drop" / "b.jsonl", [event(1, "m1", "reply")])
+    done = services.drop_folder_ingest()
+    assert [(name, result.imported) for name, result in done] == [("b.jsonl", 1)]
+    assert [p.name for p in (tmp_path / "drop" / "refused").iterdir()] == ["a-garbage.csv"]
+    assert not (tmp_path / "drop" / "a-garbage.csv").exists()
+    assert ActivityEvent.objects.count() == 1
+
+
+def test_the_text_check_reads_in_pieces_without_cutting_a_character_or_losing_the_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingestion.parsing, "READ_AHEAD", 3)  # every piece ends inside a character
+    path = tmp_path / "names.csv"
+    path.write_text("Zoë\n李小龍\nÜnal\n", encoding="utf-8")
+    assert ingestion.text_file_refusal(path) is None
+    path.write_bytes("Zoë\n李小龍\nÜnal\n".encode() + b"Jos\xe9\n")
+    assert "not UTF-8 text: line 4" in ingestion.text_file_refusal(path)
+    path.write_bytes("Zoë\n李".encode() + "小龍".encode()[:-1])  # the file ends inside a character
+    assert "not UTF-8 text: line 2" in ingestion.text_file_refusal(path)
+    path.write_bytes("Zoë\n李小龍\n\x00".encode())
+    assert "line 3 has a NUL byte" in ingestion.text_file_refusal(path)

@@ -13,7 +13,15 @@ import tablib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from community_levels.ingestion import KINDS, LineError, Record, parse_csv, parse_file, parse_jsonl
+from community_levels.ingestion import (
+    KINDS,
+    LineError,
+    Record,
+    UnreadableFile,
+    parse_csv,
+    parse_file,
+    parse_jsonl,
+)
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FEW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -103,12 +111,22 @@ def test_csv_never_crashes_and_reports_bad_rows_by_line(rows, header):
 @FUZZ
 @given(noise=st.lists(st.binary(max_size=60), max_size=6), suffix=st.sampled_from([".jsonl", ".csv", ".txt"]))
 def test_any_bytes_in_a_dropped_file_are_parsed_or_reported(noise, suffix):
+    """Text (UTF-8 without NUL) is parsed line by line; any other file is refused whole, with its reason."""
     good = json.dumps(GOOD) if suffix != ".csv" else f"e1,m1,{KINDS[0]},2026-03-01T10:00:00+00:00,1"
     head = "event_id,member_id,kind,occurred_at,quantity\n" if suffix == ".csv" else ""
     body = head.encode() + b"\n".join([*noise, good.encode()]) + b"\n"
+    try:
+        body.decode("utf-8")
+        text = b"\x00" not in body
+    except UnicodeDecodeError:
+        text = False
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"drop{suffix}"
         path.write_bytes(body)
+        if not text:
+            with pytest.raises(UnreadableFile, match="not a text CSV or JSON Lines file"):
+                list(parse_file(path))
+            return
         parsed = list(parse_file(path))
     assert all(isinstance(item, Record | LineError) and line_no >= 1 for line_no, item in parsed)
     if suffix == ".jsonl":  # the good last line survives whatever came before it

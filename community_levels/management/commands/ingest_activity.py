@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from community_levels import services
 
@@ -19,9 +20,12 @@ class Command(BaseCommand):
         path = Path(options["path"])
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
-        result = services.activity_ingest_file(
-            path=path, source=options["source"], recompute=not options["no_recompute"]
-        )
+        try:
+            result = services.activity_ingest_file(
+                path=path, source=options["source"], recompute=not options["no_recompute"]
+            )
+        except services.CommunityError as refusal:
+            raise CommandError(f"{path}: {refusal}") from None
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict()))
             return
@@ -30,5 +34,6 @@ class Command(BaseCommand):
         )
         for error in result.errors:
             self.stdout.write(f"  line {error['line']}: {error['reason']}")
-        if result.bad > len(result.errors):
-            self.stdout.write(f"  … and {result.bad - len(result.errors)} more bad lines")
+        if (more := result.bad - len(result.errors)) > 0:
+            line = ngettext("… and %(n)d more bad line", "… and %(n)d more bad lines", more) % {"n": more}
+            self.stdout.write(f"  {line}")
