@@ -10,6 +10,7 @@ admin_home.install(admin.site)
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("status/", views.status, name="status"),
     path("help/", views.help_page, name="help"),

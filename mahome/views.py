@@ -6,12 +6,13 @@ import orjson
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import InterfaceError, OperationalError, connections
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import get_template
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_GET, require_safe
 
 from accounts.requests import AuthenticatedRequest
 from accounts.roles import is_admin_path
@@ -51,6 +52,14 @@ def dev_outbox(request: HttpRequest) -> HttpResponse:
     if not settings.MAHOME_DEV_OUTBOX or not folder:
         raise Http404
     return render(request, "dev_outbox.html", {"emails": dev_outbox_emails(folder=Path(folder))})
+
+
+@require_safe
+@cache_control(max_age=24 * 60 * 60, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for where a page names no icon (a PDF, a JSON answer): a temporary
+    redirect to the static favicon (whitenoise serves it), since its hashed name changes with each release."""
+    return HttpResponseRedirect(static("img/favicon.svg"))
 
 
 @never_cache

@@ -154,3 +154,24 @@ def test_app_list_urls_follow_the_url_configuration(admin_user):
         _assert_same_with_plain_names(moved, _django_s(site_request))
     assert all(m["admin_url"].startswith("/moved/admin/") for app in moved for m in app["models"])
     assert admin.site.get_app_list(site_request) == before
+
+
+FAVICON_LINK = '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">'
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/", "/admin/contributions/contribution/", "/admin/django_celery_beat/periodictask/add/"]
+)
+def test_admin_pages_name_the_site_s_favicon(admin_client, path):
+    """Admin pages named no icon, so every admin visit asked for /favicon.ico and logged a 404."""
+    response = admin_client.get(path)
+    assert response.status_code == 200 and FAVICON_LINK in response.content.decode()
+
+
+def test_favicon_ico_leads_to_the_site_s_favicon(client):
+    """Browsers ask for /favicon.ico on pages that name no icon (a PDF, a JSON file): it leads to the
+    static favicon (whitenoise serves it) rather than a 404."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"] == "/static/img/favicon.svg"
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200 and icon["Content-Type"].startswith("image/svg+xml")

@@ -31,6 +31,7 @@ SSO_UNAVAILABLE = (503, 503, 503, 503, 503)  # the IdP's metadata URL does not a
 MATRIX = [
     # --- mahome -------------------------------------------------------------------------
     ("dashboard", "/", MEMBER_PAGE),
+    ("favicon", "/favicon.ico", (302, 302, 302, 302, 302)),  # to the static favicon, for everyone
     ("healthz", "/healthz", PUBLIC),
     ("status", "/status/", PUBLIC),
     ("help", "/help/", PUBLIC),
