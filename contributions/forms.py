@@ -100,7 +100,7 @@ class ContributionForm(EvidenceFileForm):
         max_digits=8,
         decimal_places=2,
         initial=1,
-        help_text=_("Items, hours or sessions, as the type's unit says."),
+        help_text=_("Items or sessions as a whole number (1, 2, 3); hours may be split (1.5)."),
     )
     evidence_url = forms.URLField(label=_("Evidence link"), required=False, max_length=500, assume_scheme="https")
     evidence_file = forms.FileField(

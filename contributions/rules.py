@@ -8,7 +8,7 @@ import calendar
 import math
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from django.db import models
@@ -170,11 +170,30 @@ def status_for(
 
 # A claim of an activity type (the claim form, its live preview and the submitting services ask these).
 def points_for(*, activity_type: ActivityType, quantity: Decimal | int) -> int:
-    """Claimed points: the type's points times the quantity, rounded half up."""
-    return int((Decimal(activity_type.points) * Decimal(quantity)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """Points for a quantity: the type's points times the `counted_quantity`, rounded half up."""
+    counted = counted_quantity(activity_type=activity_type, quantity=quantity)
+    return int((Decimal(activity_type.points) * counted).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def counted_quantity(*, activity_type: ActivityType, quantity: Decimal | int) -> Decimal:
+    """The part of a quantity that earns points: all of it where the unit takes fractions (hours),
+    else its whole units. New claims are whole already (`whole_units_refusal`); a fraction stored
+    before that rule (or under a unit changed since) earns nothing for its fraction."""
+    amount = Decimal(quantity)
+    return amount if activity_type.takes_fractions else amount.to_integral_value(rounding=ROUND_FLOOR)
+
+
+def quantity_text(quantity: Decimal | int) -> str:
+    """A quantity as people write it: 1.5, 2 (not 1.50, 2.00 or 2E+1)."""
+    return f"{Decimal(quantity).normalize():f}"
 
 
 # Keyed by the unit as stored (a TextChoices member equals its value).
+UNIT_SINGULAR: dict[str, Promise] = {
+    ActivityType.Unit.ITEM: gettext_lazy("item"),
+    ActivityType.Unit.HOUR: gettext_lazy("hour"),
+    ActivityType.Unit.SESSION: gettext_lazy("session"),
+}
 UNITS_PLURAL: dict[str, Promise] = {
     ActivityType.Unit.ITEM: gettext_lazy("items"),
     ActivityType.Unit.HOUR: gettext_lazy("hours"),
@@ -182,12 +201,33 @@ UNITS_PLURAL: dict[str, Promise] = {
 }
 
 
-def quantity_refusal(*, activity_type: ActivityType, quantity: Decimal | int) -> str | None:
-    """Why one claim of `quantity` is refused for this type (over its maximum per claim), or None."""
-    limit = activity_type.max_quantity_per_claim
-    if Decimal(quantity) <= limit:
+def whole_units_refusal(*, activity_type: ActivityType, quantity: Decimal | int) -> str | None:
+    """Why `quantity` cannot be claimed of this type (part of an item or a session), or None.
+
+    Every way a contribution is written asks this: the claim form and its preview (through
+    `quantity_refusal`), the member's services and the automatic credits."""
+    amount = Decimal(quantity)
+    if activity_type.takes_fractions or amount == amount.to_integral_value():
         return None
-    return _(
-        "“%(type)s” allows at most %(limit)s %(units)s per claim. For more, log separate contributions, "
-        "each with its own date."
-    ) % {"type": activity_type.name, "limit": f"{limit.normalize():f}", "units": UNITS_PLURAL[activity_type.unit]}
+    return whole_units_message(type_name=activity_type.name, unit=activity_type.unit, quantity=amount)
+
+
+def whole_units_message(*, type_name: str, unit: str, quantity: Decimal | int) -> str:
+    """The words of `whole_units_refusal` (also for the database's refusal, which names the unit)."""
+    return _("Enter a whole number of %(units)s: “%(type)s” counts whole %(units)s, and %(quantity)s is not one.") % {
+        "units": UNITS_PLURAL.get(unit, gettext_lazy("units")),
+        "type": type_name,
+        "quantity": quantity_text(quantity),
+    }
+
+
+def quantity_refusal(*, activity_type: ActivityType, quantity: Decimal | int) -> str | None:
+    """Why one claim of `quantity` is refused for this type (over its maximum per claim, or part of a
+    unit that is counted whole), or None."""
+    limit = activity_type.max_quantity_per_claim
+    if Decimal(quantity) > limit:
+        return _(
+            "“%(type)s” allows at most %(limit)s %(units)s per claim. For more, log separate contributions, "
+            "each with its own date."
+        ) % {"type": activity_type.name, "limit": quantity_text(limit), "units": UNITS_PLURAL[activity_type.unit]}
+    return whole_units_refusal(activity_type=activity_type, quantity=quantity)

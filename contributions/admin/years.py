@@ -112,6 +112,10 @@ class ActivityTypeForm(forms.ModelForm):
         changed = set(self.changed_data) - {"change_reason"}
         if year is not None and year.is_published and changed and not cleaned.get("change_reason", "").strip():
             self.add_error("change_reason", _("Say why the catalogue of a published year changes."))
+        if "unit" in self.changed_data and cleaned.get("unit"):
+            refusal = services.unit_change_refusal(activity_type_id=self.instance.pk, unit=cleaned["unit"])
+            if refusal:
+                self.add_error("unit", refusal)
         return cleaned
 
 

@@ -14,6 +14,7 @@ from contributions.models.contributions import (
     DESCRIPTION_MAX_LENGTH,
     STORED_EVIDENCE_SUFFIXES,
     TITLE_MAX_LENGTH,
+    WHOLE_UNITS_CONSTRAINT,
     Contribution,
     ContributionMessage,
     evidence_upload_to,
@@ -35,6 +36,7 @@ from contributions.models.review import (
 )
 from contributions.models.years import (
     DEFAULT_MAX_QUANTITY_PER_CLAIM,
+    FRACTIONAL_UNITS,
     PROGRAM_YEAR_MAX_LENGTH,
     ActivityType,
     ProgramYear,
@@ -46,9 +48,11 @@ from contributions.models.years import (
 __all__ = [
     "DEFAULT_MAX_QUANTITY_PER_CLAIM",
     "DESCRIPTION_MAX_LENGTH",
+    "FRACTIONAL_UNITS",
     "PROGRAM_YEAR_MAX_LENGTH",
     "STORED_EVIDENCE_SUFFIXES",
     "TITLE_MAX_LENGTH",
+    "WHOLE_UNITS_CONSTRAINT",
     "ActivityType",
     "Audit",
     "AuditRun",

@@ -19,6 +19,9 @@ TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
 # Extensions the server itself gives a stored evidence file, from its sniffed content type
 # (contributions.evidence.KINDS); whatever the client called the file never reaches the disk.
+# The name PostgreSQL's trigger gives its refusal of part of an item or a session (migration 0024;
+# the rule is `ActivityType.takes_fractions`).
+WHOLE_UNITS_CONSTRAINT = "contribution_whole_units"
 STORED_EVIDENCE_SUFFIXES = (".pdf", ".png", ".jpg", ".gif", ".webp", ".docx", ".xlsx", ".pptx")
 
 

@@ -208,6 +208,17 @@ class ActivityType(HistoryAttribution, models.Model):
         """Submitted by the member (the catalogue's "evidence required" applies to these)."""
         return self.tracking == self.Tracking.MANUAL
 
+    @property
+    def takes_fractions(self) -> bool:
+        """Whether a claim may count part of one unit (`FRACTIONAL_UNITS`)."""
+        return self.unit in FRACTIONAL_UNITS
+
+
+# The units a claim may split: an hour and a half of mentoring is work done; half a customer story
+# or half a workshop session is not. Every layer asks `ActivityType.takes_fractions`; the database's
+# trigger (migration 0024, `contribution_whole_units`) holds the same list, and a test compares them.
+FRACTIONAL_UNITS = frozenset({ActivityType.Unit.HOUR})
+
 
 class TechnicalRequirement(HistoryAttribution, models.Model):
     """A credential to hold or a mandatory training to complete, by its own due date."""

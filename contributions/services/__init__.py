@@ -20,7 +20,12 @@ a re-exported copy here is not what the code looks up, so `LOCK_TIMEOUT` is deli
 """
 
 from contributions.errors import ContributionError  # the one domain error
-from contributions.rules import UNITS_PLURAL, points_for, quantity_refusal  # pure claim rules, re-exported
+from contributions.rules import (  # pure claim rules, re-exported
+    UNITS_PLURAL,
+    points_for,
+    quantity_refusal,
+    whole_units_refusal,
+)
 from contributions.services.automatic import (
     CommunityCredit,
     activity_type_for_date,
@@ -119,6 +124,7 @@ from contributions.services.years import (
     target_override_set,
     technical_requirement_delete,
     technical_requirement_save,
+    unit_change_refusal,
 )
 
 __all__ = [
@@ -204,5 +210,7 @@ __all__ = [
     "target_override_set",
     "technical_requirement_delete",
     "technical_requirement_save",
+    "unit_change_refusal",
+    "whole_units_refusal",
     "year_end_review",
 ]

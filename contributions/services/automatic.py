@@ -9,12 +9,13 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from contributions.errors import ContributionError
 from contributions.models import (
     ActivityType,
     Contribution,
     ProgramYear,
 )
-from contributions.rules import points_for
+from contributions.rules import points_for, whole_units_refusal
 
 
 def activity_type_for_date(*, activity_type: ActivityType, day: date) -> ActivityType:
@@ -62,6 +63,9 @@ def contribution_credit_automatic(
     if not source_key:
         raise ValueError("An automatic credit needs a source_key.")
     activity_type = _activity_type_of_the_year(activity_type=activity_type, day=occurred_on)
+    refusal = whole_units_refusal(activity_type=activity_type, quantity=quantity)
+    if refusal:
+        raise ContributionError(refusal)
     claimed = points if points is not None else points_for(activity_type=activity_type, quantity=quantity)
     contribution = Contribution(
         member=member,

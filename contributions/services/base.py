@@ -5,11 +5,13 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError
 
 from accounts.models import User
 from contributions.errors import ContributionError
 from contributions.evidence import display_name, evidence_check, stored_name
-from contributions.models import Contribution, ProgramYear
+from contributions.models import WHOLE_UNITS_CONSTRAINT, Contribution, ProgramYear
+from contributions.rules import whole_units_message
 
 
 def program_year_for_date(*, day: date) -> ProgramYear | None:
@@ -36,4 +38,24 @@ def _save(contribution: Contribution, *, actor: User | None, reason: str = "") -
         contribution.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as error:
         raise ContributionError(" ".join(error.messages)) from error
-    contribution.save()
+    try:
+        contribution.save()
+    except IntegrityError as error:
+        refusal = _whole_units_violation(error, contribution)
+        if refusal is None:
+            raise
+        raise ContributionError(refusal) from error
+
+
+def _whole_units_violation(error: IntegrityError, contribution: Contribution) -> str | None:
+    """The rule's own words when the database's `contribution_whole_units` trigger refused the row (the
+    type's unit was changed to a whole one meanwhile, say); None for any other integrity error.
+
+    The trigger names the unit it found in the error's detail: the transaction is aborted by then, so
+    nothing more can be read, and the type loaded earlier may show the unit from before the change."""
+    diag = getattr(error.__cause__, "diag", None)
+    if diag is None or diag.constraint_name != WHOLE_UNITS_CONSTRAINT:
+        return None
+    return whole_units_message(
+        type_name=contribution.activity_type.name, unit=diag.message_detail, quantity=contribution.quantity
+    )

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
 from accounts.services import notification_create
@@ -17,7 +17,7 @@ from contributions.models import (
     Contribution,
     ContributionMessage,
 )
-from contributions.rules import points_for
+from contributions.rules import UNIT_SINGULAR, UNITS_PLURAL, counted_quantity, points_for, quantity_text
 from contributions.services.base import _save
 from contributions.services.locks import BUSY_CONTRIBUTION, _staff_write
 from contributions.services.requirements import _requirement_sync
@@ -48,6 +48,9 @@ class AwardLimit:
     for_quantity: int
     annual_cap: int | None
     ceiling: int
+    # When the claimed quantity has a fraction its unit does not count ("1 whole item (1.5 claimed)"):
+    # a claim stored before items and sessions were whole (`rules.counted_quantity`).
+    whole_units: str = ""
 
     @property
     def bound(self) -> int:
@@ -63,15 +66,35 @@ class AwardLimit:
             return _("at most %(n)s points: the program's ceiling of %(n)s points per contribution") % {
                 "n": self.ceiling
             }
+        if self.whole_units:
+            return _("at most %(n)s points: the type's points for %(units)s") % {
+                "n": self.for_quantity,
+                "units": self.whole_units,
+            }
         return _("at most %(n)s points: the type's points for the claimed quantity") % {"n": self.for_quantity}
 
 
 def award_limit(*, contribution: Contribution) -> AwardLimit:
     """The one rule for an award's size: the decide and correct pages show it, the services enforce it."""
+    activity_type, quantity = contribution.activity_type, contribution.quantity
+    counted = counted_quantity(activity_type=activity_type, quantity=quantity)
+    whole_units = ""
+    if counted != quantity:
+        whole_units = ngettext(
+            "%(counted)s whole %(unit)s (%(claimed)s claimed)",
+            "%(counted)s whole %(units)s (%(claimed)s claimed)",
+            int(counted),
+        ) % {
+            "counted": quantity_text(counted),
+            "unit": UNIT_SINGULAR.get(activity_type.unit, activity_type.unit),
+            "units": UNITS_PLURAL.get(activity_type.unit, activity_type.unit),
+            "claimed": quantity_text(quantity),
+        }
     return AwardLimit(
-        for_quantity=points_for(activity_type=contribution.activity_type, quantity=contribution.quantity),
-        annual_cap=contribution.activity_type.annual_cap,
+        for_quantity=points_for(activity_type=activity_type, quantity=quantity),
+        annual_cap=activity_type.annual_cap,
         ceiling=settings.MAHOME_MAX_POINTS_PER_CONTRIBUTION,
+        whole_units=whole_units,
     )
 
 

@@ -4,9 +4,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.db.models.functions import Floor
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.services import notifications_create_many
@@ -14,6 +16,7 @@ from contributions import rules
 from contributions.errors import ContributionError
 from contributions.models import (
     ActivityType,
+    Contribution,
     ProgramYear,
     TargetOverride,
     TechnicalRequirement,
@@ -249,8 +252,44 @@ def activity_type_save(*, activity_type: ActivityType, by: User | None, reason: 
         activity_type._change_reason = reason.strip()[:REASON_MAX_LENGTH]
     activity_type._history_user = by
     activity_type.full_clean()
+    _whole_units_change_check(activity_type=activity_type)
     activity_type.save()
     return activity_type
+
+
+def _whole_units_change_check(*, activity_type: ActivityType) -> None:
+    """The service's side of `unit_change_refusal`, with the type's row locked first: the database's
+    `contribution_whole_units` trigger reads it FOR SHARE, so a fractional claim written meanwhile
+    either is counted here or meets the new unit."""
+    if activity_type.pk is None or activity_type.takes_fractions:
+        return
+    ActivityType.objects.select_for_update(no_key=True).filter(pk=activity_type.pk).first()
+    refusal = unit_change_refusal(activity_type_id=activity_type.pk, unit=activity_type.unit)
+    if refusal:
+        raise ContributionError(refusal, field="unit")
+
+
+def unit_change_refusal(*, activity_type_id: int | None, unit: str) -> str | None:
+    """Why a type cannot be counted in `unit` now (hours → sessions while claims of it count part of
+    an hour), or None. The admin's form and `activity_type_save` ask it."""
+    stored = ActivityType.objects.filter(pk=activity_type_id).first() if activity_type_id else None
+    if stored is None or not stored.takes_fractions or ActivityType(unit=unit).takes_fractions:
+        return None
+    fractional = Contribution.objects.filter(activity_type_id=stored.pk).exclude(quantity=Floor("quantity")).count()
+    if not fractional:
+        return None
+    return ngettext(
+        "%(count)s contribution of “%(type)s” claims part of one %(unit)s, so the type cannot be counted "
+        "%(new_unit)s: correct that claim first, or add a new type for the new unit.",
+        "%(count)s contributions of “%(type)s” claim part of one %(unit)s, so the type cannot be counted "
+        "%(new_unit)s: correct those claims first, or add a new type for the new unit.",
+        fractional,
+    ) % {
+        "count": fractional,
+        "type": stored.name,
+        "unit": rules.UNIT_SINGULAR[stored.unit],
+        "new_unit": ActivityType.Unit(unit).label,
+    }
 
 
 @transaction.atomic

@@ -1,0 +1,233 @@
+"""Items and sessions are counted whole; hours may be split (walk of 2026-12-07, member ben).
+
+"Co-author a customer story — 80 per item" with quantity 1.5 was saved as "1.50 (per item)"
+claiming 120 points, and the verifier's page then bounded the award at 120. Whether a unit takes
+fractions is one predicate next to the units (`ActivityType.takes_fractions`); the claim form, its
+preview, the services that write a contribution, the award bound and the database all ask it.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import IntegrityError, transaction
+
+from contributions import selectors, services
+from contributions.models import WHOLE_UNITS_CONSTRAINT, ActivityType, Contribution
+from contributions.services.base import _save
+from tests.admin_forms import admin_form_data
+from tests.factories import ActivityTypeFactory, ContributionFactory
+from tests.helpers import with_mfa
+
+pytestmark = pytest.mark.django_db
+
+WHOLE = "Enter a whole number of items"
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(date(2026, 11, 23), tick=False):
+        yield
+
+
+@pytest.fixture
+def story(year_2026):
+    return ActivityTypeFactory(
+        program_year=year_2026, code="customer-story", name="Co-author a customer story", points=80, unit="item"
+    )
+
+
+@pytest.fixture
+def workshop(year_2026):
+    return ActivityTypeFactory(program_year=year_2026, code="workshop", name="Workshop", points=50, unit="session")
+
+
+@pytest.fixture
+def mentoring(year_2026):
+    return ActivityTypeFactory(program_year=year_2026, code="mentoring", name="Mentoring", points=20, unit="hour")
+
+
+def _create(member, activity_type, quantity):
+    return services.contribution_create(
+        member=member,
+        activity_type=activity_type,
+        title="Half story",
+        occurred_on=date(2026, 11, 21),
+        quantity=quantity,
+        evidence_url="https://example.com/story",
+        submit=True,
+    )
+
+
+def test_only_hours_take_fractions():
+    assert {unit: ActivityType(unit=unit).takes_fractions for unit in ActivityType.Unit} == {
+        ActivityType.Unit.ITEM: False,
+        ActivityType.Unit.HOUR: True,
+        ActivityType.Unit.SESSION: False,
+    }
+
+
+def test_the_service_refuses_a_fraction_of_an_item_with_a_clear_message(ma, story):
+    with pytest.raises(services.ContributionError) as refused:
+        _create(ma, story, Decimal("1.5"))
+    assert str(refused.value) == (
+        "Enter a whole number of items: “Co-author a customer story” counts whole items, and 1.5 is not one."
+    )
+    assert not Contribution.objects.exists()
+
+
+def test_the_service_refuses_a_fraction_of_a_session(ma, workshop):
+    with pytest.raises(services.ContributionError, match="Enter a whole number of sessions"):
+        _create(ma, workshop, Decimal("0.5"))
+
+
+def test_the_service_refuses_a_fraction_of_an_item_when_a_draft_is_changed(ma, story):
+    draft = services.contribution_create(
+        member=ma, activity_type=story, title="Story", occurred_on=date(2026, 11, 21), quantity=1
+    )
+    with pytest.raises(services.ContributionError, match=WHOLE):
+        services.contribution_update(
+            contribution=draft,
+            member=ma,
+            activity_type=story,
+            title="Story",
+            occurred_on=date(2026, 11, 21),
+            quantity=Decimal("1.5"),
+        )
+    draft.refresh_from_db()
+    assert draft.quantity == 1 and draft.claimed_points == 80
+
+
+def test_the_service_accepts_whole_items_and_a_fraction_of_an_hour(ma, story, mentoring):
+    assert _create(ma, story, 2).claimed_points == 160
+    assert _create(ma, story, Decimal("2.00")).claimed_points == 160
+    assert _create(ma, mentoring, Decimal("1.5")).claimed_points == 30
+
+
+def test_an_automatic_credit_of_a_fraction_of_an_item_is_refused(ma, story):
+    with pytest.raises(services.ContributionError, match=WHOLE):
+        services.contribution_credit_automatic(
+            member=ma,
+            activity_type=story,
+            occurred_on=date(2026, 11, 1),
+            title="Stories",
+            source_key="import:1",
+            source=Contribution.Source.ENGAGEMENT,
+            quantity=Decimal("1.5"),
+        )
+    assert not Contribution.objects.exists()
+
+
+def test_the_form_says_enter_a_whole_number_of_items(client, ma, story):
+    client.force_login(ma)
+    response = client.post(
+        "/contributions/new/",
+        {
+            "activity_type": story.pk,
+            "title": "Half story",
+            "description": "x",
+            "occurred_on": "2026-11-21",
+            "quantity": "1.5",
+            "evidence_url": "https://example.com/story",
+            "action": "submit",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["quantity"] == [
+        "Enter a whole number of items: “Co-author a customer story” counts whole items, and 1.5 is not one."
+    ]
+    assert not Contribution.objects.exists()
+
+
+def test_the_preview_refuses_a_fraction_of_an_item_and_prices_a_fraction_of_an_hour(ma, story, mentoring):
+    preview = selectors.claim_preview(user=ma, activity_type_id=story.pk, quantity="1.5")
+    assert preview.refusal.startswith(WHOLE) and preview.points is None
+    assert selectors.claim_preview(user=ma, activity_type_id=mentoring.pk, quantity="1.5").points == 30
+
+
+def test_the_database_refuses_a_fraction_of_a_unit_that_takes_none(ma, year_2026):
+    """The trigger and `takes_fractions` agree on every unit, for rows written past the services."""
+    for unit in ActivityType.Unit:
+        activity_type = ActivityTypeFactory(program_year=year_2026, unit=unit)
+        if activity_type.takes_fractions:
+            ContributionFactory(member=ma, activity_type=activity_type, quantity=Decimal("1.5"))
+            continue
+        with pytest.raises(IntegrityError) as refused, transaction.atomic():
+            ContributionFactory(member=ma, activity_type=activity_type, quantity=Decimal("1.5"))
+        assert refused.value.__cause__.diag.constraint_name == WHOLE_UNITS_CONSTRAINT
+        ContributionFactory(member=ma, activity_type=activity_type, quantity=Decimal("2"))
+
+
+def test_a_fraction_the_database_refuses_reads_as_the_rule_not_the_constraint(ma, story):
+    contribution = Contribution(
+        member=ma,
+        program_year=story.program_year,
+        activity_type=story,
+        title="Written past the checks",
+        occurred_on=date(2026, 11, 21),
+        quantity=Decimal("1.5"),
+    )
+    with pytest.raises(services.ContributionError) as refused:
+        _save(contribution, actor=ma)
+    assert str(refused.value).startswith(WHOLE)
+    assert "contribution_whole_units" not in str(refused.value)
+
+
+def _legacy_half_item(member, story):
+    """A 1.5-item claim stored before the rule: claimed under an hourly unit, then the unit changed
+    past the services (as rows written before the rule existed)."""
+    story.unit = ActivityType.Unit.HOUR
+    story.save()
+    contribution = ContributionFactory(
+        member=member, activity_type=story, title="Half story", quantity=Decimal("1.5"), claimed_points=120
+    )
+    ActivityType.objects.filter(pk=story.pk).update(unit=ActivityType.Unit.ITEM)
+    contribution.refresh_from_db()
+    return contribution
+
+
+def test_the_award_bound_of_a_stored_fractional_item_claim_counts_whole_items(ma, story, verifier):
+    contribution = _legacy_half_item(ma, story)
+    limit = services.award_limit(contribution=contribution)
+    assert limit.bound == 80
+    assert limit.explain() == "at most 80 points: the type's points for 1 whole item (1.5 claimed)"
+    with pytest.raises(services.ContributionError, match="can be awarded at most 80 points"):
+        services.contribution_decide(contribution_id=contribution.pk, verifier=verifier, decision="verify")
+    decided = services.contribution_decide(
+        contribution_id=contribution.pk,
+        verifier=verifier,
+        decision="verify",
+        awarded_points=80,
+        note="Counted one story: items are whole.",
+    )
+    assert decided.state == Contribution.State.VERIFIED and decided.awarded_points == 80
+
+
+def test_the_decide_page_shows_the_whole_item_bound(client, ma, story, verifier):
+    contribution = _legacy_half_item(ma, story)
+    client.force_login(with_mfa(verifier))
+    page = client.get(f"/admin/contributions/contribution/{contribution.pk}/decide/").content.decode()
+    assert "at most 80 points: the type&#x27;s points for 1 whole item (1.5 claimed)" in page
+
+
+def test_a_type_with_fractional_claims_cannot_become_whole_units(ma, mentoring, program_admin):
+    _create(ma, mentoring, Decimal("1.5"))
+    mentoring.unit = ActivityType.Unit.SESSION
+    with pytest.raises(services.ContributionError, match="1 contribution of “Mentoring” claims part of one hour"):
+        services.activity_type_save(activity_type=mentoring, by=program_admin, reason="Counted per session now")
+    assert ActivityType.objects.get(pk=mentoring.pk).unit == ActivityType.Unit.HOUR
+
+
+def test_the_admin_says_why_a_type_with_fractional_claims_keeps_its_unit(client, ma, mentoring, program_admin):
+    _create(ma, mentoring, Decimal("1.5"))
+    client.force_login(with_mfa(program_admin))
+    url = f"/admin/contributions/activitytype/{mentoring.pk}/change/"
+    response = client.post(url, admin_form_data(client, url, unit="session"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["unit"] == [
+        "1 contribution of “Mentoring” claims part of one hour, so the type cannot be counted per session: "
+        "correct that claim first, or add a new type for the new unit."
+    ]
+    assert ActivityType.objects.get(pk=mentoring.pk).unit == ActivityType.Unit.HOUR
