@@ -16,7 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from contributions.models import ActivityType, ProgramYear, ReviewOutcome
+from contributions.models import ActivityType, Contribution, ProgramYear, ReviewOutcome
 
 MONTHLY = ProgramYear.ProratingMethod.MONTHLY
 DAILY = ProgramYear.ProratingMethod.DAILY
@@ -73,6 +73,56 @@ def requirement_owed(*, due_on: date, qualified_on: date | None) -> bool:
     program team can still record it as met if the member did it anyway.
     """
     return qualified_on is None or due_on >= qualified_on
+
+
+def requirement_overdue(*, due_on: date, met: bool, owed: bool, today: date) -> bool:
+    """Owed, not met, and its due date has passed (from the day after it)."""
+    return owed and not met and today > due_on
+
+
+class RequirementProgress(models.TextChoices):
+    """Where a member stands on one technical requirement of a year (`requirement_progress`)."""
+
+    MET = "met", gettext_lazy("Met")
+    NOT_OWED = "not_owed", gettext_lazy("Not owed this year")
+    QUESTION = "question", gettext_lazy("Question from the verifier")
+    REPORTED = "reported", gettext_lazy("Reported, waiting for verification")
+    OPTED_OUT = "opted_out", gettext_lazy("Not needed while opted out")
+    OVERDUE = "overdue", gettext_lazy("Overdue")
+    TO_DO = "to_do", gettext_lazy("To do")
+
+
+REQUIREMENT_PILLS = {
+    RequirementProgress.MET: "pill-ok",
+    RequirementProgress.NOT_OWED: "pill-muted",
+    RequirementProgress.QUESTION: "pill-warn",
+    RequirementProgress.REPORTED: "pill-info",
+    RequirementProgress.OPTED_OUT: "pill-muted",
+    RequirementProgress.OVERDUE: "pill-danger",
+    RequirementProgress.TO_DO: "pill-warn",
+}
+
+
+def requirement_progress(
+    *, met: bool, owed: bool, overdue: bool, open_report_state: str | None, opted_out: bool
+) -> RequirementProgress:
+    """The one rule for a requirement's state, in order: met, not owed, a report waiting on the member's
+    answer or on a verifier (`open_report_state`: the state of the member's open report, None without
+    one), opted out, overdue, to do. The member's dashboard and the year report (its page and exports)
+    both show it, so they cannot disagree."""
+    if met:
+        return RequirementProgress.MET
+    if not owed:
+        return RequirementProgress.NOT_OWED
+    if open_report_state == Contribution.State.NEEDS_INFO:
+        return RequirementProgress.QUESTION
+    if open_report_state is not None:
+        return RequirementProgress.REPORTED
+    if opted_out:
+        return RequirementProgress.OPTED_OUT
+    if overdue:
+        return RequirementProgress.OVERDUE
+    return RequirementProgress.TO_DO
 
 
 def status_label(status: str) -> str:

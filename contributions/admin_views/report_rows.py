@@ -40,7 +40,6 @@ def report_rows_html(rows: list[MemberYear]) -> SafeString:
         "url": escape(reverse("admin:contributions_contribution_changelist")),
         "override": f" ({escape(_('override'))})",
         "over_cap": escape(_("over cap")),
-        "pending": escape(_("pending")),
         True: escape(_("Yes")),
         False: escape(_("No")),
     }
@@ -61,15 +60,18 @@ def _row_html(row: MemberYear, *, number, labels: dict) -> str:
         excess=f" (+{number(row.excess)} {labels['over_cap']})" if row.excess else "",
         pending=number(row.pending),
         status=escape(row.status_label),
-        requirements=_requirements_html(row, pending_label=labels["pending"]),
+        requirements=_requirements_html(row),
         opted_out=labels[row.opt_out is not None],
     )
 
 
-def _requirements_html(row: MemberYear, *, pending_label: str) -> str:
+def _requirements_html(row: MemberYear) -> str:
+    """Each requirement's state as the member's dashboard shows it (`rules.requirement_progress`); a met
+    one with its date."""
     if not row.requirements:
         return "—"
     return "<br>".join(
-        f"{escape(r.requirement.name)}: {'✓ ' + escape(str(localize(r.met_on))) if r.is_met else pending_label}"
+        f"{escape(r.requirement.name)}: "
+        f"{'✓ ' + escape(str(localize(r.met_on))) if r.is_met else escape(r.progress_label)}"
         for r in row.requirements
     )

@@ -90,7 +90,8 @@ class MemberYearReportResource(FormulaSafeResource):
     def dehydrate_requirements(self, row) -> str | None:
         return (
             "; ".join(
-                f"{r.requirement.name}: {r.met_on.isoformat() if r.met_on else _('pending')}" for r in row.requirements
+                f"{r.requirement.name}: {r.met_on.isoformat() if r.met_on else r.progress_label}"
+                for r in row.requirements
             )
             or None
         )

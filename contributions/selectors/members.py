@@ -7,7 +7,19 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
-from django.db.models import Exists, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import (
+    CharField,
+    DateField,
+    Exists,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 
 from accounts.models import MACertification, User
@@ -44,15 +56,36 @@ class RequirementState:
     met_on: date | None
     overdue: bool
     owed: bool = True  # False when it was due before the member qualified (rules.requirement_owed)
-    report: Contribution | None = None  # the member's latest report of it, if any
+    report: Contribution | None = None  # the member's latest report of it, if any (asked `with_reports`)
+    open_report_state: str | None = None  # the state of the member's open report of it, if any (always read)
+    opted_out: bool = False  # the member opted out of the year
 
     @property
     def is_met(self) -> bool:
         return self.met_on is not None
 
     @property
+    def progress(self) -> rules.RequirementProgress:
+        """What the dashboard and the year report both show (`rules.requirement_progress`)."""
+        return rules.requirement_progress(
+            met=self.is_met,
+            owed=self.owed,
+            overdue=self.overdue,
+            open_report_state=self.open_report_state,
+            opted_out=self.opted_out,
+        )
+
+    @property
+    def progress_label(self) -> str:
+        return str(self.progress.label)
+
+    @property
+    def progress_pill(self) -> str:
+        return rules.REQUIREMENT_PILLS[self.progress]
+
+    @property
     def report_open(self) -> bool:
-        return self.report is not None and self.report.state in Contribution.OPEN_STATES
+        return self.open_report_state is not None
 
     @property
     def can_report(self) -> bool:
@@ -203,6 +236,7 @@ class YearInputs:
     program_year: ProgramYear
     requirements: list[TechnicalRequirement]
     statuses: dict[tuple[int, int], date | None]
+    open_reports: dict[tuple[int, int], str]  # the state of each open requirement report, by (member, requirement)
     reports: dict[tuple[int, int | None], Contribution]  # keyed by (member, requirement)
     overrides: dict[int, TargetOverride]
     opt_outs: dict[int, OptOut]
@@ -215,7 +249,7 @@ def _year_inputs(*, program_year: ProgramYear, members: list[User], by_month: bo
     # `.order_by()` on the lookups below: they fill dicts, and the models' default orderings join other tables.
     member_ids = [m.pk for m in members]
     in_year = {"program_year": program_year, "member_id__in": member_ids}
-    statuses = RequirementStatus.objects.filter(requirement__program_year=program_year, member_id__in=member_ids)
+    statuses, open_reports = _requirement_statuses_and_open_reports(program_year=program_year, member_ids=member_ids)
     reports = (
         {
             (report.member_id, report.requirement_id): report
@@ -230,17 +264,43 @@ def _year_inputs(*, program_year: ProgramYear, members: list[User], by_month: bo
     return YearInputs(
         program_year=program_year,
         requirements=list(TechnicalRequirement.objects.filter(program_year=program_year).order_by("due_on", "name")),
-        statuses={
-            (member_id, requirement_id): met_on
-            for member_id, requirement_id, met_on in statuses.order_by().values_list(
-                "member_id", "requirement_id", "met_on"
-            )
-        },
+        statuses=statuses,
+        open_reports=open_reports,
         reports=reports,
         **_year_records(program_year=program_year, members=members, in_year=in_year),
         raw=raw,
         monthly=monthly if by_month else None,
     )
+
+
+def _requirement_statuses_and_open_reports(
+    *, program_year: ProgramYear, member_ids: list[int]
+) -> tuple[dict[tuple[int, int], date | None], dict[tuple[int, int], str]]:
+    """The members' requirement statuses of the year (met on, by member and requirement) and the states of
+    their open reports of a requirement, in one query (a UNION ALL): the year report shows a reported
+    requirement as the dashboard does (`rules.requirement_progress`) without a query more per page."""
+    statuses = (
+        RequirementStatus.objects.filter(requirement__program_year=program_year, member_id__in=member_ids)
+        .order_by()
+        .annotate(report_state=Value(None, output_field=CharField()))
+        .values_list("member_id", "requirement_id", "met_on", "report_state")
+    )
+    open_reports = (
+        Contribution.objects.filter(
+            requirement__program_year=program_year, member_id__in=member_ids, state__in=Contribution.OPEN_STATES
+        )
+        .order_by()
+        .annotate(met=Value(None, output_field=DateField()))
+        .values_list("member_id", "requirement_id", "met", "state")
+    )
+    met: dict[tuple[int, int], date | None] = {}
+    reported: dict[tuple[int, int], str] = {}
+    for member_id, requirement_id, met_on, report_state in statuses.union(open_reports, all=True):
+        if report_state is None:
+            met[(member_id, requirement_id)] = met_on
+        else:
+            reported[(member_id, requirement_id)] = report_state
+    return met, reported
 
 
 # The member's records of a year that exist at most once (unique per member and year), as `with_year_records`
@@ -377,6 +437,7 @@ def _requirement_states(
     *, member_id: int, inputs: YearInputs, qualified_on: date | None, today: date
 ) -> list[RequirementState]:
     states = []
+    opted_out = member_id in inputs.opt_outs
     for r in inputs.requirements:
         owed = rules.requirement_owed(due_on=r.due_on, qualified_on=qualified_on)
         met_on = inputs.statuses.get((member_id, r.pk))
@@ -384,9 +445,11 @@ def _requirement_states(
             RequirementState(
                 requirement=r,
                 met_on=met_on,
-                overdue=owed and met_on is None and today > r.due_on,
+                overdue=rules.requirement_overdue(due_on=r.due_on, met=met_on is not None, owed=owed, today=today),
                 owed=owed,
                 report=inputs.reports.get((member_id, r.pk)),
+                open_report_state=inputs.open_reports.get((member_id, r.pk)),
+                opted_out=opted_out,
             )
         )
     return states

@@ -15,15 +15,16 @@ from tests.factories import ActivityTypeFactory, ContributionFactory, MACertific
 
 pytestmark = pytest.mark.django_db
 
-# The rows as `contributions/admin/report.html` rendered them before they were built in Python.
-TEMPLATE_ROWS = """{% load i18n %}{% url 'admin:contributions_contribution_changelist' as changelist_url %}{% translate "override" as override_label %}{% translate "over cap" as over_cap_label %}{% translate "pending" as pending_label %}{% translate "Yes" as yes_label %}{% translate "No" as no_label %}{% for row in page %}
+# The rows as `contributions/admin/report.html` rendered them before they were built in Python; a requirement
+# not met shows its state as the dashboard does (`rules.requirement_progress`), no longer "pending".
+TEMPLATE_ROWS = """{% load i18n %}{% url 'admin:contributions_contribution_changelist' as changelist_url %}{% translate "override" as override_label %}{% translate "over cap" as over_cap_label %}{% translate "Yes" as yes_label %}{% translate "No" as no_label %}{% for row in page %}
       <tr>
         <td><a href="{{ changelist_url }}?state=all&amp;member={{ row.member.pk }}">{{ row.member.email }}</a><br>{{ row.member.get_full_name }}</td>
         <td>{{ row.target_points }}{% if row.override %} ({{ override_label }}){% endif %}</td>
         <td>{{ row.verified }}{% if row.excess %} (+{{ row.excess }} {{ over_cap_label }}){% endif %}</td>
         <td>{{ row.pending }}</td>
         <td>{{ row.status_label }}</td>
-        <td>{% for r in row.requirements %}{{ r.requirement.name }}: {% if r.is_met %}✓ {{ r.met_on }}{% else %}{{ pending_label }}{% endif %}{% if not forloop.last %}<br>{% endif %}{% empty %}—{% endfor %}</td>
+        <td>{% for r in row.requirements %}{{ r.requirement.name }}: {% if r.is_met %}✓ {{ r.met_on }}{% else %}{{ r.progress_label }}{% endif %}{% if not forloop.last %}<br>{% endif %}{% empty %}—{% endfor %}</td>
         <td>{% if row.opt_out %}{{ yes_label }}{% else %}{{ no_label }}{% endif %}</td>
       </tr>
     {% endfor %}"""  # noqa: E501

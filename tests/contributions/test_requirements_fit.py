@@ -229,3 +229,52 @@ def test_a_report_completed_after_the_due_date_needs_a_program_admins_reason(
         note="Late because the course was rescheduled.",
     )
     assert RequirementStatus.objects.get(member=veteran, requirement=training).met_on == date(2026, 11, 10)
+
+
+# --- The year report and the dashboard say the same of a requirement (walk of 2026-12-07) -----------------
+# Paul's year report said "pending" for Nora's refresher that her dashboard showed "Overdue" (due 31 Oct).
+
+
+def _report_page(client, program_admin, year) -> str:
+    from tests.helpers import with_mfa
+
+    client.force_login(with_mfa(program_admin))
+    return client.get(f"/admin/contributions/programyear/{year.pk}/report/").content.decode()
+
+
+def test_a_requirements_progress_is_one_rule_for_the_report_rows_and_the_dashboard(year, training, credential, veteran):
+    dashboard_states = [r.progress for r in _standing(veteran, year).requirements]
+    (row,) = selectors.program_year_report(program_year=year, today=date(2026, 11, 20))
+    assert (
+        [r.progress for r in row.requirements]
+        == dashboard_states
+        == [
+            rules.RequirementProgress.OVERDUE,  # due 31 Oct, not met
+            rules.RequirementProgress.TO_DO,  # due 31 Dec
+        ]
+    )
+
+
+def test_the_year_report_shows_an_overdue_requirement_as_the_dashboard_does(
+    client, year, training, credential, veteran, program_admin
+):
+    client.force_login(veteran)
+    assert "Overdue" in client.get("/").content.decode()
+    page = _report_page(client, program_admin, year)
+    assert "Level 3 Model Building: Overdue" in page
+    assert "Certified Solution Architect: To do" in page
+    assert ": pending" not in page
+    exported = client.get(f"/admin/contributions/programyear/{year.pk}/report/?export=csv").content.decode()
+    assert "Level 3 Model Building: Overdue" in exported
+
+
+def test_the_year_report_shows_a_reported_requirement_as_the_dashboard_does(
+    client, year, credential, veteran, program_admin
+):
+    services.requirement_report_create(
+        member=veteran, requirement=credential, met_on=date(2026, 6, 1), evidence_url="https://example.com/c", note=""
+    )
+    client.force_login(veteran)
+    assert "Reported, waiting for verification" in client.get("/").content.decode()
+    page = _report_page(client, program_admin, year)
+    assert "Certified Solution Architect: Reported, waiting for verification" in page
