@@ -192,6 +192,13 @@ def capped(total: int, cap: int | None) -> tuple[int, int]:
     return cap, total - cap
 
 
+def maintained(*, target: int, verified: int, requirements_met: bool) -> bool:
+    """The year's rule for keeping the certificate: the verified points reach the target and every owed
+    technical requirement is met. "Met" before the year-end review and "recertified" at it both ask it,
+    and so does the review's "would meet the target if verified" (with the waiting points counted)."""
+    return verified >= target and requirements_met
+
+
 def status_for(
     *,
     target: int,
@@ -211,7 +218,7 @@ def status_for(
         return ReviewOutcome.Outcome(outcome)
     if opted_out:
         return OPTED_OUT
-    if verified >= target and requirements_met:
+    if maintained(target=target, verified=verified, requirements_met=requirements_met):
         return MET
     if new_member or verified + pending >= target * share:
         return ON_TRACK

@@ -221,6 +221,11 @@ def program_year_review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     may_run = may_run_year_end_review(request.user)
     if not may_run:
         raise PermissionDenied  # the dry run too: the review is the program admins' (issue 11, item 3)
+    title = _("Year-end review %(year)s") % {"year": program_year.year}
+    not_started = services.year_end_review_refusal(program_year=program_year, today=timezone.localdate(), final=False)
+    if not_started is not None:  # no outcomes, exports or final run to offer: the page says when the year opens
+        context = {**_admin_context(request, title), "program_year": program_year, "not_started": not_started}
+        return TemplateResponse(request, "contributions/admin/review.html", context)
     wants_final = request.method == "POST" and request.POST.get("confirm") == "final"
     if wants_final and request.POST.get("confirmed") == "yes":
         return _review_final_run(request, program_year)
@@ -233,7 +238,7 @@ def program_year_review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if wants_final and report.run is not None:
         messages.warning(request, _already_ran_message(report.run))
     context = {
-        **_admin_context(request, _("Year-end review %(year)s") % {"year": program_year.year}),
+        **_admin_context(request, title),
         "program_year": program_year,
         "report": report,
         "run": report.run,

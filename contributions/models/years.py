@@ -123,6 +123,11 @@ class ProgramYear(HistoryAttribution, models.Model):
     def is_published(self) -> bool:
         return self.published_at is not None
 
+    def has_opened(self, today: date) -> bool:
+        """The year has begun (its opening day included): before it, nothing of it can be reported or
+        reviewed yet."""
+        return today >= self.opens_on
+
     def takes_submissions(self, today: date) -> bool:
         """The one "submissions are open" rule: before the deadline (exclusive), or through the grace
         period an admin opened (inclusive). A year that has not opened yet is not closed either.

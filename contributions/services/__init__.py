@@ -95,6 +95,7 @@ from contributions.services.review import (
     review_notifications_send,
     review_plan,
     year_end_review,
+    year_end_review_refusal,
 )
 from contributions.services.submission import (
     EDITABLE_STATES,
@@ -213,4 +214,5 @@ __all__ = [
     "unit_change_refusal",
     "whole_units_refusal",
     "year_end_review",
+    "year_end_review_refusal",
 ]

@@ -55,7 +55,7 @@ def requirement_report_refusal(
         return _("Only certified Master Anaplanners report technical requirements.")
     if not rules.requirement_owed(due_on=requirement.due_on, qualified_on=qualified_on):
         return _("“%(name)s” was due before you qualified, so it is not owed this year.") % {"name": requirement.name}
-    if not requirement.program_year.takes_submissions(today) or today < requirement.program_year.opens_on:
+    if not requirement.program_year.takes_submissions(today) or not requirement.program_year.has_opened(today):
         return _("Reports for the %(year)s program year are not open.") % {"year": requirement.program_year.year}
     if RequirementStatus.objects.filter(requirement=requirement, member=member, met_on__isnull=False).exists():
         return _("“%(name)s” is already recorded as met.") % {"name": requirement.name}

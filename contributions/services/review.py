@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Notification, User
 from accounts.services import notification_create
+from contributions import rules
 from contributions.errors import ContributionError
 from contributions.models import (
     Certificate,
@@ -31,7 +32,8 @@ class ReviewEntry:
     certificate_number: str = ""
     pending: int = 0  # submitted, waiting for a verifier
     needs_info: int = 0  # waiting on the member's answer
-    would_meet: bool = False  # short of the target, but the waiting points would cover it
+    would_meet: bool = False  # lapsed, but recertified if the waiting points were verified (`rules.maintained`)
+    points_would_cover: bool = False  # the waiting points would reach the target, yet a requirement is unmet
 
     @property
     def outcome_label(self) -> str:
@@ -99,6 +101,11 @@ def _review_decision(standing) -> tuple[str, list[str]]:
         return ReviewOutcome.Outcome.OPTED_OUT, [
             _("Opted out on %(date)s.") % {"date": date_format(timezone.localdate(standing.opt_out.created_at))}
         ]
+    if _maintained(standing, verified=standing.verified):
+        return ReviewOutcome.Outcome.RECERTIFIED, [
+            _("%(verified)s verified points of %(target)s and every technical requirement met.")
+            % {"verified": standing.verified, "target": standing.target_points}
+        ]
     reasons = []
     if standing.verified < standing.target_points:
         reasons.append(
@@ -126,23 +133,46 @@ def _review_decision(standing) -> tuple[str, list[str]]:
             )
     for requirement in standing.requirements_pending:
         reasons.append(_("Technical requirement not met: %(name)s.") % {"name": requirement.requirement.name})
-    if reasons:
-        return ReviewOutcome.Outcome.LAPSED, reasons
-    return ReviewOutcome.Outcome.RECERTIFIED, [
-        _("%(verified)s verified points of %(target)s and every technical requirement met.")
-        % {"verified": standing.verified, "target": standing.target_points}
-    ]
+    return ReviewOutcome.Outcome.LAPSED, reasons
+
+
+def _maintained(standing, *, verified: int) -> bool:
+    """`rules.maintained` for a member's standing with `verified` points: the outcome asks it with the
+    verified points, the "would meet the target if verified" hint with the waiting points added."""
+    return rules.maintained(
+        target=standing.target_points, verified=verified, requirements_met=not standing.requirements_pending
+    )
 
 
 def _review_dedupe_key(program_year: ProgramYear) -> str:
     return f"maintenance-{program_year.year}-review"
 
 
+def year_end_review_refusal(*, program_year: ProgramYear, today: date, final: bool) -> str | None:
+    """Why the year cannot be reviewed now (`final`: the final run, else the dry run), or None; the review
+    page and the service ask the same. A year not opened yet has no review at all: every member would be
+    "lapsed" with nothing to show. The final run waits for the end of submissions (deadline and grace)."""
+    if not program_year.has_opened(today):
+        return _(
+            "The %(year)s year has not started yet: it opens on %(opens)s. Its year-end review comes after its "
+            "deadline (%(deadline)s)."
+        ) % {
+            "year": program_year.year,
+            "opens": date_format(program_year.opens_on),
+            "deadline": date_format(program_year.deadline),
+        }
+    if final and program_year.takes_submissions(today):
+        return _(
+            "The %(year)s year is still open for submissions (deadline or grace period); review it afterwards."
+        ) % {"year": program_year.year}
+    return None
+
+
 def year_end_review(
     *, program_year: ProgramYear, dry_run: bool = True, today: date | None = None, by: User | None = None
 ) -> ReviewReport:
     """Decide every member's outcome; the final run records it, issues next year's certificates
-    and records the run (who, when, what it produced).
+    and records the run (who, when, what it produced). Refused as `year_end_review_refusal` says.
 
     The dry run also says what a final run would produce (outcomes, certificates, notifications).
     The final run locks the program year's row: of two admins pressing at once, the second finds
@@ -151,13 +181,11 @@ def year_end_review(
     changes nothing either. A member already reviewed keeps the recorded outcome.
     """
     today = today or timezone.localdate()
+    refusal = year_end_review_refusal(program_year=program_year, today=today, final=not dry_run)
+    if refusal is not None:
+        raise ContributionError(refusal)
     if dry_run:
         return _review_compute(program_year=program_year, dry_run=True)
-    if program_year.takes_submissions(today):
-        raise ContributionError(
-            _("The %(year)s year is still open for submissions (deadline or grace period); review it afterwards.")
-            % {"year": program_year.year}
-        )
     with transaction.atomic():
         ProgramYear.objects.select_for_update(no_key=True).filter(pk=program_year.pk).first()
         run = ReviewRun.objects.filter(program_year=program_year).select_related("run_by").first()
@@ -269,7 +297,11 @@ def _outcome_to_record(standing, *, program_year: ProgramYear) -> ReviewOutcome:
 
 
 def _review_entry(standing, *, outcome: ReviewOutcome, certificate_number: str) -> ReviewEntry:
-    """One line of the review page: the outcome (recorded or to record) and what is still waiting."""
+    """One line of the review page: the outcome (recorded or to record) and what is still waiting: whether
+    verifying it would change the outcome (`would_meet`), or would reach the target while a technical
+    requirement still keeps the member from it (`points_would_cover`)."""
+    lapsed = outcome.outcome == ReviewOutcome.Outcome.LAPSED
+    with_waiting = standing.verified + standing.pending
     return ReviewEntry(
         member=standing.member,
         target=outcome.target_points,
@@ -279,8 +311,10 @@ def _review_entry(standing, *, outcome: ReviewOutcome, certificate_number: str) 
         certificate_number=certificate_number,
         pending=standing.pending - standing.needs_info,
         needs_info=standing.needs_info,
-        would_meet=outcome.outcome == ReviewOutcome.Outcome.LAPSED
-        and standing.verified < standing.target_points <= standing.verified + standing.pending,
+        would_meet=lapsed and _maintained(standing, verified=with_waiting),
+        points_would_cover=lapsed
+        and standing.verified < standing.target_points <= with_waiting
+        and bool(standing.requirements_pending),
     )
 
 

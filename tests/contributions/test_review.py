@@ -85,3 +85,18 @@ def test_command_text_output_and_final_run(year_2021):
     assert "Recorded 5 new outcomes and 2 new certificates." in text
     with pytest.raises(CommandError, match="no program year 1999"):
         call_command("year_end_review", "1999")
+
+
+def test_a_year_not_started_is_not_reviewed_even_as_a_dry_run():
+    year_2027 = ProgramYearFactory(year=2027)
+    for dry_run in (True, False):
+        with pytest.raises(services.ContributionError, match="has not started yet: it opens on 1 Jan 2027"):
+            services.year_end_review(program_year=year_2027, dry_run=dry_run, today=date(2026, 12, 7))
+    assert services.year_end_review_refusal(program_year=year_2027, today=date(2026, 12, 7), final=False)
+    assert services.year_end_review_refusal(program_year=year_2027, today=date(2027, 1, 1), final=False) is None
+
+
+def test_the_command_says_a_year_not_started_cannot_be_reviewed(year_2021):
+    ProgramYearFactory(year=2099)
+    with pytest.raises(CommandError, match="has not started yet"):
+        call_command("year_end_review", "2099", "--dry-run", stdout=StringIO())

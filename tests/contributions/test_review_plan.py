@@ -12,7 +12,7 @@ YEAR = ProgramYear(year=2026, opens_on=date(2026, 1, 1), deadline=date(2027, 1, 
 NEXT = ProgramYear(year=2027, opens_on=date(2027, 1, 1), deadline=date(2028, 1, 1))
 
 
-def _standing(pk: int, *, verified: int, pending: int = 0, needs_info: int = 0, outcome=None, email=True):
+def _standing(pk: int, *, verified: int, pending: int = 0, needs_info: int = 0, outcome=None, email=True, unmet=()):
     member = User(pk=pk, email=f"m{pk}@example.com", is_active=True, email_maintenance=email)
     return SimpleNamespace(
         member=member,
@@ -21,7 +21,7 @@ def _standing(pk: int, *, verified: int, pending: int = 0, needs_info: int = 0, 
         pending=pending,
         needs_info=needs_info,
         opt_out=None,
-        requirements_pending=[],
+        requirements_pending=[SimpleNamespace(requirement=SimpleNamespace(name=name)) for name in unmet],
         outcome=outcome,
     )
 
@@ -62,6 +62,21 @@ def test_short_of_the_target_lapses_and_says_whether_the_waiting_points_would_co
     assert (covered.outcome, covered.would_meet, covered.pending, covered.needs_info) == ("lapsed", True, 40, 10)
     assert (short.outcome, short.would_meet) == ("lapsed", False)
     assert covered.reasons[0] == "60 verified points of 100 (40 missing)."
+
+
+def test_waiting_points_promise_nothing_while_a_technical_requirement_is_unmet():
+    """Ben (walk of 2026-12-07): 40 of 234 verified, 200 waiting, both requirements unmet. Verifying his
+    points would not keep his certificate, so the review must not say he "would meet" it."""
+    (ben,) = _plan([_standing(1, verified=40, pending=200, unmet=["The Anaplan Way refresher"])]).entries
+    assert ben.outcome == "lapsed"
+    assert ben.would_meet is False
+    assert ben.points_would_cover is True  # the points alone would: what is missing is the requirement
+    assert "Technical requirement not met: The Anaplan Way refresher." in ben.reasons
+
+
+def test_waiting_points_that_would_not_reach_the_target_promise_nothing():
+    (short,) = _plan([_standing(1, verified=40, pending=20)]).entries
+    assert (short.would_meet, short.points_would_cover) == (False, False)
 
 
 def test_a_recorded_outcome_is_kept_and_nothing_new_is_recorded_or_issued_twice():

@@ -208,3 +208,41 @@ def test_the_runs_are_listed_read_only_for_staff(client, program_admin, year_202
     assert client.get(f"/admin/contributions/reviewrun/{run.pk}/change/").status_code == 200
     assert client.post(f"/admin/contributions/reviewrun/{run.pk}/delete/", {"post": "yes"}).status_code == 403
     assert ReviewRun.objects.exists()
+
+
+def test_the_review_page_does_not_promise_the_target_when_a_requirement_is_unmet(client, program_admin, year_2021):
+    """Ben (walk of 2026-12-07) was flagged "Would meet the target if verified" with both requirements unmet."""
+    ben = UserFactory(email="ben@example.com")
+    MACertificationFactory(user=ben, qualified_on=date(2019, 1, 1))
+    activity_type = year_2021.activity_types.get()
+    ContributionFactory(
+        member=ben, activity_type=activity_type, claimed_points=300, awarded_points=300, state="verified"
+    )
+    ContributionFactory(member=ben, activity_type=activity_type, claimed_points=200, state="submitted")
+    client.force_login(with_mfa(program_admin))
+    html = client.get(_review_url(year_2021)).content.decode()
+    row = next(r for r in html.split("<tr>") if "ben@example.com" in r)
+    assert "Would meet the target if verified" not in row
+    assert "technical requirements are not met" in row
+    rows = list(csv.reader(io.StringIO(client.get(_review_url(year_2021) + "?export=csv").content.decode("utf-8-sig"))))
+    assert next(r for r in rows if r[0] == "ben@example.com")[7] == "no"
+
+
+def test_the_review_of_a_year_not_started_says_when_it_opens_and_shows_no_outcomes(client, program_admin):
+    """2027 reviewed on 7 Dec 2026 said "still open for submissions" over a table of everyone lapsed."""
+    from tests.factories import ProgramYearFactory
+
+    year_2027 = ProgramYearFactory(year=2027)
+    MACertificationFactory(user=UserFactory(email="ma@example.com"), qualified_on=date(2019, 1, 1))
+    client.force_login(with_mfa(program_admin))
+    with time_machine.travel("2026-12-07 10:00Z"):
+        html = client.get(_review_url(year_2027)).content.decode()
+        exported = client.get(_review_url(year_2027) + "?export=csv")
+        confirm = client.post(_review_url(year_2027), {"confirm": "final"}).content.decode()
+    assert "The 2027 year has not started yet: it opens on 1 Jan 2027" in html
+    assert "still open for submissions" not in html
+    assert "ma@example.com" not in html and "Dry run" not in html and "Lapsed" not in html
+    assert "Export CSV" not in html and "Run the final review" not in html
+    assert not exported["Content-Type"].startswith("text/csv")
+    assert "has not started yet" in confirm and 'name="confirmed"' not in confirm
+    assert not ReviewOutcome.objects.exists() and not ReviewRun.objects.exists()
