@@ -35,14 +35,24 @@ from mahome.errors import show_refusal
 def exclude_members(modeladmin, request, queryset) -> None:
     for member in queryset:
         services.member_set_excluded(member=member, excluded=True)
-    messages.success(request, _("%(n)d members excluded; their levels are being recomputed.") % {"n": queryset.count()})
+    n = queryset.count()
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d member excluded; their level is being recomputed.",
+            "%(n)d members excluded; their levels are being recomputed.",
+            n,
+        )
+        % {"n": n},
+    )
 
 
 @admin.action(description=gettext_lazy("Count their events again"), permissions=["change"])
 def include_members(modeladmin, request, queryset) -> None:
     for member in queryset:
         services.member_set_excluded(member=member, excluded=False)
-    messages.success(request, _("%(n)d members included again.") % {"n": queryset.count()})
+    n = queryset.count()
+    messages.success(request, ngettext("%(n)d member included again.", "%(n)d members included again.", n) % {"n": n})
 
 
 @admin.register(CommunityMember)

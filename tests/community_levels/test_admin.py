@@ -107,6 +107,18 @@ def test_admin_excludes_a_members_events(admin_client, tmp_path, django_capture_
     assert member.is_excluded and member.level.name == "New Member"
 
 
+def test_excluding_and_including_one_member_says_so_in_the_singular(admin_client, tmp_path):
+    ingest(tmp_path, [event(1, "spam", "reply")])
+    member = CommunityMember.objects.get()
+    url = "/admin/community_levels/communitymember/"
+
+    excluded = admin_client.post(url, {"action": "exclude_members", "_selected_action": [member.pk]}, follow=True)
+    included = admin_client.post(url, {"action": "include_members", "_selected_action": [member.pk]}, follow=True)
+
+    assert "1 member excluded; their level is being recomputed." in excluded.content.decode()
+    assert "1 member included again." in included.content.decode()
+
+
 def test_staff_decide_boss_applications_and_the_member_is_told(admin_client, tmp_path):
     window = BossProgramWindowFactory(opens_on=date(2026, 7, 1), closes_on=date(2026, 7, 31))
     user = UserFactory(email="boss@example.com")
