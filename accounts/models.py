@@ -1,4 +1,6 @@
+import re
 import zoneinfo
+from datetime import date
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser
@@ -360,10 +362,46 @@ class Notification(models.Model):
         return self.read_at is not None
 
 
+# The numbers MA Home gives certificates (`contributions.Certificate.number`): MA-<certified year>-<the
+# member's number, six digits or more>. They are derived from member numbers, so the form is reserved:
+# a certification's own number (typed at provisioning or import) never has it, whatever its case, and
+# a number names one person. PostgreSQL holds both sides (a check constraint on each table).
+ISSUED_CERTIFICATE_NUMBER_REGEX = r"^MA-[0-9]{4}-[0-9]{6,}$"
+ISSUED_CERTIFICATE_NUMBER_FORM = "MA-<year>-<member number, six digits>"
+MAX_MEMBER_ID = 2**63 - 1  # the largest primary key PostgreSQL's bigint holds
+
+# The earliest qualification date MA Home accepts. The seeds attest certified Master Anaplanners by
+# 2019 (MA Home's beta, December 2019) without dating the first certification; the program dates
+# from the mid-2010s, so 1 January 2015 is before any real certification and still catches a date
+# typed with the wrong century or decade (1900, 2002 for 2022).
+FIRST_QUALIFICATION_DAY = date(2015, 1, 1)
+
+
+def issued_certificate_number(*, year: int, member_id: int) -> str:
+    """The number of a member's certificate for a certified year (see ISSUED_CERTIFICATE_NUMBER_REGEX)."""
+    return f"MA-{year}-{member_id:06d}"
+
+
+def is_issued_certificate_number(number: str) -> bool:
+    """Whether `number` (stripped, in any case) has the form of the certificate numbers MA Home issues."""
+    return re.fullmatch(ISSUED_CERTIFICATE_NUMBER_REGEX[1:-1], (number or "").strip(), flags=re.IGNORECASE) is not None
+
+
+def issued_certificate_number_member_id(number: str) -> int | None:
+    """The member whose certificates a number in the issued form names (None for any other number, or
+    for a member number no member can have)."""
+    if not is_issued_certificate_number(number):
+        return None
+    member_id = int((number or "").strip().rsplit("-", 1)[1])
+    return member_id if member_id <= MAX_MEMBER_ID else None
+
+
 class MACertification(models.Model):
     """A person's certification as a Master Anaplanner: when they qualified and their number.
 
-    The qualification date decides the pro-rated target of their first program year.
+    The qualification date decides the pro-rated target of their first program year. The number is
+    the certification record's own (typed at provisioning or import, shown as the *legacy number*);
+    it never has the form of the certificate numbers MA Home issues.
     """
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="certification")
@@ -374,6 +412,16 @@ class MACertification(models.Model):
     class Meta:
         verbose_name = _("MA certification")
         ordering = ["-qualified_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(certificate_number__iregex=ISSUED_CERTIFICATE_NUMBER_REGEX),
+                name="certification_number_not_a_certificate_number",
+                violation_error_message=_(
+                    "Numbers of the form MA-<year>-<member number, six digits> are the certificate numbers MA "
+                    "Home issues; enter the number of the certification record."
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.certificate_number} ({self.user})"

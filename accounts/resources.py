@@ -14,7 +14,7 @@ from accounts import selectors
 from accounts.errors import AccountError
 from accounts.imports import LINE, REASON, parse_file_date
 from accounts.models import MACertification, Organization, User
-from accounts.services import member_provision
+from accounts.services import certification_number_problem, member_provision, qualification_date_problem
 from accounts.spreadsheets import FormulaSafeModelResource, nul_cell_errors
 
 
@@ -71,6 +71,10 @@ class NewlyCertifiedResource(FormulaSafeModelResource):
             row["qualified_on"] = parse_file_date(row.get("qualified_on"), required=True)
         except ValueError as exc:
             errors.setdefault("qualified_on", []).append(str(exc))
+        else:
+            date_problem = qualification_date_problem(qualified_on=row["qualified_on"])
+            if date_problem:
+                errors.setdefault("qualified_on", []).append(date_problem)
         if not certificate_number:
             errors.setdefault("certificate_number", []).append(_("The certificate number is missing."))
         elif certificate_number in self._certificates_seen:
@@ -101,11 +105,15 @@ class NewlyCertifiedResource(FormulaSafeModelResource):
             errors.setdefault("email", []).append(
                 _("%(email)s already has an account with a different certificate.") % {"email": email}
             )
-        elif holder is not None:
+        if holder is not None:
             errors.setdefault("certificate_number", []).append(
                 _("Certificate %(number)s belongs to another member (%(email)s).")
                 % {"number": certificate_number, "email": holder.user.email}
             )
+            return
+        problem = certification_number_problem(number=certificate_number, holder=existing)
+        if problem:
+            errors.setdefault("certificate_number", []).append(problem)
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
         # Values are validated in before_import_row; set them without widget conversion.

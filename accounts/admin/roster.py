@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportMixin
@@ -23,6 +24,7 @@ from accounts.errors import AccountError
 from accounts.imports import PreviewImportMixin
 from accounts.invitation_links import invitation_valid_days
 from accounts.models import (
+    FIRST_QUALIFICATION_DAY,
     MACertification,
     Notification,
     Organization,
@@ -38,8 +40,21 @@ class ProvisionForm(forms.Form):
     email = forms.EmailField(label=_("Email"))
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
-    certificate_number = forms.CharField(label=_("Certificate number"), max_length=64)
-    qualified_on = forms.DateField(label=_("Qualified on"), widget=forms.DateInput(attrs={"type": "date"}))
+    certificate_number = forms.CharField(
+        label=_("Certificate number"),
+        max_length=64,
+        help_text=_(
+            "The number of the certification record, e.g. MA-2026-0203. Not of the form MA-<year>-<member "
+            "number, six digits>: MA Home gives those to certificates."
+        ),
+    )
+    qualified_on = forms.DateField(
+        label=_("Qualified on"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=format_lazy(
+            _("Not in the future, and not before {first}."), first=FIRST_QUALIFICATION_DAY.isoformat()
+        ),
+    )
     organization = forms.ModelChoiceField(
         label=_("Organization"),
         queryset=Organization.objects.all(),
@@ -60,6 +75,29 @@ class ProvisionForm(forms.Form):
         for field, problem in problems.items():
             self.add_error(field, problem)
         return cleaned
+
+
+class CertificationChangeForm(forms.ModelForm):
+    """The roster's change form: a certification's number and qualification date, under provisioning's
+    rules (the holder is not changed here)."""
+
+    class Meta:
+        model = MACertification
+        fields = ["certificate_number", "qualified_on"]
+
+    def clean_certificate_number(self) -> str:
+        number = (self.cleaned_data.get("certificate_number") or "").strip()
+        problem = services.certification_number_problem(number=number, holder=self.instance.user)
+        if problem:
+            raise forms.ValidationError(problem)
+        return number
+
+    def clean_qualified_on(self):
+        qualified_on = self.cleaned_data.get("qualified_on")
+        problem = services.qualification_date_problem(qualified_on=qualified_on)
+        if problem:
+            raise forms.ValidationError(problem)
+        return qualified_on
 
 
 class InvitationFilter(admin.SimpleListFilter):
@@ -107,7 +145,9 @@ class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
     list_filter = [InvitationFilter, ("user__organization", admin.RelatedOnlyFieldListFilter), "qualified_on"]
     actions = ["resend_invitations", "message_members"]
     search_fields = ["certificate_number", "user__email", "user__first_name", "user__last_name"]
-    raw_id_fields = ["user"]
+    form = CertificationChangeForm
+    fields = ["user", "certificate_number", "qualified_on"]
+    readonly_fields = ["user"]
     date_hierarchy = "qualified_on"
     ordering = ["-qualified_on", "certificate_number"]
     resource_classes = [NewlyCertifiedResource]
@@ -124,6 +164,20 @@ class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         # A certification comes with its member's account and invitation: "Add a newly certified MA".
         return False
+
+    def save_model(self, request, obj: MACertification, form, change: bool) -> None:
+        services.certification_change(
+            certification=obj, certificate_number=obj.certificate_number, qualified_on=obj.qualified_on
+        )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A number taken between the form's check and the save (the service's refusal escapes
+        save_model, so the admin's transaction rolls back): the same POST is validated again, and the
+        form shows the rule's words beside the field, with everything staff typed kept."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except AccountError:
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         extra = {

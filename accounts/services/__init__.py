@@ -19,9 +19,12 @@ from accounts.services.invitations import (
     password_refusal,
 )
 from accounts.services.members import (
+    certification_change,
+    certification_number_problem,
     member_provision,
     member_provision_problems,
     provision_email,
+    qualification_date_problem,
     user_create,
 )
 from accounts.services.notifications import (
@@ -59,6 +62,8 @@ __all__ = [
     "STAFF_EDITABLE_FIELDS",
     "AccountError",
     "InvitationResend",
+    "certification_change",
+    "certification_number_problem",
     "invitation_lines",
     "invitation_resend_refusal",
     "invitations_resend",
@@ -75,6 +80,7 @@ __all__ = [
     "password_refusal",
     "profile_update",
     "provision_email",
+    "qualification_date_problem",
     "segment_message_refusal",
     "segment_message_send",
     "sessions_end_all",

@@ -2,16 +2,20 @@
 
 from datetime import date
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import selectors
 from accounts.errors import AccountError
 from accounts.models import (
+    FIRST_QUALIFICATION_DAY,
+    ISSUED_CERTIFICATE_NUMBER_FORM,
     MACertification,
     Organization,
     User,
+    is_issued_certificate_number,
+    issued_certificate_number_member_id,
 )
 from accounts.services.invitations import member_invite
 from accounts.signals import member_certified
@@ -45,6 +49,57 @@ def user_create(
     return user
 
 
+def certification_number_problem(*, number: str, holder: User | None = None) -> str | None:
+    """Why `number` (stripped) cannot be the number of `holder`'s certification, or of a new one when
+    `holder` is None (None: it can). The one rule for every writer of the number: provisioning, the
+    import and the roster's change form.
+
+    A number of the form of the certificate numbers MA Home issues is refused whether or not a
+    certificate has it yet (they are derived from member numbers, so it would be a later member's),
+    and naming the member whose certificates it is the number of; PostgreSQL refuses it too
+    (`certification_number_not_a_certificate_number`), as it refuses a number already taken.
+    """
+    if not number:
+        return _("A certificate number is required.")
+    if is_issued_certificate_number(number):
+        member_id = issued_certificate_number_member_id(number)
+        owner = User.objects.filter(pk=member_id).first() if member_id is not None else None
+        words = {"number": number, "form": ISSUED_CERTIFICATE_NUMBER_FORM}
+        if owner is not None:
+            return _(
+                "%(number)s is a certificate number of %(member)s (%(email)s): numbers of the form %(form)s "
+                "are the ones MA Home gives certificates. Enter the number of this certification record instead."
+            ) % {**words, "member": owner.get_full_name() or owner.email, "email": owner.email}
+        return (
+            _(
+                "Numbers of the form %(form)s, such as %(number)s, are the ones MA Home gives certificates. "
+                "Enter the number of this certification record instead."
+            )
+            % words
+        )
+    taken = MACertification.objects.filter(certificate_number=number)
+    if holder is not None:
+        taken = taken.exclude(user=holder)
+    if taken.exists():
+        return _("Certificate number %(number)s belongs to another member.") % {"number": number}
+    return None
+
+
+def qualification_date_problem(*, qualified_on: date | None) -> str | None:
+    """Why `qualified_on` is not a plausible qualification date (None: it is): it is required, not in
+    the future and not before the program could have certified anyone (FIRST_QUALIFICATION_DAY)."""
+    if qualified_on is None:
+        return _("A qualification date is required.")
+    if qualified_on > timezone.localdate():
+        return _("The qualification date cannot be in the future.")
+    if qualified_on < FIRST_QUALIFICATION_DAY:
+        return _(
+            "The qualification date %(date)s is before %(first)s, before anyone was certified as a Master "
+            "Anaplanner; check the year."
+        ) % {"date": qualified_on.isoformat(), "first": FIRST_QUALIFICATION_DAY.isoformat()}
+    return None
+
+
 def member_provision_problems(*, email: str, certificate_number: str, qualified_on: date | None) -> dict[str, str]:
     """Why these details cannot make a new member, by field (empty: they can). `email` and
     `certificate_number` as `member_provision` normalizes them; the provision form and the service ask this."""
@@ -53,16 +108,12 @@ def member_provision_problems(*, email: str, certificate_number: str, qualified_
         problems["email"] = _("An email address is required.")
     elif selectors.user_by_email(email=email) is not None:
         problems["email"] = _("%(email)s already has an account.") % {"email": email}
-    if not certificate_number:
-        problems["certificate_number"] = _("A certificate number is required.")
-    elif MACertification.objects.filter(certificate_number=certificate_number).exists():
-        problems["certificate_number"] = _("Certificate number %(number)s belongs to another member.") % {
-            "number": certificate_number
-        }
-    if qualified_on is None:
-        problems["qualified_on"] = _("A qualification date is required.")
-    elif qualified_on > timezone.localdate():
-        problems["qualified_on"] = _("The qualification date cannot be in the future.")
+    number_problem = certification_number_problem(number=certificate_number)
+    if number_problem:
+        problems["certificate_number"] = number_problem
+    date_problem = qualification_date_problem(qualified_on=qualified_on)
+    if date_problem:
+        problems["qualified_on"] = date_problem
     return problems
 
 
@@ -106,12 +157,45 @@ def member_provision(
     user.save(update_fields=["organization", "employer"])
     _email_address_record(user=user)
     certification = MACertification(user=user, certificate_number=certificate_number, qualified_on=qualified_on)
-    certification.full_clean()
-    certification.save()
+    _certification_save(certification)
     # Receivers (the certificate's issuer) answer with a line for the invitation, or None.
     responses = member_certified.send(sender=MACertification, user=user, certification=certification)
     member_invite(user=user, extra_lines=tuple(str(line) for _receiver, line in responses if line))
     return user
+
+
+def _certification_save(certification: MACertification) -> None:
+    """Save under PostgreSQL's rules: a number taken meanwhile (a concurrent provisioning or change
+    committed after the check above) waits on the unique index, then is refused in the rule's words."""
+    certification.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            certification.save()
+    except IntegrityError as error:
+        problem = certification_number_problem(number=certification.certificate_number, holder=certification.user)
+        if problem is None:
+            raise
+        raise AccountError(problem, field="certificate_number") from error
+
+
+@transaction.atomic
+def certification_change(
+    *, certification: MACertification, certificate_number: str, qualified_on: date
+) -> MACertification:
+    """Correct a certification's number or qualification date (the roster's change form), under the
+    rules of provisioning. Raises AccountError (nothing saved, `field` set)."""
+    certificate_number = (certificate_number or "").strip()
+    problems = {
+        "certificate_number": certification_number_problem(number=certificate_number, holder=certification.user),
+        "qualified_on": qualification_date_problem(qualified_on=qualified_on),
+    }
+    for field, problem in problems.items():
+        if problem:
+            raise AccountError(problem, field=field)
+    certification.certificate_number = certificate_number
+    certification.qualified_on = qualified_on
+    _certification_save(certification)
+    return certification
 
 
 def _email_address_record(*, user: User) -> None:

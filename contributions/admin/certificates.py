@@ -228,12 +228,13 @@ class MACertificationRosterAdmin(MACertificationAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
-        """A current number (MA-YYYY-NNNNNN) finds its holder as well as the legacy numbers do."""
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        """A whole certificate number (MA-YYYY-NNNNNN) is a lookup: it finds its holder and no one else
+        (a legacy number never has that form, though one may contain it); any other term searches the
+        legacy numbers, emails and names."""
         member_id = certificate_services.member_id_from_number(search_term.strip())
         if member_id is not None:
-            queryset |= self.get_queryset(request).filter(user_id=member_id)
-        return queryset, may_have_duplicates
+            return queryset.filter(user_id=member_id), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("Certificate"), ordering="current_certificate_number")
     def certificate_numbers(self, obj: "WithAnnotations[MACertification, CurrentNumber]") -> str:

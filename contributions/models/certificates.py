@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from accounts.models import ISSUED_CERTIFICATE_NUMBER_REGEX
 from contributions.models.years import ProgramYear
 from mahome.history import HistoryAttribution
 
@@ -105,6 +106,14 @@ class Certificate(HistoryAttribution, models.Model):
                 condition=~Q(state="superseded"),
                 name="certificate_number_unique_live",
                 violation_error_message=_("Another certificate already has this number."),
+            ),
+            models.CheckConstraint(
+                condition=Q(number__regex=ISSUED_CERTIFICATE_NUMBER_REGEX),
+                name="certificate_number_form",
+                violation_error_message=_(
+                    "A certificate number has the form MA-<year>-<member number, six digits>, which no "
+                    "certification record may use."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(valid_until__gt=models.F("valid_from")),

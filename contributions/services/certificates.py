@@ -5,14 +5,18 @@ A certificate is never deleted: revocation and replacement keep the row, and its
 and its bit in the status list say what happened.
 """
 
-import re
 from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import MACertification, User
+from accounts.models import (
+    MACertification,
+    User,
+    issued_certificate_number,
+    issued_certificate_number_member_id,
+)
 from contributions.errors import ContributionError
 from contributions.models import Certificate, ProgramYear, ReviewOutcome
 from mahome.locks import locked_or_busy
@@ -21,14 +25,14 @@ LOCK_TIMEOUT = "2s"
 
 
 def certificate_number(*, year: int, member_id: int) -> str:
-    """The one number format: MA-<certified year>-<member number, six digits>."""
-    return f"MA-{year}-{member_id:06d}"
+    """The one number format: MA-<certified year>-<member number, six digits> (reserved for certificates,
+    see `accounts.models.ISSUED_CERTIFICATE_NUMBER_REGEX`)."""
+    return issued_certificate_number(year=year, member_id=member_id)
 
 
 def member_id_from_number(number: str) -> int | None:
     """The member a number in the one format belongs to (None for anything else)."""
-    match = re.fullmatch(r"MA-\d{4}-(\d{6})", number, flags=re.IGNORECASE)
-    return int(match.group(1)) if match else None
+    return issued_certificate_number_member_id(number)
 
 
 def certificate_period(*, year: int, program_years: dict[int, ProgramYear]) -> tuple[date, date]:

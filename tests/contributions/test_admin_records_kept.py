@@ -41,7 +41,7 @@ def records(member):
         member=member,
         program_year=year,
         year=2026,
-        number="MA-2026-0042",
+        number="MA-2026-900042",
         valid_from=year.deadline,
         valid_until=year.deadline.replace(year=2027),
     )

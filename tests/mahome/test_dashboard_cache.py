@@ -189,7 +189,7 @@ def test_every_write_and_the_clock_refresh_the_cached_dashboard(setting):
     certificate = Certificate.objects.create(
         member=member,
         year=2025,
-        number="MA-2025-TEST",
+        number="MA-2025-900001",
         valid_from=date(2026, 1, 1),
         valid_until=date(2027, 1, 1),
     )

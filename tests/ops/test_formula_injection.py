@@ -112,7 +112,7 @@ def test_the_certificate_export_of_the_admin_escapes_formulae(client, evil_membe
         member=evil_member,
         program_year=year,
         year=2026,
-        number="MA-2026-0666",
+        number="MA-2026-900666",
         valid_from=date(2026, 1, 1),
         valid_until=date(2026, 12, 31),
         revoked_reason="-1 day",
