@@ -1,7 +1,7 @@
 """The verification queue: contributions, filtered by state, year and member, with the decision actions."""
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Case, Q, QuerySet, When
 from django.http import HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -12,10 +12,11 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.exports import EXPORT_FORMATS
 from accounts.requests import AuthenticatedRequest
-from contributions import admin_views, services
+from contributions import admin_views, selectors, services
 from contributions.models import (
     ActivityType,
     Contribution,
+    ProgramYear,
 )
 from contributions.resources import (
     ContributionExportResource,
@@ -48,11 +49,32 @@ class QueueStateFilter(admin.SimpleListFilter):
 
 
 class ActivityTypeYearFilter(admin.RelatedFieldListFilter):
+    """The types of one program year: the one chosen in "By program year", else the current one. Every
+    type of every year made a list of ~70 (each year repeats the catalogue) taller than the queue."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        self.program_year: ProgramYear | None = None
+        super().__init__(field, request, params, model, model_admin, field_path)
+        if self.program_year:
+            self.title = _("activity type (%(year)s)") % {"year": self.program_year.year}
+
     def field_choices(self, field, request, model_admin):
-        return [
-            (t.pk, str(t))
-            for t in ActivityType.objects.select_related("program_year").order_by("-program_year__year", "name")
-        ]
+        chosen = request.GET.get("program_year__id__exact", "")
+        self.program_year = (
+            ProgramYear.objects.filter(pk=chosen).first() if chosen.isascii() and chosen.isdigit() else None
+        ) or selectors.program_year_current()
+        if self.program_year is None:  # no year yet: nothing to narrow to
+            types = ActivityType.objects.select_related("program_year").order_by("-program_year__year", "name")
+            return [(t.pk, str(t)) for t in types]
+        selected = [v for v in self.lookup_val or [] if v.isascii() and v.isdigit()]
+        in_year = Q(program_year=self.program_year)
+        types = (
+            ActivityType.objects.filter(in_year | Q(pk__in=selected))
+            .select_related("program_year")
+            .order_by(Case(When(in_year, then=0), default=1), "-program_year__year", "name")
+        )
+        # A type of another year, chosen through a link, stays listed (with its year) so the choice shows.
+        return [(t.pk, t.name if t.program_year_id == self.program_year.pk else str(t)) for t in types]
 
 
 class MemberWithItemsFilter(admin.SimpleListFilter):
@@ -83,6 +105,7 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
     class Media:
         css = {"all": ["css/queue.css"]}  # the waiting column is never clipped
 
+    change_list_template = "contributions/admin/queue_change_list.html"  # the note under the title
     list_display = ["title", "decide_link", "member", "type_name", "claimed_points", "evidence", "waiting"]
     list_filter = [
         QueueStateFilter,
@@ -131,8 +154,9 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
         Either way, the page says that decisions are corrected or reopened, never deleted (issue 11)."""
         state = request.GET.get(QueueStateFilter.parameter_name, Contribution.State.SUBMITTED)
         title = _("Verification queue") if state == Contribution.State.SUBMITTED else _("Contributions")
-        subtitle = _("Decisions are corrected or reopened with a reason, never deleted.")
-        return super().changelist_view(request, {"title": title, "subtitle": subtitle, **(extra_context or {})})
+        # Not Django's `subtitle`, which base_site.html puts before the title in the browser's <title>.
+        note = _("Decisions are corrected or reopened with a reason, never deleted.")
+        return super().changelist_view(request, {"title": title, "queue_note": note, **(extra_context or {})})
 
     @admin.display(description=_("Questions and answers"))
     def conversation(self, obj: Contribution) -> str:

@@ -23,7 +23,7 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
-from tests.helpers import screenshot, sign_in_staff, with_mfa
+from tests.helpers import screenshot, sign_in_fast, sign_in_staff, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -194,3 +194,26 @@ def test_the_queue_decides_by_keyboard_and_opens_the_next(page):
     expect(page.get_by_text("The queue is empty")).to_be_visible()
     second.refresh_from_db()
     assert second.state == Contribution.State.VERIFIED
+
+
+def test_the_queue_fits_at_1280_with_the_demo_s_names_and_types(page, live_server):
+    """The walk, on the demo data: the list was 692 px in 631 ("4 minu…" clipped under the filters) and the
+    activity type filter listed every type of every year (~70), a sidebar 3,400 px tall."""
+    from tests.a11y.test_pages import _world
+
+    world = _world()
+    sign_in_fast(page, live_server, world["people"]["paul.admin"])
+    page.goto("/admin/contributions/contribution/")
+    expect(page).to_have_title("Verification queue | MA Home admin")
+    table, room = page.locator("#result_list").evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
+    assert table <= room, f"the list is {table} px wide in {room}"
+    for cell in page.locator("td.field-waiting").all():
+        right, edge = cell.evaluate(
+            "c => [c.getBoundingClientRect().right, c.closest('.results').getBoundingClientRect().right]"
+        )
+        assert right <= edge, cell.inner_text()
+    types = page.locator("#changelist-filter details", has_text="By activity type").locator("li")
+    assert 2 < types.count() <= 25, types.count()
+    sidebar = page.locator("#changelist-filter").evaluate("f => f.scrollHeight")
+    assert sidebar < 2000, f"the filters are {sidebar} px tall"
+    screenshot(page, "admin-queue-demo-1280")

@@ -2,13 +2,20 @@
 beside the claim (target, verified, pending, cap left for that type), image and PDF evidence shown
 on the decide page, "decide and open the next", keyboard-friendly."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from tests.factories import ActivityTypeFactory, ContributionFactory, MACertificationFactory, UserFactory
+from tests.factories import (
+    ActivityTypeFactory,
+    ContributionFactory,
+    MACertificationFactory,
+    ProgramYearFactory,
+    UserFactory,
+)
 from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +36,40 @@ def test_the_changelist_is_titled_verification_queue(client, verifier, ma, speak
     client.force_login(with_mfa(verifier))
     assert client.get(CHANGELIST).context["title"] == "Verification queue"
     assert client.get(CHANGELIST + "?state=all").context["title"] == "Contributions"
+
+
+def test_the_queue_s_browser_title_starts_with_the_queue_and_keeps_its_note(client, verifier, ma, speaking):
+    """The <title> began with the page's note ("Decisions are corrected… | Verification queue | …")."""
+    _waiting(ma, speaking, 1)
+    client.force_login(with_mfa(verifier))
+    html = client.get(CHANGELIST).content.decode()
+    assert "<title>Verification queue | MA Home admin</title>" in html
+    assert "Decisions are corrected or reopened with a reason, never deleted." in html
+    assert "<title>Contributions | MA Home admin</title>" in client.get(CHANGELIST + "?state=all").content.decode()
+
+
+def _activity_type_filter(response):
+    spec = next(s for s in response.context["cl"].filter_specs if getattr(s, "field_path", "") == "activity_type")
+    return spec.title, [label for _pk, label in spec.lookup_choices]
+
+
+@time_machine.travel(datetime(2026, 6, 1, 12, tzinfo=UTC), tick=False)
+def test_the_activity_type_filter_lists_one_program_year_s_types(client, verifier, ma, speaking, replies):
+    """It listed every type of every year (~70 on the demo), a sidebar taller than the queue."""
+    last_year = ProgramYearFactory(year=2025)
+    old = ActivityTypeFactory(program_year=last_year, name="Speak at a meetup")
+    ActivityTypeFactory(program_year=last_year, name="Write a blog post")
+    ActivityTypeFactory(program_year=ProgramYearFactory(year=2027), name="Host a workshop")
+    client.force_login(with_mfa(verifier))
+    # No year chosen: the current program year's types.
+    assert _activity_type_filter(client.get(CHANGELIST)) == ("activity type (2026)", [replies.name, speaking.name])
+    # A year chosen: that year's types.
+    chosen = client.get(f"{CHANGELIST}?program_year__id__exact={last_year.pk}")
+    assert _activity_type_filter(chosen) == ("activity type (2025)", [old.name, "Write a blog post"])
+    # A type chosen from another year (a link from elsewhere) stays listed, so the selection shows.
+    linked = client.get(f"{CHANGELIST}?activity_type__id__exact={old.pk}")
+    assert _activity_type_filter(linked)[1] == [replies.name, speaking.name, f"{old.name} (2025)"]
+    assert client.get(f"{CHANGELIST}?program_year__id__exact=x").status_code in (200, 302)
 
 
 def test_decide_page_shows_the_members_year_and_cap_left_for_the_type(client, verifier, ma, year_2026, replies):
