@@ -134,6 +134,32 @@ def test_the_home_page_says_what_needs_attention(page):
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
 
 
+def test_the_home_page_keeps_each_job_result_whole(page):
+    """The walk saw "Succee/ded" broken over two lines when every result was short (no error beside it)."""
+    from django.conf import settings
+
+    from mahome.beat import DefaultsOnlyDatabaseScheduler
+    from mahome.celery import app
+    from mahome.job_runs import job_run_finished, job_run_started
+
+    paul = with_mfa(StaffFactory(email="paul@example.com", first_name="Paul", groups=[PROGRAM_ADMIN]))
+    DefaultsOnlyDatabaseScheduler(app=app, lazy=True).update_from_dict(settings.CELERY_BEAT_SCHEDULE)
+    for name in ("engagements-offers-expire", "notifications-outbox-sweep", "worker-heartbeat"):
+        job_run_started(periodic_task_name=name, task=name)
+        job_run_finished(periodic_task_name=name, succeeded=True)
+    sign_in_staff(page, paul)
+    page.goto("/admin/")
+    states = page.locator("#home-jobs ~ table tbody td strong")
+    expect(states).to_have_count(3)
+    for state in states.all():
+        expect(state).to_have_text("Succeeded")
+        lines = state.evaluate(
+            "s => { const r = document.createRange(); r.selectNodeContents(s); return r.getClientRects().length; }"
+        )
+        assert lines == 1, f"{state.inner_text()!r} wraps over {lines} lines"
+    screenshot(page, "admin-home-results")
+
+
 def test_the_queue_decides_by_keyboard_and_opens_the_next(page):
     year = ProgramYearFactory(year=2026, target_points=400)
     talk = ActivityTypeFactory(program_year=year, code="talk", name="Speak at an event", points=100, annual_cap=300)
