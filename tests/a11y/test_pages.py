@@ -123,6 +123,18 @@ def _world():
     }
 
 
+def _crontab_task():
+    """A scheduled job on a crontab (beat creates them from CELERY_BEAT_SCHEDULE when it starts)."""
+    from django.conf import settings
+    from django_celery_beat.models import PeriodicTask
+
+    from mahome.beat import DefaultsOnlyDatabaseScheduler
+    from mahome.celery import app
+
+    DefaultsOnlyDatabaseScheduler(app=app, lazy=True).update_from_dict(settings.CELERY_BEAT_SCHEDULE)
+    return PeriodicTask.objects.filter(crontab__isnull=False).order_by("name").first()
+
+
 def _ben_asked_and_owing(people) -> dict:
     """Ben (certified in June) with a verifier's question to answer and a training he owes to report."""
     from contributions import selectors
@@ -291,6 +303,9 @@ def test_admin_pages_are_csp_clean(page, live_server):
         ("admin-provision", "/admin/accounts/macertification/provision/"),
         ("admin-levels-preview", "/admin/community_levels/level/preview/"),
         ("admin-opportunity-add", "/admin/engagements/opportunity/add/"),
+        # django-celery-beat's form inlined its crontab "Translation" script (blocked, so never shown).
+        ("admin-periodic-task-add", "/admin/django_celery_beat/periodictask/add/"),
+        ("admin-periodic-task-change", f"/admin/django_celery_beat/periodictask/{_crontab_task().pk}/change/"),
         ("admin-user", f"/admin/accounts/user/{world['people']['ava.member'].pk}/change/"),
     ):
         response = page.goto(path)

@@ -243,3 +243,32 @@ def test_the_queue_fits_at_1280_with_the_demo_s_names_and_types(page, live_serve
     sidebar = page.locator("#changelist-filter").evaluate("f => f.scrollHeight")
     assert sidebar < 2000, f"the filters are {sidebar} px tall"
     screenshot(page, "admin-queue-demo-1280")
+
+
+def test_a_periodic_task_s_crontab_is_read_out_in_words(page):
+    """django-celery-beat's form explains the chosen crontab; its inline script was blocked by the CSP."""
+    from django.conf import settings
+    from django_celery_beat.models import PeriodicTask
+
+    from mahome.beat import DefaultsOnlyDatabaseScheduler
+    from mahome.celery import app
+
+    paul = with_mfa(StaffFactory(email="paul@example.com", first_name="Paul", groups=[PROGRAM_ADMIN]))
+    DefaultsOnlyDatabaseScheduler(app=app, lazy=True).update_from_dict(settings.CELERY_BEAT_SCHEDULE)
+    reminders = PeriodicTask.objects.get(name="maintenance-deadline-reminders")
+    monthly = PeriodicTask.objects.get(name="maintenance-monthly-status")
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    sign_in_staff(page, paul)
+    page.goto(f"/admin/django_celery_beat/periodictask/{reminders.pk}/change/")
+    words = page.locator(".field-crontab .help .crontab-translation")
+    expect(words).to_have_text(f"Translation: {reminders.crontab.human_readable}")
+    expect(page.locator(".field-crontab_translation")).to_be_hidden()
+    page.locator("#id_crontab").select_option(str(monthly.crontab_id))
+    expect(words).to_have_text(f"Translation: {monthly.crontab.human_readable}")
+    screenshot(page, "admin-periodic-task-crontab")
+    page.goto("/admin/django_celery_beat/periodictask/add/")
+    expect(words).to_have_text("")
+    page.locator("#id_crontab").select_option(str(reminders.crontab_id))
+    expect(words).to_have_text(f"Translation: {reminders.crontab.human_readable}")
+    assert not problems, problems
