@@ -131,6 +131,12 @@ MATRIX = [
         ADMIN_ONLY_403,
     ),
     ("admin:contributions_certificate_changelist", "/admin/contributions/certificate/", STAFF_VIEW),
+    ("admin:contributions_optout_changelist", "/admin/contributions/optout/", STAFF_VIEW),
+    (
+        "admin:contributions_optout_take_back",  # taking back a member's opt-out is a program admin's
+        "/admin/contributions/optout/{opt_out}/take-back/",
+        ADMIN_ONLY_403,
+    ),
     ("admin:contributions_reviewoutcome_changelist", "/admin/contributions/reviewoutcome/", STAFF_VIEW),
     ("admin:contributions_certificate_export", "/admin/contributions/certificate/export/", STAFF_VIEW),
     ("admin:contributions_contribution_export", "/admin/contributions/contribution/export/", STAFF_VIEW),

@@ -47,10 +47,11 @@ class World:
     requirement: object = None  # a training "member" owes this year (the report form)
     audited: object = None  # a verified contribution of "member" with an open audit (the answer form)
     questioned: object = None  # a contribution of "member" the verifier asked about (the reply form)
+    opt_out: object = None  # "other" opted out of the year (staff take it back)
 
 
 def world_build() -> World:
-    from contributions.models import Certificate, Contribution
+    from contributions.models import Certificate, Contribution, OptOut
 
     member = UserFactory(email="ava@example.com", first_name="Ava", last_name="Patel")
     other = UserFactory(email="ben@example.com", first_name="Ben", last_name="Okafor")
@@ -168,6 +169,7 @@ def world_build() -> World:
         program_year=year,
         saml_slug=saml.slug,
         oidc_id=oidc.slug,
+        opt_out=OptOut.objects.create(member=other, program_year=year, reason="On leave"),
         requirement=TechnicalRequirementFactory(
             program_year=year, kind="training", name="Level 3 Model Building", due_on=year.deadline - timedelta(days=1)
         ),
@@ -191,4 +193,5 @@ def path_for(template: str, world) -> str:
         requirement=world.requirement.pk if world.requirement else 0,
         audited=world.audited.pk if world.audited else 0,
         questioned=world.questioned.pk if world.questioned else 0,
+        opt_out=world.opt_out.pk if world.opt_out else 0,
     )
