@@ -7,6 +7,7 @@ Reads BENCH_LOCUST_DATA (JSON: sessions, opportunity slugs, an activity type id,
 import json
 import os
 import random
+import uuid
 from datetime import UTC, datetime
 
 from locust import HttpUser, between, task
@@ -76,7 +77,8 @@ class Member(HttpUser):
                 "description": "Submitted by the benchmark.",
                 "occurred_on": datetime.now(UTC).date().isoformat(),
                 "quantity": "1",
-                "evidence_url": "https://example.com/agenda",
+                # A workshop of its own each time: the same claim twice is refused, as a member's would be.
+                "evidence_url": f"https://example.com/agenda/{uuid.uuid4().hex}",
                 "action": "submit",
             },
             expect="/contributions/",

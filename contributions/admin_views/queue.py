@@ -121,6 +121,7 @@ def contribution_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "evidence": evidence_preview(contribution),
         "EvidencePreview": EvidencePreview,
         "waiting_besides": selectors.queue_waiting_besides(contribution=contribution),
+        "same_claims": list(selectors.same_claims(contribution=contribution)),
         "form": form,
         "opts": Contribution._meta,
     }

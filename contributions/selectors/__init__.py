@@ -56,6 +56,7 @@ from contributions.selectors.submissions import (
     queue_next,
     queue_stats,
     queue_waiting_besides,
+    same_claims,
     verification_queue,
 )
 
@@ -95,5 +96,6 @@ __all__ = [
     "queue_stats",
     "queue_waiting_besides",
     "reviewed_program_year_ids",
+    "same_claims",
     "verification_queue",
 ]

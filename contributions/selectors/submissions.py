@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, QuerySet
+from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from accounts.models import User
@@ -23,6 +24,26 @@ def contribution_list(*, user: User, program_year: ProgramYear | None = None) ->
     if program_year is not None:
         queryset = queryset.filter(program_year=program_year)
     return queryset.order_by("-occurred_on", "-pk")
+
+
+def same_claims(*, contribution: Contribution) -> QuerySet[Contribution]:
+    """The member's other claims that are the same claim as `contribution` (saved or not), oldest first:
+    same type, date, title (case and surrounding spaces aside) and evidence link, still standing (not
+    withdrawn, not rejected). The one rule of "the same claim": the submission refuses a second one and the
+    verifier is shown those made before."""
+    return (
+        Contribution.objects.annotate(same_title=Lower(Trim("title")))
+        .filter(
+            member_id=contribution.member_id,
+            activity_type_id=contribution.activity_type_id,
+            occurred_on=contribution.occurred_on,
+            same_title=contribution.title.strip().lower(),
+            evidence_url=contribution.evidence_url,
+        )
+        .exclude(state__in=[Contribution.State.WITHDRAWN, Contribution.State.REJECTED])
+        .exclude(pk=contribution.pk)
+        .order_by("pk")
+    )
 
 
 def contribution_get(*, user: User, pk: int) -> Contribution | None:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -115,6 +115,30 @@ def _claim_check(*, activity_type: ActivityType, occurred_on: date, quantity: De
     _quantity_check(activity_type=activity_type, quantity=quantity)
 
 
+# pg_advisory_xact_lock(OWN_CLAIMS_LOCK, member id): a member's new and changed claims, one at a time.
+OWN_CLAIMS_LOCK = 0x4D43
+
+
+def _same_claim_check(contribution: Contribution) -> None:
+    """Refuse a claim the member has already made (`selectors.same_claims`). Their claims are checked and
+    written one at a time (a transaction-level lock of their own on PostgreSQL, held to commit; SQLite
+    writes one transaction at a time), so the same form sent twice at once makes one claim."""
+    from contributions import selectors
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [OWN_CLAIMS_LOCK, contribution.member_id])
+    first = selectors.same_claims(contribution=contribution).first()
+    if first is not None:
+        raise ContributionError(
+            _(
+                "You already claimed this: “%(title)s” (#%(number)s) on %(date)s, with the same type and link. "
+                "To claim more of the same activity, change that claim's quantity."
+            )
+            % {"title": first.title, "number": first.pk, "date": date_format(first.occurred_on, "j M Y")}
+        )
+
+
 @transaction.atomic
 def contribution_create(
     *,
@@ -151,6 +175,7 @@ def contribution_create(
         _evidence_check_for_submit(contribution)
         contribution.state = Contribution.State.SUBMITTED
         contribution.submitted_at = timezone.now()
+    _same_claim_check(contribution)
     _save(contribution, actor=member)
     return contribution
 
@@ -185,6 +210,7 @@ def contribution_update(
     contribution.quantity = quantity
     contribution.evidence_url = evidence_url
     contribution.claimed_points = points_for(activity_type=activity_type, quantity=quantity)
+    _same_claim_check(contribution)
     _save(contribution, actor=member)
     return contribution
 

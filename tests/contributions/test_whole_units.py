@@ -48,11 +48,11 @@ def mentoring(year_2026):
     return ActivityTypeFactory(program_year=year_2026, code="mentoring", name="Mentoring", points=20, unit="hour")
 
 
-def _create(member, activity_type, quantity):
+def _create(member, activity_type, quantity, title="Half story"):
     return services.contribution_create(
         member=member,
         activity_type=activity_type,
-        title="Half story",
+        title=title,
         occurred_on=date(2026, 11, 21),
         quantity=quantity,
         evidence_url="https://example.com/story",
@@ -101,7 +101,8 @@ def test_the_service_refuses_a_fraction_of_an_item_when_a_draft_is_changed(ma, s
 
 def test_the_service_accepts_whole_items_and_a_fraction_of_an_hour(ma, story, mentoring):
     assert _create(ma, story, 2).claimed_points == 160
-    assert _create(ma, story, Decimal("2.00")).claimed_points == 160
+    # Another story: the same claim twice is refused (tests/contributions/test_same_claim_twice.py).
+    assert _create(ma, story, Decimal("2.00"), title="Second story").claimed_points == 160
     assert _create(ma, mentoring, Decimal("1.5")).claimed_points == 30
 
 

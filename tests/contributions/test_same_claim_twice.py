@@ -1,0 +1,145 @@
+"""The same claim twice: refused to the member, pointed out to the verifier.
+
+Found walking the demo: a member submitted the same type, title, date and link twice; both were saved
+and the queue listed two identical rows with nothing to tell the verifier. The same claim is one with
+the same member, type, date, title (case and surrounding spaces aside) and evidence link, while the
+first is not withdrawn or rejected. A member's claims are written one at a time (a lock of their own in
+PostgreSQL), so two submits of the same form at once still make one claim.
+"""
+
+import threading
+from datetime import date
+
+import pytest
+import time_machine
+from django.db import connections
+
+from contributions import selectors, services
+from contributions.models import Contribution
+from tests.factories import ContributionFactory
+from tests.helpers import with_mfa
+
+pytestmark = pytest.mark.django_db
+
+CLAIM = {
+    "title": "Talk at the user group",
+    "occurred_on": date(2026, 10, 1),
+    "quantity": 1,
+    "evidence_url": "https://example.com/talk",
+}
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(date(2026, 11, 23), tick=False):
+        yield
+
+
+def _claim(member, activity_type, **changes) -> Contribution:
+    return services.contribution_create(member=member, activity_type=activity_type, submit=True, **(CLAIM | changes))
+
+
+def test_the_same_claim_twice_is_refused_naming_the_first(ma, speaking):
+    first = _claim(ma, speaking)
+
+    with pytest.raises(services.ContributionError, match=f"#{first.pk}") as refused:
+        _claim(ma, speaking, title="  talk at the USER group ")
+
+    assert "change that claim's quantity" in str(refused.value)
+    assert Contribution.objects.count() == 1
+
+
+def test_a_different_date_title_or_link_is_another_claim(ma, speaking):
+    _claim(ma, speaking)
+    _claim(ma, speaking, occurred_on=date(2026, 10, 2))
+    _claim(ma, speaking, title="Talk at the partner summit")
+    _claim(ma, speaking, evidence_url="https://example.com/talk-2")
+
+    assert Contribution.objects.count() == 4
+
+
+@pytest.mark.parametrize("state", [Contribution.State.WITHDRAWN, Contribution.State.REJECTED])
+def test_a_claim_withdrawn_or_rejected_may_be_claimed_again(ma, speaking, state):
+    first = _claim(ma, speaking)
+    Contribution.objects.filter(pk=first.pk).update(state=state)
+
+    again = _claim(ma, speaking)
+
+    assert again.pk != first.pk
+
+
+def test_a_draft_changed_into_a_claim_already_made_is_refused(ma, speaking):
+    first = _claim(ma, speaking)
+    draft = services.contribution_create(
+        member=ma, activity_type=speaking, submit=False, **(CLAIM | {"title": "Draft talk"})
+    )
+
+    with pytest.raises(services.ContributionError, match=f"#{first.pk}"):
+        services.contribution_update(contribution=draft, member=ma, activity_type=speaking, **CLAIM)
+    draft.refresh_from_db()
+    assert draft.title == "Draft talk"
+
+
+def test_the_form_sent_twice_shows_the_refusal_and_keeps_one_claim(client, ma, speaking):
+    client.force_login(ma)
+    form = {
+        "activity_type": speaking.pk,
+        "title": CLAIM["title"],
+        "description": "",
+        "occurred_on": "2026-10-01",
+        "quantity": "1",
+        "evidence_url": CLAIM["evidence_url"],
+        "action": "submit",
+    }
+    assert client.post("/contributions/new/", form).status_code == 302
+
+    again = client.post("/contributions/new/", form)
+
+    first = Contribution.objects.get()
+    assert again.status_code == 200
+    assert f"You already claimed this: “{CLAIM['title']}” (#{first.pk})" in again.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submits_of_the_same_claim_at_once_make_one(ma, speaking):
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def submit() -> None:
+        try:
+            barrier.wait(timeout=10)
+            _claim(ma, speaking)
+            outcomes.append("saved")
+        except services.ContributionError:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["refused", "saved"]
+    assert Contribution.objects.filter(member=ma).count() == 1
+
+
+def test_the_verifier_sees_the_same_claim_made_before(client, verifier, ma, speaking):
+    # Saved before the refusal existed (or by another path): both wait in the queue.
+    first = ContributionFactory(member=ma, activity_type=speaking, state=Contribution.State.SUBMITTED, **CLAIM)
+    second = ContributionFactory(member=ma, activity_type=speaking, state=Contribution.State.SUBMITTED, **CLAIM)
+    other = ContributionFactory(
+        member=ma, activity_type=speaking, state=Contribution.State.SUBMITTED, **(CLAIM | {"title": "Another talk"})
+    )
+    assert list(selectors.same_claims(contribution=second)) == [first]
+    client.force_login(with_mfa(verifier))
+
+    page = client.get(f"/admin/contributions/contribution/{second.pk}/decide/").content.decode()
+
+    assert "The same claim was made before" in page
+    assert f"/admin/contributions/contribution/{first.pk}/change/" in page
+    assert (
+        "The same claim was made before"
+        not in client.get(f"/admin/contributions/contribution/{other.pk}/decide/").content.decode()
+    )
