@@ -396,7 +396,7 @@ def issued_certificate_number_member_id(number: str) -> int | None:
     return member_id if member_id <= MAX_MEMBER_ID else None
 
 
-class MACertification(models.Model):
+class MACertification(HistoryAttribution, models.Model):
     """A person's certification as a Master Anaplanner: when they qualified and their number.
 
     The qualification date decides the pro-rated target of their first program year. The number is
@@ -408,6 +408,9 @@ class MACertification(models.Model):
     certificate_number = models.CharField(_("certificate number"), max_length=64, unique=True)
     qualified_on = models.DateField(_("qualified on"))
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who provisioned, imported or corrected it, and when (the staff member's request, through
+    # simple-history's middleware): the date sets the member's pro-rated target.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("MA certification")

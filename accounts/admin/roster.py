@@ -17,6 +17,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportMixin
+from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import selectors, services
 from accounts.admin.segment_messages import segment_message_compose
@@ -130,7 +131,7 @@ def _day(moment) -> str:
 
 
 @admin.register(MACertification)
-class MACertificationAdmin(PreviewImportMixin, ImportMixin, admin.ModelAdmin):
+class MACertificationAdmin(PreviewImportMixin, ImportMixin, SimpleHistoryAdmin):
     """The MA roster: every certified Master Anaplanner, where provisioning and imports return."""
 
     list_display = [
