@@ -21,7 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from community_levels import services
 from community_levels.forms import ActivityImportForm
-from community_levels.ingestion import IngestResult
+from community_levels.ingestion import IngestResult, is_activity_file
 from community_levels.models import (
     ActivityEvent,
     CommunityMember,
@@ -148,7 +148,7 @@ class ActivityEventAdmin(admin.ModelAdmin):
             if form.is_valid():
                 upload = form.cleaned_data["file"]
                 suffix = Path(upload.name).suffix.lower()
-                if suffix not in (".jsonl", ".ndjson", ".json", ".csv"):
+                if not is_activity_file(Path(upload.name)):
                     form.add_error("file", _("Upload a .jsonl or .csv file."))
                 else:
                     token = str(uuid.uuid4())

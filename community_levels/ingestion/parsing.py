@@ -269,12 +269,18 @@ def _csv_record(header: list[str], row: list[str]) -> Record | LineError:
     return _record_or_error(dict(zip(header, row, strict=True)), from_text=True)
 
 
+# The activity files MA Home reads, by name ending: the admin's upload, the drop folder and the command.
+FILE_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
+
+
+def is_activity_file(path: Path) -> bool:
+    return path.suffix.lower() in FILE_FORMATS
+
+
 def file_format(path: Path, first_line: str = "") -> str:
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    if suffix == ".csv":
-        return "csv"
+    known = FILE_FORMATS.get(path.suffix.lower())
+    if known is not None:
+        return known
     return "jsonl" if first_line.lstrip().startswith("{") else "csv"
 
 

@@ -16,6 +16,7 @@ from community_levels.ingestion import (
     LineError,
     UnreadableFile,
     ingest_file,
+    is_activity_file,
     parse_file,
 )
 from community_levels.marks import members_mark, members_mark_ids
@@ -114,9 +115,7 @@ def drop_folder_ingest(*, folder: Path | None = None) -> list[tuple[str, IngestR
     folder.mkdir(parents=True, exist_ok=True)
     processed.mkdir(exist_ok=True)
     done = []
-    for path in sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".jsonl", ".ndjson", ".csv")
-    ):
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and is_activity_file(p)):
         try:
             result = activity_ingest_file(path=path, source=FILE_SOURCE)
         except CommunityError as error:

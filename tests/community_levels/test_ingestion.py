@@ -241,6 +241,21 @@ def test_drop_folder_files_are_ingested_and_moved_to_processed(tmp_path, setting
     assert len(list((tmp_path / "drop" / "processed").iterdir())) == 3
 
 
+def test_the_drop_folder_takes_every_kind_of_file_the_admin_upload_takes(tmp_path, settings):
+    """One list of activity files: a .json (JSON Lines) or .ndjson file the import page accepts is not left
+    lying in the drop folder."""
+    settings.COMMUNITY_DROP_FOLDER = tmp_path / "drop"
+    (tmp_path / "drop").mkdir()
+    write_jsonl(tmp_path / "drop" / "a.json", [event(1, "m1", "reply")])
+    write_jsonl(tmp_path / "drop" / "b.ndjson", [event(2, "m2", "idea")])
+    (tmp_path / "drop" / "notes.txt").write_text("not an activity file")
+
+    done = services.drop_folder_ingest()
+
+    assert [(name, result.imported) for name, result in done] == [("a.json", 1), ("b.ndjson", 1)]
+    assert sorted(p.name for p in (tmp_path / "drop").iterdir() if p.is_file()) == ["notes.txt"]
+
+
 def test_members_are_linked_when_their_ma_account_is_created_later(tmp_path):
     ingest_stream(
         parse_file(write_jsonl(tmp_path / "a.jsonl", [event(1, "m1", "reply", email="late@example.com")])),
