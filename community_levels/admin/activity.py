@@ -1,5 +1,6 @@
 """Community members, their activity events and imports, and the sources activity is pulled from."""
 
+import time
 import uuid
 from pathlib import Path
 
@@ -79,6 +80,22 @@ def _import_dir() -> Path:
     return folder
 
 
+# How long an uploaded file waits between its preview and its import.
+PREVIEW_KEPT_SECONDS = 24 * 3600
+
+
+def _forget_old_previews(folder: Path) -> None:
+    """Uploads previewed and never imported, waiting over PREVIEW_KEPT_SECONDS, are deleted (their import
+    would answer "That upload has expired"): a preview left behind does not stay on disk for ever."""
+    oldest = time.time() - PREVIEW_KEPT_SECONDS
+    for waiting in folder.iterdir():
+        try:
+            if waiting.is_file() and waiting.stat().st_mtime < oldest:
+                waiting.unlink(missing_ok=True)
+        except OSError:  # another request took or removed it meanwhile
+            continue
+
+
 @admin.register(ActivityEvent)
 class ActivityEventAdmin(admin.ModelAdmin):
     list_display = [
@@ -131,6 +148,8 @@ class ActivityEventAdmin(admin.ModelAdmin):
         if request.method == "POST" and request.POST.get("token"):
             token = request.POST["token"]
             matches = list(_import_dir().glob(f"{uuid.UUID(token)}.*")) if _is_uuid(token) else []
+            oldest = time.time() - PREVIEW_KEPT_SECONDS
+            matches = [match for match in matches if match.stat().st_mtime >= oldest]
             if not matches:
                 messages.error(request, _("That upload has expired; choose the file again."))
                 return HttpResponseRedirect(reverse("admin:community_levels_activityevent_import"))
@@ -152,6 +171,7 @@ class ActivityEventAdmin(admin.ModelAdmin):
                     form.add_error("file", _("Upload a .jsonl or .csv file."))
                 else:
                     token = str(uuid.uuid4())
+                    _forget_old_previews(_import_dir())
                     target = _import_dir() / f"{token}{suffix}"
                     with target.open("wb") as handle:
                         for chunk in upload.chunks():

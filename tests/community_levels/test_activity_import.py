@@ -1,6 +1,8 @@
 """The admin's import of community activity, as the program admin uses it: preview, then import."""
 
 import json
+import os
+import time
 import uuid
 from io import BytesIO, StringIO
 
@@ -110,4 +112,25 @@ def test_a_text_file_with_one_byte_that_is_not_utf8_is_refused_naming_its_line(p
     good = "".join(json.dumps(event(n, "m1", "reply")) + "\n" for n in range(1, 4))
     response = upload(paul, good.encode() + b'{"username": "Jos\xe9"}\n', "latin1.jsonl")
     assert "it is not UTF-8 text: line 4" in response.content.decode()
+    assert ActivityEvent.objects.count() == 0
+
+
+def test_previews_left_without_an_import_are_forgotten_after_a_day(paul, imports):
+    """A program admin who previews a file and walks away leaves it waiting; the next upload clears those
+    waiting over a day (their import would answer "That upload has expired"), and keeps the recent ones."""
+    good = "event_id,member_id,kind,occurred_at\ne1,m1,reply,2026-03-02T09:00:00+00:00\n"
+    upload(paul, good, "first.csv")
+    (waiting,) = imports.iterdir()
+    old = imports / f"{uuid.uuid4()}.csv"
+    old.write_text(good)
+    day_and_a_bit = time.time() - 25 * 3600
+    os.utime(old, (day_and_a_bit, day_and_a_bit))
+
+    response = upload(paul, good, "second.csv")
+
+    assert response.status_code == 200
+    assert not old.exists()
+    assert waiting.exists() and len(list(imports.iterdir())) == 2
+    expired = paul.post(IMPORT, {"token": old.stem}, follow=True)
+    assert "That upload has expired; choose the file again." in expired.content.decode()
     assert ActivityEvent.objects.count() == 0
