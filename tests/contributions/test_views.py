@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 import pytest
@@ -125,6 +126,16 @@ def test_list_shows_caps_and_excess(client, ma, replies):
     client.force_login(ma)
     html = client.get("/contributions/").content.decode()
     assert "20 not counted" in html
+
+
+def test_a_type_without_an_annual_cap_shows_a_dash_not_none(client, ma, speaking, replies):
+    ContributionFactory(member=ma, activity_type=speaking, state="verified", awarded_points=100)
+    ContributionFactory(member=ma, activity_type=replies, quantity=10, claimed_points=20, state="verified")
+    client.force_login(ma)
+    html = client.get("/contributions/").content.decode()
+    cap_cells = re.findall(r'<td data-label="Annual cap" class="num">([^<]*)</td>', html)
+    assert sorted(cap_cells) == ["100", "—"]
+    assert "None" not in html
 
 
 def test_dashboard_shows_target_formula_status_and_pace(client, member, speaking):
