@@ -267,10 +267,15 @@ class SSOConnection(models.Model):
         _("slug"),
         max_length=60,
         unique=True,
-        help_text=_("Used in the sign-in URLs, e.g. /accounts/saml/<slug>/acs/ or /accounts/oidc/<slug>/login/."),
+        help_text=_(
+            "Used in the sign-in URLs, e.g. /accounts/saml/acme/acs/ and /accounts/oidc/acme/login/ for the slug acme."
+        ),
     )
     button_label = models.CharField(
-        _("button label"), max_length=40, blank=True, help_text=_('Defaults to "Sign in with <organization>".')
+        _("button label"),
+        max_length=40,
+        blank=True,
+        help_text=_('Defaults to "Sign in with" and the organization\'s name.'),
     )
     # OpenID Connect
     server_url = models.URLField(_("OIDC issuer URL"), blank=True)

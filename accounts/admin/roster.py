@@ -45,8 +45,8 @@ class ProvisionForm(forms.Form):
         label=_("Certificate number"),
         max_length=64,
         help_text=_(
-            "The number of the certification record, e.g. MA-2026-0203. Not of the form MA-<year>-<member "
-            "number, six digits>: MA Home gives those to certificates."
+            "The number of the certification record, e.g. MA-2026-0203. Not of the form MA-2026-000123 "
+            "(MA-year-member number of six digits): MA Home gives those to certificates."
         ),
     )
     qualified_on = forms.DateField(

@@ -66,3 +66,11 @@ def test_the_admin_says_which_sso_fields_are_missing_instead_of_failing(admin_cl
     assert "required for this protocol" in errors["client_id"][0]
     assert "required for this protocol" in errors["client_secret"][0]
     assert not SSOConnection.objects.exists()
+
+
+def test_the_sso_connection_page_shows_its_help_texts_readably(admin_client):
+    # The admin renders help text as HTML: "<slug>" and "<organization>" vanished from them.
+    html = admin_client.get("/admin/accounts/ssoconnection/add/").content.decode()
+    assert "/accounts/saml/acme/acs/ and /accounts/oidc/acme/login/ for the slug acme" in html
+    assert 'Defaults to "Sign in with" and the organization\'s name.' in html
+    assert "/accounts/saml//acs/" not in html

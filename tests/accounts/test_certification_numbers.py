@@ -57,6 +57,14 @@ def ava(db):
 
 
 @time_machine.travel(date(2026, 5, 1), tick=False)
+def test_the_provision_page_shows_the_reserved_number_form_readably(client, program_admin):
+    # The admin renders help text as HTML: a form written "MA-<year>-<...>" showed as "MA--".
+    client.force_login(with_mfa(program_admin))
+    html = client.get(PROVISION).content.decode()
+    assert "MA-2026-000123 (MA-year-member number of six digits)" in html
+    assert "MA--" not in html
+
+
 def test_the_provision_page_refuses_another_members_certificate_number_in_words(client, program_admin, ava):
     number = Certificate.objects.get(member=ava).number
     client.force_login(with_mfa(program_admin))
