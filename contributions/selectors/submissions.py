@@ -28,12 +28,13 @@ def contribution_list(*, user: User, program_year: ProgramYear | None = None) ->
 
 def same_claims(*, contribution: Contribution) -> QuerySet[Contribution]:
     """The member's other claims that are the same claim as `contribution` (saved or not), oldest first:
-    same type, date, title (case and surrounding spaces aside) and evidence link, still standing (not
-    withdrawn, not rejected). The one rule of "the same claim": the submission refuses a second one and the
-    verifier is shown those made before."""
+    claims made by hand with the same type, date, title (case and surrounding spaces aside) and evidence link,
+    still standing (not withdrawn, not rejected). The one rule of "the same claim": the submission refuses
+    a second one, a decision never lets two count, and the verifier is shown the others."""
     return (
         Contribution.objects.annotate(same_title=Lower(Trim("title")))
         .filter(
+            source=Contribution.Source.MANUAL,
             member_id=contribution.member_id,
             activity_type_id=contribution.activity_type_id,
             occurred_on=contribution.occurred_on,

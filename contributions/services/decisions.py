@@ -19,7 +19,7 @@ from contributions.models import (
 )
 from contributions.rules import UNIT_SINGULAR, UNITS_PLURAL, counted_quantity, points_for, quantity_text
 from contributions.services.base import _save
-from contributions.services.locks import BUSY_CONTRIBUTION, _staff_write
+from contributions.services.locks import BUSY_CONTRIBUTION, _staff_write, member_claims_lock
 from contributions.services.requirements import _requirement_sync
 
 
@@ -191,6 +191,8 @@ def contribution_decide(
     allowed = states or DECISION_STATES[decision]
     if contribution.state not in allowed:
         raise ContributionError(_state_refusal(contribution, decision=decision))
+    if decision == Decision.VERIFY:
+        _same_claim_counts_once(contribution, reopening=False)
     note = note.strip()
     override = _apply_decision(
         contribution,
@@ -244,6 +246,30 @@ def _apply_decision(
     return override
 
 
+def _same_claim_counts_once(contribution: Contribution, *, reopening: bool) -> None:
+    """Of the same claim made twice (`selectors.same_claims`), the points count once: an item is not verified
+    while its same claim is verified, and a decided one is not reopened while its same claim still stands.
+    Checked under the member's claims lock, so two verifiers deciding the two halves of a pair at once
+    verify one."""
+    from contributions import selectors
+
+    member_claims_lock(contribution.member_id)
+    for other in selectors.same_claims(contribution=contribution):
+        values = {"number": other.pk, "state": other.get_state_display().lower()}
+        if other.state == Contribution.State.VERIFIED:
+            raise ContributionError(
+                _(
+                    "#%(number)s is the same claim and is verified already: its points count once. Reject this "
+                    "one as a duplicate, or correct #%(number)s."
+                )
+                % values
+            )
+        if reopening:
+            raise ContributionError(
+                _("#%(number)s is the same claim and still stands (%(state)s): decide that one instead.") % values
+            )
+
+
 DECISION_NAMES: dict[str, Promise] = {
     Decision.VERIFY: gettext_lazy("verify at the claimed points"),
     Decision.REJECT: gettext_lazy("reject"),
@@ -295,6 +321,7 @@ def contribution_correct(
         raise ContributionError(_("Give the reason for the correction: the member will see it."))
     override = ""
     if state == Contribution.State.VERIFIED:
+        _same_claim_counts_once(contribution, reopening=False)
         points = contribution.claimed_points if awarded_points is None else awarded_points
         override = _award_check(contribution=contribution, points=points, staff=staff, override_reason=override_reason)
     else:
@@ -327,6 +354,7 @@ def contribution_reopen(*, contribution_id: int, staff: User, reason: str) -> Co
     reason = reason.strip()
     if not reason:
         raise ContributionError(_("Give the reason for reopening: the member will see it."))
+    _same_claim_counts_once(contribution, reopening=True)
     contribution.state = Contribution.State.SUBMITTED
     contribution.awarded_points = None
     contribution.decision_note = reason

@@ -5,6 +5,7 @@ Tests that shorten the wait patch `LOCK_TIMEOUT` here (the module that reads it)
 
 import functools
 
+from django.db import connection
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
@@ -47,3 +48,15 @@ BUSY_OWN = gettext_lazy(
 
 BUSY_CONTRIBUTION = gettext_lazy("Someone else is deciding on this contribution right now; try again in a moment.")
 BUSY_REQUIREMENT = gettext_lazy("Someone else is changing this requirement status right now; try again in a moment.")
+
+
+# pg_advisory_xact_lock(OWN_CLAIMS_LOCK, member id): what decides whether two of a member's claims are the
+# same claim (a new or changed claim, a decision that would make one count) runs one at a time per member.
+OWN_CLAIMS_LOCK = 0x4D43
+
+
+def member_claims_lock(member_id: int) -> None:
+    """Hold the member's claims lock until the transaction ends (PostgreSQL; SQLite writes one at a time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [OWN_CLAIMS_LOCK, member_id])

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from contributions.models import (
 )
 from contributions.rules import points_for, quantity_refusal
 from contributions.services.base import _evidence_attach, _save, program_year_for_date
-from contributions.services.locks import BUSY_OWN, _locked_write
+from contributions.services.locks import BUSY_OWN, _locked_write, member_claims_lock
 
 EDITABLE_STATES = (Contribution.State.DRAFT, Contribution.State.NEEDS_INFO)
 WITHDRAWABLE_STATES = Contribution.OPEN_STATES
@@ -115,28 +115,33 @@ def _claim_check(*, activity_type: ActivityType, occurred_on: date, quantity: De
     _quantity_check(activity_type=activity_type, quantity=quantity)
 
 
-# pg_advisory_xact_lock(OWN_CLAIMS_LOCK, member id): a member's new and changed claims, one at a time.
-OWN_CLAIMS_LOCK = 0x4D43
-
-
 def _same_claim_check(contribution: Contribution) -> None:
-    """Refuse a claim the member has already made (`selectors.same_claims`). Their claims are checked and
-    written one at a time (a transaction-level lock of their own on PostgreSQL, held to commit; SQLite
-    writes one transaction at a time), so the same form sent twice at once makes one claim."""
+    """Refuse a claim the member has already made (`selectors.same_claims`), saying what to do with the
+    one they made. Checked and written under the member's claims lock, so the same form sent twice at
+    once makes one claim."""
     from contributions import selectors
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [OWN_CLAIMS_LOCK, contribution.member_id])
+    member_claims_lock(contribution.member_id)
     first = selectors.same_claims(contribution=contribution).first()
-    if first is not None:
-        raise ContributionError(
-            _(
-                "You already claimed this: “%(title)s” (#%(number)s) on %(date)s, with the same type and link. "
-                "To claim more of the same activity, change that claim's quantity."
-            )
-            % {"title": first.title, "number": first.pk, "date": date_format(first.occurred_on, "j M Y")}
-        )
+    if first is None:
+        return
+    if first.state in EDITABLE_STATES:
+        advice = _("To claim more of it, change that claim's quantity.")
+    elif first.state == Contribution.State.SUBMITTED:
+        advice = _("To claim more of it, withdraw it and claim the total.")
+    else:
+        advice = _("It is verified already; another occasion needs its own date, title or link.")
+    raise ContributionError(
+        _("You already claimed this: “%(title)s” (#%(number)s, %(state)s) on %(date)s, with the same type and link.")
+        % {
+            "title": first.title,
+            "number": first.pk,
+            "state": first.get_state_display().lower(),
+            "date": date_format(first.occurred_on, "j M Y"),
+        }
+        + " "
+        + advice
+    )
 
 
 @transaction.atomic

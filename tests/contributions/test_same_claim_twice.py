@@ -45,7 +45,7 @@ def test_the_same_claim_twice_is_refused_naming_the_first(ma, speaking):
     with pytest.raises(services.ContributionError, match=f"#{first.pk}") as refused:
         _claim(ma, speaking, title="  talk at the USER group ")
 
-    assert "change that claim's quantity" in str(refused.value)
+    assert "withdraw it and claim the total" in str(refused.value)  # a submitted claim is not edited
     assert Contribution.objects.count() == 1
 
 
@@ -97,7 +97,7 @@ def test_the_form_sent_twice_shows_the_refusal_and_keeps_one_claim(client, ma, s
 
     first = Contribution.objects.get()
     assert again.status_code == 200
-    assert f"You already claimed this: “{CLAIM['title']}” (#{first.pk})" in again.content.decode()
+    assert f"You already claimed this: “{CLAIM['title']}” (#{first.pk}, submitted)" in again.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -137,9 +137,101 @@ def test_the_verifier_sees_the_same_claim_made_before(client, verifier, ma, spea
 
     page = client.get(f"/admin/contributions/contribution/{second.pk}/decide/").content.decode()
 
-    assert "The same claim was made before" in page
+    assert "The member made the same claim more than once" in page
     assert f"/admin/contributions/contribution/{first.pk}/change/" in page
     assert (
-        "The same claim was made before"
+        "The member made the same claim more than once"
         not in client.get(f"/admin/contributions/contribution/{other.pk}/decide/").content.decode()
     )
+
+
+# --- Decisions: the same claim's points count once ---------------------------------------------------
+# Found by a second walk: a claim rejected, claimed again (allowed: the first no longer stands), then the
+# first reopened and both verified: one blog post counted twice.
+
+
+def _pair(member, activity_type, first_state, second_state) -> tuple[Contribution, Contribution]:
+    first = ContributionFactory(member=member, activity_type=activity_type, state=first_state, **CLAIM)
+    second = ContributionFactory(member=member, activity_type=activity_type, state=second_state, **CLAIM)
+    return first, second
+
+
+def test_a_claim_whose_same_claim_is_verified_cannot_be_verified(ma, speaking, verifier):
+    first, second = _pair(ma, speaking, Contribution.State.VERIFIED, Contribution.State.SUBMITTED)
+
+    with pytest.raises(services.ContributionError, match=f"#{first.pk} is the same claim and is verified"):
+        services.contribution_decide(contribution_id=second.pk, verifier=verifier, decision=services.Decision.VERIFY)
+    result = services.contributions_decide_bulk(
+        contribution_ids=[second.pk], staff=verifier, decision=services.Decision.VERIFY
+    )
+    assert not result.done and f"#{first.pk}" in result.skipped[0][1]
+    second.refresh_from_db()
+    assert second.state == Contribution.State.SUBMITTED
+    # Rejecting the duplicate is what is left to do, and it works.
+    services.contribution_decide(
+        contribution_id=second.pk, verifier=verifier, decision=services.Decision.REJECT, note=f"Same as #{first.pk}"
+    )
+
+
+def test_a_rejected_claim_is_not_reopened_or_corrected_to_verified_while_its_same_claim_stands(
+    ma, speaking, program_admin
+):
+    first, second = _pair(ma, speaking, Contribution.State.REJECTED, Contribution.State.SUBMITTED)
+
+    with pytest.raises(services.ContributionError, match=f"#{second.pk} is the same claim and still stands"):
+        services.contribution_reopen(contribution_id=first.pk, staff=program_admin, reason="Rejected by mistake")
+    Contribution.objects.filter(pk=second.pk).update(state=Contribution.State.VERIFIED)
+    with pytest.raises(services.ContributionError, match=f"#{second.pk} is the same claim and is verified"):
+        services.contribution_correct(
+            contribution_id=first.pk,
+            staff=program_admin,
+            state=Contribution.State.VERIFIED,
+            awarded_points=None,
+            reason="Rejected by mistake",
+        )
+    first.refresh_from_db()
+    assert first.state == Contribution.State.REJECTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_verifiers_verifying_the_two_halves_of_a_pair_at_once_count_it_once(ma, speaking, verifier, program_admin):
+    first, second = _pair(ma, speaking, Contribution.State.SUBMITTED, Contribution.State.SUBMITTED)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def verify(contribution: Contribution, staff) -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.contribution_decide(
+                contribution_id=contribution.pk, verifier=staff, decision=services.Decision.VERIFY
+            )
+            outcomes.append("verified")
+        except services.ContributionError:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=verify, args=(first, verifier)),
+        threading.Thread(target=verify, args=(second, program_admin)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["refused", "verified"]
+    assert Contribution.objects.filter(member=ma, state=Contribution.State.VERIFIED).count() == 1
+
+
+def test_the_refusal_tells_the_member_what_to_do_with_the_claim_they_made(ma, speaking):
+    draft = services.contribution_create(member=ma, activity_type=speaking, submit=False, **CLAIM)
+
+    with pytest.raises(services.ContributionError) as refused:
+        _claim(ma, speaking)
+    assert f"(#{draft.pk}, draft)" in str(refused.value)
+    assert "change that claim's quantity" in str(refused.value)  # a draft is edited
+
+    Contribution.objects.filter(pk=draft.pk).update(state=Contribution.State.VERIFIED)
+    with pytest.raises(services.ContributionError, match="another occasion needs its own date, title or link"):
+        _claim(ma, speaking)
