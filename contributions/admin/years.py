@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.requests import AuthenticatedRequest, signed_in_user
-from contributions import admin_views, services
+from contributions import admin_views, selectors, services
 from contributions.models import (
     ActivityType,
     OptOut,
@@ -324,7 +324,8 @@ class OptOutAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
     def changelist_view(self, request, extra_context=None):
         title = _("Opt-outs: the members' own choice, taken back by staff only with a reason")
-        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+        ended = selectors.opt_outs_ended()
+        return super().changelist_view(request, {"title": title, "ended": ended, **(extra_context or {})})
 
     @admin.display(description=_("Take back"))
     def take_back_link(self, obj: OptOut) -> str:

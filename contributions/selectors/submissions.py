@@ -12,6 +12,7 @@ from accounts.models import User
 from contributions.models import (
     ActivityType,
     Contribution,
+    OptOut,
     ProgramYear,
 )
 from contributions.selectors.members import MemberYear
@@ -129,3 +130,18 @@ def decisions_by_verifier(*, since: datetime) -> list[VerifierDecisions]:
         )
         for row in rows
     ]
+
+
+# --- Opt-outs ----------------------------------------------------------------------------------------
+
+OPT_OUTS_ENDED_SHOWN = 50
+
+
+def opt_outs_ended(*, limit: int = OPT_OUTS_ENDED_SHOWN) -> list:
+    """The opt-outs ended most recently, from their history (an ended opt-out leaves its table): the
+    member's own undo or staff taking it back, with who ended it and the reason staff gave."""
+    return list(
+        OptOut.history.filter(history_type="-")
+        .select_related("member", "program_year", "history_user")
+        .order_by("-history_date", "-history_id")[:limit]
+    )

@@ -42,6 +42,10 @@ def test_a_program_admin_takes_back_an_opt_out_with_a_reason_and_the_member_read
     page.get_by_role("button", name="Take back the opt-out").click()
     expect(page.get_by_text(f"opt-out of {year.year} was taken back; they were told why.")).to_be_visible()
     assert not OptOut.objects.filter(pk=opt_out.pk).exists()
+    ended = page.locator("#opt-outs-ended")  # still found on the list, with who took it back and why
+    expect(ended).to_contain_text("Taken back by Paul")
+    expect(ended).to_contain_text(REASON)
+    screenshot(page, "admin-opt-outs-ended")
 
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     member_page = context.new_page()

@@ -111,3 +111,21 @@ def test_after_the_deadline_an_opt_out_is_kept(program_admin, member):
     with pytest.raises(ContributionError, match="deadline has passed"):
         services.opt_out_take_back(opt_out_id=opt_out.pk, by=program_admin, reason="Too late")
     assert OptOut.objects.filter(pk=opt_out.pk).exists()
+
+
+def test_the_opt_outs_list_keeps_those_ended_with_who_ended_them_and_why(
+    client, program_admin, member, other_member, open_year
+):
+    """Found by the second walk: once taken back, an opt-out left the list and the admin could no longer
+    find who took it back. The list now ends with the opt-outs ended: by the member or by staff, and why."""
+    taken_back = services.opt_out_create(member=member, program_year=open_year, reason="Parental leave")
+    services.opt_out_take_back(opt_out_id=taken_back.pk, by=program_admin, reason="Ava asked us by email")
+    services.opt_out_create(member=other_member, program_year=open_year)
+    services.opt_out_undo(member=other_member, program_year=open_year)
+    client.force_login(with_mfa(program_admin))
+
+    page = client.get("/admin/contributions/optout/").content.decode()
+
+    ended = page[page.index("Opt-outs ended") :]
+    assert "Ava Patel" in ended and "Taken back by Paul" in ended and "Ava asked us by email" in ended
+    assert "Ben Okafor" in ended and "Undone by the member" in ended
