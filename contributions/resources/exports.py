@@ -100,7 +100,21 @@ class MemberYearReportResource(FormulaSafeResource):
         return _("yes") if row.opt_out else _("no")
 
 
-class ContributionExportResource(FormulaSafeModelResource):
+class NativeValuesModelResource(FormulaSafeModelResource):
+    """A model's export whose RAW_FIELDS keep the model's own values (numbers, dates, times), which the
+    spreadsheet writer types; an empty value is an empty cell."""
+
+    RAW_FIELDS: frozenset[str] = frozenset()
+
+    def export_field(self, field, instance, **kwargs):
+        name = self.get_field_name(field)
+        if name in self.RAW_FIELDS:
+            value = getattr(instance, name)
+            return None if value is None or value == "" else value
+        return super().export_field(field, instance, **kwargs)
+
+
+class ContributionExportResource(NativeValuesModelResource):
     """The contributions of the admin's list (its filters and search applied), typed and in words."""
 
     program_year = fields.Field(column_name="program_year")
@@ -158,13 +172,6 @@ class ContributionExportResource(FormulaSafeModelResource):
             .order_by("submitted_at", "pk")
         )
 
-    def export_field(self, field, instance, **kwargs):
-        """The model's own values as they are (numbers, dates, times); the spreadsheet writer types them."""
-        name = self.get_field_name(field)
-        if name in self.RAW_FIELDS:
-            return getattr(instance, name) or (0 if getattr(instance, name) == 0 else None)
-        return super().export_field(field, instance, **kwargs)
-
     def after_export(self, queryset, dataset, **kwargs) -> None:
         dataset.title = _("Contributions")
 
@@ -196,7 +203,7 @@ class ContributionExportResource(FormulaSafeModelResource):
         return contribution.decided_by.get_full_name() if contribution.decided_by else None
 
 
-class CertificateResource(FormulaSafeModelResource):
+class CertificateResource(NativeValuesModelResource):
     """Bulk export of certificates (CSV/XLSX), one row each, replaced and revoked ones included."""
 
     holder = fields.Field(column_name="holder")
@@ -227,6 +234,8 @@ class CertificateResource(FormulaSafeModelResource):
         )
         export_order = fields
 
+    RAW_FIELDS = frozenset(("year", "valid_from", "valid_until", "issued_at", "revoked_at", "superseded_at"))
+
     def dehydrate_holder(self, certificate: Certificate) -> str:
         return certificate.member.get_full_name() or certificate.member.email
 
@@ -240,7 +249,7 @@ class CertificateResource(FormulaSafeModelResource):
         return certificate.superseded_by.verification_code if certificate.superseded_by is not None else ""
 
 
-class AuditResource(FormulaSafeModelResource):
+class AuditResource(NativeValuesModelResource):
     """The audits: which claim, why it was chosen (in words), its chance, and what came of it."""
 
     program_year = fields.Field(column_name="program_year")
@@ -284,12 +293,6 @@ class AuditResource(FormulaSafeModelResource):
         return queryset.select_related(
             "contribution__member", "contribution__program_year", "contribution__activity_type", "concluded_by", "run"
         ).order_by("requested_at", "pk")
-
-    def export_field(self, field, instance, **kwargs):
-        name = self.get_field_name(field)
-        if name in self.RAW_FIELDS:
-            return getattr(instance, name) or None
-        return super().export_field(field, instance, **kwargs)
 
     def after_export(self, queryset, dataset, **kwargs) -> None:
         dataset.title = _("Audits")

@@ -181,3 +181,22 @@ def test_signups_export_has_member_certificate_year_and_state_in_words(client, p
     assert row["engagement_on"].is_date
     csv_response = _export(client, SignUp)
     assert csv_response.content.startswith(BOM.encode("utf-8"))
+
+
+def test_certificates_xlsx_has_real_dates_and_numbers(client, program_admin, amelie):
+    """Found by the second walk: the certificates' XLSX held its dates and year as text, where the other
+    exports hold real dates and numbers."""
+    from contributions.models import Certificate
+
+    certificate = selectors.certificate_current(member=amelie)
+    client.force_login(with_mfa(program_admin))
+
+    rows = _by_header(_sheet(_export(client, Certificate, "", "xlsx")))
+    (row,) = [row for row in rows if row["number"].value == certificate.number]
+
+    assert row["number"].value == certificate.number
+    assert row["year"].data_type == "n" and row["year"].value == certificate.year
+    assert row["valid_from"].is_date and row["valid_from"].value.date() == certificate.valid_from
+    assert row["valid_until"].is_date and row["valid_until"].value.date() == certificate.valid_until
+    assert row["issued_at"].is_date
+    assert row["revoked_at"].value is None
