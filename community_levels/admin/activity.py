@@ -84,16 +84,21 @@ def _import_dir() -> Path:
 PREVIEW_KEPT_SECONDS = 24 * 3600
 
 
+def _preview_expired(path: Path) -> bool:
+    """Whether an uploaded file has waited over PREVIEW_KEPT_SECONDS for its import (or is gone already:
+    another request took or removed it meanwhile)."""
+    try:
+        return path.stat().st_mtime < time.time() - PREVIEW_KEPT_SECONDS
+    except OSError:
+        return True
+
+
 def _forget_old_previews(folder: Path) -> None:
-    """Uploads previewed and never imported, waiting over PREVIEW_KEPT_SECONDS, are deleted (their import
-    would answer "That upload has expired"): a preview left behind does not stay on disk for ever."""
-    oldest = time.time() - PREVIEW_KEPT_SECONDS
+    """Uploads previewed and never imported that have expired are deleted (their import would answer "That
+    upload has expired"): a preview left behind does not stay on disk for ever."""
     for waiting in folder.iterdir():
-        try:
-            if waiting.is_file() and waiting.stat().st_mtime < oldest:
-                waiting.unlink(missing_ok=True)
-        except OSError:  # another request took or removed it meanwhile
-            continue
+        if waiting.is_file() and _preview_expired(waiting):
+            waiting.unlink(missing_ok=True)
 
 
 @admin.register(ActivityEvent)
@@ -148,8 +153,7 @@ class ActivityEventAdmin(admin.ModelAdmin):
         if request.method == "POST" and request.POST.get("token"):
             token = request.POST["token"]
             matches = list(_import_dir().glob(f"{uuid.UUID(token)}.*")) if _is_uuid(token) else []
-            oldest = time.time() - PREVIEW_KEPT_SECONDS
-            matches = [match for match in matches if match.stat().st_mtime >= oldest]
+            matches = [match for match in matches if not _preview_expired(match)]
             if not matches:
                 messages.error(request, _("That upload has expired; choose the file again."))
                 return HttpResponseRedirect(reverse("admin:community_levels_activityevent_import"))
