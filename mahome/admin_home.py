@@ -6,9 +6,17 @@ their last run and result, the community connectors' last sync. Django's list of
 A fixed number of queries, whatever the number of members, items or jobs.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from cron_descriptor import (
+    ExpressionDescriptor,
+    FormatException,
+    MissingFieldException,
+    Options,
+    WrongArgumentException,
+)
 from django.contrib import admin
 from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
@@ -71,11 +79,36 @@ class Home:
     sources: list
 
 
-def _when(task: PeriodicTask) -> str:
+_PLAIN_NUMBER = re.compile(r"\d+")
+_TWENTY_FOUR_HOURS = Options()
+_TWENTY_FOUR_HOURS.use_24hour_time_format = True
+# How an interval's period reads as the next larger unit (60 seconds: "every minute").
+_LARGER_UNIT = {"seconds": ("minutes", 60), "minutes": ("hours", 60), "hours": ("days", 24)}
+
+
+def schedule_in_words(task: PeriodicTask) -> str:
+    """When a scheduled job runs, from the schedule the admin set, in the site's 24-hour clock: "Daily at
+    03:05 UTC", "At 06:00, only on Monday (UTC)", "Every 5 minutes". The one place the timing is written (the
+    jobs' descriptions say what they do, never when)."""
     if task.crontab_id:
-        return task.crontab.human_readable
+        cron = task.crontab
+        if (
+            _PLAIN_NUMBER.fullmatch(cron.minute)
+            and _PLAIN_NUMBER.fullmatch(cron.hour)
+            and cron.day_of_month == cron.month_of_year == cron.day_of_week == "*"
+        ):
+            return f"Daily at {int(cron.hour):02d}:{int(cron.minute):02d} {cron.timezone}"
+        expression = " ".join((cron.minute, cron.hour, cron.day_of_month, cron.month_of_year, cron.day_of_week))
+        try:
+            words = ExpressionDescriptor(expression, _TWENTY_FOUR_HOURS).get_description()
+        except (FormatException, MissingFieldException, WrongArgumentException):
+            return cron.human_readable  # django-celery-beat's own fallback: the expression as written
+        return words if words.startswith("Every") else f"{words} ({cron.timezone})"
     if task.interval_id:
-        return str(task.interval)
+        every, period = task.interval.every, task.interval.period
+        while period in _LARGER_UNIT and every % _LARGER_UNIT[period][1] == 0:
+            every, period = every // _LARGER_UNIT[period][1], _LARGER_UNIT[period][0]
+        return f"Every {period.rstrip('s')}" if every == 1 else f"Every {every} {period}"
     return str(task.schedule) if task.clocked_id or task.solar_id else ""
 
 
@@ -88,7 +121,7 @@ def _jobs() -> list[JobRow]:
             JobRow(
                 name=task.name,
                 description=task.description,
-                when=_when(task),
+                when=schedule_in_words(task),
                 enabled=task.enabled,
                 last_run_at=(run.finished_at or run.started_at) if run else task.last_run_at,
                 state=run.state if run else "",

@@ -10,30 +10,30 @@ from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
 # What each default job does, in the program team's words: shown in the periodic tasks' admin and on
-# the home page instead of a cron string. (A copy is written once into existing rows by
-# mahome/migrations/0004_periodic_task_descriptions.py.)
+# the home page beside its schedule. Never when it runs: the schedule is the admin's to change, and the
+# home page's "When" column says it (mahome.admin_home.schedule_in_words). Rows that still hold the
+# earlier texts, which said the default timing, are reworded by mahome/migrations/0005.
 JOB_DESCRIPTIONS = {
-    "worker-heartbeat": "Every minute: proves a background worker is running (the health check reads it).",
-    "notifications-outbox-sweep": "Every 5 minutes: sends notification emails that are waiting or failed "
-    "earlier, with retries; an email that keeps failing is marked failed.",
-    "maintenance-deadline-reminders": "Daily at 08:00 UTC: reminds members on track or at risk 60, 30 and 7 days "
-    "before the deadline (each reminder once per member).",
-    "maintenance-monthly-status": "On the 1st of each month at 08:30 UTC: sends each member on track or at risk "
-    "their points so far (once per member and month).",
-    "maintenance-review-notifications": "Daily at 09:00 UTC: from a year's notification date, tells each reviewed "
-    "member their year-end outcome (once).",
-    "engagements-offers-expire": "Every 5 minutes: a freed slot offered to a waitlisted member and not answered "
-    "in time passes to the next in line.",
-    "community-drop-folder": "Every 5 minutes: imports activity files dropped in the community drop folder and "
-    "moves them to processed/.",
-    "community-sources-sync": "Every 30 minutes: pulls new activity from each enabled community forum (Discourse) "
-    "and recomputes the levels of the members it touched.",
-    "community-link-accounts": "Every 6 hours: links community members to MA accounts by email, so their "
-    "community activity counts for the program.",
-    "community-boss-windows": "Daily at 03:05 UTC: creates next year's Boss program application windows if they "
-    "are missing.",
-    "contributions-audits-sample": "Every Monday at 06:00 UTC: chooses verified contributions to audit, at each "
-    "program year's audit rate and more often when a claim looks risky, and asks those members for evidence.",
+    "worker-heartbeat": "Proves a background worker is running (the health check reads it).",
+    "notifications-outbox-sweep": "Sends notification emails that are waiting or failed earlier, with retries; "
+    "an email that keeps failing is marked failed.",
+    "maintenance-deadline-reminders": "Reminds members on track or at risk 60, 30 and 7 days before the deadline "
+    "(each reminder once per member).",
+    "maintenance-monthly-status": "Sends each member on track or at risk their points so far (once per member and "
+    "month).",
+    "maintenance-review-notifications": "From a year's notification date, tells each reviewed member their year-end "
+    "outcome (once).",
+    "engagements-offers-expire": "A freed slot offered to a waitlisted member and not answered in time passes to "
+    "the next in line.",
+    "community-drop-folder": "Imports activity files dropped in the community drop folder and moves them to "
+    "processed/.",
+    "community-sources-sync": "Pulls new activity from each enabled community forum (Discourse) and recomputes the "
+    "levels of the members it touched.",
+    "community-link-accounts": "Links community members to MA accounts by email, so their community activity "
+    "counts for the program.",
+    "community-boss-windows": "Creates next year's Boss program application windows if they are missing.",
+    "contributions-audits-sample": "Chooses verified contributions to audit, at each program year's audit rate and "
+    "more often when a claim looks risky, and asks those members for evidence.",
 }
 
 

@@ -5,6 +5,7 @@ status (each a link to the year's report filtered by that status), emails that f
 each scheduled job with its plain-language description, last run and result, and the community
 connector's last sync. Scheduled jobs' runs are recorded by a Celery signal handler."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -161,3 +162,68 @@ def test_status_counts_open_the_roster_filtered_by_this_years_status(client, pro
     on_track = client.get(urls["on_track"]).context["cl"].result_list
     assert {c.user.email for c in [*others, *on_track]} == {"behind@example.com"}
     assert "By status this year" in client.get(urls["met"]).content.decode()  # the filter is shown
+
+
+def _default_jobs() -> dict[str, PeriodicTask]:
+    from mahome.beat import DefaultsOnlyDatabaseScheduler
+    from mahome.celery import app
+
+    PeriodicTask.objects.all().delete()
+    DefaultsOnlyDatabaseScheduler(app=app, lazy=True).update_from_dict(settings.CELERY_BEAT_SCHEDULE)
+    return {task.name: task for task in PeriodicTask.objects.select_related("crontab", "interval")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_when_column_says_each_schedule_in_plain_24_hour_words(client, program_admin):
+    """The second walk: the home page read "At 03:05 AM UTC" (django-celery-beat's cron description) beside a
+    description that said "Daily at 03:05 UTC" itself. The "When" column is now the one place the timing is
+    written, from the schedule the admin set, in the site's 24-hour clock."""
+    _default_jobs()
+    client.force_login(with_mfa(program_admin))
+    when = {job.name: job.when for job in client.get("/admin/").context["home"].jobs}
+    assert when["community-boss-windows"] == "Daily at 03:05 UTC"
+    assert when["maintenance-deadline-reminders"] == "Daily at 08:00 UTC"
+    assert when["maintenance-monthly-status"] == "At 08:30, on day 1 of the month (UTC)"
+    assert when["contributions-audits-sample"] == "At 06:00, only on Monday (UTC)"
+    assert when["notifications-outbox-sweep"] == "Every 5 minutes"
+    assert when["worker-heartbeat"] == "Every minute"
+    assert when["community-drop-folder"] == "Every 5 minutes"
+    assert not any("AM" in text or "PM" in text for text in when.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_schedule_the_admin_changes_is_not_contradicted_by_its_description(client, program_admin):
+    """The descriptions said the default timing ("Daily at 03:05 UTC: ..."), so a program admin who moved a job
+    to 04:00 saw "Daily at 03:05" beside "Daily at 04:00". A description says what the job does, never when."""
+    jobs = _default_jobs()
+    boss = jobs["community-boss-windows"]
+    boss.crontab = CrontabSchedule.objects.create(minute="0", hour="4", timezone="UTC")
+    boss.save()
+    client.force_login(with_mfa(program_admin))
+    row = next(job for job in client.get("/admin/").context["home"].jobs if job.name == "community-boss-windows")
+    assert row.when == "Daily at 04:00 UTC"
+    assert "03:05" not in row.description and "Daily" not in row.description
+    for text in JOB_DESCRIPTIONS.values():
+        assert not re.search(r"\d:\d\d|\bUTC\b|^(Every|Daily|On the)\b", text), text
+
+
+def test_migration_rewords_the_default_descriptions_an_admin_left_alone():
+    """mahome 0005: a row holding the old default text (from 0004 or contributions 0014) gets the new one; a
+    description a program admin wrote stays theirs."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("mahome.migrations.0005_job_descriptions_without_timing")
+    old = importlib.import_module("mahome.migrations.0004_periodic_task_descriptions").JOB_DESCRIPTIONS
+    audits = importlib.import_module("contributions.migrations.0014_audits").DESCRIPTION
+    every = CrontabSchedule.objects.create(minute="5", hour="3")
+    PeriodicTask.objects.filter(name__in=["community-boss-windows", "contributions-audits-sample", "mine"]).delete()
+    PeriodicTask.objects.create(name="community-boss-windows", task="x", crontab=every, description=old["community-boss-windows"])
+    PeriodicTask.objects.create(name="contributions-audits-sample", task="y", crontab=every, description=audits)
+    PeriodicTask.objects.create(name="maintenance-deadline-reminders-x", task="z", crontab=every, description="Ours.")
+    migration.reword(apps, None)
+    texts = dict(PeriodicTask.objects.values_list("name", "description"))
+    assert texts["community-boss-windows"] == JOB_DESCRIPTIONS["community-boss-windows"]
+    assert texts["contributions-audits-sample"] == JOB_DESCRIPTIONS["contributions-audits-sample"]
+    assert texts["maintenance-deadline-reminders-x"] == "Ours."
