@@ -3,18 +3,25 @@
 `mahome.apps.AdminConfig` makes it `admin.site`, so every app's `@admin.register` lands here.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from allauth.account.decorators import secure_admin_login
+from django import forms
 from django.apps import apps
 from django.conf import settings
-from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import get_language
+
+from mahome.errors import DomainError, show_refusal
 
 # The app list's URLs (two per model, one per app: ~90 `reverse` calls on every admin page, ~1.5 ms), kept
 # by everything a reversal depends on: the URL's name and arguments, the site, the URLconf (the request's,
@@ -34,6 +41,46 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def reasoned_action_page(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    *,
+    allowed: bool,
+    queryset: QuerySet,
+    pk: int,
+    form_class: type[forms.Form],
+    run: Callable[[Any, str], Any],
+    done: Callable[[Any, Any], tuple[str, str]],
+    template: str,
+    context: Callable[[Any], dict[str, Any]],
+) -> HttpResponse:
+    """A staff action on one record that takes a reason and cannot be undone here (a certificate revoked or
+    re-issued, an opt-out taken back): refused without the right, 404 for another id, the form's one field
+    the reason, the service's refusal beside that field, and on success a message and the next page.
+
+    `run(record, reason)` calls the service and returns what it made; `done(record, result)` the message and
+    the address to go to; `context(record)` what the page's template shows besides `form`.
+    """
+    if not allowed:
+        raise PermissionDenied
+    record: Model | None = queryset.filter(pk=pk).first()
+    if record is None:
+        raise Http404
+    form = form_class(request.POST or None)
+    (field,) = form.fields
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = run(record, form.cleaned_data[field])
+        except DomainError as error:
+            show_refusal(request, error, form=form, field=field)
+        else:
+            message, url = done(record, result)
+            messages.success(request, message)
+            return redirect(url)
+    page = {**model_admin.admin_site.each_context(request), **context(record), "form": form, "opts": model_admin.opts}
+    return TemplateResponse(request, template, page)
 
 
 class MAHomeAdminSite(admin.AdminSite):

@@ -3,11 +3,8 @@
 from typing import TYPE_CHECKING, TypedDict
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
+from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -26,8 +23,7 @@ from contributions.resources import (
     CertificateResource,
 )
 from contributions.services import certificates as certificate_services
-from mahome.admin_site import ReadOnlyAdminMixin
-from mahome.errors import show_refusal
+from mahome.admin_site import ReadOnlyAdminMixin, reasoned_action_page
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -40,6 +36,16 @@ if TYPE_CHECKING:
 
 class CertificateActionForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=300)
+
+
+class CertificateRevokeForm(CertificateActionForm):
+    text = forms.CharField(
+        label=_("Reason (shown on the public page)"), widget=forms.Textarea(attrs={"rows": 3}), max_length=300
+    )
+
+
+class CertificateReissueForm(CertificateActionForm):
+    text = forms.CharField(label=_("What was corrected"), widget=forms.Textarea(attrs={"rows": 3}), max_length=300)
 
 
 @admin.register(Certificate)
@@ -139,16 +145,16 @@ class CertificateAdmin(ReadOnlyAdminMixin, ExportMixin, SimpleHistoryAdmin):
         ]
 
     def revoke_view(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
-        return self._action_view(
+        return self._action_page(
             request,
             pk,
+            form_class=CertificateRevokeForm,
             title=_("Revoke certificate %(number)s"),
             explanation=_(
                 "Revoking cannot be undone. From now on the public page, the JSON answer and the signed "
                 "credential's status list say this certificate is revoked, on today's date, with the reason "
                 "below (shown publicly). The certificate is kept; to correct facts instead, re-issue it."
             ),
-            label=_("Reason (shown on the public page)"),
             button=_("Revoke the certificate"),
             run=lambda certificate, text: services.certificate_revoke(
                 certificate=certificate, reason=text, by=request.user
@@ -157,16 +163,16 @@ class CertificateAdmin(ReadOnlyAdminMixin, ExportMixin, SimpleHistoryAdmin):
         )
 
     def reissue_view(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
-        return self._action_view(
+        return self._action_page(
             request,
             pk,
+            form_class=CertificateReissueForm,
             title=_("Re-issue certificate %(number)s"),
             explanation=_(
                 "A new certificate with the same number and dates, and the holder's details as they are now, "
                 "replaces this one. It gets a new verification code; the old code's page says it was replaced, "
                 "and the old signed credential no longer verifies."
             ),
-            label=_("What was corrected"),
             button=_("Re-issue the certificate"),
             run=lambda certificate, text: services.certificate_reissue(
                 certificate=certificate, correction=text, by=request.user
@@ -174,32 +180,27 @@ class CertificateAdmin(ReadOnlyAdminMixin, ExportMixin, SimpleHistoryAdmin):
             done=_("Certificate %(number)s was re-issued."),
         )
 
-    def _action_view(self, request, pk, *, title, explanation, label, button, run, done) -> HttpResponse:
-        if not self._may_act(request):
-            raise PermissionDenied
-        certificate = Certificate.objects.select_related("member").filter(pk=pk).first()
-        if certificate is None:
-            raise Http404
-        form = CertificateActionForm(request.POST or None)
-        form.fields["text"].label = label
-        if request.method == "POST" and form.is_valid():
-            try:
-                result = run(certificate, form.cleaned_data["text"])
-            except services.ContributionError as error:
-                show_refusal(request, error, form=form, field="text")
-            else:
-                messages.success(request, done % {"number": result.number})
-                return redirect(reverse("admin:contributions_certificate_change", args=[result.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title % {"number": certificate.number},
-            "explanation": explanation,
-            "certificate": certificate,
-            "form": form,
-            "button": button,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/contributions/certificate/action.html", context)
+    def _action_page(self, request, pk, *, form_class, title, explanation, button, run, done) -> HttpResponse:
+        return reasoned_action_page(
+            self,
+            request,
+            allowed=self._may_act(request),
+            queryset=Certificate.objects.select_related("member"),
+            pk=pk,
+            form_class=form_class,
+            run=run,
+            done=lambda _certificate, result: (
+                done % {"number": result.number},
+                reverse("admin:contributions_certificate_change", args=[result.pk]),
+            ),
+            template="admin/contributions/certificate/action.html",
+            context=lambda certificate: {
+                "title": title % {"number": certificate.number},
+                "explanation": explanation,
+                "certificate": certificate,
+                "button": button,
+            },
+        )
 
 
 # --- The MA roster with the current certificate's number -------------------------------------------

@@ -3,10 +3,8 @@ overrides and opt-outs."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -23,7 +21,7 @@ from contributions.models import (
     TargetOverride,
     TechnicalRequirement,
 )
-from mahome.admin_site import ReadOnlyAdminMixin
+from mahome.admin_site import ReadOnlyAdminMixin, reasoned_action_page
 from mahome.errors import show_refusal
 
 
@@ -347,31 +345,27 @@ class OptOutAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         ]
 
     def take_back_view(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
-        if not self._may_take_back(request):
-            raise PermissionDenied
-        opt_out = OptOut.objects.select_related("member", "program_year").filter(pk=pk).first()
-        if opt_out is None:
-            raise Http404
-        form = OptOutTakeBackForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                reason = form.cleaned_data["reason"]
-                services.opt_out_take_back(opt_out_id=pk, by=signed_in_user(request), reason=reason)
-            except services.ContributionError as error:
-                show_refusal(request, error, form=form, field="reason")
-            else:
-                messages.success(
-                    request,
-                    _("%(member)s's opt-out of %(year)s was taken back; they were told why.")
-                    % {"member": opt_out.member, "year": opt_out.program_year.year},
-                )
-                return redirect(reverse("admin:contributions_optout_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Take back %(member)s's opt-out of %(year)s")
-            % {"member": opt_out.member, "year": opt_out.program_year.year},
-            "opt_out": opt_out,
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/contributions/optout/take_back.html", context)
+        def title(opt_out: OptOut) -> str:
+            return _("Take back %(member)s's opt-out of %(year)s") % {
+                "member": opt_out.member,
+                "year": opt_out.program_year.year,
+            }
+
+        return reasoned_action_page(
+            self,
+            request,
+            allowed=self._may_take_back(request),
+            queryset=OptOut.objects.select_related("member", "program_year"),
+            pk=pk,
+            form_class=OptOutTakeBackForm,
+            run=lambda opt_out, reason: services.opt_out_take_back(
+                opt_out_id=opt_out.pk, by=signed_in_user(request), reason=reason
+            ),
+            done=lambda opt_out, _result: (
+                _("%(member)s's opt-out of %(year)s was taken back; they were told why.")
+                % {"member": opt_out.member, "year": opt_out.program_year.year},
+                reverse("admin:contributions_optout_changelist"),
+            ),
+            template="admin/contributions/optout/take_back.html",
+            context=lambda opt_out: {"title": title(opt_out), "opt_out": opt_out},
+        )
