@@ -54,7 +54,7 @@ def certificate_rows(facts: CertificateFacts) -> list[tuple[str, str]]:
         (_("Certificate number"), facts.number),
         (_("Issued on"), date_format(facts.issued_on, "j F Y")),
         (_("Valid from"), date_format(facts.valid_from, "j F Y")),
-        (_("Expires on"), date_format(facts.valid_until, "j F Y")),
+        (_("Valid until"), date_format(facts.last_valid_day, "j F Y")),
         (_("Status when printed"), facts.status_text),
     ]
 

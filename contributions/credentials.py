@@ -42,7 +42,7 @@ class CertificateFacts:
     basis: str
     issued_on: date
     valid_from: date
-    valid_until: date
+    last_valid_day: date
     status: str
     status_label: str
     status_text: str
@@ -81,7 +81,7 @@ class CertificateFacts:
             "basis": self.basis,
             "issued_on": self.issued_on.isoformat(),
             "valid_from": self.valid_from.isoformat(),
-            "valid_until": self.valid_until.isoformat(),
+            "valid_until": self.last_valid_day.isoformat(),
             "status": self.status,
             "status_text": self.status_text,
             "checked_at": _iso(self.checked_at),
@@ -166,6 +166,7 @@ def linkedin_add_url(*, certificate: Certificate, page_url: str) -> str:
     """LinkedIn's "Add to profile" link for a certification (addtoprofile.linkedin.com, the filled
     form): name, the program as organization (its LinkedIn id when configured), issue and expiry
     month and year, the public page as credential URL and the certificate number as credential ID.
+    The expiry month is the last valid day's (a 2026 certificate: "Expires Dec 2026", not Jan 2027).
 
     The issue month is the period's first day (when the holder was certified for it): a certificate
     recorded later for a past period must not show an issue date after its expiry.
@@ -178,8 +179,8 @@ def linkedin_add_url(*, certificate: Certificate, page_url: str) -> str:
     params |= {
         "issueYear": str(certificate.valid_from.year),
         "issueMonth": str(certificate.valid_from.month),
-        "expirationYear": str(certificate.valid_until.year),
-        "expirationMonth": str(certificate.valid_until.month),
+        "expirationYear": str(certificate.last_valid_day.year),
+        "expirationMonth": str(certificate.last_valid_day.month),
         "certUrl": page_url,
         "certId": certificate.number,
     }
@@ -231,7 +232,7 @@ def facts_for(*, certificate: Certificate, now: datetime | None = None) -> Certi
         basis=basis_text(certificate=certificate, qualified_on=qualified_on),
         issued_on=timezone.localdate(certificate.issued_at),
         valid_from=certificate.valid_from,
-        valid_until=certificate.valid_until,
+        last_valid_day=certificate.last_valid_day,
         status=status,
         status_label=str(Certificate.Status(status).label),
         status_text=selectors.certificate_status_text(certificate=certificate, today=today),

@@ -21,6 +21,6 @@ def issue_certificates_on_certification(sender, *, user: User, certification: MA
         return ""
     return _("Your certificate: %(number)s, valid until %(date)s. Its public page: %(url)s") % {
         "number": current.number,
-        "date": date_format(current.valid_until),
+        "date": date_format(current.last_valid_day),
         "url": f"{settings.SITE_URL}{reverse('certificate_verify', args=[current.verification_code])}",
     }

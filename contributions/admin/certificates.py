@@ -1,5 +1,6 @@
 """Certificates (revoke, re-issue, public or not) and the MA roster with each member's certificate number."""
 
+from datetime import date
 from typing import TYPE_CHECKING, TypedDict
 
 from django import forms
@@ -53,7 +54,7 @@ class CertificateAdmin(ReadOnlyAdminMixin, ExportMixin, SimpleHistoryAdmin):
     """Certificates are never deleted: staff revoke one with a reason, or re-issue it after a correction."""
 
     export_formats = EXPORT_FORMATS
-    list_display = ["number", "member", "year", "valid_from", "valid_until", "status_display", "issued_at", "links"]
+    list_display = ["number", "member", "year", "valid_from", "last_valid_day", "status_display", "issued_at", "links"]
     list_filter = ["year", "state", "source"]
     search_fields = ["number", "member__email", "member__last_name", "verification_code"]
     list_select_related = ["member"]
@@ -66,7 +67,7 @@ class CertificateAdmin(ReadOnlyAdminMixin, ExportMixin, SimpleHistoryAdmin):
         "source",
         "program_year",
         "valid_from",
-        "valid_until",
+        "last_valid_day",
         "issued_at",
         "status_display",
         "revoked_at",
@@ -82,6 +83,11 @@ class CertificateAdmin(ReadOnlyAdminMixin, ExportMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("member", "program_year", "revoked_by", "superseded_by")
+
+    @admin.display(description=_("valid until"), ordering="valid_until")
+    def last_valid_day(self, obj: Certificate) -> date:
+        """The last day it is valid, as the member's pages show it (the stored bound is the day after)."""
+        return obj.last_valid_day
 
     @admin.display(description=_("Status"))
     def status_display(self, obj: Certificate) -> str:

@@ -1,7 +1,7 @@
 """Certificates: one per member and certified period, never deleted."""
 
 import secrets
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.models import ISSUED_CERTIFICATE_NUMBER_REGEX
-from contributions.models.years import ProgramYear
+from contributions.models.years import ProgramYear, last_day_before
 from mahome.history import HistoryAttribution
 
 
@@ -30,6 +30,9 @@ class Certificate(HistoryAttribution, models.Model):
     The period's first certificate is issued when the person is certified (provisioning or
     import) and each later one by the year-end review that renews them. Expiry is not stored: a
     certificate is expired once its `valid_until` day has come, so the status can never be stale.
+    `valid_until` is that first expired day (the year's deadline, an exclusive bound, which the
+    signed credential's `validUntil` also names); every page, document and export shows
+    `last_valid_day`, the day before.
     Staff may revoke one (with a reason) or re-issue it after a correction; the re-issued one
     keeps the number (it is the same period) and gets a new verification code, and the old one
     is kept, marked superseded.
@@ -148,6 +151,6 @@ class Certificate(HistoryAttribution, models.Model):
         return self.Status.VALID
 
     @property
-    def expires_on(self) -> date:
-        """The last day it is valid (`valid_until` is the first day it is not)."""
-        return self.valid_until - timedelta(days=1)
+    def last_valid_day(self) -> date:
+        """The last day it is valid, the one people read (`valid_until` is the first day it is not)."""
+        return last_day_before(self.valid_until)

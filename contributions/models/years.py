@@ -17,6 +17,14 @@ from mahome.history import HistoryAttribution
 PROGRAM_YEAR_MAX_LENGTH = timedelta(days=400)
 
 
+def last_day_before(end: date) -> date:
+    """The last day of a period whose end is stored as its first day after, [start, end): a program
+    year's deadline and a certificate's `valid_until` are such exclusive bounds, and comparisons use
+    them as they are, but a person is shown the last day the period includes (31 Dec 2026, not the
+    deadline 1 Jan 2027)."""
+    return end - timedelta(days=1)
+
+
 def program_years_overlapping(*, opens_on: date, deadline: date, exclude_pk: int | None = None):
     """Program years whose [opens_on, deadline) shares a day with the given one (the one overlap rule)."""
     overlapping = ProgramYear.objects.filter(opens_on__lt=deadline, deadline__gt=opens_on)
@@ -118,6 +126,11 @@ class ProgramYear(HistoryAttribution, models.Model):
                         }
                     }
                 )
+
+    @property
+    def last_day(self) -> date:
+        """The year's last day, the last its certificates are valid: the day before the deadline."""
+        return last_day_before(self.deadline)
 
     @property
     def is_published(self) -> bool:

@@ -101,15 +101,16 @@ class MemberYearReportResource(FormulaSafeResource):
 
 
 class NativeValuesModelResource(FormulaSafeModelResource):
-    """A model's export whose RAW_FIELDS keep the model's own values (numbers, dates, times), which the
-    spreadsheet writer types; an empty value is an empty cell."""
+    """A model's export whose RAW_FIELDS keep the model's own values (numbers, dates, times; a declared
+    field's `attribute`, else the field of that name), which the spreadsheet writer types; an empty value
+    is an empty cell."""
 
     RAW_FIELDS: frozenset[str] = frozenset()
 
     def export_field(self, field, instance, **kwargs):
         name = self.get_field_name(field)
         if name in self.RAW_FIELDS:
-            value = getattr(instance, name)
+            value = getattr(instance, field.attribute or name)
             return None if value is None or value == "" else value
         return super().export_field(field, instance, **kwargs)
 
@@ -211,6 +212,8 @@ class CertificateResource(NativeValuesModelResource):
     status = fields.Field(column_name="status")
     public_page = fields.Field(column_name="public_page")
     replaced_by = fields.Field(column_name="replaced_by")
+    # The last day it is valid, as every page shows it (the stored `valid_until` is the day after).
+    valid_until = fields.Field(attribute="last_valid_day", column_name="valid_until")
 
     class Meta:
         model = Certificate

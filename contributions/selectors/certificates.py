@@ -92,7 +92,7 @@ def certificate_status_text(*, certificate: Certificate, today: date | None = No
             "date": date_format(timezone.localdate(certificate.superseded_at))
         }
     if status == Certificate.Status.EXPIRED:
-        return _("Expired on %(date)s.") % {"date": date_format(certificate.valid_until)}
+        return _("Expired after %(date)s.") % {"date": date_format(certificate.last_valid_day)}
     if status == Certificate.Status.NOT_YET_VALID:
         return _("Valid from %(date)s.") % {"date": date_format(certificate.valid_from)}
-    return _("Valid until %(date)s.") % {"date": date_format(certificate.valid_until)}
+    return _("Valid until %(date)s.") % {"date": date_format(certificate.last_valid_day)}

@@ -55,7 +55,7 @@ def _new_page(browser, live_server, size):
 
 EXPECTED = {
     "valid": "Valid until",
-    "expired": "Expired on",
+    "expired": "Expired after",
     "revoked": "Revoked on",
     "hidden": "This certificate is not public",
 }

@@ -186,11 +186,11 @@ def test_dashboard_profile_and_list_point_at_the_current_certificate(client, yea
         profile = client.get("/profile/").content.decode()
         assert current.number in dashboard and current.verification_code in dashboard
         assert current.number in profile and current.verification_code in profile
-        assert "Valid until 1 Jan 2022." in dashboard
+        assert "Valid until 31 Dec 2021." in dashboard
         response = client.get("/certificates/")
         html = response.content.decode()
         assert response.status_code == 200
-        assert "MA-2020-" in html and "MA-2021-" in html and "Expired on 1 Jan 2021." in html
+        assert "MA-2020-" in html and "MA-2021-" in html and "Expired after 31 Dec 2020." in html
         assert theirs.number not in html and theirs.verification_code not in html
 
 

@@ -57,7 +57,7 @@ def test_valid_page_names_holder_credential_issuer_criteria_dates_and_check_time
     assert "Master Anaplanner Program" in html and 'href="http://127.0.0.1:8000"' in html
     assert "400 maintenance points" in html and "Certified Solution Architect, valid for 2026" in html
     assert "four" not in html or "emerging talent" in html
-    assert "Valid until 1 Jan 2027." in html and "1 January 2026" in html
+    assert "Valid until 31 Dec 2026." in html and "1 January 2026" in html
     assert "Checked on 7 Dec 2026, 10:30" in html
     assert "img/ma-badge" in html and renewed.number in html
     assert f'<meta property="og:url" content="http://127.0.0.1:8000/verify/{renewed.verification_code}/">' in html
@@ -70,7 +70,7 @@ def test_valid_page_names_holder_credential_issuer_criteria_dates_and_check_time
 def test_expired_page_says_since_when(client, renewed):
     with time_machine.travel(datetime(2027, 2, 1, tzinfo=UTC), tick=False):
         html = client.get(f"/verify/{renewed.verification_code}/").content.decode()
-    assert "Expired on 1 Jan 2027." in html and "status-expired" in html
+    assert "Expired after 31 Dec 2026." in html and "status-expired" in html
 
 
 def test_revoked_page_says_when_and_why_even_when_hidden(client, member, renewed, program_admin):
@@ -109,8 +109,8 @@ def test_json_answers_the_same_facts_as_the_page(client, renewed):
     assert data["holder"] == "Ava Patel" and data["number"] == renewed.number
     assert data["credential"] == "Certified Master Anaplanner" and data["certified_for"] == 2026
     assert data["issuer"] == {"name": "Master Anaplanner Program", "url": "http://127.0.0.1:8000"}
-    assert (data["valid_from"], data["valid_until"], data["status"]) == ("2026-01-01", "2027-01-01", "valid")
-    assert data["status_text"] == "Valid until 1 Jan 2027." and data["checked_at"] == "2026-12-07T10:30:00Z"
+    assert (data["valid_from"], data["valid_until"], data["status"]) == ("2026-01-01", "2026-12-31", "valid")
+    assert data["status_text"] == "Valid until 31 Dec 2026." and data["checked_at"] == "2026-12-07T10:30:00Z"
     assert "400 maintenance points" in data["basis"]
     assert "ava@example.com" not in response.content.decode()
     html = _page(client, renewed)
