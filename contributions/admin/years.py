@@ -85,6 +85,8 @@ class ProgramYearForm(forms.ModelForm):
 
 class ActivityTypeForm(forms.ModelForm):
     change_reason = change_reason_field()
+    # A refusal the service gave when this same form was saved a moment ago (see changeform_view).
+    refusal: services.ContributionError | None = None
 
     class Meta:
         model = ActivityType
@@ -110,6 +112,8 @@ class ActivityTypeForm(forms.ModelForm):
         changed = set(self.changed_data) - {"change_reason"}
         if year is not None and year.is_published and changed and not cleaned.get("change_reason", "").strip():
             self.add_error("change_reason", _("Say why the catalogue of a published year changes."))
+        if self.refusal is not None:
+            self.add_error(self.refusal.field if self.refusal.field in self.fields else None, str(self.refusal))
         if "unit" in self.changed_data and cleaned.get("unit"):
             refusal = services.unit_change_refusal(activity_type_id=self.instance.pk, unit=cleaned["unit"])
             if refusal:
@@ -271,6 +275,25 @@ class ActivityTypeAdmin(SimpleHistoryAdmin):
     list_filter = ["program_year", "category", "tracking", "is_active"]
     search_fields = ["name", "code"]
     list_select_related = ["program_year"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_activity_type_refusal", None)
+        if refusal is not None:
+            form = type(form.__name__, (form,), {"refusal": refusal})
+        return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A save the service refuses (a claim of part of an hour came in after the form's check, say)
+        shows the form again with the reason beside the field, not an error page.
+
+        The refusal escapes save_model, so the admin's transaction (with its log entry) rolls back;
+        the same POST is then validated once more, with everything staff typed kept."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.ContributionError as refusal:
+            request._activity_type_refusal = refusal
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: ActivityType, form, change: bool) -> None:
         services.activity_type_save(

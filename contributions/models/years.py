@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Floor
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -157,6 +158,27 @@ class ProgramYear(HistoryAttribution, models.Model):
 
 # One claim of 20 items, hours or sessions is already a lot; a type may allow more (a bootcamp).
 DEFAULT_MAX_QUANTITY_PER_CLAIM = Decimal(20)
+# The names PostgreSQL gives its refusals of a type whose claims are whole (`ActivityType.takes_fractions`):
+# a fractional maximum per claim (a check), and a change of unit while claims of the type count part
+# of an hour (migration 0026's trigger).
+WHOLE_MAXIMUM_CONSTRAINT = "activitytype_max_quantity_whole"
+UNIT_CHANGE_CONSTRAINT = "activitytype_unit_whole_claims"
+
+
+class ActivityUnit(models.TextChoices):
+    """What one claim of an activity type counts (`ActivityType.Unit`)."""
+
+    ITEM = "item", _("per item")
+    HOUR = "hour", _("per hour")
+    SESSION = "session", _("per session")
+
+
+# The units a claim may split: an hour and a half of mentoring is work done; half a customer story
+# or half a workshop session is not. Every layer asks `ActivityType.takes_fractions`; the type's
+# check `activitytype_max_quantity_whole` reads this list, and the database's triggers (migrations
+# 0024, `contribution_whole_units`, and 0026, `activitytype_unit_whole_claims`) hold copies of it,
+# which tests compare with it.
+FRACTIONAL_UNITS = frozenset({ActivityUnit.HOUR})
 
 
 class ActivityType(HistoryAttribution, models.Model):
@@ -168,10 +190,7 @@ class ActivityType(HistoryAttribution, models.Model):
         BRAND = "brand", _("Amplify the brand")
         ENABLEMENT = "enablement", _("Contribute to the documented enablement record")
 
-    class Unit(models.TextChoices):
-        ITEM = "item", _("per item")
-        HOUR = "hour", _("per hour")
-        SESSION = "session", _("per session")
+    Unit = ActivityUnit
 
     class Tracking(models.TextChoices):
         MANUAL = "manual", _("Submitted by the member")
@@ -195,7 +214,10 @@ class ActivityType(HistoryAttribution, models.Model):
         decimal_places=2,
         default=DEFAULT_MAX_QUANTITY_PER_CLAIM,
         db_default=DEFAULT_MAX_QUANTITY_PER_CLAIM,
-        help_text=_("The most items, hours or sessions one contribution may claim; longer work is split by date."),
+        help_text=_(
+            "The most items, hours or sessions one contribution may claim (a whole number, but for hours); "
+            "longer work is split by date."
+        ),
     )
     evidence_required = models.BooleanField(_("evidence required"), default=True)
     tracking = models.CharField(_("tracking"), max_length=16, choices=Tracking.choices, default=Tracking.MANUAL)
@@ -216,10 +238,36 @@ class ActivityType(HistoryAttribution, models.Model):
                 name="activitytype_max_quantity_positive",
                 violation_error_message=_("The maximum quantity per claim must be more than zero."),
             ),
+            # `clean` says the same beside the field, with the unit.
+            models.CheckConstraint(
+                condition=Q(unit__in=sorted(FRACTIONAL_UNITS))
+                | Q(max_quantity_per_claim=Floor("max_quantity_per_claim")),
+                name=WHOLE_MAXIMUM_CONSTRAINT,
+                violation_error_message=_(
+                    "A type whose claims count whole units takes a whole maximum quantity per claim."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.program_year})"
+
+    def clean(self) -> None:
+        """A type whose claims are whole (`takes_fractions`) has a whole maximum per claim: "at most 2.5
+        items per claim" would name a claim no member may make. PostgreSQL's check
+        (`WHOLE_MAXIMUM_CONSTRAINT`) refuses it too, for rows written past this."""
+        limit = self.max_quantity_per_claim
+        if self.takes_fractions or not isinstance(limit, Decimal) or limit == limit.to_integral_value():
+            return
+        raise ValidationError(
+            {
+                "max_quantity_per_claim": _(
+                    "A type counted %(unit)s is claimed in whole numbers, so its maximum per claim must be a "
+                    "whole number too, not %(limit)s."
+                )
+                % {"unit": self.get_unit_display(), "limit": f"{limit.normalize():f}"}
+            }
+        )
 
     @property
     def is_manual(self) -> bool:
@@ -230,12 +278,6 @@ class ActivityType(HistoryAttribution, models.Model):
     def takes_fractions(self) -> bool:
         """Whether a claim may count part of one unit (`FRACTIONAL_UNITS`)."""
         return self.unit in FRACTIONAL_UNITS
-
-
-# The units a claim may split: an hour and a half of mentoring is work done; half a customer story
-# or half a workshop session is not. Every layer asks `ActivityType.takes_fractions`; the database's
-# trigger (migration 0024, `contribution_whole_units`) holds the same list, and a test compares them.
-FRACTIONAL_UNITS = frozenset({ActivityType.Unit.HOUR})
 
 
 class TechnicalRequirement(HistoryAttribution, models.Model):

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Floor
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from accounts.services import notifications_create_many
 from contributions import rules
 from contributions.errors import ContributionError
 from contributions.models import (
+    UNIT_CHANGE_CONSTRAINT,
     ActivityType,
     Contribution,
     ProgramYear,
@@ -253,7 +254,14 @@ def activity_type_save(*, activity_type: ActivityType, by: User | None, reason: 
     activity_type._history_user = by
     activity_type.full_clean()
     _whole_units_change_check(activity_type=activity_type)
-    activity_type.save()
+    try:
+        with transaction.atomic():  # a savepoint: the refusal's words are counted after it
+            activity_type.save()
+    except IntegrityError as error:
+        diag = getattr(error.__cause__, "diag", None)
+        if diag is None or diag.constraint_name != UNIT_CHANGE_CONSTRAINT:
+            raise
+        raise ContributionError(_unit_change_violation(activity_type=activity_type), field="unit") from error
     return activity_type
 
 
@@ -267,6 +275,17 @@ def _whole_units_change_check(*, activity_type: ActivityType) -> None:
     refusal = unit_change_refusal(activity_type_id=activity_type.pk, unit=activity_type.unit)
     if refusal:
         raise ContributionError(refusal, field="unit")
+
+
+def _unit_change_violation(*, activity_type: ActivityType) -> str:
+    """The rule's words when PostgreSQL's trigger (migration 0026, `UNIT_CHANGE_CONSTRAINT`) refused the
+    unit. `_whole_units_change_check` refuses the same change first, under the type's row lock; should
+    the two ever disagree, staff still read the rule, not a constraint's name. Counted again after the
+    savepoint's rollback: if no such claim is left by then, the change may simply be tried again."""
+    refusal = unit_change_refusal(activity_type_id=activity_type.pk, unit=activity_type.unit)
+    return refusal or _("Claims of “%(type)s” changed while its unit was being saved; try again in a moment.") % {
+        "type": activity_type.name
+    }
 
 
 def unit_change_refusal(*, activity_type_id: int | None, unit: str) -> str | None:
