@@ -27,6 +27,7 @@ from django.utils.translation import ngettext
 
 from accounts import selectors
 from accounts.models import SSOConnection, password_allowed
+from accounts.requests import FIRST_SIGN_IN_SESSION_KEY
 
 # Failed password sign-ins, three limits (ACCOUNT_RATE_LIMITS, in settings). One office, one VPN or
 # one partner firm shares an address, so no limit on the address alone may pause a colleague:
@@ -110,6 +111,14 @@ class AccountAdapter(DefaultAccountAdapter):
             )
             % {"wait": wait},
         }
+
+    def login(self, request, user) -> None:
+        """Every sign-in (password, single sign-on, after an MFA code) ends here. The member's first ever
+        (no `last_login`: Django stamps it while signing in) marks the session, for `is_first_visit`."""
+        first = user.last_login is None
+        super().login(request, user)
+        if first:
+            request.session[FIRST_SIGN_IN_SESSION_KEY] = True
 
     def is_open_for_signup(self, request) -> bool:
         # Accounts exist because a person was certified: program admins provision them.

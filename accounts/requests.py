@@ -10,6 +10,11 @@ from django_htmx.middleware import HtmxDetails
 
 from accounts.models import User
 
+# Set on the session that began with the member's first sign-in ever (`AccountAdapter.login`: by
+# password, after the invitation, or by single sign-on). It is known only then: Django stamps
+# `last_login` while signing in, before any page renders.
+FIRST_SIGN_IN_SESSION_KEY = "mahome_first_sign_in"
+
 
 class AuthenticatedRequest(HttpRequest):
     user: User
@@ -21,3 +26,9 @@ def signed_in_user(request: HttpRequest) -> User:
     if not isinstance(request.user, User):
         raise PermissionDenied
     return request.user
+
+
+def is_first_visit(request: HttpRequest) -> bool:
+    """Whether this is the member's first visit: their session began with their first sign-in ever."""
+    session = getattr(request, "session", None)
+    return bool(session is not None and session.get(FIRST_SIGN_IN_SESSION_KEY))

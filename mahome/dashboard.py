@@ -27,8 +27,11 @@ from engagements.selectors import upcoming_for_member
 from mahome.dashboard_chart import bar_geometry, chart_data
 
 
-def page(*, user: User, now: datetime | None = None) -> dict:
-    """The context of `dashboard.html`: maintenance (`build`), upcoming engagements, community standing."""
+def page(*, user: User, now: datetime | None = None, first_visit: bool = False) -> dict:
+    """The context of `dashboard.html`: maintenance (`build`), upcoming engagements, community standing,
+    and `greet_as_new`: "Welcome to MA Home" rather than "Welcome back", on the member's first visit
+    (`first_visit`: `accounts.requests.is_first_visit`) and while a newly certified member settles in
+    (`new_member`)."""
     now = now or timezone.now()
     upcoming = upcoming_for_member(user=user)
     offer = next(
@@ -45,10 +48,12 @@ def page(*, user: User, now: datetime | None = None) -> dict:
         ),
         None,
     )
+    maintenance = build(user=user, today=timezone.localdate(now), offer=offer)
     return {
-        "maintenance": build(user=user, today=timezone.localdate(now), offer=offer),
+        "maintenance": maintenance,
         "upcoming": upcoming,
         "community_standing": level_for_member(user=user),
+        "greet_as_new": first_visit or maintenance["new_member"],
     }
 
 

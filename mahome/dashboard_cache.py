@@ -7,7 +7,8 @@ member's contributions, requirement statuses, target override, opt-outs, review 
 certificates, certification, sign-ups and their opportunities, community identity; the whole
 catalogue configuration: program years, activity types, technical requirements, community levels,
 their requirements and the scoring weights), plus today's date, the language, the time zone, the
-member's display name, the URL configuration and the code's own version.
+member's display name, the URL configuration and the code's own version, and whether the session is
+the member's first visit (the greeting: it is the session's, not any row's).
 
 Row versions, not timestamps or history ids, are what make this safe whatever writes the rows: the
 services, the admin, bulk `UPDATE`s, raw SQL, imports, migrations. Whatever the writer, the next
@@ -36,7 +37,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from accounts.models import MACertification
-from accounts.requests import AuthenticatedRequest
+from accounts.requests import AuthenticatedRequest, is_first_visit
 from community_levels.models import CommunityMember, Level, LevelRequirement, ScoringWeight
 from contributions.models import (
     ActivityType,
@@ -99,12 +100,18 @@ def fingerprint_sql() -> str:
 
 def key(*, request: AuthenticatedRequest, now: datetime) -> str:
     fingerprint = read_fingerprint(fingerprint_sql(), {"member": request.user.pk}, request=request)
-    return cache_key(prefix="dashboard", request=request, now=now, fingerprint=fingerprint)
+    return cache_key(
+        prefix="dashboard",
+        request=request,
+        now=now,
+        fingerprint=fingerprint,
+        extra=(f"first visit: {is_first_visit(request)}",),
+    )
 
 
 def render_body(*, request: AuthenticatedRequest, now: datetime) -> tuple[str, datetime | None]:
     """The body with the CSRF placeholder, and when it stops being right (a held offer's expiry), if ever."""
-    context = dashboard.page(user=request.user, now=now)
+    context = dashboard.page(user=request.user, now=now, first_visit=is_first_visit(request))
     expiries = [
         s.offer_expires_at
         for s in context["upcoming"]

@@ -39,7 +39,7 @@ def test_reset_under_fallback_allowed_sends_a_link_that_sets_a_working_password(
     page.locator('input[name="password2"]').press("Enter")
     page.wait_for_load_state()
     sign_in(page, nora, password="a-brand-new-passphrase-2026")
-    assert page.get_by_role("heading", name="Welcome back, Nora").is_visible()
+    assert page.get_by_role("heading", name="Welcome to MA Home, Nora").is_visible()  # her first sign-in
 
 
 def test_member_edits_the_profile_and_signs_out_everywhere(page, phone_page, member):

@@ -10,7 +10,7 @@ def test_member_signs_in_through_the_real_page_and_sees_the_dashboard(page, memb
     assert "/accounts/login/" in page.url
     screenshot(page, "sign-in")
     sign_in(page, member)
-    assert page.get_by_role("heading", name="Welcome back, Ava").is_visible()
+    assert page.get_by_role("heading", name="Welcome to MA Home, Ava").is_visible()  # her first sign-in
     screenshot(page, "dashboard-empty")
 
 

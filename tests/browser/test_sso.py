@@ -117,7 +117,7 @@ def test_member_signs_in_with_oidc_and_lands_on_the_dashboard(page, northwind):
     screenshot(page, "sign-in-sso-and-password")
     page.get_by_role("button", name="Sign in with Northwind").click()
     _oidc_login(page, "nora")
-    assert page.get_by_role("heading", name="Welcome back, Nora").is_visible()
+    assert page.get_by_role("heading", name="Welcome to MA Home, Nora").is_visible()  # her first sign-in
     assert SocialAccount.objects.get(user=nora).uid == "nora"
 
 
@@ -153,7 +153,7 @@ def test_member_signs_in_with_saml_and_lands_on_the_dashboard(page, contoso):
     screenshot(page, "sign-in-sso-required")
     page.get_by_role("button", name="Sign in with Contoso").click()
     _saml_login(page, kenji.email)
-    assert page.get_by_role("heading", name="Welcome back, Kenji").is_visible()
+    assert page.get_by_role("heading", name="Welcome to MA Home, Kenji").is_visible()  # his first sign-in
 
 
 def test_saml_assertion_for_a_foreign_domain_is_refused(page, contoso):
