@@ -332,6 +332,11 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
+    # The email's own text and link where they are not the app's (empty: the email says what the app
+    # says). The app's copy is read signed in: an invitation's set-password link, which signing in
+    # ends, and the paragraph about it belong to the email only. Set-based inserts leave them out.
+    email_body = models.TextField(_("email body"), blank=True, default="", db_default="")
+    email_url = models.CharField(_("email link"), max_length=500, blank=True, default="", db_default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     email_state = models.CharField(_("email"), max_length=16, choices=EmailState.choices, default=EmailState.SKIPPED)

@@ -47,6 +47,8 @@ def password_refusal(*, organization: Organization | None) -> str | None:
 def member_invite(*, user: User, sent_by: User | None = None, extra_lines: tuple[str, ...] = ()) -> Invitation:
     """Send the invitation: a sign-in link, a set-password link where a password is allowed, the SSO button.
 
+    The email carries the link; the app's copy, which the member reads signed in (when the link no
+    longer works: signing in ends it), says instead where to change or set the password and opens that page.
     Every send is recorded (`Invitation`) with who sent it (None: MA Home, on provisioning) and until
     when its link works; a resend is a new notification with a fresh link, the earlier one stays.
     """
@@ -57,20 +59,26 @@ def member_invite(*, user: User, sent_by: User | None = None, extra_lines: tuple
     certification = getattr(user, "certification", None)
     connections = list(organization.sso_connections.all()) if organization else []
     now = timezone.now()
-    url, valid_until, days = sign_in_path, None, None
+    email_url, app_url, valid_until, days = sign_in_path, reverse("dashboard"), None, None
     if password_allowed(organization):
-        url = member_invitation_path(user=user)
+        email_url, app_url = member_invitation_path(user=user), reverse("account_change_password")
         days = invitation_valid_days()
         valid_until = now + timedelta(days=days)
-    lines = invitation_lines(
-        user=user,
-        organization=organization,
-        qualified_on=certification.qualified_on if certification is not None else None,
-        password_days=days,
-        sso_button=connections[0].label if connections else None,
-        sign_in_url=f"{settings.SITE_URL}{sign_in_path}",
-        extra_lines=extra_lines,
-    )
+
+    def text(*, in_app: bool) -> str:
+        return "\n\n".join(
+            invitation_lines(
+                user=user,
+                organization=organization,
+                qualified_on=certification.qualified_on if certification is not None else None,
+                password_days=days,
+                sso_button=connections[0].label if connections else None,
+                sign_in_url=f"{settings.SITE_URL}{sign_in_path}",
+                extra_lines=extra_lines,
+                in_app=in_app,
+            )
+        )
+
     invitation = Invitation(user=user, sent_at=now, sent_by=sent_by, valid_until=valid_until)
     invitation.full_clean(exclude=["user", "sent_by"])
     invitation.save()
@@ -78,8 +86,10 @@ def member_invite(*, user: User, sent_by: User | None = None, extra_lines: tuple
         user=user,
         kind=INVITATION_KIND,
         title=_("You have been added to MA Home"),
-        body="\n\n".join(lines),
-        url=url,
+        body=text(in_app=True),
+        url=app_url,
+        email_body=text(in_app=False),
+        email_url=email_url,
         # The first invitation once (provisioning twice sends one); each resend is its own.
         dedupe_key="invitation" if sent_by is None else f"invitation:{invitation.pk}",
     )
@@ -97,10 +107,16 @@ def invitation_lines(
     sso_button: str | None,
     sign_in_url: str,
     extra_lines: tuple[str, ...] = (),
+    in_app: bool = False,
 ) -> list[str]:
     """The invitation's paragraphs (no database): the welcome, the certification, the set-password
     link's validity (`password_days`; None where the organization allows no password), and how to
-    sign in by single sign-on (`sso_button`: the first connection's label) or whom to contact."""
+    sign in by single sign-on (`sso_button`: the first connection's label) or whom to contact.
+
+    `in_app`: the copy shown in the app, to a member signed in already. It has no set-password link
+    (that is the email's, and signing in ended it), so where a password is allowed it says where the
+    member changes or sets one instead.
+    """
     lines = [
         _("Welcome to MA Home, %(name)s.") % {"name": user.display_name},
         _("Your account is ready: it keeps your certification, your contributions and your opportunities together."),
@@ -108,7 +124,11 @@ def invitation_lines(
     if qualified_on is not None:
         lines.append(_("Certified on %(date)s.") % {"date": date_format(qualified_on)})
     lines.extend(extra_lines)
-    if password_days is not None:
+    if password_days is not None and in_app:
+        lines.append(
+            _('You can change your password, or set one, at any time: Profile, then "Change or set your password".')
+        )
+    elif password_days is not None:
         lines.append(
             _(
                 "Choose your password with the link below (valid for %(days)s days; afterwards use "

@@ -37,9 +37,13 @@ def notification_create(
     url: str = "",
     email: bool = True,
     dedupe_key: str = "",
+    email_body: str = "",
+    email_url: str = "",
 ) -> Notification | None:
     """Record a notification for `user` and, after commit, email it.
 
+    The email says `body` and ends with `url`, as the app does, unless it has its own `email_body` and
+    `email_url`: what is true in an email may not be in the app, which the member reads signed in.
     With a `dedupe_key` the notification is created at most once per user and key
     (a unique constraint, so two concurrent jobs cannot both create it); the second call
     returns None.
@@ -51,6 +55,8 @@ def notification_create(
         title=title[:200],
         body=body,
         url=url,
+        email_body=email_body,
+        email_url=email_url,
         dedupe_key=dedupe_key,
         email_state=Notification.EmailState.PENDING if wants_email else Notification.EmailState.SKIPPED,
     )
@@ -213,8 +219,9 @@ def notification_send_email(*, notification_id: int) -> bool:
         if notification is None:
             return False
         notification.email_attempts += 1
-        link = f"{settings.SITE_URL}{notification.url}" if notification.url.startswith("/") else notification.url
-        text = notification.body + (f"\n\n{link}" if link else "")
+        url = notification.email_url or notification.url
+        link = f"{settings.SITE_URL}{url}" if url.startswith("/") else url
+        text = (notification.email_body or notification.body) + (f"\n\n{link}" if link else "")
         send_mail(
             subject=f"[MA Home] {notification.title}",
             message=text,

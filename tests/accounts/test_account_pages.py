@@ -210,7 +210,7 @@ def test_the_invitation_link_opens_a_first_password_page_not_a_change_password_p
         certificate_number="MA-2026-0203",
         qualified_on=date(2026, 3, 11),
     )
-    link = user.notifications.get(kind="account.invitation").url
+    link = user.notifications.get(kind="account.invitation").email_url
     html = client.get(link, follow=True).content.decode()
     assert "Choose your password" in html
     assert "Change Password" not in html

@@ -59,6 +59,23 @@ def test_an_sso_organization_without_a_connection_says_whom_to_contact():
     )
 
 
+def test_the_app_copy_has_no_link_below_and_says_where_the_password_is_changed():
+    """The member reads it signed in: the set-password link is the email's alone."""
+    lines = _lines(in_app=True, extra_lines=("Your certificate: MA-7.",))
+    assert not any("below" in line or "link" in line for line in lines)
+    assert lines[:3] == _lines(extra_lines=("Your certificate: MA-7.",))[:3]
+    assert lines[-1] == (
+        'You can change your password, or set one, at any time: Profile, then "Change or set your password".'
+    )
+
+
+def test_the_app_copy_where_the_organization_requires_sso_names_no_password():
+    organization = Organization(name="Contoso", fallback_policy=Organization.FallbackPolicy.SSO_REQUIRED)
+    lines = _lines(in_app=True, organization=organization, password_days=None, sso_button="Sign in with Contoso")
+    assert not any("password" in line.lower() for line in lines)
+    assert lines == _lines(organization=organization, password_days=None, sso_button="Sign in with Contoso")
+
+
 @pytest.mark.parametrize(
     ("kind", "field"),
     [

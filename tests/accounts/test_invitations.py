@@ -2,6 +2,7 @@
 and program admins resend invitations in bulk: a fresh link valid 14 days by default
 (`MAHOME_INVITATION_VALID_DAYS`), recorded with who sent it."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -29,7 +30,7 @@ def _provision(email: str = "nora@northwind.example", **kwargs):
 
 def _link_works(client, user) -> bool:
     """Follow the member's latest invitation link: allauth's set-password page accepts or refuses the key."""
-    url = Notification.objects.filter(user=user, kind="account.invitation").latest("created_at").url
+    url = Notification.objects.filter(user=user, kind="account.invitation").latest("created_at").email_url
     client.logout()
     response = client.get(url, follow=True)
     return b"password1" in response.content
@@ -137,3 +138,101 @@ def test_an_invitation_record_refuses_an_expiry_before_it_was_sent():
     invitation = Invitation(user=user, sent_at=START, valid_until=START - timedelta(days=1))
     with pytest.raises(ValidationError, match="A link cannot expire before it was sent"):
         invitation.full_clean()
+
+
+def test_the_invitation_in_the_app_says_where_the_password_is_and_the_email_keeps_its_link(
+    client, django_capture_on_commit_callbacks
+):
+    """The member reads the app's copy signed in already (and signing in ends the email's set-password
+    link): it says where to change or set the password and opens that page; the email keeps the
+    "link below" paragraph, with the link below it, working until the member signs in."""
+    with django_capture_on_commit_callbacks(execute=True):
+        user = _provision(email="noor@example.com")
+    email = next(message for message in mail.outbox if "noor@example.com" in message.to)
+    assert "Choose your password with the link below (valid for 14 days;" in email.body
+    link = re.search(r"https?://\S+(/accounts/password/reset/key/\S+)\s*$", email.body).group(1)
+    assert b"password1" in client.get(link, follow=True).content
+
+    client.force_login(user)
+    notification = user.notifications.get(kind="account.invitation")
+    listed = client.get("/notifications/").content.decode()
+    page = client.get(f"/notifications/{notification.pk}/").content.decode()
+    for html in (listed, page):
+        assert "Welcome to MA Home, Nora." in html
+        assert "below" not in html
+        assert "/accounts/password/reset/key/" not in html
+        assert "Change or set your password" in html
+    opened = client.get(re.search(r'<a class="button" href="([^"]+)">Open</a>', page).group(1), follow=True)
+    assert opened.request["PATH_INFO"] == "/accounts/password/set/"  # no password yet: allauth's change page says set
+    assert "This link no longer works" not in opened.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_invitations_sent_before_get_their_app_copy_and_keep_their_email(settings):
+    """Migration 0015: an invitation already in the app stops pointing to a link below (and to the
+    set-password link its member's sign-in ended); its email is sent as it was written."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from accounts.services import notification_send_email
+
+    settings.SITE_URL = "https://mahome.example.com"
+    before, after = (
+        ("accounts", "0014_sso_connection_readable_help_texts"),
+        ("accounts", "0015_notification_email_copy"),
+    )
+    link_below = (
+        'Choose your password with the link below (valid for 14 days; afterwards use "Forgot your password?" '
+        "on the sign-in page)."
+    )
+    password_body = f"Welcome to MA Home, Nora.\n\nCertified on 1 Mar 2026.\n\n{link_below}"
+    sso_body = "Welcome to MA Home, Kenji.\n\nContoso signs you in with single sign-on; contact Priya Raman."
+    try:
+        MigrationExecutor(connection).migrate([before])
+        apps = MigrationExecutor(connection).loader.project_state([before]).apps
+        users, notifications = apps.get_model("accounts", "User"), apps.get_model("accounts", "Notification")
+        nora, kenji = (
+            users.objects.create(email="nora@example.com"),
+            users.objects.create(email="kenji@contoso.example"),
+        )
+        invitation = "account.invitation"
+        password = notifications.objects.create(
+            user=nora, kind=invitation, title="Added", body=password_body, url="/accounts/password/reset/key/2-abc/"
+        )
+        sso = notifications.objects.create(
+            user=kenji,
+            kind=invitation,
+            title="Added",
+            body=sso_body,
+            url="/accounts/login/?email=kenji%40contoso.example",
+        )
+        other = notifications.objects.create(user=nora, kind="maintenance.reminder", title="Hi", body="Below.", url="/")
+
+        MigrationExecutor(connection).migrate([after])
+        fields = ("body", "url", "email_body", "email_url")
+        rows = {pk: row for pk, *row in Notification.objects.values_list("pk", *fields)}
+        assert rows[password.pk] == [
+            password_body.replace(
+                link_below,
+                'You can change your password, or set one, at any time: Profile, then "Change or set your password".',
+            ),
+            "/accounts/password/change/",
+            password_body,
+            "/accounts/password/reset/key/2-abc/",
+        ]
+        assert rows[sso.pk] == [sso_body, "/", sso_body, "/accounts/login/?email=kenji%40contoso.example"]
+        assert rows[other.pk] == ["Below.", "/", "", ""]
+        Notification.objects.filter(pk=password.pk).update(email_state=Notification.EmailState.PENDING)
+        assert notification_send_email(notification_id=password.pk)
+        assert (
+            mail.outbox[-1].body == f"{password_body}\n\nhttps://mahome.example.com/accounts/password/reset/key/2-abc/"
+        )
+
+        MigrationExecutor(connection).migrate([before])
+        apps = MigrationExecutor(connection).loader.project_state([before]).apps
+        back = apps.get_model("accounts", "Notification").objects.get(pk=password.pk)
+        assert (back.body, back.url) == (password_body, "/accounts/password/reset/key/2-abc/")
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -53,4 +53,4 @@ def test_the_password_rule_and_every_layer_that_asks_it(client, rf, policy, allo
     assert (len(mail.outbox) == 1) is allowed
 
     invitation = services.member_invite(user=member)
-    assert ("/accounts/password/reset/key/" in invitation.notification.url) is allowed
+    assert ("/accounts/password/reset/key/" in invitation.notification.email_url) is allowed

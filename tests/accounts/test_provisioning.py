@@ -42,7 +42,7 @@ def test_member_provision_creates_account_certification_and_invitation(django_ca
     assert not user.has_usable_password()
     assert user.certification.certificate_number == "MA-1"
     invitation = Notification.objects.get(user=user, kind="account.invitation")
-    assert invitation.url.startswith("/accounts/password/reset/key/")
+    assert invitation.email_url.startswith("/accounts/password/reset/key/")
     assert len(mail.outbox) == 1
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
     # One number: the invitation names the certificate's own number (not the import's reference).
@@ -65,7 +65,7 @@ def test_invitation_under_sso_required_points_to_sso_not_a_password(django_captu
     body = mail.outbox[0].body
     assert "/accounts/password/reset/key/" not in body
     assert "Priya Raman" in body
-    assert Notification.objects.get(user=user).url.startswith("/accounts/login/?email=")
+    assert Notification.objects.get(user=user).email_url.startswith("/accounts/login/?email=")
 
 
 def test_member_provision_refuses_a_taken_certificate_and_saves_nothing(member):

@@ -62,7 +62,7 @@ def test_a_new_ma_reports_a_training_logs_a_contribution_and_answers_the_verifie
         qualified_on=today - timedelta(days=5),
     )
     invitation = next(message for message in mail.outbox if email in message.to)
-    path = member.notifications.get(kind="account.invitation").url
+    path = member.notifications.get(kind="account.invitation").email_url
     assert path in invitation.body
 
     def step(name: str) -> None:
