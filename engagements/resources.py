@@ -103,7 +103,7 @@ class SignUpExportResource(FormulaSafeModelResource):
         return signup.ended_at
 
     def dehydrate_end_reason(self, signup: SignUp) -> str | None:
-        return signup.get_end_reason_display() or None
+        return signup.get_end_reason_display() if signup.end_reason else None
 
     def dehydrate_end_note(self, signup: SignUp) -> str | None:
         return signup.end_note or None

@@ -200,3 +200,14 @@ def test_certificates_xlsx_has_real_dates_and_numbers(client, program_admin, ame
     assert row["valid_until"].is_date and row["valid_until"].value.date() == certificate.last_valid_day
     assert row["issued_at"].is_date
     assert row["revoked_at"].value is None
+
+
+def test_signups_export_leaves_the_end_reason_of_a_live_sign_up_empty(client, program_admin, amelie):
+    """A sign-up that has not ended has no reason: an empty cell, not the admin's "—" placeholder."""
+    opportunity = OpportunityFactory(title="Write for the blog", starts_at=timezone.now() + timedelta(days=3))
+    SignUpFactory(opportunity=opportunity, member=amelie, state=SignUp.State.CONFIRMED)
+    client.force_login(with_mfa(program_admin))
+    (row,) = _by_header(_sheet(_export(client, SignUp, "", "xlsx")))
+    assert row["end_reason"].value is None
+    header, values = _csv_rows(_export(client, SignUp))
+    assert values[header.index("end_reason")] == ""
