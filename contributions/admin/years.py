@@ -61,7 +61,6 @@ class ProgramYearForm(forms.ModelForm):
             "grace_until",
             "final_review_on",
             "notification_on",
-            "published_at",
             "audit_rate",
         ]
 
@@ -147,6 +146,8 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
     ]
     inlines = [TechnicalRequirementInline]
     actions = ["publish", "copy_catalogue", "year_end_review"]
+    # Publishing is the action's alone (it refuses a year with nothing to claim), never a date typed here.
+    readonly_fields = ["published_at"]
     fieldsets = (
         (None, {"fields": ("year", "target_points", "prorating_method", "audit_rate", "change_reason")}),
         (_("Key dates"), {"fields": ("opens_on", "deadline", "grace_until", "final_review_on", "notification_on")}),
@@ -204,7 +205,12 @@ class ProgramYearAdmin(SimpleHistoryAdmin):
         if published:
             self.message_user(
                 request,
-                _("Published %(years)s: members can now see these years' rules.") % {"years": ", ".join(published)},
+                ngettext(
+                    "Published %(years)s: members can now see this year's rules.",
+                    "Published %(years)s: members can now see these years' rules.",
+                    len(published),
+                )
+                % {"years": ", ".join(published)},
                 messages.SUCCESS,
             )
 

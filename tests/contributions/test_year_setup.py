@@ -181,3 +181,39 @@ def test_the_admin_form_asks_for_the_reason_of_a_published_years_change(client, 
     assert response.status_code == 302, response.content.decode()[:2000]
     year_2026_catalogue.refresh_from_db()
     assert year_2026_catalogue.target_points == 300
+
+
+def test_the_admin_form_cannot_publish_a_year_around_the_publish_action(client, program_admin):
+    """*Published at* was an editable date on the add and change forms: filling it published a year
+    with an empty catalogue (which the action refuses) and then the year could not be copied into."""
+    client.force_login(with_mfa(program_admin))
+    form = client.get(f"{CHANGELIST}add/").context["adminform"].form
+    assert "published_at" not in form.fields
+    response = client.post(
+        f"{CHANGELIST}add/",
+        {
+            "year": "2028",
+            "target_points": "400",
+            "prorating_method": "monthly",
+            "audit_rate": "0",
+            "opens_on": "2028-01-01",
+            "deadline": "2029-01-01",
+            "published_at_0": "2026-12-07",
+            "published_at_1": "10:00:00",
+            "requirements-TOTAL_FORMS": "0",
+            "requirements-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    year = ProgramYear.objects.get(year=2028)
+    assert year.published_at is None
+    assert services.program_year_missing_for_publication(program_year=year)
+
+
+def test_publishing_one_year_says_this_years_rules(client, program_admin, year_2027):
+    ActivityTypeFactory(program_year=year_2027, code="x")
+    client.force_login(with_mfa(program_admin))
+    done = client.post(CHANGELIST, {"action": "publish", "_selected_action": [year_2027.pk]}, follow=True)
+    assert [str(message) for message in done.context["messages"]] == [
+        "Published 2027: members can now see this year's rules."
+    ]
