@@ -317,7 +317,7 @@ def _step_opted_out(facts: _StepFacts) -> dict | None:
         return _step(
             "opted_out",
             _("You opted out of this year's maintenance. Changed your mind? You can undo it until %(date)s.")
-            % {"date": date_format(standing.program_year.deadline)},
+            % {"date": date_format(standing.program_year.last_day)},
             "#opt-out",
             _("Undo my opt-out"),
         )

@@ -27,13 +27,13 @@ def _members_to_remind(*, program_year: ProgramYear, today: date) -> list:
 def _status_body(standing) -> str:
     return _(
         "Target %(target)s points: %(verified)s verified, %(pending)s waiting for verification. "
-        "Status: %(status)s. Deadline: %(deadline)s (%(days)s days)."
+        "Status: %(status)s. Last day: %(last_day)s (%(days)s days left)."
     ) % {
         "target": standing.target_points,
         "verified": standing.verified,
         "pending": standing.pending,
         "status": standing.status_label,
-        "deadline": date_format(standing.program_year.deadline),
+        "last_day": date_format(standing.program_year.last_day),
         "days": standing.days_to_deadline,
     }
 

@@ -1,6 +1,6 @@
 """A member's own contributions: create, change, submit, answer a question, delete a draft, withdraw."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -55,7 +55,7 @@ def _date_check(*, activity_type: ActivityType, occurred_on: date, today: date) 
 
 def program_year_span(program_year: ProgramYear) -> str:
     """The year's days as members read them, both ends included: "1 Jan 2026 – 31 Dec 2026"."""
-    return f"{date_format(program_year.opens_on)} – {date_format(program_year.deadline - timedelta(days=1))}"
+    return f"{date_format(program_year.opens_on)} – {date_format(program_year.last_day)}"
 
 
 def date_outside_year_message(*, program_year: ProgramYear, occurred_on: date) -> str:
