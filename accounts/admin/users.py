@@ -13,6 +13,7 @@ from accounts.models import (
     User,
 )
 from accounts.roles import PROGRAM_ADMIN, VERIFIER, user_staff_role
+from mahome.admin_site import ReadOnlyAdminMixin
 
 
 class StaffUserChangeForm(UserChangeForm):
@@ -114,7 +115,10 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What a member was told, as it was told: staff read notifications and their email state here, never add,
+    change or delete one (a message to members goes through *Message these members*, which keeps its author)."""
+
     list_display = ["title", "user", "kind", "created_at", "read_at", "email_state"]
     list_filter = ["kind", "email_state"]
     search_fields = ["title", "user__email"]
