@@ -134,6 +134,26 @@ def test_the_home_page_says_what_needs_attention(page):
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
 
 
+def test_a_connector_error_without_spaces_stays_inside_the_home_page(page):
+    """The walk saw the page run off at 1280 px: a failed sync's error (requests' own words, one
+    unbroken "(HTTPSConnectionPool(host='…'," run) widened the Community connector panel."""
+    paul = with_mfa(StaffFactory(email="paul@example.com", first_name="Paul", groups=[PROGRAM_ADMIN]))
+    CommunitySourceFactory(
+        name="Anaplan Community",
+        last_run_at=timezone.now() - timedelta(minutes=1),
+        last_run_ok=False,
+        last_error=(
+            "Could not reach https://community.example.invalid after 5 attempts "
+            "(HTTPSConnectionPool(host='community.example.invalid',port=443):MaxRetriesExceeded)"
+        ),
+    )
+    sign_in_staff(page, paul)
+    page.goto("/admin/")
+    expect(page.locator("#home-community ~ p")).to_contain_text("failed: Could not reach")
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "admin-home-connector-error")
+
+
 def test_the_home_page_keeps_each_job_result_whole(page):
     """The walk saw "Succee/ded" broken over two lines when every result was short (no error beside it)."""
     from django.conf import settings
