@@ -29,6 +29,7 @@ from community_levels.models import (
     CommunitySource,
     SourceRun,
 )
+from mahome.admin_site import ReadOnlyAdminMixin
 from mahome.errors import show_refusal
 
 
@@ -102,7 +103,11 @@ def _forget_old_previews(folder: Path) -> None:
 
 
 @admin.register(ActivityEvent)
-class ActivityEventAdmin(admin.ModelAdmin):
+class ActivityEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Stored events, read and imported here, never added, changed or deleted by hand: a deleted event would
+    leave what it added in the daily totals and free its id, so the next pull or replay counted it twice. The
+    sync takes back events the platform removed (`revoke_events`: marked revoked, their totals taken back)."""
+
     list_display = [
         "event_id",
         "source",
@@ -119,12 +124,6 @@ class ActivityEventAdmin(admin.ModelAdmin):
     list_select_related = ["member"]
     raw_id_fields = ["member"]
     change_list_template = "admin/community_levels/activityevent/change_list.html"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_import_permission(self, request) -> bool:
         """Importing writes events that change members' scores: program admins, not verifiers."""

@@ -22,6 +22,7 @@ from community_levels.models import (
 )
 from community_levels.recompute import levels_preview
 from community_levels.rules import LevelRule, Rules, load_rules
+from mahome.admin_site import ReadOnlyAdminMixin
 
 
 class LevelRequirementInline(admin.TabularInline):
@@ -213,21 +214,19 @@ class ScoringWeightAdmin(RulesChangeAdmin):
 
 
 @admin.register(LevelChange)
-class LevelChangeAdmin(admin.ModelAdmin):
+class LevelChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each member's level history, as the recompute wrote it and the member was told: read only."""
+
     list_display = ["member", "from_level", "to_level", "changed_at", "reason"]
     list_filter = ["to_level"]
     list_select_related = ["member", "from_level", "to_level"]
     search_fields = ["member__username", "member__email"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(RecomputeRun)
-class RecomputeRunAdmin(admin.ModelAdmin):
+class RecomputeRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The record of every recompute (what changed and why): read only."""
+
     list_display = [
         "started_at",
         "finished_at",
@@ -239,9 +238,3 @@ class RecomputeRunAdmin(admin.ModelAdmin):
         "lowered",
         "reason",
     ]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
