@@ -2,14 +2,21 @@
 the real sign-in with MFA (issue 11, finding 1); a verifier sees the roster without the buttons and
 gets the admin's own 403 page for the provisioning form (finding 3)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import User
+from accounts.models import INVITATION_KIND, Invitation, Notification, User
 from accounts.roles import PROGRAM_ADMIN, VERIFIER
-from tests.factories import MACertificationFactory, OrganizationFactory, StaffFactory, UserFactory
+from tests.factories import (
+    MACertificationFactory,
+    NotificationFactory,
+    OrganizationFactory,
+    StaffFactory,
+    UserFactory,
+)
 from tests.helpers import screenshot, sign_in_staff, with_mfa
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -66,3 +73,26 @@ def test_a_verifier_reads_the_roster_without_buttons_and_is_refused_the_form_ins
     expect(page.get_by_text("MA Home — program administration")).to_be_visible()
     expect(page.get_by_role("heading", name="You do not have permission to open this page")).to_be_visible()
     screenshot(page, "admin-403-for-a-verifier")
+
+
+def test_the_roster_fits_beside_the_navigation_at_1280(page):
+    """The walk, on the demo data: the roster was 827 px in 631 beside the navigation and the filters, so
+    the Invitation and Last sign-in columns (what the weekly resend looks at) were scrolled out of sight."""
+    _roster()
+    omar = UserFactory(email="omar.haddad@northwind.example", first_name="Omar", last_name="Haddad")
+    MACertificationFactory(user=omar, certificate_number="MA-2024-0318", qualified_on=date(2024, 9, 20))
+    Invitation.objects.create(
+        user=omar,
+        valid_until=timezone.now() + timedelta(days=14),
+        notification=NotificationFactory(user=omar, kind=INVITATION_KIND, email_state=Notification.EmailState.SENT),
+    )
+    ava = UserFactory(email="ava.member@example.com", first_name="Ava", last_name="Patel", last_login=timezone.now())
+    MACertificationFactory(user=ava, certificate_number="MA-2024-00001", qualified_on=date(2024, 3, 10))
+    paul = with_mfa(StaffFactory(email="paul@example.com", first_name="Paul", groups=[PROGRAM_ADMIN]))
+    sign_in_staff(page, paul)
+    page.goto("/admin/accounts/macertification/")
+    expect(page.locator("#result_list")).to_contain_text("link valid until")
+    expect(page.locator("#result_list")).to_contain_text("omar.haddad@northwind.example")
+    table, room = page.locator("#result_list").evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
+    assert table <= room, f"the roster is {table} px wide in {room}"
+    screenshot(page, "admin-roster-1280")
