@@ -246,3 +246,11 @@ def test_the_review_of_a_year_not_started_says_when_it_opens_and_shows_no_outcom
     assert not exported["Content-Type"].startswith("text/csv")
     assert "has not started yet" in confirm and 'name="confirmed"' not in confirm
     assert not ReviewOutcome.objects.exists() and not ReviewRun.objects.exists()
+
+
+def test_the_dry_run_says_whom_a_final_run_would_notify(client, program_admin, year_2021):
+    """The walk read "A final run now would record 11 outcomes, issue 1 certificate and notify 11.":
+    notify 11 what? The count of members is named, like the outcomes and certificates before it."""
+    client.force_login(with_mfa(program_admin))
+    html = " ".join(client.get(_review_url(year_2021)).content.decode().split())
+    assert "A final run now would record 5 outcomes, issue 2 certificates and notify 5 members." in html
