@@ -104,6 +104,19 @@ class ActivityTypeForm(forms.ModelForm):
             "is_active",
         ]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.tracking != ActivityType.Tracking.REQUIREMENT:
+            # MA Home's own hidden type for requirement reports (one per year, made when needed):
+            # in no catalogue and claimable by nobody, so never a type staff create or turn into.
+            tracking = self.fields["tracking"]
+            assert isinstance(tracking, forms.TypedChoiceField)  # a model field with choices and a default
+            tracking.choices = [
+                (value, label)
+                for value, label in ActivityType.Tracking.choices
+                if value != ActivityType.Tracking.REQUIREMENT
+            ]
+
     def clean(self):
         super().clean()
         cleaned = self.cleaned_data

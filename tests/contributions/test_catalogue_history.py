@@ -76,3 +76,36 @@ def test_activity_type_added_in_the_admin_records_who(admin_client, program_admi
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
     assert ActivityType.objects.get(code="clinic").history.get().history_user == program_admin
+
+
+def test_the_admin_does_not_offer_the_hidden_requirement_report_tracking(admin_client, year_2026):
+    """The walk created an activity type tracked as "A reported technical requirement (no points)" with
+    10 points: it is MA Home's own hidden type for requirement reports, in no catalogue and claimable by
+    nobody. The add form no longer offers it and refuses it when posted."""
+    url = "/admin/contributions/activitytype/add/"
+    form = admin_client.get(url).context["adminform"].form
+    offered = [value for value, _label in form.fields["tracking"].choices]
+    assert ActivityType.Tracking.REQUIREMENT not in offered and ActivityType.Tracking.MANUAL in offered
+    data = admin_form_data(
+        admin_client,
+        url,
+        program_year=year_2026.pk,
+        code="req-x",
+        name="Requirement report X",
+        category="talent",
+        points=10,
+        unit="item",
+        tracking="requirement",
+    )
+    response = admin_client.post(url, data)
+    assert response.status_code == 200 and "tracking" in response.context["adminform"].form.errors
+    assert not ActivityType.objects.filter(code="req-x").exists()
+
+
+def test_the_hidden_requirement_report_type_keeps_its_tracking_in_the_admin(admin_client, year_2026):
+    from contributions.services.requirements import requirement_report_type
+
+    hidden = requirement_report_type(program_year=year_2026)
+    form = admin_client.get(f"/admin/contributions/activitytype/{hidden.pk}/change/").context["adminform"].form
+    assert form["tracking"].value() == ActivityType.Tracking.REQUIREMENT
+    assert ActivityType.Tracking.REQUIREMENT in [value for value, _label in form.fields["tracking"].choices]
