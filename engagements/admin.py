@@ -284,7 +284,12 @@ class OpportunityAdmin(SimpleHistoryAdmin):
             told += services.opportunity_cancel(
                 opportunity_id=opportunity.pk, actor=request.user, reason=form.cleaned_data["reason"]
             )
-        self.message_user(request, _("Cancelled; %(n)d members were notified.") % {"n": told}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Cancelled; %(n)d member was notified.", "Cancelled; %(n)d members were notified.", told)
+            % {"n": told},
+            messages.SUCCESS,
+        )
         return None
 
 

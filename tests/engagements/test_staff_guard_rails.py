@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.messages import get_messages
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -149,6 +150,15 @@ def test_cancelling_tells_each_member_by_message_and_email_with_the_reason(
     for member in members:
         assert Notification.objects.get(user=member, kind="engagement.cancelled").body == "The venue closed."
         assert [m for m in mail.outbox if member.email in m.to]
+
+
+def test_cancelling_says_how_many_members_were_told_in_good_english(admin_client):
+    """The walk's reading: "Cancelled; 1 members were notified." One member is one member."""
+    opportunity = OpportunityFactory(capacity=1)
+    SignUpFactory(opportunity=opportunity)
+    _action(admin_client, "opportunity", "cancel", [opportunity.pk], apply="1", reason="The venue closed.")
+    said = [str(message) for message in get_messages(admin_client.get("/admin/engagements/opportunity/").wsgi_request)]
+    assert "Cancelled; 1 member was notified." in said
 
 
 def test_the_cancel_service_refuses_without_a_reason(program_admin):
