@@ -1,8 +1,7 @@
 """The BOSS programme: its windows and the applications staff decide."""
 
 from django.contrib import admin, messages
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from community_levels import services
@@ -38,7 +37,10 @@ def _decide(request, queryset, *, accept: bool) -> None:
             decided += 1
         except services.CommunityError as error:
             show_refusal(request, error, prefix=str(application), level=messages.WARNING)
-    messages.success(request, _("%(n)d applications decided.") % {"n": decided})
+    messages.success(
+        request,
+        ngettext("%(n)d application decided.", "%(n)d applications decided.", decided) % {"n": decided},
+    )
 
 
 @admin.register(BossApplication)

@@ -9,6 +9,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.requests import AuthenticatedRequest
@@ -95,7 +96,12 @@ class LevelAdmin(RulesChangeAdmin):
             )
             messages.success(
                 request,
-                _("%(n)d rules saved; a full recompute is running.") % {"n": changed}
+                ngettext(
+                    "%(n)d rule saved; a full recompute is running.",
+                    "%(n)d rules saved; a full recompute is running.",
+                    changed,
+                )
+                % {"n": changed}
                 if changed
                 else _("Nothing changed."),
             )

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from community_levels.models import (
@@ -88,5 +89,6 @@ def rules_save(
             weight.save()
             changed += 1
     if changed:
-        rules_changed(changed_by=changed_by, what=_("%(n)d thresholds or weights") % {"n": changed})
+        what = ngettext("%(n)d threshold or weight", "%(n)d thresholds or weights", changed) % {"n": changed}
+        rules_changed(changed_by=changed_by, what=what)
     return changed

@@ -7,7 +7,14 @@ import pytest
 from accounts.models import Notification
 from community_levels import demo
 from community_levels.ingestion import ingest_stream, parse_file
-from community_levels.models import ActivityEvent, BossApplication, CommunityMember, Level, ScoringWeight
+from community_levels.models import (
+    ActivityEvent,
+    BossApplication,
+    CommunityMember,
+    Level,
+    RecomputeRun,
+    ScoringWeight,
+)
 from community_levels.recompute import levels_recompute
 from community_levels.services import boss_application_submit
 from tests.community_levels.helpers import event, write_jsonl
@@ -67,6 +74,23 @@ def test_saving_edited_rules_keeps_history_and_recomputes_everyone(
     assert replies.weight == 3
     assert replies.history.latest().weight == 3  # the change is kept in history
     assert set(CommunityMember.objects.values_list("level__name", flat=True)) == {"New Contributor"}
+
+
+def test_saving_one_changed_rule_says_so_in_the_singular(admin_client, tmp_path, django_capture_on_commit_callbacks):
+    """The walk's reading after one threshold changed: "1 rules saved", and the recompute's reason
+    "(1 thresholds or weights)". One rule is one rule, in the message and in the recompute's reason."""
+    ingest(tmp_path, [event(i, f"m{i}", "reply", quantity=6) for i in range(2)])
+    replies = ScoringWeight.objects.get(metric="replies")
+    form = {f"level-{lvl.pk}": str(lvl.min_score) for lvl in Level.objects.all()}
+    form.update({f"weight-{w.pk}": str(w.weight) for w in ScoringWeight.objects.all()})
+    form.update({f"cap-{w.pk}": "" if w.daily_cap is None else str(w.daily_cap) for w in ScoringWeight.objects.all()})
+    form.update({f"req-{r.pk}": str(r.minimum) for lvl in Level.objects.all() for r in lvl.requirements.all()})
+    form[f"weight-{replies.pk}"] = "3"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post("/admin/community_levels/level/preview/", {**form, "action": "save"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["1 rule saved; a full recompute is running."]
+    reasons = list(RecomputeRun.objects.values_list("reason", flat=True))
+    assert any(reason.endswith("(1 threshold or weight)") for reason in reasons), reasons
 
 
 def test_preview_rejects_bad_numbers_with_a_message(admin_client):
@@ -141,6 +165,27 @@ def test_staff_decide_boss_applications_and_the_member_is_told(admin_client, tmp
     assert application.decided_by.email == "root@example.com"
     assert Notification.objects.get(user=user).kind == "community.boss_decision"
     assert application.history.count() == 2
+
+
+def test_deciding_one_boss_application_says_so_in_the_singular(admin_client, tmp_path):
+    BossProgramWindowFactory(opens_on=date(2026, 7, 1), closes_on=date(2026, 7, 31))
+    UserFactory(email="boss@example.com")
+    ingest(
+        tmp_path,
+        [
+            event(1, "boss", "accepted_solution", quantity=10, email="boss@example.com"),
+            event(2, "boss", "article", quantity=40),
+        ],
+    )
+    application = boss_application_submit(
+        member=CommunityMember.objects.get(), statement="Please", today=date(2026, 7, 3)
+    )
+    response = admin_client.post(
+        "/admin/community_levels/bossapplication/",
+        {"action": "accept_applications", "_selected_action": [application.pk]},
+        follow=True,
+    )
+    assert "1 application decided." in [str(m) for m in response.context["messages"]]
 
 
 def test_admin_pages_open(admin_client, tmp_path):
