@@ -123,7 +123,7 @@ def test_the_home_page_says_what_needs_attention(page):
     expect(page.get_by_role("heading", name="Scheduled jobs")).to_be_visible()
     jobs = page.locator("#home-jobs ~ table tbody tr")
     expect(jobs.filter(has_text="community-sources-sync")).to_contain_text("Failed: ConnectionError: timed out")
-    expect(jobs.filter(has_text="maintenance-deadline-reminders")).to_contain_text("reminds members on track")
+    expect(jobs.filter(has_text="maintenance-deadline-reminders")).to_contain_text("Reminds members on track")
     expect(jobs.filter(has_text="maintenance-deadline-reminders")).to_contain_text("Succeeded")
     expect(page.get_by_text("Anaplan Community")).to_be_visible()
     assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")  # nothing runs off at 1280
