@@ -106,10 +106,10 @@ class ActivityTypeForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.tracking != ActivityType.Tracking.REQUIREMENT:
+        tracking = self.fields.get("tracking")  # absent where the page is read-only (a verifier's)
+        if tracking is not None and self.instance.tracking != ActivityType.Tracking.REQUIREMENT:
             # MA Home's own hidden type for requirement reports (one per year, made when needed):
             # in no catalogue and claimable by nobody, so never a type staff create or turn into.
-            tracking = self.fields["tracking"]
             assert isinstance(tracking, forms.TypedChoiceField)  # a model field with choices and a default
             tracking.choices = [
                 (value, label)
