@@ -427,6 +427,9 @@ class SuggestionAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a member's suggestion: accepted or declined (with who and when), never deleted
+
     def _one(self, request, queryset) -> Suggestion | None:
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one suggestion to accept."), messages.WARNING)

@@ -63,3 +63,6 @@ class BossApplicationAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a member's application: accepted or declined (with who and when), never deleted
