@@ -290,10 +290,18 @@ def _type_label(activity_type: ActivityType) -> str:
 def opportunity_credit_note(*, opportunity: Opportunity) -> tuple[str, bool]:
     """What completing the opportunity credits, judged by its start (today when ongoing), for staff.
 
-    Returns (the sentence, whether it is another year's type than the one chosen).
+    Returns (the sentence, whether it calls for a warning: another year's type than the one chosen,
+    or the chosen one for an engagement held in a year whose catalogue has no such type, as the
+    member's page says too).
     """
-    day = timezone.localdate(opportunity.starts_at) if opportunity.starts_at else timezone.localdate()
-    credited = credited_activity_type(opportunity=opportunity, on=day)
+    credit = member_credit(opportunity=opportunity)
+    credited = credit.activity_type
+    if credit.other_year:
+        note = _(
+            "Completing it credits %(type)s: the engagement falls in %(year)s, "
+            "whose catalogue has no such activity yet."
+        )
+        return note % {"type": _type_label(credited), "year": credit.engagement_year}, True
     if credited.pk == opportunity.activity_type_id:
         return _("Completing it credits %(type)s.") % {"type": _type_label(credited)}, False
     note = _("Completing it credits %(type)s, the catalogue of the engagement's year, not %(chosen)s chosen above.")

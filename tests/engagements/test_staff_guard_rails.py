@@ -211,6 +211,25 @@ def test_completing_after_the_date_credits_once(verifier):
     assert Contribution.objects.filter(member=signup.member).count() == 1
 
 
+def test_saving_an_opportunity_held_after_its_types_year_warns_when_that_year_has_no_such_type(admin_client):
+    """The walk: a February 2027 panel credited under 2026's "Public speaking engagement" (2027's catalogue
+    has no such type) said only "Completing it credits … of the 2026 catalogue", with no warning on save;
+    the member's page said "2027 catalogue has no such activity yet". Staff are told the same, as a warning."""
+    from tests.admin_forms import admin_form_data
+
+    planned_type = EngagementActivityTypeFactory(program_year__year=2022, code="keynote", name="Keynote")
+    ProgramYearFactory(year=2026)
+    opportunity = OpportunityFactory(activity_type=planned_type, starts_at=timezone.make_aware(datetime(2026, 3, 10)))
+    url = f"/admin/engagements/opportunity/{opportunity.pk}/change/"
+    response = admin_client.post(url, admin_form_data(admin_client, url, summary="Updated."), follow=True)
+    said = {str(m): m.level_tag for m in response.context["messages"]}
+    note = (
+        "Completing it credits “Keynote” of the 2022 catalogue: the engagement falls in 2026, "
+        "whose catalogue has no such activity yet."
+    )
+    assert said.get(note) == "warning", said
+
+
 def test_saving_an_opportunity_whose_type_is_of_another_year_warns_staff(admin_client):
     from tests.admin_forms import admin_form_data
 
