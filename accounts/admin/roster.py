@@ -66,15 +66,16 @@ class ProvisionForm(forms.Form):
     def clean(self):
         super().clean()
         cleaned = self.cleaned_data
-        if self.errors:
-            return cleaned
         problems = services.member_provision_problems(
             email=services.provision_email(cleaned.get("email")),
             certificate_number=(cleaned.get("certificate_number") or "").strip(),
             qualified_on=cleaned.get("qualified_on"),
         )
+        # Every field's problem at once (not the service's after the names are typed); a field that
+        # already has an error (empty, not an email, not a date) keeps that one.
         for field, problem in problems.items():
-            self.add_error(field, problem)
+            if field not in self.errors:
+                self.add_error(field, problem)
         return cleaned
 
 

@@ -10,6 +10,7 @@ from accounts.models import MACertification, Notification, Organization, User
 from accounts.resources import NewlyCertifiedResource
 from accounts.services import member_provision
 from tests.factories import MACertificationFactory, OrganizationFactory
+from tests.helpers import with_mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +182,19 @@ def test_a_nul_character_in_any_cell_is_a_bad_row_and_the_good_rows_stay(django_
     assert "invisible NUL character" in " ".join(invalid[2]["certificate_number"])
     assert "invisible NUL character" in " ".join(invalid[3]["first_name"])
     assert set(User.objects.values_list("email", flat=True)) == {"nora@northwind.example"}
+
+
+def test_adding_one_ma_names_every_problem_at_once(client, program_admin, member):
+    """The walk: a form with the names left empty, an email that has an account, a number of the
+    certificate form and a date in the future said only "This field is required." twice; the other three
+    refusals came on the second try. Every field's problem is named on the first."""
+    client.force_login(with_mfa(program_admin))
+    response = client.post(
+        "/admin/accounts/macertification/provision/",
+        {"email": member.email, "certificate_number": "MA-2026-000123", "qualified_on": "2099-01-05"},
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) == {"email", "first_name", "last_name", "certificate_number", "qualified_on"}
+    assert "already has an account" in errors["email"][0]
+    assert not User.objects.filter(certification__certificate_number="MA-2026-000123").exists()
