@@ -219,7 +219,9 @@ def test_migration_rewords_the_default_descriptions_an_admin_left_alone():
     audits = importlib.import_module("contributions.migrations.0014_audits").DESCRIPTION
     every = CrontabSchedule.objects.create(minute="5", hour="3")
     PeriodicTask.objects.filter(name__in=["community-boss-windows", "contributions-audits-sample", "mine"]).delete()
-    PeriodicTask.objects.create(name="community-boss-windows", task="x", crontab=every, description=old["community-boss-windows"])
+    PeriodicTask.objects.create(
+        name="community-boss-windows", task="x", crontab=every, description=old["community-boss-windows"]
+    )
     PeriodicTask.objects.create(name="contributions-audits-sample", task="y", crontab=every, description=audits)
     PeriodicTask.objects.create(name="maintenance-deadline-reminders-x", task="z", crontab=every, description="Ours.")
     migration.reword(apps, None)
