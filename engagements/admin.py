@@ -55,7 +55,17 @@ def _action_form(
     return None, TemplateResponse(request, "admin/action_form.html", context)
 
 
-def _run(modeladmin, request, items, call, done: str | Promise) -> None:
+# What an action did, in the singular and the plural, "%(count)d" the number of items it did it to.
+Done = tuple[str, str] | str | Promise
+
+
+def _done(done: Done, count: int) -> str:
+    if isinstance(done, tuple):
+        return ngettext(done[0], done[1], count) % {"count": count}
+    return str(done) % {"count": count}
+
+
+def _run(modeladmin, request, items, call, done: Done) -> None:
     """Apply a service to each item; report successes and each refusal with its reason."""
     count = 0
     for item in items:
@@ -68,7 +78,7 @@ def _run(modeladmin, request, items, call, done: str | Promise) -> None:
         else:
             count += 1
     if count:
-        modeladmin.message_user(request, done % {"count": count}, messages.SUCCESS)
+        modeladmin.message_user(request, _done(done, count), messages.SUCCESS)
 
 
 def _confirm_then_run(
@@ -80,7 +90,7 @@ def _confirm_then_run(
     title: str | Promise,
     action: str,
     call,
-    done: str | Promise,
+    done: Done,
     items=None,
     initial=None,
     consequences=(),
@@ -231,7 +241,7 @@ class OpportunityAdmin(SimpleHistoryAdmin):
             lambda o: services.opportunity_set_state(
                 opportunity_id=o.pk, actor=request.user, state=Opportunity.State.PUBLISHED
             ),
-            _("%(count)d published."),
+            ("%(count)d opportunity published.", "%(count)d opportunities published."),
         )
 
     @admin.action(description=_("Close sign-ups of selected opportunities"), permissions=["change"])
@@ -243,7 +253,7 @@ class OpportunityAdmin(SimpleHistoryAdmin):
             lambda o: services.opportunity_set_state(
                 opportunity_id=o.pk, actor=request.user, state=Opportunity.State.CLOSED
             ),
-            _("%(count)d closed."),
+            ("%(count)d opportunity closed.", "%(count)d opportunities closed."),
         )
 
     @admin.action(description=_("Cancel selected opportunities (notifies everyone signed up)"), permissions=["change"])
@@ -335,7 +345,7 @@ class SignUpAdmin(ExportMixin, SimpleHistoryAdmin):
             title=_("Schedule sign-ups"),
             action="schedule",
             call=lambda s, data: services.signup_schedule(signup_id=s.pk, actor=request.user, **data),
-            done=_("%(count)d scheduled."),
+            done=("%(count)d sign-up scheduled.", "%(count)d sign-ups scheduled."),
         )
 
     @admin.action(description=_("Mark completed (credits the points once)"), permissions=["change"])
@@ -346,7 +356,7 @@ class SignUpAdmin(ExportMixin, SimpleHistoryAdmin):
             if note:
                 self.message_user(request, f"{signup}: {note}", messages.INFO)
 
-        _run(self, request, queryset, complete_one, _("%(count)d completed."))
+        _run(self, request, queryset, complete_one, ("%(count)d sign-up completed.", "%(count)d sign-ups completed."))
 
     @admin.action(description=_("Mark no-show"), permissions=["change"])
     def mark_no_show(self, request, queryset):
@@ -397,7 +407,10 @@ class SignUpAdmin(ExportMixin, SimpleHistoryAdmin):
             call=lambda s, data: services.signup_withdraw_by_staff(
                 signup_id=s.pk, actor=request.user, reason=data["reason"]
             ),
-            done=_("%(count)d withdrawn; each member was told why."),
+            done=(
+                "%(count)d sign-up withdrawn; the member was told why.",
+                "%(count)d sign-ups withdrawn; each member was told why.",
+            ),
         )
 
 
@@ -485,5 +498,5 @@ class SuggestionAdmin(SimpleHistoryAdmin):
             title=_("Decline suggestions"),
             action="decline",
             call=lambda s, data: services.suggestion_decline(suggestion_id=s.pk, actor=request.user, **data),
-            done=_("%(count)d declined."),
+            done=("%(count)d suggestion declined.", "%(count)d suggestions declined."),
         )

@@ -46,7 +46,7 @@ def test_staff_withdrawal_asks_to_confirm_needs_a_reason_and_the_member_sees_it(
     assert held.state == SignUp.State.CONFIRMED
     page.get_by_label("Reason (sent to the member)").fill(REASON)
     page.get_by_role("button", name="Withdraw sign-ups").click()
-    expect(page.get_by_text("1 withdrawn; each member was told why.")).to_be_visible()
+    expect(page.get_by_text("1 sign-up withdrawn; the member was told why.")).to_be_visible()
     screenshot(page, "admin-staff-withdrawal-done")
 
     held.refresh_from_db()

@@ -241,3 +241,24 @@ def test_saving_an_opportunity_whose_type_is_of_another_year_warns_staff(admin_c
     text = response.content.decode()
     assert "Completing it credits “Keynote” of the 2026 catalogue" in text
     assert [m.level_tag for m in response.context["messages"] if "2026 catalogue" in str(m)] == ["warning"]
+
+
+def _said(client) -> list[str]:
+    return [str(message) for message in get_messages(client.get("/admin/engagements/opportunity/").wsgi_request)]
+
+
+def test_the_opportunity_actions_say_what_they_did_with_a_noun_in_good_english(admin_client):
+    """The walk's reading: "1 published.", "1 closed.": a number with no noun, the plural never used."""
+    one = OpportunityFactory(state=Opportunity.State.DRAFT)
+    _action(admin_client, "opportunity", "publish", [one.pk])
+    assert "1 opportunity published." in _said(admin_client)
+    two = [OpportunityFactory(), OpportunityFactory()]
+    _action(admin_client, "opportunity", "close", [o.pk for o in two])
+    assert "2 opportunities closed." in _said(admin_client)
+
+
+def test_the_sign_up_actions_say_what_they_did_with_a_noun_in_good_english(staff_client):
+    held = SignUpFactory(opportunity=OpportunityFactory(capacity=2))
+    _action(staff_client, "signup", "withdraw", [held.pk], apply="1", reason="Double booked.")
+    said = [str(m) for m in get_messages(staff_client.get("/admin/engagements/signup/").wsgi_request)]
+    assert "1 sign-up withdrawn; the member was told why." in said
