@@ -229,3 +229,14 @@ def test_migration_rewords_the_default_descriptions_an_admin_left_alone():
     assert texts["community-boss-windows"] == JOB_DESCRIPTIONS["community-boss-windows"]
     assert texts["contributions-audits-sample"] == JOB_DESCRIPTIONS["contributions-audits-sample"]
     assert texts["maintenance-deadline-reminders-x"] == "Ours."
+
+
+def test_a_queue_whose_oldest_came_in_today_says_so_not_0_days(client, program_admin, this_year, member):
+    """The walk's reading: "The oldest has waited 0 days." The help page already said it in words."""
+    talk = ActivityTypeFactory(program_year=this_year, points=100)
+    ContributionFactory(member=member, activity_type=talk, submitted_at=timezone.now() - timedelta(hours=2))
+    client.force_login(with_mfa(program_admin))
+    html = client.get("/admin/").content.decode()
+    assert "Every item in it arrived today." in html and "0 days" not in html
+    help_page = client.get("/help/").content.decode()
+    assert "Right now every submission in the queue arrived today." in help_page and "0 days" not in help_page

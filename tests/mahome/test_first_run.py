@@ -172,3 +172,13 @@ def test_the_demo_invitation_links_work(client, settings):
         html = client.get(invitation.email_url, follow=True).content.decode()
         assert "This link no longer works" not in html, invitation.user.email
         assert "Choose" in html, invitation.user.email
+
+
+def test_a_heartbeat_within_the_minute_reads_just_now_not_0_minutes(client):
+    """The walk's reading: "Last seen 0 minutes ago." (Django's timesince under a minute)."""
+    WorkerHeartbeat.objects.all().delete()
+    WorkerHeartbeat.objects.create(worker="celery@demo", last_seen=timezone.now() - timedelta(seconds=20))
+    html = client.get("/status/").content.decode()
+    assert "Last seen less than a minute ago." in html and "0 minutes" not in html
+    WorkerHeartbeat.objects.update(last_seen=timezone.now() - timedelta(minutes=3))
+    assert "Last seen 3\xa0minutes ago." in client.get("/status/").content.decode()  # timesince's own space
