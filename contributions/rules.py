@@ -12,6 +12,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from django.db import models
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -150,13 +151,19 @@ def prorated_target(*, base: int, method: str, qualified_on: date | None, opens_
         points = math.ceil(base * days_remaining / days_in_year)
         formula = _(
             "ceil(%(base)s × %(days)s days remaining ÷ %(total)s days in the year) = %(points)s points "
-            "(you qualified on %(date)s)."
-        ) % {"base": base, "days": days_remaining, "total": days_in_year, "points": points, "date": qualified_on}
+            "(qualified on %(date)s)."
+        ) % {
+            "base": base,
+            "days": days_remaining,
+            "total": days_in_year,
+            "points": points,
+            "date": date_format(qualified_on),
+        }
         return Target(points, formula, False)
     months_remaining = 13 - qualified_on.month
     points = math.ceil(base * months_remaining / 12)
     formula = _(
-        "ceil(%(base)s × %(months)s months remaining ÷ 12) = %(points)s points (you qualified in %(month)s %(year)s)."
+        "ceil(%(base)s × %(months)s months remaining ÷ 12) = %(points)s points (qualified in %(month)s %(year)s)."
     ) % {
         "base": base,
         "months": months_remaining,
@@ -171,7 +178,7 @@ def prorated_target(*, base: int, method: str, qualified_on: date | None, opens_
 def _full_target(base: int, language: str | None) -> Target:
     """The full target, the same for everyone certified before the year began: made once per base and
     language (its formula is translated), not once per member (~10 µs each: a report page has 100)."""
-    formula = _("%(base)s points: you were certified before the program year began.") % {"base": base}
+    formula = _("%(base)s points: certified before the program year began.") % {"base": base}
     return Target(base, formula, True)
 
 
