@@ -34,6 +34,8 @@ JOB_DESCRIPTIONS = {
     "community-boss-windows": "Creates next year's Boss program application windows if they are missing.",
     "contributions-audits-sample": "Chooses verified contributions to audit, at each program year's audit rate and "
     "more often when a claim looks risky, and asks those members for evidence.",
+    # Celery's own, which beat adds by itself (DatabaseScheduler.install_default_entries).
+    "celery.backend_cleanup": "Celery's own housekeeping: deletes background jobs' results once they have expired.",
 }
 
 

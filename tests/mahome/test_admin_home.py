@@ -240,3 +240,31 @@ def test_a_queue_whose_oldest_came_in_today_says_so_not_0_days(client, program_a
     assert "Every item in it arrived today." in html and "0 days" not in html
     help_page = client.get("/help/").content.decode()
     assert "Right now every submission in the queue arrived today." in help_page and "0 days" not in help_page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_celerys_own_cleanup_job_says_what_it_does(client, program_admin):
+    """The walk: beat's built-in `celery.backend_cleanup` showed "—" under "What it does" on the home page."""
+    from mahome.beat import DefaultsOnlyDatabaseScheduler
+    from mahome.celery import app
+
+    PeriodicTask.objects.filter(name="celery.backend_cleanup").delete()
+    DefaultsOnlyDatabaseScheduler(app=app, lazy=True).install_default_entries({})
+    client.force_login(with_mfa(program_admin))
+    row = next(job for job in client.get("/admin/").context["home"].jobs if job.name == "celery.backend_cleanup")
+    assert row.description == JOB_DESCRIPTIONS["celery.backend_cleanup"]
+    assert row.when == "Daily at 04:00 UTC"
+
+
+def test_migration_describes_an_existing_cleanup_job_left_without_one():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("mahome.migrations.0006_backend_cleanup_description")
+    PeriodicTask.objects.filter(name="celery.backend_cleanup").delete()
+    every = CrontabSchedule.objects.create(minute="0", hour="4")
+    PeriodicTask.objects.create(name="celery.backend_cleanup", task="celery.backend_cleanup", crontab=every)
+    migration.describe(apps, None)
+    assert PeriodicTask.objects.get(name="celery.backend_cleanup").description == migration.TEXT
+    assert JOB_DESCRIPTIONS["celery.backend_cleanup"] == migration.TEXT
