@@ -277,8 +277,8 @@ def test_the_weekly_job_is_scheduled_with_a_description():
     task = PeriodicTask.objects.get(name="contributions-audits-sample")
     assert task.task == "contributions.tasks.audits_sample_weekly"
     assert task.description == migration.DESCRIPTION
-    # ...which mahome 0005 rewords (the text said the default timing: the schedule is the admin's to change).
-    importlib.import_module("mahome.migrations.0005_job_descriptions_without_timing").reword(apps, None)
+    # ...which 0027 rewords (the text said the default timing: the schedule is the admin's to change).
+    importlib.import_module("contributions.migrations.0027_audit_job_description").reword(apps, None)
     task.refresh_from_db()
     assert task.description == JOB_DESCRIPTIONS["contributions-audits-sample"]
     assert (task.crontab.day_of_week, task.crontab.hour, task.crontab.minute) == ("1", "6", "0")
@@ -373,3 +373,13 @@ def test_a_program_admin_sets_the_years_audit_rate_in_its_form_and_the_history_n
     assert year_2026.history.first().history_user == program_admin
     response = client.post(url, {**data, "audit_rate": "150"})
     assert "The audit rate is a percentage: from 0 to 100." in response.content.decode()
+
+
+def test_the_audit_jobs_description_in_0027_is_the_one_beat_writes():
+    import importlib
+
+    from mahome.beat import JOB_DESCRIPTIONS
+
+    assert JOB_DESCRIPTIONS["contributions-audits-sample"] == (
+        importlib.import_module("contributions.migrations.0027_audit_job_description").TEXT
+    )

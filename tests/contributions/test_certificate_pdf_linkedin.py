@@ -110,7 +110,8 @@ def test_the_pdf_is_one_page_with_number_dates_and_the_public_address(client, ce
 
 
 def test_a_revoked_certificates_pdf_says_so(client, certificate, program_admin, tmp_path):
-    services.certificate_revoke(certificate=certificate, reason="Exam result annulled.", by=program_admin)
+    with time_machine.travel(NOW, tick=False):  # revoked today, as the PDF is printed (not the real clock's day)
+        services.certificate_revoke(certificate=certificate, reason="Exam result annulled.", by=program_admin)
     _info, text = _pdf(client, certificate, tmp_path)
     assert re.search(r"Status when printed\s+Revoked on 7 Dec 2026 because: Exam result annulled\.", text)
     # The diagonal REVOKED watermark is drawn rotated; pdftotext reads it letter by letter.

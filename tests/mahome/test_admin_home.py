@@ -208,8 +208,8 @@ def test_a_schedule_the_admin_changes_is_not_contradicted_by_its_description(cli
 
 
 def test_migration_rewords_the_default_descriptions_an_admin_left_alone():
-    """mahome 0005: a row holding the old default text (from 0004 or contributions 0014) gets the new one; a
-    description a program admin wrote stays theirs."""
+    """mahome 0005 (contributions 0027 for the audits' job): a row holding the old default text (from 0004 or
+    contributions 0014) gets the new one; a description a program admin wrote stays theirs."""
     import importlib
 
     from django.apps import apps
@@ -225,6 +225,7 @@ def test_migration_rewords_the_default_descriptions_an_admin_left_alone():
     PeriodicTask.objects.create(name="contributions-audits-sample", task="y", crontab=every, description=audits)
     PeriodicTask.objects.create(name="maintenance-deadline-reminders-x", task="z", crontab=every, description="Ours.")
     migration.reword(apps, None)
+    importlib.import_module("contributions.migrations.0027_audit_job_description").reword(apps, None)
     texts = dict(PeriodicTask.objects.values_list("name", "description"))
     assert texts["community-boss-windows"] == JOB_DESCRIPTIONS["community-boss-windows"]
     assert texts["contributions-audits-sample"] == JOB_DESCRIPTIONS["contributions-audits-sample"]
