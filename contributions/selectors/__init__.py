@@ -15,6 +15,7 @@ To replace a function in a test, patch it where it is called from (e.g. `selecto
 from contributions.selectors.catalogue import (
     ClaimPreview,
     activity_types_open_for_submission,
+    catalogue_types,
     catalogue_years,
     claim_preview,
     program_year_current,
@@ -71,6 +72,7 @@ __all__ = [
     "VerifierDecisions",
     "activity_types_open_for_submission",
     "cap_left",
+    "catalogue_types",
     "catalogue_years",
     "certificate_current",
     "certificate_status_text",

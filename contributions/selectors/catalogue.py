@@ -37,13 +37,15 @@ def catalogue_years(*, today: date | None = None) -> list[ProgramYear]:
     return list(years.order_by("year").prefetch_related("requirements", _active_types_prefetch())[:2])
 
 
+def catalogue_types() -> QuerySet[ActivityType]:
+    """The types a catalogue shows: active, and not MA Home's own hidden requirement-report type (the one
+    rule for the members' catalogue and the check before a year is published)."""
+    return ActivityType.objects.filter(is_active=True).exclude(tracking=ActivityType.Tracking.REQUIREMENT)
+
+
 def _active_types_prefetch() -> Prefetch:
     return Prefetch(
-        "activity_types",
-        queryset=ActivityType.objects.filter(is_active=True)
-        .exclude(tracking=ActivityType.Tracking.REQUIREMENT)
-        .order_by("category", "-points", "name"),
-        to_attr="catalogue",
+        "activity_types", queryset=catalogue_types().order_by("category", "-points", "name"), to_attr="catalogue"
     )
 
 

@@ -45,7 +45,9 @@ def program_year_publish(*, program_year: ProgramYear, by: User | None = None) -
 
 def program_year_missing_for_publication(*, program_year: ProgramYear) -> str:
     """What a year lacks before members may see it ("" when nothing): the one rule the action asks."""
-    if not ActivityType.objects.filter(program_year=program_year, is_active=True).exists():
+    from contributions import selectors
+
+    if not selectors.catalogue_types().filter(program_year=program_year).exists():
         return _(
             "its catalogue has no active activity type. Add the types (Activity types › Add) or use the "
             "action “Copy catalogue and requirements from another year…”"

@@ -217,3 +217,16 @@ def test_publishing_one_year_says_this_years_rules(client, program_admin, year_2
     assert [str(message) for message in done.context["messages"]] == [
         "Published 2027: members can now see this year's rules."
     ]
+
+
+def test_a_year_whose_only_type_is_the_hidden_requirement_report_type_is_not_published(year_2027):
+    """The walk: a year with no catalogue but MA Home's own requirement-report type (made when a member reports
+    a requirement) passed the publish check, so members would see an empty catalogue."""
+    from contributions.services.requirements import requirement_report_type
+
+    requirement_report_type(program_year=year_2027)
+    assert "its catalogue has no active activity type" in services.program_year_missing_for_publication(
+        program_year=year_2027
+    )
+    ActivityTypeFactory(program_year=year_2027, code="talk")
+    assert services.program_year_missing_for_publication(program_year=year_2027) == ""
