@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from accounts import services
 from tests.factories import OrganizationFactory
@@ -40,37 +41,37 @@ def test_a_new_ma_goes_from_the_invitation_to_the_dashboard(width, page, phone_p
         screenshot(browser_page, f"first-day-{width}-{step}")
 
     browser_page.goto(path)
-    assert browser_page.get_by_role("heading", name="Choose your password").is_visible()
+    expect(browser_page.get_by_role("heading", name="Choose your password")).to_be_visible()
     shot("1-choose-password")
     browser_page.get_by_label("Password", exact=True).fill(PASSWORD)
     browser_page.get_by_label("Password, again").fill(PASSWORD)
     browser_page.get_by_role("button", name="Save password").click()
-    assert browser_page.get_by_role("heading", name="Your password is set").is_visible()
+    expect(browser_page.get_by_role("heading", name="Your password is set")).to_be_visible()
     shot("2-password-set")
     browser_page.get_by_role("link", name="Sign in", exact=True).last.click()
     browser_page.get_by_label("Email").fill(email)
     browser_page.get_by_role("button", name="Continue").click()
     browser_page.get_by_label("Password").fill(PASSWORD)
     browser_page.get_by_role("button", name="Sign in", exact=True).click()
-    assert browser_page.get_by_role("heading", name="Welcome to MA Home, Noor").is_visible()
+    expect(browser_page.get_by_role("heading", name="Welcome to MA Home, Noor")).to_be_visible()
     shot("3-dashboard")
 
     browser_page.get_by_role("link", name="How the program works").click()
-    assert browser_page.get_by_role("heading", name="How the program works").is_visible()
+    expect(browser_page.get_by_role("heading", name="How the program works")).to_be_visible()
     shot("4-help")
     browser_page.get_by_role("link", name="Service status").click()
-    assert browser_page.get_by_role("heading", name="Service status").is_visible()
+    expect(browser_page.get_by_role("heading", name="Service status")).to_be_visible()
     shot("5-status")
 
     if width == "phone":
         browser_page.get_by_role("button", name="Menu").click()
     browser_page.get_by_role("navigation", name="Main").get_by_role("link", name="Profile").click()
     browser_page.get_by_role("link", name="Where you are signed in").click()
-    assert browser_page.get_by_role("heading", name="Where you are signed in").is_visible()
-    assert browser_page.get_by_text("This device").is_visible()
+    expect(browser_page.get_by_role("heading", name="Where you are signed in")).to_be_visible()
+    expect(browser_page.get_by_text("This device")).to_be_visible()
     overflow = browser_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     shot("6-sessions")
     browser_page.goto("/accounts/email/")
-    assert browser_page.get_by_text("Verified", exact=True).is_visible()
+    expect(browser_page.get_by_text("Verified", exact=True)).to_be_visible()
     shot("7-email")
