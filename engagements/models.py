@@ -252,6 +252,16 @@ class SignUp(HistoryAttribution, models.Model):
     def is_completed(self) -> bool:
         return self.state == self.State.COMPLETED
 
+    @property
+    def ended_because(self) -> str:
+        """Why it ended, in the words the member was told: staff's note, or the reason the opportunity was
+        cancelled (kept on the opportunity; the cancellation notice said it). Reads `opportunity`."""
+        if self.end_note:
+            return self.end_note
+        if self.end_reason == self.EndReason.OPPORTUNITY_CANCELLED:
+            return self.opportunity.cancellation_reason
+        return ""
+
 
 class Suggestion(HistoryAttribution, models.Model):
     """A member's proposal for a new engagement activity, and staff's decision on it."""

@@ -298,3 +298,18 @@ def test_reserved_words_cannot_be_slugs():
 def test_anonymous_visitors_are_sent_to_sign_in(client):
     assert "/accounts/login/" in client.get("/engagements/")["Location"]
     assert UserFactory  # factories import check
+
+
+def test_my_signups_page_says_why_an_opportunity_was_cancelled(member_client, member, program_admin):
+    """The walk: "Opportunity cancelled" with no reason on /engagements/mine/, though the program team gave one
+    (the notification said it, the list did not); a confirmed sign-up's Details cell was empty."""
+    from engagements import services
+
+    cancelled = SignUpFactory(member=member)
+    services.opportunity_cancel(
+        opportunity_id=cancelled.opportunity_id, actor=program_admin, reason="The venue closed."
+    )
+    SignUpFactory(member=member, state=SignUp.State.CONFIRMED)
+    page = _content(member_client.get(reverse("engagements:signup_list")))
+    assert "Opportunity cancelled: The venue closed." in page
+    assert "Your slot is held." in page
