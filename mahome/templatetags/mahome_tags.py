@@ -1,10 +1,16 @@
 """The project's template helpers: which navigation link is the page being shown (from the resolved URL,
-never from slices of the path), and what kind of input a form field is (never by its name)."""
+never from slices of the path), what kind of input a form field is (never by its name), and how long ago
+something happened, in words."""
+
+from datetime import datetime, timedelta
 
 from django import forms, template
 from django.http import HttpRequest
 from django.urls import ResolverMatch
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -52,3 +58,14 @@ def admin_app_list(context: template.Context, app_list: list[dict]) -> SafeStrin
     from mahome.admin_app_list import app_list_html
 
     return app_list_html(app_list, path=context["request"].path)
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """How long ago `moment` was: "3 minutes ago", and "less than a minute ago" where Django's `timesince`
+    says "0 minutes" (a notification just sent, a worker's heartbeat, a sync that just ran)."""
+    if moment is None:
+        return ""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return gettext("less than a minute ago")
+    return gettext("%(time)s ago") % {"time": timesince(moment)}

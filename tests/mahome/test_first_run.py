@@ -182,3 +182,13 @@ def test_a_heartbeat_within_the_minute_reads_just_now_not_0_minutes(client):
     assert "Last seen less than a minute ago." in html and "0 minutes" not in html
     WorkerHeartbeat.objects.update(last_seen=timezone.now() - timedelta(minutes=3))
     assert "Last seen 3\xa0minutes ago." in client.get("/status/").content.decode()  # timesince's own space
+
+
+def test_a_notification_just_sent_reads_less_than_a_minute_ago_not_0_minutes(client, member):
+    """The same filter (`ago`) as the status page's: the member's notifications said "0 minutes ago"."""
+    from tests.factories import NotificationFactory
+
+    NotificationFactory(user=member, title="Your claim was verified")
+    client.force_login(member)
+    html = client.get("/notifications/").content.decode()
+    assert "less than a minute ago" in html and "0\xa0minutes" not in html and "0 minutes" not in html
