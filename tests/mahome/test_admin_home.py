@@ -132,12 +132,7 @@ def test_every_default_schedule_has_a_plain_language_description():
 
 @pytest.mark.django_db(transaction=True)
 def test_beat_creates_missing_schedules_with_their_description():
-    from mahome.beat import DefaultsOnlyDatabaseScheduler
-    from mahome.celery import app
-
-    PeriodicTask.objects.all().delete()
-    DefaultsOnlyDatabaseScheduler(app=app, lazy=True).update_from_dict(settings.CELERY_BEAT_SCHEDULE)
-    reminders = PeriodicTask.objects.get(name="maintenance-deadline-reminders")
+    reminders = _default_jobs()["maintenance-deadline-reminders"]
     assert reminders.description == JOB_DESCRIPTIONS["maintenance-deadline-reminders"]
 
 
