@@ -141,12 +141,45 @@ class Opportunity(HistoryAttribution, models.Model):
         return self.capacity is None
 
 
+class Slot(models.Model):
+    """One of a limited opportunity's places: as many rows as its capacity, kept so by PostgreSQL.
+
+    A sign-up holding a slot (SignUp.SLOT_STATES) points at a slot of its own; `taken` says so, for the
+    query that finds a free one. Sign-ups for the same opportunity each take a different slot row (`FOR
+    UPDATE SKIP LOCKED`), so they do not wait for one another's commit, where one lock on the opportunity
+    made them queue. PostgreSQL does all of it, on every path that writes (migration 0005's triggers):
+    the capacity's slots on saving an opportunity, a free slot for a sign-up entering a slot-holding
+    state (refused when none is left), and giving it back when the sign-up leaves that state. An
+    unlimited opportunity has no slots. On SQLite (the laptop's run) there are no slots: one writer at a
+    time, the held sign-ups are counted instead.
+    """
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="slots")
+    taken = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("slot")
+        verbose_name_plural = _("slots")
+        indexes = [models.Index(fields=["opportunity", "id"], name="slot_free", condition=Q(taken=False))]
+        # What a sign-up's (slot, opportunity) refers to (migration 0005): its slot is its opportunity's.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id", "opportunity"],
+                name="slot_of_opportunity",
+                violation_error_message=_("This slot belongs to another opportunity."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity} — slot {self.pk}"
+
+
 class SignUp(HistoryAttribution, models.Model):
     """One member's place (or place in line) for one opportunity.
 
     Waitlist positions are not stored: a member's position is 1 + the number of waitlisted
-    sign-ups of the same opportunity created before theirs (the primary key is assigned under
-    the opportunity's row lock, so it is the order requests were served). Positions are
+    sign-ups of the same opportunity created before theirs (the primary key is assigned as the
+    sign-up is written, once it is known that no slot is free: the order requests were served). Positions are
     therefore always 1..N with no gaps, whatever leaves the line.
     """
 
@@ -190,7 +223,11 @@ class SignUp(HistoryAttribution, models.Model):
         help_text=_("Staff's reason for withdrawing the sign-up, as the member was told."),
     )
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    # Written by PostgreSQL alone (see Slot): whatever the ORM sends here is replaced by the triggers.
+    slot = models.OneToOneField(
+        Slot, null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="signup"
+    )
+    history = HistoricalRecords(excluded_fields=["slot"])
 
     class Meta:
         ordering = ["opportunity", "pk"]
@@ -221,6 +258,11 @@ class SignUp(HistoryAttribution, models.Model):
                 condition=~Q(end_reason="staff") | ~Q(end_note=""),
                 name="signup_staff_withdrawal_has_reason",
                 violation_error_message=_("A withdrawal by staff needs a reason for the member."),
+            ),
+            models.CheckConstraint(
+                condition=Q(slot__isnull=True) | Q(state__in=["confirmed", "offered", "scheduled", "completed"]),
+                name="signup_slot_only_when_holding",
+                violation_error_message=_("Only a sign-up holding a slot can have one."),
             ),
         ]
 

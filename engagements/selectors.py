@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from contributions.models import ActivityType, Contribution
 from contributions.services import activity_type_for_date
-from engagements.models import Opportunity, SignUp, Suggestion
+from engagements.models import Opportunity, SignUp, Slot, Suggestion
 from mahome.query_shape import QueryShape, query_shape
 
 if TYPE_CHECKING:
@@ -40,9 +40,11 @@ if TYPE_CHECKING:
 
 
 class MemberHasLive(TypedDict):
-    """What `opportunities_to_sign_up` adds: whether the member holds a live sign-up for it."""
+    """What `opportunities_to_sign_up` adds: whether the member holds a live sign-up for it, and whether a
+    slot of it was free when read (PostgreSQL; an unlimited opportunity has no slots)."""
 
     member_has_live: bool
+    has_free_slot: bool
 
 
 MEMBER_VISIBLE_STATES = (Opportunity.State.PUBLISHED, Opportunity.State.CLOSED, Opportunity.State.CANCELLED)
@@ -117,9 +119,13 @@ _TO_SIGN_UP_NAMES = [
 
 def opportunities_to_sign_up(*, member: User) -> QuerySet[WithAnnotations[Opportunity, MemberHasLive]]:
     """Opportunities as a sign-up checks them before taking the lock: the window's fields, and
-    `member_has_live`, whether `member` already holds a live sign-up for it (at most one)."""
+    `member_has_live`, whether `member` already holds a live sign-up for it (at most one), and
+    `has_free_slot`, whether one of its slots was free (see `Slot`)."""
     own_live = SignUp.objects.filter(opportunity=OuterRef("pk"), member=member, state__in=SignUp.LIVE_STATES)
-    return Opportunity.objects.only(*SIGN_UP_CHECK_FIELDS).annotate(member_has_live=Exists(own_live))
+    free = Slot.objects.filter(opportunity=OuterRef("pk"), taken=False)
+    return Opportunity.objects.only(*SIGN_UP_CHECK_FIELDS).annotate(
+        member_has_live=Exists(own_live), has_free_slot=Exists(free)
+    )
 
 
 def _to_sign_up_by_slug(*, slug: str, member: User) -> QuerySet:
@@ -127,7 +133,7 @@ def _to_sign_up_by_slug(*, slug: str, member: User) -> QuerySet:
     return (
         opportunities_to_sign_up(member=member)
         .filter(state__in=MEMBER_VISIBLE_STATES, slug=slug)
-        .values_list(*_TO_SIGN_UP_NAMES, "member_has_live")
+        .values_list(*_TO_SIGN_UP_NAMES, "member_has_live", "has_free_slot")
     )
 
 
@@ -149,8 +155,7 @@ def _to_sign_up_shape() -> QueryShape | None:
 
 def opportunity_to_sign_up(*, slug: str, member: User) -> WithAnnotations[Opportunity, MemberHasLive]:
     """The opportunity a member's sign-up names, as `opportunity_for_member` finds it (drafts: 404), read as
-    `services.signup_create` checks it before the lock (so it reads nothing more before it). No slot
-    counts: the service counts them itself, under the lock.
+    `services.signup_create` checks it before it writes (so it reads nothing more before it).
 
     The query is compiled once per process (building and compiling it cost ~1.5 ms of Python per sign-up on
     the bench's machine, running it ~0.2 ms); each request puts its member and slug in their places.
@@ -165,8 +170,9 @@ def opportunity_to_sign_up(*, slug: str, member: User) -> WithAnnotations[Opport
         row = cursor.fetchone()
     if row is None:
         raise Http404
-    opportunity = Opportunity.from_db(connection.alias, _TO_SIGN_UP_NAMES, row[:-1])
-    opportunity.member_has_live = row[-1]  # type: ignore[attr-defined] # the annotation, as the ORM sets it
+    opportunity = Opportunity.from_db(connection.alias, _TO_SIGN_UP_NAMES, row[:-2])
+    # The annotations, as the ORM sets them.
+    opportunity.member_has_live, opportunity.has_free_slot = row[-2:]  # type: ignore[attr-defined]
     return opportunity  # type: ignore[return-value]
 
 

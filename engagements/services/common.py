@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.services import notification_create
-from engagements.models import Opportunity, SignUp
+from engagements.models import Opportunity, SignUp, Slot
 from mahome.errors import DomainError
 
 
@@ -45,7 +46,13 @@ def notify_member(signup: SignUp, event: str, title: str, body: str = "", url: s
 
 
 def lock_opportunity(opportunity_id: int) -> Opportunity:
-    return Opportunity.objects.select_for_update(no_key=True).get(pk=opportunity_id)
+    """The opportunity's row lock, and in PostgreSQL the lock of each of its slots: what staff and the
+    waitlist change (the window, the state, the capacity, who holds a slot) then waits for every sign-up
+    taking a slot at that moment, and the sign-ups coming after wait for the change (see `Slot`)."""
+    opportunity = Opportunity.objects.select_for_update(no_key=True).get(pk=opportunity_id)
+    if connection.vendor == "postgresql":
+        list(Slot.objects.filter(opportunity_id=opportunity_id).select_for_update().values_list("pk", flat=True))
+    return opportunity
 
 
 def save_with_actor(instance, *, actor: User | None, **clean_kwargs) -> None:

@@ -15,7 +15,7 @@ from accounts.models import User
 from contributions.models import Contribution
 from contributions.services import contribution_credit_automatic
 from engagements import selectors
-from engagements.models import Opportunity, SignUp
+from engagements.models import Opportunity, SignUp, Slot
 from engagements.services import common
 from engagements.services.common import (
     BUSY_SIGNUP,
@@ -49,23 +49,27 @@ def signup_create(
     Raises EngagementError when the window is closed, the opportunity is cancelled, or it is
     full and keeps no waitlist.
 
-    The opportunity's row lock guards its capacity, so it is held for the least work: the checks
-    that need no lock run before it, outside any transaction (and the refusal again on the locked
-    row, in Python), the notification after commit. The locked block is the transaction itself
-    (no savepoint to release under the lock): take the lock, count the held slots, insert the
-    sign-up with its history row (one statement), commit. The count is a statement of its own after the
-    lock (sent in the same round trip): counted in the locking statement it would use that statement's
-    snapshot, taken before the wait, and miss the sign-up whose commit it waited for.
+    In PostgreSQL a sign-up takes one of the opportunity's slot rows (`Slot`), not the opportunity's row
+    lock: sign-ups for the same opportunity take different slots and do not wait for one another's commit.
+    The checks that need nothing locked run before, outside any transaction; the notification after commit.
+    - A slot was free when read: the sign-up is inserted as confirmed and the database gives it a free
+      slot (or refuses: none left). The opportunity is then read again, with a snapshot taken once the
+      slot is held: a change staff committed meanwhile (a cancellation, a closed window) held every slot
+      while it ran (`common.lock_opportunity`), so this read sees it, and the sign-up is refused.
+    - None was free (or the opportunity is unlimited): a share lock on the opportunity's row, taken by
+      every such sign-up at once, waits only for staff's changes and the waitlist's offers, which free
+      slots; read after it, a free slot is taken as above, else the sign-up joins the waitlist.
+    - Every slot went meanwhile: the same again the second way.
 
     `seen`: the opportunity as `selectors.opportunities_to_sign_up` reads it for `member`, when the caller
-    read it already (the view, which finds it by its slug): the checks before the lock then read nothing.
+    read it already (the view, which finds it by its slug): the checks before writing then read nothing.
     """
     now = timezone.now()
-    # One read for both checks before the lock: the opportunity, and whether the member already holds a
+    # One read for both checks before writing: the opportunity, and whether the member already holds a
     # live sign-up for it (read in full only then, which is rare).
     if seen is None:
         seen = selectors.opportunities_to_sign_up(member=member).get(pk=opportunity_id)
-    elif seen.pk != opportunity_id or not hasattr(seen, "member_has_live"):
+    elif seen.pk != opportunity_id or not hasattr(seen, "has_free_slot"):
         raise ValueError("seen: the opportunity as selectors.opportunities_to_sign_up reads it")
     refusal = signup_refusal(opportunity=seen, now=now)
     if refusal:
@@ -77,77 +81,115 @@ def signup_create(
     signup = SignUp(member=member, state=SignUp.State.CONFIRMED, confirmed_at=now)
     signup.full_clean(exclude=["opportunity", "member"], validate_constraints=False)
     signup._history_user = member
-    try:
-        with transaction.atomic():  # a savepoint only when a caller already holds a transaction
-            opportunity, held = _lock_to_sign_up(opportunity_id)
-            refusal = signup_refusal(opportunity=opportunity, now=now)
-            if refusal:
-                raise EngagementError(refusal)
-            if opportunity.capacity is not None and held >= opportunity.capacity:
-                if not opportunity.waitlist_enabled:
-                    raise EngagementError(_("All slots are taken and this opportunity keeps no waitlist."))
-                signup.state, signup.confirmed_at = SignUp.State.WAITLISTED, None
-            signup.opportunity = opportunity
-            insert_with_history(signup)  # the sign-up and its history row in one statement
-    except IntegrityError:
-        # Only the one-live-sign-up constraint can fire here: the same member's double submit,
-        # both past the check above; the second finds the first's sign-up.
-        existing = _live_signup(opportunity_id, member)
-        if existing is None:
-            raise
-        return existing, False
+    take_slot = seen.has_free_slot
+    for _attempt in range(SIGN_UP_ATTEMPTS):
+        signup.pk, signup._state.adding = None, True
+        signup.state, signup.confirmed_at = SignUp.State.CONFIRMED, now
+        try:
+            with transaction.atomic():  # a savepoint only when a caller already holds a transaction
+                opportunity = _place(signup, opportunity_id, now, take_slot=take_slot)
+        except IntegrityError as error:
+            if _no_free_slot(error):
+                take_slot = False  # every free slot went meanwhile: the second way
+                continue
+            # Else only the one-live-sign-up constraint can fire here: the same member's double submit,
+            # both past the check above; the second finds the first's sign-up.
+            existing = _live_signup(opportunity_id, member)
+            if existing is None:
+                raise
+            return existing, False
+        break
+    else:
+        raise EngagementError(str(BUSY_SIGNUP))
     event, title, body = signup_notice(state=signup.state, title=opportunity.title)
-    # Committed already (or, inside a caller's transaction, at its commit): never under the lock.
+    # Committed already (or, inside a caller's transaction, at its commit).
     transaction.on_commit(lambda: notify_member(signup, event, title, body), robust=True)
     return signup, True
 
 
-# The locked section's read as SQL written once (the ORM compiles a query on every call: ~2.5 ms of Python
-# for the lock and the count on the bench's machine, ~0.7 ms to run them): ONE round trip of two statements.
-# The first takes the opportunity's row lock; the second, with a snapshot of its own taken once the lock is
-# held (READ COMMITTED: each statement of a query string takes its own), reads the fields a sign-up needs
-# (the window, capacity, waitlist, and the title and slug of the member's notice) and counts the held
-# slots, as `common.lock_opportunity` and `common.slots_held` read them. A round trip less under the lock
-# than a statement each: the lock's holder no longer waits between them for its turn to run Python (the
-# process's other threads hold the GIL meanwhile), which is what a hot opportunity's rate waited on.
-_LOCKED_FIELDS = {
+# A sign-up that lost the last free slot to another tries again; it then either finds the waitlist or a slot
+# freed meanwhile, so more than a second try is rare (staff changing the capacity while members sign up).
+SIGN_UP_ATTEMPTS = 5
+
+
+def _place(signup: SignUp, opportunity_id: int, now: datetime, *, take_slot: bool) -> Opportunity:
+    """Write the sign-up, confirmed or waitlisted (see `signup_create`); returns the opportunity as read."""
+    if connection.vendor != "postgresql":  # SQLite (the laptop's run): one writer at a time, slots counted
+        opportunity = lock_opportunity(opportunity_id)
+        _refuse(opportunity, now)
+        full = opportunity.capacity is not None and slots_held(opportunity) >= opportunity.capacity
+    elif take_slot:
+        signup.opportunity_id = opportunity_id
+        insert_with_history(signup)  # the sign-up and its history row in one statement; the slot by the trigger
+        opportunity = _read_to_sign_up(opportunity_id, share=False)[0]
+        _refuse(opportunity, now)
+        signup.opportunity = opportunity
+        return opportunity
+    else:
+        opportunity, free = _read_to_sign_up(opportunity_id, share=True)
+        _refuse(opportunity, now)
+        if free:
+            return _place(signup, opportunity_id, now, take_slot=True)
+        full = opportunity.capacity is not None
+    if full:
+        if not opportunity.waitlist_enabled:
+            raise EngagementError(_("All slots are taken and this opportunity keeps no waitlist."))
+        signup.state, signup.confirmed_at = SignUp.State.WAITLISTED, None
+    signup.opportunity = opportunity
+    insert_with_history(signup)
+    return opportunity
+
+
+def _refuse(opportunity: Opportunity, now: datetime) -> None:
+    refusal = signup_refusal(opportunity=opportunity, now=now)
+    if refusal:
+        raise EngagementError(refusal)
+
+
+def _no_free_slot(error: IntegrityError) -> bool:
+    """The database refused a slot-holding sign-up: no slot was left (migration 0005's trigger)."""
+    return getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) == "signup_needs_free_slot"
+
+
+# The reads as SQL written once (the ORM compiles a query on every call: ~2.5 ms of Python on the bench's
+# machine, ~0.7 ms to run them). The fields a sign-up needs (the window, capacity, waitlist, and the title
+# and slug of the member's notice), and whether a slot is free. With the share lock: ONE round trip of two
+# statements, the second with a snapshot of its own taken once the lock is held (READ COMMITTED: each
+# statement of a query string takes its own), so it sees what the lock's holder committed.
+_READ_FIELDS = {
     *("id", "title", "slug", "state", "capacity", "waitlist_enabled"),
     *("signup_opens_at", "signup_closes_at", "starts_at"),
 }
 
 
-def _locked_fields() -> list:
-    """The fields read under the lock in the model's order (what `Model.from_db` expects)."""
-    return [f for f in Opportunity._meta.concrete_fields if f.name in _LOCKED_FIELDS]
+def _read_fields() -> list:
+    """The fields read in the model's order (what `Model.from_db` expects)."""
+    return [f for f in Opportunity._meta.concrete_fields if f.name in _READ_FIELDS]
 
 
-@lru_cache(maxsize=1)
-def _locked_section_sql() -> str:
+@lru_cache(maxsize=2)
+def _read_sql(share: bool) -> str:
     quote = connection.ops.quote_name
     table = quote(Opportunity._meta.db_table)
-    columns = ", ".join(f"o.{quote(field.column)}" for field in _locked_fields())
-    states = ", ".join(["%s"] * len(SignUp.SLOT_STATES))
-    held = (
-        f"SELECT COUNT(*) FROM {quote(SignUp._meta.db_table)} s "  # noqa: S608 - our names
-        f"WHERE s.{quote('opportunity_id')} = o.{quote('id')} AND s.{quote('state')} IN ({states})"
+    columns = ", ".join(f"o.{quote(field.column)}" for field in _read_fields())
+    free = (
+        f"EXISTS (SELECT 1 FROM {quote(Slot._meta.db_table)} s "  # noqa: S608 - our names
+        f"WHERE s.{quote('opportunity_id')} = o.{quote('id')} AND NOT s.{quote('taken')})"
     )
-    return (
-        f"SELECT 1 FROM {table} WHERE {quote('id')} = %s FOR NO KEY UPDATE; "  # noqa: S608 - our names
-        f"SELECT {columns}, ({held}) FROM {table} o WHERE o.{quote('id')} = %s"
-    )
+    read = f"SELECT {columns}, {free} FROM {table} o WHERE o.{quote('id')} = %s"  # noqa: S608 - our names
+    if not share:
+        return read
+    return f"SELECT 1 FROM {table} WHERE {quote('id')} = %s FOR SHARE; {read}"  # noqa: S608 - our names
 
 
-def _lock_to_sign_up(opportunity_id: int) -> tuple[Opportunity, int]:
-    """The opportunity, locked, and its held slots counted under the lock."""
-    if connection.vendor != "postgresql":  # SQLite (the laptop's run) takes no row locks: the ORM's two reads
-        opportunity = lock_opportunity(opportunity_id)
-        return opportunity, slots_held(opportunity)
+def _read_to_sign_up(opportunity_id: int, *, share: bool) -> tuple[Opportunity, bool]:
+    """The opportunity (after a share lock on its row, when `share`) and whether a slot of it is free."""
     with connection.cursor() as cursor:
-        cursor.execute(_locked_section_sql(), [opportunity_id, *SignUp.SLOT_STATES, opportunity_id])
+        cursor.execute(_read_sql(share), [opportunity_id, opportunity_id] if share else [opportunity_id])
         row = cursor.fetchone()  # the last statement's row
     if row is None:
         raise Opportunity.DoesNotExist
-    opportunity = Opportunity.from_db(connection.alias, [field.attname for field in _locked_fields()], row[:-1])
+    opportunity = Opportunity.from_db(connection.alias, [field.attname for field in _read_fields()], row[:-1])
     return opportunity, row[-1]
 
 

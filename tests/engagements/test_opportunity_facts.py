@@ -60,7 +60,7 @@ def test_next_steps_never_point_at_a_date_that_is_not_there():
 
 
 def test_an_offer_shows_accept_and_decline_but_not_withdraw(client, member):
-    opportunity = OpportunityFactory(slug="offered", capacity=1)
+    opportunity = OpportunityFactory(slug="offered", capacity=2)  # the offered slot is one of its own
     SignUpFactory(opportunity=opportunity)
     SignUpFactory(
         opportunity=opportunity,

@@ -29,12 +29,19 @@ def test_signup_when_slots_are_free_is_confirmed_and_notified(member, django_cap
     assert Notification.objects.get(user=member).kind == "engagement.confirmed"
 
 
-def test_signup_takes_a_row_lock_on_the_opportunity(member):
-    opportunity = OpportunityFactory(capacity=2)
+def test_signup_takes_a_slot_and_no_exclusive_lock_on_the_opportunity(member, other_member):
+    """A slot free: the sign-up's insert takes it (the database's trigger); full: a share lock on the
+    opportunity, which sign-ups hold together, before the waitlist."""
+    opportunity = OpportunityFactory(capacity=1)
     with CaptureQueriesContext(connection) as queries:
-        _sign_up(opportunity, member)
-    locks = [q["sql"] for q in queries.captured_queries if "FOR NO KEY UPDATE" in q["sql"]]
-    assert locks and '"engagements_opportunity"' in locks[0]
+        confirmed = _sign_up(opportunity, member)
+    assert not any("FOR NO KEY UPDATE" in q["sql"] or "FOR SHARE" in q["sql"] for q in queries.captured_queries)
+    assert SignUp.objects.values_list("slot_id", flat=True).get(pk=confirmed.pk) == opportunity.slots.get().pk
+    with CaptureQueriesContext(connection) as queries:
+        waiting = _sign_up(opportunity, other_member)
+    shared = [q["sql"] for q in queries.captured_queries if "FOR SHARE" in q["sql"]]
+    assert waiting.state == SignUp.State.WAITLISTED and shared and '"engagements_opportunity"' in shared[0]
+    assert not any("FOR NO KEY UPDATE" in q["sql"] for q in queries.captured_queries)
 
 
 def test_signup_when_full_goes_to_waitlist_in_order():
@@ -270,17 +277,20 @@ def test_completion_marked_concurrently_from_two_tabs_credits_once():
     assert SignUp.history.filter(id=signup.pk, state=SignUp.State.COMPLETED).count() == 1
 
 
-def test_signup_holds_the_opportunity_lock_only_to_count_and_insert(member, django_capture_on_commit_callbacks):
-    """Everything that does not need the lock (checks, the notification) happens before it or after commit;
-    the held slots are counted in the locking round trip, by a statement of their own after the lock."""
+def test_signup_holds_its_slot_only_to_insert_and_read_again(member, django_capture_on_commit_callbacks):
+    """Everything that does not need the slot (checks, the notification) happens before it or after commit:
+    from the insert that takes the slot to the commit, only the opportunity read again."""
     opportunity = OpportunityFactory(capacity=2)
     with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
         _sign_up(opportunity, member)
     statements = [q["sql"] for q in queries.captured_queries]
-    lock = next(i for i, sql in enumerate(statements) if "FOR NO KEY UPDATE" in sql)
-    held = [sql for sql in statements[lock + 1 :] if not sql.startswith("RELEASE SAVEPOINT")]
-    assert len(held) == 1, held  # insert the sign-up with its history row
-    locking, counting = statements[lock].split("FOR NO KEY UPDATE; ")
-    assert locking.startswith("SELECT 1 ") and "SELECT COUNT(*)" in counting
-    assert not any("accounts_notification" in sql for sql in held)
+    insert = next(
+        i for i, sql in enumerate(statements) if sql.startswith('WITH s AS (INSERT INTO "engagements_signup"')
+    )
+    held = [sql for sql in statements[insert + 1 :] if not sql.startswith("RELEASE SAVEPOINT")]
+    end = held.index("COMMIT") if "COMMIT" in held else len(held)
+    assert (
+        len(held[:end]) == 1 and held[0].startswith("SELECT o.") and 'FROM "engagements_opportunity" o ' in held[0]
+    ), held
+    assert not any("accounts_notification" in sql for sql in held[:end])
     assert Notification.objects.get(user=member).kind == "engagement.confirmed"

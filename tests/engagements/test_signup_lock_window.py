@@ -18,53 +18,57 @@ from tests.helpers import held_open
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _under_the_lock(queries: list[dict]) -> list[str]:
+def _after_the_write(queries: list[dict]) -> list[str]:
+    """The statements from the sign-up's first write (a slot taken, or a share lock) to its commit."""
     sqls = [q["sql"] for q in queries]
-    locked = next(i for i, sql in enumerate(sqls) if "FOR NO KEY UPDATE" in sql)
-    return sqls[locked + 1 :]
+    first = next(i for i, sql in enumerate(sqls) if "FOR SHARE" in sql or 'INSERT INTO "engagements_signup"' in sql)
+    return sqls[first : sqls.index("COMMIT", first)]
 
 
 @pytest.mark.parametrize("full", [False, True])
-def test_the_lock_covers_the_count_and_the_insert_only(member, other_member, full):
+def test_from_the_first_write_to_the_commit_two_round_trips(member, other_member, full):
+    """A slot free: the insert that takes it, the opportunity read again. Full: the share lock with the read
+    after it (one round trip), the insert. The notification after the commit."""
     opportunity = OpportunityFactory(capacity=1, waitlist_enabled=True)
     if full:
         services.signup_create(opportunity_id=opportunity.pk, member=other_member)
     with CaptureQueriesContext(connection) as captured:
         signup, created = services.signup_create(opportunity_id=opportunity.pk, member=member)
     assert created and signup.state == (SignUp.State.WAITLISTED if full else SignUp.State.CONFIRMED)
-    under = _under_the_lock(captured.captured_queries)
-    held = under[: under.index("COMMIT")]  # the lock is released at this commit
-    assert len(held) == 1, held
-    assert 'INSERT INTO "engagements_signup"' in held[0] and 'INSERT INTO "engagements_historicalsignup"' in held[0]
-    # The locking round trip: the lock, then a statement of its own (a snapshot taken once the lock is
-    # held) that reads the opportunity and counts its held slots.
-    locking = next(q["sql"] for q in captured.captured_queries if "FOR NO KEY UPDATE" in q["sql"])
-    lock, read = locking.split("FOR NO KEY UPDATE; ")
-    assert lock.startswith('SELECT 1 FROM "engagements_opportunity"') and "SELECT COUNT(*)" in read
-    notified = [i for i, sql in enumerate(under) if 'INSERT INTO "accounts_notification"' in sql]
-    assert notified and notified[0] > len(held)  # after the commit
+    held = _after_the_write(captured.captured_queries)
+    assert len(held) == 2, held
+    insert = held[1] if full else held[0]
+    assert 'INSERT INTO "engagements_signup"' in insert and 'INSERT INTO "engagements_historicalsignup"' in insert
+    if full:
+        lock, read = held[0].split("FOR SHARE; ")
+        assert lock.startswith('SELECT 1 FROM "engagements_opportunity"') and "EXISTS" in read
+    else:
+        assert 'FROM "engagements_opportunity" o ' in held[1] and "FOR " not in held[1]
+    sqls = [q["sql"] for q in captured.captured_queries]
+    notified = [i for i, sql in enumerate(sqls) if 'INSERT INTO "accounts_notification"' in sql]
+    assert notified and notified[0] > sqls.index("COMMIT")  # after the commit
     assert Notification.objects.filter(user=member).count() == 1
 
 
-def test_an_existing_sign_up_is_answered_without_taking_the_lock(member):
+def test_an_existing_sign_up_is_answered_without_writing(member):
     opportunity = OpportunityFactory(capacity=5)
     services.signup_create(opportunity_id=opportunity.pk, member=member)
     with CaptureQueriesContext(connection) as captured:
         _, created = services.signup_create(opportunity_id=opportunity.pk, member=member)
     assert not created
-    assert not any("FOR NO KEY UPDATE" in q["sql"] for q in captured.captured_queries)
+    assert not any("FOR " in q["sql"] or "INSERT" in q["sql"] for q in captured.captured_queries)
 
 
-def test_before_the_lock_one_read(member):
-    """The refusal and the member's own live sign-up are checked from one read of the opportunity."""
+def test_before_writing_one_read(member):
+    """The refusal, the member's own live sign-up and whether a slot is free are checked from one read."""
     opportunity = OpportunityFactory(capacity=5)
     with CaptureQueriesContext(connection) as captured:
         services.signup_create(opportunity_id=opportunity.pk, member=member)
     sqls = [q["sql"] for q in captured.captured_queries]
-    locked = next(i for i, sql in enumerate(sqls) if "FOR NO KEY UPDATE" in sql)
-    before = [sql for sql in sqls[:locked] if sql not in ("BEGIN", "SAVEPOINT")]
+    first = next(i for i, sql in enumerate(sqls) if 'INSERT INTO "engagements_signup"' in sql)
+    before = [sql for sql in sqls[:first] if sql not in ("BEGIN", "SAVEPOINT")]
     assert len(before) == 1, before
-    assert before[0].startswith('SELECT "engagements_opportunity"') and "EXISTS" in before[0]
+    assert before[0].startswith('SELECT "engagements_opportunity"') and before[0].count("EXISTS") == 2
 
 
 def test_a_sign_up_that_waited_for_the_lock_counts_the_slot_its_holder_took(member, other_member):

@@ -45,14 +45,23 @@ def test_a_sign_up_post_is_eight_statements(member_client, member, other_member,
     if full:
         SignUpFactory(opportunity=opportunity, member=other_member)
     sqls = _post(member_client, opportunity)
-    # session, user; the opportunity by its slug with the member's live sign-up (one read, no lock);
-    # BEGIN, the lock with the held slots (one round trip), the sign-up with its history row (one
-    # statement), COMMIT; then, committed, the member's notification.
+    # session, user; the opportunity by its slug with the member's live sign-up and whether a slot is free
+    # (one read, no lock); BEGIN; then
+    # - a slot free: the sign-up with its history row (one statement; the database gives it a slot), the
+    #   opportunity read again once the slot is held;
+    # - none: the share lock on the opportunity with the read after it (one round trip), the sign-up with its
+    #   history row;
+    # COMMIT; then, committed, the member's notification.
     assert len(sqls) == 8, sqls
     assert sqls[2].startswith('SELECT "engagements_opportunity"') and "EXISTS" in sqls[2]
-    assert sqls[3] == "BEGIN" and "FOR NO KEY UPDATE; " in sqls[4] and sqls[6] == "COMMIT"
-    assert "SELECT COUNT(*)" in sqls[4].split("FOR NO KEY UPDATE; ")[1]
-    assert 'INSERT INTO "engagements_signup"' in sqls[5] and 'INSERT INTO "engagements_historicalsignup"' in sqls[5]
+    assert sqls[3] == "BEGIN" and sqls[6] == "COMMIT"
+    insert, read = (sqls[5], sqls[4]) if full else (sqls[4], sqls[5])
+    assert 'INSERT INTO "engagements_signup"' in insert and 'INSERT INTO "engagements_historicalsignup"' in insert
+    if full:
+        assert read.startswith("SELECT 1 ") and "FOR SHARE; " in read
+    else:
+        assert read.startswith("SELECT o.") and 'FROM "engagements_opportunity" o ' in read and "FOR " not in read
+    assert not any("FOR NO KEY UPDATE" in sql for sql in sqls)  # never the opportunity's exclusive lock
     assert sqls[7].startswith('INSERT INTO "accounts_notification"')
     signup = SignUp.objects.get(opportunity=opportunity, member=member)
     assert signup.state == (SignUp.State.WAITLISTED if full else SignUp.State.CONFIRMED)
@@ -101,6 +110,7 @@ def test_the_read_before_the_lock_is_compiled_once_and_answers_as_the_queryset(m
             compiled = selectors.opportunity_to_sign_up(slug=opportunity.slug, member=who)
             expected = selectors.opportunities_to_sign_up(member=who).get(pk=opportunity.pk)
             fields = ["pk", "slug", "state", "signup_opens_at", "signup_closes_at", "starts_at", "member_has_live"]
+            fields.append("has_free_slot")
             assert [getattr(compiled, f) for f in fields] == [getattr(expected, f) for f in fields]
     assert selectors.opportunity_to_sign_up(slug=mine.slug, member=member).member_has_live is True
     assert selectors.opportunity_to_sign_up(slug=theirs.slug, member=member).member_has_live is False

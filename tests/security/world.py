@@ -89,7 +89,7 @@ def world_build() -> World:
     opportunity = OpportunityFactory(title="Write for the community blog", slug="community-blog")
     signup = SignUpFactory(opportunity=opportunity, member=member)
     OpportunityFactory(title="Host a lunch-and-learn", slug="lunch-and-learn")
-    full = OpportunityFactory(title="Speak at the user group", slug="user-group", capacity=1)
+    full = OpportunityFactory(title="Speak at the user group", slug="user-group", capacity=2)  # both held
     SignUpFactory(opportunity=full, member=other)
     from engagements.models import SignUp
 
