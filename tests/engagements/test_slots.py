@@ -149,3 +149,29 @@ def test_a_cancellation_waits_for_a_sign_up_taking_a_slot_and_ends_it(member, pr
         told = services.opportunity_cancel(opportunity_id=opportunity.pk, actor=program_admin, reason="Venue lost.")
     assert told == 1
     assert SignUp.objects.get(opportunity=opportunity, member=member).state == SignUp.State.CANCELLED
+
+
+def test_a_sign_up_losing_the_last_slot_every_time_is_told_to_try_again(member, monkeypatch):
+    """Each try finding a free slot that another sign-up then takes (staff raising and lowering the
+    capacity meanwhile could do it): after SIGN_UP_ATTEMPTS the member is asked to try again, no error
+    page, nothing written."""
+    from types import SimpleNamespace
+
+    from django.db import IntegrityError
+
+    from engagements.services import signups
+
+    opportunity = OpportunityFactory(capacity=1)
+    tries = []
+
+    def lose_the_slot(signup, opportunity_id, now, *, take_slot):
+        tries.append(take_slot)
+        cause = Exception("no free slot")
+        cause.diag = SimpleNamespace(constraint_name="signup_needs_free_slot")  # type: ignore[attr-defined] # psycopg's
+        raise IntegrityError("no free slot") from cause
+
+    monkeypatch.setattr(signups, "_place", lose_the_slot)
+    with pytest.raises(services.EngagementError, match="try again"):
+        services.signup_create(opportunity_id=opportunity.pk, member=member)
+    assert tries == [True] + [False] * (signups.SIGN_UP_ATTEMPTS - 1)  # the slot's way, then the waitlist's
+    assert not SignUp.objects.exists()
