@@ -100,7 +100,24 @@ ALTER TABLE engagements_signup ADD CONSTRAINT signup_slot_same_opportunity
     FOREIGN KEY (slot_id, opportunity_id) REFERENCES engagements_slot (id, opportunity_id)
     DEFERRABLE INITIALLY DEFERRED;
 
--- The slots of the opportunities there are, and one for each sign-up holding one.
+-- The slots of the opportunities there are, and one for each sign-up holding one. Every service counted the
+-- held slots under the opportunity's lock, so none holds more than its capacity; one written around them
+-- stops the migration here, named, for staff to settle (raise its capacity or withdraw a sign-up).
+DO $$
+DECLARE
+    overbooked text;
+BEGIN
+    SELECT string_agg(format('%s (%s held, capacity %s)', o.slug, held.n, o.capacity), ', ') INTO overbooked
+      FROM engagements_opportunity o
+      JOIN (SELECT opportunity_id, count(*) AS n FROM engagements_signup
+             WHERE state IN ('confirmed', 'offered', 'scheduled', 'completed') GROUP BY opportunity_id) held
+        ON held.opportunity_id = o.id
+     WHERE o.capacity IS NOT NULL AND held.n > o.capacity;
+    IF overbooked IS NOT NULL THEN
+        RAISE EXCEPTION 'opportunities holding more sign-ups than their capacity: %', overbooked
+            USING HINT = 'Raise the capacity or withdraw sign-ups in the admin, then migrate again.';
+    END IF;
+END $$;
 UPDATE engagements_opportunity SET capacity = capacity WHERE capacity IS NOT NULL;
 """
 
