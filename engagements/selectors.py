@@ -108,7 +108,7 @@ def opportunity_for_member(*, slug: str) -> Opportunity:
     return get_object_or_404(_with_slots(queryset), slug=slug)
 
 
-# What a sign-up reads of the opportunity before the lock: the sign-up window (`rules.signup_refusal`) and
+# What a sign-up reads of the opportunity before it writes: the sign-up window (`rules.signup_refusal`) and
 # the slug it redirects to, not the long texts.
 SIGN_UP_CHECK_FIELDS = ("pk", "slug", "state", "signup_opens_at", "signup_closes_at", "starts_at")
 # Their columns in the model's order: the rows `_to_sign_up_by_slug` reads and `opportunity_to_sign_up` loads.
@@ -118,7 +118,7 @@ _TO_SIGN_UP_NAMES = [
 
 
 def opportunities_to_sign_up(*, member: User) -> QuerySet[WithAnnotations[Opportunity, MemberHasLive]]:
-    """Opportunities as a sign-up checks them before taking the lock: the window's fields, and
+    """Opportunities as a sign-up checks them before it writes: the window's fields, and
     `member_has_live`, whether `member` already holds a live sign-up for it (at most one), and
     `has_free_slot`, whether one of its slots was free (see `Slot`)."""
     own_live = SignUp.objects.filter(opportunity=OuterRef("pk"), member=member, state__in=SignUp.LIVE_STATES)

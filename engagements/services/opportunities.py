@@ -148,8 +148,9 @@ def opportunity_update(
 ) -> tuple[Opportunity, list[SignUp]]:
     """Change the opportunity's details; returns it and the sign-ups offered a slot it freed.
 
-    The capacity rule (never below the slots held) is decided under the opportunity's row lock,
-    the same lock every sign-up takes, so no sign-up can commit between the count and the save;
+    The capacity rule (never below the slots held) is decided under the opportunity's row lock and
+    its slots' locks (every sign-up takes a slot), so no sign-up can commit between the count and the
+    save, and PostgreSQL refuses a capacity below the held slots even so (migration 0005);
     only the changed columns are written, so a cancellation or state change committed meanwhile
     is kept. Raises EngagementError (field="capacity") when the capacity is too low, or with a
     "busy" message when the lock is not granted within LOCK_TIMEOUT.

@@ -15,7 +15,7 @@ from engagements.services.common import format_moment
 def signup_refusal(*, opportunity: Opportunity, now: datetime | None = None) -> str | None:
     """Why a member cannot sign up right now (None when the window is open).
 
-    Capacity is not judged here: it is only decided under the row lock in `signup_create`.
+    Capacity is not judged here: `signup_create` takes a slot, which PostgreSQL gives or refuses.
     """
     now = now or timezone.now()
     if opportunity.state == Opportunity.State.CANCELLED:
