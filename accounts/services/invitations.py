@@ -72,6 +72,7 @@ def member_invite(*, user: User, sent_by: User | None = None, extra_lines: tuple
                 organization=organization,
                 qualified_on=certification.qualified_on if certification is not None else None,
                 password_days=days,
+                password_url=None if in_app or days is None else f"{settings.SITE_URL}{email_url}",
                 sso_button=connections[0].label if connections else None,
                 sign_in_url=f"{settings.SITE_URL}{sign_in_path}",
                 extra_lines=extra_lines,
@@ -105,13 +106,15 @@ def invitation_lines(
     qualified_on: date | None,
     password_days: int | None,
     sso_button: str | None,
+    password_url: str | None = None,
     sign_in_url: str,
     extra_lines: tuple[str, ...] = (),
     in_app: bool = False,
 ) -> list[str]:
     """The invitation's paragraphs (no database): the welcome, the certification, the set-password
-    link's validity (`password_days`; None where the organization allows no password), and how to
-    sign in by single sign-on (`sso_button`: the first connection's label) or whom to contact.
+    link's validity (`password_days`; None where the organization allows no password) with the link
+    itself right under it (`password_url`, the email's), and how to sign in by single sign-on
+    (`sso_button`: the first connection's label) or whom to contact.
 
     `in_app`: the copy shown in the app, to a member signed in already. It has no set-password link
     (that is the email's, and signing in ended it), so where a password is allowed it says where the
@@ -136,6 +139,8 @@ def invitation_lines(
             )
             % {"days": password_days}
         )
+        if password_url is not None:
+            lines.append(password_url)
     if sso_button is not None:
         lines.append(
             _(

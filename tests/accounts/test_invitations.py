@@ -167,6 +167,36 @@ def test_the_invitation_in_the_app_says_where_the_password_is_and_the_email_keep
     assert "This link no longer works" not in opened.content.decode()
 
 
+def test_the_email_puts_the_set_password_link_right_under_the_sentence_that_announces_it(
+    django_capture_on_commit_callbacks, settings
+):
+    """A member whose organization allows a password and has single sign-on: the sentence says "the link
+    below", so the link is the next paragraph and the single sign-on paragraph comes after it (once, the
+    link: not again at the end)."""
+    from accounts.models import SSOConnection
+    from tests.factories import OrganizationFactory, sso_connection_create
+
+    settings.SITE_URL = "https://mahome.example.com"
+    northwind = OrganizationFactory(name="Northwind", domains=["northwind.example"])
+    sso_connection_create(
+        organization=northwind,
+        kind=SSOConnection.Kind.OIDC,
+        slug="northwind",
+        server_url="https://idp.northwind.example",
+        client_id="ma-home",
+        client_secret="s3cret",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        user = _provision(email="nora@northwind.example")
+    link = f"https://mahome.example.com{user.notifications.get(kind='account.invitation').email_url}"
+    paragraphs = mail.outbox[0].body.split("\n\n")
+    announced = next(i for i, p in enumerate(paragraphs) if "the link below" in p)
+    assert paragraphs[announced + 1] == link
+    assert paragraphs[announced + 2].startswith("You can also sign in with your organization's single sign-on")
+    assert paragraphs[announced + 2 :] == [paragraphs[-1]]
+    assert mail.outbox[0].body.count(link) == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_invitations_sent_before_get_their_app_copy_and_keep_their_email(settings):
     """Migration 0015: an invitation already in the app stops pointing to a link below (and to the
