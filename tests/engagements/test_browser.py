@@ -89,6 +89,33 @@ def test_full_opportunity_offers_the_waitlist_with_the_position(page, live_serve
     screenshot(page, "engagements-detail-waitlisted")
 
 
+BADGE_AND_CARD_CONTENT_BOX = """badge => {
+    const card = badge.closest(".opportunity-card"), style = getComputedStyle(card);
+    const outer = card.getBoundingClientRect(), inner = badge.getBoundingClientRect();
+    const px = name => parseFloat(style.getPropertyValue(name));
+    return {
+        badge: [inner.left, inner.right],
+        content: [
+            outer.left + px("border-left-width") + px("padding-left"),
+            outer.right - px("border-right-width") - px("padding-right"),
+        ],
+    };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_waitlist_open_badge_sits_inside_its_cards_padding(page, live_server, catalogue, width):
+    """Walked at 1280 px: "Full — waitlist open" ran into the card's right edge (a pill that does not
+    wrap, in a half-width column of the card's facts)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in_fast(page, live_server, UserFactory())
+    page.goto("/engagements/")
+    badge = page.get_by_text("Full — waitlist open")
+    box = badge.evaluate(BADGE_AND_CARD_CONTENT_BOX)
+    screenshot(page, f"engagements-list-waitlist-badge-{width}")
+    assert box["content"][0] <= box["badge"][0] and box["badge"][1] <= box["content"][1], box
+
+
 def test_closed_window_shows_a_message(page, live_server, catalogue):
     sign_in_fast(page, live_server, UserFactory())
     page.goto("/engagements/train-the-trainer/")
