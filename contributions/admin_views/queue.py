@@ -33,7 +33,15 @@ class _AwardOverrideForm(forms.Form):
             del self.fields["override_reason"]
 
 
+REQUIREMENT_REPORT_NOTE_HELP = gettext_lazy(
+    "Required to ask for information or to reject; after the due date, a program admin's reason to verify."
+)
+
+
 class DecisionForm(_AwardOverrideForm):
+    """The decision on one item; a requirement report (`points=False`) earns no points, so it has no
+    points to award nor an award bound to override."""
+
     decision = forms.ChoiceField(
         label=gettext_lazy("Decision"),
         choices=[(decision.value, decision.label) for decision in services.DECISIONS],
@@ -55,6 +63,12 @@ class DecisionForm(_AwardOverrideForm):
         label=gettext_lazy("Override reason"), required=False, max_length=200, help_text=OVERRIDE_HELP
     )
 
+    def __init__(self, *args, may_override: bool, points: bool = True, **kwargs) -> None:
+        super().__init__(*args, may_override=may_override and points, **kwargs)
+        if not points:
+            del self.fields["awarded_points"]
+            self.fields["note"].help_text = REQUIREMENT_REPORT_NOTE_HELP
+
 
 def _admin_context(request: HttpRequest, title: str | Promise) -> dict:
     return {**admin.site.each_context(request), "title": title}
@@ -62,7 +76,9 @@ def _admin_context(request: HttpRequest, title: str | Promise) -> dict:
 
 def _contribution_for_staff(request: HttpRequest, pk: int) -> Contribution:
     contribution = get_object_or_404(
-        Contribution.objects.select_related("member", "activity_type", "activity_type__program_year", "program_year"),
+        Contribution.objects.select_related(
+            "member", "activity_type", "activity_type__program_year", "program_year", "requirement"
+        ),
         pk=pk,
     )
     model_admin = admin.site._registry[Contribution]
@@ -90,14 +106,15 @@ def evidence_preview(contribution: Contribution) -> EvidencePreview:
 def contribution_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     contribution = _contribution_for_staff(request, pk)
     may_override = services.may_override_award_bounds(request.user)
-    form = DecisionForm(request.POST or None, may_override=may_override)
+    is_report = contribution.requirement is not None
+    form = DecisionForm(request.POST or None, may_override=may_override, points=not is_report)
     if request.method == "POST" and form.is_valid():
         try:
             services.contribution_decide(
                 contribution_id=contribution.pk,
                 verifier=request.user,
                 decision=form.cleaned_data["decision"],
-                awarded_points=form.cleaned_data["awarded_points"],
+                awarded_points=form.cleaned_data.get("awarded_points"),
                 note=form.cleaned_data["note"],
                 override_reason=form.cleaned_data.get("override_reason", ""),
             )
@@ -115,7 +132,10 @@ def contribution_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     context = {
         **_admin_context(request, _("Decide: %(title)s") % {"title": contribution.title}),
         "contribution": contribution,
-        "limit": services.award_limit(contribution=contribution),
+        "limit": None if is_report else services.award_limit(contribution=contribution),
+        "report_lines": (
+            services.requirement_report_decision_lines(report=contribution, staff=request.user) if is_report else []
+        ),
         "member_year": member_year,
         "cap_left": selectors.cap_left(member_year=member_year, activity_type=contribution.activity_type),
         "evidence": evidence_preview(contribution),

@@ -166,6 +166,52 @@ def _requirement_sync(contribution: Contribution, *, actor: User) -> None:
     status.save()
 
 
+def requirement_report_decision_lines(*, report: Contribution, staff: User) -> list[str]:
+    """What deciding a member's requirement report does, in the words its decide page shows `staff`.
+
+    A report earns no points (a constraint says so); verifying it records the requirement as met
+    (`_requirement_sync`), and a completion after the due date needs a program admin's reason, given
+    as the decision's message (`requirement_date_refusal`, the rule the decision itself applies).
+    """
+    requirement = report.requirement
+    assert requirement is not None, "a requirement report names its requirement"
+    values = {
+        "name": requirement.name,
+        "date": date_format(report.occurred_on),
+        "due": date_format(requirement.due_on),
+        "member": report.member.display_name,
+    }
+    lines = [
+        _(
+            "Verify records “%(name)s” as met on %(date)s for %(member)s and tells them. "
+            "No points: a technical requirement earns none."
+        )
+        % values,
+        _(
+            "Reject leaves the requirement to do (the member may report it again) and tells them why. "
+            "Ask for more information keeps the report open until they answer."
+        ),
+    ]
+    if requirement_date_refusal(requirement=requirement, met_on=report.occurred_on, by=staff) is not None:
+        if may_override_requirement_date(staff):
+            lines.append(
+                _(
+                    "%(date)s is after the due date of “%(name)s” (%(due)s): to verify it, write the reason in "
+                    "the message to the member; it is kept with the decision."
+                )
+                % values
+            )
+        else:
+            lines.append(
+                _(
+                    "%(date)s is after the due date of “%(name)s” (%(due)s). Only a program admin can verify it; "
+                    "you may ask the member for more information or reject it."
+                )
+                % values
+            )
+    return lines
+
+
 def may_override_requirement_date(user: User | None) -> bool:
     return user is not None and user.has_perm("contributions.override_requirement_date")
 

@@ -278,3 +278,71 @@ def test_the_year_report_shows_a_reported_requirement_as_the_dashboard_does(
     assert "Reported, waiting for verification" in client.get("/").content.decode()
     page = _report_page(client, program_admin, year)
     assert "Certified Solution Architect: Reported, waiting for verification" in page
+
+
+# --- Deciding a requirement report in the admin (walk of 2026-12-07) ---------------------------------------
+# The decide page showed a requirement report the points machinery of a points claim ("Award bound: at most
+# 0 points", an "Awarded points" field, an override of the award bound), none of which can apply: a report
+# earns no points; verifying it records the requirement as met.
+
+POINTS_MACHINERY = ("Award bound", "Claimed points", 'name="awarded_points"', 'name="override_reason"', "Cap left")
+
+
+def _decide_page(client, staff, report):
+    from tests.helpers import with_mfa
+
+    client.force_login(with_mfa(staff))
+    return client.get(f"/admin/contributions/contribution/{report.pk}/decide/")
+
+
+@pytest.mark.parametrize("role", ["program_admin", "verifier"])
+def test_the_decide_page_of_a_requirement_report_says_what_verifying_records_and_shows_no_points(
+    request, client, year, credential, veteran, role
+):
+    staff = request.getfixturevalue(role)
+    report = services.requirement_report_create(
+        member=veteran, requirement=credential, met_on=date(2026, 6, 1), evidence_url="https://example.com/c", note=""
+    )
+    response = _decide_page(client, staff, report)
+    assert response.status_code == 200
+    page = response.content.decode()
+    for machinery in POINTS_MACHINERY:
+        assert machinery not in page, machinery
+    assert "Verify records “Certified Solution Architect” as met on 1 Jun 2026 for Cara" in page
+    assert "No points: a technical requirement earns none." in page
+    assert "Reject leaves the requirement to do" in page
+
+    response = client.post(f"/admin/contributions/contribution/{report.pk}/decide/", {"decision": "verify", "note": ""})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert (report.state, report.awarded_points, report.decided_by) == (Contribution.State.VERIFIED, 0, staff)
+    assert RequirementStatus.objects.get(member=veteran, requirement=credential).met_on == date(2026, 6, 1)
+
+
+def test_the_decide_page_of_a_late_report_says_who_may_verify_it_and_how(
+    client, year, training, veteran, verifier, program_admin
+):
+    """After the due date verifying needs a program admin's reason (the decision's message): the page says so
+    to each role before they try, in the words of `requirement_date_refusal`'s rule."""
+    report = services.requirement_report_create(
+        member=veteran, requirement=training, met_on=date(2026, 11, 10), evidence_url="https://example.com/t", note=""
+    )
+    page = _decide_page(client, verifier, report).content.decode()
+    assert "10 Nov 2026 is after the due date of “Level 3 Model Building” (31 Oct 2026)" in page
+    assert "Only a program admin can verify it" in page
+    page = _decide_page(client, program_admin, report).content.decode()
+    assert "Only a program admin can verify it" not in page
+    assert "to verify it, write the reason in the message to the member" in page
+    for machinery in POINTS_MACHINERY:
+        assert machinery not in page, machinery
+
+
+def test_the_decide_page_of_a_points_claim_keeps_its_points(client, year, veteran, program_admin):
+    from tests.factories import ActivityTypeFactory, ContributionFactory
+
+    claim = ContributionFactory(
+        member=veteran, program_year=year, activity_type=ActivityTypeFactory(program_year=year), state="submitted"
+    )
+    page = _decide_page(client, program_admin, claim).content.decode()
+    assert "Award bound" in page and 'name="awarded_points"' in page and 'name="override_reason"' in page
+    assert "Verify records" not in page
