@@ -309,11 +309,15 @@ def _place(cursor, rules: Rules, *, full: bool, program_year, per_member: bool =
         "old_level_id",
         *(f"c{n}" for n in range(len(CONTRIBUTION_CODES) if year else 0)),
     ]
+    # Fenced (OFFSET 0) as in placed_sql: flattened into this statement, the ladder's CASE behind `level_id`
+    # would run once per reference (the filter, the column and both comparisons) and the comparisons twice.
+    fence = " OFFSET 0" if postgres else ""
     cursor.execute(f"DROP TABLE IF EXISTS {_TEMP[connection.vendor]}{PLACED}")
     cursor.execute(
         f"CREATE TEMP TABLE {PLACED}{' ON COMMIT DROP' if postgres else ''} AS "
-        f"SELECT {', '.join(f'p.{column}' for column in kept)}, ({changed}) AS changed, "
-        f"({level_changed}) AS level_changed FROM ({sql}) p WHERE p.user_id IS NOT NULL OR {changed}",
+        f"SELECT {', '.join(f'q.{column}' for column in kept)}, q.changed, q.level_changed FROM "
+        f"(SELECT p.*, ({changed}) AS changed, ({level_changed}) AS level_changed FROM ({sql}{fence}) p{fence}) q "
+        "WHERE q.user_id IS NOT NULL OR q.changed",
         params,
     )
     if grouped is not None:
