@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from engagements.models import SignUp
 from tests.factories import EngagementActivityTypeFactory, OpportunityFactory, SignUpFactory, UserFactory
@@ -63,18 +64,18 @@ def test_member_signs_up_sees_slots_drop_and_withdraws(page, live_server, catalo
     screenshot(page, "engagements-list")
 
     page.get_by_role("link", name="Community blog: the winter series").click()
-    assert page.get_by_text("5 of 5 slots left").is_visible()
+    expect(page.get_by_text("5 of 5 slots left")).to_be_visible()
     screenshot(page, "engagements-detail-open")
     page.get_by_role("button", name="Sign up").click()
-    assert page.get_by_text("You're in: a slot is yours.").is_visible()
-    assert page.get_by_text("4 of 5 slots left").is_visible()
+    expect(page.get_by_text("You're in: a slot is yours.")).to_be_visible()
+    expect(page.get_by_text("4 of 5 slots left")).to_be_visible()
     screenshot(page, "engagements-detail-confirmed")
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Withdraw").click()
     page.get_by_text("You have withdrawn your sign-up.").wait_for()
-    assert page.get_by_text("5 of 5 slots left").is_visible()
-    assert page.get_by_role("button", name="Sign up").is_visible()
+    expect(page.get_by_text("5 of 5 slots left")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign up")).to_be_visible()
     assert SignUp.objects.get(member=member).state == SignUp.State.WITHDRAWN
 
 
@@ -85,7 +86,7 @@ def test_full_opportunity_offers_the_waitlist_with_the_position(page, live_serve
     assert page.get_by_text("All slots are taken").first.is_visible()
     screenshot(page, "engagements-detail-full")
     page.get_by_role("button", name="Join the waitlist").click()
-    assert page.get_by_text("You are number 4 in line.").is_visible()
+    expect(page.get_by_text("You are number 4 in line.")).to_be_visible()
     screenshot(page, "engagements-detail-waitlisted")
 
 
