@@ -20,7 +20,7 @@ from contributions.models import (
 from contributions.rules import UNIT_SINGULAR, UNITS_PLURAL, counted_quantity, points_for, quantity_text
 from contributions.services.base import _save
 from contributions.services.locks import BUSY_CONTRIBUTION, _staff_write, member_claims_lock
-from contributions.services.requirements import _requirement_sync
+from contributions.services.requirements import _requirement_sync, requirement_report_verified_title
 
 
 class Decision(models.TextChoices):
@@ -377,7 +377,9 @@ def contribution_reverse(*, contribution_id: int, staff: User, note: str) -> Con
 def _notify_decision(contribution: Contribution, *, corrected: bool = False) -> None:
     url = reverse("contributions:detail", args=[contribution.pk])
     values = {"title": contribution.title, "points": contribution.awarded_points}
-    if contribution.state == Contribution.State.VERIFIED:
+    if contribution.state == Contribution.State.VERIFIED and contribution.requirement is not None:
+        title = requirement_report_verified_title(contribution, corrected=corrected)
+    elif contribution.state == Contribution.State.VERIFIED:
         title = (
             _("Decision corrected: %(title)s is verified at %(points)s points")
             if corrected

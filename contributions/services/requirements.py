@@ -166,6 +166,16 @@ def _requirement_sync(contribution: Contribution, *, actor: User) -> None:
     status.save()
 
 
+def requirement_report_verified_title(report: Contribution, *, corrected: bool = False) -> str:
+    """The member's notice that their report is verified: the requirement is recorded as met, on the date
+    they reported; a report earns no points, so the notice names none."""
+    assert report.requirement is not None, "a requirement report names its requirement"
+    values = {"name": report.requirement.name, "date": date_format(report.occurred_on)}
+    if corrected:
+        return _("Decision corrected: your report is verified; “%(name)s” is recorded as met on %(date)s") % values
+    return _("Your report is verified: “%(name)s” is recorded as met on %(date)s") % values
+
+
 def requirement_report_decision_lines(*, report: Contribution, staff: User) -> list[str]:
     """What deciding a member's requirement report does, in the words its decide page shows `staff`.
 

@@ -346,3 +346,73 @@ def test_the_decide_page_of_a_points_claim_keeps_its_points(client, year, vetera
     page = _decide_page(client, program_admin, claim).content.decode()
     assert "Award bound" in page and 'name="awarded_points"' in page and 'name="override_reason"' in page
     assert "Verify records" not in page
+
+
+# --- What the member is told about a decided requirement report ---------------------------------------------
+# "Verified: Training completed: … (0 points)": a report earns no points; verifying it records the requirement
+# as met, and the notice says that, on which date.
+
+
+def _decision_notices(member):
+    from accounts.models import Notification
+
+    return Notification.objects.filter(user=member, kind="maintenance.decision").order_by("pk")
+
+
+def test_the_member_is_told_their_verified_report_records_the_requirement_as_met_not_points(
+    client, year, credential, veteran, verifier, program_admin
+):
+    from tests.helpers import with_mfa
+
+    report = services.requirement_report_create(
+        member=veteran, requirement=credential, met_on=date(2026, 6, 1), evidence_url="https://example.com/c", note=""
+    )
+    services.contribution_decide(contribution_id=report.pk, verifier=verifier, decision="verify")
+    (verified,) = _decision_notices(veteran)
+    assert verified.title == (
+        "Your report is verified: “Certified Solution Architect” is recorded as met on 1 Jun 2026"
+    )
+    assert "point" not in verified.title + verified.body
+
+    services.contribution_correct(
+        contribution_id=report.pk, staff=with_mfa(program_admin), state="rejected", awarded_points=0, reason="Expired."
+    )
+    services.contribution_correct(
+        contribution_id=report.pk,
+        staff=with_mfa(program_admin),
+        state="verified",
+        awarded_points=None,
+        reason="Renewed.",
+    )
+    corrected = _decision_notices(veteran).last()
+    assert corrected.title == (
+        "Decision corrected: your report is verified; “Certified Solution Architect” is recorded as met on 1 Jun 2026"
+    )
+    for notice in _decision_notices(veteran):
+        assert "point" not in notice.title + notice.body, notice.title
+
+    client.force_login(veteran)
+    page = client.get("/notifications/").content.decode()
+    assert "“Certified Solution Architect” is recorded as met on 1 Jun 2026" in page
+    assert "point" not in page.split('class="notification-list"')[1].split("</ul>")[0]
+
+
+def test_the_member_is_told_of_a_rejected_report_or_a_question_without_points(
+    client, year, credential, training, veteran, verifier
+):
+    rejected = services.requirement_report_create(
+        member=veteran, requirement=credential, met_on=date(2026, 6, 1), evidence_url="https://example.com/c", note=""
+    )
+    asked = services.requirement_report_create(
+        member=veteran, requirement=training, met_on=date(2026, 9, 1), evidence_url="https://example.com/t", note=""
+    )
+    services.contribution_decide(contribution_id=rejected.pk, verifier=verifier, decision="reject", note="Expired.")
+    services.contribution_decide(contribution_id=asked.pk, verifier=verifier, decision="needs_info", note="Which?")
+    titles = [notice.title for notice in _decision_notices(veteran)]
+    assert titles == [
+        "Not accepted: Credential held: Certified Solution Architect",
+        "More information needed: Training completed: Level 3 Model Building",
+    ]
+    client.force_login(veteran)
+    page = client.get("/notifications/").content.decode()
+    assert "point" not in page.split('class="notification-list"')[1].split("</ul>")[0]
