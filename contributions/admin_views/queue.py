@@ -1,6 +1,8 @@
 """The queue's pages beyond the generated ones: decide on one item, correct a decision, bulk decisions
 with one message to every member."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -24,12 +26,16 @@ OVERRIDE_HELP = gettext_lazy(
 )
 
 
-class _AwardOverrideForm(forms.Form):
-    """A form with an `override_reason` field, shown only to staff who may award beyond the bound."""
+class _AwardForm(forms.Form):
+    """A decision's form with `awarded_points` and `override_reason` fields. A requirement report
+    (`points=False`) earns no points, so it has neither points to award nor an award bound to override;
+    the override is shown only to staff who may award beyond the bound."""
 
-    def __init__(self, *args, may_override: bool, **kwargs) -> None:
+    def __init__(self, *args, may_override: bool, points: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if not may_override:
+        if not points:
+            del self.fields["awarded_points"]
+        if not (may_override and points):
             del self.fields["override_reason"]
 
 
@@ -38,9 +44,8 @@ REQUIREMENT_REPORT_NOTE_HELP = gettext_lazy(
 )
 
 
-class DecisionForm(_AwardOverrideForm):
-    """The decision on one item; a requirement report (`points=False`) earns no points, so it has no
-    points to award nor an award bound to override."""
+class DecisionForm(_AwardForm):
+    """The decision on one item."""
 
     decision = forms.ChoiceField(
         label=gettext_lazy("Decision"),
@@ -64,14 +69,24 @@ class DecisionForm(_AwardOverrideForm):
     )
 
     def __init__(self, *args, may_override: bool, points: bool = True, **kwargs) -> None:
-        super().__init__(*args, may_override=may_override and points, **kwargs)
+        super().__init__(*args, may_override=may_override, points=points, **kwargs)
         if not points:
-            del self.fields["awarded_points"]
             self.fields["note"].help_text = REQUIREMENT_REPORT_NOTE_HELP
 
 
 def _admin_context(request: HttpRequest, title: str | Promise) -> dict:
     return {**admin.site.each_context(request), "title": title}
+
+
+def _points_context(request: AuthenticatedRequest, contribution: Contribution, *, correcting: bool) -> dict:
+    """What the decide and correct pages show of an award: a points claim's bound, or, for a requirement
+    report (no points), what the decision records."""
+    if contribution.is_requirement_report:
+        lines = services.requirement_report_decision_lines(
+            report=contribution, staff=request.user, correcting=correcting
+        )
+        return {"limit": None, "report_lines": lines}
+    return {"limit": services.award_limit(contribution=contribution), "report_lines": []}
 
 
 def _contribution_for_staff(request: HttpRequest, pk: int) -> Contribution:
@@ -106,8 +121,7 @@ def evidence_preview(contribution: Contribution) -> EvidencePreview:
 def contribution_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     contribution = _contribution_for_staff(request, pk)
     may_override = services.may_override_award_bounds(request.user)
-    is_report = contribution.requirement is not None
-    form = DecisionForm(request.POST or None, may_override=may_override, points=not is_report)
+    form = DecisionForm(request.POST or None, may_override=may_override, points=not contribution.is_requirement_report)
     if request.method == "POST" and form.is_valid():
         try:
             services.contribution_decide(
@@ -132,10 +146,7 @@ def contribution_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     context = {
         **_admin_context(request, _("Decide: %(title)s") % {"title": contribution.title}),
         "contribution": contribution,
-        "limit": None if is_report else services.award_limit(contribution=contribution),
-        "report_lines": (
-            services.requirement_report_decision_lines(report=contribution, staff=request.user) if is_report else []
-        ),
+        **_points_context(request, contribution, correcting=False),
         "member_year": member_year,
         "cap_left": selectors.cap_left(member_year=member_year, activity_type=contribution.activity_type),
         "evidence": evidence_preview(contribution),
@@ -148,14 +159,24 @@ def contribution_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return TemplateResponse(request, "contributions/admin/decide.html", context)
 
 
-class CorrectionForm(_AwardOverrideForm):
+REOPEN_CHOICE = ("reopen", gettext_lazy("Reopen: back to the queue, to be decided again"))
+CORRECTIONS = [
+    (Contribution.State.VERIFIED, gettext_lazy("Verified, at the points below")),
+    (Contribution.State.REJECTED, gettext_lazy("Not accepted (0 points)")),
+    REOPEN_CHOICE,
+]
+# A requirement report earns no points: what its corrections record instead.
+REPORT_CORRECTIONS = [
+    (Contribution.State.VERIFIED, gettext_lazy("Verified: the requirement is recorded as met")),
+    (Contribution.State.REJECTED, gettext_lazy("Not accepted: the requirement is to do again")),
+    REOPEN_CHOICE,
+]
+
+
+class CorrectionForm(_AwardForm):
     action = forms.ChoiceField(
         label=gettext_lazy("New decision"),
-        choices=[
-            (Contribution.State.VERIFIED, gettext_lazy("Verified, at the points below")),
-            (Contribution.State.REJECTED, gettext_lazy("Not accepted (0 points)")),
-            ("reopen", gettext_lazy("Reopen: back to the queue, to be decided again")),
-        ],
+        choices=CORRECTIONS,
         widget=forms.RadioSelect,
     )
     awarded_points = forms.IntegerField(
@@ -171,12 +192,19 @@ class CorrectionForm(_AwardOverrideForm):
         label=gettext_lazy("Override reason"), required=False, max_length=200, help_text=OVERRIDE_HELP
     )
 
+    def __init__(self, *args, may_override: bool, points: bool = True, **kwargs) -> None:
+        super().__init__(*args, may_override=may_override, points=points, **kwargs)
+        if not points:
+            cast(forms.ChoiceField, self.fields["action"]).choices = REPORT_CORRECTIONS
+
 
 def contribution_correct(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Correct a decision (other points, or not accepted) or reopen it, with a reason for the member."""
     contribution = _contribution_for_staff(request, pk)
     may_override = services.may_override_award_bounds(request.user)
-    form = CorrectionForm(request.POST or None, may_override=may_override)
+    form = CorrectionForm(
+        request.POST or None, may_override=may_override, points=not contribution.is_requirement_report
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -187,7 +215,7 @@ def contribution_correct(request: AuthenticatedRequest, pk: int) -> HttpResponse
                     contribution_id=contribution.pk,
                     staff=request.user,
                     state=data["action"],
-                    awarded_points=data["awarded_points"],
+                    awarded_points=data.get("awarded_points"),
                     reason=data["reason"],
                     override_reason=data.get("override_reason", ""),
                 )
@@ -202,7 +230,7 @@ def contribution_correct(request: AuthenticatedRequest, pk: int) -> HttpResponse
     context = {
         **_admin_context(request, _("Correct a decision: %(title)s") % {"title": contribution.title}),
         "contribution": contribution,
-        "limit": services.award_limit(contribution=contribution),
+        **_points_context(request, contribution, correcting=True),
         "history": selectors.contribution_history(contribution=contribution),
         "form": form,
         "opts": Contribution._meta,

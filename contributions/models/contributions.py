@@ -184,6 +184,12 @@ class Contribution(HistoryAttribution, models.Model):
         return self.state in self.DECIDED_STATES
 
     @property
+    def is_requirement_report(self) -> bool:
+        """A member's report of a technical requirement: it earns no points (a constraint says so), so the
+        pages that decide or correct it and the member's notices name none."""
+        return self.requirement_id is not None
+
+    @property
     def counted_points(self) -> int:
         """Points toward the target before caps: awarded when verified, else nothing."""
         if self.is_verified:

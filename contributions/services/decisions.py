@@ -327,6 +327,11 @@ def contribution_correct(
     else:
         points = 0
     if (state, points) == (contribution.state, contribution.awarded_points):
+        if contribution.is_requirement_report:
+            raise ContributionError(
+                _("“%(title)s” is already %(state)s: nothing to correct.")
+                % {"title": contribution.title, "state": contribution.get_state_display().lower()}
+            )
         raise ContributionError(
             _("“%(title)s” is already %(state)s with %(points)s points: nothing to correct.")
             % {"title": contribution.title, "state": contribution.get_state_display().lower(), "points": points}
@@ -377,7 +382,7 @@ def contribution_reverse(*, contribution_id: int, staff: User, note: str) -> Con
 def _notify_decision(contribution: Contribution, *, corrected: bool = False) -> None:
     url = reverse("contributions:detail", args=[contribution.pk])
     values = {"title": contribution.title, "points": contribution.awarded_points}
-    if contribution.state == Contribution.State.VERIFIED and contribution.requirement is not None:
+    if contribution.state == Contribution.State.VERIFIED and contribution.is_requirement_report:
         title = requirement_report_verified_title(contribution, corrected=corrected)
     elif contribution.state == Contribution.State.VERIFIED:
         title = (

@@ -176,8 +176,9 @@ def requirement_report_verified_title(report: Contribution, *, corrected: bool =
     return _("Your report is verified: “%(name)s” is recorded as met on %(date)s") % values
 
 
-def requirement_report_decision_lines(*, report: Contribution, staff: User) -> list[str]:
-    """What deciding a member's requirement report does, in the words its decide page shows `staff`.
+def requirement_report_decision_lines(*, report: Contribution, staff: User, correcting: bool = False) -> list[str]:
+    """What deciding (or `correcting` the decision on) a member's requirement report does, in the words its
+    decide (or correct) page shows `staff`.
 
     A report earns no points (a constraint says so); verifying it records the requirement as met
     (`_requirement_sync`), and a completion after the due date needs a program admin's reason, given
@@ -191,34 +192,47 @@ def requirement_report_decision_lines(*, report: Contribution, staff: User) -> l
         "due": date_format(requirement.due_on),
         "member": report.member.display_name,
     }
-    lines = [
-        _(
-            "Verify records “%(name)s” as met on %(date)s for %(member)s and tells them. "
-            "No points: a technical requirement earns none."
+    if correcting:
+        lines = [
+            _(
+                "Verified records “%(name)s” as met on %(date)s for %(member)s and tells them. "
+                "No points: a technical requirement earns none."
+            )
+            % values,
+            _(
+                "Not accepted leaves the requirement to do (what a verified report recorded is taken back) and "
+                "tells them why; they may report it again. Reopen puts the report back in the queue."
+            ),
+        ]
+        late_for_admin = _(
+            "%(date)s is after the due date of “%(name)s” (%(due)s): to verify it, write why in the reason "
+            "shown to the member; it is kept with the decision."
         )
-        % values,
-        _(
-            "Reject leaves the requirement to do (the member may report it again) and tells them why. "
-            "Ask for more information keeps the report open until they answer."
-        ),
-    ]
+        late_for_verifier = _(
+            "%(date)s is after the due date of “%(name)s” (%(due)s). Only a program admin can verify it."
+        )
+    else:
+        lines = [
+            _(
+                "Verify records “%(name)s” as met on %(date)s for %(member)s and tells them. "
+                "No points: a technical requirement earns none."
+            )
+            % values,
+            _(
+                "Reject leaves the requirement to do (the member may report it again) and tells them why. "
+                "Ask for more information keeps the report open until they answer."
+            ),
+        ]
+        late_for_admin = _(
+            "%(date)s is after the due date of “%(name)s” (%(due)s): to verify it, write the reason in "
+            "the message to the member; it is kept with the decision."
+        )
+        late_for_verifier = _(
+            "%(date)s is after the due date of “%(name)s” (%(due)s). Only a program admin can verify it; "
+            "you may ask the member for more information or reject it."
+        )
     if requirement_date_refusal(requirement=requirement, met_on=report.occurred_on, by=staff) is not None:
-        if may_override_requirement_date(staff):
-            lines.append(
-                _(
-                    "%(date)s is after the due date of “%(name)s” (%(due)s): to verify it, write the reason in "
-                    "the message to the member; it is kept with the decision."
-                )
-                % values
-            )
-        else:
-            lines.append(
-                _(
-                    "%(date)s is after the due date of “%(name)s” (%(due)s). Only a program admin can verify it; "
-                    "you may ask the member for more information or reject it."
-                )
-                % values
-            )
+        lines.append((late_for_admin if may_override_requirement_date(staff) else late_for_verifier) % values)
     return lines
 
 

@@ -416,3 +416,94 @@ def test_the_member_is_told_of_a_rejected_report_or_a_question_without_points(
     client.force_login(veteran)
     page = client.get("/notifications/").content.decode()
     assert "point" not in page.split('class="notification-list"')[1].split("</ul>")[0]
+
+
+# --- Correcting a decision on a requirement report in the admin ---------------------------------------------
+# The correct page showed a verified report "Award bound", "Claimed points", "Verified, 0 points", an "Awarded
+# points" field and the award override: the decide page's points machinery (gone there since 176858d).
+
+CORRECTION_POINTS = (*POINTS_MACHINERY, "Awarded points", "0 points", "at the points below", "Verified, 0")
+
+
+def _correct_url(report):
+    return f"/admin/contributions/contribution/{report.pk}/correct/"
+
+
+def _correct_page(client, staff, report) -> str:
+    from tests.helpers import with_mfa
+
+    client.force_login(with_mfa(staff))
+    response = client.get(_correct_url(report))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["program_admin", "verifier"])
+def test_the_correct_page_of_a_requirement_report_says_what_correcting_records_and_shows_no_points(
+    request, client, year, credential, veteran, verifier, role
+):
+    staff = request.getfixturevalue(role)
+    report = services.requirement_report_create(
+        member=veteran, requirement=credential, met_on=date(2026, 6, 1), evidence_url="https://example.com/c", note=""
+    )
+    services.contribution_decide(contribution_id=report.pk, verifier=verifier, decision="verify")
+    page = _correct_page(client, staff, report)
+    for machinery in CORRECTION_POINTS:
+        assert machinery not in page, machinery
+    assert "Certified Solution Architect — Credential" in page
+    assert "Verified records “Certified Solution Architect” as met on 1 Jun 2026 for Cara" in page
+    assert "No points: a technical requirement earns none." in page
+    assert "Not accepted leaves the requirement to do" in page
+
+    page = client.post(_correct_url(report), {"action": "verified", "reason": "Again."}, follow=True)
+    page = page.content.decode()
+    assert "is already verified: nothing to correct" in page
+    assert "points" not in page.split('class="errorlist')[1].split("</ul>")[0]
+
+    response = client.post(_correct_url(report), {"action": "rejected", "reason": "The credential had expired."})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert (report.state, report.awarded_points) == (Contribution.State.REJECTED, 0)
+    assert RequirementStatus.objects.get(member=veteran, requirement=credential).met_on is None
+
+    response = client.post(_correct_url(report), {"action": "verified", "reason": "It was renewed in time."})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert (report.state, report.awarded_points, report.decided_by) == (Contribution.State.VERIFIED, 0, staff)
+    assert RequirementStatus.objects.get(member=veteran, requirement=credential).met_on == date(2026, 6, 1)
+
+
+def test_the_correct_page_of_a_late_report_says_who_may_verify_it_and_how(
+    client, year, training, veteran, verifier, program_admin
+):
+    from tests.helpers import with_mfa
+
+    report = services.requirement_report_create(
+        member=veteran, requirement=training, met_on=date(2026, 11, 10), evidence_url="https://example.com/t", note=""
+    )
+    services.contribution_decide(contribution_id=report.pk, verifier=verifier, decision="reject", note="Late.")
+    page = _correct_page(client, verifier, report)
+    assert "10 Nov 2026 is after the due date of “Level 3 Model Building” (31 Oct 2026)" in page
+    assert "Only a program admin can verify it" in page
+    page = _correct_page(client, program_admin, report)
+    assert "Only a program admin can verify it" not in page
+    assert "to verify it, write why in the reason shown to the member" in page
+    for machinery in CORRECTION_POINTS:
+        assert machinery not in page, machinery
+    response = client.post(_correct_url(report), {"action": "verified", "reason": "The course was rescheduled."})
+    assert response.status_code == 302
+    assert RequirementStatus.objects.get(member=veteran, requirement=training).met_on == date(2026, 11, 10)
+    assert with_mfa(program_admin) == Contribution.objects.get(pk=report.pk).decided_by
+
+
+def test_the_correct_page_of_a_points_claim_keeps_its_points(client, year, veteran, program_admin, verifier):
+    from tests.factories import ActivityTypeFactory, ContributionFactory
+
+    claim = ContributionFactory(
+        member=veteran, program_year=year, activity_type=ActivityTypeFactory(program_year=year), state="submitted"
+    )
+    services.contribution_decide(contribution_id=claim.pk, verifier=verifier, decision="verify")
+    page = _correct_page(client, program_admin, claim)
+    assert "Award bound" in page and 'name="awarded_points"' in page and 'name="override_reason"' in page
+    assert "at the points below" in page
+    assert "Verified records" not in page
