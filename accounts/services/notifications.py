@@ -44,7 +44,8 @@ def notification_create(
 
     The email says `body` and ends with `url`, as the app does, unless it has its own `email_body` and
     `email_url`: what is true in an email may not be in the app, which the member reads signed in.
-    An `email_body` that has the link as a paragraph of its own (under the sentence about it) shows it there only.
+    An `email_body` that has the link already, as a paragraph of its own (under the sentence about it) or as a
+    word of the sentence that announces it (the sign-in link of a single sign-on invitation), shows it there only.
     With a `dedupe_key` the notification is created at most once per user and key
     (a unique constraint, so two concurrent jobs cannot both create it); the second call
     returns None.
@@ -223,7 +224,7 @@ def notification_send_email(*, notification_id: int) -> bool:
         url = notification.email_url or notification.url
         link = f"{settings.SITE_URL}{url}" if url.startswith("/") else url
         text = notification.email_body or notification.body
-        if link and link not in text.split("\n\n"):  # a body with the link as a paragraph (the invitation's): once
+        if link and link not in text.split():  # a body that has the link (the invitation's) gives it once
             text += f"\n\n{link}"
         send_mail(
             subject=f"[MA Home] {notification.title}",

@@ -197,6 +197,38 @@ def test_the_email_puts_the_set_password_link_right_under_the_sentence_that_anno
     assert mail.outbox[0].body.count(link) == 1
 
 
+def test_an_sso_only_email_gives_the_sign_in_link_once_in_the_sentence_that_announces_it(
+    django_capture_on_commit_callbacks, settings
+):
+    """A member whose organization requires single sign-on: the sentence says to enter their address on the
+    sign-in link, so that is where the link is, once; the email does not repeat it at its end."""
+    from accounts.models import Organization, SSOConnection
+    from tests.factories import OrganizationFactory, sso_connection_create
+
+    settings.SITE_URL = "https://mahome.example.com"
+    contoso = OrganizationFactory(
+        name="Contoso", domains=["contoso.example"], fallback_policy=Organization.FallbackPolicy.SSO_REQUIRED
+    )
+    sso_connection_create(
+        organization=contoso,
+        kind=SSOConnection.Kind.OIDC,
+        slug="contoso",
+        server_url="https://idp.contoso.example",
+        client_id="ma-home",
+        client_secret="s3cret",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        user = _provision(email="kenji@contoso.example")
+    link = f"https://mahome.example.com{user.notifications.get(kind='account.invitation').email_url}"
+    assert link == "https://mahome.example.com/accounts/login/?email=kenji%40contoso.example"
+    body = mail.outbox[0].body
+    assert body.count(link) == 1
+    (announcing,) = [p for p in body.split("\n\n") if link in p]
+    assert announcing.startswith("You can also sign in with your organization's single sign-on: ")
+    assert f"enter kenji@contoso.example on {link} and choose" in announcing
+    assert body.split("\n\n")[-1] == announcing
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_invitations_sent_before_get_their_app_copy_and_keep_their_email(settings):
     """Migration 0015: an invitation already in the app stops pointing to a link below (and to the
