@@ -507,3 +507,61 @@ def test_the_correct_page_of_a_points_claim_keeps_its_points(client, year, veter
     assert "Award bound" in page and 'name="awarded_points"' in page and 'name="override_reason"' in page
     assert "at the points below" in page
     assert "Verified records" not in page
+
+
+# --- The member's own page of a requirement report ------------------------------------------------------------
+# It showed "Claimed points 0" and "Awarded points —" (and "0 claimed" in its history): a report earns none. It
+# says what the report is instead: the requirement it reports, the date met, and where it stands, in words.
+
+MEMBER_POINTS = ("Claimed points", "Awarded points", "claimed", "awarded")
+
+
+def test_the_member_page_of_a_requirement_report_says_what_it_reports_and_shows_no_points(
+    client, year, credential, veteran, verifier, other_member
+):
+    report = services.requirement_report_create(
+        member=veteran, requirement=credential, met_on=date(2026, 6, 1), evidence_url="https://example.com/c", note=""
+    )
+    client.force_login(veteran)
+    response = client.get(f"/contributions/{report.pk}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    for points in MEMBER_POINTS:
+        assert points not in page, points
+    assert "Certified Solution Architect — Credential, due 31 Dec 2026" in page
+    assert "1 June 2026" in page
+    assert "Waiting for the program team to check your evidence." in page
+
+    services.contribution_decide(contribution_id=report.pk, verifier=verifier, decision="verify")
+    page = client.get(f"/contributions/{report.pk}/").content.decode()
+    for points in MEMBER_POINTS:
+        assert points not in page, points
+    assert "Verified: “Certified Solution Architect” is recorded as met on 1 June 2026." in page
+
+    client.force_login(other_member)
+    assert client.get(f"/contributions/{report.pk}/").status_code == 404
+
+
+def test_the_member_page_of_a_rejected_requirement_report_says_it_is_still_to_do(
+    client, year, credential, veteran, verifier
+):
+    report = services.requirement_report_create(
+        member=veteran, requirement=credential, met_on=date(2026, 6, 1), evidence_url="https://example.com/c", note=""
+    )
+    services.contribution_decide(contribution_id=report.pk, verifier=verifier, decision="reject", note="Expired.")
+    client.force_login(veteran)
+    page = client.get(f"/contributions/{report.pk}/").content.decode()
+    for points in MEMBER_POINTS:
+        assert points not in page, points
+    assert "Not accepted: “Certified Solution Architect” is still to do; you may report it again." in page
+
+
+def test_the_member_page_of_a_points_claim_keeps_its_points(client, year, veteran):
+    from tests.factories import ActivityTypeFactory, ContributionFactory
+
+    claim = ContributionFactory(
+        member=veteran, program_year=year, activity_type=ActivityTypeFactory(program_year=year), state="submitted"
+    )
+    client.force_login(veteran)
+    page = client.get(f"/contributions/{claim.pk}/").content.decode()
+    assert "Claimed points" in page and "Awarded points" in page and "claimed" in page
