@@ -106,7 +106,7 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
         css = {"all": ["css/queue.css"]}  # the waiting column is never clipped
 
     change_list_template = "contributions/admin/queue_change_list.html"  # the note under the title
-    list_display = ["title", "decide_link", "member", "type_name", "claimed_points", "evidence", "waiting"]
+    list_display = ["title", "decide_link", "member", "type_name", "claimed", "evidence", "waiting"]
     list_filter = [
         QueueStateFilter,
         "program_year",
@@ -141,6 +141,20 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
         "submitted_at",
     ]
     fields = readonly_fields
+    # A requirement report earns no points (`Contribution.is_requirement_report`): its form names the
+    # requirement it reports in their place.
+    POINTS_FIELDS = ("claimed_points", "awarded_points")
+
+    def get_fields(self, request: HttpRequest, obj: Contribution | None = None):
+        return self.get_readonly_fields(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Contribution | None = None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is None or not obj.is_requirement_report:
+            return fields
+        fields = [name for name in fields if name not in self.POINTS_FIELDS]
+        fields.insert(fields.index("activity_type") + 1, "requirement")
+        return fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -169,6 +183,11 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
     @admin.display(description=_("Waiting"), ordering="submitted_at")
     def waiting(self, obj: Contribution) -> str:
         return timesince(obj.submitted_at, depth=1) if obj.submitted_at else "—"
+
+    @admin.display(description=_("Claimed points"), ordering="claimed_points")
+    def claimed(self, obj: Contribution) -> int | str:
+        # A requirement report earns none; the type column beside says it is one.
+        return "—" if obj.is_requirement_report else obj.claimed_points
 
     @admin.display(description=_("Type"), ordering="activity_type__name")
     def type_name(self, obj: Contribution) -> str:

@@ -565,3 +565,51 @@ def test_the_member_page_of_a_points_claim_keeps_its_points(client, year, vetera
     client.force_login(veteran)
     page = client.get(f"/contributions/{claim.pk}/").content.decode()
     assert "Claimed points" in page and "Awarded points" in page and "claimed" in page
+
+
+# --- The admin's change form and queue column of a requirement report -----------------------------------------
+# The change form showed "Claimed points: 0" and "Awarded points: -", and the queue's claimed-points column "0",
+# for a report, which earns none: the form names the requirement instead; the column shows "—" (the type
+# column beside it says "Technical requirement report").
+
+
+def _admin_page(client, staff, url) -> str:
+    from tests.helpers import with_mfa
+
+    client.force_login(with_mfa(staff))
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _claimed_cell(page: str, pk: int) -> str:
+    row = page.split(f"/admin/contributions/contribution/{pk}/change/")[1].split("</tr>")[0]
+    return row.split('class="field-claimed')[1].split("</td>")[0].split(">", 1)[1]
+
+
+@pytest.mark.parametrize("role", ["program_admin", "verifier"])
+def test_the_admin_shows_no_points_for_a_requirement_report_and_keeps_them_for_a_claim(
+    request, client, year, credential, veteran, role
+):
+    from tests.factories import ActivityTypeFactory, ContributionFactory
+
+    staff = request.getfixturevalue(role)
+    report = services.requirement_report_create(
+        member=veteran, requirement=credential, met_on=date(2026, 6, 1), evidence_url="https://example.com/c", note=""
+    )
+    claim = ContributionFactory(
+        member=veteran,
+        program_year=year,
+        activity_type=ActivityTypeFactory(program_year=year),
+        state="submitted",
+        claimed_points=35,
+    )
+    page = _admin_page(client, staff, f"/admin/contributions/contribution/{report.pk}/change/")
+    assert "Claimed points" not in page and "Awarded points" not in page
+    assert "Certified Solution Architect" in page and "Technical requirement" in page
+    page = _admin_page(client, staff, f"/admin/contributions/contribution/{claim.pk}/change/")
+    assert "Claimed points" in page and "Awarded points" in page
+
+    queue = _admin_page(client, staff, "/admin/contributions/contribution/")
+    assert _claimed_cell(queue, report.pk) == "—"
+    assert _claimed_cell(queue, claim.pk) == "35"
