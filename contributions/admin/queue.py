@@ -238,14 +238,20 @@ class ContributionAdmin(ExportMixin, SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
-    @admin.action(description=_("Verify at the claimed points"), permissions=["change"])
+    # The same decision as the decide page's: a selected requirement report is verified too (its requirement
+    # recorded as met; a late one is skipped, as it needs a program admin's reason), with no points.
+    @admin.action(
+        description=_("Verify: claims at the claimed points, requirement reports as met"), permissions=["change"]
+    )
     def verify_at_claimed(self, request: AuthenticatedRequest, queryset: QuerySet[Contribution]) -> None:
         result = services.contributions_decide_bulk(
             contribution_ids=list(queryset.values_list("pk", flat=True)),
             staff=request.user,
             decision=services.Decision.VERIFY,
         )
-        admin_views.bulk_result_messages(self, request, result, verb=admin_views.BULK_VERBS[services.Decision.VERIFY])
+        admin_views.bulk_result_messages(
+            self, request, result, verb=_("verified at the claimed points"), reports_met=True
+        )
 
     @admin.action(description=_("Ask for more information…"), permissions=["change"])
     def ask_for_information(self, request, queryset):

@@ -260,14 +260,29 @@ BULK_TITLES: dict[str, Promise] = {
 
 
 def bulk_result_messages(
-    model_admin, request: HttpRequest, result: services.BulkResult, *, verb: str | Promise
+    model_admin, request: HttpRequest, result: services.BulkResult, *, verb: str | Promise, reports_met: bool = False
 ) -> None:
-    done = len(result.done)
-    model_admin.message_user(
-        request,
-        ngettext("%(n)s contribution %(verb)s.", "%(n)s contributions %(verb)s.", done) % {"n": done, "verb": verb},
-        messages.SUCCESS,
-    )
+    """How many were done (and each skipped item with why). With `reports_met` (a bulk verify), requirement
+    reports are counted apart, as what verifying one does: it records the requirement as met, with no points."""
+    reports = sum(1 for c in result.done if c.is_requirement_report) if reports_met else 0
+    done = len(result.done) - reports
+    if done or not reports:
+        model_admin.message_user(
+            request,
+            ngettext("%(n)s contribution %(verb)s.", "%(n)s contributions %(verb)s.", done) % {"n": done, "verb": verb},
+            messages.SUCCESS,
+        )
+    if reports:
+        model_admin.message_user(
+            request,
+            ngettext(
+                "%(n)s requirement report verified: its requirement is recorded as met on the date reported.",
+                "%(n)s requirement reports verified: their requirements are recorded as met on the dates reported.",
+                reports,
+            )
+            % {"n": reports},
+            messages.SUCCESS,
+        )
     for title, why in result.skipped:
         model_admin.message_user(
             request, _("Skipped “%(title)s”: %(why)s") % {"title": title, "why": why}, messages.WARNING

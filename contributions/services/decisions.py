@@ -159,7 +159,7 @@ DECISION_STATES: dict[str, tuple[str, ...]] = {
     Decision.REJECT: Contribution.PENDING_STATES,
     Decision.NEEDS_INFO: (Contribution.State.SUBMITTED,),
 }
-# "Verify at the claimed points" in bulk leaves items that wait on the member's answer alone.
+# The bulk verify ("Verify: claims at the claimed points, …") leaves items that wait on the member's answer alone.
 BULK_STATES: dict[str, tuple[str, ...]] = {
     **DECISION_STATES,
     Decision.VERIFY: (Contribution.State.SUBMITTED,),

@@ -613,3 +613,66 @@ def test_the_admin_shows_no_points_for_a_requirement_report_and_keeps_them_for_a
     queue = _admin_page(client, staff, "/admin/contributions/contribution/")
     assert _claimed_cell(queue, report.pk) == "—"
     assert _claimed_cell(queue, claim.pk) == "35"
+
+
+# --- The queue's bulk verify and requirement reports ------------------------------------------------------------
+# "Verify at the claimed points" verifies a selected report too (the same `contribution_decide`: the requirement is
+# recorded as met; a late one is skipped, naming why), but its label and its "N contributions verified" named
+# points only: the label and the message say what it does to a report, without points.
+
+
+@pytest.mark.parametrize("role", ["program_admin", "verifier"])
+def test_bulk_verify_says_what_it_does_to_a_requirement_report_without_points(
+    request, client, year, credential, training, veteran, role
+):
+    from tests.factories import ActivityTypeFactory, ContributionFactory
+    from tests.helpers import with_mfa
+
+    staff = request.getfixturevalue(role)
+    report = services.requirement_report_create(
+        member=veteran, requirement=credential, met_on=date(2026, 6, 1), evidence_url="https://example.com/c", note=""
+    )
+    late = services.requirement_report_create(
+        member=veteran, requirement=training, met_on=date(2026, 11, 10), evidence_url="https://example.com/t", note=""
+    )
+    claim = ContributionFactory(
+        member=veteran,
+        program_year=year,
+        activity_type=ActivityTypeFactory(program_year=year),
+        state="submitted",
+    )
+    client.force_login(with_mfa(staff))
+    queue = client.get("/admin/contributions/contribution/").content.decode()
+    assert "Verify: claims at the claimed points, requirement reports as met" in queue
+
+    response = client.post(
+        "/admin/contributions/contribution/",
+        {"action": "verify_at_claimed", "_selected_action": [report.pk, late.pk, claim.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "1 contribution verified at the claimed points." in page
+    assert "1 requirement report verified: its requirement is recorded as met on the date reported." in page
+    assert "Skipped “Training completed: Level 3 Model Building”: 10 Nov 2026 is after the due date" in page
+    assert "contributions verified." not in page and "contribution verified." not in page
+    assert RequirementStatus.objects.get(member=veteran, requirement=credential).met_on == date(2026, 6, 1)
+    claim.refresh_from_db()
+    late.refresh_from_db()
+    assert (claim.state, claim.awarded_points, late.state) == ("verified", claim.claimed_points, "submitted")
+
+
+def test_bulk_verify_of_claims_only_names_no_reports(client, year, veteran, verifier):
+    from tests.factories import ActivityTypeFactory, ContributionFactory
+    from tests.helpers import with_mfa
+
+    claim = ContributionFactory(
+        member=veteran, program_year=year, activity_type=ActivityTypeFactory(program_year=year), state="submitted"
+    )
+    client.force_login(with_mfa(verifier))
+    page = client.post(
+        "/admin/contributions/contribution/",
+        {"action": "verify_at_claimed", "_selected_action": [claim.pk]},
+        follow=True,
+    ).content.decode()
+    assert "1 contribution verified at the claimed points." in page
+    assert "requirement report" not in page.split('class="messagelist"')[1].split("</ul>")[0]
