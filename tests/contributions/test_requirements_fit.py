@@ -676,3 +676,27 @@ def test_bulk_verify_of_claims_only_names_no_reports(client, year, veteran, veri
     ).content.decode()
     assert "1 contribution verified at the claimed points." in page
     assert "requirement report" not in page.split('class="messagelist"')[1].split("</ul>")[0]
+
+
+def test_the_member_list_shows_no_points_for_a_requirement_report(client, year, credential, veteran):
+    """The list of a member's contributions showed "0" claimed and "—" awarded for a report, which earns none:
+    its points cells say it is a report; a claim beside it keeps its points."""
+    from tests.factories import ActivityTypeFactory, ContributionFactory
+
+    services.requirement_report_create(
+        member=veteran, requirement=credential, met_on=date(2026, 6, 1), evidence_url="https://example.com/c", note=""
+    )
+    ContributionFactory(
+        member=veteran,
+        program_year=year,
+        activity_type=ActivityTypeFactory(program_year=year),
+        state="submitted",
+        claimed_points=35,
+    )
+    client.force_login(veteran)
+    page = client.get("/contributions/").content.decode()
+    rows = [row for row in page.split("<tr>")[1:] if "</td>" in row]
+    report_row = next(row for row in rows if "Certified Solution Architect" in row)
+    claim_row = next(row for row in rows if "Certified Solution Architect" not in row)
+    assert "no points" in report_row and ">0<" not in report_row.replace(" ", "")
+    assert ">35<" in claim_row.replace(" ", "")
