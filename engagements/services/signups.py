@@ -126,17 +126,16 @@ def _place(signup: SignUp, opportunity_id: int, now: datetime, *, take_slot: boo
         signup.opportunity = opportunity
         return opportunity
     else:
+        # Read under the share lock, which staff's changes wait for: no re-read is needed after the insert.
         opportunity, free = _read_to_sign_up(opportunity_id, share=True)
         _refuse(opportunity, now)
-        if free:
-            return _place(signup, opportunity_id, now, take_slot=True)
-        full = opportunity.capacity is not None
+        full = opportunity.capacity is not None and not free
     if full:
         if not opportunity.waitlist_enabled:
             raise EngagementError(_("All slots are taken and this opportunity keeps no waitlist."))
         signup.state, signup.confirmed_at = SignUp.State.WAITLISTED, None
     signup.opportunity = opportunity
-    insert_with_history(signup)
+    insert_with_history(signup)  # confirmed in a limited opportunity: the trigger gives it a slot, or refuses
     return opportunity
 
 
