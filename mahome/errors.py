@@ -9,6 +9,12 @@ from django.contrib import messages
 from django.http import HttpRequest
 
 
+def violated_constraint(error: Exception) -> str | None:
+    """The constraint PostgreSQL named when it refused a write (a database trigger's `RAISE ... USING
+    CONSTRAINT` included), read from the driver's error behind Django's; None when it named none."""
+    return getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+
+
 class DomainError(Exception):
     """A rule of the program refused the change; the message is for the person who asked.
 

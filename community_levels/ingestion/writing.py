@@ -29,6 +29,7 @@ from community_levels.ingestion.parsing import (
 from community_levels.marks import members_mark
 from community_levels.metrics import LIKE_KINDS, METRICS
 from community_levels.models import ActivityEvent, CommunityMember, DailyActivity
+from mahome.errors import violated_constraint
 
 BATCH_SIZE = 1_000_000
 # A batch goes to its staging table this many lines at a time (the most of it held in memory).
@@ -423,8 +424,7 @@ def _insert_new_and_add(cursor, *, source: str, now) -> int:
             )
             imported = cursor.fetchone()[0]
     except IntegrityError as error:
-        diag = getattr(error.__cause__, "diag", None)
-        if diag is None or diag.constraint_name != _DEDUP_KEY:
+        if violated_constraint(error) != _DEDUP_KEY:
             raise
     if imported is None:
         cursor.execute(

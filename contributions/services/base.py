@@ -12,6 +12,7 @@ from contributions.errors import ContributionError
 from contributions.evidence import display_name, evidence_check, stored_name
 from contributions.models import WHOLE_UNITS_CONSTRAINT, Contribution, ProgramYear
 from contributions.rules import whole_units_message
+from mahome.errors import violated_constraint
 
 
 def program_year_for_date(*, day: date) -> ProgramYear | None:
@@ -53,9 +54,7 @@ def _whole_units_violation(error: IntegrityError, contribution: Contribution) ->
 
     The trigger names the unit it found in the error's detail: the transaction is aborted by then, so
     nothing more can be read, and the type loaded earlier may show the unit from before the change."""
-    diag = getattr(error.__cause__, "diag", None)
-    if diag is None or diag.constraint_name != WHOLE_UNITS_CONSTRAINT:
+    if violated_constraint(error) != WHOLE_UNITS_CONSTRAINT:
         return None
-    return whole_units_message(
-        type_name=contribution.activity_type.name, unit=diag.message_detail, quantity=contribution.quantity
-    )
+    unit = error.__cause__.diag.message_detail  # type: ignore[union-attr] # the driver's error, read above
+    return whole_units_message(type_name=contribution.activity_type.name, unit=unit, quantity=contribution.quantity)

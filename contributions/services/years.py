@@ -22,6 +22,7 @@ from contributions.models import (
     TargetOverride,
     TechnicalRequirement,
 )
+from mahome.errors import violated_constraint
 
 
 @transaction.atomic
@@ -260,8 +261,7 @@ def activity_type_save(*, activity_type: ActivityType, by: User | None, reason: 
         with transaction.atomic():  # a savepoint: the refusal's words are counted after it
             activity_type.save()
     except IntegrityError as error:
-        diag = getattr(error.__cause__, "diag", None)
-        if diag is None or diag.constraint_name != UNIT_CHANGE_CONSTRAINT:
+        if violated_constraint(error) != UNIT_CHANGE_CONSTRAINT:
             raise
         raise ContributionError(_unit_change_violation(activity_type=activity_type), field="unit") from error
     return activity_type

@@ -31,6 +31,7 @@ from engagements.services.common import (
 )
 from engagements.services.rules import signup_engagement_date, signup_refusal, withdraw_refusal
 from engagements.services.waitlist import expire_offer, offer_free_slots
+from mahome.errors import violated_constraint
 from mahome.history import insert_with_history
 from mahome.locks import locked_or_busy
 
@@ -147,7 +148,7 @@ def _refuse(opportunity: Opportunity, now: datetime) -> None:
 
 def _no_free_slot(error: IntegrityError) -> bool:
     """The database refused a slot-holding sign-up: no slot was left (migration 0005's trigger)."""
-    return getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) == "signup_needs_free_slot"
+    return violated_constraint(error) == "signup_needs_free_slot"
 
 
 # The reads as SQL written once (the ORM compiles a query on every call: ~2.5 ms of Python on the bench's
