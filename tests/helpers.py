@@ -207,3 +207,25 @@ def held_open(write) -> Iterator[threading.Event]:
         release.set()
         thread.join(timeout=30)
     assert not errors
+
+
+def migrate_to(target: tuple[str, str]):
+    """Migrate `target`'s app to `target` (every other app at its latest migration); returns the models
+    as they are there (the historical apps, for a data migration's test)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] != target[0]] + [target]
+    executor.migrate([target])
+    executor = MigrationExecutor(connection)
+    return executor.loader.project_state(targets).apps
+
+
+def migrate_to_latest() -> None:
+    """Every app at its latest migration: as the other tests expect the database after a migration's test."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 import time_machine
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.helpers import migrate_to, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -13,26 +13,16 @@ BEFORE = ("contributions", "0006_review_run")
 AFTER = ("contributions", "0009_certificate_constraints")
 
 
-def _migrate(target):
-    """Every other app at its latest migration, contributions at `target`."""
-    executor = MigrationExecutor(connection)
-    targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] != "contributions"] + [target]
-    executor.migrate([target])
-    executor = MigrationExecutor(connection)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture(autouse=True)
 def _back_to_the_latest_migrations():
     """Leave the database as the other tests expect it: every app at its latest migration
     (contributions has migrations after AFTER, which later tests of the session rely on)."""
     yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def test_existing_rows_are_migrated_to_one_certificate_per_certified_period():
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     User = apps.get_model("accounts", "User")
     MACertification = apps.get_model("accounts", "MACertification")
     ProgramYear = apps.get_model("contributions", "ProgramYear")
@@ -54,7 +44,7 @@ def test_existing_rows_are_migrated_to_one_certificate_per_certified_period():
     )
 
     with time_machine.travel(date(2026, 12, 7), tick=False):
-        apps = _migrate(AFTER)
+        apps = migrate_to(AFTER)
     Certificate = apps.get_model("contributions", "Certificate")
     cara_rows = {c.year: c for c in Certificate.objects.filter(member_id=cara.pk)}
     assert sorted(cara_rows) == [2019, 2020, 2021, 2022, 2023, 2024, 2025, 2026]

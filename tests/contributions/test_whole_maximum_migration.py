@@ -6,8 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.helpers import migrate_to, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,25 +15,15 @@ BEFORE = ("contributions", "0025_certificate_number_form")
 AFTER = ("contributions", "0026_activitytype_whole_units")
 
 
-def _migrate(target):
-    """Every other app at its latest migration, contributions at `target`."""
-    executor = MigrationExecutor(connection)
-    targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] != "contributions"] + [target]
-    executor.migrate([target])
-    executor = MigrationExecutor(connection)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture(autouse=True)
 def _back_to_the_latest_migrations():
     """Leave the database as the other tests expect it: every app at its latest migration."""
     yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def test_a_fractional_maximum_of_a_whole_unit_is_rounded_down_and_the_change_recorded():
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     ProgramYear = apps.get_model("contributions", "ProgramYear")
     ActivityType = apps.get_model("contributions", "ActivityType")
     year = ProgramYear.objects.create(year=2026, opens_on=date(2026, 1, 1), deadline=date(2027, 1, 1))
@@ -49,7 +39,7 @@ def test_a_fractional_maximum_of_a_whole_unit_is_rounded_down_and_the_change_rec
     mentoring = activity_type("mentoring", "hour", "2.5")
     talk = activity_type("talk", "item", "3")
 
-    apps = _migrate(AFTER)
+    apps = migrate_to(AFTER)
     ActivityType = apps.get_model("contributions", "ActivityType")
     HistoricalActivityType = apps.get_model("contributions", "HistoricalActivityType")
     maxima = dict(ActivityType.objects.values_list("code", "max_quantity_per_claim"))

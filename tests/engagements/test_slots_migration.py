@@ -4,9 +4,10 @@ opportunity holding more sign-ups than its capacity (written around the services
 from datetime import date, timedelta
 
 import pytest
-from django.db import DatabaseError, connection
-from django.db.migrations.executor import MigrationExecutor
+from django.db import DatabaseError
 from django.utils import timezone
+
+from tests.helpers import migrate_to, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,21 +15,11 @@ BEFORE = ("engagements", "0004_constraint_messages")
 AFTER = ("engagements", "0005_slots")
 
 
-def _migrate(target):
-    """Every other app at its latest migration, engagements at `target`."""
-    executor = MigrationExecutor(connection)
-    targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] != "engagements"] + [target]
-    executor.migrate([target])
-    executor = MigrationExecutor(connection)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture(autouse=True)
 def _back_to_the_latest_migrations():
     """Leave the database as the other tests expect it: every app at its latest migration."""
     yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def _world(apps):
@@ -63,14 +54,14 @@ def _world(apps):
 
 
 def test_each_held_sign_up_gets_a_slot_of_its_own_and_the_rest_stay_free():
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     opportunity, signups = _world(apps)
     limited = opportunity("limited", 4)
     signups(limited, "confirmed", "scheduled", "completed", "withdrawn", "waitlisted")
     unlimited = opportunity("unlimited", None)
     signups(unlimited, "confirmed", "confirmed")
 
-    apps = _migrate(AFTER)
+    apps = migrate_to(AFTER)
     Slot = apps.get_model("engagements", "Slot")
     SignUp = apps.get_model("engagements", "SignUp")
     held = list(SignUp.objects.filter(opportunity_id=limited.pk).order_by("pk").values_list("state", "slot_id"))
@@ -85,14 +76,14 @@ def test_each_held_sign_up_gets_a_slot_of_its_own_and_the_rest_stay_free():
 
 
 def test_an_overbooked_opportunity_stops_the_migration_by_name():
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     opportunity, signups = _world(apps)
     signups(opportunity("fine", 2), "confirmed")
     overbooked = opportunity("overbooked", 1)
     signups(overbooked, "confirmed", "offered")
     with pytest.raises(DatabaseError, match=r"overbooked \(2 held, capacity 1\)"):
-        _migrate(AFTER)
+        migrate_to(AFTER)
     overbooked.capacity = 2
     overbooked.save()  # what staff do, told so
-    apps = _migrate(AFTER)
+    apps = migrate_to(AFTER)
     assert apps.get_model("engagements", "Slot").objects.filter(opportunity_id=overbooked.pk, taken=True).count() == 2
